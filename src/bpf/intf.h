@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The contract between bpftop's BPF programs and its Rust code: the single
+ * definition of the record the task iterator emits. Rust gets its view of
+ * this struct generated from the compiled object's BTF by the skeleton
+ * builder (see build.rs), and src/collect/bpf/record.rs asserts its size, so
+ * the two sides cannot drift apart silently.
+ */
+#ifndef BPFTOP_INTF_H
+#define BPFTOP_INTF_H
+
+#define BPFTOP_COMM_LEN 16
+
+/* record_flags bits */
+#define BPFTOP_REC_LEADER 0x1  /* tid == tgid: the process-wide fields are valid */
+#define BPFTOP_REC_HAS_MM 0x2  /* the process has an address space (not a kernel thread) */
+#define BPFTOP_REC_PRECISE_RSS 0x4 /* rss_* include the per-CPU deltas (exact, as /proc on >= 6.16) */
+
+/* One record per task (thread), in iteration order. All times are in ns,
+ * memory in pages, ids as the initial namespaces see them. */
+struct task_record {
+	__u32 tid;
+	__u32 tgid;
+	__u32 record_flags;
+	__u32 task_flags; /* PF_* */
+	__u32 state;      /* raw task state word (__state, or state before 5.14) */
+	__u32 exit_state;
+	__s32 prio;
+	__s32 static_prio;
+	__u32 processor;
+	__u32 pad0;
+	__u64 start_boottime;
+	__u64 sum_exec_runtime;
+	__u64 utime;
+	__u64 stime;
+	__u64 min_flt;
+	__u64 maj_flt;
+	__u64 nvcsw;
+	__u64 nivcsw;
+	__u64 rchar;
+	__u64 wchar;
+	__u64 read_bytes;
+	__u64 write_bytes;
+	char comm[BPFTOP_COMM_LEN];
+
+	/* Process-wide: valid only with BPFTOP_REC_LEADER. */
+	__u32 ppid;
+	__u32 uid;
+	__u32 euid;
+	__u32 nr_threads;
+	__u32 tty_major;  /* 0: no controlling terminal */
+	__u32 tty_minor;
+	__u64 exec_id;    /* self_exec_id: changes on every execve */
+	__u64 cgroup_id;  /* cgroup v2 kernfs id == inode of the cgroup directory */
+	/* Totals of threads that already exited (signal_struct). */
+	__u64 dead_sum_exec_runtime;
+	__u64 dead_utime;
+	__u64 dead_stime;
+	__u64 dead_min_flt;
+	__u64 dead_maj_flt;
+	__u64 dead_nvcsw;
+	__u64 dead_nivcsw;
+	__u64 dead_rchar;
+	__u64 dead_wchar;
+	__u64 dead_read_bytes;
+	__u64 dead_write_bytes;
+	/* Address space, valid with BPFTOP_REC_HAS_MM. */
+	__u64 total_vm;
+	__s64 rss_file;
+	__s64 rss_anon;
+	__s64 rss_shmem;
+};
+
+#endif /* BPFTOP_INTF_H */

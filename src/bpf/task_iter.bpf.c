@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One walk over every task (thread) of the system per refresh. Each task
+ * becomes one fixed-size struct task_record written to the iterator's
+ * seq_file; userspace reads the whole walk with a handful of read()s and
+ * aggregates threads into processes.
+ *
+ * Only the thread-group leader reads the process-wide data (cred, signal,
+ * mm, parent, cgroup): those are shared by all threads, and skipping them for
+ * the others saves cache misses on every non-leader thread.
+ */
+#include "vmlinux_min.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "intf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define PF_KTHREAD 0x00200000
+#define MAX_CPUS 8192
+
+/* Set by userspace before load. */
+const volatile __u32 nr_cpu_ids = 1;
+/* Sum the per-CPU parts of the RSS counters (>= 6.2) for exact values. */
+const volatile bool precise_rss = true;
+
+/* Address of the kernel's per-CPU offset table; absent on !SMP kernels. */
+extern const void __per_cpu_offset __ksym __weak;
+
+/* Makes struct task_record part of the object's BTF, so that the skeleton
+ * builder generates its Rust definition from this very header. */
+struct task_record bpftop_record_layout = {};
+
+static __always_inline __u32 task_state_word(struct task_struct *task)
+{
+	if (bpf_core_field_exists(task->__state))
+		return BPF_CORE_READ(task, __state);
+	struct task_struct___pre514 *old = (void *)task;
+	return (__u32)BPF_CORE_READ(old, state);
+}
+
+static __always_inline __u32 task_cpu_number(struct task_struct *task)
+{
+	if (bpf_core_field_exists(task->thread_info.cpu))
+		return BPF_CORE_READ(task, thread_info.cpu);
+	struct task_struct___pre516 *old = (void *)task;
+	return BPF_CORE_READ(old, cpu);
+}
+
+/* percpu_counter_sum(): the shared count plus every CPU's pending delta. */
+static __always_inline void read_rss_post62(struct mm_struct *mm, struct task_record *rec)
+{
+	struct mm_struct___post62 *m = (void *)mm;
+	__s64 file = BPF_CORE_READ(m, rss_stat[0].count);
+	__s64 anon = BPF_CORE_READ(m, rss_stat[1].count);
+	__s64 shmem = BPF_CORE_READ(m, rss_stat[3].count);
+	const unsigned long *offsets = (const unsigned long *)&__per_cpu_offset;
+
+	if (precise_rss && offsets) {
+		unsigned long pf = (unsigned long)BPF_CORE_READ(m, rss_stat[0].counters);
+		unsigned long pa = (unsigned long)BPF_CORE_READ(m, rss_stat[1].counters);
+		unsigned long ps = (unsigned long)BPF_CORE_READ(m, rss_stat[3].counters);
+
+		for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
+			unsigned long off = 0;
+			__s32 v;
+
+			if (cpu >= nr_cpu_ids)
+				break;
+			if (bpf_probe_read_kernel(&off, sizeof(off), &offsets[cpu]))
+				break;
+			v = 0;
+			bpf_probe_read_kernel(&v, sizeof(v), (void *)(pf + off));
+			file += v;
+			v = 0;
+			bpf_probe_read_kernel(&v, sizeof(v), (void *)(pa + off));
+			anon += v;
+			v = 0;
+			bpf_probe_read_kernel(&v, sizeof(v), (void *)(ps + off));
+			shmem += v;
+		}
+		rec->record_flags |= BPFTOP_REC_PRECISE_RSS;
+	}
+	rec->rss_file = file;
+	rec->rss_anon = anon;
+	rec->rss_shmem = shmem;
+}
+
+static __always_inline void read_rss_pre62(struct mm_struct *mm, struct task_record *rec)
+{
+	struct mm_struct___pre62 *m = (void *)mm;
+
+	rec->rss_file = BPF_CORE_READ(m, rss_stat.count[0].counter);
+	rec->rss_anon = BPF_CORE_READ(m, rss_stat.count[1].counter);
+	rec->rss_shmem = BPF_CORE_READ(m, rss_stat.count[3].counter);
+	/* Before 6.2 the count is exact up to the per-thread split-RSS cache,
+	 * which /proc ignores as well. */
+	rec->record_flags |= BPFTOP_REC_PRECISE_RSS;
+}
+
+static __always_inline void read_process(struct task_struct *task, struct task_record *rec)
+{
+	struct signal_struct *sig = BPF_CORE_READ(task, signal);
+	struct tty_struct *tty;
+	struct mm_struct *mm;
+
+	rec->record_flags |= BPFTOP_REC_LEADER;
+	rec->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	rec->uid = BPF_CORE_READ(task, real_cred, uid.val);
+	rec->euid = BPF_CORE_READ(task, real_cred, euid.val);
+	rec->exec_id = BPF_CORE_READ(task, self_exec_id);
+	rec->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+
+	rec->nr_threads = BPF_CORE_READ(sig, nr_threads);
+	tty = BPF_CORE_READ(sig, tty);
+	if (tty) {
+		rec->tty_major = BPF_CORE_READ(tty, driver, major);
+		rec->tty_minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);
+	}
+	rec->dead_sum_exec_runtime = BPF_CORE_READ(sig, sum_sched_runtime);
+	rec->dead_utime = BPF_CORE_READ(sig, utime);
+	rec->dead_stime = BPF_CORE_READ(sig, stime);
+	rec->dead_min_flt = BPF_CORE_READ(sig, min_flt);
+	rec->dead_maj_flt = BPF_CORE_READ(sig, maj_flt);
+	rec->dead_nvcsw = BPF_CORE_READ(sig, nvcsw);
+	rec->dead_nivcsw = BPF_CORE_READ(sig, nivcsw);
+	rec->dead_rchar = BPF_CORE_READ(sig, ioac.rchar);
+	rec->dead_wchar = BPF_CORE_READ(sig, ioac.wchar);
+	rec->dead_read_bytes = BPF_CORE_READ(sig, ioac.read_bytes);
+	rec->dead_write_bytes = BPF_CORE_READ(sig, ioac.write_bytes);
+
+	mm = BPF_CORE_READ(task, mm);
+	if (!mm || (rec->task_flags & PF_KTHREAD))
+		return;
+	rec->record_flags |= BPFTOP_REC_HAS_MM;
+	rec->total_vm = BPF_CORE_READ(mm, total_vm);
+	if (bpf_core_type_exists(struct mm_rss_stat))
+		read_rss_pre62(mm, rec);
+	else
+		read_rss_post62(mm, rec);
+}
+
+SEC("iter/task")
+int dump_task(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct task_record rec = {};
+
+	if (!task)
+		return 0;
+
+	rec.tid = BPF_CORE_READ(task, pid);
+	rec.tgid = BPF_CORE_READ(task, tgid);
+	rec.task_flags = BPF_CORE_READ(task, flags);
+	rec.state = task_state_word(task);
+	rec.exit_state = BPF_CORE_READ(task, exit_state);
+	rec.prio = BPF_CORE_READ(task, prio);
+	rec.static_prio = BPF_CORE_READ(task, static_prio);
+	rec.processor = task_cpu_number(task);
+	rec.start_boottime = BPF_CORE_READ(task, start_boottime);
+	rec.sum_exec_runtime = BPF_CORE_READ(task, se.sum_exec_runtime);
+	rec.utime = BPF_CORE_READ(task, utime);
+	rec.stime = BPF_CORE_READ(task, stime);
+	rec.min_flt = BPF_CORE_READ(task, min_flt);
+	rec.maj_flt = BPF_CORE_READ(task, maj_flt);
+	rec.nvcsw = BPF_CORE_READ(task, nvcsw);
+	rec.nivcsw = BPF_CORE_READ(task, nivcsw);
+	rec.rchar = BPF_CORE_READ(task, ioac.rchar);
+	rec.wchar = BPF_CORE_READ(task, ioac.wchar);
+	rec.read_bytes = BPF_CORE_READ(task, ioac.read_bytes);
+	rec.write_bytes = BPF_CORE_READ(task, ioac.write_bytes);
+	BPF_CORE_READ_STR_INTO(&rec.comm, task, comm);
+
+	if (rec.tid == rec.tgid)
+		read_process(task, &rec);
+
+	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
+	return 0;
+}

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The few kernel types bpftop's BPF programs read, declared with
+ * preserve_access_index so that every field access is a CO-RE relocation:
+ * libbpf resolves each field by name against the running kernel's BTF, so no
+ * offset here is ever used as-is. Only the fields we read are declared; their
+ * C types match the kernel's so loads have the right width.
+ *
+ * Layouts that changed across kernel versions are declared as "flavors"
+ * (struct foo___suffix); libbpf strips the suffix when matching, and the
+ * program picks the flavor that exists with bpf_core_field_exists() /
+ * bpf_core_type_exists().
+ */
+#ifndef BPFTOP_VMLINUX_MIN_H
+#define BPFTOP_VMLINUX_MIN_H
+
+typedef signed char __s8;
+typedef unsigned char __u8;
+typedef short __s16;
+typedef unsigned short __u16;
+typedef int __s32;
+typedef unsigned int __u32;
+typedef long long __s64;
+typedef unsigned long long __u64;
+typedef __u16 __be16;
+typedef __u32 __be32;
+typedef __u32 __wsum;
+typedef _Bool bool;
+enum { false = 0, true = 1 };
+typedef int pid_t;
+typedef unsigned int uid_t;
+
+enum bpf_map_type {
+	BPF_MAP_TYPE_ARRAY = 2,
+	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+};
+
+#pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
+
+typedef struct {
+	uid_t val;
+} kuid_t;
+
+typedef struct {
+	long counter;
+} atomic_long_t;
+
+struct cred {
+	kuid_t uid;
+	kuid_t euid;
+};
+
+struct task_io_accounting {
+	__u64 rchar;
+	__u64 wchar;
+	__u64 read_bytes;
+	__u64 write_bytes;
+};
+
+struct tty_driver {
+	int major;
+	int minor_start;
+};
+
+struct tty_struct {
+	struct tty_driver *driver;
+	int index;
+};
+
+struct signal_struct {
+	int nr_threads;
+	struct tty_struct *tty;
+	__u64 utime;
+	__u64 stime;
+	unsigned long nvcsw;
+	unsigned long nivcsw;
+	unsigned long min_flt;
+	unsigned long maj_flt;
+	unsigned long long sum_sched_runtime;
+	struct task_io_accounting ioac;
+};
+
+/* >= 6.2: one percpu_counter per RSS kind. */
+struct percpu_counter {
+	__s64 count;
+	__s32 *counters; /* __percpu */
+};
+
+struct mm_struct___post62 {
+	struct percpu_counter rss_stat[4];
+};
+
+/* < 6.2: a plain atomic per RSS kind. */
+struct mm_rss_stat {
+	atomic_long_t count[4];
+};
+
+struct mm_struct___pre62 {
+	struct mm_rss_stat rss_stat;
+};
+
+struct mm_struct {
+	unsigned long total_vm;
+};
+
+struct kernfs_node {
+	__u64 id;
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+};
+
+struct css_set {
+	struct cgroup *dfl_cgrp;
+};
+
+struct sched_entity {
+	__u64 sum_exec_runtime;
+};
+
+/* >= 5.16 on x86: the CPU number lives in thread_info. */
+struct thread_info {
+	__u32 cpu;
+};
+
+struct task_struct {
+	struct thread_info thread_info;
+	unsigned int __state;
+	unsigned int flags;
+	int prio;
+	int static_prio;
+	struct sched_entity se;
+	struct mm_struct *mm;
+	int exit_state;
+	pid_t pid;
+	pid_t tgid;
+	struct task_struct *real_parent;
+	struct task_struct *group_leader;
+	__u64 utime;
+	__u64 stime;
+	unsigned long nvcsw;
+	unsigned long nivcsw;
+	__u64 start_boottime;
+	unsigned long min_flt;
+	unsigned long maj_flt;
+	const struct cred *real_cred;
+	char comm[16];
+	struct signal_struct *signal;
+	__u64 self_exec_id;
+	struct task_io_accounting ioac;
+	struct css_set *cgroups;
+};
+
+/* < 5.14: the state word was a long named "state". */
+struct task_struct___pre514 {
+	long state;
+};
+
+/* < 5.16: the CPU number was a field of task_struct. */
+struct task_struct___pre516 {
+	unsigned int cpu;
+};
+
+struct seq_file;
+
+struct bpf_iter_meta {
+	struct seq_file *seq;
+	__u64 session_id;
+	__u64 seq_num;
+};
+
+struct bpf_iter__task {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+};
+
+#pragma clang attribute pop
+
+#endif /* BPFTOP_VMLINUX_MIN_H */

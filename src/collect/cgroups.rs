@@ -1,0 +1,1 @@
+//! cgroup v2 (work in progress).

@@ -1,0 +1,83 @@
+//! Collectors: everything that reads the kernel. Backends implement
+//! [`Collector`] and all yield the same raw [`Sample`]; they know nothing of
+//! how the data is shown.
+
+pub mod bpf;
+pub mod cgroups;
+pub mod clock;
+pub mod procfs;
+pub mod sample;
+pub mod state;
+pub mod system;
+pub mod users;
+
+use std::path::PathBuf;
+
+pub use sample::{BackendKind, ProcessSample, Sample};
+
+/// One source of samples.
+pub trait Collector {
+    fn kind(&self) -> BackendKind;
+    /// Takes one sample. Processes that exit during the walk are skipped,
+    /// never reported as errors.
+    fn collect(&mut self) -> anyhow::Result<Sample>;
+}
+
+/// What a collector is asked for, and where the kernel's files are (tests
+/// point these at fixture trees).
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    /// Fill `ProcessSample::thread_list`.
+    pub threads: bool,
+    pub proc_root: PathBuf,
+    pub sys_root: PathBuf,
+}
+
+impl Default for CollectOptions {
+    fn default() -> Self {
+        CollectOptions {
+            threads: false,
+            proc_root: PathBuf::from("/proc"),
+            sys_root: PathBuf::from("/sys"),
+        }
+    }
+}
+
+/// The backend a user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendChoice {
+    /// bpf when it loads, else procfs (the reason is recorded).
+    Auto,
+    Bpf,
+    Procfs,
+}
+
+/// A running collector plus, when `auto` fell back, why.
+pub struct Opened {
+    pub collector: Box<dyn Collector + Send>,
+    pub fallback_reason: Option<String>,
+}
+
+/// Opens the backend the user chose.
+pub fn open(choice: BackendChoice, options: &CollectOptions) -> anyhow::Result<Opened> {
+    match choice {
+        BackendChoice::Bpf => Ok(Opened {
+            collector: Box::new(bpf::BpfCollector::open(options)?),
+            fallback_reason: None,
+        }),
+        BackendChoice::Procfs => Ok(Opened {
+            collector: Box::new(procfs::ProcfsCollector::new(options)),
+            fallback_reason: None,
+        }),
+        BackendChoice::Auto => match bpf::BpfCollector::open(options) {
+            Ok(c) => Ok(Opened {
+                collector: Box::new(c),
+                fallback_reason: None,
+            }),
+            Err(e) => Ok(Opened {
+                collector: Box::new(procfs::ProcfsCollector::new(options)),
+                fallback_reason: Some(format!("{e:#}")),
+            }),
+        },
+    }
+}

@@ -1,0 +1,198 @@
+//! The raw sample: what one refresh of a collector yields. Cumulative kernel
+//! counters exactly as the kernel keeps them (no rates, no formatting), so
+//! that every backend produces the same type and the model can derive rates
+//! from two samples.
+
+use serde::Serialize;
+
+/// Which backend produced a sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    Bpf,
+    Procfs,
+}
+
+impl BackendKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Bpf => "bpf",
+            BackendKind::Procfs => "procfs",
+        }
+    }
+}
+
+/// I/O accounting as /proc/PID/io reports it, summed over all threads,
+/// including exited ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IoCounters {
+    pub rchar: u64,
+    pub wchar: u64,
+    pub read_bytes: u64,
+    pub write_bytes: u64,
+}
+
+/// One thread of a process (only collected when thread rows are requested).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadSample {
+    pub tid: u32,
+    /// State letter as /proc/TID/stat shows it.
+    pub state: char,
+    pub comm: Vec<u8>,
+    pub processor: u32,
+    /// Scheduler run time of this thread, ns.
+    pub cpu_time_ns: u64,
+}
+
+/// One process (thread group), with /proc's semantics for every field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessSample {
+    pub pid: u32,
+    pub ppid: u32,
+    pub uid: u32,
+    pub euid: u32,
+    /// State letter as /proc/PID/stat shows it: R S D T t X Z P I.
+    pub state: char,
+    /// The kernel's comm (at most 15 bytes), raw bytes.
+    pub comm: Vec<u8>,
+    /// argv, each argument's bytes exactly as the process holds them. Empty
+    /// for kernel threads and zombies, as /proc/PID/cmdline is.
+    pub cmdline: Vec<Vec<u8>>,
+    pub nice: i32,
+    /// /proc/PID/stat's priority field (prio - 100; negative for RT).
+    pub priority: i32,
+    pub threads: u32,
+    /// CPU the thread-group leader last ran on.
+    pub processor: u32,
+    /// Controlling terminal as /proc/PID/stat's tty_nr (0: none).
+    pub tty_nr: u32,
+    /// Start time of the process, ns since boot (CLOCK_BOOTTIME).
+    pub start_time_ns: u64,
+    /// User and system CPU time of all threads, live and exited, ns; split
+    /// the way the kernel's cputime_adjust() does, so their sum is the
+    /// scheduler's exact run time.
+    pub utime_ns: u64,
+    pub stime_ns: u64,
+    pub rss_bytes: u64,
+    pub shared_bytes: u64,
+    pub virt_bytes: u64,
+    pub minflt: u64,
+    pub majflt: u64,
+    pub nvcsw: u64,
+    pub nivcsw: u64,
+    /// None when the kernel does not let us read it (procfs backend without
+    /// privileges over the process).
+    pub io: Option<IoCounters>,
+    /// cgroup v2 path relative to the cgroup2 mount ("/system.slice/x.service"),
+    /// None when it cannot be resolved.
+    pub cgroup: Option<String>,
+    pub kernel_thread: bool,
+    /// Thread rows, filled only when requested.
+    pub thread_list: Vec<ThreadSample>,
+}
+
+impl ProcessSample {
+    /// The identity of a process across samples: a recycled PID has a
+    /// different start time, so two processes never share a key.
+    pub fn key(&self) -> ProcessKey {
+        ProcessKey {
+            pid: self.pid,
+            start_time_ns: self.start_time_ns,
+        }
+    }
+
+    pub fn cpu_time_ns(&self) -> u64 {
+        self.utime_ns + self.stime_ns
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProcessKey {
+    pub pid: u32,
+    pub start_time_ns: u64,
+}
+
+/// Time split of one CPU (or all CPUs) from /proc/stat, in USER_HZ ticks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CpuTimes {
+    pub user: u64,
+    pub nice: u64,
+    pub system: u64,
+    pub idle: u64,
+    pub iowait: u64,
+    pub irq: u64,
+    pub softirq: u64,
+    pub steal: u64,
+    /// guest and guest_nice are already included in user and nice.
+    pub guest: u64,
+    pub guest_nice: u64,
+}
+
+/// /proc/meminfo, in bytes. Optional fields are absent on some kernels.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemInfo {
+    pub total: u64,
+    pub free: u64,
+    pub available: u64,
+    pub buffers: u64,
+    pub cached: u64,
+    pub shmem: u64,
+    pub sreclaimable: u64,
+    pub swap_total: u64,
+    pub swap_free: u64,
+    pub swap_cached: u64,
+    pub zswap: Option<u64>,
+    pub zswapped: Option<u64>,
+}
+
+/// Totals over /sys/block/zram*/mm_stat, bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ZramStats {
+    /// Uncompressed size of the data stored.
+    pub orig_bytes: u64,
+    /// Compressed size of that data.
+    pub compr_bytes: u64,
+    /// Memory the zram devices actually take, allocator overhead included.
+    pub used_bytes: u64,
+}
+
+/// PSI "some avg10" percentages from /proc/pressure.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Pressure {
+    pub cpu: Option<f64>,
+    pub memory: Option<f64>,
+    pub io: Option<f64>,
+}
+
+/// System-wide state, read from a constant number of files per refresh.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SystemSample {
+    pub cpu_total: CpuTimes,
+    /// One entry per online CPU, indexed by position in /proc/stat (cpuN).
+    pub cpus: Vec<(u32, CpuTimes)>,
+    pub mem: MemInfo,
+    /// None when no zram device exists.
+    pub zram: Option<ZramStats>,
+    pub load: [f64; 3],
+    pub uptime_seconds: f64,
+    pub pressure: Pressure,
+}
+
+/// Everything one refresh produced.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    pub backend: BackendKind,
+    /// Monotonic time of the collection (CLOCK_BOOTTIME), ns: the clock
+    /// process start times are measured on, and what rates divide by.
+    pub boottime_ns: u64,
+    /// Wall-clock time of the collection, seconds since the Unix epoch.
+    pub unix_time: f64,
+    pub system: SystemSample,
+    pub processes: Vec<ProcessSample>,
+    /// Number of threads of user processes (kernel threads excluded).
+    pub user_threads: u64,
+    /// Number of kernel threads.
+    pub kernel_threads: u64,
+    /// Threads currently in state R.
+    pub running_threads: u64,
+}

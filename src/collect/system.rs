@@ -1,0 +1,1 @@
+//! System-wide statistics (work in progress).

@@ -1,0 +1,1 @@
+//! User names (work in progress).
