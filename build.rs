@@ -2,33 +2,34 @@
 //! skeletons (including the Rust view of the record layout in intf.h).
 
 use std::env;
+use std::error::Error;
 use std::path::PathBuf;
 
 use libbpf_cargo::SkeletonBuilder;
 
 const PROGRAMS: &[&str] = &["task_iter"];
 
-fn main() {
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+fn main() -> Result<(), Box<dyn Error>> {
+    let out = PathBuf::from(env::var_os("OUT_DIR").ok_or("cargo did not set OUT_DIR")?);
     for name in PROGRAMS {
         let src = format!("src/bpf/{name}.bpf.c");
-        let skel = out.join(format!("{name}.skel.rs"));
         SkeletonBuilder::new()
             .source(&src)
             .clang_args([
-                // The BPF target has no system headers of its own.
+                // Our headers (vmlinux_min.h, intf.h); libbpf's come from libbpf-sys.
                 "-I",
                 "src/bpf",
                 // Keep loops as written: the verifier bounds them.
                 "-fno-unroll-loops",
-                // Fail on anything suspicious in BPF C, as we do for Rust.
+                // Treat suspicious BPF C as an error, as clippy does for Rust.
                 "-Wall",
                 "-Werror",
             ])
-            .build_and_generate(&skel)
-            .unwrap_or_else(|e| panic!("building {src}: {e:#}"));
+            .build_and_generate(out.join(format!("{name}.skel.rs")))
+            .map_err(|e| format!("building {src}: {e:#}"))?;
         println!("cargo:rerun-if-changed={src}");
     }
     println!("cargo:rerun-if-changed=src/bpf/intf.h");
     println!("cargo:rerun-if-changed=src/bpf/vmlinux_min.h");
+    Ok(())
 }

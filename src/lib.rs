@@ -2,6 +2,11 @@
 //! one eBPF task-iterator walk per refresh.
 //!
 //! Data flows one way: kernel → [`collect`] (raw [`collect::Sample`]) →
-//! [`model`] (rates, percentages) → output (batch, TUI).
+//! [`model`] (rates, percentages) → [`output`] (batch formats).
 
+pub mod batch;
+pub mod check;
+pub mod cli;
 pub mod collect;
+pub mod model;
+pub mod output;

@@ -1,1 +1,48 @@
-fn main() {}
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+
+use bpftop::batch::{self, BatchOptions};
+use bpftop::cli::Cli;
+use bpftop::collect::sampler::Sampler;
+use bpftop::collect::CollectOptions;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let options = CollectOptions {
+        threads: cli.threads,
+        proc_root: cli.proc_root.clone(),
+        sys_root: cli.sys_root.clone(),
+    };
+    if cli.check {
+        print!("{}", bpftop::check::report(&options));
+        return ExitCode::SUCCESS;
+    }
+    if !cli.batch {
+        eprintln!("bpftop: the interactive interface is not available in this build; use --batch");
+        return ExitCode::from(2);
+    }
+    let result =
+        Sampler::open(cli.backend, &options, cli.passwd.clone()).and_then(|mut sampler| {
+            if let Some(reason) = sampler.fallback_reason() {
+                eprintln!("bpftop: using the procfs backend: {reason}");
+            }
+            batch::run(
+                &mut sampler,
+                &BatchOptions {
+                    count: cli.count,
+                    delay: Duration::from_millis(cli.delay_ms),
+                    format: cli.format,
+                    threads: cli.threads,
+                },
+            )
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bpftop: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -24,8 +24,49 @@ const volatile __u32 nr_cpu_ids = 1;
 /* Sum the per-CPU parts of the RSS counters (>= 6.2) for exact values. */
 const volatile bool precise_rss = true;
 
-/* Address of the kernel's per-CPU offset table; absent on !SMP kernels. */
-extern const void __per_cpu_offset __ksym __weak;
+/*
+ * Per-CPU offsets without kallsyms: a per-CPU array map's value for CPU c
+ * lives at pptrs[0] + __per_cpu_offset[c], and the map gives us both that
+ * absolute address (bpf_map_lookup_percpu_elem) and pptrs[0] (read from
+ * the map itself). Kernels without KALLSYMS_ALL expose no per-CPU symbol.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} percpu_anchor SEC(".maps");
+
+/* A pointer's numeric value; the verifier allows reading it into a scalar
+ * (CAP_PERFMON) but not arithmetic on map pointers themselves. */
+static __always_inline unsigned long address_of(const void *p)
+{
+	unsigned long a = 0;
+
+	bpf_probe_read_kernel(&a, sizeof(a), &p);
+	return a;
+}
+
+/* Offset of CPU `cpu`'s per-CPU area, or -1 when it cannot be found. */
+static __always_inline long percpu_offset(__u32 cpu)
+{
+	struct bpf_array *array = (void *)address_of(&percpu_anchor);
+	unsigned long base = 0;
+	__u32 key = 0;
+	void *copy;
+
+	copy = bpf_map_lookup_percpu_elem(&percpu_anchor, &key, cpu);
+	if (!copy)
+		return -1;
+	if (bpf_probe_read_kernel(&base, sizeof(base),
+				  (void *)array + bpf_core_field_offset(struct bpf_array, pptrs)))
+		return -1;
+	return (long)(address_of(copy) - base);
+}
+
+/* The record size as the C compiler laid it out; the loader checks that the
+ * Rust view has the same size before trusting any record. */
+const volatile __u32 record_size = sizeof(struct task_record);
 
 /* Makes struct task_record part of the object's BTF, so that the skeleton
  * builder generates its Rust definition from this very header. */
@@ -54,20 +95,19 @@ static __always_inline void read_rss_post62(struct mm_struct *mm, struct task_re
 	__s64 file = BPF_CORE_READ(m, rss_stat[0].count);
 	__s64 anon = BPF_CORE_READ(m, rss_stat[1].count);
 	__s64 shmem = BPF_CORE_READ(m, rss_stat[3].count);
-	const unsigned long *offsets = (const unsigned long *)&__per_cpu_offset;
-
-	if (precise_rss && offsets) {
+	if (precise_rss) {
 		unsigned long pf = (unsigned long)BPF_CORE_READ(m, rss_stat[0].counters);
 		unsigned long pa = (unsigned long)BPF_CORE_READ(m, rss_stat[1].counters);
 		unsigned long ps = (unsigned long)BPF_CORE_READ(m, rss_stat[3].counters);
 
 		for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
-			unsigned long off = 0;
+			long off;
 			__s32 v;
 
 			if (cpu >= nr_cpu_ids)
 				break;
-			if (bpf_probe_read_kernel(&off, sizeof(off), &offsets[cpu]))
+			off = percpu_offset(cpu);
+			if (off == -1)
 				break;
 			v = 0;
 			bpf_probe_read_kernel(&v, sizeof(v), (void *)(pf + off));

@@ -164,6 +164,14 @@ struct task_struct___pre516 {
 
 struct seq_file;
 
+struct bpf_array {
+	union {
+		char value[0];
+		void *ptrs[0];
+		void *pptrs[0]; /* __percpu */
+	};
+};
+
 struct bpf_iter_meta {
 	struct seq_file *seq;
 	__u64 session_id;

@@ -1,1 +1,159 @@
-//! cgroup v2 (work in progress).
+//! cgroup v2: where it is mounted, and the path of a cgroup given its id.
+
+use std::collections::HashMap;
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use super::procfs::parse_cgroup_v2;
+
+/// The cgroup2 mount point from a mountinfo text, wherever it is
+/// (/sys/fs/cgroup on unified systems, /sys/fs/cgroup/unified on hybrid ones).
+pub fn cgroup2_mount_from_mountinfo(mountinfo: &str) -> Option<PathBuf> {
+    mountinfo.lines().find_map(|line| {
+        // "36 25 0:31 / /sys/fs/cgroup rw,... shared:9 - cgroup2 cgroup2 rw"
+        let (left, right) = line.split_once(" - ")?;
+        let fstype = right.split_whitespace().next()?;
+        if fstype != "cgroup2" {
+            return None;
+        }
+        let mount_point = left.split_whitespace().nth(4)?;
+        Some(PathBuf::from(unescape_mountinfo(mount_point)))
+    })
+}
+
+/// mountinfo escapes space, tab, newline and backslash as \ooo.
+fn unescape_mountinfo(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let octal = bytes.get(i + 1..i + 4).and_then(|d| {
+            std::str::from_utf8(d)
+                .ok()
+                .and_then(|d| u8::from_str_radix(d, 8).ok())
+        });
+        match (bytes[i], octal) {
+            (b'\\', Some(b)) => {
+                out.push(b);
+                i += 4;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The cgroup2 mount point of this system.
+pub fn find_cgroup2_mount(proc_root: &Path) -> Option<PathBuf> {
+    let text = fs::read_to_string(proc_root.join("self/mountinfo")).ok()?;
+    cgroup2_mount_from_mountinfo(&text)
+}
+
+/// Maps cgroup ids (kernfs ids, equal to the cgroup directory's inode) to
+/// paths. Only ids not seen before are resolved, each by reading the cgroup
+/// file of one process in that cgroup: the cost is per new cgroup, never per
+/// process or per refresh.
+#[derive(Debug)]
+pub struct CgroupResolver {
+    proc_root: PathBuf,
+    mount: Option<PathBuf>,
+    paths: HashMap<u64, String>,
+}
+
+impl CgroupResolver {
+    pub fn new(proc_root: &Path) -> Self {
+        CgroupResolver {
+            proc_root: proc_root.to_path_buf(),
+            mount: find_cgroup2_mount(proc_root),
+            paths: HashMap::new(),
+        }
+    }
+
+    pub fn mount(&self) -> Option<&Path> {
+        self.mount.as_deref()
+    }
+
+    /// The path of cgroup `id`, which process `pid` was seen in.
+    pub fn resolve(&mut self, id: u64, pid: u32) -> Option<String> {
+        if let Some(path) = self.paths.get(&id) {
+            return Some(path.clone());
+        }
+        let text = fs::read(self.proc_root.join(format!("{pid}/cgroup"))).ok()?;
+        let path = parse_cgroup_v2(&text)?;
+        // The process may have moved since the walk; only an inode match
+        // proves the path belongs to this id. Without a visible mount (e.g.
+        // another mount namespace) the path is used for this refresh only.
+        if let Some(mount) = &self.mount {
+            let dir = mount.join(path.trim_start_matches('/'));
+            if fs::metadata(&dir).ok()?.ino() != id {
+                return None;
+            }
+            self.paths.insert(id, path.clone());
+        }
+        Some(path)
+    }
+
+    /// Forgets ids not in `live` (removed cgroups), bounding the cache.
+    pub fn retain(&mut self, live: impl Fn(u64) -> bool) {
+        self.paths.retain(|id, _| live(*id));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_cgroup2_in_hybrid_and_unified_layouts() {
+        let hybrid = "25 1 0:23 / /sys rw - sysfs sysfs rw\n\
+            30 25 0:26 / /sys/fs/cgroup ro - tmpfs tmpfs ro\n\
+            31 30 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate\n\
+            32 30 0:28 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n";
+        assert_eq!(
+            cgroup2_mount_from_mountinfo(hybrid),
+            Some(PathBuf::from("/sys/fs/cgroup/unified"))
+        );
+        let unified = "40 1 0:35 / /sys/fs/cgroup rw,nosuid shared:9 - cgroup2 cgroup2 rw\n";
+        assert_eq!(
+            cgroup2_mount_from_mountinfo(unified),
+            Some(PathBuf::from("/sys/fs/cgroup"))
+        );
+        let v1_only = "32 30 0:28 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n";
+        assert_eq!(cgroup2_mount_from_mountinfo(v1_only), None);
+        assert_eq!(cgroup2_mount_from_mountinfo("garbage\n - \n"), None);
+    }
+
+    #[test]
+    fn mount_points_with_spaces_are_unescaped() {
+        let info = "40 1 0:35 / /mnt/cg\\040two rw - cgroup2 none rw\n";
+        assert_eq!(
+            cgroup2_mount_from_mountinfo(info),
+            Some(PathBuf::from("/mnt/cg two"))
+        );
+    }
+
+    #[test]
+    fn own_cgroup_resolves_by_inode() {
+        let proc_root = Path::new("/proc");
+        let mut resolver = CgroupResolver::new(proc_root);
+        let Some(mount) = resolver.mount().map(Path::to_path_buf) else {
+            return; // no cgroup2 on this machine: nothing to resolve against
+        };
+        let own = fs::read("/proc/self/cgroup").unwrap_or_default();
+        let Some(path) = parse_cgroup_v2(&own) else {
+            return;
+        };
+        let dir = mount.join(path.trim_start_matches('/'));
+        let Ok(meta) = fs::metadata(&dir) else {
+            return;
+        };
+        let pid = std::process::id();
+        assert_eq!(resolver.resolve(meta.ino(), pid), Some(path.clone()));
+        // A wrong id for the same process is refused, not mislabelled.
+        assert_eq!(resolver.resolve(meta.ino() + 1_000_000_007, pid), None);
+    }
+}

@@ -7,6 +7,7 @@ pub mod cgroups;
 pub mod clock;
 pub mod procfs;
 pub mod sample;
+pub mod sampler;
 pub mod state;
 pub mod system;
 pub mod users;

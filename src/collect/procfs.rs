@@ -1,11 +1,331 @@
-//! The /proc backend (work in progress).
-use super::{BackendKind, CollectOptions, Collector, Sample};
+//! The /proc backend: the fallback when eBPF cannot load, and the oracle the
+//! other backend is tested against, so every field keeps /proc's semantics.
 
-pub struct ProcfsCollector;
+use std::ffi::OsStr;
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anyhow::Context;
+
+use super::sample::{IoCounters, SystemSample, ThreadSample};
+use super::{clock, BackendKind, CollectOptions, Collector, ProcessSample, Sample};
+
+/// PF_KTHREAD in the task flags (include/linux/sched.h).
+const PF_KTHREAD: u32 = 0x0020_0000;
+
+/// The fields of /proc/PID/stat this backend uses; times in clock ticks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatFields {
+    pub pid: u32,
+    pub comm: Vec<u8>,
+    pub state: char,
+    pub ppid: u32,
+    pub tty_nr: u32,
+    pub flags: u32,
+    pub minflt: u64,
+    pub majflt: u64,
+    pub utime: u64,
+    pub stime: u64,
+    pub priority: i32,
+    pub nice: i32,
+    pub num_threads: u32,
+    pub starttime: u64,
+    pub vsize: u64,
+    pub processor: u32,
+}
+
+/// The fields of /proc/PID/status this backend uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatusFields {
+    pub uid: u32,
+    pub euid: u32,
+    pub nvcsw: u64,
+    pub nivcsw: u64,
+}
+
+/// The fields of /proc/PID/statm this backend uses, in pages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatmFields {
+    pub resident: u64,
+    pub shared: u64,
+}
+
+fn parse_num<T: FromStr>(bytes: &[u8]) -> Option<T> {
+    std::str::from_utf8(bytes).ok()?.trim().parse().ok()
+}
+
+/// Parses /proc/PID/stat (or /proc/PID/task/TID/stat). None when the line
+/// is malformed or truncated before the processor field.
+pub fn parse_stat(line: &[u8]) -> Option<StatFields> {
+    // comm may hold any byte, ')' included, so it ends at the LAST ')'.
+    let open = line.iter().position(|&b| b == b'(')?;
+    let close = line.iter().rposition(|&b| b == b')')?;
+    let comm = line.get(open + 1..close)?.to_vec();
+    let pid = parse_num(line.get(..open)?)?;
+    // The kernel separates fields by exactly one space; splitting strictly
+    // turns a missing field into a parse error rather than a shift.
+    let tail = line.get(close + 1..)?.strip_prefix(b" ")?;
+    let tail = tail.strip_suffix(b"\n").unwrap_or(tail);
+    let rest: Vec<&[u8]> = tail.split(|&b| b == b' ').collect();
+    // Fields by their proc(5) number; the first after comm is field 3.
+    let field = |n: usize| rest.get(n - 3).copied();
+    let num = |n: usize| field(n).and_then(parse_num::<u64>);
+    let int = |n: usize| field(n).and_then(parse_num::<i64>);
+    let &[state] = field(3)? else {
+        return None;
+    };
+    Some(StatFields {
+        pid,
+        comm,
+        state: char::from(state),
+        ppid: u32::try_from(int(4)?).ok()?,
+        // tty_nr is printed as a signed int; keep the device number's bits.
+        tty_nr: field(7).and_then(parse_num::<i32>)? as u32,
+        flags: u32::try_from(num(9)?).ok()?,
+        minflt: num(10)?,
+        majflt: num(12)?,
+        utime: num(14)?,
+        stime: num(15)?,
+        priority: i32::try_from(int(18)?).ok()?,
+        nice: i32::try_from(int(19)?).ok()?,
+        num_threads: u32::try_from(int(20)?).ok()?,
+        starttime: num(22)?,
+        vsize: num(23)?,
+        processor: u32::try_from(int(39)?).ok()?,
+    })
+}
+
+/// The value after `key` on a "Key:\tvalue" line, if the line has that key.
+fn line_value<'a>(line: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    line.strip_prefix(key)?.strip_prefix(b":")
+}
+
+/// Parses /proc/PID/status (bytes: its Name line may be invalid UTF-8).
+/// None without a Uid line.
+pub fn parse_status(text: &[u8]) -> Option<StatusFields> {
+    let mut ids = None;
+    // Context-switch lines exist on every supported kernel; 0 if missing.
+    let mut fields = StatusFields::default();
+    for line in text.split(|&b| b == b'\n') {
+        if let Some(v) = line_value(line, b"Uid") {
+            let mut nums = v
+                .split(u8::is_ascii_whitespace)
+                .filter(|f| !f.is_empty())
+                .map(parse_num::<u32>);
+            ids = Some((nums.next()??, nums.next()??));
+        } else if let Some(v) = line_value(line, b"voluntary_ctxt_switches") {
+            fields.nvcsw = parse_num(v)?;
+        } else if let Some(v) = line_value(line, b"nonvoluntary_ctxt_switches") {
+            fields.nivcsw = parse_num(v)?;
+        }
+    }
+    let (uid, euid) = ids?;
+    Some(StatusFields {
+        uid,
+        euid,
+        ..fields
+    })
+}
+
+/// Parses /proc/PID/statm: "size resident shared text lib data dt" (pages).
+pub fn parse_statm(text: &[u8]) -> Option<StatmFields> {
+    let mut nums = text
+        .split(u8::is_ascii_whitespace)
+        .filter(|f| !f.is_empty())
+        .map(parse_num::<u64>);
+    let _size = nums.next()??;
+    Some(StatmFields {
+        resident: nums.next()??,
+        shared: nums.next()??,
+    })
+}
+
+/// Parses /proc/PID/io. None unless all four counters are present.
+pub fn parse_io(text: &[u8]) -> Option<IoCounters> {
+    let (mut rchar, mut wchar, mut read_bytes, mut write_bytes) = (None, None, None, None);
+    for line in text.split(|&b| b == b'\n') {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let (key, value) = line.split_at(colon);
+        let slot = match key {
+            b"rchar" => &mut rchar,
+            b"wchar" => &mut wchar,
+            b"read_bytes" => &mut read_bytes,
+            b"write_bytes" => &mut write_bytes,
+            _ => continue,
+        };
+        *slot = Some(parse_num(value.get(1..)?)?);
+    }
+    Some(IoCounters {
+        rchar: rchar?,
+        wchar: wchar?,
+        read_bytes: read_bytes?,
+        write_bytes: write_bytes?,
+    })
+}
+
+/// Splits /proc/PID/cmdline into argv without losing anything: only the
+/// terminating NUL is dropped, so empty arguments survive, and a buffer a
+/// process rewrote without NULs (setproctitle) stays one argument.
+pub fn split_cmdline(raw: &[u8]) -> Vec<Vec<u8>> {
+    if raw.is_empty() {
+        return Vec::new();
+    }
+    let body = raw.strip_suffix(b"\0").unwrap_or(raw);
+    body.split(|&b| b == 0).map(<[u8]>::to_vec).collect()
+}
+
+/// The cgroup v2 path from /proc/PID/cgroup (its "0::" line), verbatim.
+/// None on a v1-only system.
+pub fn parse_cgroup_v2(text: &[u8]) -> Option<String> {
+    text.split(|&b| b == b'\n')
+        .find_map(|line| line.strip_prefix(b"0::"))
+        .map(|path| String::from_utf8_lossy(path).into_owned())
+}
+
+/// Clock ticks to ns, without overflow for any tick count.
+fn ticks_to_ns(ticks: u64, ticks_per_second: u64) -> u64 {
+    let ns = u128::from(ticks) * 1_000_000_000 / u128::from(ticks_per_second.max(1));
+    u64::try_from(ns).unwrap_or(u64::MAX)
+}
+
+/// Reads a whole file into `buf` (reused across reads to save allocations).
+fn read_into<'a>(path: &Path, buf: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
+    buf.clear();
+    File::open(path)?.read_to_end(buf)?;
+    Ok(buf)
+}
+
+/// A directory entry's name as a PID/TID, if it is all digits.
+fn numeric_name(name: &OsStr) -> Option<u32> {
+    let bytes = name.as_bytes();
+    if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    parse_num(bytes)
+}
+
+/// The numeric subdirectories of `dir`, sorted by number.
+fn numeric_dirs(dir: &Path) -> io::Result<Vec<(u32, PathBuf)>> {
+    let mut found: Vec<(u32, PathBuf)> = fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .filter_map(|e| Some((numeric_name(&e.file_name())?, e.path())))
+        .collect();
+    found.sort_unstable_by_key(|&(n, _)| n);
+    Ok(found)
+}
+
+pub struct ProcfsCollector {
+    proc_root: PathBuf,
+    threads: bool,
+    ticks_per_second: u64,
+    page_size: u64,
+    buf: Vec<u8>,
+}
 
 impl ProcfsCollector {
-    pub fn new(_options: &CollectOptions) -> Self {
-        ProcfsCollector
+    pub fn new(options: &CollectOptions) -> Self {
+        ProcfsCollector {
+            proc_root: options.proc_root.clone(),
+            threads: options.threads,
+            ticks_per_second: clock::clock_ticks_per_second(),
+            page_size: clock::page_size(),
+            buf: Vec::with_capacity(4096),
+        }
+    }
+
+    /// One process, or None when it vanished (or is unreadable) mid-walk.
+    fn read_process(&mut self, dir: &Path) -> Option<ProcessSample> {
+        let buf = &mut self.buf;
+        let stat = parse_stat(read_into(&dir.join("stat"), buf).ok()?)?;
+        let status = parse_status(read_into(&dir.join("status"), buf).ok()?)?;
+        let statm = parse_statm(read_into(&dir.join("statm"), buf).ok()?)?;
+        let io = read_into(&dir.join("io"), buf).ok().and_then(parse_io);
+        let cmdline = read_into(&dir.join("cmdline"), buf)
+            .map(split_cmdline)
+            .unwrap_or_default();
+        let cgroup = read_into(&dir.join("cgroup"), buf)
+            .ok()
+            .and_then(parse_cgroup_v2);
+        let thread_list = if self.threads {
+            self.read_threads(dir)
+        } else {
+            Vec::new()
+        };
+        let hz = self.ticks_per_second;
+        Some(ProcessSample {
+            pid: stat.pid,
+            ppid: stat.ppid,
+            uid: status.uid,
+            euid: status.euid,
+            state: stat.state,
+            comm: stat.comm,
+            cmdline,
+            nice: stat.nice,
+            priority: stat.priority,
+            threads: stat.num_threads,
+            processor: stat.processor,
+            tty_nr: stat.tty_nr,
+            start_time_ns: ticks_to_ns(stat.starttime, hz),
+            utime_ns: ticks_to_ns(stat.utime, hz),
+            stime_ns: ticks_to_ns(stat.stime, hz),
+            rss_bytes: statm.resident.saturating_mul(self.page_size),
+            shared_bytes: statm.shared.saturating_mul(self.page_size),
+            virt_bytes: stat.vsize,
+            minflt: stat.minflt,
+            majflt: stat.majflt,
+            nvcsw: status.nvcsw,
+            nivcsw: status.nivcsw,
+            io,
+            cgroup,
+            kernel_thread: stat.flags & PF_KTHREAD != 0,
+            thread_list,
+        })
+    }
+
+    /// The threads under `dir`/task; those that exit mid-walk are skipped.
+    fn read_threads(&mut self, dir: &Path) -> Vec<ThreadSample> {
+        let Ok(tasks) = numeric_dirs(&dir.join("task")) else {
+            return Vec::new();
+        };
+        let mut threads = Vec::with_capacity(tasks.len());
+        for (_, task_dir) in tasks {
+            let Some(stat) = read_into(&task_dir.join("stat"), &mut self.buf)
+                .ok()
+                .and_then(parse_stat)
+            else {
+                continue;
+            };
+            threads.push(ThreadSample {
+                tid: stat.pid,
+                state: stat.state,
+                comm: stat.comm,
+                processor: stat.processor,
+                cpu_time_ns: ticks_to_ns(
+                    stat.utime.saturating_add(stat.stime),
+                    self.ticks_per_second,
+                ),
+            });
+        }
+        threads
+    }
+
+    /// Threads of `process` in state R. Multi-threaded processes need their
+    /// task directory: the leader's state says nothing of the other threads.
+    fn running_threads(&mut self, dir: &Path, process: &ProcessSample) -> u64 {
+        let count = |threads: &[ThreadSample]| threads.iter().filter(|t| t.state == 'R').count();
+        let running = if process.threads <= 1 {
+            usize::from(process.state == 'R')
+        } else if self.threads {
+            count(&process.thread_list)
+        } else {
+            count(&self.read_threads(dir))
+        };
+        running as u64
     }
 }
 
@@ -13,7 +333,426 @@ impl Collector for ProcfsCollector {
     fn kind(&self) -> BackendKind {
         BackendKind::Procfs
     }
+
     fn collect(&mut self) -> anyhow::Result<Sample> {
-        anyhow::bail!("not yet")
+        let dirs = numeric_dirs(&self.proc_root)
+            .with_context(|| format!("cannot list {}", self.proc_root.display()))?;
+        let mut processes = Vec::with_capacity(dirs.len());
+        let (mut user_threads, mut kernel_threads, mut running_threads) = (0, 0, 0);
+        for (_, dir) in dirs {
+            let Some(process) = self.read_process(&dir) else {
+                continue;
+            };
+            if process.kernel_thread {
+                kernel_threads += 1;
+            } else {
+                user_threads += u64::from(process.threads);
+            }
+            running_threads += self.running_threads(&dir, &process);
+            processes.push(process);
+        }
+        // Stamped after the walk so that no start time is in the future.
+        Ok(Sample {
+            backend: BackendKind::Procfs,
+            boottime_ns: clock::boottime_ns(),
+            unix_time: clock::unix_time(),
+            system: SystemSample::default(),
+            processes,
+            user_threads,
+            kernel_threads,
+            running_threads,
+        })
+    }
+}
+
+#[cfg(test)]
+// Tests may panic on failure; that is how they report it.
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::{Duration, Instant};
+
+    /// A complete 52-field stat line; `set` overrides fields by proc(5)
+    /// number (field 3 is the state, default S; all others default to 0).
+    fn stat_line(pid: u32, comm: &[u8], set: &[(usize, &str)]) -> Vec<u8> {
+        let mut fields: Vec<String> = (3..=52).map(|_| "0".to_string()).collect();
+        fields[0] = "S".to_string();
+        for &(n, v) in set {
+            fields[n - 3] = v.to_string();
+        }
+        let mut line = format!("{pid} (").into_bytes();
+        line.extend_from_slice(comm);
+        line.extend_from_slice(b") ");
+        line.extend_from_slice(fields.join(" ").as_bytes());
+        line.push(b'\n');
+        line
+    }
+
+    #[test]
+    fn stat_of_a_real_line() {
+        let line = b"1 (systemd) S 0 1 1 34816 -1 4194560 12345 6789 100 20 300 400 \
+            10 20 20 0 1 0 5 170000000 3000 18446744073709551615 1 1 0 0 0 0 \
+            671173123 4096 1260 0 0 0 17 3 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+        let stat = parse_stat(line).unwrap();
+        assert_eq!(
+            stat,
+            StatFields {
+                pid: 1,
+                comm: b"systemd".to_vec(),
+                state: 'S',
+                ppid: 0,
+                tty_nr: 34816,
+                flags: 4_194_560,
+                minflt: 12345,
+                majflt: 100,
+                utime: 300,
+                stime: 400,
+                priority: 20,
+                nice: 0,
+                num_threads: 1,
+                starttime: 5,
+                vsize: 170_000_000,
+                processor: 3,
+            }
+        );
+    }
+
+    #[test]
+    fn stat_comm_may_hold_any_byte() {
+        let comms: [&[u8]; 6] = [
+            b"my prog",
+            b"a) (b",
+            b"x) S 1 2 (",
+            b"\x1b[31mred",
+            b"\xff\xfe bad utf8",
+            b"123456789012345",
+        ];
+        for comm in comms {
+            let line = stat_line(42, comm, &[(3, "R"), (4, "7"), (39, "5")]);
+            let stat = parse_stat(&line).unwrap();
+            assert_eq!(stat.comm, comm);
+            assert_eq!((stat.pid, stat.state, stat.ppid), (42, 'R', 7));
+            assert_eq!(stat.processor, 5);
+        }
+        assert_eq!(parse_stat(&stat_line(1, b"", &[])).unwrap().comm, b"");
+    }
+
+    #[test]
+    fn stat_signed_fields() {
+        let line = stat_line(9, b"rt", &[(7, "-1"), (18, "-51"), (19, "-20")]);
+        let stat = parse_stat(&line).unwrap();
+        assert_eq!((stat.priority, stat.nice), (-51, -20));
+        assert_eq!(stat.tty_nr, u32::MAX);
+    }
+
+    #[test]
+    fn stat_truncated_or_malformed_is_none() {
+        let full = stat_line(42, b"sleep", &[]);
+        let processor_end = full.len() - " 0".repeat(13).len() - 1;
+        assert!(parse_stat(&full[..processor_end]).is_some());
+        assert!(parse_stat(&full[..processor_end - 2]).is_none());
+        assert!(parse_stat(&full[..20]).is_none());
+        assert!(parse_stat(b"42 (sleep").is_none());
+        assert!(parse_stat(b"").is_none());
+        assert!(parse_stat(&stat_line(42, b"x", &[(4, "notanumber")])).is_none());
+        assert!(parse_stat(&stat_line(42, b"x", &[(3, "")])).is_none());
+    }
+
+    #[test]
+    fn status_ids_and_switches() {
+        let text = b"Name:\t\xffodd\nUmask:\t0022\nState:\tS (sleeping)\n\
+            Uid:\t1000\t0\t0\t0\nGid:\t100\t100\t100\t100\n\
+            voluntary_ctxt_switches:\t17\nnonvoluntary_ctxt_switches:\t4\n";
+        let status = parse_status(text).unwrap();
+        assert_eq!(
+            status,
+            StatusFields {
+                uid: 1000,
+                euid: 0,
+                nvcsw: 17,
+                nivcsw: 4,
+            }
+        );
+        assert!(parse_status(b"Name:\tx\nState:\tZ (zombie)\n").is_none());
+        assert!(parse_status(b"Uid:\t1000\n").is_none());
+    }
+
+    #[test]
+    fn statm_pages() {
+        let statm = parse_statm(b"2000 300 120 10 0 500 0\n").unwrap();
+        assert_eq!((statm.resident, statm.shared), (300, 120));
+        assert!(parse_statm(b"2000 300\n").is_none());
+    }
+
+    #[test]
+    fn io_counters() {
+        let text = b"rchar: 6976\nwchar: 12\nsyscr: 10\nsyscw: 1\nread_bytes: 4096\n\
+            write_bytes: 8192\ncancelled_write_bytes: 0\n";
+        assert_eq!(
+            parse_io(text),
+            Some(IoCounters {
+                rchar: 6976,
+                wchar: 12,
+                read_bytes: 4096,
+                write_bytes: 8192,
+            })
+        );
+        assert_eq!(parse_io(b"rchar: 1\nwchar: 2\n"), None);
+        assert_eq!(parse_io(b""), None);
+    }
+
+    #[test]
+    fn cmdline_is_split_losslessly() {
+        let args = |v: &[&[u8]]| v.iter().map(|a| a.to_vec()).collect::<Vec<_>>();
+        assert_eq!(split_cmdline(b""), args(&[]));
+        assert_eq!(split_cmdline(b"sleep\x0030\x00"), args(&[b"sleep", b"30"]));
+        assert_eq!(split_cmdline(b"a\0\0b\0"), args(&[b"a", b"", b"b"]));
+        assert_eq!(split_cmdline(b"a\0\0"), args(&[b"a", b""]));
+        assert_eq!(split_cmdline(b"\0"), args(&[b""]));
+        assert_eq!(
+            split_cmdline(b"postgres: writer process  "),
+            args(&[b"postgres: writer process  "])
+        );
+        assert_eq!(split_cmdline(b"\xff\xfe\0"), args(&[b"\xff\xfe"]));
+    }
+
+    #[test]
+    fn cgroup_v2_line() {
+        let hybrid = b"12:memory:/user.slice\n1:name=systemd:/user.slice/session-1.scope\n\
+            0::/x\n";
+        assert_eq!(parse_cgroup_v2(hybrid).as_deref(), Some("/x"));
+        assert_eq!(parse_cgroup_v2(b"4:memory:/a\n1:cpu:/\n"), None);
+        assert_eq!(
+            parse_cgroup_v2(b"0::/system.slice/gone.service (deleted)\n").as_deref(),
+            Some("/system.slice/gone.service (deleted)")
+        );
+        assert_eq!(parse_cgroup_v2(b"0::/").as_deref(), Some("/"));
+    }
+
+    #[test]
+    fn ticks_convert_without_overflow() {
+        assert_eq!(ticks_to_ns(250, 100), 2_500_000_000);
+        assert_eq!(ticks_to_ns(1, 1000), 1_000_000);
+        assert_eq!(ticks_to_ns(u64::MAX, 100), u64::MAX);
+    }
+
+    /// A unique directory under the system temp dir, removed on drop.
+    struct TempTree(PathBuf);
+
+    impl TempTree {
+        fn new() -> Self {
+            static NEXT: AtomicU32 = AtomicU32::new(0);
+            let name = format!(
+                "bpftop-procfs-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            );
+            let path = std::env::temp_dir().join(name);
+            fs::create_dir_all(&path).unwrap();
+            TempTree(path)
+        }
+
+        fn write(&self, rel: &str, contents: &[u8]) {
+            let path = self.0.join(rel);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, contents).unwrap();
+        }
+    }
+
+    impl Drop for TempTree {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    const STATUS: &[u8] = b"Name:\tx\nUid:\t1000\t1001\t1000\t1000\n\
+        voluntary_ctxt_switches:\t7\nnonvoluntary_ctxt_switches:\t3\n";
+
+    /// pid 100: a two-thread user process without an io file; pid 200: exits
+    /// mid-walk (no status); pid 300: a kernel thread.
+    fn fixture() -> TempTree {
+        let tree = TempTree::new();
+        let user = [
+            (4, "1"),
+            (7, "34816"),
+            (9, "4194304"),
+            (10, "11"),
+            (12, "2"),
+            (14, "100"),
+            (15, "50"),
+            (18, "20"),
+            (19, "0"),
+            (20, "2"),
+            (22, "250"),
+            (23, "123456"),
+            (39, "2"),
+        ];
+        tree.write("100/stat", &stat_line(100, b"fake (one)", &user));
+        tree.write("100/status", STATUS);
+        tree.write("100/statm", b"300 20 10 1 0 5 0\n");
+        tree.write("100/cmdline", b"fake\0--flag\0\0");
+        tree.write("100/cgroup", b"1:cpu:/\n0::/user.slice\n");
+        tree.write("100/task/100/stat", &stat_line(100, b"fake (one)", &user));
+        let worker = [(3, "R"), (14, "3"), (15, "4"), (39, "1")];
+        tree.write("100/task/101/stat", &stat_line(101, b"worker", &worker));
+        tree.write("200/stat", &stat_line(200, b"gone", &[]));
+        tree.write("200/statm", b"0 0 0 0 0 0 0\n");
+        let kthread = [(3, "I"), (4, "2"), (9, "2129984"), (20, "1")];
+        tree.write("300/stat", &stat_line(300, b"kworker/0:1", &kthread));
+        tree.write("300/status", b"Uid:\t0\t0\t0\t0\n");
+        tree.write("300/statm", b"0 0 0 0 0 0 0\n");
+        tree.write("300/cmdline", b"");
+        tree.write(
+            "300/io",
+            b"rchar: 1\nwchar: 2\nread_bytes: 3\nwrite_bytes: 4\n",
+        );
+        tree.write("uptime", b"1.00 2.00\n");
+        tree.write("net/dev", b"");
+        tree
+    }
+
+    fn collect_fixture(tree: &TempTree, threads: bool) -> Sample {
+        let options = CollectOptions {
+            threads,
+            proc_root: tree.0.clone(),
+            ..CollectOptions::default()
+        };
+        ProcfsCollector::new(&options).collect().unwrap()
+    }
+
+    #[test]
+    fn fixture_tree_skips_vanished_processes() {
+        let tree = fixture();
+        let sample = collect_fixture(&tree, true);
+        let hz = clock::clock_ticks_per_second();
+        let page = clock::page_size();
+        assert_eq!(sample.backend, BackendKind::Procfs);
+        let pids: Vec<u32> = sample.processes.iter().map(|p| p.pid).collect();
+        assert_eq!(pids, [100, 300]);
+        let p = &sample.processes[0];
+        assert_eq!((p.ppid, p.uid, p.euid, p.state), (1, 1000, 1001, 'S'));
+        assert_eq!(p.comm, b"fake (one)");
+        assert_eq!(
+            p.cmdline,
+            [b"fake".to_vec(), b"--flag".to_vec(), Vec::new()]
+        );
+        assert_eq!((p.nice, p.priority, p.threads, p.processor), (0, 20, 2, 2));
+        assert_eq!(p.tty_nr, 34816);
+        assert_eq!(p.start_time_ns, 250 * 1_000_000_000 / hz);
+        assert_eq!(p.utime_ns, 100 * 1_000_000_000 / hz);
+        assert_eq!(p.stime_ns, 50 * 1_000_000_000 / hz);
+        assert_eq!((p.rss_bytes, p.shared_bytes), (20 * page, 10 * page));
+        assert_eq!(p.virt_bytes, 123_456);
+        assert_eq!((p.minflt, p.majflt, p.nvcsw, p.nivcsw), (11, 2, 7, 3));
+        assert_eq!(p.io, None);
+        assert_eq!(p.cgroup.as_deref(), Some("/user.slice"));
+        assert!(!p.kernel_thread);
+        let tids: Vec<u32> = p.thread_list.iter().map(|t| t.tid).collect();
+        assert_eq!(tids, [100, 101]);
+        let worker = &p.thread_list[1];
+        assert_eq!((worker.state, worker.processor), ('R', 1));
+        assert_eq!(worker.comm, b"worker");
+        assert_eq!(worker.cpu_time_ns, 7 * 1_000_000_000 / hz);
+
+        let k = &sample.processes[1];
+        assert!(k.kernel_thread);
+        assert_eq!((k.state, k.ppid, k.uid), ('I', 2, 0));
+        assert!(k.cmdline.is_empty());
+        assert_eq!(k.cgroup, None);
+        assert_eq!(k.io.map(|io| io.write_bytes), Some(4));
+
+        assert_eq!(sample.user_threads, 2);
+        assert_eq!(sample.kernel_threads, 1);
+        assert_eq!(sample.running_threads, 1);
+    }
+
+    #[test]
+    fn running_threads_counted_without_thread_rows() {
+        let tree = fixture();
+        let sample = collect_fixture(&tree, false);
+        assert!(sample.processes.iter().all(|p| p.thread_list.is_empty()));
+        assert_eq!(sample.running_threads, 1);
+    }
+
+    #[test]
+    fn unreadable_proc_root_is_an_error_naming_it() {
+        let tree = TempTree::new();
+        let missing = tree.0.join("missing");
+        let options = CollectOptions {
+            proc_root: missing.clone(),
+            ..CollectOptions::default()
+        };
+        let err = ProcfsCollector::new(&options).collect().unwrap_err();
+        assert!(format!("{err:#}").contains(&missing.display().to_string()));
+    }
+
+    /// Kills and reaps the child even when an assertion fails.
+    struct ChildGuard(std::process::Child);
+
+    impl Drop for ChildGuard {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    #[test]
+    fn real_child_matches_what_we_spawned() {
+        let child = ChildGuard(Command::new("sleep").arg("30").spawn().unwrap());
+        let pid = child.0.id();
+        let mut collector = ProcfsCollector::new(&CollectOptions::default());
+        // Right after exec the child may still be on its way to nanosleep.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let (record, sample) = loop {
+            let sample = collector.collect().unwrap();
+            let found = sample.processes.iter().find(|p| p.pid == pid).cloned();
+            match found {
+                Some(p) if p.state == 'S' => break (p, sample),
+                other if Instant::now() > deadline => panic!("child not sleeping: {other:?}"),
+                _ => std::thread::sleep(Duration::from_millis(10)),
+            }
+        };
+        assert_eq!(record.ppid, std::process::id());
+        assert_eq!(record.cmdline, [b"sleep".to_vec(), b"30".to_vec()]);
+        assert_eq!(record.comm, b"sleep");
+        // SAFETY: getuid has no preconditions.
+        assert_eq!(record.uid, unsafe { libc::getuid() });
+        assert_eq!(record.threads, 1);
+        assert!(!record.kernel_thread);
+        assert!(record.io.is_some(), "our own child's io must be readable");
+        assert!(record.start_time_ns > 0 && record.start_time_ns <= sample.boottime_ns);
+        drop(child);
+    }
+
+    fn own_task_count() -> usize {
+        fs::read_dir("/proc/self/task").unwrap().count()
+    }
+
+    #[test]
+    fn real_self_thread_count_and_argv() {
+        let me = std::process::id();
+        let mut collector = ProcfsCollector::new(&CollectOptions::default());
+        // Other tests start and stop threads concurrently: retry until the
+        // count is stable around the collection.
+        for _ in 0..200 {
+            let before = own_task_count();
+            let sample = collector.collect().unwrap();
+            let after = own_task_count();
+            let own = sample.processes.iter().find(|p| p.pid == me).unwrap();
+            // The collecting thread itself is running.
+            assert!(sample.running_threads >= 1);
+            if before != after || own.threads as usize != before {
+                continue;
+            }
+            let argv: Vec<Vec<u8>> = std::env::args_os().map(|a| a.as_bytes().to_vec()).collect();
+            assert_eq!(own.cmdline, argv);
+            // SAFETY: geteuid has no preconditions.
+            assert_eq!(own.euid, unsafe { libc::geteuid() });
+            assert!(own.io.is_some());
+            return;
+        }
+        panic!("thread count of our own process never matched /proc/self/task");
     }
 }

@@ -1,0 +1,115 @@
+//! `bpftop --check`: what works on this kernel, and why not.
+
+use std::fmt::Write;
+use std::fs;
+use std::path::Path;
+
+use crate::collect::bpf::BpfCollector;
+use crate::collect::cgroups::find_cgroup2_mount;
+use crate::collect::CollectOptions;
+
+/// Capabilities that matter to bpftop, with what each one enables.
+const CAPABILITIES: &[(u32, &str, &str)] = &[
+    (39, "cap_bpf", "load BPF programs"),
+    (
+        38,
+        "cap_perfmon",
+        "tracing programs and reading kernel memory",
+    ),
+    (21, "cap_sys_admin", "BPF on kernels before 5.8"),
+    (
+        19,
+        "cap_sys_ptrace",
+        "read /proc/PID/io of other users (procfs backend)",
+    ),
+    (1, "cap_dac_override", "write cgroup files (freeze/thaw)"),
+    (5, "cap_kill", "signal other users' processes"),
+    (23, "cap_sys_nice", "lower the nice value of processes"),
+];
+
+fn kernel_release() -> String {
+    fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// The CapEff mask from a /proc/PID/status text.
+pub fn effective_caps(status: &str) -> Option<u64> {
+    let hex = status.lines().find_map(|l| l.strip_prefix("CapEff:"))?;
+    u64::from_str_radix(hex.trim(), 16).ok()
+}
+
+/// The report, as lines of text.
+pub fn report(options: &CollectOptions) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "kernel:          {}", kernel_release());
+    let btf = options.sys_root.join("kernel/btf/vmlinux");
+    let _ = writeln!(
+        out,
+        "BTF:             {}",
+        if btf.exists() {
+            format!("yes ({})", btf.display())
+        } else {
+            format!("no ({} missing; CO-RE programs cannot load)", btf.display())
+        }
+    );
+    let status = fs::read_to_string(options.proc_root.join("self/status")).unwrap_or_default();
+    let caps = effective_caps(&status).unwrap_or(0);
+    let _ = writeln!(out, "capabilities:    CapEff={caps:016x}");
+    for (bit, name, what) in CAPABILITIES {
+        let have = if caps & (1u64 << bit) != 0 {
+            "yes"
+        } else {
+            "no "
+        };
+        let _ = writeln!(out, "  {name:<17}{have}  {what}");
+    }
+    let mount = find_cgroup2_mount(&options.proc_root);
+    let _ = writeln!(
+        out,
+        "cgroup2 mount:   {}",
+        mount
+            .as_deref()
+            .map(Path::display)
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "none (cgroup v1 only: no CGROUP paths, no freeze)".to_owned())
+    );
+    let _ = writeln!(out, "programs:");
+    match BpfCollector::open(options) {
+        Ok(c) => {
+            let _ = writeln!(out, "  iter/task       loads");
+            let _ = writeln!(
+                out,
+                "  RSS             {}",
+                if c.precise_rss {
+                    "exact (per-CPU counter parts summed)"
+                } else {
+                    "approximate (per-CPU counter parts not readable)"
+                }
+            );
+            let _ = writeln!(out, "backend (auto):  bpf");
+        }
+        Err(e) => {
+            let reason = format!("{e:#}").replace('\n', "\n                  ");
+            let _ = writeln!(out, "  iter/task       fails: {reason}");
+            let _ = writeln!(
+                out,
+                "backend (auto):  procfs, because the task iterator does not load"
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capeff_is_parsed() {
+        let status = "Name:\tx\nCapInh:\t0000000000000000\nCapEff:\t000001ffffffffff\n";
+        assert_eq!(effective_caps(status), Some(0x1ff_ffff_ffff));
+        assert_eq!(effective_caps("CapEff:\tzz\n"), None);
+        assert_eq!(effective_caps(""), None);
+    }
+}

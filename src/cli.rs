@@ -1,0 +1,62 @@
+//! Command-line interface.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+use crate::collect::BackendChoice;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON object per line per refresh (schema in README.md).
+    Json,
+    /// A `top -b`-like table per refresh.
+    Text,
+}
+
+/// An htop-class process monitor fed by one eBPF task-iterator walk per
+/// refresh.
+#[derive(Debug, Parser)]
+#[command(name = "bpftop", version, about)]
+pub struct Cli {
+    /// Print snapshots to stdout instead of running interactively.
+    #[arg(long)]
+    pub batch: bool,
+
+    /// Number of refreshes to print in batch mode (default: until killed).
+    #[arg(short = 'n', long = "count", value_name = "COUNT")]
+    pub count: Option<u64>,
+
+    /// Delay between refreshes, in milliseconds.
+    #[arg(short = 'd', long = "delay", value_name = "MILLISECONDS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(10..))]
+    pub delay_ms: u64,
+
+    /// Batch output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Where per-process data comes from.
+    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    pub backend: BackendChoice,
+
+    /// Include each process's threads (JSON: "thread_list").
+    #[arg(long)]
+    pub threads: bool,
+
+    /// Report what works on this kernel and why, then exit.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Root of the proc filesystem (for tests on fixture trees).
+    #[arg(long, hide = true, default_value = "/proc")]
+    pub proc_root: PathBuf,
+
+    /// Root of the sys filesystem (for tests on fixture trees).
+    #[arg(long, hide = true, default_value = "/sys")]
+    pub sys_root: PathBuf,
+
+    /// passwd file that user names come from.
+    #[arg(long, hide = true, default_value = "/etc/passwd")]
+    pub passwd: PathBuf,
+}

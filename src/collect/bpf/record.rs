@@ -1,0 +1,229 @@
+//! Decoding of the task iterator's records and their aggregation into
+//! processes with /proc's semantics.
+
+use std::collections::HashMap;
+
+use super::skel::types::task_record;
+use crate::collect::sample::{IoCounters, ThreadSample};
+use crate::collect::state::state_letter;
+
+/// Size of one record; the BPF side writes exactly `sizeof(struct task_record)`.
+pub const RECORD_SIZE: usize = std::mem::size_of::<task_record>();
+
+// The Rust struct is generated from intf.h through the object's BTF, and
+// the loader compares its size with the C sizeof the object carries
+// (`record_size`). Records must also tile a buffer without padding.
+const _: () = assert!(RECORD_SIZE % std::mem::align_of::<task_record>() == 0);
+
+// Bits of task_record.record_flags (intf.h).
+const REC_LEADER: u32 = 0x1;
+const REC_HAS_MM: u32 = 0x2;
+pub const REC_PRECISE_RSS: u32 = 0x4;
+const PF_KTHREAD: u32 = 0x0020_0000;
+
+/// Reads the record at the start of `bytes`.
+pub fn decode(bytes: &[u8]) -> Option<task_record> {
+    if bytes.len() < RECORD_SIZE {
+        return None;
+    }
+    // SAFETY: task_record is plain old data (integers and a byte array),
+    // every bit pattern is valid, and the length was checked above;
+    // read_unaligned copes with any alignment of the buffer.
+    Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<task_record>()) })
+}
+
+/// The raw bytes of a NUL-padded comm.
+pub fn comm_bytes(comm: &[i8; 16]) -> Vec<u8> {
+    comm.iter()
+        .map(|&c| c as u8)
+        .take_while(|&b| b != 0)
+        .collect()
+}
+
+/// Splits the scheduler's exact run time into user and system the way the
+/// kernel's cputime_adjust() does: in the ratio of the tick-sampled
+/// utime/stime, so that user + system == rtime.
+pub fn adjust_cputime(rtime: u64, utime: u64, stime: u64) -> (u64, u64) {
+    if stime == 0 {
+        return (rtime, 0);
+    }
+    if utime == 0 {
+        return (0, rtime);
+    }
+    let s = (rtime as u128 * stime as u128 / (stime as u128 + utime as u128)) as u64;
+    (rtime - s.min(rtime), s.min(rtime))
+}
+
+/// One process being assembled from its thread records.
+#[derive(Debug, Default)]
+pub struct ProcessAccum {
+    /// The leader's record; None until seen (a process whose leader record
+    /// is missing is in the middle of exiting and is dropped).
+    pub leader: Option<task_record>,
+    pub sum_exec_runtime: u64,
+    pub utime: u64,
+    pub stime: u64,
+    pub min_flt: u64,
+    pub maj_flt: u64,
+    pub nvcsw: u64,
+    pub nivcsw: u64,
+    pub io: IoCounters,
+    pub running_threads: u64,
+    pub thread_count: u64,
+    pub threads: Vec<ThreadSample>,
+}
+
+impl ProcessAccum {
+    fn add_thread(&mut self, r: &task_record, keep_threads: bool) {
+        self.sum_exec_runtime += r.sum_exec_runtime;
+        self.utime += r.utime;
+        self.stime += r.stime;
+        self.min_flt += r.min_flt;
+        self.maj_flt += r.maj_flt;
+        self.nvcsw += r.nvcsw;
+        self.nivcsw += r.nivcsw;
+        self.io.rchar += r.rchar;
+        self.io.wchar += r.wchar;
+        self.io.read_bytes += r.read_bytes;
+        self.io.write_bytes += r.write_bytes;
+        self.thread_count += 1;
+        let state = state_letter(r.state, r.exit_state);
+        if state == 'R' {
+            self.running_threads += 1;
+        }
+        if keep_threads {
+            self.threads.push(ThreadSample {
+                tid: r.tid,
+                state,
+                comm: comm_bytes(&r.comm),
+                processor: r.processor,
+                cpu_time_ns: r.sum_exec_runtime,
+            });
+        }
+        if r.record_flags & REC_LEADER != 0 {
+            self.leader = Some(*r);
+        }
+    }
+
+    pub fn is_kernel_thread(leader: &task_record) -> bool {
+        leader.task_flags & PF_KTHREAD != 0
+    }
+
+    pub fn has_mm(leader: &task_record) -> bool {
+        leader.record_flags & REC_HAS_MM != 0
+    }
+}
+
+/// Groups a walk's records by thread group.
+#[derive(Debug, Default)]
+pub struct Aggregator {
+    pub processes: HashMap<u32, ProcessAccum>,
+    keep_threads: bool,
+}
+
+impl Aggregator {
+    pub fn new(keep_threads: bool) -> Self {
+        Aggregator {
+            processes: HashMap::new(),
+            keep_threads,
+        }
+    }
+
+    /// Adds every whole record in `buf`; returns the number of bytes used
+    /// (a trailing partial record, which the kernel never produces, is left).
+    pub fn add_records(&mut self, buf: &[u8]) -> usize {
+        let mut used = 0;
+        for chunk in buf.chunks_exact(RECORD_SIZE) {
+            if let Some(r) = decode(chunk) {
+                self.processes
+                    .entry(r.tgid)
+                    .or_default()
+                    .add_thread(&r, self.keep_threads);
+            }
+            used += RECORD_SIZE;
+        }
+        used
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(tid: u32, tgid: u32) -> task_record {
+        task_record {
+            tid,
+            tgid,
+            record_flags: if tid == tgid {
+                REC_LEADER | REC_HAS_MM
+            } else {
+                0
+            },
+            ..Default::default()
+        }
+    }
+
+    fn bytes_of(records: &[task_record]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for r in records {
+            // SAFETY: task_record is plain old data of RECORD_SIZE bytes.
+            let raw = unsafe {
+                std::slice::from_raw_parts((r as *const task_record).cast::<u8>(), RECORD_SIZE)
+            };
+            out.extend_from_slice(raw);
+        }
+        out
+    }
+
+    #[test]
+    fn cputime_split_keeps_the_exact_total() {
+        assert_eq!(adjust_cputime(1000, 3, 1), (750, 250));
+        assert_eq!(adjust_cputime(1000, 0, 0), (1000, 0));
+        assert_eq!(adjust_cputime(1000, 0, 5), (0, 1000));
+        let (u, s) = adjust_cputime(u64::MAX / 2, u64::MAX / 3, u64::MAX / 3);
+        assert_eq!(u + s, u64::MAX / 2);
+    }
+
+    #[test]
+    fn threads_are_summed_into_their_process() {
+        let mut leader = record(10, 10);
+        leader.sum_exec_runtime = 100;
+        leader.min_flt = 1;
+        leader.rchar = 7;
+        let mut t2 = record(11, 10);
+        t2.sum_exec_runtime = 50;
+        t2.min_flt = 2;
+        t2.rchar = 3;
+        t2.state = 0x1; // S
+        let other = record(20, 20);
+        let buf = bytes_of(&[leader, other, t2]);
+        let mut agg = Aggregator::new(true);
+        assert_eq!(agg.add_records(&buf), buf.len());
+        let p = &agg.processes[&10];
+        assert_eq!(p.sum_exec_runtime, 150);
+        assert_eq!(p.min_flt, 3);
+        assert_eq!(p.io.rchar, 10);
+        assert_eq!(p.thread_count, 2);
+        assert_eq!(p.running_threads, 1);
+        assert_eq!(p.threads.len(), 2);
+        assert!(p.leader.is_some());
+        assert_eq!(agg.processes[&20].thread_count, 1);
+    }
+
+    #[test]
+    fn partial_records_are_left_unread() {
+        let buf = bytes_of(&[record(1, 1)]);
+        let mut agg = Aggregator::new(false);
+        assert_eq!(agg.add_records(&buf[..RECORD_SIZE - 1]), 0);
+        assert!(agg.processes.is_empty());
+    }
+
+    #[test]
+    fn comm_stops_at_nul_and_keeps_raw_bytes() {
+        let mut comm = [0i8; 16];
+        for (i, b) in b"a\x1b(b) \xff".iter().enumerate() {
+            comm[i] = *b as i8;
+        }
+        assert_eq!(comm_bytes(&comm), b"a\x1b(b) \xff".to_vec());
+    }
+}

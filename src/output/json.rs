@@ -1,0 +1,217 @@
+//! `--format json`: one JSON object per refresh, one line each. The keys
+//! documented in README.md ("Batch schema") are a contract.
+
+use serde::Serialize;
+
+use crate::collect::sample::ZramStats;
+use crate::model::{Model, ProcessView};
+
+const NS_PER_SEC: f64 = 1e9;
+
+#[derive(Serialize)]
+struct Zram {
+    orig_bytes: u64,
+    compr_bytes: u64,
+    used_bytes: u64,
+}
+
+impl From<&ZramStats> for Zram {
+    fn from(z: &ZramStats) -> Self {
+        Zram {
+            orig_bytes: z.orig_bytes,
+            compr_bytes: z.compr_bytes,
+            used_bytes: z.used_bytes,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Pressure {
+    cpu: Option<f64>,
+    memory: Option<f64>,
+    io: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct System {
+    cpus: usize,
+    cpu_percent: f64,
+    per_cpu_percent: Vec<f64>,
+    mem_total_bytes: u64,
+    mem_used_bytes: u64,
+    mem_available_bytes: u64,
+    mem_buffers_bytes: u64,
+    mem_cache_bytes: u64,
+    swap_total_bytes: u64,
+    swap_used_bytes: u64,
+    zswap_bytes: Option<u64>,
+    zswapped_bytes: Option<u64>,
+    zram: Option<Zram>,
+    load: [f64; 3],
+    uptime_seconds: f64,
+    tasks: u64,
+    threads: u64,
+    kernel_threads: u64,
+    running: u64,
+    pressure_some_avg10: Pressure,
+}
+
+#[derive(Serialize)]
+struct Thread {
+    tid: u32,
+    state: char,
+    comm: String,
+    processor: u32,
+    cpu_time_seconds: f64,
+}
+
+#[derive(Serialize)]
+struct Process {
+    pid: u32,
+    ppid: u32,
+    uid: u32,
+    euid: u32,
+    user: String,
+    state: char,
+    comm: String,
+    cmdline: Vec<String>,
+    threads: u32,
+    nice: i32,
+    priority: i32,
+    processor: u32,
+    tty_nr: u32,
+    start_time_seconds: f64,
+    cpu_percent: f64,
+    cpu_time_seconds: f64,
+    user_time_seconds: f64,
+    system_time_seconds: f64,
+    mem_percent: f64,
+    rss_bytes: u64,
+    shared_bytes: u64,
+    virt_bytes: u64,
+    minflt: u64,
+    majflt: u64,
+    voluntary_ctxt_switches: u64,
+    involuntary_ctxt_switches: u64,
+    rchar: Option<u64>,
+    wchar: Option<u64>,
+    io_read_bytes: Option<u64>,
+    io_write_bytes: Option<u64>,
+    io_read_rate: f64,
+    io_write_rate: f64,
+    cgroup: Option<String>,
+    kernel_thread: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread_list: Option<Vec<Thread>>,
+}
+
+#[derive(Serialize)]
+struct Refresh {
+    time: f64,
+    backend: &'static str,
+    fallback_reason: Option<String>,
+    system: System,
+    processes: Vec<Process>,
+}
+
+/// Strings in JSON are lossy UTF-8 (JSON cannot carry arbitrary bytes);
+/// control characters are escaped by the JSON encoder itself.
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn process(v: &ProcessView, with_threads: bool) -> Process {
+    let p = &v.sample;
+    Process {
+        pid: p.pid,
+        ppid: p.ppid,
+        uid: p.uid,
+        euid: p.euid,
+        user: v.user.clone(),
+        state: p.state,
+        comm: lossy(&p.comm),
+        cmdline: p.cmdline.iter().map(|a| lossy(a)).collect(),
+        threads: p.threads,
+        nice: p.nice,
+        priority: p.priority,
+        processor: p.processor,
+        tty_nr: p.tty_nr,
+        start_time_seconds: p.start_time_ns as f64 / NS_PER_SEC,
+        cpu_percent: v.cpu_percent,
+        cpu_time_seconds: p.cpu_time_ns() as f64 / NS_PER_SEC,
+        user_time_seconds: p.utime_ns as f64 / NS_PER_SEC,
+        system_time_seconds: p.stime_ns as f64 / NS_PER_SEC,
+        mem_percent: v.mem_percent,
+        rss_bytes: p.rss_bytes,
+        shared_bytes: p.shared_bytes,
+        virt_bytes: p.virt_bytes,
+        minflt: p.minflt,
+        majflt: p.majflt,
+        voluntary_ctxt_switches: p.nvcsw,
+        involuntary_ctxt_switches: p.nivcsw,
+        rchar: p.io.map(|io| io.rchar),
+        wchar: p.io.map(|io| io.wchar),
+        io_read_bytes: p.io.map(|io| io.read_bytes),
+        io_write_bytes: p.io.map(|io| io.write_bytes),
+        io_read_rate: v.io_read_rate,
+        io_write_rate: v.io_write_rate,
+        cgroup: p.cgroup.clone(),
+        kernel_thread: p.kernel_thread,
+        thread_list: with_threads.then(|| {
+            p.thread_list
+                .iter()
+                .map(|t| Thread {
+                    tid: t.tid,
+                    state: t.state,
+                    comm: lossy(&t.comm),
+                    processor: t.processor,
+                    cpu_time_seconds: t.cpu_time_ns as f64 / NS_PER_SEC,
+                })
+                .collect()
+        }),
+    }
+}
+
+/// One refresh as a single line of JSON (no trailing newline).
+pub fn render(model: &Model, with_threads: bool) -> String {
+    let s = &model.system;
+    let refresh = Refresh {
+        time: model.unix_time,
+        backend: model.backend.name(),
+        fallback_reason: model.fallback_reason.clone(),
+        system: System {
+            cpus: s.cpus,
+            cpu_percent: s.cpu_percent,
+            per_cpu_percent: s.per_cpu_percent.clone(),
+            mem_total_bytes: s.mem_total_bytes,
+            mem_used_bytes: s.mem_used_bytes,
+            mem_available_bytes: s.mem_available_bytes,
+            mem_buffers_bytes: s.mem_buffers_bytes,
+            mem_cache_bytes: s.mem_cache_bytes,
+            swap_total_bytes: s.swap_total_bytes,
+            swap_used_bytes: s.swap_used_bytes,
+            zswap_bytes: s.zswap_bytes,
+            zswapped_bytes: s.zswapped_bytes,
+            zram: s.zram.as_ref().map(Zram::from),
+            load: s.load,
+            uptime_seconds: s.uptime_seconds,
+            tasks: s.tasks,
+            threads: s.threads,
+            kernel_threads: s.kernel_threads,
+            running: s.running,
+            pressure_some_avg10: Pressure {
+                cpu: s.pressure.cpu,
+                memory: s.pressure.memory,
+                io: s.pressure.io,
+            },
+        },
+        processes: model
+            .processes
+            .iter()
+            .map(|p| process(p, with_threads))
+            .collect(),
+    };
+    // Serialising plain structs of numbers and strings cannot fail; NaN
+    // would become null rather than an error.
+    serde_json::to_string(&refresh).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}

@@ -1,0 +1,5 @@
+//! Batch output formats of a [`crate::model::Model`].
+
+pub mod json;
+pub mod sanitize;
+pub mod text;
