@@ -81,7 +81,7 @@ pub fn report(options: &CollectOptions) -> String {
             let _ = writeln!(
                 out,
                 "  RSS             {}",
-                if c.precise_rss {
+                if c.precise_rss() {
                     "exact (per-CPU counter parts summed)"
                 } else {
                     "approximate (per-CPU counter parts not readable)"

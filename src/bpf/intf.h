@@ -16,7 +16,9 @@
 #define BPFTOP_REC_HAS_MM 0x2  /* the process has an address space (not a kernel thread) */
 #define BPFTOP_REC_PRECISE_RSS 0x4 /* rss_* include the per-CPU deltas (exact, as /proc on >= 6.16) */
 
-/* One record per task (thread), in iteration order. All times are in ns,
+/* One record per task (thread), in iteration order, written straight into
+ * an mmapable array map so that userspace reads a whole walk without
+ * copying it through read() (which would cost a syscall per 8 pages). All times are in ns,
  * memory in pages, ids as the initial namespaces see them. */
 struct task_record {
 	__u32 tid;
@@ -69,6 +71,13 @@ struct task_record {
 	__s64 rss_file;
 	__s64 rss_anon;
 	__s64 rss_shmem;
+};
+
+/* Progress of one walk, in a one-entry mmapable array map. Userspace zeroes
+ * it before each walk; records land in the `records` map at [0, count). */
+struct walk_state {
+	__u64 count;   /* records written */
+	__u64 dropped; /* tasks not recorded because `records` was full */
 };
 
 #endif /* BPFTOP_INTF_H */

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * One walk over every task (thread) of the system per refresh. Each task
- * becomes one fixed-size struct task_record written to the iterator's
- * seq_file; userspace reads the whole walk with a handful of read()s and
- * aggregates threads into processes.
+ * becomes one fixed-size struct task_record, stored in the mmapable
+ * `records` array; the seq_file only carries the final count, so a walk
+ * costs userspace one read() to run it and one to see its end, however
+ * many tasks there are. Userspace aggregates threads into processes.
  *
  * Only the thread-group leader reads the process-wide data (cred, signal,
  * mm, parent, cgroup): those are shared by all threads, and skipping them for
@@ -64,13 +65,26 @@ static __always_inline long percpu_offset(__u32 cpu)
 	return (long)(address_of(copy) - base);
 }
 
+/* Sized by the loader (a multiple of the current task count). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct task_record);
+} records SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct walk_state);
+} walk SEC(".maps");
+
 /* The record size as the C compiler laid it out; the loader checks that the
  * Rust view has the same size before trusting any record. */
 const volatile __u32 record_size = sizeof(struct task_record);
-
-/* Makes struct task_record part of the object's BTF, so that the skeleton
- * builder generates its Rust definition from this very header. */
-struct task_record bpftop_record_layout = {};
 
 static __always_inline __u32 task_state_word(struct task_struct *task)
 {
@@ -184,36 +198,50 @@ SEC("iter/task")
 int dump_task(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
-	struct task_record rec = {};
+	struct task_record *rec;
+	struct walk_state *state;
+	__u32 zero = 0, index;
 
-	if (!task)
+	state = bpf_map_lookup_elem(&walk, &zero);
+	if (!state)
 		return 0;
+	if (!task) {
+		/* End of the walk: the only output of the seq_file. */
+		bpf_seq_write(ctx->meta->seq, &state->count, sizeof(state->count));
+		return 0;
+	}
+	index = state->count;
+	rec = bpf_map_lookup_elem(&records, &index);
+	if (!rec) {
+		state->dropped++;
+		return 0;
+	}
+	state->count = index + 1;
+	__builtin_memset(rec, 0, sizeof(*rec));
 
-	rec.tid = BPF_CORE_READ(task, pid);
-	rec.tgid = BPF_CORE_READ(task, tgid);
-	rec.task_flags = BPF_CORE_READ(task, flags);
-	rec.state = task_state_word(task);
-	rec.exit_state = BPF_CORE_READ(task, exit_state);
-	rec.prio = BPF_CORE_READ(task, prio);
-	rec.static_prio = BPF_CORE_READ(task, static_prio);
-	rec.processor = task_cpu_number(task);
-	rec.start_boottime = BPF_CORE_READ(task, start_boottime);
-	rec.sum_exec_runtime = BPF_CORE_READ(task, se.sum_exec_runtime);
-	rec.utime = BPF_CORE_READ(task, utime);
-	rec.stime = BPF_CORE_READ(task, stime);
-	rec.min_flt = BPF_CORE_READ(task, min_flt);
-	rec.maj_flt = BPF_CORE_READ(task, maj_flt);
-	rec.nvcsw = BPF_CORE_READ(task, nvcsw);
-	rec.nivcsw = BPF_CORE_READ(task, nivcsw);
-	rec.rchar = BPF_CORE_READ(task, ioac.rchar);
-	rec.wchar = BPF_CORE_READ(task, ioac.wchar);
-	rec.read_bytes = BPF_CORE_READ(task, ioac.read_bytes);
-	rec.write_bytes = BPF_CORE_READ(task, ioac.write_bytes);
-	BPF_CORE_READ_STR_INTO(&rec.comm, task, comm);
+	rec->tid = BPF_CORE_READ(task, pid);
+	rec->tgid = BPF_CORE_READ(task, tgid);
+	rec->task_flags = BPF_CORE_READ(task, flags);
+	rec->state = task_state_word(task);
+	rec->exit_state = BPF_CORE_READ(task, exit_state);
+	rec->prio = BPF_CORE_READ(task, prio);
+	rec->static_prio = BPF_CORE_READ(task, static_prio);
+	rec->processor = task_cpu_number(task);
+	rec->start_boottime = BPF_CORE_READ(task, start_boottime);
+	rec->sum_exec_runtime = BPF_CORE_READ(task, se.sum_exec_runtime);
+	rec->utime = BPF_CORE_READ(task, utime);
+	rec->stime = BPF_CORE_READ(task, stime);
+	rec->min_flt = BPF_CORE_READ(task, min_flt);
+	rec->maj_flt = BPF_CORE_READ(task, maj_flt);
+	rec->nvcsw = BPF_CORE_READ(task, nvcsw);
+	rec->nivcsw = BPF_CORE_READ(task, nivcsw);
+	rec->rchar = BPF_CORE_READ(task, ioac.rchar);
+	rec->wchar = BPF_CORE_READ(task, ioac.wchar);
+	rec->read_bytes = BPF_CORE_READ(task, ioac.read_bytes);
+	rec->write_bytes = BPF_CORE_READ(task, ioac.write_bytes);
+	BPF_CORE_READ_STR_INTO(&rec->comm, task, comm);
 
-	if (rec.tid == rec.tgid)
-		read_process(task, &rec);
-
-	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
+	if (rec->tid == rec->tgid)
+		read_process(task, rec);
 	return 0;
 }

@@ -35,6 +35,10 @@ enum bpf_map_type {
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
 };
 
+enum {
+	BPF_F_MMAPABLE = (1U << 10),
+};
+
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
 typedef struct {

@@ -1,15 +1,16 @@
 //! The eBPF backend: one `iter/task` walk per refresh.
 //!
-//! The iterator program stays attached for the collector's lifetime; each
-//! refresh opens a fresh iterator fd from the link, reads it to the end in
-//! large chunks (the kernel fills up to 8 pages per read, always with whole
-//! records) and closes it: a constant number of syscalls however many tasks
-//! there are. Per-process work outside the walk happens only for processes
-//! that are new or have exec'd (their cmdline) and for cgroups never seen
-//! before (their path).
+//! The iterator program stays attached for the collector's lifetime. Each
+//! refresh resets the walk state, opens a fresh iterator fd from the link
+//! and reads it to its end: the program stores one record per task in an
+//! mmapable array map, which we then decode in place. The syscalls per
+//! refresh are a constant handful however many tasks there are. Work
+//! outside the walk happens only for processes that are new or have exec'd
+//! (their cmdline) and for cgroups never seen before (their path).
 
 mod cmdline;
 mod libbpf_log;
+mod mapped;
 pub mod record;
 
 #[allow(clippy::all, clippy::unwrap_used, clippy::expect_used)]
@@ -25,36 +26,45 @@ mod skel {
 
 use std::collections::HashSet;
 use std::io::Read;
-use std::mem::MaybeUninit;
+use std::mem::{size_of, MaybeUninit};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
 use self::cmdline::CmdlineCache;
-use self::record::{adjust_cputime, comm_bytes, Aggregator, ProcessAccum, REC_PRECISE_RSS};
+use self::mapped::MappedArray;
+use self::record::{
+    adjust_cputime, comm_bytes, decode_walk_state, Aggregator, ProcessAccum, RECORD_SIZE,
+    REC_PRECISE_RSS,
+};
+use self::skel::types::walk_state;
 use super::cgroups::CgroupResolver;
 use super::clock;
 use super::sample::{BackendKind, IoCounters, ProcessSample, Sample, SystemSample};
 use super::state::state_letter;
 use super::{CollectOptions, Collector};
 
-/// Read chunk: twice the kernel's per-read maximum (8 pages), so one read()
-/// always has room for a full chunk plus a leftover.
-fn read_buffer_size() -> usize {
-    16 * clock::page_size() as usize
+/// The loaded program and the memory its walks write.
+struct Loaded {
+    link: libbpf_rs::Link,
+    records: MappedArray,
+    walk: MappedArray,
+    capacity: usize,
+    precise_rss: bool,
 }
 
+/// Room for this many more tasks than exist at load time before a reload.
+const CAPACITY_FACTOR: usize = 2;
+const MIN_CAPACITY: usize = 4096;
+
 pub struct BpfCollector {
-    link: libbpf_rs::Link,
+    loaded: Loaded,
     page_size: u64,
     keep_threads: bool,
     proc_root: PathBuf,
-    buf: Vec<u8>,
     cgroups: CgroupResolver,
     cmdlines: CmdlineCache,
-    /// Whether RSS includes the per-CPU counter deltas on this kernel.
-    pub precise_rss: bool,
 }
 
 /// Why BPF cannot be used here, in words a user can act on.
@@ -73,6 +83,59 @@ fn explain_load_error(err: &libbpf_rs::Error, log: &str) -> anyhow::Error {
     }
 }
 
+/// Number of tasks (threads) in the system: the denominator of
+/// /proc/loadavg's fourth field.
+fn task_count(proc_root: &Path) -> Option<usize> {
+    let text = std::fs::read_to_string(proc_root.join("loadavg")).ok()?;
+    text.split_whitespace()
+        .nth(3)?
+        .split_once('/')?
+        .1
+        .parse()
+        .ok()
+}
+
+fn load(capacity: usize) -> anyhow::Result<Loaded> {
+    let nr_cpus = libbpf_rs::num_possible_cpus().context("counting possible CPUs")?;
+    let _capture = libbpf_log::Capture::start();
+    let fail = |e: libbpf_rs::Error| explain_load_error(&e, &libbpf_log::take());
+
+    let mut storage = MaybeUninit::uninit();
+    let mut open = skel::TaskIterSkelBuilder::default()
+        .open(&mut storage)
+        .map_err(fail)?;
+    let rodata = open
+        .maps
+        .rodata_data
+        .as_deref_mut()
+        .ok_or_else(|| anyhow!("the BPF object has no read-only data section"))?;
+    if rodata.record_size as usize != RECORD_SIZE {
+        return Err(anyhow!(
+            "record layout mismatch: BPF writes {} bytes, Rust reads {}",
+            rodata.record_size,
+            RECORD_SIZE
+        ));
+    }
+    rodata.nr_cpu_ids = u32::try_from(nr_cpus).unwrap_or(u32::MAX);
+    rodata.precise_rss = true;
+    let entries = u32::try_from(capacity).context("record capacity")?;
+    open.maps.records.set_max_entries(entries).map_err(fail)?;
+
+    let loaded = open.load().map_err(fail)?;
+    let link = loaded.progs.dump_task.attach().map_err(fail)?;
+    let records = MappedArray::map(&loaded.maps.records, RECORD_SIZE, capacity)?;
+    let walk = MappedArray::map(&loaded.maps.walk, size_of::<walk_state>(), 1)?;
+    // The link and the mappings keep the program and maps alive; the
+    // skeleton's object (and its borrow of `storage`) can go.
+    Ok(Loaded {
+        link,
+        records,
+        walk,
+        capacity,
+        precise_rss: false,
+    })
+}
+
 impl BpfCollector {
     pub fn open(options: &CollectOptions) -> anyhow::Result<Self> {
         let btf = options.sys_root.join("kernel/btf/vmlinux");
@@ -82,48 +145,14 @@ impl BpfCollector {
                 btf.display()
             ));
         }
-        let nr_cpus = libbpf_rs::num_possible_cpus().context("counting possible CPUs")?;
-
-        let _capture = libbpf_log::Capture::start();
-        let mut storage = MaybeUninit::uninit();
-        let mut open = skel::TaskIterSkelBuilder::default()
-            .open(&mut storage)
-            .map_err(|e| explain_load_error(&e, &libbpf_log::take()))?;
-        let rodata = open
-            .maps
-            .rodata_data
-            .as_deref_mut()
-            .ok_or_else(|| anyhow!("the BPF object has no read-only data section"))?;
-        if rodata.record_size as usize != record::RECORD_SIZE {
-            return Err(anyhow!(
-                "record layout mismatch: BPF writes {} bytes, Rust reads {}",
-                rodata.record_size,
-                record::RECORD_SIZE
-            ));
-        }
-        rodata.nr_cpu_ids = u32::try_from(nr_cpus).unwrap_or(u32::MAX);
-        rodata.precise_rss = true;
-        let loaded = open
-            .load()
-            .map_err(|e| explain_load_error(&e, &libbpf_log::take()))?;
-        let link = loaded
-            .progs
-            .dump_task
-            .attach()
-            .map_err(|e| explain_load_error(&e, &libbpf_log::take()))?;
-        // The link keeps the program alive; the skeleton's object (and its
-        // borrow of `storage`) can go.
-        drop(loaded);
-
+        let tasks = task_count(&options.proc_root).unwrap_or(0);
         let mut collector = BpfCollector {
-            link,
+            loaded: load((tasks * CAPACITY_FACTOR).max(MIN_CAPACITY))?,
             page_size: clock::page_size(),
             keep_threads: options.threads,
             proc_root: options.proc_root.clone(),
-            buf: vec![0; read_buffer_size()],
             cgroups: CgroupResolver::new(&options.proc_root),
             cmdlines: CmdlineCache::default(),
-            precise_rss: false,
         };
         // One walk proves the iterator works before auto commits to it.
         let sample = collector
@@ -135,27 +164,51 @@ impl BpfCollector {
         Ok(collector)
     }
 
-    pub fn cgroup2_mount(&self) -> Option<&Path> {
-        self.cgroups.mount()
+    /// Whether RSS includes the per-CPU parts of the kernel's counters
+    /// (exact, as /proc shows it) on this kernel.
+    pub fn precise_rss(&self) -> bool {
+        self.loaded.precise_rss
     }
 
-    /// Reads one whole walk into an aggregator.
-    fn walk(&mut self) -> anyhow::Result<Aggregator> {
-        let mut iter = libbpf_rs::Iter::new(&self.link).context("opening the task iterator")?;
-        let mut agg = Aggregator::new(self.keep_threads);
-        let mut filled = 0;
+    /// Runs one walk; returns the number of records, or None when the
+    /// records map was too small for all tasks.
+    fn run_walk(&mut self) -> anyhow::Result<Option<usize>> {
+        self.loaded.walk.bytes_mut(size_of::<walk_state>()).fill(0);
+        let mut iter =
+            libbpf_rs::Iter::new(&self.loaded.link).context("opening the task iterator")?;
+        let mut end = [0u8; 64];
         loop {
-            let n = iter
-                .read(&mut self.buf[filled..])
-                .context("reading the task iterator")?;
-            if n == 0 {
-                break;
+            match iter.read(&mut end) {
+                Ok(0) => break,
+                Ok(_) => continue,
+                // More than a million tasks without output: the kernel asks
+                // us to read again, and the walk goes on.
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(e).context("reading the task iterator"),
             }
-            filled += n;
-            let used = agg.add_records(&self.buf[..filled]);
-            self.buf.copy_within(used..filled, 0);
-            filled -= used;
         }
+        let state = decode_walk_state(self.loaded.walk.bytes(size_of::<walk_state>()));
+        if state.dropped > 0 {
+            return Ok(None);
+        }
+        Ok(Some((state.count as usize).min(self.loaded.capacity)))
+    }
+
+    /// Walks all tasks and groups them by process, growing the records map
+    /// when the system has outgrown it.
+    fn walk(&mut self) -> anyhow::Result<Aggregator> {
+        let count = match self.run_walk()? {
+            Some(count) => count,
+            None => {
+                let tasks = task_count(&self.proc_root).unwrap_or(0);
+                let capacity = (tasks * CAPACITY_FACTOR).max(self.loaded.capacity * 2);
+                self.loaded = load(capacity)?;
+                self.run_walk()?
+                    .ok_or_else(|| anyhow!("more than {capacity} tasks appeared during one walk"))?
+            }
+        };
+        let mut agg = Aggregator::new(self.keep_threads);
+        agg.add_records(self.loaded.records.bytes(count * RECORD_SIZE));
         Ok(agg)
     }
 
@@ -184,7 +237,7 @@ impl BpfCollector {
             (0, 0, 0)
         };
         if leader.record_flags & REC_PRECISE_RSS != 0 {
-            self.precise_rss = true;
+            self.loaded.precise_rss = true;
         }
         let start_time_ns = leader.start_boottime;
         let cmdline = if kernel_thread || !ProcessAccum::has_mm(&leader) {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::skel::types::task_record;
+use super::skel::types::{task_record, walk_state};
 use crate::collect::sample::{IoCounters, ThreadSample};
 use crate::collect::state::state_letter;
 
@@ -30,6 +30,15 @@ pub fn decode(bytes: &[u8]) -> Option<task_record> {
     // every bit pattern is valid, and the length was checked above;
     // read_unaligned copes with any alignment of the buffer.
     Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<task_record>()) })
+}
+
+/// Reads the walk state from its map's bytes (zero when too short).
+pub fn decode_walk_state(bytes: &[u8]) -> walk_state {
+    if bytes.len() < std::mem::size_of::<walk_state>() {
+        return walk_state::default();
+    }
+    // SAFETY: walk_state is two u64s, valid for any bits; length checked.
+    unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<walk_state>()) }
 }
 
 /// The raw bytes of a NUL-padded comm.

@@ -1,0 +1,550 @@
+//! Correctness suite: spawns processes in known states and compares what
+//! each backend reports with the kernel's own accounting in /proc, read by
+//! the test itself (truth.rs), not by bpftop's parsers.
+//!
+//! A plain `main` (harness = false) so that the binary can re-execute itself
+//! as the workloads, with arbitrary (non-UTF-8) arguments.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod truth;
+mod workload;
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader};
+use std::os::unix::ffi::OsStringExt;
+use std::os::unix::process::CommandExt;
+use std::panic::{self, AssertUnwindSafe};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::Duration;
+
+use bpftop::collect::sample::{ProcessSample, Sample};
+use bpftop::collect::sampler::Sampler;
+use bpftop::collect::{BackendChoice, CollectOptions};
+use bpftop::model::Model;
+
+/// A spawned workload, killed and reaped when dropped.
+struct Workload {
+    child: Child,
+    /// What the workload printed after "ready".
+    note: String,
+}
+
+impl Workload {
+    fn spawn(args: &[OsString]) -> Workload {
+        let exe = std::env::current_exe().unwrap();
+        let mut child = Command::new(exe)
+            .arg("workload")
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let note = line
+            .trim_end()
+            .strip_prefix("ready")
+            .unwrap_or_else(|| panic!("workload {args:?} did not start: {line:?}"))
+            .trim()
+            .to_owned();
+        Workload { child, note }
+    }
+
+    fn simple(args: &[&str]) -> Workload {
+        Workload::spawn(&args.iter().map(OsString::from).collect::<Vec<_>>())
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Workload {
+    fn drop(&mut self) {
+        let pid = self.child.id() as i32;
+        // SAFETY: signalling our own child (and, for "idle", its group).
+        unsafe {
+            libc::kill(pid, libc::SIGCONT);
+            libc::kill(-pid, libc::SIGKILL);
+            libc::kill(pid, libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn options() -> CollectOptions {
+    CollectOptions::default()
+}
+
+fn sampler(choice: BackendChoice) -> Sampler {
+    Sampler::open(choice, &options(), "/etc/passwd".into())
+        .unwrap_or_else(|e| panic!("opening {choice:?}: {e:#}"))
+}
+
+fn find(sample: &Sample, pid: u32) -> &ProcessSample {
+    sample
+        .processes
+        .iter()
+        .find(|p| p.pid == pid)
+        .unwrap_or_else(|| panic!("pid {pid} missing from the {:?} sample", sample.backend))
+}
+
+fn within(actual: f64, expected: f64, tolerance: f64) -> bool {
+    (actual - expected).abs() <= tolerance
+}
+
+/// Exact fields, memory and CPU time of known processes against /proc.
+fn known_processes_match_proc(choice: BackendChoice) {
+    let hold = Workload::simple(&["hold", "64", "16"]);
+    let nice = Workload::simple(&["nice"]);
+    let stopped = Workload::simple(&["sleep"]);
+    // SAFETY: stopping our own child.
+    unsafe { libc::kill(stopped.pid() as i32, libc::SIGSTOP) };
+    let zombie_parent = Workload::simple(&["zombie"]);
+    let zombie: u32 = zombie_parent.note.parse().unwrap();
+    let mut long_args: Vec<OsString> = vec!["sleep".into()];
+    for i in 0..12u8 {
+        let mut arg = vec![0xff, 0xfe, b'x', b'0' + i];
+        arg.extend(std::iter::repeat_n(b'a' + i, 700));
+        arg.extend_from_slice(b" \xc3\x28 end");
+        long_args.push(OsString::from_vec(arg));
+    }
+    let argv = Workload::spawn(&long_args);
+    let hostile_comm = b"a (b) \x1b[c)";
+    let hex: String = hostile_comm.iter().map(|b| format!("{b:02x}")).collect();
+    let comm = Workload::simple(&["comm", &hex]);
+    let spin = Workload::simple(&["spin", "1500"]);
+    thread::sleep(Duration::from_millis(300));
+    // Wait for the stop to take effect.
+    for _ in 0..50 {
+        if truth::read(stopped.pid()).map(|t| t.state) == Some('T') {
+            break;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+
+    let mut s = sampler(choice);
+    let before = truth::read(spin.pid()).unwrap();
+    let sample = s.sample().unwrap();
+    let after = truth::read(spin.pid()).unwrap();
+
+    let pids = [
+        hold.pid(),
+        nice.pid(),
+        stopped.pid(),
+        zombie,
+        argv.pid(),
+        comm.pid(),
+        spin.pid(),
+    ];
+    for pid in pids {
+        let p = find(&sample, pid);
+        let t = truth::read(pid).unwrap();
+        let what = format!("{choice:?} pid {pid}");
+        assert_eq!(p.ppid, t.ppid, "{what}: ppid");
+        assert_eq!(p.uid, t.uid, "{what}: uid");
+        assert_eq!(p.state, t.state, "{what}: state");
+        assert_eq!(p.nice, t.nice, "{what}: nice");
+        assert_eq!(p.threads, t.threads, "{what}: threads");
+        assert_eq!(p.comm, t.comm, "{what}: comm");
+        assert_eq!(p.cmdline, t.cmdline, "{what}: cmdline");
+        if pid != spin.pid() {
+            let tol = (t.rss_bytes as f64 * 0.01).max(256.0 * 1024.0);
+            assert!(
+                within(p.rss_bytes as f64, t.rss_bytes as f64, tol),
+                "{what}: rss {} vs /proc {}",
+                p.rss_bytes,
+                t.rss_bytes
+            );
+            assert!(
+                within(p.shared_bytes as f64, t.shared_bytes as f64, tol),
+                "{what}: shared {} vs /proc {}",
+                p.shared_bytes,
+                t.shared_bytes
+            );
+            let cpu = p.cpu_time_ns() as f64 / 1e9;
+            assert!(
+                within(cpu, t.cpu_seconds, (t.cpu_seconds * 0.02).max(0.02)),
+                "{what}: cpu time {cpu} vs /proc {}",
+                t.cpu_seconds
+            );
+        }
+    }
+    // Known values, not just agreement.
+    assert_eq!(find(&sample, nice.pid()).nice, 7);
+    assert_eq!(find(&sample, stopped.pid()).state, 'T');
+    assert_eq!(find(&sample, zombie).state, 'Z');
+    assert_eq!(find(&sample, comm.pid()).comm, hostile_comm.to_vec());
+    let expected_argv: Vec<Vec<u8>> = long_args.iter().map(|a| a.clone().into_vec()).collect();
+    assert_eq!(find(&sample, argv.pid()).cmdline[2..], expected_argv[..]);
+    assert_eq!(find(&sample, spin.pid()).threads, 5);
+    let held = find(&sample, hold.pid());
+    assert!(
+        held.rss_bytes >= 80 << 20,
+        "rss {} < 80 MiB",
+        held.rss_bytes
+    );
+    assert!(
+        held.shared_bytes >= 16 << 20,
+        "shared {} < 16 MiB",
+        held.shared_bytes
+    );
+
+    // The spinner's CPU time moves while we sample: it must lie between the
+    // /proc readings taken just before and just after.
+    let cpu = find(&sample, spin.pid()).cpu_time_ns() as f64 / 1e9;
+    let tol = (after.cpu_seconds * 0.02).max(0.02);
+    assert!(
+        cpu >= before.cpu_seconds - tol && cpu <= after.cpu_seconds + tol,
+        "{choice:?}: spinner cpu {cpu} not within /proc [{}, {}]",
+        before.cpu_seconds,
+        after.cpu_seconds
+    );
+}
+
+/// Four spinning threads show min(4, CPUs) × 100 % over a refresh, and
+/// the same rate /proc's counters give over the same interval.
+fn spinner_cpu_percent(choice: BackendChoice) {
+    let spin = Workload::simple(&["spin", "2500"]);
+    let mut s = sampler(choice);
+    thread::sleep(Duration::from_millis(200));
+    let t0 = truth::read(spin.pid()).unwrap();
+    let first = s.sample().unwrap();
+    thread::sleep(Duration::from_millis(1000));
+    let second = s.sample().unwrap();
+    let t1 = truth::read(spin.pid()).unwrap();
+    let model = Model::new(&second, Some(&first), None, &|_| String::new());
+    let p = model
+        .processes
+        .iter()
+        .find(|p| p.sample.pid == spin.pid())
+        .unwrap();
+    let cpus = thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let expected = 100.0 * 4.min(cpus) as f64;
+    println!(
+        "    {choice:?}: spinner {:.1}% (expected {expected}%, {cpus} CPUs)",
+        p.cpu_percent
+    );
+    assert!(
+        within(p.cpu_percent, expected, expected * 0.15),
+        "{choice:?}: spinner at {:.1}%, expected {expected}% ± 15%",
+        p.cpu_percent
+    );
+    let interval = (second.boottime_ns - first.boottime_ns) as f64 / 1e9;
+    let proc_rate = (t1.cpu_seconds - t0.cpu_seconds) * 100.0 / interval;
+    assert!(
+        within(p.cpu_percent, proc_rate, expected * 0.15),
+        "{choice:?}: {:.1}% vs /proc's {proc_rate:.1}%",
+        p.cpu_percent
+    );
+}
+
+/// `--batch --format json` prints one object per refresh with the contract keys.
+fn batch_json_contract() {
+    let out = Command::new(env!("CARGO_BIN_EXE_bpftop"))
+        .args(["--batch", "-n", "2", "-d", "300", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "one line per refresh");
+    for (i, line) in lines.iter().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        for key in ["time", "backend", "fallback_reason", "system", "processes"] {
+            assert!(v.get(key).is_some(), "missing {key}");
+        }
+        let expected_backend = if is_root() { "bpf" } else { "procfs" };
+        assert_eq!(v["backend"], expected_backend);
+        let sys = &v["system"];
+        for key in [
+            "cpus",
+            "cpu_percent",
+            "mem_total_bytes",
+            "mem_used_bytes",
+            "mem_available_bytes",
+            "swap_total_bytes",
+            "swap_used_bytes",
+            "zram",
+            "load",
+            "uptime_seconds",
+            "tasks",
+            "threads",
+            "kernel_threads",
+            "running",
+        ] {
+            assert!(sys.get(key).is_some(), "system.{key} missing");
+        }
+        let procs = v["processes"].as_array().unwrap();
+        let me = procs
+            .iter()
+            .find(|p| p["pid"] == std::process::id())
+            .expect("the test process is listed");
+        for key in [
+            "pid",
+            "ppid",
+            "uid",
+            "user",
+            "state",
+            "comm",
+            "cmdline",
+            "threads",
+            "nice",
+            "priority",
+            "processor",
+            "start_time_seconds",
+            "cpu_percent",
+            "cpu_time_seconds",
+            "mem_percent",
+            "rss_bytes",
+            "shared_bytes",
+            "virt_bytes",
+            "minflt",
+            "majflt",
+            "io_read_bytes",
+            "io_write_bytes",
+            "cgroup",
+            "kernel_thread",
+        ] {
+            assert!(me.get(key).is_some(), "process.{key} missing");
+        }
+        assert_eq!(
+            me["user"],
+            if is_root() {
+                "root"
+            } else {
+                &*me["user"].as_str().unwrap()
+            }
+        );
+        if i == 0 {
+            assert!(
+                procs.iter().all(|p| p["cpu_percent"] == 0.0),
+                "first refresh has no rates"
+            );
+        }
+    }
+}
+
+/// Without BTF, `auto` falls back to procfs and says why; `bpf` fails cleanly.
+fn fallback_without_btf() {
+    let fake_sys = std::env::temp_dir().join(format!("bpftop-nobtf-{}", std::process::id()));
+    std::fs::create_dir_all(&fake_sys).unwrap();
+    let run = |backend: &str| {
+        Command::new(env!("CARGO_BIN_EXE_bpftop"))
+            .args([
+                "--batch",
+                "-n",
+                "1",
+                "--format",
+                "json",
+                "--backend",
+                backend,
+                "--sys-root",
+            ])
+            .arg(&fake_sys)
+            .output()
+            .unwrap()
+    };
+    let auto = run("auto");
+    let bpf = run("bpf");
+    let _ = std::fs::remove_dir_all(&fake_sys);
+    assert!(auto.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&auto.stdout).unwrap();
+    assert_eq!(v["backend"], "procfs");
+    let reason = v["fallback_reason"].as_str().unwrap();
+    assert!(reason.contains("BTF"), "reason: {reason}");
+    assert_eq!(
+        bpf.status.code(),
+        Some(1),
+        "bpf without BTF must fail, not panic"
+    );
+    assert!(String::from_utf8_lossy(&bpf.stderr).contains("BTF"));
+}
+
+/// As an unprivileged user, `auto` falls back with a reason about privileges.
+fn fallback_without_privileges() {
+    let out = Command::new(env!("CARGO_BIN_EXE_bpftop"))
+        .args(["--batch", "-n", "1", "--format", "json"])
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["backend"], "procfs");
+    let reason = v["fallback_reason"].as_str().unwrap();
+    assert!(
+        reason.contains("not permitted") || reason.contains("CAP_BPF"),
+        "reason: {reason}"
+    );
+}
+
+/// Processes exiting while we walk never make a refresh fail.
+fn churn_does_not_break_refreshes(choice: BackendChoice) {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let churn = {
+        let stop = stop.clone();
+        thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = Command::new("true").status();
+            }
+        })
+    };
+    let mut s = sampler(choice);
+    for _ in 0..100 {
+        let sample = s.sample().unwrap();
+        assert!(sample.processes.len() > 1);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    churn.join().unwrap();
+}
+
+/// Syscalls per refresh of the bpf backend, from strace, for a number of
+/// extra idle processes: (calls of 12 refreshes − calls of 2) / 10.
+fn syscalls_per_refresh(extra: usize) -> f64 {
+    let idle = Workload::simple(&["idle", &extra.to_string()]);
+    let count = |refreshes: u32| -> u64 {
+        let out_file = std::env::temp_dir().join(format!("bpftop-strace-{}", std::process::id()));
+        let status = Command::new("strace")
+            .arg("-f")
+            .arg("-c")
+            .arg("-o")
+            .arg(&out_file)
+            .arg(env!("CARGO_BIN_EXE_bpftop"))
+            .args([
+                "--batch",
+                "--backend",
+                "bpf",
+                "--format",
+                "json",
+                "-d",
+                "50",
+                "-n",
+            ])
+            .arg(refreshes.to_string())
+            .stdout(Stdio::null())
+            .status()
+            .expect("strace is installed");
+        assert!(status.success());
+        let report = std::fs::read_to_string(&out_file).unwrap();
+        let _ = std::fs::remove_file(&out_file);
+        let total = report
+            .lines()
+            .find(|l| l.trim_end().ends_with("total"))
+            .unwrap();
+        // "100.00    0.001234     1   1234   12 total": calls is the 4th column.
+        total.split_whitespace().nth(3).unwrap().parse().unwrap()
+    };
+    let per_refresh = (count(12) as f64 - count(2) as f64) / 10.0;
+    drop(idle);
+    per_refresh
+}
+
+fn syscalls_do_not_grow_with_processes() {
+    if Command::new("strace").arg("-V").output().is_err() {
+        panic!("strace is not installed (the README's test command installs it)");
+    }
+    let small = syscalls_per_refresh(100);
+    let large = syscalls_per_refresh(5000);
+    println!("    syscalls per refresh: {small:.1} with 100 extra processes, {large:.1} with 5000");
+    assert!((large - small).abs() <= 10.0, "{small} vs {large}");
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if args.get(1).map(String::as_str) == Some("workload") {
+        workload::run(&args[2..]);
+    }
+    let filter = args.iter().skip(1).find(|a| !a.starts_with('-')).cloned();
+
+    let mut tests: Vec<(&str, Box<dyn Fn()>)> = vec![
+        (
+            "procfs: known processes match /proc",
+            Box::new(|| known_processes_match_proc(BackendChoice::Procfs)),
+        ),
+        (
+            "procfs: spinner CPU%",
+            Box::new(|| spinner_cpu_percent(BackendChoice::Procfs)),
+        ),
+        (
+            "procfs: churn",
+            Box::new(|| churn_does_not_break_refreshes(BackendChoice::Procfs)),
+        ),
+        ("batch: JSON contract", Box::new(batch_json_contract)),
+        ("fallback: no BTF", Box::new(fallback_without_btf)),
+    ];
+    if is_root() {
+        tests.extend([
+            (
+                "bpf: known processes match /proc",
+                Box::new(|| known_processes_match_proc(BackendChoice::Bpf)) as Box<dyn Fn()>,
+            ),
+            (
+                "bpf: spinner CPU%",
+                Box::new(|| spinner_cpu_percent(BackendChoice::Bpf)),
+            ),
+            (
+                "bpf: churn",
+                Box::new(|| churn_does_not_break_refreshes(BackendChoice::Bpf)),
+            ),
+            (
+                "bpf: syscalls per refresh independent of process count",
+                Box::new(syscalls_do_not_grow_with_processes),
+            ),
+            (
+                "fallback: unprivileged user",
+                Box::new(fallback_without_privileges),
+            ),
+        ]);
+    } else {
+        println!("not root: the bpf backend tests are skipped (CI runs as root)");
+    }
+
+    let mut failed = Vec::new();
+    let mut ran = 0;
+    for (name, test) in &tests {
+        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
+            continue;
+        }
+        ran += 1;
+        println!("test {name} ...");
+        match panic::catch_unwind(AssertUnwindSafe(test)) {
+            Ok(()) => println!("test {name} ... ok"),
+            Err(_) => {
+                println!("test {name} ... FAILED");
+                failed.push(*name);
+            }
+        }
+    }
+    println!(
+        "\noracle: {} passed, {} failed",
+        ran - failed.len(),
+        failed.len()
+    );
+    if !failed.is_empty() {
+        for name in &failed {
+            println!("  FAILED: {name}");
+        }
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,73 @@
+//! The test's own reading of /proc: the independent truth the backends are
+//! compared with. Deliberately separate from bpftop's parsers.
+
+use std::fs;
+
+pub struct Truth {
+    pub state: char,
+    pub ppid: u32,
+    pub comm: Vec<u8>,
+    pub nice: i32,
+    pub threads: u32,
+    /// utime + stime, seconds.
+    pub cpu_seconds: f64,
+    pub uid: u32,
+    pub rss_bytes: u64,
+    pub shared_bytes: u64,
+    pub cmdline: Vec<Vec<u8>>,
+}
+
+fn ticks_per_second() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    (unsafe { libc::sysconf(libc::_SC_CLK_TCK) }) as f64
+}
+
+fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    (unsafe { libc::sysconf(libc::_SC_PAGESIZE) }) as u64
+}
+
+pub fn read(pid: u32) -> Option<Truth> {
+    let stat = fs::read(format!("/proc/{pid}/stat")).ok()?;
+    let open = stat.iter().position(|&b| b == b'(')?;
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let comm = stat[open + 1..close].to_vec();
+    let rest = String::from_utf8_lossy(&stat[close + 2..]).into_owned();
+    let f: Vec<&str> = rest.split(' ').collect();
+    // f[0] is field 3 (state).
+    let field = |n: usize| f.get(n - 3).copied().unwrap_or("");
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    let statm = fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+    let statm: Vec<u64> = statm
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let raw = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let mut cmdline: Vec<Vec<u8>> = raw.split(|&b| b == 0).map(<[u8]>::to_vec).collect();
+    if raw.last() == Some(&0) {
+        cmdline.pop();
+    }
+    if raw.is_empty() {
+        cmdline.clear();
+    }
+    let ticks: u64 = field(14).parse::<u64>().ok()? + field(15).parse::<u64>().ok()?;
+    Some(Truth {
+        state: field(3).chars().next()?,
+        ppid: field(4).parse().ok()?,
+        comm,
+        nice: field(19).parse().ok()?,
+        threads: field(20).parse().ok()?,
+        cpu_seconds: ticks as f64 / ticks_per_second(),
+        uid,
+        rss_bytes: statm.get(1)? * page_size(),
+        shared_bytes: statm.get(2)? * page_size(),
+        cmdline,
+    })
+}

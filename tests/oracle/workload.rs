@@ -1,0 +1,147 @@
+//! Known processes the oracle tests measure. The test binary re-executes
+//! itself as `<exe> workload <kind> [args...]`; every workload prints
+//! "ready" once it is in its final state, and dies with its parent.
+
+use std::io::Write;
+use std::thread;
+use std::time::{Duration, Instant};
+
+const MIB: usize = 1 << 20;
+/// Safety net: no workload outlives a stuck test by more than this.
+const MAX_LIFETIME: Duration = Duration::from_secs(120);
+
+fn die_with_parent() {
+    // SAFETY: prctl with PR_SET_PDEATHSIG takes a signal number only.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+}
+
+fn ready(extra: &str) {
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "ready {extra}");
+    let _ = out.flush();
+}
+
+fn idle() -> ! {
+    let start = Instant::now();
+    while start.elapsed() < MAX_LIFETIME {
+        thread::sleep(Duration::from_millis(500));
+    }
+    std::process::exit(0)
+}
+
+/// Maps and touches `bytes` of memory; shared mappings count as shmem.
+fn touch_mapping(bytes: usize, shared: bool) {
+    let flags = libc::MAP_ANONYMOUS
+        | if shared {
+            libc::MAP_SHARED
+        } else {
+            libc::MAP_PRIVATE
+        };
+    // SAFETY: an anonymous mapping of a fixed size; we only write inside it.
+    unsafe {
+        let p = libc::mmap(
+            std::ptr::null_mut(),
+            bytes,
+            libc::PROT_READ | libc::PROT_WRITE,
+            flags,
+            -1,
+            0,
+        );
+        assert_ne!(p, libc::MAP_FAILED, "mmap failed");
+        let page = libc::sysconf(libc::_SC_PAGESIZE) as usize;
+        for off in (0..bytes).step_by(page) {
+            *(p as *mut u8).add(off) = 1;
+        }
+    }
+}
+
+pub fn run(args: &[String]) -> ! {
+    die_with_parent();
+    let kind = args.first().map(String::as_str).unwrap_or("");
+    match kind {
+        // Four threads spinning for the given number of milliseconds.
+        "spin" => {
+            let ms: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(3000);
+            let deadline = Instant::now() + Duration::from_millis(ms);
+            let threads: Vec<_> = (0..4)
+                .map(|_| {
+                    thread::spawn(move || {
+                        let mut x = 0u64;
+                        while Instant::now() < deadline {
+                            x = std::hint::black_box(x.wrapping_add(1));
+                        }
+                    })
+                })
+                .collect();
+            ready("");
+            for t in threads {
+                let _ = t.join();
+            }
+            std::process::exit(0)
+        }
+        // Anonymous and shared memory of known sizes (MiB).
+        "hold" => {
+            let anon: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(64);
+            let shm: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(16);
+            touch_mapping(anon * MIB, false);
+            touch_mapping(shm * MIB, true);
+            ready("");
+            idle()
+        }
+        "nice" => {
+            // SAFETY: setpriority on ourselves.
+            unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 7) };
+            ready("");
+            idle()
+        }
+        // Sleeps; the test stops it, or inspects its argv.
+        "sleep" => {
+            ready("");
+            idle()
+        }
+        // A child that exits and is never reaped.
+        "zombie" => {
+            // SAFETY: the child only calls _exit.
+            let child = unsafe { libc::fork() };
+            if child == 0 {
+                // SAFETY: async-signal-safe exit of the forked child.
+                unsafe { libc::_exit(0) };
+            }
+            thread::sleep(Duration::from_millis(200));
+            ready(&child.to_string());
+            idle()
+        }
+        // Renames itself (comm) to hostile bytes given as hex.
+        "comm" => {
+            let hex = args.get(1).map(String::as_str).unwrap_or("");
+            let name: Vec<u8> = (0..hex.len() / 2)
+                .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+                .collect();
+            std::fs::write("/proc/self/comm", &name).expect("writing /proc/self/comm");
+            ready("");
+            idle()
+        }
+        // N idle children in a process group of their own.
+        "idle" => {
+            let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100);
+            // SAFETY: plain process-group and fork calls; children only pause.
+            unsafe {
+                libc::setpgid(0, 0);
+                for _ in 0..n {
+                    if libc::fork() == 0 {
+                        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                        loop {
+                            libc::pause();
+                        }
+                    }
+                }
+            }
+            ready("");
+            idle()
+        }
+        other => {
+            eprintln!("unknown workload {other:?}");
+            std::process::exit(2)
+        }
+    }
+}
