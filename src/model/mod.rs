@@ -130,3 +130,162 @@ impl Model {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::sample::{CpuTimes, IoCounters, MemInfo, SystemSample};
+
+    const SEC: u64 = 1_000_000_000;
+
+    fn process(pid: u32, start_time_ns: u64, cpu_ns: u64) -> ProcessSample {
+        ProcessSample {
+            pid,
+            ppid: 1,
+            uid: 0,
+            euid: 0,
+            state: 'S',
+            comm: b"x".to_vec(),
+            cmdline: vec![],
+            nice: 0,
+            priority: 20,
+            threads: 1,
+            processor: 0,
+            tty_nr: 0,
+            start_time_ns,
+            utime_ns: cpu_ns / 4 * 3,
+            stime_ns: cpu_ns - cpu_ns / 4 * 3,
+            rss_bytes: 1 << 30,
+            shared_bytes: 0,
+            virt_bytes: 0,
+            minflt: 0,
+            majflt: 0,
+            nvcsw: 0,
+            nivcsw: 0,
+            io: Some(IoCounters::default()),
+            cgroup: None,
+            kernel_thread: false,
+            thread_list: vec![],
+        }
+    }
+
+    fn sample(boottime_ns: u64, processes: Vec<ProcessSample>) -> Sample {
+        Sample {
+            backend: BackendKind::Procfs,
+            boottime_ns,
+            unix_time: 0.0,
+            system: SystemSample {
+                mem: MemInfo {
+                    total: 4 << 30,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            processes,
+            user_threads: 0,
+            kernel_threads: 0,
+            running_threads: 0,
+        }
+    }
+
+    fn no_names(_: u32) -> String {
+        String::new()
+    }
+
+    fn cpu_of(model: &Model, pid: u32) -> f64 {
+        model
+            .processes
+            .iter()
+            .find(|p| p.sample.pid == pid)
+            .map(|p| p.cpu_percent)
+            .unwrap_or(f64::NAN)
+    }
+
+    #[test]
+    fn first_refresh_has_no_rates() {
+        let cur = sample(10 * SEC, vec![process(7, SEC, 5 * SEC)]);
+        let m = Model::new(&cur, None, None, &no_names);
+        assert_eq!(cpu_of(&m, 7), 0.0);
+        assert_eq!(m.processes[0].mem_percent, 25.0);
+    }
+
+    #[test]
+    fn cpu_percent_is_per_core_over_the_interval() {
+        let prev = sample(10 * SEC, vec![process(7, SEC, 5 * SEC)]);
+        // Two full cores for two seconds: 4 s of CPU, 200 %.
+        let cur = sample(12 * SEC, vec![process(7, SEC, 9 * SEC)]);
+        let m = Model::new(&cur, Some(&prev), None, &no_names);
+        assert!((cpu_of(&m, 7) - 200.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_recycled_pid_never_inherits_the_old_counters() {
+        // PID 7 had 50 s of CPU; a new process got PID 7 after prev was taken.
+        let prev = sample(10 * SEC, vec![process(7, SEC, 50 * SEC)]);
+        let cur = sample(11 * SEC, vec![process(7, 10 * SEC + 1, SEC / 2)]);
+        let m = Model::new(&cur, Some(&prev), None, &no_names);
+        // Its whole half second of CPU falls inside the 1 s interval.
+        assert!((cpu_of(&m, 7) - 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_unknown_old_process_gets_no_made_up_rate() {
+        let prev = sample(10 * SEC, vec![]);
+        let cur = sample(11 * SEC, vec![process(8, 5 * SEC, 3 * SEC)]);
+        let m = Model::new(&cur, Some(&prev), None, &no_names);
+        assert_eq!(cpu_of(&m, 8), 0.0);
+    }
+
+    #[test]
+    fn io_rates_use_storage_bytes() {
+        let mut a = process(7, SEC, 0);
+        a.io = Some(IoCounters {
+            read_bytes: 1000,
+            write_bytes: 0,
+            ..Default::default()
+        });
+        let mut b = a.clone();
+        b.io = Some(IoCounters {
+            read_bytes: 5000,
+            write_bytes: 2000,
+            ..Default::default()
+        });
+        let prev = sample(10 * SEC, vec![a]);
+        let cur = sample(12 * SEC, vec![b]);
+        let m = Model::new(&cur, Some(&prev), None, &no_names);
+        assert_eq!(m.processes[0].io_read_rate, 2000.0);
+        assert_eq!(m.processes[0].io_write_rate, 1000.0);
+    }
+
+    #[test]
+    fn system_cpu_busy_excludes_idle_and_iowait() {
+        let prev = CpuTimes::default();
+        let cur = CpuTimes {
+            user: 30,
+            system: 10,
+            idle: 50,
+            iowait: 10,
+            guest: 30, // inside user already
+            ..Default::default()
+        };
+        assert_eq!(cpu_busy_percent(&cur, &prev), 40.0);
+        assert_eq!(cpu_busy_percent(&prev, &prev), 0.0);
+    }
+
+    #[test]
+    fn memory_used_follows_htop() {
+        let mut s = sample(SEC, vec![]);
+        s.system.mem = MemInfo {
+            total: 1000,
+            free: 100,
+            buffers: 50,
+            cached: 300,
+            sreclaimable: 20,
+            shmem: 70,
+            ..Default::default()
+        };
+        let v = SystemView::new(&s, None);
+        assert_eq!(v.mem_cache_bytes, 250);
+        assert_eq!(v.mem_used_bytes, 600);
+    }
+}
