@@ -67,19 +67,25 @@ pub struct BpfCollector {
     cmdlines: CmdlineCache,
 }
 
+/// Lines of libbpf's log kept in an error: the end of a verifier log says
+/// what failed.
+const LOG_LINES: usize = 8;
+
 /// Why BPF cannot be used here, in words a user can act on.
 fn explain_load_error(err: &libbpf_rs::Error, log: &str) -> anyhow::Error {
-    let hint = match err.kind() {
-        libbpf_rs::ErrorKind::PermissionDenied => {
-            " (need root, or CAP_BPF and CAP_PERFMON: see `bpftop --check`)"
-        }
-        _ => "",
-    };
-    let log = log.trim();
-    if log.is_empty() {
-        anyhow!("loading the task iterator failed: {err}{hint}")
+    if err.kind() == libbpf_rs::ErrorKind::PermissionDenied {
+        // libbpf's own lines only repeat the EPERM in more words.
+        return anyhow!(
+            "loading the task iterator: {err} (needs root, or CAP_BPF and CAP_PERFMON: \
+             see `bpftop --check`)"
+        );
+    }
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = lines[lines.len().saturating_sub(LOG_LINES)..].join("\n  ");
+    if tail.is_empty() {
+        anyhow!("loading the task iterator: {err}")
     } else {
-        anyhow!("loading the task iterator failed: {err}{hint}\nlibbpf: {log}")
+        anyhow!("loading the task iterator: {err}\n  {tail}")
     }
 }
 
