@@ -172,7 +172,22 @@ fn known_processes_match_proc(choice: BackendChoice) {
         assert_eq!(p.threads, t.threads, "{what}: threads");
         assert_eq!(p.comm, t.comm, "{what}: comm");
         assert_eq!(p.cmdline, t.cmdline, "{what}: cmdline");
+        assert_eq!(p.priority, t.priority, "{what}: priority");
+        assert_eq!(p.tty_nr, t.tty_nr, "{what}: tty_nr");
+        assert_eq!(p.virt_bytes, t.virt_bytes, "{what}: virt");
+        let start_ticks = p.start_time_ns as f64 * truth::ticks_per_second() / 1e9;
+        assert!(
+            within(start_ticks, t.start_ticks as f64, 1.0),
+            "{what}: start {start_ticks} ticks vs /proc {}",
+            t.start_ticks
+        );
         if pid != spin.pid() {
+            // Idle processes take no faults between the two readings.
+            assert_eq!(p.minflt, t.minflt, "{what}: minflt");
+            assert_eq!(p.majflt, t.majflt, "{what}: majflt");
+            let io =
+                p.io.map(|io| [io.rchar, io.wchar, io.read_bytes, io.write_bytes]);
+            assert_eq!(io, Some(t.io), "{what}: io");
             let tol = (t.rss_bytes as f64 * 0.01).max(256.0 * 1024.0);
             assert!(
                 within(p.rss_bytes as f64, t.rss_bytes as f64, tol),

@@ -15,9 +15,18 @@ pub struct Truth {
     pub rss_bytes: u64,
     pub shared_bytes: u64,
     pub cmdline: Vec<Vec<u8>>,
+    pub priority: i32,
+    pub tty_nr: u32,
+    /// Start time, clock ticks since boot.
+    pub start_ticks: u64,
+    pub minflt: u64,
+    pub majflt: u64,
+    pub virt_bytes: u64,
+    /// rchar, wchar, read_bytes, write_bytes from /proc/PID/io.
+    pub io: [u64; 4],
 }
 
-fn ticks_per_second() -> f64 {
+pub fn ticks_per_second() -> f64 {
     // SAFETY: sysconf has no preconditions.
     (unsafe { libc::sysconf(libc::_SC_CLK_TCK) }) as f64
 }
@@ -57,6 +66,21 @@ pub fn read(pid: u32) -> Option<Truth> {
     if raw.is_empty() {
         cmdline.clear();
     }
+    let io_text = fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    let io_field = |name: &str| -> Option<u64> {
+        io_text
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(": "))?
+            .trim()
+            .parse()
+            .ok()
+    };
+    let io = [
+        io_field("rchar")?,
+        io_field("wchar")?,
+        io_field("read_bytes")?,
+        io_field("write_bytes")?,
+    ];
     let ticks: u64 = field(14).parse::<u64>().ok()? + field(15).parse::<u64>().ok()?;
     Some(Truth {
         state: field(3).chars().next()?,
@@ -69,5 +93,12 @@ pub fn read(pid: u32) -> Option<Truth> {
         rss_bytes: statm.get(1)? * page_size(),
         shared_bytes: statm.get(2)? * page_size(),
         cmdline,
+        priority: field(18).parse().ok()?,
+        tty_nr: field(7).parse::<i64>().ok()? as u32,
+        start_ticks: field(22).parse().ok()?,
+        minflt: field(10).parse().ok()?,
+        majflt: field(12).parse().ok()?,
+        virt_bytes: field(23).parse().ok()?,
+        io,
     })
 }
