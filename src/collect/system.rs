@@ -5,8 +5,10 @@
 //! can feed synthetic kernel output; they tolerate malformed input by skipping
 //! or rejecting it, never by panicking.
 
+use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -19,6 +21,47 @@ pub struct SystemReader {
     sys_root: PathBuf,
     /// Reused for every file so a refresh does not allocate per read.
     buf: String,
+    files: KeptFiles,
+}
+
+/// Files kept open across refreshes and re-read with pread at offset 0,
+/// which makes procfs and sysfs generate fresh contents: two syscalls per
+/// file per refresh instead of open/read/read/close.
+#[derive(Default)]
+struct KeptFiles {
+    open: HashMap<PathBuf, File>,
+}
+
+impl KeptFiles {
+    fn read(&mut self, path: &Path, buf: &mut String) -> io::Result<()> {
+        if let Some(file) = self.open.get(path) {
+            if read_all_at_start(file, buf).is_ok() {
+                return Ok(());
+            }
+            // The file went away (e.g. a zram device was removed): reopen.
+            self.open.remove(path);
+        }
+        let file = File::open(path)?;
+        read_all_at_start(&file, buf)?;
+        self.open.insert(path.to_path_buf(), file);
+        Ok(())
+    }
+}
+
+fn read_all_at_start(file: &File, buf: &mut String) -> io::Result<()> {
+    let mut bytes = std::mem::take(buf).into_bytes();
+    bytes.clear();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let n = file.read_at(&mut chunk, bytes.len() as u64)?;
+        if n == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+    }
+    *buf = String::from_utf8(bytes)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.utf8_error()))?;
+    Ok(())
 }
 
 impl SystemReader {
@@ -27,6 +70,7 @@ impl SystemReader {
             proc_root: proc_root.to_path_buf(),
             sys_root: sys_root.to_path_buf(),
             buf: String::new(),
+            files: KeptFiles::default(),
         }
     }
 
@@ -60,14 +104,15 @@ impl SystemReader {
     /// Reads and parses a file under proc_root; errors name the file.
     fn required<T>(&mut self, name: &str, parse: impl FnOnce(&str) -> Result<T>) -> Result<T> {
         let path = self.proc_root.join(name);
-        read_into(&path, &mut self.buf)
+        self.files
+            .read(&path, &mut self.buf)
             .with_context(|| format!("cannot read {}", path.display()))?;
         parse(&self.buf).with_context(|| format!("cannot parse {}", path.display()))
     }
 
     /// Reads and parses a file that may legitimately be absent.
     fn optional<T>(&mut self, path: &Path, parse: impl FnOnce(&str) -> Option<T>) -> Option<T> {
-        read_into(path, &mut self.buf).ok()?;
+        self.files.read(path, &mut self.buf).ok()?;
         parse(&self.buf)
     }
 
@@ -99,12 +144,6 @@ impl SystemReader {
         }
         total
     }
-}
-
-fn read_into(path: &Path, buf: &mut String) -> io::Result<()> {
-    buf.clear();
-    File::open(path)?.read_to_string(buf)?;
-    Ok(())
 }
 
 /// Parses /proc/stat's `cpu` line and its `cpuN` lines (in file order, which
