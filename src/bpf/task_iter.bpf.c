@@ -6,6 +6,10 @@
  * costs userspace one read() to run it and one to see its end, however
  * many tasks there are. Userspace aggregates threads into processes.
  *
+ * Fields are read with direct loads through the BTF-typed task pointer
+ * (CO-RE-relocated, no helper call per field), which more than halves the
+ * cost of a walk compared with bpf_probe_read_kernel for each field.
+ *
  * Only the thread-group leader reads the process-wide data (cred, signal,
  * mm, parent, cgroup): those are shared by all threads, and skipping them for
  * the others saves cache misses on every non-leader thread.
@@ -89,27 +93,28 @@ const volatile __u32 record_size = sizeof(struct task_record);
 static __always_inline __u32 task_state_word(struct task_struct *task)
 {
 	if (bpf_core_field_exists(task->__state))
-		return BPF_CORE_READ(task, __state);
-	struct task_struct___pre514 *old = (void *)task;
-	return (__u32)BPF_CORE_READ(old, state);
+		return task->__state;
+	return (__u32)((struct task_struct___pre514 *)task)->state;
 }
 
 static __always_inline __u32 task_cpu_number(struct task_struct *task)
 {
 	if (bpf_core_field_exists(task->thread_info.cpu))
-		return BPF_CORE_READ(task, thread_info.cpu);
-	struct task_struct___pre516 *old = (void *)task;
-	return BPF_CORE_READ(old, cpu);
+		return task->thread_info.cpu;
+	return ((struct task_struct___pre516 *)task)->cpu;
 }
 
 /* percpu_counter_sum(): the shared count plus every CPU's pending delta. */
 static __always_inline void read_rss_post62(struct mm_struct *mm, struct task_record *rec)
 {
 	struct mm_struct___post62 *m = (void *)mm;
-	__s64 file = BPF_CORE_READ(m, rss_stat[0].count);
-	__s64 anon = BPF_CORE_READ(m, rss_stat[1].count);
-	__s64 shmem = BPF_CORE_READ(m, rss_stat[3].count);
+	__s64 file = m->rss_stat[0].count;
+	__s64 anon = m->rss_stat[1].count;
+	__s64 shmem = m->rss_stat[3].count;
+
 	if (precise_rss) {
+		/* Read as plain numbers: on kernels whose BTF tags them __percpu
+		 * the verifier would refuse arithmetic on the typed pointers. */
 		unsigned long pf = (unsigned long)BPF_CORE_READ(m, rss_stat[0].counters);
 		unsigned long pa = (unsigned long)BPF_CORE_READ(m, rss_stat[1].counters);
 		unsigned long ps = (unsigned long)BPF_CORE_READ(m, rss_stat[3].counters);
@@ -144,9 +149,9 @@ static __always_inline void read_rss_pre62(struct mm_struct *mm, struct task_rec
 {
 	struct mm_struct___pre62 *m = (void *)mm;
 
-	rec->rss_file = BPF_CORE_READ(m, rss_stat.count[0].counter);
-	rec->rss_anon = BPF_CORE_READ(m, rss_stat.count[1].counter);
-	rec->rss_shmem = BPF_CORE_READ(m, rss_stat.count[3].counter);
+	rec->rss_file = m->rss_stat.count[0].counter;
+	rec->rss_anon = m->rss_stat.count[1].counter;
+	rec->rss_shmem = m->rss_stat.count[3].counter;
 	/* Before 6.2 the count is exact up to the per-thread split-RSS cache,
 	 * which /proc ignores as well. */
 	rec->record_flags |= BPFTOP_REC_PRECISE_RSS;
@@ -154,40 +159,40 @@ static __always_inline void read_rss_pre62(struct mm_struct *mm, struct task_rec
 
 static __always_inline void read_process(struct task_struct *task, struct task_record *rec)
 {
-	struct signal_struct *sig = BPF_CORE_READ(task, signal);
+	struct signal_struct *sig = task->signal;
 	struct tty_struct *tty;
 	struct mm_struct *mm;
 
 	rec->record_flags |= BPFTOP_REC_LEADER;
-	rec->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	rec->uid = BPF_CORE_READ(task, real_cred, uid.val);
-	rec->euid = BPF_CORE_READ(task, real_cred, euid.val);
-	rec->exec_id = BPF_CORE_READ(task, self_exec_id);
-	rec->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	rec->ppid = task->real_parent->tgid;
+	rec->uid = task->real_cred->uid.val;
+	rec->euid = task->real_cred->euid.val;
+	rec->exec_id = task->self_exec_id;
+	rec->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
 
-	rec->nr_threads = BPF_CORE_READ(sig, nr_threads);
-	tty = BPF_CORE_READ(sig, tty);
+	rec->nr_threads = sig->nr_threads;
+	tty = sig->tty;
 	if (tty) {
-		rec->tty_major = BPF_CORE_READ(tty, driver, major);
-		rec->tty_minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);
+		rec->tty_major = tty->driver->major;
+		rec->tty_minor = tty->driver->minor_start + tty->index;
 	}
-	rec->dead_sum_exec_runtime = BPF_CORE_READ(sig, sum_sched_runtime);
-	rec->dead_utime = BPF_CORE_READ(sig, utime);
-	rec->dead_stime = BPF_CORE_READ(sig, stime);
-	rec->dead_min_flt = BPF_CORE_READ(sig, min_flt);
-	rec->dead_maj_flt = BPF_CORE_READ(sig, maj_flt);
-	rec->dead_nvcsw = BPF_CORE_READ(sig, nvcsw);
-	rec->dead_nivcsw = BPF_CORE_READ(sig, nivcsw);
-	rec->dead_rchar = BPF_CORE_READ(sig, ioac.rchar);
-	rec->dead_wchar = BPF_CORE_READ(sig, ioac.wchar);
-	rec->dead_read_bytes = BPF_CORE_READ(sig, ioac.read_bytes);
-	rec->dead_write_bytes = BPF_CORE_READ(sig, ioac.write_bytes);
+	rec->dead_sum_exec_runtime = sig->sum_sched_runtime;
+	rec->dead_utime = sig->utime;
+	rec->dead_stime = sig->stime;
+	rec->dead_min_flt = sig->min_flt;
+	rec->dead_maj_flt = sig->maj_flt;
+	rec->dead_nvcsw = sig->nvcsw;
+	rec->dead_nivcsw = sig->nivcsw;
+	rec->dead_rchar = sig->ioac.rchar;
+	rec->dead_wchar = sig->ioac.wchar;
+	rec->dead_read_bytes = sig->ioac.read_bytes;
+	rec->dead_write_bytes = sig->ioac.write_bytes;
 
-	mm = BPF_CORE_READ(task, mm);
+	mm = task->mm;
 	if (!mm || (rec->task_flags & PF_KTHREAD))
 		return;
 	rec->record_flags |= BPFTOP_REC_HAS_MM;
-	rec->total_vm = BPF_CORE_READ(mm, total_vm);
+	rec->total_vm = mm->total_vm;
 	if (bpf_core_type_exists(struct mm_rss_stat))
 		read_rss_pre62(mm, rec);
 	else
@@ -219,27 +224,27 @@ int dump_task(struct bpf_iter__task *ctx)
 	state->count = index + 1;
 	__builtin_memset(rec, 0, sizeof(*rec));
 
-	rec->tid = BPF_CORE_READ(task, pid);
-	rec->tgid = BPF_CORE_READ(task, tgid);
-	rec->task_flags = BPF_CORE_READ(task, flags);
+	rec->tid = task->pid;
+	rec->tgid = task->tgid;
+	rec->task_flags = task->flags;
 	rec->state = task_state_word(task);
-	rec->exit_state = BPF_CORE_READ(task, exit_state);
-	rec->prio = BPF_CORE_READ(task, prio);
-	rec->static_prio = BPF_CORE_READ(task, static_prio);
+	rec->exit_state = task->exit_state;
+	rec->prio = task->prio;
+	rec->static_prio = task->static_prio;
 	rec->processor = task_cpu_number(task);
-	rec->start_boottime = BPF_CORE_READ(task, start_boottime);
-	rec->sum_exec_runtime = BPF_CORE_READ(task, se.sum_exec_runtime);
-	rec->utime = BPF_CORE_READ(task, utime);
-	rec->stime = BPF_CORE_READ(task, stime);
-	rec->min_flt = BPF_CORE_READ(task, min_flt);
-	rec->maj_flt = BPF_CORE_READ(task, maj_flt);
-	rec->nvcsw = BPF_CORE_READ(task, nvcsw);
-	rec->nivcsw = BPF_CORE_READ(task, nivcsw);
-	rec->rchar = BPF_CORE_READ(task, ioac.rchar);
-	rec->wchar = BPF_CORE_READ(task, ioac.wchar);
-	rec->read_bytes = BPF_CORE_READ(task, ioac.read_bytes);
-	rec->write_bytes = BPF_CORE_READ(task, ioac.write_bytes);
-	BPF_CORE_READ_STR_INTO(&rec->comm, task, comm);
+	rec->start_boottime = task->start_boottime;
+	rec->sum_exec_runtime = task->se.sum_exec_runtime;
+	rec->utime = task->utime;
+	rec->stime = task->stime;
+	rec->min_flt = task->min_flt;
+	rec->maj_flt = task->maj_flt;
+	rec->nvcsw = task->nvcsw;
+	rec->nivcsw = task->nivcsw;
+	rec->rchar = task->ioac.rchar;
+	rec->wchar = task->ioac.wchar;
+	rec->read_bytes = task->ioac.read_bytes;
+	rec->write_bytes = task->ioac.write_bytes;
+	__builtin_memcpy(rec->comm, task->comm, sizeof(rec->comm));
 
 	if (rec->tid == rec->tgid)
 		read_process(task, rec);
