@@ -264,7 +264,7 @@ impl ProcfsCollector {
             euid: status.euid,
             state: stat.state,
             comm: stat.comm,
-            cmdline,
+            cmdline: cmdline.into(),
             nice: stat.nice,
             priority: stat.priority,
             threads: stat.num_threads,
@@ -635,7 +635,7 @@ mod tests {
         assert_eq!((p.ppid, p.uid, p.euid, p.state), (1, 1000, 1001, 'S'));
         assert_eq!(p.comm, b"fake (one)");
         assert_eq!(
-            p.cmdline,
+            *p.cmdline,
             [b"fake".to_vec(), b"--flag".to_vec(), Vec::new()]
         );
         assert_eq!((p.nice, p.priority, p.threads, p.processor), (0, 20, 2, 2));
@@ -715,7 +715,7 @@ mod tests {
             }
         };
         assert_eq!(record.ppid, std::process::id());
-        assert_eq!(record.cmdline, [b"sleep".to_vec(), b"30".to_vec()]);
+        assert_eq!(*record.cmdline, [b"sleep".to_vec(), b"30".to_vec()]);
         assert_eq!(record.comm, b"sleep");
         // SAFETY: getuid has no preconditions.
         assert_eq!(record.uid, unsafe { libc::getuid() });
@@ -747,7 +747,7 @@ mod tests {
                 continue;
             }
             let argv: Vec<Vec<u8>> = std::env::args_os().map(|a| a.as_bytes().to_vec()).collect();
-            assert_eq!(own.cmdline, argv);
+            assert_eq!(*own.cmdline, argv[..]);
             // SAFETY: geteuid has no preconditions.
             assert_eq!(own.euid, unsafe { libc::geteuid() });
             assert!(own.io.is_some());

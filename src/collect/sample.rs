@@ -3,6 +3,8 @@
 //! that every backend produces the same type and the model can derive rates
 //! from two samples.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 /// Which backend produced a sample.
@@ -32,6 +34,9 @@ pub struct IoCounters {
     pub write_bytes: u64,
 }
 
+/// A process's argv, shared between refreshes.
+pub type Argv = Arc<[Vec<u8>]>;
+
 /// One thread of a process (only collected when thread rows are requested).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThreadSample {
@@ -56,8 +61,9 @@ pub struct ProcessSample {
     /// The kernel's comm (at most 15 bytes), raw bytes.
     pub comm: Vec<u8>,
     /// argv, each argument's bytes exactly as the process holds them. Empty
-    /// for kernel threads and zombies, as /proc/PID/cmdline is.
-    pub cmdline: Vec<Vec<u8>>,
+    /// for kernel threads and zombies, as /proc/PID/cmdline is. Shared, so
+    /// that a refresh reuses the argv of processes seen before.
+    pub cmdline: Argv,
     pub nice: i32,
     /// /proc/PID/stat's priority field (prio - 100; negative for RT).
     pub priority: i32,

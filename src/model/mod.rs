@@ -146,7 +146,7 @@ mod tests {
             euid: 0,
             state: 'S',
             comm: b"x".to_vec(),
-            cmdline: vec![],
+            cmdline: Vec::new().into(),
             nice: 0,
             priority: 20,
             threads: 1,

@@ -171,7 +171,7 @@ fn known_processes_match_proc(choice: BackendChoice) {
         assert_eq!(p.nice, t.nice, "{what}: nice");
         assert_eq!(p.threads, t.threads, "{what}: threads");
         assert_eq!(p.comm, t.comm, "{what}: comm");
-        assert_eq!(p.cmdline, t.cmdline, "{what}: cmdline");
+        assert_eq!(*p.cmdline, t.cmdline[..], "{what}: cmdline");
         assert_eq!(p.priority, t.priority, "{what}: priority");
         assert_eq!(p.tty_nr, t.tty_nr, "{what}: tty_nr");
         assert_eq!(p.virt_bytes, t.virt_bytes, "{what}: virt");

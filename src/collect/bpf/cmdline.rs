@@ -10,12 +10,13 @@ use std::fs;
 use std::path::Path;
 
 use crate::collect::procfs::split_cmdline;
+use crate::collect::sample::Argv;
 
 #[derive(Debug)]
 struct Entry {
     start_time_ns: u64,
     exec_id: u64,
-    args: Vec<Vec<u8>>,
+    args: Argv,
     /// Refresh generation that last saw this process.
     seen: u64,
 }
@@ -28,13 +29,7 @@ pub struct CmdlineCache {
 
 impl CmdlineCache {
     /// argv of process `pid`, read only if the cached one is stale.
-    pub fn get(
-        &mut self,
-        proc_root: &Path,
-        pid: u32,
-        start_time_ns: u64,
-        exec_id: u64,
-    ) -> Vec<Vec<u8>> {
+    pub fn get(&mut self, proc_root: &Path, pid: u32, start_time_ns: u64, exec_id: u64) -> Argv {
         let generation = self.generation;
         if let Some(e) = self.entries.get_mut(&pid) {
             if e.start_time_ns == start_time_ns && e.exec_id == exec_id {
@@ -46,9 +41,9 @@ impl CmdlineCache {
         // retry next time rather than caching the emptiness.
         let Ok(raw) = fs::read(proc_root.join(format!("{pid}/cmdline"))) else {
             self.entries.remove(&pid);
-            return Vec::new();
+            return Vec::new().into();
         };
-        let args = split_cmdline(&raw);
+        let args: Argv = split_cmdline(&raw).into();
         self.entries.insert(
             pid,
             Entry {

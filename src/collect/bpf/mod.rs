@@ -213,7 +213,7 @@ impl BpfCollector {
                     .ok_or_else(|| anyhow!("more than {capacity} tasks appeared during one walk"))?
             }
         };
-        let mut agg = Aggregator::new(self.keep_threads);
+        let mut agg = Aggregator::new(self.keep_threads, count);
         agg.add_records(self.loaded.records.bytes(count * RECORD_SIZE));
         Ok(agg)
     }
@@ -247,7 +247,7 @@ impl BpfCollector {
         }
         let start_time_ns = leader.start_boottime;
         let cmdline = if kernel_thread || !ProcessAccum::has_mm(&leader) {
-            Vec::new()
+            Vec::new().into()
         } else {
             self.cmdlines
                 .get(&self.proc_root, pid, start_time_ns, leader.exec_id)

@@ -131,9 +131,10 @@ pub struct Aggregator {
 }
 
 impl Aggregator {
-    pub fn new(keep_threads: bool) -> Self {
+    /// An aggregator with room for `tasks` records' processes.
+    pub fn new(keep_threads: bool, tasks: usize) -> Self {
         Aggregator {
-            processes: HashMap::new(),
+            processes: HashMap::with_capacity(tasks),
             keep_threads,
         }
     }
@@ -206,7 +207,7 @@ mod tests {
         t2.state = 0x1; // S
         let other = record(20, 20);
         let buf = bytes_of(&[leader, other, t2]);
-        let mut agg = Aggregator::new(true);
+        let mut agg = Aggregator::new(true, 3);
         assert_eq!(agg.add_records(&buf), buf.len());
         let p = &agg.processes[&10];
         assert_eq!(p.sum_exec_runtime, 150);
@@ -222,7 +223,7 @@ mod tests {
     #[test]
     fn partial_records_are_left_unread() {
         let buf = bytes_of(&[record(1, 1)]);
-        let mut agg = Aggregator::new(false);
+        let mut agg = Aggregator::new(false, 1);
         assert_eq!(agg.add_records(&buf[..RECORD_SIZE - 1]), 0);
         assert!(agg.processes.is_empty());
     }
