@@ -183,8 +183,13 @@ fn parse_cpu_times<'a>(fields: impl Iterator<Item = &'a str>) -> Option<CpuTimes
     if count < 4 {
         return None;
     }
+    Some(cpu_times(values))
+}
+
+/// The ten /proc/stat time columns, in the kernel's order.
+fn cpu_times(values: [u64; 10]) -> CpuTimes {
     let [user, nice, system, idle, iowait, irq, softirq, steal, guest, guest_nice] = values;
-    Some(CpuTimes {
+    CpuTimes {
         user,
         nice,
         system,
@@ -195,7 +200,7 @@ fn parse_cpu_times<'a>(fields: impl Iterator<Item = &'a str>) -> Option<CpuTimes
         steal,
         guest,
         guest_nice,
-    })
+    }
 }
 
 /// Parses /proc/meminfo into bytes. Malformed lines are skipped and missing
@@ -300,31 +305,18 @@ procs_blocked 0
 softirq 1 2 3
 ";
 
-    fn times(v: [u64; 10]) -> CpuTimes {
-        let [user, nice, system, idle, iowait, irq, softirq, steal, guest, guest_nice] = v;
-        CpuTimes {
-            user,
-            nice,
-            system,
-            idle,
-            iowait,
-            irq,
-            softirq,
-            steal,
-            guest,
-            guest_nice,
-        }
-    }
-
     #[test]
     fn stat_modern_kernel() -> Result<()> {
         let (total, cpus) = parse_stat(STAT)?;
-        assert_eq!(total, times([8199, 1, 3336, 61672, 642, 2, 48, 83, 4, 5]));
+        assert_eq!(
+            total,
+            cpu_times([8199, 1, 3336, 61672, 642, 2, 48, 83, 4, 5])
+        );
         assert_eq!(
             cpus,
             vec![
-                (0, times([3218, 0, 1315, 32328, 97, 0, 7, 39, 0, 0])),
-                (1, times([4981, 1, 2020, 29344, 545, 2, 41, 44, 4, 5])),
+                (0, cpu_times([3218, 0, 1315, 32328, 97, 0, 7, 39, 0, 0])),
+                (1, cpu_times([4981, 1, 2020, 29344, 545, 2, 41, 44, 4, 5])),
             ]
         );
         Ok(())
@@ -334,8 +326,8 @@ softirq 1 2 3
     fn stat_old_kernel_with_seven_fields() -> Result<()> {
         let text = "cpu  10 20 30 40 50 60 70\ncpu0 1 2 3 4 5 6 7\nintr 0\n";
         let (total, cpus) = parse_stat(text)?;
-        assert_eq!(total, times([10, 20, 30, 40, 50, 60, 70, 0, 0, 0]));
-        assert_eq!(cpus, vec![(0, times([1, 2, 3, 4, 5, 6, 7, 0, 0, 0]))]);
+        assert_eq!(total, cpu_times([10, 20, 30, 40, 50, 60, 70, 0, 0, 0]));
+        assert_eq!(cpus, vec![(0, cpu_times([1, 2, 3, 4, 5, 6, 7, 0, 0, 0]))]);
         Ok(())
     }
 
@@ -361,7 +353,7 @@ cpu4 1 2 3 4 5 6 7 8 9 10 11
 cpu5
 ";
         let (_, cpus) = parse_stat(text)?;
-        assert_eq!(cpus, vec![(4, times([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]))]);
+        assert_eq!(cpus, vec![(4, cpu_times([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]))]);
         Ok(())
     }
 

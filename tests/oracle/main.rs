@@ -281,16 +281,23 @@ fn spinner_cpu_percent(choice: BackendChoice) {
 }
 
 /// `--batch --format json` prints one object per refresh with the contract keys.
-fn batch_json_contract() {
-    let out = Command::new(env!("CARGO_BIN_EXE_bpftop"))
-        .args(["--batch", "-n", "2", "-d", "300", "--format", "json"])
-        .output()
-        .unwrap();
+/// Runs the bpftop binary; it must succeed.
+fn run_ok(command: &mut Command) -> std::process::Output {
+    let out = command.output().unwrap();
     assert!(
         out.status.success(),
-        "{}",
+        "{command:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    out
+}
+
+fn bpftop() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bpftop"))
+}
+
+fn batch_json_contract() {
+    let out = run_ok(bpftop().args(["--batch", "-n", "2", "-d", "300", "--format", "json"]));
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "one line per refresh");
@@ -369,7 +376,7 @@ fn fallback_without_btf() {
     let fake_sys = std::env::temp_dir().join(format!("bpftop-nobtf-{}", std::process::id()));
     std::fs::create_dir_all(&fake_sys).unwrap();
     let run = |backend: &str| {
-        Command::new(env!("CARGO_BIN_EXE_bpftop"))
+        bpftop()
             .args([
                 "--batch",
                 "-n",
@@ -402,16 +409,11 @@ fn fallback_without_btf() {
 
 /// As an unprivileged user, `auto` falls back with a reason about privileges.
 fn fallback_without_privileges() {
-    let out = Command::new(env!("CARGO_BIN_EXE_bpftop"))
-        .args(["--batch", "-n", "1", "--format", "json"])
-        .uid(65534)
-        .gid(65534)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        bpftop()
+            .args(["--batch", "-n", "1", "--format", "json"])
+            .uid(65534)
+            .gid(65534),
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["backend"], "procfs");
