@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use crate::collect::sample::{BackendKind, ProcessKey, ProcessSample, Sample};
 
-pub use system::{cpu_busy_percent, SystemView};
+pub use system::{CpuSplit, SystemView};
 
 /// One process as shown: its raw sample plus what needs two samples.
 #[derive(Debug, Clone)]
@@ -258,7 +258,7 @@ mod tests {
     }
 
     #[test]
-    fn system_cpu_busy_excludes_idle_and_iowait() {
+    fn cpu_split_excludes_idle_and_iowait_from_busy() {
         let prev = CpuTimes::default();
         let cur = CpuTimes {
             user: 30,
@@ -268,8 +268,12 @@ mod tests {
             guest: 30, // inside user already
             ..Default::default()
         };
-        assert_eq!(cpu_busy_percent(&cur, &prev), 40.0);
-        assert_eq!(cpu_busy_percent(&prev, &prev), 0.0);
+        let split = CpuSplit::between(&cur, &prev);
+        assert_eq!(split.user, 0.0); // all 30 ticks of user were guest
+        assert_eq!(split.guest, 30.0);
+        assert_eq!(split.system, 10.0);
+        assert_eq!(split.busy(), 40.0);
+        assert_eq!(CpuSplit::between(&prev, &prev).busy(), 0.0);
     }
 
     #[test]

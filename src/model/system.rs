@@ -2,19 +2,50 @@
 
 use crate::collect::sample::{CpuTimes, Pressure, Sample, ZramStats};
 
-/// Busy share of a CPU between two /proc/stat readings, in percent
-/// (0 when nothing elapsed). Idle and iowait are idle time; guest time is
-/// already inside user and nice, so it is not added again.
-pub fn cpu_busy_percent(cur: &CpuTimes, prev: &CpuTimes) -> f64 {
-    let total =
-        |c: &CpuTimes| c.user + c.nice + c.system + c.idle + c.iowait + c.irq + c.softirq + c.steal;
-    let idle = |c: &CpuTimes| c.idle + c.iowait;
-    let d_total = total(cur).saturating_sub(total(prev));
-    let d_idle = idle(cur).saturating_sub(idle(prev));
-    if d_total == 0 {
-        return 0.0;
+/// Where a CPU's time went over an interval, in percent of that interval.
+/// `user` and `nice` exclude guest time, which is shown on its own (as htop
+/// does); the parts plus idle and iowait add up to 100.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CpuSplit {
+    pub user: f64,
+    pub nice: f64,
+    pub system: f64,
+    pub irq: f64,
+    pub softirq: f64,
+    pub iowait: f64,
+    pub steal: f64,
+    pub guest: f64,
+}
+
+impl CpuSplit {
+    pub fn between(cur: &CpuTimes, prev: &CpuTimes) -> CpuSplit {
+        let d = |a: u64, b: u64| a.saturating_sub(b) as f64;
+        let total = |c: &CpuTimes| {
+            c.user + c.nice + c.system + c.idle + c.iowait + c.irq + c.softirq + c.steal
+        };
+        let d_total = d(total(cur), total(prev));
+        if d_total == 0.0 {
+            return CpuSplit::default();
+        }
+        let pct = |v: f64| v * 100.0 / d_total;
+        let guest = d(cur.guest, prev.guest);
+        let guest_nice = d(cur.guest_nice, prev.guest_nice);
+        CpuSplit {
+            user: pct((d(cur.user, prev.user) - guest).max(0.0)),
+            nice: pct((d(cur.nice, prev.nice) - guest_nice).max(0.0)),
+            system: pct(d(cur.system, prev.system)),
+            irq: pct(d(cur.irq, prev.irq)),
+            softirq: pct(d(cur.softirq, prev.softirq)),
+            iowait: pct(d(cur.iowait, prev.iowait)),
+            steal: pct(d(cur.steal, prev.steal)),
+            guest: pct(guest + guest_nice),
+        }
     }
-    d_total.saturating_sub(d_idle) as f64 * 100.0 / d_total as f64
+
+    /// Busy share: everything but idle and iowait (htop's CPU%).
+    pub fn busy(&self) -> f64 {
+        self.user + self.nice + self.system + self.irq + self.softirq + self.steal + self.guest
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -24,6 +55,10 @@ pub struct SystemView {
     pub cpu_percent: f64,
     /// Busy share of each CPU, 0–100, in /proc/stat order.
     pub per_cpu_percent: Vec<f64>,
+    /// Split of all CPUs' time over the interval.
+    pub cpu_split: CpuSplit,
+    /// (CPU number, split) for each online CPU, in /proc/stat order.
+    pub per_cpu_split: Vec<(u32, CpuSplit)>,
     pub mem_total_bytes: u64,
     /// htop's "used": total − free − buffers − (cached + SReclaimable − Shmem).
     pub mem_used_bytes: u64,
@@ -55,23 +90,22 @@ impl SystemView {
     pub fn new(cur: &Sample, prev: Option<&Sample>) -> SystemView {
         let s = &cur.system;
         let m = &s.mem;
-        let (cpu_percent, per_cpu_percent) = match prev {
-            Some(p) => (
-                cpu_busy_percent(&s.cpu_total, &p.system.cpu_total),
-                s.cpus
-                    .iter()
-                    .map(|(id, c)| {
-                        p.system
-                            .cpus
-                            .iter()
-                            .find(|(pid, _)| pid == id)
-                            .map(|(_, pc)| cpu_busy_percent(c, pc))
-                            .unwrap_or(0.0)
-                    })
-                    .collect(),
-            ),
-            None => (0.0, vec![0.0; s.cpus.len()]),
-        };
+        let cpu_split = prev
+            .map(|p| CpuSplit::between(&s.cpu_total, &p.system.cpu_total))
+            .unwrap_or_default();
+        let per_cpu_split = s
+            .cpus
+            .iter()
+            .map(|(id, c)| {
+                let split = prev
+                    .and_then(|p| p.system.cpus.iter().find(|(pid, _)| pid == id))
+                    .map(|(_, pc)| CpuSplit::between(c, pc))
+                    .unwrap_or_default();
+                (*id, split)
+            })
+            .collect::<Vec<_>>();
+        let cpu_percent = cpu_split.busy();
+        let per_cpu_percent = per_cpu_split.iter().map(|(_, c)| c.busy()).collect();
         let cache = (m.cached + m.sreclaimable).saturating_sub(m.shmem);
         let used = m
             .total
@@ -83,6 +117,8 @@ impl SystemView {
             cpus: s.cpus.len(),
             cpu_percent,
             per_cpu_percent,
+            cpu_split,
+            per_cpu_split,
             mem_total_bytes: m.total,
             mem_used_bytes: used,
             mem_available_bytes: m.available,
