@@ -22,6 +22,9 @@ pub struct ProcessView {
     /// Storage-layer I/O rates (read_bytes/write_bytes), bytes per second.
     pub io_read_rate: f64,
     pub io_write_rate: f64,
+    /// CPU% of each entry of `sample.thread_list`, same order (0 for a
+    /// thread not in the previous sample).
+    pub thread_cpu_percent: Vec<f64>,
 }
 
 /// Everything a view needs for one refresh.
@@ -35,20 +38,30 @@ pub struct Model {
 }
 
 /// How a counter moved between two samples of the same process.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Baseline {
     cpu_ns: u64,
     read_bytes: u64,
     write_bytes: u64,
+    /// (tid, cpu ns) of each thread, sorted by tid, when threads were
+    /// collected.
+    threads: Vec<(u32, u64)>,
 }
 
 impl Baseline {
     fn of(p: &ProcessSample) -> Self {
         let io = p.io.unwrap_or_default();
+        let mut threads: Vec<(u32, u64)> = p
+            .thread_list
+            .iter()
+            .map(|t| (t.tid, t.cpu_time_ns))
+            .collect();
+        threads.sort_unstable_by_key(|&(tid, _)| tid);
         Baseline {
             cpu_ns: p.cpu_time_ns(),
             read_bytes: io.read_bytes,
             write_bytes: io.write_bytes,
+            threads,
         }
     }
 
@@ -58,6 +71,7 @@ impl Baseline {
         cpu_ns: 0,
         read_bytes: 0,
         write_bytes: 0,
+        threads: Vec::new(),
     };
 }
 
@@ -87,9 +101,9 @@ impl Model {
             .iter()
             .map(|p| {
                 let base = match (prev, baselines.get(&p.key())) {
-                    (_, Some(b)) => Some(*b),
+                    (_, Some(b)) => Some(b),
                     (Some(prev), None) if p.start_time_ns >= prev.boottime_ns => {
-                        Some(Baseline::ZERO)
+                        Some(&Baseline::ZERO)
                     }
                     _ => None,
                 };
@@ -105,6 +119,23 @@ impl Model {
                     }
                     _ => (0.0, 0.0, 0.0),
                 };
+                let thread_cpu_percent = p
+                    .thread_list
+                    .iter()
+                    .map(|t| match (base, interval_ns) {
+                        (Some(b), Some(dt)) if dt > 0 => {
+                            let before = b
+                                .threads
+                                .binary_search_by_key(&t.tid, |&(tid, _)| tid)
+                                .ok()
+                                .map(|i| b.threads[i].1);
+                            before.map_or(0.0, |ns| {
+                                t.cpu_time_ns.saturating_sub(ns) as f64 * 100.0 / dt as f64
+                            })
+                        }
+                        _ => 0.0,
+                    })
+                    .collect();
                 let mem_percent = if mem_total > 0 {
                     p.rss_bytes as f64 * 100.0 / mem_total as f64
                 } else {
@@ -117,6 +148,7 @@ impl Model {
                     mem_percent,
                     io_read_rate,
                     io_write_rate,
+                    thread_cpu_percent,
                 }
             })
             .collect();
@@ -234,6 +266,27 @@ mod tests {
         let cur = sample(11 * SEC, vec![process(8, 5 * SEC, 3 * SEC)]);
         let m = Model::new(&cur, Some(&prev), None, &no_names);
         assert_eq!(cpu_of(&m, 8), 0.0);
+    }
+
+    #[test]
+    fn threads_get_their_own_rates() {
+        use crate::collect::sample::ThreadSample;
+        let thread = |tid, cpu_time_ns| ThreadSample {
+            tid,
+            state: 'R',
+            comm: b"t".to_vec(),
+            processor: 0,
+            cpu_time_ns,
+        };
+        let mut a = process(7, SEC, 0);
+        a.thread_list = vec![thread(7, SEC), thread(9, 0)];
+        let mut b = a.clone();
+        b.thread_list = vec![thread(7, SEC), thread(9, SEC / 2), thread(12, SEC)];
+        let prev = sample(10 * SEC, vec![a]);
+        let cur = sample(11 * SEC, vec![b]);
+        let m = Model::new(&cur, Some(&prev), None, &no_names);
+        // Thread 12 is new: no baseline, no made-up rate.
+        assert_eq!(m.processes[0].thread_cpu_percent, vec![0.0, 50.0, 0.0]);
     }
 
     #[test]
