@@ -2,8 +2,9 @@
 # Sourced by scripts/run and scripts/test; needs apt (Debian, Ubuntu).
 
 # clang compiles the BPF programs; libelf, zlib and pkg-config build the
-# vendored libbpf; strace measures syscalls per refresh in the tests.
-BPFTOP_PACKAGES="clang libelf-dev zlib1g-dev pkg-config make gcc strace"
+# vendored libbpf; strace measures syscalls per refresh in the tests; tmux
+# runs the interface end to end.
+BPFTOP_PACKAGES="clang libelf-dev zlib1g-dev pkg-config make gcc strace tmux"
 
 bpftop_install_deps() {
     local missing=()

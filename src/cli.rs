@@ -27,10 +27,39 @@ pub struct Cli {
     #[arg(short = 'n', long = "count", value_name = "COUNT")]
     pub count: Option<u64>,
 
-    /// Delay between refreshes, in milliseconds.
-    #[arg(short = 'd', long = "delay", value_name = "MILLISECONDS", default_value_t = 1000,
+    /// Delay between refreshes, in milliseconds (default: 1000 in batch
+    /// mode, the configured delay — 1500 — interactively).
+    #[arg(short = 'd', long = "delay", value_name = "MILLISECONDS",
           value_parser = clap::value_parser!(u64).range(10..))]
-    pub delay_ms: u64,
+    pub delay_ms: Option<u64>,
+
+    /// Start in tree view.
+    #[arg(short = 't', long)]
+    pub tree: bool,
+
+    /// Show only the processes of USER (name or uid).
+    #[arg(short = 'u', long, value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Show only these processes.
+    #[arg(short = 'p', long = "pid", value_name = "PID", value_delimiter = ',')]
+    pub pids: Vec<u32>,
+
+    /// Sort by this column (e.g. PID, CPU%, MEM%, TIME+, RES; see the setup screen).
+    #[arg(short = 's', long = "sort-key", value_name = "COLUMN")]
+    pub sort_key: Option<String>,
+
+    /// Do not capture the mouse.
+    #[arg(long)]
+    pub no_mouse: bool,
+
+    /// Colour theme: default or mono.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+
+    /// No colours (also when the NO_COLOR environment variable is set).
+    #[arg(long)]
+    pub no_color: bool,
 
     /// Batch output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]

@@ -4,9 +4,12 @@
 //! Data flows one way: kernel → [`collect`] (raw [`collect::Sample`]) →
 //! [`model`] (rates, percentages) → [`output`] (batch formats).
 
+pub mod actions;
 pub mod batch;
 pub mod check;
 pub mod cli;
 pub mod collect;
+pub mod config;
 pub mod model;
 pub mod output;
+pub mod ui;

@@ -20,8 +20,13 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if !cli.batch {
-        eprintln!("bpftop: the interactive interface is not available in this build; use --batch");
-        return ExitCode::from(2);
+        return match bpftop::ui::launch::launch(&cli, &options) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bpftop: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let result =
         Sampler::open(cli.backend, &options, cli.passwd.clone()).and_then(|mut sampler| {
@@ -32,7 +37,7 @@ fn main() -> ExitCode {
                 &mut sampler,
                 &BatchOptions {
                     count: cli.count,
-                    delay: Duration::from_millis(cli.delay_ms),
+                    delay: Duration::from_millis(cli.delay_ms.unwrap_or(1000)),
                     format: cli.format,
                     threads: cli.threads,
                 },

@@ -60,8 +60,6 @@ struct task_record {
 	__u64 dead_stime;
 	__u64 dead_min_flt;
 	__u64 dead_maj_flt;
-	__u64 dead_nvcsw;
-	__u64 dead_nivcsw;
 	__u64 dead_rchar;
 	__u64 dead_wchar;
 	__u64 dead_read_bytes;

@@ -52,6 +52,10 @@ static __always_inline unsigned long address_of(const void *p)
 	return a;
 }
 
+/* Each CPU's per-CPU offset, found once per walk (at its first task). */
+__u64 cpu_offsets[MAX_CPUS];
+bool cpu_offsets_valid;
+
 /* Offset of CPU `cpu`'s per-CPU area, or -1 when it cannot be found. */
 static __always_inline long percpu_offset(__u32 cpu)
 {
@@ -104,6 +108,22 @@ static __always_inline __u32 task_cpu_number(struct task_struct *task)
 	return ((struct task_struct___pre516 *)task)->cpu;
 }
 
+static __always_inline void find_cpu_offsets(void)
+{
+	cpu_offsets_valid = false;
+	for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
+		long off;
+
+		if (cpu >= nr_cpu_ids)
+			break;
+		off = percpu_offset(cpu);
+		if (off == -1)
+			return;
+		cpu_offsets[cpu] = off;
+	}
+	cpu_offsets_valid = true;
+}
+
 /* percpu_counter_sum(): the shared count plus every CPU's pending delta. */
 static __always_inline void read_rss_post62(struct mm_struct *mm, struct task_record *rec)
 {
@@ -112,7 +132,7 @@ static __always_inline void read_rss_post62(struct mm_struct *mm, struct task_re
 	__s64 anon = m->rss_stat[1].count;
 	__s64 shmem = m->rss_stat[3].count;
 
-	if (precise_rss) {
+	if (precise_rss && cpu_offsets_valid) {
 		/* Read as plain numbers: on kernels whose BTF tags them __percpu
 		 * the verifier would refuse arithmetic on the typed pointers. */
 		unsigned long pf = (unsigned long)BPF_CORE_READ(m, rss_stat[0].counters);
@@ -120,14 +140,12 @@ static __always_inline void read_rss_post62(struct mm_struct *mm, struct task_re
 		unsigned long ps = (unsigned long)BPF_CORE_READ(m, rss_stat[3].counters);
 
 		for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
-			long off;
+			unsigned long off;
 			__s32 v;
 
 			if (cpu >= nr_cpu_ids)
 				break;
-			off = percpu_offset(cpu);
-			if (off == -1)
-				break;
+			off = cpu_offsets[cpu];
 			v = 0;
 			bpf_probe_read_kernel(&v, sizeof(v), (void *)(pf + off));
 			file += v;
@@ -181,8 +199,6 @@ static __always_inline void read_process(struct task_struct *task, struct task_r
 	rec->dead_stime = sig->stime;
 	rec->dead_min_flt = sig->min_flt;
 	rec->dead_maj_flt = sig->maj_flt;
-	rec->dead_nvcsw = sig->nvcsw;
-	rec->dead_nivcsw = sig->nivcsw;
 	rec->dead_rchar = sig->ioac.rchar;
 	rec->dead_wchar = sig->ioac.wchar;
 	rec->dead_read_bytes = sig->ioac.read_bytes;
@@ -223,6 +239,8 @@ int dump_task(struct bpf_iter__task *ctx)
 	}
 	state->count = index + 1;
 	__builtin_memset(rec, 0, sizeof(*rec));
+	if (index == 0 && precise_rss)
+		find_cpu_offsets();
 
 	rec->tid = task->pid;
 	rec->tgid = task->tgid;

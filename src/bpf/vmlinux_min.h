@@ -76,8 +76,6 @@ struct signal_struct {
 	struct tty_struct *tty;
 	__u64 utime;
 	__u64 stime;
-	unsigned long nvcsw;
-	unsigned long nivcsw;
 	unsigned long min_flt;
 	unsigned long maj_flt;
 	unsigned long long sum_sched_runtime;

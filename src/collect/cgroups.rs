@@ -61,7 +61,9 @@ pub fn find_cgroup2_mount(proc_root: &Path) -> Option<PathBuf> {
 pub struct CgroupResolver {
     proc_root: PathBuf,
     mount: Option<PathBuf>,
-    paths: HashMap<u64, String>,
+    /// None: the id has no v2 path (a v1-only hierarchy), remembered so
+    /// that it is not looked up again every refresh.
+    paths: HashMap<u64, Option<String>>,
 }
 
 impl CgroupResolver {
@@ -80,20 +82,25 @@ impl CgroupResolver {
     /// The path of cgroup `id`, which process `pid` was seen in.
     pub fn resolve(&mut self, id: u64, pid: u32) -> Option<String> {
         if let Some(path) = self.paths.get(&id) {
-            return Some(path.clone());
+            return path.clone();
         }
+        // A process gone before we read it tells nothing: retry next time.
         let text = fs::read(self.proc_root.join(format!("{pid}/cgroup"))).ok()?;
-        let path = parse_cgroup_v2(&text)?;
+        let Some(path) = parse_cgroup_v2(&text) else {
+            self.paths.insert(id, None);
+            return None;
+        };
         // The process may have moved since the walk; only an inode match
-        // proves the path belongs to this id. Without a visible mount (e.g.
-        // another mount namespace) the path is used for this refresh only.
+        // proves the path belongs to this id (a mismatch is retried next
+        // time). Without a visible mount (another mount namespace) the path
+        // cannot be checked and is trusted.
         if let Some(mount) = &self.mount {
             let dir = mount.join(path.trim_start_matches('/'));
             if fs::metadata(&dir).ok()?.ino() != id {
                 return None;
             }
-            self.paths.insert(id, path.clone());
         }
+        self.paths.insert(id, Some(path.clone()));
         Some(path)
     }
 

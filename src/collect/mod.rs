@@ -5,6 +5,7 @@
 pub mod bpf;
 pub mod cgroups;
 pub mod clock;
+pub mod fake;
 pub mod procfs;
 pub mod sample;
 pub mod sampler;
@@ -22,6 +23,9 @@ pub trait Collector {
     /// Takes one sample. Processes that exit during the walk are skipped,
     /// never reported as errors.
     fn collect(&mut self) -> anyhow::Result<Sample>;
+    /// Whether to fill `ProcessSample::thread_list` from now on. A backend
+    /// without thread detail (the fake one) may ignore it.
+    fn set_threads(&mut self, _threads: bool) {}
 }
 
 /// What a collector is asked for, and where the kernel's files are (tests

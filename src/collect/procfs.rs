@@ -334,6 +334,10 @@ impl Collector for ProcfsCollector {
         BackendKind::Procfs
     }
 
+    fn set_threads(&mut self, threads: bool) {
+        self.threads = threads;
+    }
+
     fn collect(&mut self) -> anyhow::Result<Sample> {
         let dirs = numeric_dirs(&self.proc_root)
             .with_context(|| format!("cannot list {}", self.proc_root.display()))?;

@@ -22,6 +22,14 @@ impl BackendKind {
             BackendKind::Procfs => "procfs",
         }
     }
+
+    /// How the interface names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            BackendKind::Bpf => "eBPF",
+            BackendKind::Procfs => "procfs",
+        }
+    }
 }
 
 /// I/O accounting as /proc/PID/io reports it, summed over all threads,
@@ -179,6 +187,9 @@ pub struct SystemSample {
     pub mem: MemInfo,
     /// None when no zram device exists.
     pub zram: Option<ZramStats>,
+    /// Some active swap device is a zram device (/proc/swaps lists a
+    /// /dev/zramN), so swapped-out pages are compressed in memory.
+    pub swap_on_zram: bool,
     pub load: [f64; 3],
     pub uptime_seconds: f64,
     pub pressure: Pressure,

@@ -1,7 +1,7 @@
 //! A sampler: the chosen process backend plus the system-wide readers and
 //! the user table, producing one complete [`Sample`] per refresh.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::sample::{BackendKind, Sample};
 use super::system::SystemReader;
@@ -9,6 +9,7 @@ use super::users::UserTable;
 use super::{open, BackendChoice, CollectOptions, Collector};
 
 pub struct Sampler {
+    proc_root: PathBuf,
     collector: Box<dyn Collector + Send>,
     system: SystemReader,
     users: UserTable,
@@ -24,6 +25,7 @@ impl Sampler {
     ) -> anyhow::Result<Self> {
         let opened = open(choice, options)?;
         Ok(Sampler {
+            proc_root: options.proc_root.clone(),
             collector: opened.collector,
             system: SystemReader::new(&options.proc_root, &options.sys_root),
             users: UserTable::new(&passwd),
@@ -46,6 +48,19 @@ impl Sampler {
         sample.system = self.system.read()?;
         self.users.refresh();
         Ok(sample)
+    }
+
+    pub fn proc_root(&self) -> &Path {
+        &self.proc_root
+    }
+
+    pub fn set_threads(&mut self, threads: bool) {
+        self.collector.set_threads(threads);
+    }
+
+    /// The uid of a user name, from the same passwd table.
+    pub fn uid_of(&self, name: &str) -> Option<u32> {
+        self.users.uid_of(name)
     }
 
     pub fn user_name(&self, uid: u32) -> String {

@@ -4,6 +4,7 @@
 const TASK_UNINTERRUPTIBLE: u32 = 0x0002;
 const TASK_NOLOAD: u32 = 0x0400;
 const TASK_RTLOCK_WAIT: u32 = 0x1000;
+const TASK_FROZEN: u32 = 0x8000;
 const TASK_IDLE: u32 = TASK_UNINTERRUPTIBLE | TASK_NOLOAD;
 /// RUNNING..PARKED: the states /proc reports.
 const TASK_REPORT: u32 = 0x7f;
@@ -13,13 +14,15 @@ const TASK_REPORT_IDLE: u32 = TASK_REPORT + 1;
 const STATE_LETTERS: &[u8; 9] = b"RSDTtXZPI";
 
 /// The letter /proc/PID/stat shows for a task with this state word and
-/// exit_state (task_state_index() + task_index_to_char()).
+/// exit_state (__task_state_index() + task_index_to_char() of current
+/// kernels, which test these bits with masks: an idle freezable kthread is
+/// I, a frozen task D).
 pub fn state_letter(state: u32, exit_state: u32) -> char {
     let mut report = (state | exit_state) & TASK_REPORT;
-    if state == TASK_IDLE {
+    if (state & TASK_IDLE) == TASK_IDLE {
         report = TASK_REPORT_IDLE;
     }
-    if state == TASK_RTLOCK_WAIT {
+    if state & (TASK_RTLOCK_WAIT | TASK_FROZEN) != 0 {
         report = TASK_UNINTERRUPTIBLE;
     }
     // fls(): 1-based index of the highest set bit, 0 for none.
@@ -51,5 +54,9 @@ mod tests {
         assert_eq!(state_letter(0x0004 | 0x0100, 0), 'T');
         // Freezable sleep (TASK_FREEZABLE 0x2000) stays S.
         assert_eq!(state_letter(0x0001 | 0x2000, 0), 'S');
+        // An idle freezable kthread (nfsd) is I, not D.
+        assert_eq!(state_letter(TASK_IDLE | 0x2000, 0), 'I');
+        // A frozen task (cgroup v1 freezer, suspend) is D, not R.
+        assert_eq!(state_letter(TASK_FROZEN, 0), 'D');
     }
 }

@@ -90,11 +90,17 @@ impl SystemReader {
             io: self.pressure("io"),
         };
         let zram = self.zram();
+        let swaps = self.proc_root.join("swaps");
+        // No /proc/swaps (CONFIG_SWAP=n) means no swap at all.
+        let swap_on_zram = self
+            .optional(&swaps, |t| Some(parse_swaps_on_zram(t)))
+            .unwrap_or(false);
         Ok(SystemSample {
             cpu_total,
             cpus,
             mem,
             zram,
+            swap_on_zram,
             load,
             uptime_seconds,
             pressure,
@@ -262,6 +268,15 @@ pub fn parse_mm_stat(text: &str) -> Option<ZramStats> {
         compr_bytes: fields.next()?.ok()?,
         used_bytes: fields.next()?.ok()?,
     })
+}
+
+/// Whether /proc/swaps lists an active zram device (`/dev/zramN`). The
+/// header line and malformed lines are skipped; they never name zram.
+pub fn parse_swaps_on_zram(text: &str) -> bool {
+    text.lines()
+        .filter_map(|line| line.split_ascii_whitespace().next())
+        .filter_map(|path| path.strip_prefix("/dev/zram"))
+        .any(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Parses /proc/loadavg's 1, 5 and 15 minute averages.
@@ -512,6 +527,25 @@ SwapFree: 7 kB
         assert_eq!(parse_pressure(""), None);
     }
 
+    #[test]
+    fn swaps_on_zram() {
+        let header = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n";
+        let zram = "/dev/zram0                              partition\t8388604\t\t0\t\t100\n";
+        let disk = "/dev/nvme0n1p3                          partition\t16777212\t1024\t\t-2\n";
+        assert!(parse_swaps_on_zram(&format!("{header}{zram}")));
+        assert!(parse_swaps_on_zram(&format!("{header}{disk}{zram}")));
+        assert!(!parse_swaps_on_zram(&format!("{header}{disk}")));
+        // Only the header: swap is off.
+        assert!(!parse_swaps_on_zram(header));
+        assert!(!parse_swaps_on_zram(""));
+        // A file merely named like zram, or a zram-ish name without a
+        // device number, is not a zram device.
+        assert!(!parse_swaps_on_zram("/swap/dev/zram0 file 100 0 -2\n"));
+        assert!(!parse_swaps_on_zram("/dev/zram file 100 0 -2\n"));
+        assert!(!parse_swaps_on_zram("/dev/zram0.img file 100 0 -2\n"));
+        assert!(parse_swaps_on_zram("/dev/zram12 partition 100 0 5\n"));
+    }
+
     /// A directory under the system temp dir, removed when dropped so a
     /// failing test leaves nothing behind.
     struct Fixture(PathBuf);
@@ -574,6 +608,10 @@ SwapFree: 7 kB
         fx.write("sys/block/zram2/mm_stat", "")?;
         fx.write("sys/block/zram3/disksize", "0\n")?;
         fx.write("sys/block/loop0/mm_stat", "9 9 9\n")?;
+        fx.write(
+            "proc/swaps",
+            "Filename Type Size Used Priority\n/dev/zram0 partition 100 0 100\n",
+        )?;
 
         let sample = fx.reader().read()?;
         assert_eq!(sample.cpu_total.user, 8199);
@@ -597,6 +635,24 @@ SwapFree: 7 kB
                 used_bytes: 550,
             })
         );
+        assert!(sample.swap_on_zram);
+        Ok(())
+    }
+
+    #[test]
+    fn reader_rereads_swaps_when_swap_is_turned_on() -> Result<()> {
+        let fx = Fixture::new("swaps")?;
+        write_proc_basics(&fx)?;
+        let header = "Filename Type Size Used Priority\n";
+        fx.write("proc/swaps", header)?;
+        let mut reader = fx.reader();
+        assert!(!reader.read()?.swap_on_zram);
+        // Same file, new contents: the kept-open file must be read afresh.
+        fx.write(
+            "proc/swaps",
+            &format!("{header}/dev/zram0 partition 100 0 100\n"),
+        )?;
+        assert!(reader.read()?.swap_on_zram);
         Ok(())
     }
 
@@ -607,6 +663,7 @@ SwapFree: 7 kB
         fx.write("sys/block/vda/size", "0\n")?;
         let sample = fx.reader().read()?;
         assert_eq!(sample.zram, None);
+        assert!(!sample.swap_on_zram);
         assert_eq!(sample.pressure, Pressure::default());
         Ok(())
     }
@@ -673,6 +730,10 @@ SwapFree: 7 kB
             before.uptime,
             after.uptime
         );
+
+        // The kept-open /proc/swaps gives what a fresh read gives.
+        let swaps = fs::read_to_string("/proc/swaps").unwrap_or_default();
+        assert_eq!(sample.swap_on_zram, parse_swaps_on_zram(&swaps));
 
         if fs::read("/proc/pressure/cpu").is_ok() {
             assert!(sample.pressure.cpu.is_some());

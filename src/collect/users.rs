@@ -57,6 +57,15 @@ impl UserTable {
             .unwrap_or_default();
     }
 
+    /// The uid of `name` (the lowest, if several share it).
+    pub fn uid_of(&self, name: &str) -> Option<u32> {
+        self.names
+            .iter()
+            .filter(|(_, n)| n.as_str() == name)
+            .map(|(uid, _)| *uid)
+            .min()
+    }
+
     /// The name of `uid`, or the number itself when it has none (as ps does).
     pub fn name(&self, uid: u32) -> String {
         self.names
@@ -83,6 +92,13 @@ mod tests {
         assert_eq!(names.get(&0).map(String::as_str), Some("root"));
         assert_eq!(names.get(&1).map(String::as_str), Some("daemon"));
         assert_eq!(names.len(), 2);
+    }
+
+    #[test]
+    fn names_map_back_to_uids() {
+        let table = UserTable::new(Path::new("/etc/passwd"));
+        assert_eq!(table.uid_of("root"), Some(0));
+        assert_eq!(table.uid_of("no-such-user-here"), None);
     }
 
     #[test]

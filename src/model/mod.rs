@@ -41,8 +41,8 @@ pub struct Model {
 #[derive(Debug, Clone)]
 struct Baseline {
     cpu_ns: u64,
-    read_bytes: u64,
-    write_bytes: u64,
+    /// (read_bytes, write_bytes); None when they could not be read.
+    io: Option<(u64, u64)>,
     /// (tid, cpu ns) of each thread, sorted by tid, when threads were
     /// collected.
     threads: Vec<(u32, u64)>,
@@ -50,7 +50,6 @@ struct Baseline {
 
 impl Baseline {
     fn of(p: &ProcessSample) -> Self {
-        let io = p.io.unwrap_or_default();
         let mut threads: Vec<(u32, u64)> = p
             .thread_list
             .iter()
@@ -59,8 +58,7 @@ impl Baseline {
         threads.sort_unstable_by_key(|&(tid, _)| tid);
         Baseline {
             cpu_ns: p.cpu_time_ns(),
-            read_bytes: io.read_bytes,
-            write_bytes: io.write_bytes,
+            io: p.io.map(|io| (io.read_bytes, io.write_bytes)),
             threads,
         }
     }
@@ -69,8 +67,7 @@ impl Baseline {
     /// the interval, so its baseline is zero.
     const ZERO: Baseline = Baseline {
         cpu_ns: 0,
-        read_bytes: 0,
-        write_bytes: 0,
+        io: Some((0, 0)),
         threads: Vec::new(),
     };
 }
@@ -111,10 +108,18 @@ impl Model {
                     (Some(b), Some(dt)) if dt > 0 => {
                         let now = Baseline::of(p);
                         let per_second = |d: u64| d as f64 * 1e9 / dt as f64;
+                        // A rate needs the counter in both samples.
+                        let (read, write) = match (now.io, b.io) {
+                            (Some((r1, w1)), Some((r0, w0))) => (
+                                per_second(r1.saturating_sub(r0)),
+                                per_second(w1.saturating_sub(w0)),
+                            ),
+                            _ => (0.0, 0.0),
+                        };
                         (
                             now.cpu_ns.saturating_sub(b.cpu_ns) as f64 * 100.0 / dt as f64,
-                            per_second(now.read_bytes.saturating_sub(b.read_bytes)),
-                            per_second(now.write_bytes.saturating_sub(b.write_bytes)),
+                            read,
+                            write,
                         )
                     }
                     _ => (0.0, 0.0, 0.0),
@@ -308,6 +313,12 @@ mod tests {
         let m = Model::new(&cur, Some(&prev), None, &no_names);
         assert_eq!(m.processes[0].io_read_rate, 2000.0);
         assert_eq!(m.processes[0].io_write_rate, 1000.0);
+
+        // Counters that just became readable give no rate, not their total.
+        let mut hidden = process(7, SEC, 0);
+        hidden.io = None;
+        let m = Model::new(&cur, Some(&sample(10 * SEC, vec![hidden])), None, &no_names);
+        assert_eq!(m.processes[0].io_read_rate, 0.0);
     }
 
     #[test]

@@ -74,6 +74,9 @@ pub struct SystemView {
     pub zswap_bytes: Option<u64>,
     pub zswapped_bytes: Option<u64>,
     pub zram: Option<ZramStats>,
+    /// Swap lives (at least partly) on zram: the swap meter then shows the
+    /// compression ratio.
+    pub swap_on_zram: bool,
     pub load: [f64; 3],
     pub uptime_seconds: f64,
     /// User processes (kernel threads excluded).
@@ -131,6 +134,7 @@ impl SystemView {
             zswap_bytes: m.zswap,
             zswapped_bytes: m.zswapped,
             zram: s.zram,
+            swap_on_zram: s.swap_on_zram,
             load: s.load,
             uptime_seconds: s.uptime_seconds,
             tasks,

@@ -137,7 +137,9 @@ fn known_processes_match_proc(choice: BackendChoice) {
     let hostile_comm = b"a (b) \x1b[c)";
     let hex: String = hostile_comm.iter().map(|b| format!("{b:02x}")).collect();
     let comm = Workload::simple(&["comm", &hex]);
-    let spin = Workload::simple(&["spin", "1500"]);
+    let exited = Workload::simple(&["threads_exit"]);
+    let tty = Workload::simple(&["tty"]);
+    let spin = Workload::simple(&["spin", "4000"]);
     thread::sleep(Duration::from_millis(300));
     // Wait for the stop to take effect.
     for _ in 0..50 {
@@ -147,11 +149,6 @@ fn known_processes_match_proc(choice: BackendChoice) {
         thread::sleep(Duration::from_millis(20));
     }
 
-    let mut s = sampler(choice);
-    let before = truth::read(spin.pid()).unwrap();
-    let sample = s.sample().unwrap();
-    let after = truth::read(spin.pid()).unwrap();
-
     let pids = [
         hold.pid(),
         nice.pid(),
@@ -159,12 +156,26 @@ fn known_processes_match_proc(choice: BackendChoice) {
         zombie,
         argv.pid(),
         comm.pid(),
+        exited.pid(),
+        tty.pid(),
         spin.pid(),
     ];
-    for pid in pids {
+    let mut s = sampler(choice);
+    let before: Vec<truth::Truth> = pids.iter().map(|&p| truth::read(p).unwrap()).collect();
+    let sample = s.sample().unwrap();
+    for (i, pid) in pids.into_iter().enumerate() {
         let p = find(&sample, pid);
         let t = truth::read(pid).unwrap();
         let what = format!("{choice:?} pid {pid}");
+        // Counters that move by themselves lie between the two readings.
+        let (b, a) = (before[i].ctxt, t.ctxt);
+        assert!(
+            (b.0..=a.0).contains(&p.nvcsw) && (b.1..=a.1).contains(&p.nivcsw),
+            "{what}: ctxt switches {}/{} not within /proc {b:?}..{a:?}",
+            p.nvcsw,
+            p.nivcsw
+        );
+        assert_eq!(p.euid, t.euid, "{what}: euid");
         assert_eq!(p.ppid, t.ppid, "{what}: ppid");
         assert_eq!(p.uid, t.uid, "{what}: uid");
         assert_eq!(p.state, t.state, "{what}: state");
@@ -202,10 +213,17 @@ fn known_processes_match_proc(choice: BackendChoice) {
                 t.shared_bytes
             );
             let cpu = p.cpu_time_ns() as f64 / 1e9;
+            let tolerance = (t.cpu_seconds * 0.02).max(0.02);
             assert!(
-                within(cpu, t.cpu_seconds, (t.cpu_seconds * 0.02).max(0.02)),
+                within(cpu, t.cpu_seconds, tolerance),
                 "{what}: cpu time {cpu} vs /proc {}",
                 t.cpu_seconds
+            );
+            let user = p.utime_ns as f64 / 1e9;
+            assert!(
+                within(user, t.utime_seconds, tolerance),
+                "{what}: user time {user} vs /proc {}",
+                t.utime_seconds
             );
         }
     }
@@ -217,6 +235,18 @@ fn known_processes_match_proc(choice: BackendChoice) {
     let expected_argv: Vec<Vec<u8>> = long_args.iter().map(|a| a.clone().into_vec()).collect();
     assert_eq!(find(&sample, argv.pid()).cmdline[2..], expected_argv[..]);
     assert_eq!(find(&sample, spin.pid()).threads, 5);
+    // The exited threads' 4 × 150 ms are still the process's.
+    let gone = find(&sample, exited.pid());
+    assert!(
+        gone.cpu_time_ns() >= 500_000_000,
+        "exited threads lost: {gone:?}"
+    );
+    assert_eq!(gone.threads, 1);
+    assert_ne!(
+        find(&sample, tty.pid()).tty_nr,
+        0,
+        "tty workload has a terminal"
+    );
     let held = find(&sample, hold.pid());
     assert!(
         held.rss_bytes >= 80 << 20,
@@ -231,13 +261,15 @@ fn known_processes_match_proc(choice: BackendChoice) {
 
     // The spinner's CPU time moves while we sample: it must lie between the
     // /proc readings taken just before and just after.
+    let spin_before = &before[before.len() - 1];
+    let spin_after = truth::read(spin.pid()).unwrap();
     let cpu = find(&sample, spin.pid()).cpu_time_ns() as f64 / 1e9;
-    let tol = (after.cpu_seconds * 0.02).max(0.02);
+    let tol = (spin_after.cpu_seconds * 0.02).max(0.02);
     assert!(
-        cpu >= before.cpu_seconds - tol && cpu <= after.cpu_seconds + tol,
+        cpu >= spin_before.cpu_seconds - tol && cpu <= spin_after.cpu_seconds + tol,
         "{choice:?}: spinner cpu {cpu} not within /proc [{}, {}]",
-        before.cpu_seconds,
-        after.cpu_seconds
+        spin_before.cpu_seconds,
+        spin_after.cpu_seconds
     );
 }
 

@@ -11,7 +11,11 @@ pub struct Truth {
     pub threads: u32,
     /// utime + stime, seconds.
     pub cpu_seconds: f64,
+    pub utime_seconds: f64,
     pub uid: u32,
+    pub euid: u32,
+    /// Voluntary and involuntary context switches (status).
+    pub ctxt: (u64, u64),
     pub rss_bytes: u64,
     pub shared_bytes: u64,
     pub cmdline: Vec<Vec<u8>>,
@@ -46,13 +50,20 @@ pub fn read(pid: u32) -> Option<Truth> {
     // f[0] is field 3 (state).
     let field = |n: usize| f.get(n - 3).copied().unwrap_or("");
     let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let uid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
+    let status_field = |name: &str| status.lines().find_map(|l| l.strip_prefix(name));
+    let mut uids = status_field("Uid:")?.split_whitespace();
+    let uid = uids.next()?.parse().ok()?;
+    let euid = uids.next()?.parse().ok()?;
+    let ctxt = (
+        status_field("voluntary_ctxt_switches:")?
+            .trim()
+            .parse()
+            .ok()?,
+        status_field("nonvoluntary_ctxt_switches:")?
+            .trim()
+            .parse()
+            .ok()?,
+    );
     let statm = fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
     let statm: Vec<u64> = statm
         .split_whitespace()
@@ -89,7 +100,10 @@ pub fn read(pid: u32) -> Option<Truth> {
         nice: field(19).parse().ok()?,
         threads: field(20).parse().ok()?,
         cpu_seconds: ticks as f64 / ticks_per_second(),
+        utime_seconds: field(14).parse::<f64>().ok()? / ticks_per_second(),
         uid,
+        euid,
+        ctxt,
         rss_bytes: statm.get(1)? * page_size(),
         shared_bytes: statm.get(2)? * page_size(),
         cmdline,

@@ -15,6 +15,17 @@ fn die_with_parent() {
     unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
 }
 
+/// CPU time this thread has used, ns.
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid timespec for the calling thread's CPU clock.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
 fn ready(extra: &str) {
     let mut out = std::io::stdout();
     let _ = writeln!(out, "ready {extra}");
@@ -118,6 +129,43 @@ pub fn run(args: &[String]) -> ! {
                 .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
                 .collect();
             std::fs::write("/proc/self/comm", &name).expect("writing /proc/self/comm");
+            ready("");
+            idle()
+        }
+        // Four threads that each burn CPU and exit: their time now lives
+        // only in the exited-threads totals.
+        "threads_exit" => {
+            let threads: Vec<_> = (0..4)
+                .map(|_| {
+                    thread::spawn(|| {
+                        let mut x = 0u64;
+                        while thread_cpu_ns() < 150_000_000 {
+                            x = std::hint::black_box(x.wrapping_add(1));
+                        }
+                    })
+                })
+                .collect();
+            for t in threads {
+                let _ = t.join();
+            }
+            ready("");
+            idle()
+        }
+        // A new session whose controlling terminal is a fresh pty.
+        "tty" => {
+            // SAFETY: plain libc calls on fds we own; failures end the workload.
+            unsafe {
+                libc::setsid();
+                let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
+                assert!(master >= 0, "posix_openpt failed");
+                assert_eq!(libc::grantpt(master), 0);
+                assert_eq!(libc::unlockpt(master), 0);
+                let name = libc::ptsname(master);
+                assert!(!name.is_null());
+                let slave = libc::open(name, libc::O_RDWR);
+                assert!(slave >= 0, "opening the pty slave failed");
+                assert_eq!(libc::ioctl(slave, libc::TIOCSCTTY, 0), 0);
+            }
             ready("");
             idle()
         }

@@ -11,6 +11,7 @@
 mod cmdline;
 mod libbpf_log;
 mod mapped;
+mod monotonic;
 pub mod record;
 
 #[allow(clippy::all, clippy::unwrap_used, clippy::expect_used)]
@@ -34,9 +35,9 @@ use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
 use self::cmdline::CmdlineCache;
 use self::mapped::MappedArray;
+use self::monotonic::{Counters, Monotonic};
 use self::record::{
-    adjust_cputime, comm_bytes, decode_walk_state, Aggregator, ProcessAccum, RECORD_SIZE,
-    REC_PRECISE_RSS,
+    comm_bytes, decode_walk_state, Aggregator, ProcessAccum, RECORD_SIZE, REC_PRECISE_RSS,
 };
 use self::skel::types::walk_state;
 use super::cgroups::CgroupResolver;
@@ -63,8 +64,10 @@ pub struct BpfCollector {
     page_size: u64,
     keep_threads: bool,
     proc_root: PathBuf,
+    sys_root: PathBuf,
     cgroups: CgroupResolver,
     cmdlines: CmdlineCache,
+    monotonic: Monotonic,
 }
 
 /// Lines of libbpf's log kept in an error: the end of a verifier log says
@@ -101,8 +104,45 @@ fn task_count(proc_root: &Path) -> Option<usize> {
         .ok()
 }
 
-fn load(capacity: usize) -> anyhow::Result<Loaded> {
-    let nr_cpus = libbpf_rs::num_possible_cpus().context("counting possible CPUs")?;
+/// Highest possible CPU number + 1, from a cpu list such as "0-3,8-11"
+/// (per-CPU data is indexed by CPU number, and the list may have holes).
+pub fn cpu_id_limit(list: &str) -> Option<u32> {
+    list.trim()
+        .split(',')
+        .filter_map(|range| range.rsplit('-').next()?.trim().parse::<u32>().ok())
+        .max()
+        .map(|highest| highest + 1)
+}
+
+/// Whether we run in the initial PID namespace: the iterator reports the
+/// kernel's global ids, which only match /proc there. NSpid lists one id
+/// per namespace level.
+fn in_initial_pid_namespace(proc_root: &Path) -> bool {
+    std::fs::read_to_string(proc_root.join("self/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("NSpid:"))
+                .map(|ids| ids.split_whitespace().count() <= 1)
+        })
+        .unwrap_or(true)
+}
+
+/// Loads with exact RSS first; a kernel whose verifier rejects the per-CPU
+/// loop (e.g. thousands of possible CPUs) gets the approximate RSS instead.
+fn load(capacity: usize, sys_root: &Path) -> anyhow::Result<Loaded> {
+    let possible = sys_root.join("devices/system/cpu/possible");
+    let nr_cpus = std::fs::read_to_string(&possible)
+        .ok()
+        .and_then(|l| cpu_id_limit(&l))
+        .ok_or_else(|| anyhow!("cannot read the CPU list {}", possible.display()))?;
+    match load_with(capacity, nr_cpus, true) {
+        Ok(loaded) => Ok(loaded),
+        Err(_) => load_with(capacity, nr_cpus, false),
+    }
+}
+
+fn load_with(capacity: usize, nr_cpus: u32, precise_rss: bool) -> anyhow::Result<Loaded> {
     let _capture = libbpf_log::Capture::start();
     let fail = |e: libbpf_rs::Error| explain_load_error(&e, &libbpf_log::take());
 
@@ -122,8 +162,8 @@ fn load(capacity: usize) -> anyhow::Result<Loaded> {
             RECORD_SIZE
         ));
     }
-    rodata.nr_cpu_ids = u32::try_from(nr_cpus).unwrap_or(u32::MAX);
-    rodata.precise_rss = true;
+    rodata.nr_cpu_ids = nr_cpus;
+    rodata.precise_rss = precise_rss;
     let entries = u32::try_from(capacity).context("record capacity")?;
     open.maps.records.set_max_entries(entries).map_err(fail)?;
 
@@ -151,14 +191,25 @@ impl BpfCollector {
                 btf.display()
             ));
         }
+        if !in_initial_pid_namespace(&options.proc_root) {
+            return Err(anyhow!(
+                "running inside a PID namespace: the task iterator reports the host's \
+                 process ids, which this /proc does not show"
+            ));
+        }
         let tasks = task_count(&options.proc_root).unwrap_or(0);
         let mut collector = BpfCollector {
-            loaded: load((tasks * CAPACITY_FACTOR).max(MIN_CAPACITY))?,
+            loaded: load(
+                (tasks * CAPACITY_FACTOR).max(MIN_CAPACITY),
+                &options.sys_root,
+            )?,
+            sys_root: options.sys_root.clone(),
             page_size: clock::page_size(),
             keep_threads: options.threads,
             proc_root: options.proc_root.clone(),
             cgroups: CgroupResolver::new(&options.proc_root),
             cmdlines: CmdlineCache::default(),
+            monotonic: Monotonic::default(),
         };
         // One walk proves the iterator works before auto commits to it.
         let sample = collector
@@ -208,7 +259,7 @@ impl BpfCollector {
             None => {
                 let tasks = task_count(&self.proc_root).unwrap_or(0);
                 let capacity = (tasks * CAPACITY_FACTOR).max(self.loaded.capacity * 2);
-                self.loaded = load(capacity)?;
+                self.loaded = load(capacity, &self.sys_root)?;
                 self.run_walk()?
                     .ok_or_else(|| anyhow!("more than {capacity} tasks appeared during one walk"))?
             }
@@ -221,11 +272,25 @@ impl BpfCollector {
     fn build_process(&mut self, pid: u32, accum: ProcessAccum) -> Option<ProcessSample> {
         let leader = accum.leader?;
         let kernel_thread = ProcessAccum::is_kernel_thread(&leader);
-        let rtime = accum.sum_exec_runtime + leader.dead_sum_exec_runtime;
-        let (utime_ns, stime_ns) = adjust_cputime(
-            rtime,
+        let start_time_ns = leader.start_boottime;
+        let key = crate::collect::sample::ProcessKey { pid, start_time_ns };
+        let counters = self.monotonic.apply(
+            key,
+            accum.sum_exec_runtime + leader.dead_sum_exec_runtime,
             accum.utime + leader.dead_utime,
             accum.stime + leader.dead_stime,
+            Counters {
+                utime_ns: 0,
+                stime_ns: 0,
+                minflt: accum.min_flt + leader.dead_min_flt,
+                majflt: accum.maj_flt + leader.dead_maj_flt,
+                io: IoCounters {
+                    rchar: accum.io.rchar + leader.dead_rchar,
+                    wchar: accum.io.wchar + leader.dead_wchar,
+                    read_bytes: accum.io.read_bytes + leader.dead_read_bytes,
+                    write_bytes: accum.io.write_bytes + leader.dead_write_bytes,
+                },
+            },
         );
         let page = self.page_size;
         // /proc clamps each counter at zero (percpu_counter_read_positive).
@@ -234,10 +299,14 @@ impl BpfCollector {
             let file = pages(leader.rss_file);
             let anon = pages(leader.rss_anon);
             let shmem = pages(leader.rss_shmem);
+            // Saturating: an address space torn down mid-walk may read
+            // as garbage, which must not overflow.
             (
-                (file + anon + shmem) * page,
-                (file + shmem) * page,
-                leader.total_vm * page,
+                file.saturating_add(anon)
+                    .saturating_add(shmem)
+                    .saturating_mul(page),
+                file.saturating_add(shmem).saturating_mul(page),
+                leader.total_vm.saturating_mul(page),
             )
         } else {
             (0, 0, 0)
@@ -245,7 +314,6 @@ impl BpfCollector {
         if leader.record_flags & REC_PRECISE_RSS != 0 {
             self.loaded.precise_rss = true;
         }
-        let start_time_ns = leader.start_boottime;
         let cmdline = if kernel_thread || !ProcessAccum::has_mm(&leader) {
             Vec::new().into()
         } else {
@@ -270,21 +338,17 @@ impl BpfCollector {
             processor: leader.processor,
             tty_nr: encode_tty(leader.tty_major, leader.tty_minor),
             start_time_ns,
-            utime_ns,
-            stime_ns,
+            utime_ns: counters.utime_ns,
+            stime_ns: counters.stime_ns,
             rss_bytes: rss,
             shared_bytes: shared,
             virt_bytes: virt,
-            minflt: accum.min_flt + leader.dead_min_flt,
-            majflt: accum.maj_flt + leader.dead_maj_flt,
-            nvcsw: accum.nvcsw + leader.dead_nvcsw,
-            nivcsw: accum.nivcsw + leader.dead_nivcsw,
-            io: Some(IoCounters {
-                rchar: accum.io.rchar + leader.dead_rchar,
-                wchar: accum.io.wchar + leader.dead_wchar,
-                read_bytes: accum.io.read_bytes + leader.dead_read_bytes,
-                write_bytes: accum.io.write_bytes + leader.dead_write_bytes,
-            }),
+            minflt: counters.minflt,
+            majflt: counters.majflt,
+            // /proc/PID/status counts the leader's own switches only.
+            nvcsw: leader.nvcsw,
+            nivcsw: leader.nivcsw,
+            io: Some(counters.io),
             cgroup,
             kernel_thread,
             thread_list: accum.threads,
@@ -303,6 +367,10 @@ fn encode_tty(major: u32, minor: u32) -> u32 {
 impl Collector for BpfCollector {
     fn kind(&self) -> BackendKind {
         BackendKind::Bpf
+    }
+
+    fn set_threads(&mut self, threads: bool) {
+        self.keep_threads = threads;
     }
 
     fn collect(&mut self) -> anyhow::Result<Sample> {
@@ -339,6 +407,7 @@ impl Collector for BpfCollector {
         }
         self.cgroups.retain(|id| live_cgroups.contains(&id));
         self.cmdlines.end_refresh();
+        self.monotonic.end_refresh();
         sample.processes.sort_unstable_by_key(|p| p.pid);
         Ok(sample)
     }

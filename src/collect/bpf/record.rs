@@ -49,20 +49,6 @@ pub fn comm_bytes(comm: &[i8; 16]) -> Vec<u8> {
         .collect()
 }
 
-/// Splits the scheduler's exact run time into user and system the way the
-/// kernel's cputime_adjust() does: in the ratio of the tick-sampled
-/// utime/stime, so that user + system == rtime.
-pub fn adjust_cputime(rtime: u64, utime: u64, stime: u64) -> (u64, u64) {
-    if stime == 0 {
-        return (rtime, 0);
-    }
-    if utime == 0 {
-        return (0, rtime);
-    }
-    let s = (rtime as u128 * stime as u128 / (stime as u128 + utime as u128)) as u64;
-    (rtime - s.min(rtime), s.min(rtime))
-}
-
 /// One process being assembled from its thread records.
 #[derive(Debug, Default)]
 pub struct ProcessAccum {
@@ -74,8 +60,6 @@ pub struct ProcessAccum {
     pub stime: u64,
     pub min_flt: u64,
     pub maj_flt: u64,
-    pub nvcsw: u64,
-    pub nivcsw: u64,
     pub io: IoCounters,
     pub running_threads: u64,
     pub thread_count: u64,
@@ -89,8 +73,6 @@ impl ProcessAccum {
         self.stime += r.stime;
         self.min_flt += r.min_flt;
         self.maj_flt += r.maj_flt;
-        self.nvcsw += r.nvcsw;
-        self.nivcsw += r.nivcsw;
         self.io.rchar += r.rchar;
         self.io.wchar += r.wchar;
         self.io.read_bytes += r.read_bytes;
@@ -183,15 +165,6 @@ mod tests {
             out.extend_from_slice(raw);
         }
         out
-    }
-
-    #[test]
-    fn cputime_split_keeps_the_exact_total() {
-        assert_eq!(adjust_cputime(1000, 3, 1), (750, 250));
-        assert_eq!(adjust_cputime(1000, 0, 0), (1000, 0));
-        assert_eq!(adjust_cputime(1000, 0, 5), (0, 1000));
-        let (u, s) = adjust_cputime(u64::MAX / 2, u64::MAX / 3, u64::MAX / 3);
-        assert_eq!(u + s, u64::MAX / 2);
     }
 
     #[test]

@@ -1,0 +1,569 @@
+//! The user's settings, kept in TOML at $XDG_CONFIG_HOME/bpftop/config.toml.
+//!
+//! A file that cannot be used is reported (file and line) and never
+//! silently overwritten: saving over it first moves it aside.
+
+use std::ffi::OsStr;
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::output::sanitize::printable;
+
+/// Accepted refresh delays, ms.
+pub const DELAY_MS_RANGE: std::ops::RangeInclusive<u64> = 100..=60_000;
+
+/// Everything the user can set. Keys missing from the file take their
+/// default; unknown keys make the file broken (a typo must not be ignored).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Column ids, left to right, e.g. "PID", "USER", "CPU%".
+    pub columns: Vec<String>,
+    /// Column id to sort by.
+    pub sort_key: String,
+    pub sort_descending: bool,
+    pub tree: bool,
+    /// Time between refreshes, ms; within [`DELAY_MS_RANGE`].
+    pub delay_ms: u64,
+    pub theme: String,
+    /// Header meter ids: "cpus", "cpu", "memory", "swap", "tasks", "load",
+    /// "uptime", "pressure", "backend".
+    pub header_meters: Vec<String>,
+    pub show_kernel_threads: bool,
+    pub show_threads: bool,
+    pub mouse: bool,
+    /// A folded tree row shows the sums of its subtree.
+    pub aggregate_folded: bool,
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            columns: strings(&[
+                "PID", "USER", "PRI", "NI", "VIRT", "RES", "SHR", "S", "CPU%", "MEM%", "TIME+",
+                "Command",
+            ]),
+            sort_key: "CPU%".to_owned(),
+            sort_descending: true,
+            tree: false,
+            delay_ms: 1500,
+            theme: "default".to_owned(),
+            header_meters: strings(&[
+                "cpus", "cpu", "memory", "swap", "tasks", "load", "uptime", "pressure", "backend",
+            ]),
+            show_kernel_threads: false,
+            show_threads: false,
+            mouse: true,
+            aggregate_folded: true,
+        }
+    }
+}
+
+/// Where the config lives: $XDG_CONFIG_HOME/bpftop/config.toml, else
+/// $HOME/.config/bpftop/config.toml; None without either.
+pub fn config_path() -> Option<PathBuf> {
+    config_path_from(
+        std::env::var_os("XDG_CONFIG_HOME").as_deref(),
+        std::env::var_os("HOME").as_deref(),
+    )
+}
+
+/// [`config_path`] for given values of $XDG_CONFIG_HOME and $HOME. The XDG
+/// spec says to ignore a relative (or empty) XDG_CONFIG_HOME.
+pub fn config_path_from(xdg: Option<&OsStr>, home: Option<&OsStr>) -> Option<PathBuf> {
+    let absolute = |v: &OsStr| Some(PathBuf::from(v)).filter(|p| p.is_absolute());
+    let base = match xdg.and_then(absolute) {
+        Some(dir) => dir,
+        None => home.and_then(absolute)?.join(".config"),
+    };
+    Some(base.join("bpftop").join("config.toml"))
+}
+
+/// What [`load`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadOutcome {
+    /// No file: use defaults.
+    Missing,
+    Loaded(Config),
+    /// Unusable: `message` names the file and, where known, the line, e.g.
+    /// "~/.config/bpftop/config.toml line 3: unknown field `colums`, …".
+    Broken {
+        message: String,
+    },
+}
+
+/// Reads and validates the config at `path`.
+pub fn load(path: &Path) -> LoadOutcome {
+    let text = match fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return LoadOutcome::Missing,
+        Err(e) => {
+            return LoadOutcome::Broken {
+                message: format!("{}: {e}", shown(path)),
+            }
+        }
+    };
+    match parse(&text) {
+        Ok(config) => LoadOutcome::Loaded(config),
+        Err((line, what)) => {
+            let message = match line {
+                Some(line) => format!("{} line {line}: {what}", shown(path)),
+                None => format!("{}: {what}", shown(path)),
+            };
+            // The message quotes the file, which may hold any character.
+            LoadOutcome::Broken {
+                message: printable(message.as_bytes()),
+            }
+        }
+    }
+}
+
+/// Parses and validates; errors are (1-based line if known, message).
+fn parse(text: &str) -> Result<Config, (Option<usize>, String)> {
+    let config: Config = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|span| line_of(text, span.start));
+        (line, one_line(e.message()))
+    })?;
+    if !DELAY_MS_RANGE.contains(&config.delay_ms) {
+        return Err((
+            delay_line(text),
+            format!(
+                "delay_ms must be {} to {}, not {}",
+                DELAY_MS_RANGE.start(),
+                DELAY_MS_RANGE.end(),
+                config.delay_ms
+            ),
+        ));
+    }
+    Ok(config)
+}
+
+/// A toml error message fit for a status bar: its lines joined, and the
+/// list of every valid key after an unknown one replaced by the likely
+/// intended key.
+fn one_line(message: &str) -> String {
+    let joined = message.trim().lines().collect::<Vec<_>>().join("; ");
+    match joined.split_once(", expected one of ") {
+        Some((head, _)) if head.starts_with("unknown field") => match suggestion(head) {
+            Some(key) => format!("{head} (did you mean `{key}`?)"),
+            None => head.to_owned(),
+        },
+        _ => joined,
+    }
+}
+
+/// The known key closest to the one in "unknown field `KEY`", if it is
+/// within two edits of it.
+fn suggestion(head: &str) -> Option<&'static str> {
+    let key = head.split('`').nth(1)?;
+    KEYS.iter()
+        .map(|&known| (edit_distance(key, known), known))
+        .filter(|&(distance, _)| distance <= 2)
+        .min()
+        .map(|(_, known)| known)
+}
+
+const KEYS: &[&str] = &[
+    "columns",
+    "sort_key",
+    "sort_descending",
+    "tree",
+    "delay_ms",
+    "theme",
+    "header_meters",
+    "show_kernel_threads",
+    "show_threads",
+    "mouse",
+    "aggregate_folded",
+];
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = i;
+        let mut prev = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row.get(j + 1).copied().unwrap_or(usize::MAX);
+            let cost = diagonal + usize::from(ca != cb);
+            let best = cost.min(prev + 1).min(above.saturating_add(1));
+            diagonal = above;
+            if let Some(slot) = row.get_mut(j + 1) {
+                *slot = best;
+            }
+            prev = best;
+        }
+        if let Some(first) = row.first_mut() {
+            *first = i + 1;
+        }
+    }
+    row.last().copied().unwrap_or(0)
+}
+
+/// The 1-based line holding byte `offset` of `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    let before = text.get(..offset).unwrap_or(text);
+    before.matches('\n').count() + 1
+}
+
+/// The line of delay_ms's value, found by parsing again with spans (the
+/// typed parse keeps none).
+fn delay_line(text: &str) -> Option<usize> {
+    #[derive(Deserialize)]
+    struct Delay {
+        delay_ms: Option<toml::Spanned<u64>>,
+    }
+    let delay: Delay = toml::from_str(text).ok()?;
+    Some(line_of(text, delay.delay_ms?.span().start))
+}
+
+/// `path` for messages, with $HOME shown as "~".
+fn shown(path: &Path) -> String {
+    shown_with_home(path, std::env::var_os("HOME").as_deref())
+}
+
+fn shown_with_home(path: &Path, home: Option<&OsStr>) -> String {
+    let home = home
+        .map(Path::new)
+        .filter(|h| h.is_absolute() && h != &Path::new("/"));
+    match home.and_then(|h| path.strip_prefix(h).ok()) {
+        Some(rest) => format!("~/{}", rest.display()),
+        None => path.display().to_string(),
+    }
+}
+
+/// Writes `config` to `path` atomically (a temp file in the same directory,
+/// then rename), creating the directory. A file that is broken — as the
+/// caller last saw it (`previous_was_broken`) or as it is now — is first
+/// renamed to `config.toml.broken` (or `.broken.1`, … if that exists); its
+/// new path is returned so the UI can tell the user. Err is a message for
+/// the status bar.
+pub fn save(
+    path: &Path,
+    config: &Config,
+    previous_was_broken: bool,
+) -> Result<Option<PathBuf>, String> {
+    let fail = |what: &str, e: &dyn std::fmt::Display| format!("{what} {}: {e}", shown(path));
+    let dir = path
+        .parent()
+        .ok_or_else(|| fail("cannot save", &"no directory"))?;
+    fs::create_dir_all(dir).map_err(|e| fail("cannot create the directory of", &e))?;
+    let text = toml::to_string_pretty(config).map_err(|e| fail("cannot encode", &e))?;
+    let broken_now = matches!(load(path), LoadOutcome::Broken { .. });
+    let kept = if previous_was_broken || broken_now {
+        keep_broken(path).map_err(|e| fail("cannot move aside broken", &e))?
+    } else {
+        None
+    };
+    write_atomically(path, text.as_bytes()).map_err(|e| fail("cannot write", &e))?;
+    Ok(kept)
+}
+
+/// Renames the file at `path` to the first free `NAME.broken[.N]`; None if
+/// there is no file.
+fn keep_broken(path: &Path) -> io::Result<Option<PathBuf>> {
+    if fs::symlink_metadata(path).is_err() {
+        return Ok(None);
+    }
+    let mut name = path
+        .file_name()
+        .unwrap_or(OsStr::new("config.toml"))
+        .to_owned();
+    name.push(".broken");
+    let first = path.with_file_name(&name);
+    let candidates = std::iter::once(first.clone()).chain((1..1000).map(|n| {
+        let mut numbered = name.clone();
+        numbered.push(format!(".{n}"));
+        path.with_file_name(numbered)
+    }));
+    for candidate in candidates {
+        if fs::symlink_metadata(&candidate).is_err() {
+            fs::rename(path, &candidate)?;
+            return Ok(Some(candidate));
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!("too many {} files", first.display()),
+    ))
+}
+
+/// Replaces `path` by a file holding `bytes`, so a crash or a full disk
+/// never leaves a half-written config.
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut tmp_name = OsStr::new(".").to_owned();
+    tmp_name.push(path.file_name().unwrap_or(OsStr::new("config.toml")));
+    tmp_name.push(format!(".tmp.{}", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let written = write_new(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
+
+fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    // A stale temp file from a crashed run is ours to replace.
+    let _ = fs::remove_file(path);
+    let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// A fresh directory, removed when dropped.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new() -> TempDir {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let dir =
+                std::env::temp_dir().join(format!("bpftop-config-test-{}-{n}", std::process::id()));
+            let _ = fs::remove_dir_all(&dir);
+            fs::create_dir_all(&dir).unwrap();
+            TempDir(dir)
+        }
+
+        /// A config path in a not yet existing subdirectory.
+        fn config(&self) -> PathBuf {
+            self.0.join("bpftop").join("config.toml")
+        }
+
+        fn write(&self, text: &str) -> PathBuf {
+            let path = self.config();
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, text).unwrap();
+            path
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn broken_message(outcome: LoadOutcome) -> String {
+        match outcome {
+            LoadOutcome::Broken { message } => message,
+            other => panic!("expected Broken, got {other:?}"),
+        }
+    }
+
+    fn sample() -> Config {
+        Config {
+            columns: strings(&["PID", "Command"]),
+            sort_key: "PID".to_owned(),
+            sort_descending: false,
+            tree: true,
+            delay_ms: 250,
+            theme: "mono \"quoted\" ünïcode".to_owned(),
+            header_meters: strings(&["load"]),
+            show_kernel_threads: true,
+            show_threads: true,
+            mouse: false,
+            aggregate_folded: false,
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let dir = TempDir::new();
+        let path = dir.config();
+        assert_eq!(load(&path), LoadOutcome::Missing);
+        assert_eq!(save(&path, &sample(), false).unwrap(), None);
+        assert_eq!(load(&path), LoadOutcome::Loaded(sample()));
+        // Only the config is left: no temp file.
+        let names: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn missing_keys_take_defaults() {
+        let dir = TempDir::new();
+        let path = dir.write("tree = true\ndelay_ms = 2000\n");
+        let expected = Config {
+            tree: true,
+            delay_ms: 2000,
+            ..Config::default()
+        };
+        assert_eq!(load(&path), LoadOutcome::Loaded(expected));
+        assert_eq!(parse("").unwrap(), Config::default());
+        let defaults = Config::default();
+        assert_eq!(defaults.columns.len(), 12);
+        assert_eq!(defaults.columns.last().map(String::as_str), Some("Command"));
+        assert_eq!(
+            (defaults.sort_key.as_str(), defaults.delay_ms),
+            ("CPU%", 1500)
+        );
+        assert!(defaults.sort_descending && defaults.mouse && defaults.aggregate_folded);
+        assert!(!defaults.tree && !defaults.show_threads && !defaults.show_kernel_threads);
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_line() {
+        let dir = TempDir::new();
+        let path = dir.write("tree = true\n\ncolums = [\"PID\"]\nmouse = false\n");
+        let message = broken_message(load(&path));
+        let expected = format!(
+            "{} line 3: unknown field `colums` (did you mean `columns`?)",
+            shown(&path)
+        );
+        assert_eq!(message, expected);
+        let (line, message) = parse(
+            "tree = true
+[zzz]
+a = 1
+",
+        )
+        .unwrap_err();
+        assert_eq!((line, message.as_str()), (Some(2), "unknown field `zzz`"));
+    }
+
+    #[test]
+    fn messages_are_one_printable_line() {
+        let dir = TempDir::new();
+        let path = dir.write("tree = tru\n");
+        let message = broken_message(load(&path));
+        assert!(message.starts_with(&format!("{} line 1: ", shown(&path))));
+        assert!(!message.chars().any(char::is_control), "{message}");
+        let path = dir.write("\"a\\u001bb\" = 1\n");
+        let message = broken_message(load(&path));
+        assert!(message.contains("unknown field `a?b`"), "{message}");
+    }
+
+    #[test]
+    fn suggestions_come_from_every_key() {
+        let table = toml::Table::try_from(Config::default()).unwrap();
+        let mut fields: Vec<&str> = table.keys().map(String::as_str).collect();
+        let mut keys = KEYS.to_vec();
+        fields.sort_unstable();
+        keys.sort_unstable();
+        assert_eq!(fields, keys);
+        assert_eq!(suggestion("unknown field `dealy_ms`"), Some("delay_ms"));
+        assert_eq!(
+            suggestion("unknown field `show_thread`"),
+            Some("show_threads")
+        );
+        assert_eq!(suggestion("unknown field `colour`"), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("abc", ""), 3);
+    }
+
+    #[test]
+    fn bad_type_names_the_line() {
+        let (line, message) = parse("# c\ntree = true\nmouse = \"yes\"\n").unwrap_err();
+        assert_eq!(line, Some(3), "{message}");
+        let (line, _) = parse("columns = [\n  \"PID\",\n  7,\n]\n").unwrap_err();
+        assert_eq!(line, Some(3));
+        let (line, _) = parse("tree = true\ntree = false\n").unwrap_err();
+        assert_eq!(line, Some(2));
+    }
+
+    #[test]
+    fn delay_out_of_range_is_broken() {
+        let (line, message) = parse("tree = true\ndelay_ms = 5\n").unwrap_err();
+        assert_eq!(line, Some(2));
+        assert!(
+            message.contains("delay_ms") && message.contains("100 to 60000"),
+            "{message}"
+        );
+        assert!(parse("delay_ms = 60001").is_err());
+        assert_eq!(parse("delay_ms = 100").unwrap().delay_ms, 100);
+        assert_eq!(parse("delay_ms = 60000").unwrap().delay_ms, 60000);
+    }
+
+    #[test]
+    fn unreadable_file_is_broken_with_the_os_error() {
+        let dir = TempDir::new();
+        let path = dir.config();
+        fs::create_dir_all(&path).unwrap(); // a directory cannot be read
+        let message = broken_message(load(&path));
+        assert!(message.starts_with(&shown(&path)), "{message}");
+        assert!(message.contains("directory"), "{message}");
+    }
+
+    #[test]
+    fn save_over_broken_file_keeps_a_copy() {
+        let dir = TempDir::new();
+        let broken = "colums = 1\n";
+        let path = dir.write(broken);
+        let kept = save(&path, &sample(), true).unwrap().unwrap();
+        assert_eq!(kept, path.with_file_name("config.toml.broken"));
+        assert_eq!(fs::read_to_string(&kept).unwrap(), broken);
+        assert_eq!(load(&path), LoadOutcome::Loaded(sample()));
+        // Broken again, though the caller thinks it is fine: kept too, and
+        // the first copy survives.
+        fs::write(&path, "delay_ms = 1\n").unwrap();
+        let kept2 = save(&path, &Config::default(), false).unwrap().unwrap();
+        assert_eq!(kept2, path.with_file_name("config.toml.broken.1"));
+        assert_eq!(fs::read_to_string(&kept).unwrap(), broken);
+        assert_eq!(fs::read_to_string(&kept2).unwrap(), "delay_ms = 1\n");
+        // A good file is simply replaced.
+        assert_eq!(save(&path, &sample(), false).unwrap(), None);
+        assert_eq!(load(&path), LoadOutcome::Loaded(sample()));
+    }
+
+    #[test]
+    fn broken_flag_without_a_file_saves_normally() {
+        let dir = TempDir::new();
+        let path = dir.config();
+        assert_eq!(save(&path, &sample(), true).unwrap(), None);
+        assert_eq!(load(&path), LoadOutcome::Loaded(sample()));
+    }
+
+    #[test]
+    fn xdg_wins_over_home() {
+        let os = |s: &'static str| Some(OsStr::new(s));
+        let expect = |s: &str| Some(PathBuf::from(s));
+        assert_eq!(
+            config_path_from(os("/x"), os("/h")),
+            expect("/x/bpftop/config.toml")
+        );
+        assert_eq!(
+            config_path_from(None, os("/h")),
+            expect("/h/.config/bpftop/config.toml")
+        );
+        // Empty or relative XDG_CONFIG_HOME is ignored, as the spec says.
+        assert_eq!(
+            config_path_from(os(""), os("/h")),
+            expect("/h/.config/bpftop/config.toml")
+        );
+        assert_eq!(
+            config_path_from(os("rel"), os("/h")),
+            expect("/h/.config/bpftop/config.toml")
+        );
+        assert_eq!(config_path_from(None, None), None);
+        assert_eq!(config_path_from(None, os("")), None);
+    }
+
+    #[test]
+    fn home_is_shown_as_tilde() {
+        let home = Some(OsStr::new("/home/u"));
+        let path = Path::new("/home/u/.config/bpftop/config.toml");
+        assert_eq!(shown_with_home(path, home), "~/.config/bpftop/config.toml");
+        assert_eq!(shown_with_home(Path::new("/etc/x"), home), "/etc/x");
+        assert_eq!(shown_with_home(Path::new("/home/uu/x"), home), "/home/uu/x");
+        assert_eq!(
+            shown_with_home(Path::new("/etc/x"), Some(OsStr::new("/"))),
+            "/etc/x"
+        );
+        assert_eq!(shown_with_home(path, None), path.display().to_string());
+    }
+}

@@ -1,0 +1,262 @@
+//! The event loop. The collector runs on its own thread and sends models
+//! over a channel; this thread only handles input and draws, so a key never
+//! waits for a collection.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{self, Event, KeyEventKind};
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+
+use super::keys::{handle_key, handle_mouse};
+use super::render::{layout, render};
+use super::settings::config_from;
+use super::terminal::{termination_flag, TerminalGuard};
+use super::view::{Effect, ViewState};
+use crate::actions::{renice, signal, yank};
+use crate::collect::sample::ProcessKey;
+use crate::collect::sampler::Sampler;
+use crate::config;
+use crate::model::Model;
+
+/// Messages to the collector thread.
+enum Control {
+    Delay(u64),
+    Threads(bool),
+    RefreshNow,
+}
+
+type Update = Result<Arc<Model>, String>;
+
+/// Where the config lives and whether the file there failed to parse.
+pub struct ConfigFile {
+    pub path: Option<PathBuf>,
+    pub broken: bool,
+}
+
+/// Samples, builds models and sends them until the UI hangs up.
+fn collector_loop(
+    mut sampler: Sampler,
+    updates: Sender<Update>,
+    control: Receiver<Control>,
+    delay_ms: u64,
+) {
+    let mut delay = Duration::from_millis(delay_ms);
+    let mut prev = None;
+    loop {
+        let update = match sampler.sample() {
+            Ok(sample) => {
+                let reason = sampler.fallback_reason().map(str::to_owned);
+                let model = Model::new(&sample, prev.as_ref(), reason, &|uid| {
+                    sampler.user_name(uid)
+                });
+                prev = Some(sample);
+                Ok(Arc::new(model))
+            }
+            Err(e) => Err(format!("{e:#}")),
+        };
+        if updates.send(update).is_err() {
+            return;
+        }
+        let deadline = Instant::now() + delay;
+        loop {
+            match control.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(Control::Delay(ms)) => delay = Duration::from_millis(ms),
+                Ok(Control::Threads(on)) => {
+                    sampler.set_threads(on);
+                    break;
+                }
+                Ok(Control::RefreshNow) | Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+}
+
+/// Runs the interface until the user quits or a termination signal comes.
+pub fn run(sampler: Sampler, mut view: ViewState, config_file: ConfigFile) -> anyhow::Result<()> {
+    let terminate = termination_flag()?;
+    let proc_root = sampler.proc_root().to_path_buf();
+    let (update_tx, update_rx) = mpsc::channel();
+    let (control_tx, control_rx) = mpsc::channel();
+    let delay = view.delay_ms;
+    let threads = view.show_threads;
+    thread::Builder::new()
+        .name("collector".into())
+        .spawn(move || {
+            let mut sampler = sampler;
+            sampler.set_threads(threads);
+            collector_loop(sampler, update_tx, control_rx, delay)
+        })?;
+
+    let _guard = TerminalGuard::enter(view.mouse)?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    let mut dirty = true;
+    let mut config_broken = config_file.broken;
+    while !terminate.load(Ordering::Relaxed) {
+        let area = terminal.get_frame().area();
+        let parts = layout(area, &view);
+        view.page_rows = parts.table.height.max(1) as usize;
+        // Newest model wins; older ones queued behind a slow frame are dropped.
+        let mut latest = None;
+        loop {
+            match update_rx.try_recv() {
+                Ok(Ok(model)) => latest = Some(model),
+                Ok(Err(message)) => view.set_status(message, true),
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    anyhow::bail!("the collector stopped");
+                }
+            }
+            dirty = true;
+        }
+        if let Some(model) = latest {
+            view.set_model(model);
+        }
+        if dirty {
+            terminal.draw(|frame| render(&view, frame))?;
+            dirty = false;
+        }
+        if !event::poll(Duration::from_millis(50))? {
+            continue;
+        }
+        let effect = match event::read()? {
+            Event::Key(key) if key.kind != KeyEventKind::Release => handle_key(&mut view, key),
+            Event::Mouse(mouse) => handle_mouse(&mut view, mouse, &parts),
+            Event::Resize(..) => Effect::None,
+            _ => continue,
+        };
+        dirty = true;
+        match effect {
+            Effect::None => {}
+            Effect::Quit => break,
+            Effect::Clear => terminal.clear()?,
+            Effect::Signal { targets, signal } => {
+                let message = send_signals(&proc_root, &targets, signal);
+                view.status = Some(message);
+                let _ = control_tx.send(Control::RefreshNow);
+            }
+            Effect::Renice { targets, delta } => {
+                let message = renice_all(&proc_root, &view, &targets, delta);
+                view.status = Some(message);
+                let _ = control_tx.send(Control::RefreshNow);
+            }
+            Effect::Yank(text) => {
+                let result = yank::osc52(&text, yank::in_tmux()).and_then(|seq| {
+                    let out = terminal.backend_mut();
+                    out.write_all(seq.as_bytes())
+                        .and_then(|()| out.flush())
+                        .map_err(|e| e.to_string())
+                });
+                match result {
+                    Ok(()) => view
+                        .set_status(format!("yanked {} characters", text.chars().count()), false),
+                    Err(e) => view.set_status(format!("yank failed: {e}"), true),
+                }
+            }
+            Effect::SaveConfig => {
+                let _ = control_tx.send(Control::Delay(view.delay_ms));
+                let _ = control_tx.send(Control::Threads(view.show_threads));
+                save_config(&mut view, &config_file, &mut config_broken);
+            }
+            Effect::SetDelay(ms) => {
+                let _ = control_tx.send(Control::Delay(ms));
+            }
+            Effect::CollectThreads(on) => {
+                let _ = control_tx.send(Control::Threads(on));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn save_config(view: &mut ViewState, file: &ConfigFile, broken: &mut bool) {
+    let Some(path) = &file.path else {
+        view.set_status(
+            "settings not saved: no config directory ($XDG_CONFIG_HOME, $HOME)",
+            true,
+        );
+        return;
+    };
+    match config::save(path, &config_from(view), *broken) {
+        Ok(None) => view.set_status(format!("settings saved to {}", path.display()), false),
+        Ok(Some(kept)) => {
+            *broken = false;
+            view.set_status(
+                format!(
+                    "settings saved; the broken file was kept as {}",
+                    kept.display()
+                ),
+                false,
+            );
+        }
+        Err(e) => view.set_status(format!("settings not saved: {e}"), true),
+    }
+}
+
+fn signal_name(signal: i32) -> String {
+    signal::SIGNALS
+        .iter()
+        .find(|(n, _)| *n == signal)
+        .map(|(_, name)| (*name).to_owned())
+        .unwrap_or_else(|| signal.to_string())
+}
+
+/// Sends `signal` to each target; reports the first failure, if any.
+fn send_signals(
+    proc_root: &std::path::Path,
+    targets: &[ProcessKey],
+    sig: i32,
+) -> super::view::Status {
+    let errors: Vec<String> = targets
+        .iter()
+        .filter_map(|key| signal::send_signal(proc_root, *key, sig).err())
+        .map(|e| e.to_string())
+        .collect();
+    let name = signal_name(sig);
+    match errors.first() {
+        None => super::view::Status {
+            text: format!("sent {name} to {} process(es)", targets.len()),
+            error: false,
+        },
+        Some(first) => super::view::Status {
+            text: format!("{} of {} failed: {first}", errors.len(), targets.len()),
+            error: true,
+        },
+    }
+}
+
+fn renice_all(
+    proc_root: &std::path::Path,
+    view: &ViewState,
+    targets: &[ProcessKey],
+    delta: i32,
+) -> super::view::Status {
+    let model = view.model.as_deref();
+    let mut errors = Vec::new();
+    for key in targets {
+        let current = model
+            .and_then(|m| m.processes.iter().find(|p| p.sample.key() == *key))
+            .map(|p| p.sample.nice)
+            .unwrap_or(0);
+        if let Err(e) = renice::renice(proc_root, *key, current + delta) {
+            errors.push(e.to_string());
+        }
+    }
+    match errors.first() {
+        None => super::view::Status {
+            text: format!("niced {} process(es) by {delta:+}", targets.len()),
+            error: false,
+        },
+        Some(first) => super::view::Status {
+            text: first.clone(),
+            error: true,
+        },
+    }
+}

@@ -1,0 +1,476 @@
+//! Keys (htop's and vim's) → view changes and effects. Every binding is
+//! listed in [`HELP`], which the help screen shows.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::dialogs::{self, Dialog};
+use super::rows::{self, Filter};
+use super::view::{Effect, Input, ViewState};
+use crate::actions::yank;
+
+/// (keys, what they do), in the order the help screen lists them.
+pub const HELP: &[(&str, &str)] = &[
+    ("Movement", ""),
+    ("Up Down / k j", "move the selection"),
+    ("PgUp PgDn", "move a page"),
+    ("Ctrl-U Ctrl-D", "move half a page"),
+    ("Home End / gg G", "first / last process"),
+    ("mouse", "wheel scrolls, click selects, click a column title to sort"),
+    ("Search and filter", ""),
+    ("/ F3", "search: type to jump to the first match; Enter keeps, Esc cancels"),
+    ("n N", "next / previous match"),
+    ("\\ F4", "filter: hide rows not matching (command, user, pid, cgroup); !text negates"),
+    ("Sorting", ""),
+    ("F6", "choose the sort column"),
+    ("< >", "sort by the previous / next visible column"),
+    ("P M T", "sort by CPU%, MEM%, TIME+"),
+    ("I", "invert the sort order"),
+    ("Tree", ""),
+    ("t F5", "tree view on / off"),
+    ("+ - / zo zc za", "unfold / fold / toggle the selected process"),
+    ("zO zC", "unfold / fold the selected process and all below it"),
+    ("zR zM", "unfold / fold everything"),
+    ("Selection", ""),
+    ("Space", "tag the process and move down"),
+    ("c", "tag the process and its children"),
+    ("U", "untag all"),
+    ("V", "visual mode: movement extends the range; Space tags it, x kills it, y yanks it, Esc leaves"),
+    ("Actions", ""),
+    ("x F9", "send a signal to the tagged processes, the range or the selected one"),
+    ("] F8 / [ F7", "lower / raise priority (nice +1 / −1)"),
+    ("yy yp yc yu", "yank row / pid / command line / user (OSC 52 clipboard)"),
+    ("View", ""),
+    ("H", "show threads"),
+    ("K", "show kernel threads"),
+    ("u", "show only one user's processes"),
+    ("F", "follow the selected process as the list reorders"),
+    ("F2 S", "setup: columns, meters, refresh rate, theme (saved to the config file)"),
+    ("Ctrl-L", "redraw the screen"),
+    ("? F1", "this help"),
+    ("q F10 Ctrl-C", "quit"),
+];
+
+/// Handles one key press.
+pub fn handle_key(view: &mut ViewState, key: KeyEvent) -> Effect {
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        return Effect::Quit;
+    }
+    if view.dialog.is_some() {
+        return dialogs::handle_key(view, key);
+    }
+    match view.input.clone() {
+        Input::Search(text) => return search_key(view, key, text),
+        Input::Filter(text) => return filter_key(view, key, text),
+        Input::None => {}
+    }
+    if let Some(first) = view.pending.take() {
+        return two_key(view, first, key);
+    }
+    normal_key(view, key)
+}
+
+fn half_page(view: &ViewState) -> isize {
+    (view.page_rows / 2).max(1) as isize
+}
+
+fn page(view: &ViewState) -> isize {
+    view.page_rows.max(1) as isize
+}
+
+fn normal_key(view: &mut ViewState, key: KeyEvent) -> Effect {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    view.status = None;
+    match key.code {
+        KeyCode::Char('u') if ctrl => view.move_cursor(-half_page(view)),
+        KeyCode::Char('d') if ctrl => view.move_cursor(half_page(view)),
+        KeyCode::Char('l') if ctrl => return Effect::Clear,
+        KeyCode::Up | KeyCode::Char('k') => view.move_cursor(-1),
+        KeyCode::Down | KeyCode::Char('j') => view.move_cursor(1),
+        KeyCode::PageUp => view.move_cursor(-page(view)),
+        KeyCode::PageDown => view.move_cursor(page(view)),
+        KeyCode::Home => view.set_cursor(0),
+        KeyCode::End | KeyCode::Char('G') => view.set_cursor(usize::MAX),
+        // In visual mode y yanks the range at once (as in vim).
+        KeyCode::Char('y') if view.visual_anchor.is_some() => return yank(view, 'y'),
+        KeyCode::Char(c @ ('g' | 'z' | 'y')) => view.pending = Some(c),
+        KeyCode::Char('/') | KeyCode::F(3) => {
+            view.input = Input::Search(String::new());
+        }
+        KeyCode::Char('n') => search_again(view, true),
+        KeyCode::Char('N') => search_again(view, false),
+        KeyCode::Char('\\') | KeyCode::F(4) => {
+            view.input = Input::Filter(view.filter_text.clone());
+        }
+        KeyCode::F(6) => view.dialog = Some(dialogs::sort_chooser(view)),
+        KeyCode::Char('<') => cycle_sort(view, -1),
+        KeyCode::Char('>') => cycle_sort(view, 1),
+        KeyCode::Char('P') => sort_by(view, super::columns::Column::CpuPercent),
+        KeyCode::Char('M') => sort_by(view, super::columns::Column::MemPercent),
+        KeyCode::Char('T') => sort_by(view, super::columns::Column::Time),
+        KeyCode::Char('I') => {
+            view.sort.descending = !view.sort.descending;
+            view.rebuild();
+        }
+        KeyCode::Char('t') | KeyCode::F(5) => {
+            view.tree = !view.tree;
+            view.rebuild();
+        }
+        KeyCode::Char('+') | KeyCode::Char('=') => set_fold(view, false),
+        KeyCode::Char('-') => set_fold(view, true),
+        KeyCode::Char(' ') => tag_and_move(view),
+        KeyCode::Char('c') => tag_with_children(view),
+        KeyCode::Char('U') => {
+            view.tagged.clear();
+            view.set_status("untagged all", false);
+        }
+        KeyCode::Char('V') => toggle_visual(view),
+        KeyCode::Esc => view.visual_anchor = None,
+        KeyCode::Char('x') | KeyCode::F(9) => open_signal_menu(view),
+        KeyCode::Char(']') | KeyCode::F(8) => return renice(view, 1),
+        KeyCode::Char('[') | KeyCode::F(7) => return renice(view, -1),
+        KeyCode::Char('H') => {
+            view.show_threads = !view.show_threads;
+            view.rebuild();
+            return Effect::CollectThreads(view.show_threads);
+        }
+        KeyCode::Char('K') => {
+            view.show_kernel_threads = !view.show_kernel_threads;
+            view.rebuild();
+        }
+        KeyCode::Char('u') => view.dialog = Some(dialogs::user_chooser(view)),
+        KeyCode::Char('F') => toggle_follow(view),
+        KeyCode::F(2) | KeyCode::Char('S') => view.dialog = Some(Dialog::setup()),
+        KeyCode::F(1) | KeyCode::Char('?') => view.dialog = Some(Dialog::Help { scroll: 0 }),
+        KeyCode::Char('q') | KeyCode::F(10) => return Effect::Quit,
+        _ => {}
+    }
+    Effect::None
+}
+
+fn two_key(view: &mut ViewState, first: char, key: KeyEvent) -> Effect {
+    let KeyCode::Char(second) = key.code else {
+        return Effect::None;
+    };
+    match (first, second) {
+        ('g', 'g') => view.set_cursor(0),
+        ('z', 'o') => set_fold(view, false),
+        ('z', 'c') => set_fold(view, true),
+        ('z', 'a') => toggle_fold(view),
+        ('z', 'O') => set_fold_recursive(view, false),
+        ('z', 'C') => set_fold_recursive(view, true),
+        ('z', 'R') => {
+            view.folded.clear();
+            view.rebuild();
+        }
+        ('z', 'M') => fold_all(view),
+        ('y', c) => return yank(view, c),
+        _ => {}
+    }
+    Effect::None
+}
+
+fn search_key(view: &mut ViewState, key: KeyEvent, mut text: String) -> Effect {
+    match key.code {
+        KeyCode::Esc => {
+            view.input = Input::None;
+            return Effect::None;
+        }
+        KeyCode::Enter => {
+            view.search_text = text;
+            view.input = Input::None;
+            return Effect::None;
+        }
+        KeyCode::Backspace => {
+            text.pop();
+        }
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
+        _ => return Effect::None,
+    }
+    // Jump to the first match as the user types, starting at the cursor.
+    if !text.is_empty() {
+        jump_to_match(view, &text, view.cursor, true);
+    }
+    view.input = Input::Search(text);
+    Effect::None
+}
+
+fn filter_key(view: &mut ViewState, key: KeyEvent, mut text: String) -> Effect {
+    match key.code {
+        KeyCode::Esc => {
+            text.clear();
+            view.input = Input::None;
+        }
+        KeyCode::Enter => {
+            view.input = Input::None;
+            return Effect::None;
+        }
+        KeyCode::Backspace => {
+            text.pop();
+            view.input = Input::Filter(text.clone());
+        }
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+            text.push(c);
+            view.input = Input::Filter(text.clone());
+        }
+        _ => return Effect::None,
+    }
+    view.filter = Filter::parse(&text);
+    view.filter_text = text;
+    view.rebuild();
+    Effect::None
+}
+
+fn jump_to_match(view: &mut ViewState, needle: &str, from: usize, forward: bool) -> bool {
+    let Some(model) = view.model.clone() else {
+        return false;
+    };
+    match rows::find_match(&view.rows, &model, needle, from, forward) {
+        Some(row) => {
+            view.set_cursor(row);
+            true
+        }
+        None => {
+            view.set_status(format!("no match for \"{needle}\""), true);
+            false
+        }
+    }
+}
+
+fn search_again(view: &mut ViewState, forward: bool) {
+    if view.search_text.is_empty() {
+        view.set_status("no previous search (/ to search)", true);
+        return;
+    }
+    let len = view.rows.len().max(1);
+    let from = if forward {
+        (view.cursor + 1) % len
+    } else {
+        (view.cursor + len - 1) % len
+    };
+    let needle = view.search_text.clone();
+    jump_to_match(view, &needle, from, forward);
+}
+
+fn sort_by(view: &mut ViewState, column: super::columns::Column) {
+    if view.sort.column == column {
+        view.sort.descending = !view.sort.descending;
+    } else {
+        view.sort.column = column;
+        view.sort.descending = column.default_descending();
+    }
+    view.rebuild();
+}
+
+/// Moves the sort to the previous/next visible column.
+fn cycle_sort(view: &mut ViewState, step: isize) {
+    let columns = &view.columns;
+    if columns.is_empty() {
+        return;
+    }
+    let at = columns
+        .iter()
+        .position(|c| *c == view.sort.column)
+        .unwrap_or(0);
+    let next = (at as isize + step).rem_euclid(columns.len() as isize) as usize;
+    let column = columns[next];
+    view.sort.column = column;
+    view.sort.descending = column.default_descending();
+    view.set_status(format!("sorted by {}", column.title()), false);
+    view.rebuild();
+}
+
+fn selected_key(view: &ViewState) -> Option<crate::collect::sample::ProcessKey> {
+    view.selected().map(|p| p.sample.key())
+}
+
+fn set_fold(view: &mut ViewState, folded: bool) {
+    if !view.tree {
+        return;
+    }
+    if let Some(key) = selected_key(view) {
+        if folded {
+            view.folded.insert(key);
+        } else {
+            view.folded.remove(&key);
+        }
+        view.rebuild();
+    }
+}
+
+fn toggle_fold(view: &mut ViewState) {
+    if let Some(key) = selected_key(view) {
+        let folded = view.folded.contains(&key);
+        set_fold(view, !folded);
+    }
+}
+
+fn set_fold_recursive(view: &mut ViewState, folded: bool) {
+    let (Some(key), Some(model)) = (selected_key(view), view.model.clone()) else {
+        return;
+    };
+    if !view.tree {
+        return;
+    }
+    for k in rows::descendants(&model, key) {
+        if folded {
+            view.folded.insert(k);
+        } else {
+            view.folded.remove(&k);
+        }
+    }
+    view.rebuild();
+}
+
+fn fold_all(view: &mut ViewState) {
+    if !view.tree {
+        return;
+    }
+    if let Some(model) = view.model.clone() {
+        view.folded = model.processes.iter().map(|p| p.sample.key()).collect();
+        view.rebuild();
+    }
+}
+
+fn tag_and_move(view: &mut ViewState) {
+    if let Some((first, last)) = view.visual_range() {
+        let keys = view.keys_of_rows(first, last);
+        let n = keys.len();
+        view.tagged.extend(keys);
+        view.visual_anchor = None;
+        view.set_status(format!("tagged {n} processes"), false);
+        return;
+    }
+    if let Some(key) = selected_key(view) {
+        if !view.tagged.remove(&key) {
+            view.tagged.insert(key);
+        }
+        view.move_cursor(1);
+    }
+}
+
+fn tag_with_children(view: &mut ViewState) {
+    let (Some(key), Some(model)) = (selected_key(view), view.model.clone()) else {
+        return;
+    };
+    let keys = rows::descendants(&model, key);
+    let n = keys.len();
+    view.tagged.extend(keys);
+    view.set_status(format!("tagged {n} processes"), false);
+}
+
+fn toggle_visual(view: &mut ViewState) {
+    view.visual_anchor = match view.visual_anchor {
+        Some(_) => None,
+        None => Some(view.cursor),
+    };
+}
+
+fn toggle_follow(view: &mut ViewState) {
+    view.follow = !view.follow;
+    let text = match (view.follow, view.selected()) {
+        (true, Some(p)) => format!("following PID {}", p.sample.pid),
+        _ => "not following".to_owned(),
+    };
+    view.set_status(text, false);
+}
+
+fn open_signal_menu(view: &mut ViewState) {
+    let targets = view.targets();
+    if targets.is_empty() {
+        view.set_status("no process selected", true);
+        return;
+    }
+    view.dialog = Some(dialogs::signal_menu(targets));
+}
+
+fn renice(view: &mut ViewState, delta: i32) -> Effect {
+    let targets = view.targets();
+    if targets.is_empty() {
+        return Effect::None;
+    }
+    Effect::Renice { targets, delta }
+}
+
+/// Text of the selected row, range, or one of its fields.
+fn yank(view: &mut ViewState, what: char) -> Effect {
+    let text = match what {
+        'y' => match view.visual_range() {
+            Some((first, last)) => (first..=last)
+                .filter_map(|r| dialogs::row_text(view, r))
+                .map(|line| yank::sanitize(&line))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            None => match dialogs::row_text(view, view.cursor) {
+                Some(t) => yank::sanitize(&t),
+                None => return Effect::None,
+            },
+        },
+        'p' => match view.selected() {
+            Some(p) => p.sample.pid.to_string(),
+            None => return Effect::None,
+        },
+        'c' => match view.selected() {
+            Some(p) => {
+                let args: Vec<String> = p
+                    .sample
+                    .cmdline
+                    .iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect();
+                let text = if args.is_empty() {
+                    String::from_utf8_lossy(&p.sample.comm).into_owned()
+                } else {
+                    args.join(" ")
+                };
+                yank::sanitize(&text)
+            }
+            None => return Effect::None,
+        },
+        'u' => match view.selected() {
+            Some(p) => yank::sanitize(&p.user),
+            None => return Effect::None,
+        },
+        _ => return Effect::None,
+    };
+    view.visual_anchor = None;
+    Effect::Yank(text)
+}
+
+/// Handles a mouse event: wheel scrolls, a click selects a row, a click on
+/// a column title sorts by it (again: reverses).
+pub fn handle_mouse(
+    view: &mut ViewState,
+    event: crossterm::event::MouseEvent,
+    layout: &super::render::Layout,
+) -> Effect {
+    use crossterm::event::{MouseButton, MouseEventKind};
+    if !view.mouse || view.dialog.is_some() {
+        return Effect::None;
+    }
+    let inside = |r: ratatui::layout::Rect| {
+        event.column >= r.x
+            && event.column < r.x + r.width
+            && event.row >= r.y
+            && event.row < r.y + r.height
+    };
+    match event.kind {
+        MouseEventKind::ScrollUp => view.move_cursor(-3),
+        MouseEventKind::ScrollDown => view.move_cursor(3),
+        MouseEventKind::Down(MouseButton::Left) if inside(layout.table) => {
+            let row = view.scroll + (event.row - layout.table.y) as usize;
+            if row < view.rows.len() {
+                view.set_cursor(row);
+            }
+        }
+        MouseEventKind::Down(MouseButton::Left) if inside(layout.table_header) => {
+            let x = event.column - layout.table_header.x;
+            if let Some(column) =
+                super::render::column_at(&view.columns, layout.table_header.width, x)
+            {
+                sort_by(view, column);
+            }
+        }
+        _ => {}
+    }
+    Effect::None
+}

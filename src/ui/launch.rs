@@ -1,0 +1,93 @@
+//! Starting the interface: config file, command-line overrides, backend.
+
+use std::collections::HashSet;
+use std::io::IsTerminal;
+
+use anyhow::{anyhow, bail};
+
+use super::app::{self, ConfigFile};
+use super::columns::Column;
+use super::settings::{view_from, Overrides};
+use super::theme::Theme;
+use crate::cli::Cli;
+use crate::collect::sampler::Sampler;
+use crate::collect::CollectOptions;
+use crate::config::{self, Config, LoadOutcome};
+
+fn theme_from(cli: &Cli) -> anyhow::Result<Option<Theme>> {
+    let no_color = cli.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if no_color {
+        return Ok(Some(Theme::mono()));
+    }
+    match &cli.theme {
+        None => Ok(None),
+        Some(name) => Theme::by_name(name).map(Some).ok_or_else(|| {
+            anyhow!(
+                "unknown theme \"{name}\" (themes: {})",
+                Theme::NAMES.join(", ")
+            )
+        }),
+    }
+}
+
+fn sort_key_from(cli: &Cli) -> anyhow::Result<Option<Column>> {
+    match &cli.sort_key {
+        None => Ok(None),
+        Some(id) => Column::from_id(id).map(Some).ok_or_else(|| {
+            let ids: Vec<&str> = Column::ALL.iter().map(|c| c.id()).collect();
+            anyhow!("unknown sort key \"{id}\" (columns: {})", ids.join(" "))
+        }),
+    }
+}
+
+fn user_from(cli: &Cli, sampler: &Sampler) -> anyhow::Result<Option<(u32, String)>> {
+    let Some(user) = &cli.user else {
+        return Ok(None);
+    };
+    let uid = match user.parse::<u32>() {
+        Ok(uid) => uid,
+        Err(_) => sampler
+            .uid_of(user)
+            .ok_or_else(|| anyhow!("unknown user \"{user}\""))?,
+    };
+    Ok(Some((uid, sampler.user_name(uid))))
+}
+
+/// Runs the interactive interface.
+pub fn launch(cli: &Cli, options: &CollectOptions) -> anyhow::Result<()> {
+    if !std::io::stdout().is_terminal() {
+        bail!("standard output is not a terminal; use --batch for a non-interactive snapshot");
+    }
+    let path = config::config_path();
+    let (config, broken_message) = match path.as_deref().map(config::load) {
+        None | Some(LoadOutcome::Missing) => (Config::default(), None),
+        Some(LoadOutcome::Loaded(c)) => (c, None),
+        Some(LoadOutcome::Broken { message }) => (Config::default(), Some(message)),
+    };
+    let sampler = Sampler::open(cli.backend, options, cli.passwd.clone())?;
+    let overrides = Overrides {
+        delay_ms: cli.delay_ms,
+        tree: cli.tree,
+        user: user_from(cli, &sampler)?,
+        pids: (!cli.pids.is_empty()).then(|| cli.pids.iter().copied().collect::<HashSet<u32>>()),
+        sort_key: sort_key_from(cli)?,
+        no_mouse: cli.no_mouse,
+        theme: theme_from(cli)?,
+    };
+    let (mut view, warnings) = view_from(&config, &overrides);
+    view.backend_label = match sampler.fallback_reason() {
+        None => sampler.backend().label().to_owned(),
+        Some(reason) => format!("procfs: {reason}"),
+    };
+    if let Some(message) = broken_message.as_ref().or(warnings.first()) {
+        view.set_status(format!("{message} — using defaults"), true);
+    }
+    app::run(
+        sampler,
+        view,
+        ConfigFile {
+            path,
+            broken: broken_message.is_some(),
+        },
+    )
+}

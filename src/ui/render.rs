@@ -1,0 +1,326 @@
+//! Drawing: a pure function of the view state. Only the visible rows are
+//! formatted, so a frame costs the same with 300 or 30 000 processes.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::Frame;
+
+use super::columns::{CellContext, Column, Emphasis};
+use super::dialogs;
+use super::header::{header_height, render_header, HeaderView};
+use super::rows::tree_prefix;
+use super::text::fit;
+use super::theme::Theme;
+use super::view::{Input, ViewState};
+
+/// Where each part of the screen goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    pub header: Rect,
+    pub table_header: Rect,
+    pub table: Rect,
+    pub status: Rect,
+    pub keys: Rect,
+}
+
+/// Splits the screen: header meters (at most half of it), column titles,
+/// the table, a status line and the function-key bar.
+pub fn layout(area: Rect, view: &ViewState) -> Layout {
+    let wanted_header = view
+        .model
+        .as_deref()
+        .map(|m| {
+            header_height(
+                &HeaderView {
+                    system: &m.system,
+                    backend: &view.backend_label,
+                    meters: &view.meters,
+                    theme: &view.theme,
+                },
+                area.width,
+            )
+        })
+        .unwrap_or(0);
+    let header_h = wanted_header.min(area.height / 2);
+    let mut y = area.y;
+    let mut take = |h: u16| {
+        let h = h.min(area.y + area.height - y);
+        let r = Rect::new(area.x, y, area.width, h);
+        y += h;
+        r
+    };
+    let header = take(header_h);
+    let table_header = take(1);
+    let rest = area.height.saturating_sub(header_h + 1);
+    let table = take(rest.saturating_sub(2));
+    let status = take(1);
+    let keys = take(1);
+    Layout {
+        header,
+        table_header,
+        table,
+        status,
+        keys,
+    }
+}
+
+/// Columns with their x offset and width for a table `width` wide. Fixed
+/// columns keep their width; flexible ones (width 0) share what is left,
+/// the last flexible one taking the remainder.
+pub fn column_spans(columns: &[Column], width: u16) -> Vec<(Column, u16, u16)> {
+    let fixed: u16 = columns
+        .iter()
+        .map(|c| c.width().saturating_add(1))
+        .fold(0u16, u16::saturating_add);
+    let flexible = columns.iter().filter(|c| c.width() == 0).count() as u16;
+    let spare = width.saturating_sub(fixed);
+    let mut spans = Vec::with_capacity(columns.len());
+    let mut x = 0u16;
+    let mut flex_seen = 0;
+    for c in columns {
+        if x >= width {
+            break;
+        }
+        let w = if c.width() == 0 {
+            flex_seen += 1;
+            if flex_seen == flexible {
+                width.saturating_sub(x)
+            } else {
+                (spare / flexible.max(1)).max(8)
+            }
+        } else {
+            c.width()
+        };
+        let w = w.min(width - x);
+        spans.push((*c, x, w));
+        x = x.saturating_add(w).saturating_add(1);
+    }
+    spans
+}
+
+/// The column under screen column `x` of the table header.
+pub fn column_at(columns: &[Column], width: u16, x: u16) -> Option<Column> {
+    column_spans(columns, width)
+        .into_iter()
+        .find(|(_, start, w)| x >= *start && x < start + w + 1)
+        .map(|(c, _, _)| c)
+}
+
+fn emphasis_style(theme: &Theme, emphasis: Emphasis) -> Style {
+    match emphasis {
+        Emphasis::Normal => theme.text,
+        Emphasis::Dim => theme.dim,
+        Emphasis::Highlight => theme.highlight,
+        Emphasis::KernelThread => theme.kernel_thread,
+        Emphasis::Thread => theme.thread,
+    }
+}
+
+fn render_table_header(view: &ViewState, area: Rect, buf: &mut Buffer) {
+    let theme = &view.theme;
+    buf.set_style(area, theme.table_header);
+    for (column, x, w) in column_spans(&view.columns, area.width) {
+        let sorted = column == view.sort.column;
+        let mut title = column.title().to_owned();
+        if sorted {
+            title.push(if view.sort.descending { '▽' } else { '△' });
+        }
+        let style = if sorted {
+            theme.sorted_header
+        } else {
+            theme.table_header
+        };
+        let text = fit(&title, w as usize, column.align_right());
+        buf.set_stringn(area.x + x, area.y, text, w as usize, style);
+    }
+}
+
+fn render_rows(view: &ViewState, area: Rect, buf: &mut Buffer) {
+    let Some(model) = view.model.as_deref() else {
+        return;
+    };
+    let theme = &view.theme;
+    let ctx = CellContext {
+        boot_unix_time: model.unix_time - model.system.uptime_seconds,
+        now_unix_time: model.unix_time,
+    };
+    let spans = column_spans(&view.columns, area.width);
+    let visual = view.visual_range();
+    for (line, index) in (view.scroll..view.rows.len())
+        .take(area.height as usize)
+        .enumerate()
+    {
+        let (Some(row), y) = (view.rows.get(index), area.y + line as u16) else {
+            break;
+        };
+        let Some(p) = model.processes.get(row.process) else {
+            continue;
+        };
+        let tagged = view.tagged.contains(&p.sample.key());
+        let in_visual = visual.is_some_and(|(a, b)| index >= a && index <= b);
+        let row_style = if index == view.cursor {
+            Some(theme.selected)
+        } else if in_visual {
+            Some(theme.visual)
+        } else if tagged {
+            Some(theme.tagged)
+        } else {
+            None
+        };
+        let row_area = Rect::new(area.x, y, area.width, 1);
+        if let Some(style) = row_style {
+            buf.set_style(row_area, style);
+        }
+        for (column, x, w) in &spans {
+            let mut cell = column.text(p, row.thread, &ctx);
+            if let (Some(aggregate), true) = (&row.aggregate, view.aggregate_folded) {
+                match column {
+                    Column::CpuPercent => cell.text = format!("{:.1}", aggregate.cpu_percent),
+                    Column::MemPercent => cell.text = format!("{:.1}", aggregate.mem_percent),
+                    _ => {}
+                }
+            }
+            let mut style = emphasis_style(theme, cell.emphasis);
+            if let Some(row_style) = row_style {
+                style = style.patch(row_style);
+            }
+            let text = if *column == Column::Command && view.tree {
+                let prefix = tree_prefix(row);
+                let prefix_w = super::text::width(&prefix).min(*w as usize);
+                buf.set_stringn(
+                    area.x + x,
+                    y,
+                    &prefix,
+                    prefix_w,
+                    row_style.unwrap_or(theme.tree_guide),
+                );
+                let rest = (*w as usize).saturating_sub(prefix_w);
+                buf.set_stringn(
+                    area.x + x + prefix_w as u16,
+                    y,
+                    fit(&cell.text, rest, false),
+                    rest,
+                    style,
+                );
+                continue;
+            } else {
+                fit(&cell.text, *w as usize, column.align_right())
+            };
+            buf.set_stringn(area.x + x, y, text, *w as usize, style);
+        }
+    }
+}
+
+fn render_status(view: &ViewState, area: Rect, buf: &mut Buffer) {
+    let theme = &view.theme;
+    let (text, style) = match &view.input {
+        Input::Search(t) => (format!("Search: {t}▏"), theme.status),
+        Input::Filter(t) => (format!("Filter: {t}▏"), theme.status),
+        Input::None => match &view.status {
+            Some(s) if s.error => (s.text.clone(), theme.error),
+            Some(s) => (s.text.clone(), theme.status),
+            None => (status_summary(view), theme.dim),
+        },
+    };
+    let text = fit(
+        &super::text::display_safe(text.as_bytes()),
+        area.width as usize,
+        false,
+    );
+    buf.set_stringn(area.x, area.y, text, area.width as usize, style);
+}
+
+/// What the view currently hides or marks, when nothing else is said.
+fn status_summary(view: &ViewState) -> String {
+    let mut parts = Vec::new();
+    if view.visual_anchor.is_some() {
+        parts.push("-- VISUAL --".to_owned());
+    }
+    if !view.filter_text.is_empty() {
+        parts.push(format!("filter: {}", view.filter_text));
+    }
+    if let Some((_, name)) = &view.user_filter {
+        parts.push(format!("user: {name}"));
+    }
+    if !view.tagged.is_empty() {
+        parts.push(format!("{} tagged", view.tagged.len()));
+    }
+    if view.follow {
+        parts.push("following".to_owned());
+    }
+    if view.show_threads {
+        parts.push("threads".to_owned());
+    }
+    parts.push(view.backend_label.clone());
+    parts.join("  ")
+}
+
+const FUNCTION_KEYS: &[(&str, &str)] = &[
+    ("F1", "Help"),
+    ("F2", "Setup"),
+    ("F3", "Search"),
+    ("F4", "Filter"),
+    ("F5", "Tree"),
+    ("F6", "SortBy"),
+    ("F7", "Nice-"),
+    ("F8", "Nice+"),
+    ("F9", "Kill"),
+    ("F10", "Quit"),
+];
+
+fn render_keys(view: &ViewState, area: Rect, buf: &mut Buffer) {
+    let theme = &view.theme;
+    let end = area.x + area.width;
+    let mut x = area.x;
+    for (key, label) in FUNCTION_KEYS {
+        for (text, style) in [
+            (key.to_string(), theme.key),
+            (format!("{label:<6}"), theme.key_label),
+        ] {
+            if x >= end {
+                return;
+            }
+            let n = super::text::width(&text).min((end - x) as usize);
+            buf.set_stringn(x, area.y, &text, n, style);
+            x += n as u16;
+        }
+    }
+}
+
+/// Draws the whole screen.
+pub fn render(view: &ViewState, frame: &mut Frame) {
+    let area = frame.area();
+    let buf = frame.buffer_mut();
+    draw(view, area, buf);
+}
+
+/// Draws into a buffer (what tests call).
+pub fn draw(view: &ViewState, area: Rect, buf: &mut Buffer) {
+    let parts = layout(area, view);
+    if let Some(model) = view.model.as_deref() {
+        render_header(
+            &HeaderView {
+                system: &model.system,
+                backend: &view.backend_label,
+                meters: &view.meters,
+                theme: &view.theme,
+            },
+            parts.header,
+            buf,
+        );
+    }
+    if parts.table_header.height > 0 {
+        render_table_header(view, parts.table_header, buf);
+    }
+    render_rows(view, parts.table, buf);
+    if parts.status.height > 0 {
+        render_status(view, parts.status, buf);
+    }
+    if parts.keys.height > 0 {
+        render_keys(view, parts.keys, buf);
+    }
+    if let Some(dialog) = &view.dialog {
+        dialogs::render(dialog, view, area, buf);
+    }
+}

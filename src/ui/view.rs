@@ -1,0 +1,250 @@
+//! The view state: everything the screen shows besides the model itself —
+//! cursor, scroll, sort, tree and folds, filter, search, tags, visual range,
+//! the open dialog. Changing it is pure; what must happen outside (signals,
+//! clipboard, config file, collector settings) is returned as an [`Effect`].
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::columns::Column;
+use super::dialogs::Dialog;
+use super::header::Meter;
+use super::rows::{self, Filter, Row, RowOptions, SortSpec};
+use super::theme::Theme;
+use crate::collect::sample::ProcessKey;
+use crate::model::{Model, ProcessView};
+
+/// What the event loop must do after a key or mouse event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    None,
+    Quit,
+    /// Redraw from scratch (Ctrl-L).
+    Clear,
+    Signal {
+        targets: Vec<ProcessKey>,
+        signal: i32,
+    },
+    Renice {
+        targets: Vec<ProcessKey>,
+        delta: i32,
+    },
+    Yank(String),
+    /// Save the settings to the config file.
+    SaveConfig,
+    /// The collector must change its refresh delay.
+    SetDelay(u64),
+    /// The collector must (not) collect thread rows.
+    CollectThreads(bool),
+}
+
+/// A one-line message in the status bar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+}
+
+/// What the bottom line is being used for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    None,
+    Search(String),
+    Filter(String),
+}
+
+pub struct ViewState {
+    pub model: Option<Arc<Model>>,
+    pub rows: Vec<Row>,
+    /// Index of the selected row.
+    pub cursor: usize,
+    /// Index of the first visible row.
+    pub scroll: usize,
+    /// The selected process, remembered for following it across refreshes.
+    pub cursor_key: Option<ProcessKey>,
+    /// Number of table rows on screen (set from the layout).
+    pub page_rows: usize,
+    pub columns: Vec<Column>,
+    pub sort: SortSpec,
+    pub tree: bool,
+    pub folded: HashSet<ProcessKey>,
+    pub filter: Option<Filter>,
+    pub filter_text: String,
+    pub search_text: String,
+    pub tagged: HashSet<ProcessKey>,
+    /// Row where visual mode started; Some while visual mode is on.
+    pub visual_anchor: Option<usize>,
+    pub show_kernel_threads: bool,
+    pub show_threads: bool,
+    pub aggregate_folded: bool,
+    pub user_filter: Option<(u32, String)>,
+    pub pid_filter: Option<HashSet<u32>>,
+    /// Keep the selected process selected while the list reorders (htop's
+    /// F); otherwise the cursor keeps its row, as in htop.
+    pub follow: bool,
+    pub status: Option<Status>,
+    pub input: Input,
+    pub dialog: Option<Dialog>,
+    /// First key of a two-key command (g, z, y).
+    pub pending: Option<char>,
+    pub theme: Theme,
+    pub meters: Vec<Meter>,
+    pub mouse: bool,
+    pub delay_ms: u64,
+    /// "eBPF" or "procfs: <reason>".
+    pub backend_label: String,
+}
+
+impl ViewState {
+    pub fn new(theme: Theme) -> ViewState {
+        ViewState {
+            model: None,
+            rows: Vec::new(),
+            cursor: 0,
+            scroll: 0,
+            cursor_key: None,
+            page_rows: 20,
+            columns: Column::DEFAULT.to_vec(),
+            sort: SortSpec {
+                column: Column::CpuPercent,
+                descending: true,
+            },
+            tree: false,
+            folded: HashSet::new(),
+            filter: None,
+            filter_text: String::new(),
+            search_text: String::new(),
+            tagged: HashSet::new(),
+            visual_anchor: None,
+            show_kernel_threads: false,
+            show_threads: false,
+            aggregate_folded: true,
+            user_filter: None,
+            pid_filter: None,
+            follow: false,
+            status: None,
+            input: Input::None,
+            dialog: None,
+            pending: None,
+            theme,
+            meters: Meter::DEFAULT.to_vec(),
+            mouse: true,
+            delay_ms: 1500,
+            backend_label: String::new(),
+        }
+    }
+
+    /// Takes a new model and rebuilds the rows.
+    pub fn set_model(&mut self, model: Arc<Model>) {
+        self.model = Some(model);
+        self.rebuild();
+    }
+
+    /// Recomputes the rows after the model or a view setting changed,
+    /// keeping the cursor on its process (follow mode) or on its row.
+    pub fn rebuild(&mut self) {
+        let Some(model) = self.model.clone() else {
+            self.rows.clear();
+            return;
+        };
+        let options = RowOptions {
+            sort: self.sort,
+            tree: self.tree,
+            folded: &self.folded,
+            filter: self.filter.as_ref(),
+            show_kernel_threads: self.show_kernel_threads,
+            show_threads: self.show_threads,
+            user: self.user_filter.as_ref().map(|(uid, _)| *uid),
+            pids: self.pid_filter.as_ref(),
+        };
+        self.rows = rows::build_rows(&model, &options);
+        let followed = self
+            .cursor_key
+            .filter(|_| self.follow)
+            .and_then(|key| rows::position_of(&self.rows, &model, key));
+        let cursor = followed.unwrap_or(self.cursor);
+        self.set_cursor(cursor);
+        if let Some(anchor) = self.visual_anchor {
+            self.visual_anchor = Some(anchor.min(self.rows.len().saturating_sub(1)));
+        }
+    }
+
+    /// Moves the cursor to `row` (clamped) and scrolls it into view.
+    pub fn set_cursor(&mut self, row: usize) {
+        let last = self.rows.len().saturating_sub(1);
+        self.cursor = row.min(last);
+        self.cursor_key = self.row_process(self.cursor).map(|p| p.sample.key());
+        let page = self.page_rows.max(1);
+        if self.cursor < self.scroll {
+            self.scroll = self.cursor;
+        } else if self.cursor >= self.scroll + page {
+            self.scroll = self.cursor + 1 - page;
+        }
+        self.scroll = self.scroll.min(self.rows.len().saturating_sub(page));
+    }
+
+    pub fn move_cursor(&mut self, delta: isize) {
+        let target = self.cursor.saturating_add_signed(delta);
+        self.set_cursor(target);
+    }
+
+    /// The process shown on row `row`.
+    pub fn row_process(&self, row: usize) -> Option<&ProcessView> {
+        let model = self.model.as_deref()?;
+        model.processes.get(self.rows.get(row)?.process)
+    }
+
+    pub fn selected(&self) -> Option<&ProcessView> {
+        self.row_process(self.cursor)
+    }
+
+    /// The rows of the visual range (inclusive), when visual mode is on.
+    pub fn visual_range(&self) -> Option<(usize, usize)> {
+        let anchor = self.visual_anchor?;
+        Some((anchor.min(self.cursor), anchor.max(self.cursor)))
+    }
+
+    /// Processes of a row range, without duplicates (thread rows map to
+    /// their process).
+    pub fn keys_of_rows(&self, first: usize, last: usize) -> Vec<ProcessKey> {
+        let mut seen = HashSet::new();
+        (first..=last)
+            .filter_map(|r| self.row_process(r).map(|p| p.sample.key()))
+            .filter(|k| seen.insert(*k))
+            .collect()
+    }
+
+    /// What an action applies to: the visual range, else the tagged
+    /// processes, else the selected one (htop's rule).
+    pub fn targets(&self) -> Vec<ProcessKey> {
+        if let Some((first, last)) = self.visual_range() {
+            return self.keys_of_rows(first, last);
+        }
+        if !self.tagged.is_empty() {
+            let mut keys: Vec<ProcessKey> = self.tagged.iter().copied().collect();
+            keys.sort();
+            return keys;
+        }
+        self.selected()
+            .map(|p| vec![p.sample.key()])
+            .unwrap_or_default()
+    }
+
+    pub fn set_status(&mut self, text: impl Into<String>, error: bool) {
+        self.status = Some(Status {
+            text: text.into(),
+            error,
+        });
+    }
+
+    /// Drops tags of processes that no longer exist, so that an action
+    /// never silently targets a vanished (or recycled) process.
+    pub fn prune_tags(&mut self) {
+        let Some(model) = self.model.as_deref() else {
+            return;
+        };
+        let live: HashSet<ProcessKey> = model.processes.iter().map(|p| p.sample.key()).collect();
+        self.tagged.retain(|k| live.contains(k));
+        self.folded.retain(|k| live.contains(k));
+    }
+}

@@ -1,0 +1,202 @@
+//! End to end: the real binary in a real terminal (tmux), driven by keys.
+//! Needs tmux and root (CI has both); skipped with a message otherwise.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn start(session: &str, command: &str, config_home: &std::path::Path) -> Tmux {
+        let status = Command::new("tmux")
+            .args(["new-session", "-d", "-s", session, "-x", "160", "-y", "45"])
+            .arg(format!(
+                "env XDG_CONFIG_HOME={} NO_COLOR=1 {command}",
+                config_home.display()
+            ))
+            .status()
+            .expect("tmux runs");
+        assert!(status.success(), "tmux new-session failed");
+        Tmux {
+            session: session.to_owned(),
+        }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status = Command::new("tmux")
+            .args(["send-keys", "-t", &self.session])
+            .args(keys)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// The screen, with SGR escape sequences (to see the selected row).
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-e", "-t", &self.session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn wait_for(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if check(&screen) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "timed out waiting for {what}; screen:\n{}",
+                strip_sgr(&screen)
+            );
+            thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
+    }
+}
+
+fn strip_sgr(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A line is drawn selected (reverse video in the mono theme).
+fn is_selected(line: &str) -> bool {
+    line.contains("\x1b[7m")
+}
+
+struct Target {
+    child: Child,
+    name: String,
+    _dir: TempDir,
+}
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A `sleep` under a name no other process has, child of this test.
+fn spawn_target() -> Target {
+    let dir = std::env::temp_dir().join(format!("bpftop-e2e-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let name = format!("e2etgt{}", std::process::id() % 100_000);
+    let exe = dir.join(&name);
+    std::fs::copy("/bin/sleep", &exe).unwrap();
+    let child = Command::new(&exe)
+        .arg("600")
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    Target {
+        child,
+        name,
+        _dir: TempDir(dir),
+    }
+}
+
+#[test]
+fn search_tree_and_kill_in_a_real_terminal() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root (CI runs as root)");
+        return;
+    }
+    if Command::new("tmux").arg("-V").output().is_err() {
+        panic!("tmux is not installed (the README's test command installs it)");
+    }
+    let mut target = spawn_target();
+    let config_home = std::env::temp_dir().join(format!("bpftop-e2e-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&config_home).unwrap();
+    let _config_dir = TempDir(config_home.clone());
+    let session = format!("bpftop-e2e-{}", std::process::id());
+    let tmux = Tmux::start(
+        &session,
+        &format!("{} -d 300", env!("CARGO_BIN_EXE_bpftop")),
+        &config_home,
+    );
+
+    // The table shows the process we spawned.
+    tmux.wait_for("the table", |s| strip_sgr(s).contains("Command"));
+
+    // `/` finds it: the selected line is the target's.
+    tmux.keys(&["/"]);
+    tmux.keys(&["-l", &target.name]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the search to select the target", |s| {
+        s.lines()
+            .any(|l| is_selected(l) && strip_sgr(l).contains(&target.name))
+    });
+
+    // `t` shows it under its parent (this test), with a tree guide.
+    tmux.keys(&["t"]);
+    let parent = std::process::id().to_string();
+    let screen = tmux.wait_for("the tree view", |s| {
+        let plain = strip_sgr(s);
+        let lines: Vec<&str> = plain.lines().collect();
+        let Some(at) = lines.iter().position(|l| l.contains(&target.name)) else {
+            return false;
+        };
+        let guided = lines[at].contains("└─") || lines[at].contains("├─");
+        let parent_above = lines[..at]
+            .iter()
+            .rev()
+            .find(|l| l.trim_start().starts_with(&parent));
+        guided && parent_above.is_some()
+    });
+    assert!(strip_sgr(&screen).contains(&target.name));
+
+    // `x` opens the signal menu with TERM selected; Enter sends it.
+    tmux.keys(&["/"]);
+    tmux.keys(&["-l", &target.name]);
+    tmux.keys(&["Enter"]);
+    tmux.keys(&["x"]);
+    tmux.wait_for("the signal menu", |s| strip_sgr(s).contains("Send signal"));
+    tmux.keys(&["Enter"]);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = target.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the target is still alive; screen:\n{}",
+            strip_sgr(&tmux.screen())
+        );
+        thread::sleep(Duration::from_millis(100));
+    };
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGTERM));
+    tmux.keys(&["q"]);
+}
