@@ -2,8 +2,9 @@
 //! panic, and on SIGTERM/SIGHUP/SIGINT (checked by the event loop).
 
 use std::io::{self, Write};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crossterm::cursor::{Hide, Show};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
@@ -51,8 +52,14 @@ fn install_panic_hook() {
     }));
 }
 
-/// A flag raised by SIGTERM, SIGHUP or SIGINT, so the event loop can leave
-/// cleanly (and restore the terminal) instead of dying mid-frame.
+/// A flag raised by SIGTERM, SIGHUP or SIGINT, or when the terminal goes
+/// away, so the event loop can leave cleanly (and restore the terminal)
+/// instead of dying mid-frame.
+///
+/// A watchdog thread makes sure we do leave: the terminal reader of
+/// crossterm spins forever on a hung-up tty (read() returns 0, which it
+/// does not treat as an end), so if the loop has not returned shortly after
+/// the flag went up, the watchdog restores the terminal and exits.
 pub fn termination_flag() -> io::Result<Arc<AtomicBool>> {
     let flag = Arc::new(AtomicBool::new(false));
     for signal in [
@@ -62,5 +69,29 @@ pub fn termination_flag() -> io::Result<Arc<AtomicBool>> {
     ] {
         signal_hook::flag::register(signal, Arc::clone(&flag))?;
     }
+    let watched = Arc::clone(&flag);
+    std::thread::Builder::new()
+        .name("watchdog".into())
+        .spawn(move || watchdog(&watched))?;
     Ok(flag)
+}
+
+const WATCH_INTERVAL: Duration = Duration::from_millis(200);
+/// How long the event loop gets to leave by itself.
+const GRACE: Duration = Duration::from_millis(500);
+
+fn watchdog(flag: &AtomicBool) {
+    loop {
+        std::thread::sleep(WATCH_INTERVAL);
+        // SAFETY: isatty only inspects the descriptor.
+        let tty_alive = unsafe { libc::isatty(libc::STDIN_FILENO) } == 1;
+        if !tty_alive {
+            flag.store(true, Ordering::Relaxed);
+        }
+        if flag.load(Ordering::Relaxed) {
+            std::thread::sleep(GRACE);
+            restore();
+            std::process::exit(0);
+        }
+    }
 }

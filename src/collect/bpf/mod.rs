@@ -74,23 +74,51 @@ pub struct BpfCollector {
 /// what failed.
 const LOG_LINES: usize = 8;
 
-/// Why BPF cannot be used here, in words a user can act on.
-fn explain_load_error(err: &libbpf_rs::Error, log: &str) -> anyhow::Error {
-    if err.kind() == libbpf_rs::ErrorKind::PermissionDenied {
-        // libbpf's own lines only repeat the EPERM in more words.
-        return anyhow!(
-            "loading the task iterator: {err} (needs root, or CAP_BPF and CAP_PERFMON: \
-             see `bpftop --check`)"
-        );
-    }
-    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
-    let tail = lines[lines.len().saturating_sub(LOG_LINES)..].join("\n  ");
-    if tail.is_empty() {
-        anyhow!("loading the task iterator: {err}")
-    } else {
-        anyhow!("loading the task iterator: {err}\n  {tail}")
+/// A failure to load or attach, worded for the user.
+#[derive(Debug)]
+struct LoadError {
+    message: String,
+    /// The kernel asked us to try again (EAGAIN/EINTR: the verifier stops
+    /// when a signal arrives).
+    transient: bool,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
     }
 }
+
+impl std::error::Error for LoadError {}
+
+/// Why BPF cannot be used here, in words a user can act on.
+fn explain_load_error(err: &libbpf_rs::Error, log: &str) -> anyhow::Error {
+    use libbpf_rs::ErrorKind;
+    let transient = matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted);
+    let message = if err.kind() == ErrorKind::PermissionDenied {
+        // libbpf's own lines only repeat the EPERM in more words.
+        format!(
+            "loading the task iterator: {err} (needs root, or CAP_BPF and CAP_PERFMON: \
+             see `bpftop --check`)"
+        )
+    } else {
+        let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+        let tail = lines[lines.len().saturating_sub(LOG_LINES)..].join("\n  ");
+        if tail.is_empty() {
+            format!("loading the task iterator: {err}")
+        } else {
+            format!("loading the task iterator: {err}\n  {tail}")
+        }
+    };
+    anyhow::Error::new(LoadError { message, transient })
+}
+
+fn is_transient(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<LoadError>().is_some_and(|e| e.transient)
+}
+
+/// Attempts at loading when the kernel says "try again".
+const LOAD_ATTEMPTS: u32 = 3;
 
 /// Number of tasks (threads) in the system: the denominator of
 /// /proc/loadavg's fourth field.
@@ -136,9 +164,17 @@ fn load(capacity: usize, sys_root: &Path) -> anyhow::Result<Loaded> {
         .ok()
         .and_then(|l| cpu_id_limit(&l))
         .ok_or_else(|| anyhow!("cannot read the CPU list {}", possible.display()))?;
-    match load_with(capacity, nr_cpus, true) {
-        Ok(loaded) => Ok(loaded),
-        Err(_) => load_with(capacity, nr_cpus, false),
+    let mut attempt = 1;
+    loop {
+        let result =
+            load_with(capacity, nr_cpus, true).or_else(|_| load_with(capacity, nr_cpus, false));
+        match result {
+            Err(e) if is_transient(&e) && attempt < LOAD_ATTEMPTS => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
     }
 }
 
