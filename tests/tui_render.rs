@@ -1,0 +1,335 @@
+//! Rendered screens, fed by the fake collector: each case checks specific
+//! facts about the screen and compares it with a reviewed snapshot in
+//! tests/snapshots/ (BPFTOP_UPDATE_SNAPSHOTS=1 rewrites them after a
+//! deliberate change; review the diff).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use bpftop::collect::fake::{demo_processes, demo_user_name, FakeCollector};
+use bpftop::collect::Collector;
+use bpftop::model::Model;
+use bpftop::ui::keys::handle_key;
+use bpftop::ui::render::{draw, layout};
+use bpftop::ui::theme::Theme;
+use bpftop::ui::view::{Effect, ViewState};
+
+/// A view over the demo machine after two refreshes (so CPU% is known:
+/// java at 100 %, top at 50 %).
+fn view(width: u16, height: u16) -> ViewState {
+    let mut collector = FakeCollector::new(demo_processes());
+    let first = collector.collect().unwrap();
+    let second = collector.collect().unwrap();
+    let model = Model::new(&second, Some(&first), None, &demo_user_name);
+    let mut view = ViewState::new(Theme::mono());
+    view.backend_label = "eBPF".to_owned();
+    view.page_rows = layout(Rect::new(0, 0, width, height), &view)
+        .table
+        .height
+        .max(1) as usize;
+    view.set_model(Arc::new(model));
+    view
+}
+
+fn press(view: &mut ViewState, keys: &str) -> Effect {
+    let mut effect = Effect::None;
+    for c in keys.chars() {
+        effect = handle_key(view, KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    effect
+}
+
+fn key(view: &mut ViewState, code: KeyCode) -> Effect {
+    handle_key(view, KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn render(view: &ViewState, width: u16, height: u16) -> Buffer {
+    let area = Rect::new(0, 0, width, height);
+    let mut buf = Buffer::empty(area);
+    draw(view, area, &mut buf);
+    buf
+}
+
+/// The screen's rows as text. A wide character fills two cells; the
+/// second holds a placeholder that is not part of the text.
+fn lines(buf: &Buffer) -> Vec<String> {
+    (0..buf.area.height)
+        .map(|y| {
+            let mut line = String::new();
+            let mut x = 0;
+            while x < buf.area.width {
+                let symbol = buf[(x, y)].symbol();
+                line.push_str(symbol);
+                x += (unicode_width::UnicodeWidthStr::width(symbol) as u16).max(1);
+            }
+            line
+        })
+        .collect()
+}
+
+fn text(buf: &Buffer) -> String {
+    lines(buf).join("\n")
+}
+
+/// Compares with tests/snapshots/NAME.txt.
+fn snapshot(name: &str, buf: &Buffer) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(format!("{name}.txt"));
+    let actual = text(buf) + "\n";
+    if std::env::var_os("BPFTOP_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {}: run with BPFTOP_UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
+    if expected != actual {
+        panic!("screen {name} differs from its snapshot:\n--- expected\n{expected}\n--- actual\n{actual}");
+    }
+}
+
+fn row_of<'a>(lines: &'a [String], needle: &str) -> Option<(usize, &'a String)> {
+    lines.iter().enumerate().find(|(_, l)| l.contains(needle))
+}
+
+#[test]
+fn default_view() {
+    let v = view(120, 32);
+    let buf = render(&v, 120, 32);
+    let lines = lines(&buf);
+    let header = row_of(&lines, "PID USER").expect("column titles");
+    // Sorted by CPU% descending: java (100 %) first, then top (50 %).
+    assert!(
+        lines[header.0 + 1].contains("java"),
+        "{}",
+        lines[header.0 + 1]
+    );
+    assert!(lines[header.0 + 1].contains("100.0"));
+    assert!(lines[header.0 + 2].contains("top"));
+    // Kernel threads are hidden by default.
+    assert!(!text(&buf).contains("kworker"));
+    assert!(text(&buf).contains("Tasks:"));
+    assert!(text(&buf).contains("F10Quit"));
+    snapshot("default_view", &buf);
+}
+
+#[test]
+fn tree_view_with_a_fold() {
+    let mut v = view(120, 32);
+    press(&mut v, "t");
+    let buf = render(&v, 120, 32);
+    let lines = lines(&buf);
+    let (bash_at, _) = row_of(&lines, "bash").unwrap();
+    let (vim_at, vim) = row_of(&lines, "vim").unwrap();
+    assert!(
+        vim_at > bash_at && vim.contains("─ "),
+        "vim under bash: {vim}"
+    );
+    snapshot("tree_view", &buf);
+
+    // Fold bash: its children disappear, the fold is marked.
+    let bash_row = v
+        .rows
+        .iter()
+        .position(|r| v.model.as_ref().unwrap().processes[r.process].sample.pid == 1200)
+        .unwrap();
+    v.set_cursor(bash_row);
+    press(&mut v, "zc");
+    let folded = text(&render(&v, 120, 32));
+    assert!(!folded.contains("vim"), "vim hidden under the fold");
+    assert!(folded.contains("+ "), "fold marker shown");
+    // Folding survives a refresh.
+    let model = v.model.clone().unwrap();
+    v.set_model(model);
+    assert!(!text(&render(&v, 120, 32)).contains("vim"));
+    snapshot("tree_view_folded", &render(&v, 120, 32));
+    press(&mut v, "zR");
+    assert!(text(&render(&v, 120, 32)).contains("vim"));
+}
+
+#[test]
+fn filter_hides_rows() {
+    let mut v = view(120, 32);
+    press(&mut v, "\\vim");
+    let buf = render(&v, 120, 32);
+    let lines = lines(&buf);
+    let table_start = row_of(&lines, "PID USER").unwrap().0;
+    let rows: Vec<&String> = lines[table_start + 1..]
+        .iter()
+        .filter(|l| {
+            l.trim_start()
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
+        })
+        .collect();
+    assert_eq!(rows.len(), 1, "only vim matches: {rows:?}");
+    assert!(text(&buf).contains("Filter: vim"));
+    key(&mut v, KeyCode::Enter);
+    // Negation shows everything but vim.
+    press(&mut v, "\\");
+    for _ in 0..3 {
+        key(&mut v, KeyCode::Backspace);
+    }
+    press(&mut v, "!vim");
+    key(&mut v, KeyCode::Enter);
+    let negated = text(&render(&v, 120, 32));
+    assert!(!negated.contains("vim") || negated.contains("filter: !vim"));
+    assert!(negated.contains("java"));
+    snapshot("filter", &buf);
+}
+
+#[test]
+fn search_selects_the_match() {
+    let mut v = view(120, 32);
+    press(&mut v, "/cron");
+    assert_eq!(v.selected().unwrap().sample.pid, 700);
+    key(&mut v, KeyCode::Enter);
+    press(&mut v, "n");
+    assert_eq!(
+        v.selected().unwrap().sample.pid,
+        700,
+        "the only match wraps to itself"
+    );
+    snapshot("search", &render(&v, 120, 32));
+}
+
+#[test]
+fn sort_chooser_and_keys() {
+    let mut v = view(120, 32);
+    key(&mut v, KeyCode::F(6));
+    let buf = render(&v, 120, 32);
+    assert!(text(&buf).contains("Sort by"));
+    snapshot("sort_chooser", &buf);
+    // Choose PID (the first visible column), ascending by default.
+    key(&mut v, KeyCode::Home);
+    key(&mut v, KeyCode::Enter);
+    let pids: Vec<u32> = (0..v.rows.len())
+        .map(|r| v.row_process(r).unwrap().sample.pid)
+        .collect();
+    let mut sorted = pids.clone();
+    sorted.sort();
+    assert_eq!(pids, sorted);
+    press(&mut v, "I");
+    let first = v.row_process(0).unwrap().sample.pid;
+    assert_eq!(first, *sorted.last().unwrap());
+}
+
+#[test]
+fn signal_menu_targets_what_the_user_saw() {
+    let mut v = view(120, 32);
+    press(&mut v, "/vim");
+    key(&mut v, KeyCode::Enter);
+    press(&mut v, "x");
+    let buf = render(&v, 120, 32);
+    assert!(text(&buf).contains("Send signal to 1 process"));
+    snapshot("signal_menu", &buf);
+    // Digits jump: 9 selects KILL.
+    press(&mut v, "9");
+    match key(&mut v, KeyCode::Enter) {
+        Effect::Signal { targets, signal } => {
+            assert_eq!(signal, 9);
+            assert_eq!(targets.len(), 1);
+            assert_eq!(targets[0].pid, 1300);
+        }
+        other => panic!("expected a signal, got {other:?}"),
+    }
+}
+
+#[test]
+fn setup_and_help_screens() {
+    let mut v = view(120, 40);
+    key(&mut v, KeyCode::F(2));
+    let setup = render(&v, 120, 40);
+    assert!(text(&setup).contains("[Columns]"));
+    snapshot("setup", &setup);
+    // Enabling START adds the column; closing asks to save.
+    let start_row = bpftop::ui::dialogs::setup_columns(&v)
+        .iter()
+        .position(|(c, _)| c.id() == "START")
+        .unwrap();
+    for _ in 0..start_row {
+        press(&mut v, "j");
+    }
+    press(&mut v, " ");
+    assert!(v.columns.iter().any(|c| c.id() == "START"));
+    assert_eq!(key(&mut v, KeyCode::Esc), Effect::SaveConfig);
+
+    key(&mut v, KeyCode::F(1));
+    let help = render(&v, 120, 40);
+    assert!(text(&help).contains("Help"));
+    assert!(text(&help).contains("visual mode"));
+    snapshot("help", &help);
+}
+
+#[test]
+fn visual_mode_tags_a_range() {
+    let mut v = view(120, 32);
+    press(&mut v, "V");
+    press(&mut v, "jj");
+    let buf = render(&v, 120, 32);
+    assert!(text(&buf).contains("-- VISUAL --"));
+    snapshot("visual", &buf);
+    let in_range = v.targets();
+    assert_eq!(in_range.len(), 3);
+    press(&mut v, " ");
+    assert_eq!(v.tagged.len(), 3);
+    assert!(v.visual_anchor.is_none());
+}
+
+#[test]
+fn yank_gives_clean_text() {
+    let mut v = view(120, 32);
+    press(&mut v, "/pwned");
+    key(&mut v, KeyCode::Enter);
+    assert_eq!(v.selected().unwrap().sample.pid, 1500);
+    if let Effect::Yank(text) = press(&mut v, "yc") {
+        assert!(!text.chars().any(char::is_control), "{text:?}");
+    } else {
+        panic!("yc yanks");
+    }
+    assert_eq!(press(&mut v, "yp"), Effect::Yank("1500".to_owned()));
+}
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    for (w, h) in [(40, 10), (20, 5), (1, 1), (0, 0), (200, 3)] {
+        let mut v = view(w, h);
+        press(&mut v, "t");
+        key(&mut v, KeyCode::F(2));
+        let _ = render(&v, w, h);
+    }
+    let v = view(40, 10);
+    snapshot("tiny_40x10", &render(&v, 40, 10));
+}
+
+#[test]
+fn hostile_names_are_neutralised_and_aligned() {
+    let mut v = view(140, 40);
+    v.show_kernel_threads = true;
+    v.rebuild();
+    let buf = render(&v, 140, 40);
+    for l in lines(&buf) {
+        assert!(
+            !l.chars().any(|c| c.is_control()),
+            "control character reached the screen: {l:?}"
+        );
+    }
+    // Every row is exactly as wide as the screen (wide characters included).
+    for (y, l) in lines(&buf).iter().enumerate() {
+        let width = unicode_width::UnicodeWidthStr::width(l.as_str());
+        assert_eq!(width, 140, "row {y} is {width} columns wide: {l}");
+    }
+    // The wide name is intact, and columns after it did not shift.
+    assert!(text(&buf).contains("名前"));
+    snapshot("hostile_names", &buf);
+}
