@@ -251,6 +251,10 @@ pub fn save(
     config: &Config,
     previous_was_broken: bool,
 ) -> Result<Option<PathBuf>, String> {
+    // A config.toml that is a link (dotfile managers) is written through,
+    // not replaced by a regular file.
+    let resolved = fs::canonicalize(path).ok();
+    let path = resolved.as_deref().unwrap_or(path);
     let fail = |what: &str, e: &dyn std::fmt::Display| format!("{what} {}: {e}", shown(path));
     let dir = path
         .parent()

@@ -182,9 +182,11 @@ fn filter_hides_rows() {
     }
     press(&mut v, "!vim");
     key(&mut v, KeyCode::Enter);
-    let negated = text(&render(&v, 120, 32));
-    assert!(!negated.contains("vim") || negated.contains("filter: !vim"));
-    assert!(negated.contains("java"));
+    let shown: Vec<u32> = (0..v.rows.len())
+        .map(|r| v.row_process(r).unwrap().sample.pid)
+        .collect();
+    assert!(!shown.contains(&1300), "vim is filtered out: {shown:?}");
+    assert!(shown.contains(&900), "java stays: {shown:?}");
     snapshot("filter", &buf);
 }
 
@@ -201,6 +203,36 @@ fn search_selects_the_match() {
         "the only match wraps to itself"
     );
     snapshot("search", &render(&v, 120, 32));
+}
+
+/// Three processes match "sbin" (init 1, sshd 400, cron 700): n and N
+/// visit each in turn, and Esc returns to where the search began.
+#[test]
+fn search_next_and_previous_visit_every_match() {
+    let mut v = view(120, 32);
+    press(&mut v, "<");
+    while v.sort.column.id() != "PID" {
+        press(&mut v, "<");
+    }
+    assert!(!v.sort.descending);
+    let pid = |v: &ViewState| v.selected().unwrap().sample.pid;
+    press(&mut v, "/sbin");
+    assert_eq!(pid(&v), 1, "first match from the top");
+    key(&mut v, KeyCode::Enter);
+    press(&mut v, "n");
+    assert_eq!(pid(&v), 400);
+    press(&mut v, "n");
+    assert_eq!(pid(&v), 700);
+    press(&mut v, "n");
+    assert_eq!(pid(&v), 1, "wraps");
+    press(&mut v, "N");
+    assert_eq!(pid(&v), 700);
+    v.set_cursor(5);
+    let origin = pid(&v);
+    press(&mut v, "/cron");
+    assert_eq!(pid(&v), 700);
+    key(&mut v, KeyCode::Esc);
+    assert_eq!(pid(&v), origin, "Esc cancels the search");
 }
 
 #[test]
@@ -233,6 +265,10 @@ fn signal_menu_targets_what_the_user_saw() {
     let buf = render(&v, 120, 32);
     assert!(text(&buf).contains("Send signal to 1 process"));
     snapshot("signal_menu", &buf);
+    // The list reorders before Enter: the menu still targets vim.
+    press(&mut v, "I");
+    let model = v.model.clone().unwrap();
+    v.set_model(model);
     // Digits jump: 9 selects KILL.
     press(&mut v, "9");
     match key(&mut v, KeyCode::Enter) {
@@ -281,6 +317,13 @@ fn visual_mode_tags_a_range() {
     snapshot("visual", &buf);
     let in_range = v.targets();
     assert_eq!(in_range.len(), 3);
+    // The list reorders: the range still starts at the process it started at.
+    let anchor = v.row_process(0).unwrap().sample.key();
+    press(&mut v, "I");
+    let (first, last) = v.visual_range().unwrap();
+    let keys = v.keys_of_rows(first, last);
+    assert!(keys.contains(&anchor), "anchor {anchor:?} kept in {keys:?}");
+    press(&mut v, "I");
     press(&mut v, " ");
     assert_eq!(v.tagged.len(), 3);
     assert!(v.visual_anchor.is_none());

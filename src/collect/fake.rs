@@ -78,6 +78,7 @@ impl FakeCollector {
             user_threads,
             kernel_threads,
             running_threads,
+            cgroups: Default::default(),
         }
     }
 }

@@ -3,14 +3,18 @@
 //! how the data is shown.
 
 pub mod bpf;
+pub mod catalog;
 pub mod cgroups;
 pub mod clock;
+pub mod containers;
 pub mod fake;
+pub mod frozen;
 pub mod procfs;
 pub mod sample;
 pub mod sampler;
 pub mod state;
 pub mod system;
+pub mod units;
 pub mod users;
 
 use std::path::PathBuf;

@@ -365,6 +365,7 @@ impl Collector for ProcfsCollector {
             user_threads,
             kernel_threads,
             running_threads,
+            cgroups: Default::default(),
         })
     }
 }

@@ -3,7 +3,10 @@
 //! that every backend produces the same type and the model can derive rates
 //! from two samples.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use super::catalog::CgroupFacts;
 
 use serde::Serialize;
 
@@ -212,4 +215,7 @@ pub struct Sample {
     pub kernel_threads: u64,
     /// Threads currently in state R.
     pub running_threads: u64,
+    /// Unit, container and frozen state of each distinct cgroup path of
+    /// `processes` (filled by the sampler).
+    pub cgroups: HashMap<String, CgroupFacts>,
 }

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::catalog::Catalog;
+use super::cgroups::find_cgroup2_mount;
 use super::sample::{BackendKind, Sample};
 use super::system::SystemReader;
 use super::users::UserTable;
@@ -13,6 +15,7 @@ pub struct Sampler {
     collector: Box<dyn Collector + Send>,
     system: SystemReader,
     users: UserTable,
+    catalog: Catalog,
     fallback_reason: Option<String>,
 }
 
@@ -29,6 +32,10 @@ impl Sampler {
             collector: opened.collector,
             system: SystemReader::new(&options.proc_root, &options.sys_root),
             users: UserTable::new(&passwd),
+            catalog: Catalog::new(
+                Path::new("/"),
+                find_cgroup2_mount(&options.proc_root).as_deref(),
+            ),
             fallback_reason: opened.fallback_reason,
         })
     }
@@ -46,6 +53,7 @@ impl Sampler {
     pub fn sample(&mut self) -> anyhow::Result<Sample> {
         let mut sample = self.collector.collect()?;
         sample.system = self.system.read()?;
+        sample.cgroups = self.catalog.describe(&sample.processes);
         self.users.refresh();
         Ok(sample)
     }

@@ -5,6 +5,7 @@ mod system;
 
 use std::collections::HashMap;
 
+use crate::collect::catalog::CgroupFacts;
 use crate::collect::sample::{BackendKind, ProcessKey, ProcessSample, Sample};
 
 pub use system::{CpuSplit, SystemView};
@@ -25,6 +26,8 @@ pub struct ProcessView {
     /// CPU% of each entry of `sample.thread_list`, same order (0 for a
     /// thread not in the previous sample).
     pub thread_cpu_percent: Vec<f64>,
+    /// Unit, container and frozen state of the process's cgroup.
+    pub cgroup: Option<CgroupFacts>,
 }
 
 /// Everything a view needs for one refresh.
@@ -154,6 +157,7 @@ impl Model {
                     io_read_rate,
                     io_write_rate,
                     thread_cpu_percent,
+                    cgroup: p.cgroup.as_ref().and_then(|c| cur.cgroups.get(c).cloned()),
                 }
             })
             .collect();
@@ -222,6 +226,7 @@ mod tests {
             user_threads: 0,
             kernel_threads: 0,
             running_threads: 0,
+            cgroups: Default::default(),
         }
     }
 

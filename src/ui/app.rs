@@ -16,7 +16,7 @@ use ratatui::Terminal;
 
 use super::keys::{handle_key, handle_mouse};
 use super::render::{layout, render};
-use super::settings::config_from;
+use super::settings::{config_to_save, Overrides};
 use super::terminal::{termination_flag, TerminalGuard};
 use super::view::{Effect, ViewState};
 use crate::actions::{renice, signal, yank};
@@ -34,10 +34,13 @@ enum Control {
 
 type Update = Result<Arc<Model>, String>;
 
-/// Where the config lives and whether the file there failed to parse.
+/// Where the config lives, whether the file there failed to parse, what
+/// it said, and what the command line overrode for this run.
 pub struct ConfigFile {
     pub path: Option<PathBuf>,
     pub broken: bool,
+    pub base: config::Config,
+    pub overrides: Overrides,
 }
 
 /// Samples, builds models and sends them until the UI hangs up.
@@ -96,13 +99,24 @@ pub fn run(sampler: Sampler, mut view: ViewState, config_file: ConfigFile) -> an
         })?;
 
     let _guard = TerminalGuard::enter(view.mouse)?;
+    let mut mouse_captured = view.mouse;
+    let mut saved = config_file.base.clone();
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     let mut dirty = true;
     let mut config_broken = config_file.broken;
     while !terminate.load(Ordering::Relaxed) {
         let area = terminal.get_frame().area();
         let parts = layout(area, &view);
-        view.page_rows = parts.table.height.max(1) as usize;
+        let page_rows = parts.table.height.max(1) as usize;
+        if page_rows != view.page_rows {
+            // A smaller screen must still show the cursor.
+            view.page_rows = page_rows;
+            view.set_cursor(view.cursor);
+        }
+        if view.mouse != mouse_captured {
+            set_mouse_capture(view.mouse);
+            mouse_captured = view.mouse;
+        }
         // Newest model wins; older ones queued behind a slow frame are dropped.
         let mut latest = None;
         loop {
@@ -143,7 +157,7 @@ pub fn run(sampler: Sampler, mut view: ViewState, config_file: ConfigFile) -> an
                 let _ = control_tx.send(Control::RefreshNow);
             }
             Effect::Renice { targets, delta } => {
-                let message = renice_all(&proc_root, &view, &targets, delta);
+                let message = renice_all(&proc_root, &targets, delta);
                 view.status = Some(message);
                 let _ = control_tx.send(Control::RefreshNow);
             }
@@ -163,7 +177,11 @@ pub fn run(sampler: Sampler, mut view: ViewState, config_file: ConfigFile) -> an
             Effect::SaveConfig => {
                 let _ = control_tx.send(Control::Delay(view.delay_ms));
                 let _ = control_tx.send(Control::Threads(view.show_threads));
-                save_config(&mut view, &config_file, &mut config_broken);
+                let wanted = config_to_save(&view, &config_file.base, &config_file.overrides);
+                let changed = wanted != saved || config_broken;
+                if changed && save_config(&mut view, &config_file, &wanted, &mut config_broken) {
+                    saved = wanted;
+                }
             }
             Effect::SetDelay(ms) => {
                 let _ = control_tx.send(Control::Delay(ms));
@@ -176,16 +194,35 @@ pub fn run(sampler: Sampler, mut view: ViewState, config_file: ConfigFile) -> an
     Ok(())
 }
 
-fn save_config(view: &mut ViewState, file: &ConfigFile, broken: &mut bool) {
+fn set_mouse_capture(on: bool) {
+    use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+    let mut out = std::io::stdout();
+    let _ = if on {
+        crossterm::execute!(out, EnableMouseCapture)
+    } else {
+        crossterm::execute!(out, DisableMouseCapture)
+    };
+}
+
+/// Saves `config`; true when it was written.
+fn save_config(
+    view: &mut ViewState,
+    file: &ConfigFile,
+    config: &config::Config,
+    broken: &mut bool,
+) -> bool {
     let Some(path) = &file.path else {
         view.set_status(
             "settings not saved: no config directory ($XDG_CONFIG_HOME, $HOME)",
             true,
         );
-        return;
+        return false;
     };
-    match config::save(path, &config_from(view), *broken) {
-        Ok(None) => view.set_status(format!("settings saved to {}", path.display()), false),
+    match config::save(path, config, *broken) {
+        Ok(None) => {
+            view.set_status(format!("settings saved to {}", path.display()), false);
+            true
+        }
         Ok(Some(kept)) => {
             *broken = false;
             view.set_status(
@@ -195,8 +232,12 @@ fn save_config(view: &mut ViewState, file: &ConfigFile, broken: &mut bool) {
                 ),
                 false,
             );
+            true
         }
-        Err(e) => view.set_status(format!("settings not saved: {e}"), true),
+        Err(e) => {
+            view.set_status(format!("settings not saved: {e}"), true);
+            false
+        }
     }
 }
 
@@ -232,19 +273,29 @@ fn send_signals(
     }
 }
 
+/// The nice value the kernel has now (the model may be a refresh old, and
+/// repeated presses must add up).
+fn current_nice(pid: u32) -> Option<i32> {
+    // SAFETY: errno is thread-local; getpriority returns -1 both as a
+    // value and on error, so errno is cleared first and checked after.
+    unsafe {
+        *libc::__errno_location() = 0;
+        let nice = libc::getpriority(libc::PRIO_PROCESS, pid);
+        (*libc::__errno_location() == 0).then_some(nice)
+    }
+}
+
 fn renice_all(
     proc_root: &std::path::Path,
-    view: &ViewState,
     targets: &[ProcessKey],
     delta: i32,
 ) -> super::view::Status {
-    let model = view.model.as_deref();
     let mut errors = Vec::new();
     for key in targets {
-        let current = model
-            .and_then(|m| m.processes.iter().find(|p| p.sample.key() == *key))
-            .map(|p| p.sample.nice)
-            .unwrap_or(0);
+        let Some(current) = current_nice(key.pid) else {
+            errors.push(format!("renice {}: no such process", key.pid));
+            continue;
+        };
         if let Err(e) = renice::renice(proc_root, *key, current + delta) {
             errors.push(e.to_string());
         }

@@ -79,9 +79,15 @@ impl Dialog {
     }
 }
 
+/// Columns the sort chooser offers: the visible ones first, in screen
+/// order, then the hidden ones (a sort set by `T` or `-s` may be on a
+/// hidden column, and must show as current).
+pub fn sort_columns(view: &ViewState) -> Vec<Column> {
+    setup_columns(view).into_iter().map(|(c, _)| c).collect()
+}
+
 pub fn sort_chooser(view: &ViewState) -> Dialog {
-    let selected = view
-        .columns
+    let selected = sort_columns(view)
         .iter()
         .position(|c| *c == view.sort.column)
         .unwrap_or(0);
@@ -250,7 +256,7 @@ fn sort_key(view: &mut ViewState, selected: usize, key: KeyEvent) -> (Option<Dia
         return (None, Effect::None);
     }
     if key.code == KeyCode::Enter {
-        if let Some(&column) = view.columns.get(selected) {
+        if let Some(&column) = sort_columns(view).get(selected) {
             if view.sort.column != column {
                 view.sort.column = column;
                 view.sort.descending = column.default_descending();
@@ -260,7 +266,7 @@ fn sort_key(view: &mut ViewState, selected: usize, key: KeyEvent) -> (Option<Dia
         return (None, Effect::None);
     }
     let selected = match vertical(&key) {
-        Some(d) => step(selected, view.columns.len(), d),
+        Some(d) => step(selected, Column::ALL.len(), d),
         None => selected,
     };
     (Some(Dialog::Sort { selected }), Effect::None)
@@ -480,8 +486,7 @@ fn content(dialog: &Dialog, view: &ViewState) -> (String, Vec<String>, Option<us
             (title, lines, Some(menu.selected))
         }
         Dialog::Sort { selected } => {
-            let lines = view
-                .columns
+            let lines = sort_columns(view)
                 .iter()
                 .map(|c| {
                     let mark = if *c == view.sort.column { "*" } else { " " };

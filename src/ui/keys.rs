@@ -94,6 +94,7 @@ fn normal_key(view: &mut ViewState, key: KeyEvent) -> Effect {
         KeyCode::Char('y') if view.visual_anchor.is_some() => return yank(view, 'y'),
         KeyCode::Char(c @ ('g' | 'z' | 'y')) => view.pending = Some(c),
         KeyCode::Char('/') | KeyCode::F(3) => {
+            view.search_origin = view.cursor;
             view.input = Input::Search(String::new());
         }
         KeyCode::Char('n') => search_again(view, true),
@@ -158,7 +159,7 @@ fn two_key(view: &mut ViewState, first: char, key: KeyEvent) -> Effect {
         ('z', 'a') => toggle_fold(view),
         ('z', 'O') => set_fold_recursive(view, false),
         ('z', 'C') => set_fold_recursive(view, true),
-        ('z', 'R') => {
+        ('z', 'R') if view.tree => {
             view.folded.clear();
             view.rebuild();
         }
@@ -173,6 +174,7 @@ fn search_key(view: &mut ViewState, key: KeyEvent, mut text: String) -> Effect {
     match key.code {
         KeyCode::Esc => {
             view.input = Input::None;
+            view.set_cursor(view.search_origin);
             return Effect::None;
         }
         KeyCode::Enter => {
@@ -186,9 +188,12 @@ fn search_key(view: &mut ViewState, key: KeyEvent, mut text: String) -> Effect {
         KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
         _ => return Effect::None,
     }
-    // Jump to the first match as the user types, starting at the cursor.
+    // Jump to the first match at or after where the search started, as
+    // the user types (find_match looks from the row after `from`).
     if !text.is_empty() {
-        jump_to_match(view, &text, view.cursor, true);
+        let len = view.rows.len().max(1);
+        let before_origin = (view.search_origin + len - 1) % len;
+        jump_to_match(view, &text, before_origin, true);
     }
     view.input = Input::Search(text);
     Effect::None
@@ -241,14 +246,8 @@ fn search_again(view: &mut ViewState, forward: bool) {
         view.set_status("no previous search (/ to search)", true);
         return;
     }
-    let len = view.rows.len().max(1);
-    let from = if forward {
-        (view.cursor + 1) % len
-    } else {
-        (view.cursor + len - 1) % len
-    };
     let needle = view.search_text.clone();
-    jump_to_match(view, &needle, from, forward);
+    jump_to_match(view, &needle, view.cursor, forward);
 }
 
 fn sort_by(view: &mut ViewState, column: super::columns::Column) {
@@ -363,6 +362,9 @@ fn toggle_visual(view: &mut ViewState) {
         Some(_) => None,
         None => Some(view.cursor),
     };
+    view.visual_anchor_key = view
+        .visual_anchor
+        .and_then(|row| view.row_process(row).map(|p| p.sample.key()));
 }
 
 fn toggle_follow(view: &mut ViewState) {

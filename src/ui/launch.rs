@@ -75,12 +75,18 @@ pub fn launch(cli: &Cli, options: &CollectOptions) -> anyhow::Result<()> {
         theme: theme_from(cli)?,
     };
     let (mut view, warnings) = view_from(&config, &overrides);
+    let warnings = match warnings.len() {
+        0 | 1 => warnings,
+        n => vec![format!("{} (and {} more)", warnings[0], n - 1)],
+    };
     view.backend_label = match sampler.fallback_reason() {
         None => sampler.backend().label().to_owned(),
         Some(reason) => format!("procfs: {reason}"),
     };
-    if let Some(message) = broken_message.as_ref().or(warnings.first()) {
+    if let Some(message) = &broken_message {
         view.set_status(format!("{message} — using defaults"), true);
+    } else if let Some(warning) = warnings.first() {
+        view.set_status(format!("{warning} — ignored"), true);
     }
     app::run(
         sampler,
@@ -88,6 +94,8 @@ pub fn launch(cli: &Cli, options: &CollectOptions) -> anyhow::Result<()> {
         ConfigFile {
             path,
             broken: broken_message.is_some(),
+            base: config,
+            overrides,
         },
     )
 }

@@ -1188,6 +1188,7 @@ mod tests {
                     io_read_rate: 0.0,
                     io_write_rate: 0.0,
                     thread_cpu_percent: Vec::new(),
+                    cgroup: None,
                 }
             })
             .collect();

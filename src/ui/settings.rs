@@ -86,6 +86,29 @@ pub fn view_from(config: &Config, overrides: &Overrides) -> (ViewState, Vec<Stri
     (view, warnings)
 }
 
+/// What the setup screen saves: the view's settings, except those the
+/// command line imposed for this run, which keep the config's values.
+pub fn config_to_save(view: &ViewState, base: &Config, overrides: &Overrides) -> Config {
+    let mut config = config_from(view);
+    if overrides.delay_ms.is_some() {
+        config.delay_ms = base.delay_ms;
+    }
+    if overrides.tree {
+        config.tree = base.tree;
+    }
+    if overrides.sort_key.is_some() {
+        config.sort_key = base.sort_key.clone();
+        config.sort_descending = base.sort_descending;
+    }
+    if overrides.no_mouse {
+        config.mouse = base.mouse;
+    }
+    if overrides.theme.is_some() {
+        config.theme = base.theme.clone();
+    }
+    config
+}
+
 /// The config that reproduces the view's settings.
 pub fn config_from(view: &ViewState) -> Config {
     Config {
@@ -100,5 +123,60 @@ pub fn config_from(view: &ViewState) -> Config {
         show_threads: view.show_threads,
         mouse: view.mouse,
         aggregate_folded: view.aggregate_folded,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn view_and_config_round_trip() {
+        let config = Config {
+            columns: vec!["PID".into(), "RES".into(), "Command".into()],
+            sort_key: "RES".into(),
+            sort_descending: false,
+            tree: true,
+            delay_ms: 2500,
+            theme: "mono".into(),
+            header_meters: vec!["cpu".into(), "memory".into()],
+            show_kernel_threads: true,
+            show_threads: false,
+            mouse: false,
+            aggregate_folded: false,
+        };
+        let (view, warnings) = view_from(&config, &Overrides::default());
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(config_from(&view), config);
+    }
+
+    #[test]
+    fn command_line_overrides_are_not_saved() {
+        let base = Config::default();
+        let overrides = Overrides {
+            delay_ms: Some(20),
+            tree: true,
+            sort_key: Some(Column::Pid),
+            no_mouse: true,
+            theme: Some(Theme::mono()),
+            ..Overrides::default()
+        };
+        let (view, _) = view_from(&base, &overrides);
+        assert_eq!(view.delay_ms, 20);
+        assert!(view.tree && !view.mouse);
+        let saved = config_to_save(&view, &base, &overrides);
+        assert_eq!(saved, base);
+    }
+
+    #[test]
+    fn unknown_names_are_reported_and_the_rest_applies() {
+        let config = Config {
+            columns: vec!["PID".into(), "BOGUS".into()],
+            theme: "neon".into(),
+            ..Config::default()
+        };
+        let (view, warnings) = view_from(&config, &Overrides::default());
+        assert_eq!(view.columns, vec![Column::Pid]);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
     }
 }

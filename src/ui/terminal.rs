@@ -83,8 +83,9 @@ const GRACE: Duration = Duration::from_millis(500);
 fn watchdog(flag: &AtomicBool) {
     loop {
         std::thread::sleep(WATCH_INTERVAL);
-        // SAFETY: isatty only inspects the descriptor.
-        let tty_alive = unsafe { libc::isatty(libc::STDIN_FILENO) } == 1;
+        // SAFETY: isatty only inspects the descriptor. stdout is where we
+        // draw (stdin may be redirected; crossterm then reads /dev/tty).
+        let tty_alive = unsafe { libc::isatty(libc::STDOUT_FILENO) } == 1;
         if !tty_alive {
             flag.store(true, Ordering::Relaxed);
         }

@@ -74,6 +74,11 @@ pub struct ViewState {
     pub tagged: HashSet<ProcessKey>,
     /// Row where visual mode started; Some while visual mode is on.
     pub visual_anchor: Option<usize>,
+    /// The process on that row: the range follows it when the list
+    /// reorders, so an action on the range hits what the user selected.
+    pub visual_anchor_key: Option<ProcessKey>,
+    /// Row the cursor was on when a search started (Esc returns there).
+    pub search_origin: usize,
     pub show_kernel_threads: bool,
     pub show_threads: bool,
     pub aggregate_folded: bool,
@@ -116,6 +121,8 @@ impl ViewState {
             search_text: String::new(),
             tagged: HashSet::new(),
             visual_anchor: None,
+            visual_anchor_key: None,
+            search_origin: 0,
             show_kernel_threads: false,
             show_threads: false,
             aggregate_folded: true,
@@ -137,6 +144,7 @@ impl ViewState {
     /// Takes a new model and rebuilds the rows.
     pub fn set_model(&mut self, model: Arc<Model>) {
         self.model = Some(model);
+        self.prune_tags();
         self.rebuild();
     }
 
@@ -162,10 +170,21 @@ impl ViewState {
             .cursor_key
             .filter(|_| self.follow)
             .and_then(|key| rows::position_of(&self.rows, &model, key));
+        if self.follow && followed.is_none() {
+            self.follow = false;
+            self.set_status("the followed process is gone", false);
+        }
         let cursor = followed.unwrap_or(self.cursor);
         self.set_cursor(cursor);
         if let Some(anchor) = self.visual_anchor {
-            self.visual_anchor = Some(anchor.min(self.rows.len().saturating_sub(1)));
+            let moved = self
+                .visual_anchor_key
+                .and_then(|key| rows::position_of(&self.rows, &model, key));
+            self.visual_anchor = Some(
+                moved
+                    .unwrap_or(anchor)
+                    .min(self.rows.len().saturating_sub(1)),
+            );
         }
     }
 

@@ -423,6 +423,7 @@ impl Collector for BpfCollector {
             user_threads: 0,
             kernel_threads: 0,
             running_threads: 0,
+            cgroups: Default::default(),
         };
         let mut live_cgroups = HashSet::new();
         for (pid, accum) in agg.processes {

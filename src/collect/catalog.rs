@@ -1,0 +1,124 @@
+//! What a process's cgroup says about it: systemd unit and slice, container
+//! and its name, and whether the cgroup is frozen. Everything but the
+//! frozen state is derived once per distinct cgroup path and cached; the
+//! frozen state costs one read per distinct cgroup per refresh.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use super::containers::{container_of, Container, ContainerNames};
+use super::frozen::FrozenStates;
+use super::sample::ProcessSample;
+use super::units::{unit_of, UnitInfo};
+
+/// The unchanging facts of one cgroup path.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CgroupInfo {
+    pub unit: UnitInfo,
+    pub container: Option<Container>,
+    pub container_name: Option<String>,
+}
+
+/// A cgroup as of one refresh.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CgroupFacts {
+    pub info: Arc<CgroupInfo>,
+    /// None when cgroup.events could not be read (no cgroup2, removed).
+    pub frozen: Option<bool>,
+}
+
+pub struct Catalog {
+    infos: HashMap<String, Arc<CgroupInfo>>,
+    names: ContainerNames,
+    frozen: Option<FrozenStates>,
+}
+
+impl Catalog {
+    /// `root` is the filesystem root container metadata is read under;
+    /// `mount` the cgroup2 mount point, if any.
+    pub fn new(root: &Path, mount: Option<&Path>) -> Catalog {
+        Catalog {
+            infos: HashMap::new(),
+            names: ContainerNames::new(root),
+            frozen: mount.map(FrozenStates::new),
+        }
+    }
+
+    fn info(&mut self, path: &str) -> Arc<CgroupInfo> {
+        if let Some(info) = self.infos.get(path) {
+            return Arc::clone(info);
+        }
+        let container = container_of(path);
+        let container_name = container.as_ref().and_then(|c| self.names.name(c));
+        let info = Arc::new(CgroupInfo {
+            unit: unit_of(path),
+            container,
+            container_name,
+        });
+        self.infos.insert(path.to_owned(), Arc::clone(&info));
+        info
+    }
+
+    /// Facts for every distinct cgroup of `processes`; forgets cgroups no
+    /// process is in any more.
+    pub fn describe(&mut self, processes: &[ProcessSample]) -> HashMap<String, CgroupFacts> {
+        let mut facts = HashMap::new();
+        for path in processes.iter().filter_map(|p| p.cgroup.as_deref()) {
+            if facts.contains_key(path) {
+                continue;
+            }
+            let info = self.info(path);
+            let frozen = self.frozen.as_mut().and_then(|f| f.is_frozen(path));
+            facts.insert(path.to_owned(), CgroupFacts { info, frozen });
+        }
+        let live: HashSet<&str> = facts.keys().map(String::as_str).collect();
+        self.infos.retain(|path, _| live.contains(path.as_str()));
+        if let Some(frozen) = self.frozen.as_mut() {
+            frozen.retain(|path| live.contains(path));
+        }
+        let containers: HashSet<String> = facts
+            .values()
+            .filter_map(|f| f.info.container.as_ref().map(|c| c.id.clone()))
+            .collect();
+        self.names.retain(|_, id| containers.contains(id));
+        facts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::fake::demo_processes;
+
+    #[test]
+    fn distinct_paths_are_described_once_each() {
+        let mut processes = demo_processes();
+        processes[0].cgroup = Some(
+            "/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope"
+                .to_owned(),
+        );
+        let mut catalog = Catalog::new(Path::new("/nonexistent-root"), None);
+        let facts = catalog.describe(&processes);
+        let distinct: HashSet<&str> = processes
+            .iter()
+            .filter_map(|p| p.cgroup.as_deref())
+            .collect();
+        assert_eq!(facts.len(), distinct.len());
+        let docker = &facts[processes[0].cgroup.as_deref().unwrap_or_default()];
+        assert_eq!(
+            docker.info.unit.unit.as_deref(),
+            Some("docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope")
+        );
+        assert_eq!(
+            docker.info.container.as_ref().map(|c| c.short_id()),
+            Some("0123456789ab")
+        );
+        // Without a cgroup2 mount the frozen state is unknown, not false.
+        assert_eq!(docker.frozen, None);
+        // A cgroup nobody is in any more is forgotten.
+        processes[0].cgroup = None;
+        catalog.describe(&processes);
+        assert!(!catalog.infos.keys().any(|k| k.contains("docker-")));
+    }
+}

@@ -1,0 +1,205 @@
+//! systemd units and slices from a cgroup v2 path ("/system.slice/nginx.service").
+//! Pure functions: the caller classifies each distinct path once and caches it.
+
+/// The systemd unit and slice a cgroup belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UnitInfo {
+    /// The deepest ".service" or ".scope" component, as systemd names it
+    /// (still escaped, so it can be passed to systemctl).
+    pub unit: Option<String>,
+    /// The deepest ".slice" component.
+    pub slice: Option<String>,
+}
+
+/// The unit and slice of a cgroup path. The root, an empty path or a path
+/// outside any unit gives None fields.
+pub fn unit_of(path: &str) -> UnitInfo {
+    let parts = components(path);
+    let deepest = |suffixes: &[&str]| {
+        parts
+            .iter()
+            .rev()
+            .find(|c| suffixes.iter().any(|s| has_suffix_and_stem(c, s)))
+            .map(|c| printable(c))
+    };
+    UnitInfo {
+        unit: deepest(&[".service", ".scope"]),
+        slice: deepest(&[".slice"]),
+    }
+}
+
+/// A name ending in `suffix` with something before it (".service" alone is
+/// no unit).
+fn has_suffix_and_stem(name: &str, suffix: &str) -> bool {
+    name.len() > suffix.len() && name.ends_with(suffix)
+}
+
+/// The non-empty components of a cgroup path, without the " (deleted)" the
+/// kernel appends for a cgroup removed while a process still refers to it.
+pub(crate) fn components(path: &str) -> Vec<&str> {
+    let path = path.strip_suffix(" (deleted)").unwrap_or(path);
+    path.split('/').filter(|c| !c.is_empty()).collect()
+}
+
+/// Undoes systemd's `\xNN` escaping ("machine-my\x2dbox.scope" →
+/// "machine-my-box.scope"). Malformed escapes are kept as written; invalid
+/// UTF-8 becomes U+FFFD and control characters '?', so the result is safe to
+/// print.
+pub fn unescape_unit(name: &str) -> String {
+    let bytes = name.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match escape_at(bytes, i) {
+            Some(decoded) => {
+                out.push(decoded);
+                i += 4;
+            }
+            None => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    printable(&String::from_utf8_lossy(&out))
+}
+
+/// The byte a `\xNN` at `i` stands for.
+fn escape_at(bytes: &[u8], i: usize) -> Option<u8> {
+    let [b'\\', b'x', hi, lo] = bytes.get(i..i + 4)? else {
+        return None;
+    };
+    Some(hex_value(*hi)? << 4 | hex_value(*lo)?)
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    char::from(digit)
+        .to_digit(16)
+        .and_then(|v| u8::try_from(v).ok())
+}
+
+/// Control characters (C0, DEL, C1) replaced by '?': cgroup names are chosen
+/// by whoever may create cgroups, and must not drive the terminal.
+pub(crate) fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(unit: Option<&str>, slice: Option<&str>) -> UnitInfo {
+        UnitInfo {
+            unit: unit.map(str::to_owned),
+            slice: slice.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn units_and_slices_of_typical_paths() {
+        let cases = [
+            (
+                "/system.slice/nginx.service",
+                info(Some("nginx.service"), Some("system.slice")),
+            ),
+            (
+                "/user.slice/user-1000.slice/session-3.scope",
+                info(Some("session-3.scope"), Some("user-1000.slice")),
+            ),
+            (
+                "/user.slice/user-1000.slice/user@1000.service/init.scope",
+                info(Some("init.scope"), Some("user-1000.slice")),
+            ),
+            (
+                "/user.slice/user-1000.slice/user@1000.service",
+                info(Some("user@1000.service"), Some("user-1000.slice")),
+            ),
+            (
+                "/user.slice/user-1000.slice/user@1000.service/app.slice/app-firefox-123.scope",
+                info(Some("app-firefox-123.scope"), Some("app.slice")),
+            ),
+            (
+                "/system.slice/docker-0123abcd.scope",
+                info(Some("docker-0123abcd.scope"), Some("system.slice")),
+            ),
+            // A unit's own sub-cgroups still belong to it.
+            (
+                "/system.slice/foo.service/payload/worker",
+                info(Some("foo.service"), Some("system.slice")),
+            ),
+            ("/init.scope", info(Some("init.scope"), None)),
+            ("/system.slice", info(None, Some("system.slice"))),
+            ("/", UnitInfo::default()),
+            ("", UnitInfo::default()),
+            ("/kubepods/besteffort/pod1/abc", UnitInfo::default()),
+            // Bare suffixes are not names.
+            ("/.service/.scope/.slice", UnitInfo::default()),
+        ];
+        for (path, want) in cases {
+            assert_eq!(unit_of(path), want, "{path}");
+        }
+    }
+
+    #[test]
+    fn deleted_suffix_is_ignored() {
+        assert_eq!(
+            unit_of("/system.slice/gone.service (deleted)"),
+            info(Some("gone.service"), Some("system.slice"))
+        );
+        assert_eq!(unit_of("/ (deleted)"), UnitInfo::default());
+    }
+
+    #[test]
+    fn control_characters_in_components_are_neutralised() {
+        assert_eq!(
+            unit_of("/evil\x1b]0;x\x07.slice/a\x1bb.scope")
+                .unit
+                .as_deref(),
+            Some("a?b.scope")
+        );
+        assert_eq!(
+            unit_of("/evil\x1b]0;x\x07.slice/a.scope").slice.as_deref(),
+            Some("evil?]0;x?.slice")
+        );
+    }
+
+    #[test]
+    fn unescape_decodes_systemd_escapes() {
+        let cases = [
+            ("machine-my\\x2dbox.scope", "machine-my-box.scope"),
+            ("machine-qemu\\x2d1\\x2dvm.scope", "machine-qemu-1-vm.scope"),
+            ("a\\x2Db", "a-b"),
+            ("caf\\xc3\\xa9", "café"),
+            ("plain.service", "plain.service"),
+            ("", ""),
+        ];
+        for (escaped, want) in cases {
+            assert_eq!(unescape_unit(escaped), want, "{escaped}");
+        }
+    }
+
+    #[test]
+    fn unescape_keeps_malformed_escapes() {
+        let cases = [
+            ("a\\x2", "a\\x2"),
+            ("a\\xzz", "a\\xzz"),
+            ("a\\x", "a\\x"),
+            ("a\\", "a\\"),
+            ("a\\y41", "a\\y41"),
+            ("\\\\x41", "\\A"),
+        ];
+        for (escaped, want) in cases {
+            assert_eq!(unescape_unit(escaped), want, "{escaped}");
+        }
+    }
+
+    #[test]
+    fn unescape_never_yields_control_characters() {
+        assert_eq!(unescape_unit("a\\x1bb\\x07c\\x00d\\x7f"), "a?b?c?d?");
+        assert_eq!(unescape_unit("x\\xc2\\x9by"), "x?y"); // C1 CSI
+        assert_eq!(unescape_unit("raw\x1bescape"), "raw?escape");
+        assert_eq!(unescape_unit("bad\\xff"), "bad\u{fffd}");
+    }
+}
