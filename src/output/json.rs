@@ -100,9 +100,43 @@ struct Process {
     io_read_rate: f64,
     io_write_rate: f64,
     cgroup: Option<String>,
+    unit: Option<String>,
+    slice: Option<String>,
+    container: Option<ContainerJson>,
+    /// The process's cgroup is frozen (cgroup v2 freezer, inherited
+    /// freezes included).
+    frozen: bool,
     kernel_thread: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     thread_list: Option<Vec<Thread>>,
+}
+
+#[derive(Serialize)]
+struct PodJson {
+    uid: String,
+    qos: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ContainerJson {
+    runtime: &'static str,
+    id: String,
+    name: Option<String>,
+    pod: Option<PodJson>,
+}
+
+fn container_json(v: &ProcessView) -> Option<ContainerJson> {
+    let info = &v.cgroup.as_ref()?.info;
+    let c = info.container.as_ref()?;
+    Some(ContainerJson {
+        runtime: c.runtime.name(),
+        id: c.id.clone(),
+        name: info.container_name.clone(),
+        pod: c.pod.as_ref().map(|pod| PodJson {
+            uid: pod.uid.clone(),
+            qos: pod.qos.clone(),
+        }),
+    })
 }
 
 #[derive(Serialize)]
@@ -156,6 +190,10 @@ fn process(v: &ProcessView, with_threads: bool) -> Process {
         io_read_rate: v.io_read_rate,
         io_write_rate: v.io_write_rate,
         cgroup: p.cgroup.clone(),
+        unit: v.cgroup.as_ref().and_then(|c| c.info.unit.unit.clone()),
+        slice: v.cgroup.as_ref().and_then(|c| c.info.unit.slice.clone()),
+        container: container_json(v),
+        frozen: v.cgroup.as_ref().and_then(|c| c.frozen).unwrap_or(false),
         kernel_thread: p.kernel_thread,
         thread_list: with_threads.then(|| {
             p.thread_list

@@ -98,6 +98,7 @@ pub fn run(sampler: Sampler, mut view: ViewState, config_file: ConfigFile) -> an
             collector_loop(sampler, update_tx, control_rx, delay)
         })?;
 
+    let mut freezer = super::freezer::Freezer::new(&proc_root);
     let _guard = TerminalGuard::enter(view.mouse)?;
     let mut mouse_captured = view.mouse;
     let mut saved = config_file.base.clone();
@@ -131,6 +132,7 @@ pub fn run(sampler: Sampler, mut view: ViewState, config_file: ConfigFile) -> an
             dirty = true;
         }
         if let Some(model) = latest {
+            freezer.tidy(&model);
             view.set_model(model);
         }
         if dirty {
@@ -159,6 +161,14 @@ pub fn run(sampler: Sampler, mut view: ViewState, config_file: ConfigFile) -> an
             Effect::Renice { targets, delta } => {
                 let message = renice_all(&proc_root, &targets, delta);
                 view.status = Some(message);
+                let _ = control_tx.send(Control::RefreshNow);
+            }
+            Effect::Freeze { cgroups, isolate } => {
+                view.status = Some(freezer.freeze(&cgroups, isolate.as_ref()));
+                let _ = control_tx.send(Control::RefreshNow);
+            }
+            Effect::Thaw { cgroups } => {
+                view.status = Some(freezer.thaw(&cgroups));
                 let _ = control_tx.send(Control::RefreshNow);
             }
             Effect::Yank(text) => {

@@ -33,6 +33,10 @@ pub enum Column {
     Majflt,
     Ctxt,
     Cgroup,
+    Unit,
+    Slice,
+    Container,
+    Frozen,
 }
 
 /// How the renderer should style a cell (mapped to theme styles there).
@@ -110,6 +114,10 @@ impl Column {
         Column::Majflt,
         Column::Ctxt,
         Column::Cgroup,
+        Column::Unit,
+        Column::Slice,
+        Column::Container,
+        Column::Frozen,
     ];
 
     /// htop's default set.
@@ -154,6 +162,10 @@ impl Column {
             Column::Majflt => "MAJFLT",
             Column::Ctxt => "CTXT",
             Column::Cgroup => "CGROUP",
+            Column::Unit => "UNIT",
+            Column::Slice => "SLICE",
+            Column::Container => "CONTAINER",
+            Column::Frozen => "FROZEN",
         }
     }
 
@@ -203,6 +215,10 @@ impl Column {
             Column::Majflt => "Major page faults (read from disk)",
             Column::Ctxt => "Context switches, voluntary plus involuntary",
             Column::Cgroup => "Control group (cgroup v2 path)",
+            Column::Unit => "systemd unit owning the process (deepest .service or .scope)",
+            Column::Slice => "systemd slice the process runs in",
+            Column::Container => "Container: runtime and name or short id",
+            Column::Frozen => "* when the process's cgroup is frozen (cgroup v2 freezer)",
         }
     }
 
@@ -219,6 +235,10 @@ impl Column {
             Column::Time | Column::Minflt | Column::Majflt | Column::Ctxt => 9,
             Column::Nlwp => 4,
             Column::Tty | Column::IoReadRate | Column::IoWriteRate => 8,
+            Column::Unit => 24,
+            Column::Slice => 16,
+            Column::Container => 22,
+            Column::Frozen => 6,
             Column::Command | Column::Cgroup => 0,
         }
     }
@@ -233,6 +253,10 @@ impl Column {
                 | Column::Start
                 | Column::Tty
                 | Column::Cgroup
+                | Column::Unit
+                | Column::Slice
+                | Column::Container
+                | Column::Frozen
         )
     }
 
@@ -293,6 +317,10 @@ impl Column {
             Column::Majflt => x.majflt.cmp(&y.majflt),
             Column::Ctxt => ctxt(a).cmp(&ctxt(b)),
             Column::Cgroup => x.cgroup.cmp(&y.cgroup),
+            Column::Unit => unit_name(a).cmp(&unit_name(b)),
+            Column::Slice => slice_name(a).cmp(&slice_name(b)),
+            Column::Container => container_text(a).cmp(&container_text(b)),
+            Column::Frozen => is_frozen(a).cmp(&is_frozen(b)),
         }
     }
 
@@ -347,8 +375,53 @@ impl Column {
                 Some(path) => Cell::normal(display_safe(path.as_bytes())),
                 None => Cell::new("N/A".to_owned(), Emphasis::Dim),
             },
+            Column::Unit => optional_cell(unit_name(p)),
+            Column::Slice => optional_cell(slice_name(p)),
+            Column::Container => optional_cell(container_text(p)),
+            Column::Frozen => match is_frozen(p) {
+                true => Cell::new("*".to_owned(), Emphasis::Highlight),
+                false => Cell::new(String::new(), Emphasis::Normal),
+            },
         }
     }
+}
+
+fn optional_cell(text: Option<String>) -> Cell {
+    match text {
+        Some(t) => Cell::normal(t),
+        None => Cell::new("-".to_owned(), Emphasis::Dim),
+    }
+}
+
+/// The owning unit, unescaped for display (systemd writes '-' in names as
+/// \x2d).
+pub fn unit_name(p: &ProcessView) -> Option<String> {
+    let unit = p.cgroup.as_ref()?.info.unit.unit.as_deref()?;
+    Some(crate::collect::units::unescape_unit(unit))
+}
+
+pub fn slice_name(p: &ProcessView) -> Option<String> {
+    let slice = p.cgroup.as_ref()?.info.unit.slice.as_deref()?;
+    Some(crate::collect::units::unescape_unit(slice))
+}
+
+/// "runtime:name", or "runtime:short-id" when the name is not known.
+pub fn container_text(p: &ProcessView) -> Option<String> {
+    let info = &p.cgroup.as_ref()?.info;
+    let c = info.container.as_ref()?;
+    let label = info
+        .container_name
+        .clone()
+        .unwrap_or_else(|| c.short_id().to_owned());
+    Some(format!(
+        "{}:{}",
+        c.runtime.name(),
+        display_safe(label.as_bytes())
+    ))
+}
+
+pub fn is_frozen(p: &ProcessView) -> bool {
+    p.cgroup.as_ref().and_then(|c| c.frozen).unwrap_or(false)
 }
 
 /// Order of two processes with equal values: pid, then start time (unique

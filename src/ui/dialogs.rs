@@ -32,6 +32,20 @@ pub enum Dialog {
         users: Vec<Option<(u32, String)>>,
     },
     Setup(Setup),
+    Freeze(FreezeDialog),
+}
+
+/// Confirmation of a freeze or thaw, listing every process it stops.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FreezeDialog {
+    pub thaw: bool,
+    pub cgroups: Vec<String>,
+    /// "PID command" of every process in those cgroups.
+    pub processes: Vec<String>,
+    /// The one selected process and its cgroup, when it shares the cgroup
+    /// with others (offered: move it into a cgroup of its own).
+    pub single: Option<(ProcessKey, String)>,
+    pub scroll: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -173,6 +187,7 @@ pub fn handle_key(view: &mut ViewState, key: KeyEvent) -> Effect {
         Dialog::Sort { selected } => sort_key(view, selected, key),
         Dialog::User { selected, users } => user_key(view, selected, users, key),
         Dialog::Setup(setup) => setup_key(view, setup, key),
+        Dialog::Freeze(dialog) => freeze_key(dialog, key),
     };
     view.dialog = kept;
     effect
@@ -249,6 +264,100 @@ fn signal_key(mut menu: SignalMenu, key: KeyEvent) -> (Option<Dialog>, Effect) {
         }
     }
     (Some(Dialog::Signal(menu)), Effect::None)
+}
+
+/// Opens the freeze (or, when all are frozen, thaw) confirmation for the
+/// cgroups of `targets`.
+pub fn freeze_dialog(view: &ViewState, targets: &[ProcessKey]) -> Result<Dialog, String> {
+    let model = view.model.as_deref().ok_or("no processes yet")?;
+    let by_key: std::collections::HashMap<ProcessKey, &crate::model::ProcessView> = model
+        .processes
+        .iter()
+        .map(|p| (p.sample.key(), p))
+        .collect();
+    let mut cgroups: Vec<String> = Vec::new();
+    let mut all_frozen = true;
+    for key in targets {
+        let Some(p) = by_key.get(key) else { continue };
+        if p.sample.kernel_thread {
+            return Err("kernel threads cannot be frozen".to_owned());
+        }
+        let Some(path) = p.sample.cgroup.clone() else {
+            return Err(format!("PID {}: cgroup v2 path unknown", p.sample.pid));
+        };
+        all_frozen &= super::columns::is_frozen(p);
+        if !cgroups.contains(&path) {
+            cgroups.push(path);
+        }
+    }
+    if cgroups.is_empty() {
+        return Err("no process selected".to_owned());
+    }
+    let members: Vec<&crate::model::ProcessView> = model
+        .processes
+        .iter()
+        .filter(|p| {
+            p.sample
+                .cgroup
+                .as_ref()
+                .is_some_and(|c| cgroups.contains(c))
+        })
+        .collect();
+    let processes = members
+        .iter()
+        .map(|p| {
+            format!(
+                "{:>7} {}",
+                p.sample.pid,
+                super::columns::command_text(p, None)
+            )
+        })
+        .collect();
+    let single = match (targets, cgroups.as_slice()) {
+        ([key], [cgroup]) if members.len() > 1 && !all_frozen => Some((*key, cgroup.clone())),
+        _ => None,
+    };
+    Ok(Dialog::Freeze(FreezeDialog {
+        thaw: all_frozen,
+        cgroups,
+        processes,
+        single,
+        scroll: 0,
+    }))
+}
+
+fn freeze_key(mut dialog: FreezeDialog, key: KeyEvent) -> (Option<Dialog>, Effect) {
+    if is_close(&key) {
+        return (None, Effect::None);
+    }
+    match key.code {
+        KeyCode::Enter if dialog.thaw => (
+            None,
+            Effect::Thaw {
+                cgroups: dialog.cgroups,
+            },
+        ),
+        KeyCode::Enter => (
+            None,
+            Effect::Freeze {
+                cgroups: dialog.cgroups,
+                isolate: None,
+            },
+        ),
+        KeyCode::Char('i') if dialog.single.is_some() => (
+            None,
+            Effect::Freeze {
+                cgroups: Vec::new(),
+                isolate: dialog.single,
+            },
+        ),
+        _ => {
+            if let Some(d) = vertical(&key) {
+                dialog.scroll = step(dialog.scroll, dialog.processes.len(), d);
+            }
+            (Some(Dialog::Freeze(dialog)), Effect::None)
+        }
+    }
 }
 
 fn sort_key(view: &mut ViewState, selected: usize, key: KeyEvent) -> (Option<Dialog>, Effect) {
@@ -506,7 +615,31 @@ fn content(dialog: &Dialog, view: &ViewState) -> (String, Vec<String>, Option<us
             ("Show processes of".to_owned(), lines, Some(*selected))
         }
         Dialog::Setup(setup) => setup_content(setup, view),
+        Dialog::Freeze(d) => freeze_content(d),
     }
+}
+
+fn freeze_content(d: &FreezeDialog) -> (String, Vec<String>, Option<usize>) {
+    let verb = if d.thaw { "Thaw" } else { "Freeze" };
+    let title = format!(
+        "{verb} {} cgroup(s): {} process(es) — Enter: {}, Esc: cancel",
+        d.cgroups.len(),
+        d.processes.len(),
+        verb.to_lowercase()
+    );
+    let mut lines: Vec<String> = d.cgroups.iter().map(|c| format!("cgroup {c}")).collect();
+    if !d.thaw {
+        lines.push("The whole cgroup stops; processes forked in it are born frozen.".to_owned());
+    }
+    if let Some((key, _)) = &d.single {
+        lines.push(format!(
+            "It holds other processes too. i: move only PID {} into a cgroup of its own and freeze that.",
+            key.pid
+        ));
+    }
+    lines.push(String::new());
+    lines.extend(d.processes.iter().skip(d.scroll).cloned());
+    (title, lines, None)
 }
 
 fn setup_content(setup: &Setup, view: &ViewState) -> (String, Vec<String>, Option<usize>) {

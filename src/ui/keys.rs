@@ -37,6 +37,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("V", "visual mode: movement extends the range; Space tags it, x kills it, y yanks it, Esc leaves"),
     ("Actions", ""),
     ("x F9", "send a signal to the tagged processes, the range or the selected one"),
+    ("f", "freeze the cgroup(s) of the selection (thaw when frozen), after confirming"),
     ("] F8 / [ F7", "lower / raise priority (nice +1 / −1)"),
     ("yy yp yc yu", "yank row / pid / command line / user (OSC 52 clipboard)"),
     ("View", ""),
@@ -127,6 +128,13 @@ fn normal_key(view: &mut ViewState, key: KeyEvent) -> Effect {
         KeyCode::Char('V') => toggle_visual(view),
         KeyCode::Esc => view.visual_anchor = None,
         KeyCode::Char('x') | KeyCode::F(9) => open_signal_menu(view),
+        KeyCode::Char('f') => {
+            let targets = view.targets();
+            match dialogs::freeze_dialog(view, &targets) {
+                Ok(dialog) => view.dialog = Some(dialog),
+                Err(message) => view.set_status(message, true),
+            }
+        }
         KeyCode::Char(']') | KeyCode::F(8) => return renice(view, 1),
         KeyCode::Char('[') | KeyCode::F(7) => return renice(view, -1),
         KeyCode::Char('H') => {

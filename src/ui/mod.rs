@@ -5,6 +5,7 @@
 pub mod app;
 pub mod columns;
 pub mod dialogs;
+pub mod freezer;
 pub mod header;
 pub mod keys;
 pub mod launch;

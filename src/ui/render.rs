@@ -165,6 +165,8 @@ fn render_rows(view: &ViewState, area: Rect, buf: &mut Buffer) {
             Some(theme.visual)
         } else if tagged {
             Some(theme.tagged)
+        } else if super::columns::is_frozen(p) {
+            Some(theme.frozen)
         } else {
             None
         };

@@ -29,6 +29,15 @@ pub enum Effect {
         targets: Vec<ProcessKey>,
         delta: i32,
     },
+    /// Freeze these cgroups (paths under the cgroup2 mount), or move one
+    /// process into a cgroup of its own and freeze only that.
+    Freeze {
+        cgroups: Vec<String>,
+        isolate: Option<(ProcessKey, String)>,
+    },
+    Thaw {
+        cgroups: Vec<String>,
+    },
     Yank(String),
     /// Save the settings to the config file.
     SaveConfig,

@@ -524,6 +524,65 @@ fn syscalls_do_not_grow_with_processes() {
     assert!((large - small).abs() <= 10.0, "{small} vs {large}");
 }
 
+/// A cgroup of our own under the cgroup2 mount, holding one sleeping
+/// process; frozen through bpftop's freeze action, it must show as frozen
+/// in the batch output exactly when the kernel's cgroup.events says so.
+fn frozen_state_follows_the_kernel() {
+    use bpftop::actions::freeze;
+    let Some(mount) = bpftop::collect::cgroups::find_cgroup2_mount(std::path::Path::new("/proc"))
+    else {
+        println!("    skipped: no cgroup2 mount");
+        return;
+    };
+    let name = format!("/bpftop-oracle-{}", std::process::id());
+    let dir = mount.join(name.trim_start_matches('/'));
+    std::fs::create_dir(&dir).unwrap();
+    struct Cleanup(std::path::PathBuf, Option<Workload>);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::write(self.0.join("cgroup.freeze"), "0");
+            drop(self.1.take());
+            for _ in 0..50 {
+                if std::fs::remove_dir(&self.0).is_ok() {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+    let sleeper = Workload::simple(&["sleep"]);
+    let pid = sleeper.pid();
+    let cleanup = Cleanup(dir.clone(), Some(sleeper));
+    std::fs::write(dir.join("cgroup.procs"), pid.to_string()).unwrap();
+    let frozen_in_json = || -> bool {
+        let out = run_ok(bpftop().args(["--batch", "-n", "1", "--format", "json"]));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let p = v["processes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["pid"] == pid)
+            .cloned()
+            .unwrap();
+        assert_eq!(p["cgroup"], name.as_str());
+        p["frozen"].as_bool().unwrap()
+    };
+    let kernel_says = || {
+        std::fs::read_to_string(dir.join("cgroup.events"))
+            .unwrap()
+            .contains("frozen 1")
+    };
+    assert!(!frozen_in_json() && !kernel_says());
+    let guards = freeze::Guards::current(std::path::Path::new("/proc"));
+    freeze::freeze(&mount, &name, &guards).unwrap();
+    assert!(kernel_says());
+    assert!(frozen_in_json(), "frozen cgroup not reported");
+    freeze::thaw(&mount, &name).unwrap();
+    assert!(!kernel_says());
+    assert!(!frozen_in_json(), "thawed cgroup still reported frozen");
+    drop(cleanup);
+}
+
 type Test = (&'static str, Box<dyn Fn()>);
 
 fn main() {
@@ -572,6 +631,10 @@ fn main() {
             (
                 "fallback: unprivileged user",
                 Box::new(fallback_without_privileges),
+            ),
+            (
+                "freeze: frozen state follows the kernel",
+                Box::new(frozen_state_follows_the_kernel),
             ),
         ]);
     } else {
