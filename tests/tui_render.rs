@@ -11,6 +11,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
+use bpftop::collect::catalog::Catalog;
 use bpftop::collect::fake::{demo_processes, demo_user_name, FakeCollector};
 use bpftop::collect::Collector;
 use bpftop::model::Model;
@@ -24,7 +25,11 @@ use bpftop::ui::view::{Effect, ViewState};
 fn view(width: u16, height: u16) -> ViewState {
     let mut collector = FakeCollector::new(demo_processes());
     let first = collector.collect().unwrap();
-    let second = collector.collect().unwrap();
+    let mut second = collector.collect().unwrap();
+    // Units and containers as the sampler would describe them (no cgroup2
+    // mount: frozen state unknown).
+    second.cgroups =
+        Catalog::new(std::path::Path::new("/nonexistent"), None).describe(&second.processes);
     let model = Model::new(&second, Some(&first), None, &demo_user_name);
     let mut view = ViewState::new(Theme::mono());
     view.backend_label = "eBPF".to_owned();
@@ -375,4 +380,98 @@ fn hostile_names_are_neutralised_and_aligned() {
     // The wide name is intact, and columns after it did not shift.
     assert!(text(&buf).contains("名前"));
     snapshot("hostile_names", &buf);
+}
+
+/// The processes of one systemd unit, through the O chooser; the UNIT
+/// column shows it.
+#[test]
+fn one_unit_only() {
+    let mut v = view(140, 32);
+    v.columns.insert(1, bpftop::ui::columns::Column::Unit);
+    press(&mut v, "O");
+    let Some(bpftop::ui::dialogs::Dialog::Group { groups, .. }) = v.dialog.clone() else {
+        panic!("group chooser");
+    };
+    let at = groups
+        .iter()
+        .position(|g| {
+            g.as_ref()
+                .is_some_and(|g| g.label() == "unit session-3.scope")
+        })
+        .expect("the session scope is offered");
+    for _ in 0..at {
+        press(&mut v, "j");
+    }
+    key(&mut v, KeyCode::Enter);
+    let pids: Vec<u32> = (0..v.rows.len())
+        .map(|r| v.row_process(r).unwrap().sample.pid)
+        .collect();
+    assert!(!pids.is_empty());
+    for r in 0..v.rows.len() {
+        let p = v.row_process(r).unwrap();
+        assert!(
+            p.sample
+                .cgroup
+                .as_deref()
+                .is_some_and(|c| c.ends_with("session-3.scope")),
+            "{} is not in the session",
+            p.sample.pid
+        );
+    }
+    let buf = render(&v, 140, 32);
+    assert!(text(&buf).contains("unit session-3.scope"));
+    snapshot("one_unit", &buf);
+}
+
+/// f lists every process of the cgroup, and Enter asks to freeze exactly it;
+/// a process sharing its cgroup can be isolated instead.
+#[test]
+fn freeze_dialog_lists_the_cgroup() {
+    let mut v = view(140, 40);
+    press(&mut v, "/vim");
+    key(&mut v, KeyCode::Enter);
+    let vim = v.selected().unwrap().sample.clone();
+    let cgroup = vim.cgroup.clone().unwrap();
+    let members: Vec<u32> = v
+        .model
+        .as_ref()
+        .unwrap()
+        .processes
+        .iter()
+        .filter(|p| p.sample.cgroup.as_deref() == Some(cgroup.as_str()))
+        .map(|p| p.sample.pid)
+        .collect();
+    assert!(members.len() > 1, "vim shares its session scope");
+    press(&mut v, "f");
+    let buf = render(&v, 140, 40);
+    let screen = text(&buf);
+    assert!(screen.contains("Freeze 1 cgroup(s)"));
+    for pid in &members {
+        assert!(screen.contains(&format!("{pid:>7} ")), "{pid} listed");
+    }
+    snapshot("freeze_dialog", &buf);
+    let dialog = v.dialog.clone();
+    assert_eq!(
+        key(&mut v, KeyCode::Enter),
+        Effect::Freeze {
+            cgroups: vec![cgroup.clone()],
+            isolate: None
+        }
+    );
+    v.dialog = dialog;
+    assert_eq!(
+        press(&mut v, "i"),
+        Effect::Freeze {
+            cgroups: Vec::new(),
+            isolate: Some((vim.key(), cgroup))
+        }
+    );
+    // Kernel threads are refused with a message.
+    v.show_kernel_threads = true;
+    v.rebuild();
+    press(&mut v, "/kworker");
+    key(&mut v, KeyCode::Enter);
+    press(&mut v, "f");
+    assert!(v.dialog.is_none());
+    assert!(v.status.as_ref().is_some_and(|s| s.error));
 }

@@ -71,6 +71,7 @@ pub struct CellContext {
     /// Wall-clock time of boot, seconds since the Unix epoch.
     pub boot_unix_time: f64,
     pub now_unix_time: f64,
+    pub unit_display: UnitDisplay,
 }
 
 impl CellContext {
@@ -80,6 +81,7 @@ impl CellContext {
         CellContext {
             boot_unix_time: model.unix_time - model.system.uptime_seconds,
             now_unix_time: model.unix_time,
+            unit_display: UnitDisplay::default(),
         }
     }
 }
@@ -375,7 +377,7 @@ impl Column {
                 Some(path) => Cell::normal(display_safe(path.as_bytes())),
                 None => Cell::new("N/A".to_owned(), Emphasis::Dim),
             },
-            Column::Unit => optional_cell(unit_name(p)),
+            Column::Unit => optional_cell(unit_shown(p, ctx.unit_display)),
             Column::Slice => optional_cell(slice_name(p)),
             Column::Container => optional_cell(container_text(p)),
             Column::Frozen => match is_frozen(p) {
@@ -400,6 +402,25 @@ pub fn unit_name(p: &ProcessView) -> Option<String> {
     Some(crate::collect::units::unescape_unit(unit))
 }
 
+/// The UNIT column's text in a display mode.
+fn unit_shown(p: &ProcessView, display: UnitDisplay) -> Option<String> {
+    match display {
+        UnitDisplay::Unit => unit_name(p),
+        UnitDisplay::Path => p
+            .sample
+            .cgroup
+            .as_deref()
+            .map(|c| display_safe(c.as_bytes())),
+        UnitDisplay::Service => {
+            let path = p.sample.cgroup.as_deref()?;
+            let service = path
+                .rsplit('/')
+                .find(|c| c.ends_with(".service") && c.len() > 8)?;
+            Some(crate::collect::units::unescape_unit(service))
+        }
+    }
+}
+
 pub fn slice_name(p: &ProcessView) -> Option<String> {
     let slice = p.cgroup.as_ref()?.info.unit.slice.as_deref()?;
     Some(crate::collect::units::unescape_unit(slice))
@@ -422,6 +443,36 @@ pub fn container_text(p: &ProcessView) -> Option<String> {
 
 pub fn is_frozen(p: &ProcessView) -> bool {
     p.cgroup.as_ref().and_then(|c| c.frozen).unwrap_or(false)
+}
+
+/// What the UNIT column shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnitDisplay {
+    /// The deepest .service only (scopes are sessions and containers).
+    Service,
+    /// The deepest .service or .scope.
+    #[default]
+    Unit,
+    /// The whole cgroup path.
+    Path,
+}
+
+impl UnitDisplay {
+    pub fn next(self) -> UnitDisplay {
+        match self {
+            UnitDisplay::Service => UnitDisplay::Unit,
+            UnitDisplay::Unit => UnitDisplay::Path,
+            UnitDisplay::Path => UnitDisplay::Service,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            UnitDisplay::Service => "UNIT shows services only",
+            UnitDisplay::Unit => "UNIT shows services and scopes",
+            UnitDisplay::Path => "UNIT shows the cgroup path",
+        }
+    }
 }
 
 /// Order of two processes with equal values: pid, then start time (unique
@@ -697,6 +748,7 @@ mod tests {
         CellContext {
             boot_unix_time: 1_000_000.0,
             now_unix_time: 1_000_000.0 + 3.0 * 86_400.0,
+            unit_display: UnitDisplay::default(),
         }
     }
 

@@ -8,9 +8,10 @@ use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
-use super::columns::{CellContext, Column};
+use super::columns::{container_text, unit_name, CellContext, Column};
 use super::header::Meter;
 use super::keys::HELP;
+use super::rows::Group;
 use super::text::fit;
 use super::theme::Theme;
 use super::view::{Effect, ViewState};
@@ -33,6 +34,11 @@ pub enum Dialog {
     },
     Setup(Setup),
     Freeze(FreezeDialog),
+    Group {
+        selected: usize,
+        /// None stands for "everything".
+        groups: Vec<Option<Group>>,
+    },
 }
 
 /// Confirmation of a freeze or thaw, listing every process it stops.
@@ -158,6 +164,7 @@ pub fn row_text(view: &ViewState, row: usize) -> Option<String> {
     let ctx = CellContext {
         boot_unix_time: model.unix_time - model.system.uptime_seconds,
         now_unix_time: model.unix_time,
+        unit_display: view.unit_display,
     };
     let cells: Vec<String> = view
         .columns
@@ -188,6 +195,7 @@ pub fn handle_key(view: &mut ViewState, key: KeyEvent) -> Effect {
         Dialog::User { selected, users } => user_key(view, selected, users, key),
         Dialog::Setup(setup) => setup_key(view, setup, key),
         Dialog::Freeze(dialog) => freeze_key(dialog, key),
+        Dialog::Group { selected, groups } => group_key(view, selected, groups, key),
     };
     view.dialog = kept;
     effect
@@ -264,6 +272,49 @@ fn signal_key(mut menu: SignalMenu, key: KeyEvent) -> (Option<Dialog>, Effect) {
         }
     }
     (Some(Dialog::Signal(menu)), Effect::None)
+}
+
+/// The units and containers of the current processes, to show only one.
+pub fn group_chooser(view: &ViewState) -> Dialog {
+    let mut units = std::collections::BTreeSet::new();
+    let mut containers = std::collections::BTreeSet::new();
+    for p in view.model.iter().flat_map(|m| m.processes.iter()) {
+        if let Some(unit) = unit_name(p) {
+            units.insert(unit);
+        }
+        if let Some(container) = container_text(p) {
+            containers.insert(container);
+        }
+    }
+    let mut groups = vec![None];
+    groups.extend(containers.into_iter().map(|c| Some(Group::Container(c))));
+    groups.extend(units.into_iter().map(|u| Some(Group::Unit(u))));
+    let selected = groups
+        .iter()
+        .position(|g| g.as_ref() == view.group_filter.as_ref())
+        .unwrap_or(0);
+    Dialog::Group { selected, groups }
+}
+
+fn group_key(
+    view: &mut ViewState,
+    selected: usize,
+    groups: Vec<Option<Group>>,
+    key: KeyEvent,
+) -> (Option<Dialog>, Effect) {
+    if is_close(&key) {
+        return (None, Effect::None);
+    }
+    if key.code == KeyCode::Enter {
+        view.group_filter = groups.get(selected).cloned().flatten();
+        view.rebuild();
+        return (None, Effect::None);
+    }
+    let selected = match vertical(&key) {
+        Some(d) => step(selected, groups.len(), d),
+        None => selected,
+    };
+    (Some(Dialog::Group { selected, groups }), Effect::None)
 }
 
 /// Opens the freeze (or, when all are frozen, thaw) confirmation for the
@@ -616,6 +667,16 @@ fn content(dialog: &Dialog, view: &ViewState) -> (String, Vec<String>, Option<us
         }
         Dialog::Setup(setup) => setup_content(setup, view),
         Dialog::Freeze(d) => freeze_content(d),
+        Dialog::Group { selected, groups } => {
+            let lines = groups
+                .iter()
+                .map(|g| match g {
+                    None => "Everything".to_owned(),
+                    Some(g) => g.label(),
+                })
+                .collect();
+            ("Show only".to_owned(), lines, Some(*selected))
+        }
     }
 }
 

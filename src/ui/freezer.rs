@@ -56,8 +56,14 @@ impl Freezer {
         for cgroup in cgroups {
             self.guards.check(cgroup)?;
         }
-        for cgroup in cgroups {
-            freeze::freeze(mount, cgroup, &self.guards)?;
+        for (done, cgroup) in cgroups.iter().enumerate() {
+            if let Err(e) = freeze::freeze(mount, cgroup, &self.guards) {
+                // Nothing half-done: thaw what this request froze.
+                for earlier in &cgroups[..done] {
+                    let _ = freeze::thaw(mount, earlier);
+                }
+                return Err(e);
+            }
         }
         Ok(match cgroups {
             [one] => format!("froze {one}"),

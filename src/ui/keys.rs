@@ -44,6 +44,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("H", "show threads"),
     ("K", "show kernel threads"),
     ("u", "show only one user's processes"),
+    ("O", "show only one unit's or container's processes"),
+    ("o", "UNIT column: services only / services and scopes / cgroup path"),
     ("F", "follow the selected process as the list reorders"),
     ("F2 S", "setup: columns, meters, refresh rate, theme (saved to the config file)"),
     ("Ctrl-L", "redraw the screen"),
@@ -147,6 +149,12 @@ fn normal_key(view: &mut ViewState, key: KeyEvent) -> Effect {
             view.rebuild();
         }
         KeyCode::Char('u') => view.dialog = Some(dialogs::user_chooser(view)),
+        KeyCode::Char('O') => view.dialog = Some(dialogs::group_chooser(view)),
+        KeyCode::Char('o') => {
+            view.unit_display = view.unit_display.next();
+            let text = view.unit_display.describe();
+            view.set_status(text, false);
+        }
         KeyCode::Char('F') => toggle_follow(view),
         KeyCode::F(2) | KeyCode::Char('S') => view.dialog = Some(Dialog::setup()),
         KeyCode::F(1) | KeyCode::Char('?') => view.dialog = Some(Dialog::Help { scroll: 0 }),

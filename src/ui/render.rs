@@ -144,6 +144,7 @@ fn render_rows(view: &ViewState, area: Rect, buf: &mut Buffer) {
     let ctx = CellContext {
         boot_unix_time: model.unix_time - model.system.uptime_seconds,
         now_unix_time: model.unix_time,
+        unit_display: view.unit_display,
     };
     let spans = column_spans(&view.columns, area.width);
     let visual = view.visual_range();
@@ -244,6 +245,9 @@ fn status_summary(view: &ViewState) -> String {
     }
     if let Some((_, name)) = &view.user_filter {
         parts.push(format!("user: {name}"));
+    }
+    if let Some(group) = &view.group_filter {
+        parts.push(group.label());
     }
     if !view.tagged.is_empty() {
         parts.push(format!("{} tagged", view.tagged.len()));

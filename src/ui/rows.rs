@@ -88,6 +88,31 @@ pub struct RowOptions<'a> {
     pub user: Option<u32>,
     /// Only these pids.
     pub pids: Option<&'a HashSet<u32>>,
+    /// Only the processes of one unit or container.
+    pub group: Option<&'a Group>,
+}
+
+/// A systemd unit or a container, as the UNIT and CONTAINER columns name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Group {
+    Unit(String),
+    Container(String),
+}
+
+impl Group {
+    pub fn contains(&self, p: &ProcessView) -> bool {
+        match self {
+            Group::Unit(name) => super::columns::unit_name(p).as_ref() == Some(name),
+            Group::Container(label) => super::columns::container_text(p).as_ref() == Some(label),
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            Group::Unit(name) => format!("unit {name}"),
+            Group::Container(label) => format!("container {label}"),
+        }
+    }
 }
 
 /// CPU% and MEM% of a folded subtree, the node included.
@@ -169,6 +194,7 @@ fn base_visible(p: &ProcessView, opts: &RowOptions) -> bool {
     (opts.show_kernel_threads || !p.sample.kernel_thread)
         && opts.user.is_none_or(|uid| p.sample.uid == uid)
         && opts.pids.is_none_or(|set| set.contains(&p.sample.pid))
+        && opts.group.is_none_or(|g| g.contains(p))
 }
 
 fn passes_filter(p: &ProcessView, opts: &RowOptions) -> bool {
@@ -633,6 +659,7 @@ mod tests {
                     show_threads: self.threads,
                     user: self.user,
                     pids: self.pids.as_ref(),
+                    group: None,
                 },
             )
         }

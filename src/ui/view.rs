@@ -6,10 +6,10 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::columns::Column;
+use super::columns::{Column, UnitDisplay};
 use super::dialogs::Dialog;
 use super::header::Meter;
-use super::rows::{self, Filter, Row, RowOptions, SortSpec};
+use super::rows::{self, Filter, Group, Row, RowOptions, SortSpec};
 use super::theme::Theme;
 use crate::collect::sample::ProcessKey;
 use crate::model::{Model, ProcessView};
@@ -93,6 +93,10 @@ pub struct ViewState {
     pub aggregate_folded: bool,
     pub user_filter: Option<(u32, String)>,
     pub pid_filter: Option<HashSet<u32>>,
+    /// Only one unit's or container's processes (O).
+    pub group_filter: Option<Group>,
+    /// What the UNIT column shows (o cycles).
+    pub unit_display: UnitDisplay,
     /// Keep the selected process selected while the list reorders (htop's
     /// F); otherwise the cursor keeps its row, as in htop.
     pub follow: bool,
@@ -137,6 +141,8 @@ impl ViewState {
             aggregate_folded: true,
             user_filter: None,
             pid_filter: None,
+            group_filter: None,
+            unit_display: UnitDisplay::Unit,
             follow: false,
             status: None,
             input: Input::None,
@@ -173,6 +179,7 @@ impl ViewState {
             show_threads: self.show_threads,
             user: self.user_filter.as_ref().map(|(uid, _)| *uid),
             pids: self.pid_filter.as_ref(),
+            group: self.group_filter.as_ref(),
         };
         self.rows = rows::build_rows(&model, &options);
         let followed = self
