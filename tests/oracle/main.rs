@@ -583,6 +583,172 @@ fn frozen_state_follows_the_kernel() {
     drop(cleanup);
 }
 
+/// A tree of test cgroups under the cgroup2 mount, removed (deepest
+/// first, after its processes are killed) when dropped.
+struct CgroupTree {
+    mount: std::path::PathBuf,
+    root: String,
+    dirs: Vec<String>,
+    workloads: Vec<Workload>,
+}
+
+impl CgroupTree {
+    fn new(mount: std::path::PathBuf) -> CgroupTree {
+        let root = format!("/bpftop-layouts-{}", std::process::id());
+        std::fs::create_dir(mount.join(&root[1..])).unwrap();
+        CgroupTree {
+            mount,
+            dirs: vec![root.clone()],
+            root,
+            workloads: Vec::new(),
+        }
+    }
+
+    /// Creates `relative` (and its parents) below the tree's root; returns
+    /// its cgroup path.
+    fn make(&mut self, relative: &str) -> String {
+        let mut path = self.root.clone();
+        for part in relative.split('/') {
+            path = format!("{path}/{part}");
+            let dir = self.mount.join(&path[1..]);
+            if !dir.exists() {
+                std::fs::create_dir(&dir).unwrap();
+                self.dirs.push(path.clone());
+            }
+        }
+        path
+    }
+
+    /// Starts a workload inside cgroup `path`.
+    fn spawn(&mut self, path: &str, args: &[&str]) -> u32 {
+        let w = Workload::simple(args);
+        let pid = w.pid();
+        std::fs::write(
+            self.mount.join(&path[1..]).join("cgroup.procs"),
+            pid.to_string(),
+        )
+        .unwrap();
+        self.workloads.push(w);
+        pid
+    }
+}
+
+impl Drop for CgroupTree {
+    fn drop(&mut self) {
+        for dir in &self.dirs {
+            let _ = std::fs::write(self.mount.join(&dir[1..]).join("cgroup.freeze"), "0");
+        }
+        self.workloads.clear();
+        for dir in self.dirs.iter().rev() {
+            let path = self.mount.join(&dir[1..]);
+            for _ in 0..50 {
+                if std::fs::remove_dir(&path).is_ok() || !path.exists() {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+/// Processes in cgroups shaped like systemd services and each container
+/// runtime's scopes show the right unit and container in batch JSON; a
+/// cgroup frozen through the action layer stops its processes' CPU, and
+/// runs them again when thawed.
+fn units_containers_and_freezing() {
+    use bpftop::actions::freeze;
+    let Some(mount) = bpftop::collect::cgroups::find_cgroup2_mount(std::path::Path::new("/proc"))
+    else {
+        println!("    skipped: no cgroup2 mount");
+        return;
+    };
+    let hex = "0123456789abcdef".repeat(4);
+    let uid = "0f1e2d3c_4b5a_6978_8796_a5b4c3d2e1f0";
+    let mut tree = CgroupTree::new(mount.clone());
+    let layouts = [
+        ("system.slice/foo.service", Some("foo.service"), None),
+        (&*format!("system.slice/docker-{hex}.scope"), Some(&*format!("docker-{hex}.scope")), Some("docker")),
+        (&*format!("machine.slice/libpod-{hex}.scope"), Some(&*format!("libpod-{hex}.scope")), Some("podman")),
+        (
+            &*format!("kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{uid}.slice/cri-containerd-{hex}.scope"),
+            Some(&*format!("cri-containerd-{hex}.scope")),
+            Some("containerd"),
+        ),
+        ("lxc.payload.web", None, Some("lxc")),
+    ]
+    .map(|(rel, unit, runtime)| (rel.to_owned(), unit.map(str::to_owned), runtime));
+    let mut pids = Vec::new();
+    for (relative, _, _) in &layouts {
+        let path = tree.make(relative);
+        pids.push(tree.spawn(&path, &["sleep"]));
+    }
+    let out = run_ok(bpftop().args(["--batch", "-n", "1", "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let by_pid = |pid: u32| {
+        v["processes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["pid"] == pid)
+            .cloned()
+            .unwrap_or_else(|| panic!("pid {pid} listed"))
+    };
+    for ((relative, unit, runtime), pid) in layouts.iter().zip(&pids) {
+        let p = by_pid(*pid);
+        assert_eq!(p["cgroup"], format!("{}/{relative}", tree.root).as_str());
+        assert_eq!(p["unit"].as_str(), unit.as_deref(), "{relative}: unit");
+        assert_eq!(
+            p["container"]["runtime"].as_str(),
+            *runtime,
+            "{relative}: runtime"
+        );
+    }
+    let kube = by_pid(pids[3]);
+    assert_eq!(kube["container"]["id"], hex.as_str());
+    assert_eq!(
+        kube["container"]["pod"]["uid"],
+        uid.replace('_', "-").as_str()
+    );
+    assert_eq!(kube["container"]["pod"]["qos"], "burstable");
+    assert_eq!(by_pid(pids[4])["container"]["id"], "web");
+    assert_eq!(by_pid(pids[0])["slice"], "system.slice");
+
+    // Freezing stops CPU; thawing resumes it.
+    let service = format!("{}/system.slice/foo.service", tree.root);
+    let spinner = tree.spawn(&service, &["spin", "20000"]);
+    thread::sleep(Duration::from_millis(200));
+    let guards = freeze::Guards::current(std::path::Path::new("/proc"));
+    freeze::freeze(&mount, &service, &guards).unwrap();
+    let events = mount.join(&service[1..]).join("cgroup.events");
+    assert!(std::fs::read_to_string(&events)
+        .unwrap()
+        .contains("frozen 1"));
+    let frozen_at = truth::read(spinner).unwrap().cpu_seconds;
+    thread::sleep(Duration::from_millis(600));
+    let still = truth::read(spinner).unwrap().cpu_seconds;
+    assert_eq!(frozen_at, still, "a frozen process used CPU");
+    assert_eq!(by_pid_frozen(spinner), Some(true));
+    freeze::thaw(&mount, &service).unwrap();
+    thread::sleep(Duration::from_millis(600));
+    let running = truth::read(spinner).unwrap().cpu_seconds;
+    assert!(
+        running > still + 0.3,
+        "thawed spinner did not run: {still} -> {running}"
+    );
+    assert_eq!(by_pid_frozen(spinner), Some(false));
+}
+
+/// The "frozen" key of `pid` in a fresh batch refresh.
+fn by_pid_frozen(pid: u32) -> Option<bool> {
+    let out = run_ok(bpftop().args(["--batch", "-n", "1", "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    v["processes"]
+        .as_array()?
+        .iter()
+        .find(|p| p["pid"] == pid)?["frozen"]
+        .as_bool()
+}
+
 type Test = (&'static str, Box<dyn Fn()>);
 
 fn main() {
@@ -635,6 +801,10 @@ fn main() {
             (
                 "freeze: frozen state follows the kernel",
                 Box::new(frozen_state_follows_the_kernel),
+            ),
+            (
+                "cgroups: units, containers and freezing",
+                Box::new(units_containers_and_freezing),
             ),
         ]);
     } else {
