@@ -132,6 +132,18 @@ pub struct Guards {
     /// The cgroup of bpftop's session leader (the login shell, sshd or the
     /// terminal emulator's side), if it could be read.
     pub session_cgroup: Option<String>,
+    /// The cgroups of bpftop's parents up the process tree (the shell, the
+    /// terminal multiplexer or emulator, sshd): freezing one would freeze
+    /// the terminal bpftop is driven from.
+    pub parent_cgroups: Vec<String>,
+}
+
+/// Parent of `pid` from /proc/PID/stat (the field after the last ')').
+fn parent_of(proc_root: &Path, pid: u32) -> Option<u32> {
+    let stat = fs::read(proc_root.join(pid.to_string()).join("stat")).ok()?;
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(stat.get(close + 2..)?).ok()?;
+    rest.split(' ').nth(1)?.parse().ok()
 }
 
 impl Guards {
@@ -143,9 +155,23 @@ impl Guards {
         };
         // SAFETY: getsid(0) asks for our own session; it has no preconditions.
         let sid = unsafe { libc::getsid(0) };
+        let mut parent_cgroups = Vec::new();
+        let mut pid = std::process::id();
+        // Bounded: a process tree is never deeper than this in practice,
+        // and a loop must not hang us.
+        for _ in 0..64 {
+            match parent_of(proc_root, pid) {
+                Some(parent) if parent > 1 => {
+                    parent_cgroups.extend(cgroup_of(&parent.to_string()));
+                    pid = parent;
+                }
+                _ => break,
+            }
+        }
         Guards {
             own_cgroup: cgroup_of("self").unwrap_or_default(),
             session_cgroup: (sid > 0).then(|| cgroup_of(&sid.to_string())).flatten(),
+            parent_cgroups,
         }
     }
 
@@ -172,12 +198,15 @@ impl Guards {
                 FreezeError::AncestorOfOwn(target.to_owned())
             });
         }
-        match &self.session_cgroup {
-            Some(session) if contains(&parts, session) => {
-                Err(FreezeError::TerminalSession(target.to_owned()))
-            }
-            _ => Ok(()),
+        let terminal = self
+            .session_cgroup
+            .iter()
+            .chain(&self.parent_cgroups)
+            .any(|cgroup| contains(&parts, cgroup));
+        if terminal {
+            return Err(FreezeError::TerminalSession(target.to_owned()));
         }
+        Ok(())
     }
 }
 
@@ -452,11 +481,45 @@ mod tests {
 
     const OWN: &str = "/user.slice/user-1000.slice/session-2.scope";
     const SESSION: &str = "/user.slice/user-1000.slice/user@1000.service/app.slice/tmux.scope";
+    const PARENT: &str = "/user.slice/user-1000.slice/user@1000.service/app.slice/terminal.scope";
 
     fn guards() -> Guards {
         Guards {
             own_cgroup: OWN.to_owned(),
             session_cgroup: Some(SESSION.to_owned()),
+            parent_cgroups: vec![PARENT.to_owned()],
+        }
+    }
+
+    #[test]
+    fn the_terminal_bpftop_runs_under_is_refused() {
+        let g = guards();
+        assert!(matches!(
+            g.check(PARENT),
+            Err(FreezeError::TerminalSession(_))
+        ));
+        assert!(matches!(
+            g.check("/user.slice/user-1000.slice/user@1000.service/app.slice"),
+            Err(FreezeError::TerminalSession(_))
+        ));
+        assert!(g
+            .check("/user.slice/user-1000.slice/user@1000.service/app.slice/other.scope")
+            .is_ok());
+    }
+
+    #[test]
+    fn parents_are_found_up_the_process_tree() {
+        // This test runs under cargo: our parent is a real process whose
+        // cgroup must be among the guarded ones.
+        let g = real_guards();
+        let parent = std::os::unix::process::parent_id();
+        let cgroup = parse_cgroup_v2(&fs::read(format!("/proc/{parent}/cgroup")).unwrap());
+        if parent > 1 {
+            assert!(
+                g.parent_cgroups.contains(&cgroup.unwrap()),
+                "{:?}",
+                g.parent_cgroups
+            );
         }
     }
 
@@ -540,6 +603,7 @@ mod tests {
         let g = Guards {
             own_cgroup: String::new(),
             session_cgroup: None,
+            parent_cgroups: Vec::new(),
         };
         let err = g.check("/system.slice/nginx.service").unwrap_err();
         assert!(err.to_string().contains("own cgroup is unknown"), "{err}");

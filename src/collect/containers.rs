@@ -26,9 +26,8 @@
 //! `crio-conmon-<id>.scope`), is not the container and is not reported.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -393,16 +392,49 @@ fn clean_name(name: &str) -> Option<String> {
     (!name.is_empty()).then(|| printable(name))
 }
 
-/// A regular file's contents, None when missing, not a regular file or
-/// larger than MAX_FILE_BYTES. Rootless stores are in users' homes, which
-/// their owners control: O_NONBLOCK keeps a FIFO planted there from
-/// blocking the monitor in open(), and the type check rejects it.
+/// Opens `path` for reading without following any symbolic link on the
+/// way (openat2 RESOLVE_NO_SYMLINKS, Linux ≥ 5.6; None where unavailable).
+/// Rootless stores are in users' homes, which their owners control: a link
+/// planted there must not make a root monitor open a device of the user's
+/// choosing (opening some devices has effects, e.g. a watchdog).
+fn open_without_links(path: &Path) -> Option<File> {
+    use std::os::fd::FromRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    #[repr(C)]
+    struct OpenHow {
+        flags: u64,
+        mode: u64,
+        resolve: u64,
+    }
+    const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+    const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let how = OpenHow {
+        flags: (libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC) as u64,
+        mode: 0,
+        resolve: RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    // SAFETY: a valid C path and open_how of the size passed; the returned
+    // fd (when >= 0) is ours alone.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            libc::AT_FDCWD,
+            c_path.as_ptr(),
+            &how as *const OpenHow,
+            std::mem::size_of::<OpenHow>(),
+        )
+    };
+    let fd = i32::try_from(fd).ok().filter(|fd| *fd >= 0)?;
+    // SAFETY: fd was just opened and is owned by nothing else.
+    Some(unsafe { File::from_raw_fd(fd) })
+}
+
+/// A regular file's contents, None when missing, reached through a link,
+/// not a regular file or larger than MAX_FILE_BYTES. O_NONBLOCK keeps a
+/// FIFO from blocking the monitor in open(); the type check rejects it.
 fn read_capped(path: &Path) -> Option<Vec<u8>> {
-    let file: File = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .ok()?;
+    let file = open_without_links(path)?;
     if !file.metadata().ok()?.is_file() {
         return None;
     }
@@ -415,6 +447,30 @@ fn read_capped(path: &Path) -> Option<Vec<u8>> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_are_never_followed() {
+        let dir = std::env::temp_dir().join(format!("bpftop-links-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("real.json");
+        std::fs::write(&file, b"[]").unwrap();
+        let link = dir.join("link.json");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        let through_dir = dir.join("sub");
+        let _ = std::fs::remove_file(&through_dir);
+        std::os::unix::fs::symlink(&dir, &through_dir).unwrap();
+        assert!(read_capped(&file).is_some());
+        assert!(
+            read_capped(&link).is_none(),
+            "a link to a device was opened"
+        );
+        assert!(
+            read_capped(&through_dir.join("real.json")).is_none(),
+            "a linked directory was followed"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
     use std::fs;
     use std::sync::atomic::{AtomicU32, Ordering};
 

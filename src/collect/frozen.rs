@@ -30,6 +30,9 @@ pub(crate) fn read_events_frozen(file: &File) -> Option<bool> {
 }
 
 /// Open `cgroup.events` files by cgroup path ("/a/b", as in /proc/PID/cgroup).
+/// cgroup.events files kept open across refreshes, at most.
+const MAX_OPEN_FILES: usize = 256;
+
 #[derive(Debug)]
 pub struct FrozenStates {
     mount: PathBuf,
@@ -61,7 +64,12 @@ impl FrozenStates {
         self.files.remove(cgroup_path);
         let file = File::open(self.mount.join(relative).join("cgroup.events")).ok()?;
         let frozen = read_events_frozen(&file)?;
-        self.files.insert(cgroup_path.to_owned(), file);
+        // Keep a bounded number open: thousands of cgroups must not use up
+        // the descriptors the rest of bpftop needs; the others are reopened
+        // each refresh.
+        if self.files.len() < MAX_OPEN_FILES {
+            self.files.insert(cgroup_path.to_owned(), file);
+        }
         Some(frozen)
     }
 

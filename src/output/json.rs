@@ -104,8 +104,8 @@ struct Process {
     slice: Option<String>,
     container: Option<ContainerJson>,
     /// The process's cgroup is frozen (cgroup v2 freezer, inherited
-    /// freezes included).
-    frozen: bool,
+    /// freezes included); null when unknown (no cgroup2, unreadable).
+    frozen: Option<bool>,
     kernel_thread: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     thread_list: Option<Vec<Thread>>,
@@ -193,7 +193,7 @@ fn process(v: &ProcessView, with_threads: bool) -> Process {
         unit: v.cgroup.as_ref().and_then(|c| c.info.unit.unit.clone()),
         slice: v.cgroup.as_ref().and_then(|c| c.info.unit.slice.clone()),
         container: container_json(v),
-        frozen: v.cgroup.as_ref().and_then(|c| c.frozen).unwrap_or(false),
+        frozen: v.cgroup.as_ref().and_then(|c| c.frozen),
         kernel_thread: p.kernel_thread,
         thread_list: with_threads.then(|| {
             p.thread_list

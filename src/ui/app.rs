@@ -139,11 +139,18 @@ pub fn run(sampler: Sampler, mut view: ViewState, config_file: ConfigFile) -> an
             terminal.draw(|frame| render(&view, frame))?;
             dirty = false;
         }
+        if let Some(status) = freezer.expire() {
+            view.status = Some(status);
+            dirty = true;
+        }
         if !event::poll(Duration::from_millis(50))? {
             continue;
         }
         let effect = match event::read()? {
-            Event::Key(key) if key.kind != KeyEventKind::Release => handle_key(&mut view, key),
+            Event::Key(key) if key.kind != KeyEventKind::Release => {
+                freezer.confirm();
+                handle_key(&mut view, key)
+            }
             Event::Mouse(mouse) => handle_mouse(&mut view, mouse, &parts),
             Event::Resize(..) => Effect::None,
             _ => continue,
