@@ -302,19 +302,39 @@ fn group_key(
     groups: Vec<Option<Group>>,
     key: KeyEvent,
 ) -> (Option<Dialog>, Effect) {
+    chooser_key(
+        view,
+        selected,
+        groups,
+        key,
+        |view, group| view.group_filter = group,
+        |selected, groups| Dialog::Group { selected, groups },
+    )
+}
+
+/// Keys of a one-choice list (None entries stand for "all"): Enter applies
+/// the choice and rebuilds the rows, Esc closes, movement moves.
+fn chooser_key<T: Clone>(
+    view: &mut ViewState,
+    selected: usize,
+    items: Vec<Option<T>>,
+    key: KeyEvent,
+    apply: impl FnOnce(&mut ViewState, Option<T>),
+    reopen: impl FnOnce(usize, Vec<Option<T>>) -> Dialog,
+) -> (Option<Dialog>, Effect) {
     if is_close(&key) {
         return (None, Effect::None);
     }
     if key.code == KeyCode::Enter {
-        view.group_filter = groups.get(selected).cloned().flatten();
+        apply(view, items.get(selected).cloned().flatten());
         view.rebuild();
         return (None, Effect::None);
     }
     let selected = match vertical(&key) {
-        Some(d) => step(selected, groups.len(), d),
+        Some(d) => step(selected, items.len(), d),
         None => selected,
     };
-    (Some(Dialog::Group { selected, groups }), Effect::None)
+    (Some(reopen(selected, items)), Effect::None)
 }
 
 /// Opens the freeze (or, when all are frozen, thaw) confirmation for the
@@ -438,19 +458,14 @@ fn user_key(
     users: Vec<Option<(u32, String)>>,
     key: KeyEvent,
 ) -> (Option<Dialog>, Effect) {
-    if is_close(&key) {
-        return (None, Effect::None);
-    }
-    if key.code == KeyCode::Enter {
-        view.user_filter = users.get(selected).cloned().flatten();
-        view.rebuild();
-        return (None, Effect::None);
-    }
-    let selected = match vertical(&key) {
-        Some(d) => step(selected, users.len(), d),
-        None => selected,
-    };
-    (Some(Dialog::User { selected, users }), Effect::None)
+    chooser_key(
+        view,
+        selected,
+        users,
+        key,
+        |view, user| view.user_filter = user,
+        |selected, users| Dialog::User { selected, users },
+    )
 }
 
 /// Setup list entries: enabled columns in order, then the others.

@@ -32,32 +32,16 @@ pub fn view_from(config: &Config, overrides: &Overrides) -> (ViewState, Vec<Stri
         })
     });
     let mut view = ViewState::new(theme);
-    let columns: Vec<Column> = config
-        .columns
-        .iter()
-        .filter_map(|id| {
-            let column = Column::from_id(id);
-            if column.is_none() {
-                warnings.push(format!("config: unknown column \"{id}\""));
-            }
-            column
-        })
-        .collect();
+    let columns = known_ids(&config.columns, Column::from_id, "column", &mut warnings);
     if !columns.is_empty() {
         view.columns = columns;
     }
-    let meters: Vec<Meter> = config
-        .header_meters
-        .iter()
-        .filter_map(|id| {
-            let meter = Meter::from_id(id);
-            if meter.is_none() {
-                warnings.push(format!("config: unknown meter \"{id}\""));
-            }
-            meter
-        })
-        .collect();
-    view.meters = meters;
+    view.meters = known_ids(
+        &config.header_meters,
+        Meter::from_id,
+        "meter",
+        &mut warnings,
+    );
     let sort_column = overrides.sort_key.or_else(|| {
         let column = Column::from_id(&config.sort_key);
         if column.is_none() {
@@ -84,6 +68,24 @@ pub fn view_from(config: &Config, overrides: &Overrides) -> (ViewState, Vec<Stri
     view.user_filter = overrides.user.clone();
     view.pid_filter = overrides.pids.clone();
     (view, warnings)
+}
+
+/// The items named by `ids`, with a warning for each unknown name.
+fn known_ids<T>(
+    ids: &[String],
+    from_id: impl Fn(&str) -> Option<T>,
+    what: &str,
+    warnings: &mut Vec<String>,
+) -> Vec<T> {
+    ids.iter()
+        .filter_map(|id| {
+            let item = from_id(id);
+            if item.is_none() {
+                warnings.push(format!("config: unknown {what} \"{id}\""));
+            }
+            item
+        })
+        .collect()
 }
 
 /// What the setup screen saves: the view's settings, except those the
