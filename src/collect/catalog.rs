@@ -10,7 +10,8 @@ use std::sync::Arc;
 use super::containers::{container_of, Container, ContainerNames};
 use super::frozen::FrozenStates;
 use super::sample::ProcessSample;
-use super::units::{unit_of, UnitInfo};
+use super::units::{unescape_unit, unit_of, UnitInfo};
+use crate::output::sanitize::printable;
 
 /// The unchanging facts of one cgroup path.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -18,6 +19,12 @@ pub struct CgroupInfo {
     pub unit: UnitInfo,
     pub container: Option<Container>,
     pub container_name: Option<String>,
+    /// Display forms, computed once per cgroup rather than per comparison
+    /// when sorting: the unit and slice unescaped, the container as
+    /// "runtime:name" (or "runtime:short-id").
+    pub unit_label: Option<String>,
+    pub slice_label: Option<String>,
+    pub container_label: Option<String>,
 }
 
 /// A cgroup as of one refresh.
@@ -51,10 +58,18 @@ impl Catalog {
         }
         let container = container_of(path);
         let container_name = container.as_ref().and_then(|c| self.names.name(c));
+        let unit = unit_of(path);
+        let container_label = container.as_ref().map(|c| {
+            let label = container_name.as_deref().unwrap_or(c.short_id());
+            format!("{}:{}", c.runtime.name(), printable(label.as_bytes()))
+        });
         let info = Arc::new(CgroupInfo {
-            unit: unit_of(path),
+            unit_label: unit.unit.as_deref().map(unescape_unit),
+            slice_label: unit.slice.as_deref().map(unescape_unit),
+            unit,
             container,
             container_name,
+            container_label,
         });
         self.infos.insert(path.to_owned(), Arc::clone(&info));
         info

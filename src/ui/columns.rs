@@ -319,9 +319,11 @@ impl Column {
             Column::Majflt => x.majflt.cmp(&y.majflt),
             Column::Ctxt => ctxt(a).cmp(&ctxt(b)),
             Column::Cgroup => x.cgroup.cmp(&y.cgroup),
-            Column::Unit => unit_name(a).cmp(&unit_name(b)),
-            Column::Slice => slice_name(a).cmp(&slice_name(b)),
-            Column::Container => container_text(a).cmp(&container_text(b)),
+            Column::Unit => label(a, |i| &i.unit_label).cmp(&label(b, |i| &i.unit_label)),
+            Column::Slice => label(a, |i| &i.slice_label).cmp(&label(b, |i| &i.slice_label)),
+            Column::Container => {
+                label(a, |i| &i.container_label).cmp(&label(b, |i| &i.container_label))
+            }
             Column::Frozen => is_frozen(a).cmp(&is_frozen(b)),
         }
     }
@@ -395,11 +397,19 @@ fn optional_cell(text: Option<String>) -> Cell {
     }
 }
 
+/// A display label of the process's cgroup, borrowed (sorting compares
+/// these without allocating).
+fn label(
+    p: &ProcessView,
+    pick: impl Fn(&crate::collect::catalog::CgroupInfo) -> &Option<String>,
+) -> Option<&str> {
+    pick(&p.cgroup.as_ref()?.info).as_deref()
+}
+
 /// The owning unit, unescaped for display (systemd writes '-' in names as
 /// \x2d).
 pub fn unit_name(p: &ProcessView) -> Option<String> {
-    let unit = p.cgroup.as_ref()?.info.unit.unit.as_deref()?;
-    Some(crate::collect::units::unescape_unit(unit))
+    label(p, |i| &i.unit_label).map(str::to_owned)
 }
 
 /// The UNIT column's text in a display mode.
@@ -422,23 +432,12 @@ fn unit_shown(p: &ProcessView, display: UnitDisplay) -> Option<String> {
 }
 
 pub fn slice_name(p: &ProcessView) -> Option<String> {
-    let slice = p.cgroup.as_ref()?.info.unit.slice.as_deref()?;
-    Some(crate::collect::units::unescape_unit(slice))
+    label(p, |i| &i.slice_label).map(str::to_owned)
 }
 
 /// "runtime:name", or "runtime:short-id" when the name is not known.
 pub fn container_text(p: &ProcessView) -> Option<String> {
-    let info = &p.cgroup.as_ref()?.info;
-    let c = info.container.as_ref()?;
-    let label = info
-        .container_name
-        .clone()
-        .unwrap_or_else(|| c.short_id().to_owned());
-    Some(format!(
-        "{}:{}",
-        c.runtime.name(),
-        display_safe(label.as_bytes())
-    ))
+    label(p, |i| &i.container_label).map(str::to_owned)
 }
 
 pub fn is_frozen(p: &ProcessView) -> bool {

@@ -38,7 +38,10 @@ impl Filter {
             .cgroup
             .as_deref()
             .is_some_and(|c| contains_ignore_case(&display_safe(c.as_bytes()), &self.needle));
-        let hit = cgroup || row_contains(p, None, &self.needle);
+        // Container names are not in the path: match the CONTAINER label.
+        let container = super::columns::container_text(p)
+            .is_some_and(|c| contains_ignore_case(&c, &self.needle));
+        let hit = cgroup || container || row_contains(p, None, &self.needle);
         hit != self.negate
     }
 }
