@@ -833,8 +833,9 @@ mod tests {
         cg.kill(pid); // SIGKILL reaches frozen tasks
         assert!(remove_if_empty(&cg.mount, &isolated));
         assert!(!cg.dir(&isolated).exists());
-        assert!(remove_if_empty(&cg.mount, &isolated)); // gone stays true
-                                                        // Only cgroups isolate made are ever removed.
+        // Gone stays true.
+        assert!(remove_if_empty(&cg.mount, &isolated));
+        // Only cgroups isolate made are ever removed.
         assert!(!remove_if_empty(&cg.mount, &work));
         assert!(cg.dir(&work).exists());
         let err = release(&cg.mount, &work, &cg.path, pid).unwrap_err();
