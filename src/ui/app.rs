@@ -200,9 +200,6 @@ pub fn run(sampler: Sampler, mut view: ViewState, config_file: ConfigFile) -> an
                     saved = wanted;
                 }
             }
-            Effect::SetDelay(ms) => {
-                let _ = control_tx.send(Control::Delay(ms));
-            }
             Effect::CollectThreads(on) => {
                 let _ = control_tx.send(Control::Threads(on));
             }

@@ -41,8 +41,6 @@ pub enum Effect {
     Yank(String),
     /// Save the settings to the config file.
     SaveConfig,
-    /// The collector must change its refresh delay.
-    SetDelay(u64),
     /// The collector must (not) collect thread rows.
     CollectThreads(bool),
 }
