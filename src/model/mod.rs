@@ -3,6 +3,9 @@
 
 mod system;
 
+#[cfg(test)]
+pub(crate) mod testing;
+
 use std::collections::HashMap;
 
 use crate::collect::catalog::CgroupFacts;

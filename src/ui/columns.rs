@@ -728,16 +728,8 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
-    use crate::collect::fake::{demo_processes, demo_user_name, FakeCollector};
-    use crate::collect::Collector;
+    use crate::model::testing::demo_model;
     use crate::ui::text::width;
-
-    fn demo_model() -> Model {
-        let mut fake = FakeCollector::new(demo_processes());
-        let prev = fake.collect().unwrap();
-        let cur = fake.collect().unwrap();
-        Model::new(&cur, Some(&prev), None, &demo_user_name)
-    }
 
     fn by_pid(m: &Model, pid: u32) -> &ProcessView {
         m.processes.iter().find(|p| p.sample.pid == pid).unwrap()

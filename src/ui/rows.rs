@@ -603,16 +603,8 @@ pub fn descendants(model: &Model, key: ProcessKey) -> Vec<ProcessKey> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use crate::collect::fake::{demo_processes, demo_user_name, FakeCollector};
-    use crate::collect::Collector;
+    use crate::model::testing::demo_model;
     use crate::model::SystemView;
-
-    fn demo_model() -> Model {
-        let mut fake = FakeCollector::new(demo_processes());
-        let prev = fake.collect().unwrap();
-        let cur = fake.collect().unwrap();
-        Model::new(&cur, Some(&prev), None, &demo_user_name)
-    }
 
     /// Owned options, so tests can tweak one field at a time.
     struct Opts {
@@ -1195,7 +1187,7 @@ mod tests {
 
     /// `n` processes: pid i+2 under a pseudo-random earlier pid (or a chain).
     fn synthetic(n: u32, chain: bool) -> Model {
-        let template = demo_processes().remove(0);
+        let template = crate::collect::fake::demo_processes().remove(0);
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let processes = (0..n)
             .map(|i| {

@@ -1,0 +1,15 @@
+//! Test support: the fake collector's demo machine as a model.
+
+#![allow(clippy::unwrap_used)]
+
+use super::Model;
+use crate::collect::fake::{demo_processes, demo_user_name, FakeCollector};
+use crate::collect::Collector;
+
+/// The demo machine after two refreshes, so CPU% and rates are known.
+pub fn demo_model() -> Model {
+    let mut fake = FakeCollector::new(demo_processes());
+    let prev = fake.collect().unwrap();
+    let cur = fake.collect().unwrap();
+    Model::new(&cur, Some(&prev), None, &demo_user_name)
+}
