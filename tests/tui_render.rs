@@ -475,3 +475,19 @@ fn freeze_dialog_lists_the_cgroup() {
     assert!(v.dialog.is_none());
     assert!(v.status.as_ref().is_some_and(|s| s.error));
 }
+
+/// A selected process stays selected when the list reorders (a new sort,
+/// or a refresh), so a search result or a key acts on what the user chose.
+#[test]
+fn selection_stays_on_its_process() {
+    let mut v = view(120, 32);
+    press(&mut v, "/vim");
+    key(&mut v, KeyCode::Enter);
+    let before = v.cursor;
+    press(&mut v, "I");
+    assert_ne!(v.cursor, before, "the list was reordered");
+    assert_eq!(v.selected().unwrap().sample.pid, 1300);
+    let model = v.model.clone().unwrap();
+    v.set_model(model);
+    assert_eq!(v.selected().unwrap().sample.pid, 1300);
+}

@@ -46,7 +46,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("u", "show only one user's processes"),
     ("O", "show only one unit's or container's processes"),
     ("o", "UNIT column: services only / services and scopes / cgroup path"),
-    ("F", "follow the selected process as the list reorders"),
+    ("F", "follow: say so when the selected process exits (the selection always stays on its process)"),
     ("F2 S", "setup: columns, meters, refresh rate, theme (saved to the config file)"),
     ("Ctrl-L", "redraw the screen"),
     ("? F1", "this help"),

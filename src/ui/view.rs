@@ -95,8 +95,10 @@ pub struct ViewState {
     pub group_filter: Option<Group>,
     /// What the UNIT column shows (o cycles).
     pub unit_display: UnitDisplay,
-    /// Keep the selected process selected while the list reorders (htop's
-    /// F); otherwise the cursor keeps its row, as in htop.
+    /// htop's F. The selection always stays on its process while the list
+    /// reorders (so a key acts on what the user selected, and a search
+    /// result stays selected); following also announces when the process
+    /// exits instead of silently moving on to the next row.
     pub follow: bool,
     pub status: Option<Status>,
     pub input: Input,
@@ -162,7 +164,7 @@ impl ViewState {
     }
 
     /// Recomputes the rows after the model or a view setting changed,
-    /// keeping the cursor on its process (follow mode) or on its row.
+    /// keeping the cursor on its process (or on its row once it is gone).
     pub fn rebuild(&mut self) {
         let Some(model) = self.model.clone() else {
             self.rows.clear();
@@ -182,7 +184,6 @@ impl ViewState {
         self.rows = rows::build_rows(&model, &options);
         let followed = self
             .cursor_key
-            .filter(|_| self.follow)
             .and_then(|key| rows::position_of(&self.rows, &model, key));
         if self.follow && followed.is_none() {
             self.follow = false;
