@@ -7,10 +7,17 @@ use std::path::PathBuf;
 
 use libbpf_cargo::SkeletonBuilder;
 
-const PROGRAMS: &[&str] = &["task_iter"];
+const PROGRAMS: &[&str] = &["task_iter", "net"];
 
 fn main() -> Result<(), Box<dyn Error>> {
     let out = PathBuf::from(env::var_os("OUT_DIR").ok_or("cargo did not set OUT_DIR")?);
+    // bpf_tracing.h reads kprobe arguments from the target's registers.
+    let arch = match env::var("CARGO_CFG_TARGET_ARCH")?.as_str() {
+        "x86_64" => "x86",
+        "aarch64" => "arm64",
+        other => return Err(format!("no BPF register layout for target arch {other}").into()),
+    };
+    let arch_define = format!("-D__TARGET_ARCH_{arch}");
     for name in PROGRAMS {
         let src = format!("src/bpf/{name}.bpf.c");
         SkeletonBuilder::new()
@@ -19,6 +26,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                 // Our headers (vmlinux_min.h, intf.h); libbpf's come from libbpf-sys.
                 "-I",
                 "src/bpf",
+                &arch_define,
                 // Keep loops as written: the verifier bounds them.
                 "-fno-unroll-loops",
                 // Treat suspicious BPF C as an error, as clippy does for Rust.
@@ -31,5 +39,6 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     println!("cargo:rerun-if-changed=src/bpf/intf.h");
     println!("cargo:rerun-if-changed=src/bpf/vmlinux_min.h");
+    println!("cargo:rerun-if-changed=src/bpf/net_maps.h");
     Ok(())
 }

@@ -73,6 +73,15 @@ pub struct Cli {
     #[arg(long)]
     pub threads: bool,
 
+    /// Do not count per-process network bytes (no socket hooks attached).
+    #[arg(long)]
+    pub no_net: bool,
+
+    /// Count network bytes of every socket family (AF_UNIX, netlink, ...),
+    /// not only IPv4 and IPv6. Needs the socket tracepoints (kernel >= 6.3).
+    #[arg(long, conflicts_with = "no_net")]
+    pub net_all_families: bool,
+
     /// Report what works on this kernel and why, then exit.
     #[arg(long)]
     pub check: bool,

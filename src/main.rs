@@ -6,7 +6,7 @@ use clap::Parser;
 use bpftop::batch::{self, BatchOptions};
 use bpftop::cli::Cli;
 use bpftop::collect::sampler::Sampler;
-use bpftop::collect::CollectOptions;
+use bpftop::collect::{CollectOptions, NetOptions};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -14,6 +14,10 @@ fn main() -> ExitCode {
         threads: cli.threads,
         proc_root: cli.proc_root.clone(),
         sys_root: cli.sys_root.clone(),
+        net: NetOptions {
+            enabled: !cli.no_net,
+            all_families: cli.net_all_families,
+        },
     };
     if cli.check {
         print!("{}", bpftop::check::report(&options));

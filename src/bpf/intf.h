@@ -69,6 +69,11 @@ struct task_record {
 	__s64 rss_file;
 	__s64 rss_anon;
 	__s64 rss_shmem;
+	/* Network bytes since bpftop attached its counters (struct
+	 * net_counters); zero when the process has done no socket I/O. */
+	__u64 net_rx_bytes;
+	__u64 net_tx_bytes;
+	__u64 net_iface; /* BPFTOP_IFACE_KEY of the last routed send; 0: none */
 };
 
 /* Progress of one walk, in a one-entry mmapable array map. Userspace zeroes
@@ -76,6 +81,32 @@ struct task_record {
 struct walk_state {
 	__u64 count;   /* records written */
 	__u64 dropped; /* tasks not recorded because `records` was full */
+};
+
+/* Per-process network counters, in a hash map keyed by tgid that the
+ * network programs (net.bpf.c) update and the task iterator reads. */
+struct net_counters {
+	/* The group leader's start_boottime: tells a process from an earlier
+	 * one with the same tgid. */
+	__u64 start_boottime;
+	__u64 rx_bytes; /* updated with atomic adds only */
+	__u64 tx_bytes;
+	__u64 iface;    /* BPFTOP_IFACE_KEY of the last send with a cached route */
+};
+
+/* An interface as (network namespace inode, ifindex), in one u64 so that it
+ * is written and read whole. */
+#define BPFTOP_IFACE_KEY(netns_inum, ifindex) (((__u64)(netns_inum) << 32) | (__u32)(ifindex))
+
+/* Interface names, keyed by BPFTOP_IFACE_KEY, filled by the network
+ * programs the first time a key is seen. */
+struct iface_name {
+	char name[16];
+};
+
+/* Problems the network programs met, in a one-entry array map. */
+struct net_stats {
+	__u64 table_full; /* processes not counted: net_by_tgid was full */
 };
 
 #endif /* BPFTOP_INTF_H */

@@ -18,6 +18,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "intf.h"
+#include "net_maps.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -28,6 +29,8 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 nr_cpu_ids = 1;
 /* Sum the per-CPU parts of the RSS counters (>= 6.2) for exact values. */
 const volatile bool precise_rss = true;
+/* The network programs are attached and share net_by_tgid with us. */
+const volatile bool read_net = false;
 
 /*
  * Per-CPU offsets without kallsyms: a per-CPU array map's value for CPU c
@@ -175,6 +178,19 @@ static __always_inline void read_rss_pre62(struct mm_struct *mm, struct task_rec
 	rec->record_flags |= BPFTOP_REC_PRECISE_RSS;
 }
 
+static __always_inline void read_net_counters(struct task_struct *task, struct task_record *rec)
+{
+	__u32 tgid = task->tgid;
+	struct net_counters *c = bpf_map_lookup_elem(&net_by_tgid, &tgid);
+
+	/* An entry of an earlier process with this tgid is not ours. */
+	if (!c || c->start_boottime != task->start_boottime)
+		return;
+	rec->net_rx_bytes = c->rx_bytes;
+	rec->net_tx_bytes = c->tx_bytes;
+	rec->net_iface = c->iface;
+}
+
 static __always_inline void read_process(struct task_struct *task, struct task_record *rec)
 {
 	struct signal_struct *sig = task->signal;
@@ -203,6 +219,8 @@ static __always_inline void read_process(struct task_struct *task, struct task_r
 	rec->dead_wchar = sig->ioac.wchar;
 	rec->dead_read_bytes = sig->ioac.read_bytes;
 	rec->dead_write_bytes = sig->ioac.write_bytes;
+	if (read_net)
+		read_net_counters(task, rec);
 
 	mm = task->mm;
 	if (!mm || (rec->task_flags & PF_KTHREAD))

@@ -13,6 +13,8 @@
  */
 #ifndef BPFTOP_VMLINUX_MIN_H
 #define BPFTOP_VMLINUX_MIN_H
+/* Tells libbpf's bpf_tracing.h to use the kernel's pt_regs field names. */
+#define __VMLINUX_H__
 
 typedef signed char __s8;
 typedef unsigned char __u8;
@@ -31,12 +33,20 @@ typedef int pid_t;
 typedef unsigned int uid_t;
 
 enum bpf_map_type {
+	BPF_MAP_TYPE_HASH = 1,
 	BPF_MAP_TYPE_ARRAY = 2,
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
 };
 
 enum {
+	BPF_F_NO_PREALLOC = (1U << 0),
 	BPF_F_MMAPABLE = (1U << 10),
+};
+
+enum {
+	BPF_ANY = 0,
+	BPF_NOEXIST = 1,
+	BPF_EXIST = 2,
 };
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
@@ -48,6 +58,10 @@ typedef struct {
 typedef struct {
 	long counter;
 } atomic_long_t;
+
+typedef struct {
+	int counter;
+} atomic_t;
 
 struct cred {
 	kuid_t uid;
@@ -72,6 +86,7 @@ struct tty_struct {
 };
 
 struct signal_struct {
+	atomic_t live; /* threads not yet past do_exit()'s group-exit check */
 	int nr_threads;
 	struct tty_struct *tty;
 	__u64 utime;
@@ -165,6 +180,63 @@ struct task_struct___pre516 {
 };
 
 struct seq_file;
+
+/* Sockets, for the network counters. */
+struct ns_common {
+	unsigned int inum;
+};
+
+struct net {
+	struct ns_common ns;
+};
+
+typedef struct {
+	struct net *net;
+} possible_net_t;
+
+struct sock_common {
+	unsigned short skc_family;
+	possible_net_t skc_net;
+};
+
+struct net_device {
+	int ifindex;
+	char name[16];
+};
+
+struct dst_entry {
+	struct net_device *dev;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+	struct dst_entry *sk_dst_cache;
+};
+
+struct socket {
+	struct sock *sk;
+};
+
+struct msghdr;
+
+/* Kprobe contexts: the registers at the probed call (stable uapi layouts). */
+#if defined(__TARGET_ARCH_x86)
+struct pt_regs {
+	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8;
+	unsigned long ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss;
+};
+#elif defined(__TARGET_ARCH_arm64)
+struct user_pt_regs {
+	__u64 regs[31];
+	__u64 sp;
+	__u64 pc;
+	__u64 pstate;
+};
+
+struct pt_regs {
+	struct user_pt_regs user_regs;
+};
+#endif
 
 struct bpf_array {
 	union {

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use super::sample::{
-    BackendKind, CpuTimes, IoCounters, MemInfo, Pressure, ProcessSample, Sample, SystemSample,
-    ThreadSample, ZramStats,
+    BackendKind, CpuTimes, IoCounters, MemInfo, NetCounters, NetDevTotals, NetHooks, NetworkStatus,
+    Pressure, ProcessSample, Sample, SystemSample, ThreadSample, ZramStats,
 };
 use super::Collector;
 
@@ -23,6 +23,9 @@ pub const DEMO_UNIX_TIME: f64 = 1_750_000_000.0;
 pub const RUNNING_THREAD_STEP_NS: u64 = SEC / 2;
 /// Storage bytes a running process reads and writes per collection.
 pub const RUNNING_READ_STEP: u64 = 64 * KIB;
+/// Socket bytes a running demo process receives and sends per second.
+pub const RUNNING_NET_RX_STEP: u64 = 96 * KIB;
+pub const RUNNING_NET_TX_STEP: u64 = 24 * KIB;
 pub const RUNNING_WRITE_STEP: u64 = 16 * KIB;
 
 /// Replays `processes` with counters that advance on every collection.
@@ -79,6 +82,10 @@ impl FakeCollector {
             kernel_threads,
             running_threads,
             cgroups: Default::default(),
+            network: NetworkStatus::On {
+                hooks: NetHooks::Tracepoints,
+                all_families: false,
+            },
         }
     }
 }
@@ -126,6 +133,10 @@ fn advance_process(p: &mut ProcessSample) {
             io.wchar += 2 * RUNNING_WRITE_STEP;
             io.read_bytes += RUNNING_READ_STEP;
             io.write_bytes += RUNNING_WRITE_STEP;
+        }
+        if let Some(net) = p.net.as_mut() {
+            net.rx_bytes += RUNNING_NET_RX_STEP;
+            net.tx_bytes += RUNNING_NET_TX_STEP;
         }
     }
 }
@@ -224,6 +235,10 @@ pub fn demo_system() -> SystemSample {
             memory: Some(0.2),
             io: Some(3.1),
         },
+        net_dev: Some(NetDevTotals {
+            rx_bytes: 40 * GIB,
+            tx_bytes: 9 * GIB,
+        }),
     }
 }
 
@@ -259,6 +274,11 @@ fn process(pid: u32, ppid: u32, uid: u32, comm: &[u8], argv: &[&[u8]]) -> Proces
             read_bytes: MIB,
             write_bytes: 256 * KIB,
         }),
+        net: Some(NetCounters {
+            rx_bytes: 3 * MIB,
+            tx_bytes: 700 * KIB,
+            iface: Some("eth0".into()),
+        }),
         cgroup: Some("/system.slice".to_owned()),
         kernel_thread: false,
         thread_list: Vec::new(),
@@ -275,6 +295,7 @@ fn kernel_thread(pid: u32, ppid: u32, comm: &[u8], state: char) -> ProcessSample
         minflt: 0,
         majflt: 0,
         io: Some(IoCounters::default()),
+        net: Some(NetCounters::default()),
         cgroup: Some("/".to_owned()),
         ..process(pid, ppid, 0, comm, &[])
     }

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod containers;
 pub mod fake;
 pub mod frozen;
+pub mod netdev;
 pub mod procfs;
 pub mod sample;
 pub mod sampler;
@@ -40,11 +41,31 @@ pub struct CollectOptions {
     pub threads: bool,
     pub proc_root: PathBuf,
     pub sys_root: PathBuf,
+    /// Per-process network counters (bpf backend only).
+    pub net: NetOptions,
+}
+
+/// What the per-process network counters count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetOptions {
+    pub enabled: bool,
+    /// Count every socket family (AF_UNIX, netlink, ...), not only IP.
+    pub all_families: bool,
+}
+
+impl Default for NetOptions {
+    fn default() -> Self {
+        NetOptions {
+            enabled: true,
+            all_families: false,
+        }
+    }
 }
 
 impl Default for CollectOptions {
     fn default() -> Self {
         CollectOptions {
+            net: NetOptions::default(),
             threads: false,
             proc_root: PathBuf::from("/proc"),
             sys_root: PathBuf::from("/sys"),

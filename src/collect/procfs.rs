@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use anyhow::Context;
 
-use super::sample::{IoCounters, SystemSample, ThreadSample};
+use super::sample::{IoCounters, NetworkStatus, SystemSample, ThreadSample};
 use super::{clock, BackendKind, CollectOptions, Collector, ProcessSample, Sample};
 
 /// PF_KTHREAD in the task flags (include/linux/sched.h).
@@ -281,6 +281,7 @@ impl ProcfsCollector {
             nvcsw: status.nvcsw,
             nivcsw: status.nivcsw,
             io,
+            net: None,
             cgroup,
             kernel_thread: stat.flags & PF_KTHREAD != 0,
             thread_list,
@@ -366,6 +367,11 @@ impl Collector for ProcfsCollector {
             kernel_threads,
             running_threads,
             cgroups: Default::default(),
+            network: NetworkStatus::Off {
+                reason: "the procfs backend has no per-process network counters \
+                         (they are counted in eBPF)"
+                    .into(),
+            },
         })
     }
 }

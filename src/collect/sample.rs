@@ -45,6 +45,66 @@ pub struct IoCounters {
     pub write_bytes: u64,
 }
 
+/// Socket bytes of one process, counted in eBPF since bpftop attached its
+/// counters (not since the process started: the kernel keeps no such total).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetCounters {
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+    /// Interface of the process's last send over a routed (connected)
+    /// socket, as its network namespace names it.
+    pub iface: Option<Arc<str>>,
+}
+
+/// Where the per-process network counters come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetHooks {
+    /// tp_btf/sock_send_length and sock_recv_length (kernel >= 6.3).
+    Tracepoints,
+    /// fexit on inet_sendmsg/inet_recvmsg and their IPv6 twins.
+    Fexit,
+    /// kprobe + kretprobe on the same functions.
+    Kprobes,
+}
+
+impl NetHooks {
+    pub fn describe(self) -> &'static str {
+        match self {
+            NetHooks::Tracepoints => "tracepoints sock_send_length/sock_recv_length",
+            NetHooks::Fexit => "fexit on inet_sendmsg/inet_recvmsg (IPv4 and IPv6)",
+            NetHooks::Kprobes => "kprobes on inet_sendmsg/inet_recvmsg (IPv4 and IPv6)",
+        }
+    }
+}
+
+/// Whether this sample has per-process network counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetworkStatus {
+    On {
+        hooks: NetHooks,
+        /// Every socket family is counted, not only AF_INET/AF_INET6.
+        all_families: bool,
+    },
+    Off {
+        reason: String,
+    },
+}
+
+impl Default for NetworkStatus {
+    fn default() -> Self {
+        NetworkStatus::Off {
+            reason: "not measured by this backend".into(),
+        }
+    }
+}
+
+impl NetworkStatus {
+    pub fn is_on(&self) -> bool {
+        matches!(self, NetworkStatus::On { .. })
+    }
+}
+
 /// A process's argv, shared between refreshes.
 pub type Argv = Arc<[Vec<u8>]>;
 
@@ -100,6 +160,8 @@ pub struct ProcessSample {
     /// None when the kernel does not let us read it (procfs backend without
     /// privileges over the process).
     pub io: Option<IoCounters>,
+    /// None when the network counters are off (see `Sample::network`).
+    pub net: Option<NetCounters>,
     /// cgroup v2 path relative to the cgroup2 mount ("/system.slice/x.service"),
     /// None when it cannot be resolved.
     pub cgroup: Option<String>,
@@ -181,6 +243,14 @@ pub struct Pressure {
     pub io: Option<f64>,
 }
 
+/// Bytes through the network interfaces of bpftop's network namespace
+/// (/proc/net/dev), loopback excluded: traffic that left or entered the host.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NetDevTotals {
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+}
+
 /// System-wide state, read from a constant number of files per refresh.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SystemSample {
@@ -196,6 +266,8 @@ pub struct SystemSample {
     pub load: [f64; 3],
     pub uptime_seconds: f64,
     pub pressure: Pressure,
+    /// None when /proc/net/dev cannot be read.
+    pub net_dev: Option<NetDevTotals>,
 }
 
 /// Everything one refresh produced.
@@ -218,4 +290,6 @@ pub struct Sample {
     /// Unit, container and frozen state of each distinct cgroup path of
     /// `processes` (filled by the sampler).
     pub cgroups: HashMap<String, CgroupFacts>,
+    /// Whether `ProcessSample::net` is measured, and how.
+    pub network: NetworkStatus,
 }

@@ -1,4 +1,5 @@
-//! System-wide statistics: CPU times, memory, zram, load, uptime and PSI.
+//! System-wide statistics: CPU times, memory, zram, load, uptime, PSI and
+//! host network bytes.
 //!
 //! Every refresh reads the same fixed set of files (plus one mm_stat per zram
 //! device), never anything per process. Parsers take the file's text so tests
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use super::netdev::{parse_net_dev, InterfaceKinds};
 use super::sample::{CpuTimes, MemInfo, Pressure, SystemSample, ZramStats};
 
 /// Reads [`SystemSample`]s from a /proc and /sys tree.
@@ -22,6 +24,7 @@ pub struct SystemReader {
     /// Reused for every file so a refresh does not allocate per read.
     buf: String,
     files: KeptFiles,
+    interfaces: InterfaceKinds,
 }
 
 /// Files kept open across refreshes and re-read with pread at offset 0,
@@ -71,6 +74,7 @@ impl SystemReader {
             sys_root: sys_root.to_path_buf(),
             buf: String::new(),
             files: KeptFiles::default(),
+            interfaces: InterfaceKinds::new(sys_root),
         }
     }
 
@@ -95,6 +99,10 @@ impl SystemReader {
         let swap_on_zram = self
             .optional(&swaps, |t| Some(parse_swaps_on_zram(t)))
             .unwrap_or(false);
+        let net_dev_path = self.proc_root.join("net/dev");
+        let net_dev = self
+            .optional(&net_dev_path, |t| Some(parse_net_dev(t)))
+            .map(|interfaces| self.interfaces.totals(&interfaces));
         Ok(SystemSample {
             cpu_total,
             cpus,
@@ -104,6 +112,7 @@ impl SystemReader {
             load,
             uptime_seconds,
             pressure,
+            net_dev,
         })
     }
 

@@ -9,7 +9,7 @@ pub(crate) mod testing;
 use std::collections::HashMap;
 
 use crate::collect::catalog::CgroupFacts;
-use crate::collect::sample::{BackendKind, ProcessKey, ProcessSample, Sample};
+use crate::collect::sample::{BackendKind, NetworkStatus, ProcessKey, ProcessSample, Sample};
 
 pub use system::{CpuSplit, SystemView};
 
@@ -26,6 +26,10 @@ pub struct ProcessView {
     /// Storage-layer I/O rates (read_bytes/write_bytes), bytes per second.
     pub io_read_rate: f64,
     pub io_write_rate: f64,
+    /// Socket bytes per second (0 when the network counters are off: see
+    /// `Model::network`).
+    pub net_rx_rate: f64,
+    pub net_tx_rate: f64,
     /// CPU% of each entry of `sample.thread_list`, same order (0 for a
     /// thread not in the previous sample).
     pub thread_cpu_percent: Vec<f64>,
@@ -41,6 +45,8 @@ pub struct Model {
     pub fallback_reason: Option<String>,
     pub system: SystemView,
     pub processes: Vec<ProcessView>,
+    /// Whether the per-process network counters are measured.
+    pub network: NetworkStatus,
 }
 
 /// How a counter moved between two samples of the same process.
@@ -49,6 +55,8 @@ struct Baseline {
     cpu_ns: u64,
     /// (read_bytes, write_bytes); None when they could not be read.
     io: Option<(u64, u64)>,
+    /// Network (rx, tx) bytes; None when not measured.
+    net: Option<(u64, u64)>,
     /// (tid, cpu ns) of each thread, sorted by tid, when threads were
     /// collected.
     threads: Vec<(u32, u64)>,
@@ -65,6 +73,7 @@ impl Baseline {
         Baseline {
             cpu_ns: p.cpu_time_ns(),
             io: p.io.map(|io| (io.read_bytes, io.write_bytes)),
+            net: p.net.as_ref().map(|n| (n.rx_bytes, n.tx_bytes)),
             threads,
         }
     }
@@ -74,6 +83,7 @@ impl Baseline {
     const ZERO: Baseline = Baseline {
         cpu_ns: 0,
         io: Some((0, 0)),
+        net: Some((0, 0)),
         threads: Vec::new(),
     };
 }
@@ -110,25 +120,9 @@ impl Model {
                     }
                     _ => None,
                 };
-                let (cpu_percent, io_read_rate, io_write_rate) = match (base, interval_ns) {
-                    (Some(b), Some(dt)) if dt > 0 => {
-                        let now = Baseline::of(p);
-                        let per_second = |d: u64| d as f64 * 1e9 / dt as f64;
-                        // A rate needs the counter in both samples.
-                        let (read, write) = match (now.io, b.io) {
-                            (Some((r1, w1)), Some((r0, w0))) => (
-                                per_second(r1.saturating_sub(r0)),
-                                per_second(w1.saturating_sub(w0)),
-                            ),
-                            _ => (0.0, 0.0),
-                        };
-                        (
-                            now.cpu_ns.saturating_sub(b.cpu_ns) as f64 * 100.0 / dt as f64,
-                            read,
-                            write,
-                        )
-                    }
-                    _ => (0.0, 0.0, 0.0),
+                let rates = match (base, interval_ns) {
+                    (Some(b), Some(dt)) if dt > 0 => Rates::between(&Baseline::of(p), b, dt),
+                    _ => Rates::default(),
                 };
                 let thread_cpu_percent = p
                     .thread_list
@@ -155,10 +149,12 @@ impl Model {
                 ProcessView {
                     user: users(p.uid),
                     sample: p.clone(),
-                    cpu_percent,
+                    cpu_percent: rates.cpu_percent,
                     mem_percent,
-                    io_read_rate,
-                    io_write_rate,
+                    io_read_rate: rates.io_read,
+                    io_write_rate: rates.io_write,
+                    net_rx_rate: rates.net_rx,
+                    net_tx_rate: rates.net_tx,
                     thread_cpu_percent,
                     cgroup: p.cgroup.as_ref().and_then(|c| cur.cgroups.get(c).cloned()),
                 }
@@ -171,6 +167,40 @@ impl Model {
             fallback_reason,
             system,
             processes,
+            network: cur.network.clone(),
+        }
+    }
+}
+
+/// What a process did per second between two baselines.
+#[derive(Debug, Default)]
+struct Rates {
+    cpu_percent: f64,
+    io_read: f64,
+    io_write: f64,
+    net_rx: f64,
+    net_tx: f64,
+}
+
+impl Rates {
+    fn between(now: &Baseline, before: &Baseline, dt: u64) -> Rates {
+        let per_second = |d: u64| d as f64 * 1e9 / dt as f64;
+        // A rate needs the counter in both samples.
+        let pair = |now: Option<(u64, u64)>, before: Option<(u64, u64)>| match (now, before) {
+            (Some((a1, b1)), Some((a0, b0))) => (
+                per_second(a1.saturating_sub(a0)),
+                per_second(b1.saturating_sub(b0)),
+            ),
+            _ => (0.0, 0.0),
+        };
+        let (io_read, io_write) = pair(now.io, before.io);
+        let (net_rx, net_tx) = pair(now.net, before.net);
+        Rates {
+            cpu_percent: now.cpu_ns.saturating_sub(before.cpu_ns) as f64 * 100.0 / dt as f64,
+            io_read,
+            io_write,
+            net_rx,
+            net_tx,
         }
     }
 }
@@ -207,6 +237,7 @@ mod tests {
             nvcsw: 0,
             nivcsw: 0,
             io: Some(IoCounters::default()),
+            net: Some(Default::default()),
             cgroup: None,
             kernel_thread: false,
             thread_list: vec![],
@@ -230,6 +261,7 @@ mod tests {
             kernel_threads: 0,
             running_threads: 0,
             cgroups: Default::default(),
+            network: Default::default(),
         }
     }
 
@@ -327,6 +359,53 @@ mod tests {
         hidden.io = None;
         let m = Model::new(&cur, Some(&sample(10 * SEC, vec![hidden])), None, &no_names);
         assert_eq!(m.processes[0].io_read_rate, 0.0);
+    }
+
+    #[test]
+    fn network_rates_are_socket_bytes_per_second() {
+        use crate::collect::sample::NetCounters;
+        let counters = |rx_bytes, tx_bytes| {
+            Some(NetCounters {
+                rx_bytes,
+                tx_bytes,
+                iface: None,
+            })
+        };
+        let mut a = process(7, SEC, 0);
+        a.net = counters(1000, 100);
+        let mut b = a.clone();
+        b.net = counters(9000, 4100);
+        let m = Model::new(
+            &sample(14 * SEC, vec![b.clone()]),
+            Some(&sample(10 * SEC, vec![a])),
+            None,
+            &no_names,
+        );
+        assert_eq!(m.processes[0].net_rx_rate, 2000.0);
+        assert_eq!(m.processes[0].net_tx_rate, 1000.0);
+
+        // A process born during the interval counted all of its bytes then.
+        let mut born = b.clone();
+        born.pid = 8;
+        born.start_time_ns = 11 * SEC;
+        let m = Model::new(
+            &sample(14 * SEC, vec![born]),
+            Some(&sample(10 * SEC, vec![])),
+            None,
+            &no_names,
+        );
+        assert_eq!(m.processes[0].net_rx_rate, 2250.0);
+
+        // Counters that were off before have no rate yet.
+        let mut off = process(7, SEC, 0);
+        off.net = None;
+        let m = Model::new(
+            &sample(14 * SEC, vec![b]),
+            Some(&sample(10 * SEC, vec![off])),
+            None,
+            &no_names,
+        );
+        assert_eq!(m.processes[0].net_rx_rate, 0.0);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! System-wide figures derived from samples.
 
-use crate::collect::sample::{CpuTimes, Pressure, Sample, ZramStats};
+use crate::collect::sample::{CpuTimes, NetDevTotals, Pressure, Sample, ZramStats};
 
 /// Where a CPU's time went over an interval, in percent of that interval.
 /// `user` and `nice` exclude guest time, which is shown on its own (as htop
@@ -87,6 +87,10 @@ pub struct SystemView {
     /// Threads in state R.
     pub running: u64,
     pub pressure: Pressure,
+    /// Bytes per second through the host's real interfaces (see
+    /// collect::netdev); None on the first refresh or without /proc/net/dev.
+    pub net_rx_rate: Option<f64>,
+    pub net_tx_rate: Option<f64>,
 }
 
 impl SystemView {
@@ -116,6 +120,14 @@ impl SystemView {
             .saturating_sub(m.buffers)
             .saturating_sub(cache);
         let tasks = cur.processes.iter().filter(|p| !p.kernel_thread).count() as u64;
+        let net_rate = |pick: fn(&NetDevTotals) -> u64| {
+            let prev = prev?;
+            let dt = cur.boottime_ns.checked_sub(prev.boottime_ns)?;
+            let (now, before) = (s.net_dev?, prev.system.net_dev?);
+            // A counter that went backwards (an interface removed) has no rate.
+            let delta = pick(&now).checked_sub(pick(&before))?;
+            (dt > 0).then(|| delta as f64 * 1e9 / dt as f64)
+        };
         SystemView {
             cpus: s.cpus.len(),
             cpu_percent,
@@ -142,6 +154,8 @@ impl SystemView {
             kernel_threads: cur.kernel_threads,
             running: cur.running_threads,
             pressure: s.pressure,
+            net_rx_rate: net_rate(|t| t.rx_bytes),
+            net_tx_rate: net_rate(|t| t.tx_bytes),
         }
     }
 }

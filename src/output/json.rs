@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::collect::sample::ZramStats;
+use crate::collect::sample::{NetHooks, NetworkStatus, ZramStats};
 use crate::model::{Model, ProcessView};
 
 const NS_PER_SEC: f64 = 1e9;
@@ -54,6 +54,10 @@ struct System {
     kernel_threads: u64,
     running: u64,
     pressure_some_avg10: Pressure,
+    /// Bytes per second through the host's real interfaces (loopback and
+    /// virtual devices excluded); null on the first refresh.
+    net_rx_rate: Option<f64>,
+    net_tx_rate: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -99,6 +103,13 @@ struct Process {
     io_write_bytes: Option<u64>,
     io_read_rate: f64,
     io_write_rate: f64,
+    /// Socket bytes since bpftop started; null when not measured.
+    net_rx_bytes: Option<u64>,
+    net_tx_bytes: Option<u64>,
+    net_rx_rate: Option<f64>,
+    net_tx_rate: Option<f64>,
+    /// Interface of the last send over a routed socket.
+    net_iface: Option<String>,
     cgroup: Option<String>,
     unit: Option<String>,
     slice: Option<String>,
@@ -139,11 +150,45 @@ fn container_json(v: &ProcessView) -> Option<ContainerJson> {
     })
 }
 
+/// Whether and how per-process network bytes are counted.
+#[derive(Serialize)]
+struct Network {
+    enabled: bool,
+    /// "tracepoints", "fexit" or "kprobes"; null when off.
+    hooks: Option<NetHooks>,
+    all_families: bool,
+    /// Why the counters are off; null when on.
+    reason: Option<String>,
+}
+
+impl From<&NetworkStatus> for Network {
+    fn from(status: &NetworkStatus) -> Self {
+        match status {
+            NetworkStatus::On {
+                hooks,
+                all_families,
+            } => Network {
+                enabled: true,
+                hooks: Some(*hooks),
+                all_families: *all_families,
+                reason: None,
+            },
+            NetworkStatus::Off { reason } => Network {
+                enabled: false,
+                hooks: None,
+                all_families: false,
+                reason: Some(reason.clone()),
+            },
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Refresh {
     time: f64,
     backend: &'static str,
     fallback_reason: Option<String>,
+    network: Network,
     system: System,
     processes: Vec<Process>,
 }
@@ -189,6 +234,14 @@ fn process(v: &ProcessView, with_threads: bool) -> Process {
         io_write_bytes: p.io.map(|io| io.write_bytes),
         io_read_rate: v.io_read_rate,
         io_write_rate: v.io_write_rate,
+        net_rx_bytes: p.net.as_ref().map(|n| n.rx_bytes),
+        net_tx_bytes: p.net.as_ref().map(|n| n.tx_bytes),
+        net_rx_rate: p.net.as_ref().map(|_| v.net_rx_rate),
+        net_tx_rate: p.net.as_ref().map(|_| v.net_tx_rate),
+        net_iface: p
+            .net
+            .as_ref()
+            .and_then(|n| n.iface.as_deref().map(str::to_owned)),
         cgroup: p.cgroup.clone(),
         unit: v.cgroup.as_ref().and_then(|c| c.info.unit.unit.clone()),
         slice: v.cgroup.as_ref().and_then(|c| c.info.unit.slice.clone()),
@@ -217,6 +270,7 @@ pub fn render(model: &Model, with_threads: bool) -> String {
         time: model.unix_time,
         backend: model.backend.name(),
         fallback_reason: model.fallback_reason.clone(),
+        network: Network::from(&model.network),
         system: System {
             cpus: s.cpus,
             cpu_percent: s.cpu_percent,
@@ -242,6 +296,8 @@ pub fn render(model: &Model, with_threads: bool) -> String {
                 memory: s.pressure.memory,
                 io: s.pressure.io,
             },
+            net_rx_rate: s.net_rx_rate,
+            net_tx_rate: s.net_tx_rate,
         },
         processes: model
             .processes

@@ -1209,6 +1209,8 @@ mod tests {
                     mem_percent: 0.1,
                     io_read_rate: 0.0,
                     io_write_rate: 0.0,
+                    net_rx_rate: 0.0,
+                    net_tx_rate: 0.0,
                     thread_cpu_percent: Vec::new(),
                     cgroup: None,
                 }
@@ -1220,6 +1222,7 @@ mod tests {
             fallback_reason: None,
             system: SystemView::default(),
             processes,
+            network: Default::default(),
         }
     }
 

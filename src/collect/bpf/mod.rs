@@ -12,6 +12,7 @@ mod cmdline;
 mod libbpf_log;
 mod mapped;
 mod monotonic;
+pub mod net;
 pub mod record;
 
 #[allow(clippy::all, clippy::unwrap_used, clippy::expect_used)]
@@ -25,9 +26,21 @@ mod skel {
     include!(concat!(env!("OUT_DIR"), "/task_iter.skel.rs"));
 }
 
+#[allow(clippy::all, clippy::unwrap_used, clippy::expect_used)]
+#[allow(
+    non_camel_case_types,
+    non_snake_case,
+    non_upper_case_globals,
+    dead_code
+)]
+mod net_skel {
+    include!(concat!(env!("OUT_DIR"), "/net.skel.rs"));
+}
+
 use std::collections::HashSet;
 use std::io::Read;
 use std::mem::{size_of, MaybeUninit};
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
@@ -36,13 +49,16 @@ use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use self::cmdline::CmdlineCache;
 use self::mapped::MappedArray;
 use self::monotonic::{Counters, Monotonic};
+use self::net::NetCounting;
 use self::record::{
     comm_bytes, decode_walk_state, Aggregator, ProcessAccum, RECORD_SIZE, REC_PRECISE_RSS,
 };
 use self::skel::types::walk_state;
 use super::cgroups::CgroupResolver;
 use super::clock;
-use super::sample::{BackendKind, IoCounters, ProcessSample, Sample, SystemSample};
+use super::sample::{
+    BackendKind, IoCounters, NetCounters, NetworkStatus, ProcessSample, Sample, SystemSample,
+};
 use super::state::state_letter;
 use super::{CollectOptions, Collector};
 
@@ -68,6 +84,8 @@ pub struct BpfCollector {
     cgroups: CgroupResolver,
     cmdlines: CmdlineCache,
     monotonic: Monotonic,
+    /// The network programs, or why they are not running.
+    net: Result<NetCounting, String>,
 }
 
 /// Lines of libbpf's log kept in an error: the end of a verifier log says
@@ -158,7 +176,7 @@ fn in_initial_pid_namespace(proc_root: &Path) -> bool {
 
 /// Loads with exact RSS first; a kernel whose verifier rejects the per-CPU
 /// loop (e.g. thousands of possible CPUs) gets the approximate RSS instead.
-fn load(capacity: usize, sys_root: &Path) -> anyhow::Result<Loaded> {
+fn load(capacity: usize, sys_root: &Path, net: Option<BorrowedFd>) -> anyhow::Result<Loaded> {
     let possible = sys_root.join("devices/system/cpu/possible");
     let nr_cpus = std::fs::read_to_string(&possible)
         .ok()
@@ -166,8 +184,8 @@ fn load(capacity: usize, sys_root: &Path) -> anyhow::Result<Loaded> {
         .ok_or_else(|| anyhow!("cannot read the CPU list {}", possible.display()))?;
     let mut attempt = 1;
     loop {
-        let result =
-            load_with(capacity, nr_cpus, true).or_else(|_| load_with(capacity, nr_cpus, false));
+        let result = load_with(capacity, nr_cpus, true, net)
+            .or_else(|_| load_with(capacity, nr_cpus, false, net));
         match result {
             Err(e) if is_transient(&e) && attempt < LOAD_ATTEMPTS => {
                 attempt += 1;
@@ -178,7 +196,13 @@ fn load(capacity: usize, sys_root: &Path) -> anyhow::Result<Loaded> {
     }
 }
 
-fn load_with(capacity: usize, nr_cpus: u32, precise_rss: bool) -> anyhow::Result<Loaded> {
+/// `net`: the network programs' counters map, which the iterator then reads.
+fn load_with(
+    capacity: usize,
+    nr_cpus: u32,
+    precise_rss: bool,
+    net: Option<BorrowedFd>,
+) -> anyhow::Result<Loaded> {
     let _capture = libbpf_log::Capture::start();
     let fail = |e: libbpf_rs::Error| explain_load_error(&e, &libbpf_log::take());
 
@@ -200,8 +224,14 @@ fn load_with(capacity: usize, nr_cpus: u32, precise_rss: bool) -> anyhow::Result
     }
     rodata.nr_cpu_ids = nr_cpus;
     rodata.precise_rss = precise_rss;
+    rodata.read_net = net.is_some();
     let entries = u32::try_from(capacity).context("record capacity")?;
     open.maps.records.set_max_entries(entries).map_err(fail)?;
+    match net {
+        Some(fd) => open.maps.net_by_tgid.reuse_fd(fd).map_err(fail)?,
+        // Unused: the smallest table the kernel accepts.
+        None => open.maps.net_by_tgid.set_max_entries(1).map_err(fail)?,
+    }
 
     let loaded = open.load().map_err(fail)?;
     let link = loaded.progs.dump_task.attach().map_err(fail)?;
@@ -234,11 +264,15 @@ impl BpfCollector {
             ));
         }
         let tasks = task_count(&options.proc_root).unwrap_or(0);
+        let net = NetCounting::start(options.net);
+        let loaded = load(
+            (tasks * CAPACITY_FACTOR).max(MIN_CAPACITY),
+            &options.sys_root,
+            net.as_ref().ok().map(NetCounting::counters_fd),
+        )?;
         let mut collector = BpfCollector {
-            loaded: load(
-                (tasks * CAPACITY_FACTOR).max(MIN_CAPACITY),
-                &options.sys_root,
-            )?,
+            loaded,
+            net,
             sys_root: options.sys_root.clone(),
             page_size: clock::page_size(),
             keep_threads: options.threads,
@@ -261,6 +295,23 @@ impl BpfCollector {
     /// (exact, as /proc shows it) on this kernel.
     pub fn precise_rss(&self) -> bool {
         self.loaded.precise_rss
+    }
+
+    /// The network programs, or why they are not running.
+    pub fn network(&self) -> &Result<NetCounting, String> {
+        &self.net
+    }
+
+    fn network_status(&self) -> NetworkStatus {
+        match &self.net {
+            Ok(n) => NetworkStatus::On {
+                hooks: n.hooks,
+                all_families: n.all_families,
+            },
+            Err(reason) => NetworkStatus::Off {
+                reason: reason.clone(),
+            },
+        }
     }
 
     /// Runs one walk; returns the number of records, or None when the
@@ -295,7 +346,8 @@ impl BpfCollector {
             None => {
                 let tasks = task_count(&self.proc_root).unwrap_or(0);
                 let capacity = (tasks * CAPACITY_FACTOR).max(self.loaded.capacity * 2);
-                self.loaded = load(capacity, &self.sys_root)?;
+                let net = self.net.as_ref().ok().map(NetCounting::counters_fd);
+                self.loaded = load(capacity, &self.sys_root, net)?;
                 self.run_walk()?
                     .ok_or_else(|| anyhow!("more than {capacity} tasks appeared during one walk"))?
             }
@@ -360,6 +412,14 @@ impl BpfCollector {
             0 => None,
             id => self.cgroups.resolve(id, pid),
         };
+        let net = match &mut self.net {
+            Ok(counting) => Some(NetCounters {
+                rx_bytes: leader.net_rx_bytes,
+                tx_bytes: leader.net_tx_bytes,
+                iface: counting.iface_name(leader.net_iface),
+            }),
+            Err(_) => None,
+        };
         Some(ProcessSample {
             pid,
             ppid: leader.ppid,
@@ -385,6 +445,7 @@ impl BpfCollector {
             nvcsw: leader.nvcsw,
             nivcsw: leader.nivcsw,
             io: Some(counters.io),
+            net,
             cgroup,
             kernel_thread,
             thread_list: accum.threads,
@@ -424,6 +485,7 @@ impl Collector for BpfCollector {
             kernel_threads: 0,
             running_threads: 0,
             cgroups: Default::default(),
+            network: self.network_status(),
         };
         let mut live_cgroups = HashSet::new();
         for (pid, accum) in agg.processes {

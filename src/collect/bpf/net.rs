@@ -1,0 +1,246 @@
+//! Per-process network counters: loads net.bpf.c with the best hooks this
+//! kernel offers, and names the interfaces its records point at.
+//!
+//! The counters themselves reach userspace inside the task iterator's
+//! records (the iterator reads the shared `net_by_tgid` map for each
+//! process), so they cost no syscall per process. Interface names cost one
+//! lookup the first time an interface is seen.
+
+use std::collections::HashMap;
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::Arc;
+
+use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
+use libbpf_rs::{MapCore, MapFlags, MapHandle};
+
+use super::libbpf_log;
+use super::net_skel;
+use crate::collect::sample::NetHooks;
+use crate::collect::NetOptions;
+
+/// Processes that can have counters at once. Entries are allocated on first
+/// use; the bucket array costs 16 bytes per slot up front (1 MiB here).
+const TABLE_ENTRIES: u32 = 1 << 16;
+/// Threads that can be inside a probed send or receive at once (kprobes).
+const PENDING_CALLS: u32 = 16 * 1024;
+/// Interface names remembered in userspace before the cache starts over.
+const MAX_CACHED_NAMES: usize = 4096;
+
+/// The attached network programs and the maps userspace needs.
+pub struct NetCounting {
+    pub hooks: NetHooks,
+    pub all_families: bool,
+    /// Keep the programs attached.
+    _links: Vec<libbpf_rs::Link>,
+    counters: MapHandle,
+    iface_names: MapHandle,
+    stats: MapHandle,
+    names: HashMap<u64, Option<Arc<str>>>,
+}
+
+/// Kernel functions and tracepoints the hooks attach to, as BTF names them.
+struct KernelSymbols {
+    sock_tracepoints: bool,
+    inet: bool,
+    inet6: bool,
+}
+
+impl KernelSymbols {
+    fn probe() -> Option<KernelSymbols> {
+        let btf = libbpf_rs::btf::Btf::from_vmlinux().ok()?;
+        let has = |name: &str| btf.type_by_name::<libbpf_rs::btf::BtfType>(name).is_some();
+        Some(KernelSymbols {
+            sock_tracepoints: has("btf_trace_sock_send_length")
+                && has("btf_trace_sock_recv_length"),
+            inet: has("inet_sendmsg") && has("inet_recvmsg"),
+            inet6: has("inet6_sendmsg") && has("inet6_recvmsg"),
+        })
+    }
+}
+
+/// The programs of one kind of hook; the process-exit cleanup goes with all.
+fn programs(hooks: NetHooks, symbols: &KernelSymbols) -> Vec<&'static str> {
+    let mut names = vec!["process_exit"];
+    match hooks {
+        NetHooks::Tracepoints => names.extend(["tp_send", "tp_recv"]),
+        NetHooks::Fexit => {
+            names.extend(["fexit_inet_send", "fexit_inet_recv"]);
+            if symbols.inet6 {
+                names.extend(["fexit_inet6_send", "fexit_inet6_recv"]);
+            }
+        }
+        NetHooks::Kprobes => {
+            names.extend([
+                "kprobe_inet_send",
+                "kretprobe_inet_send",
+                "kprobe_inet_recv",
+                "kretprobe_inet_recv",
+            ]);
+            if symbols.inet6 {
+                names.extend([
+                    "kprobe_inet6_send",
+                    "kretprobe_inet6_send",
+                    "kprobe_inet6_recv",
+                    "kretprobe_inet6_recv",
+                ]);
+            }
+        }
+    }
+    names
+}
+
+impl NetCounting {
+    /// Attaches the first kind of hook that works here. The error says why
+    /// each kind failed, for `--check`.
+    pub fn start(options: NetOptions) -> Result<NetCounting, String> {
+        if !options.enabled {
+            return Err("turned off (--no-net)".into());
+        }
+        let symbols = KernelSymbols::probe().ok_or_else(|| {
+            "the kernel's BTF (/sys/kernel/btf/vmlinux) cannot be read".to_string()
+        })?;
+        let mut candidates = Vec::new();
+        let mut reasons = Vec::new();
+        if symbols.sock_tracepoints {
+            candidates.push(NetHooks::Tracepoints);
+        } else {
+            reasons.push("no sock_send_length/sock_recv_length tracepoints (kernel < 6.3)".into());
+        }
+        if symbols.inet {
+            candidates.extend([NetHooks::Fexit, NetHooks::Kprobes]);
+        } else {
+            reasons.push("no inet_sendmsg/inet_recvmsg in the kernel's BTF".into());
+        }
+        for hooks in candidates {
+            match Self::attach(hooks, &symbols, options.all_families) {
+                Ok(counting) => return Ok(counting),
+                Err(e) => reasons.push(format!("{}: {e}", hook_name(hooks))),
+            }
+        }
+        Err(reasons.join("; "))
+    }
+
+    fn attach(
+        hooks: NetHooks,
+        symbols: &KernelSymbols,
+        all_families: bool,
+    ) -> Result<NetCounting, String> {
+        let _capture = libbpf_log::Capture::start();
+        let fail = |what: &str, e: libbpf_rs::Error| {
+            let log = libbpf_log::take();
+            let last = log
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            if last.is_empty() {
+                format!("{what}: {e}")
+            } else {
+                format!("{what}: {e} ({})", last.trim())
+            }
+        };
+        let wanted = programs(hooks, symbols);
+        let mut storage = MaybeUninit::uninit();
+        let mut open = net_skel::NetSkelBuilder::default()
+            .open(&mut storage)
+            .map_err(|e| fail("opening", e))?;
+        for mut prog in open.open_object_mut().progs_mut() {
+            let load = wanted.iter().any(|w| prog.name() == *w);
+            prog.set_autoload(load);
+        }
+        let pending = if hooks == NetHooks::Kprobes {
+            PENDING_CALLS
+        } else {
+            1
+        };
+        let rodata = open
+            .maps
+            .rodata_data
+            .as_deref_mut()
+            .ok_or("the network object has no read-only data")?;
+        rodata.all_families = all_families && hooks == NetHooks::Tracepoints;
+        open.maps
+            .net_by_tgid
+            .set_max_entries(TABLE_ENTRIES)
+            .map_err(|e| fail("sizing", e))?;
+        open.maps
+            .pending
+            .set_max_entries(pending)
+            .map_err(|e| fail("sizing", e))?;
+        let loaded = open.load().map_err(|e| fail("loading", e))?;
+        let mut links = Vec::new();
+        for prog in loaded.object().progs_mut() {
+            if wanted.iter().any(|w| prog.name() == *w) {
+                let name = prog.name().to_string_lossy().into_owned();
+                links.push(
+                    prog.attach()
+                        .map_err(|e| fail(&format!("attaching {name}"), e))?,
+                );
+            }
+        }
+        let handle = |map: &libbpf_rs::MapMut| {
+            MapHandle::try_from(map).map_err(|e| format!("keeping a map: {e}"))
+        };
+        Ok(NetCounting {
+            hooks,
+            all_families: all_families && hooks == NetHooks::Tracepoints,
+            _links: links,
+            counters: handle(&loaded.maps.net_by_tgid)?,
+            iface_names: handle(&loaded.maps.iface_names)?,
+            stats: handle(&loaded.maps.stats)?,
+            names: HashMap::new(),
+        })
+    }
+
+    /// The counters map, for the task iterator to read.
+    pub fn counters_fd(&self) -> BorrowedFd<'_> {
+        self.counters.as_fd()
+    }
+
+    /// Name of an interface key from a record (0: none).
+    pub fn iface_name(&mut self, key: u64) -> Option<Arc<str>> {
+        if key == 0 {
+            return None;
+        }
+        if let Some(known) = self.names.get(&key) {
+            return known.clone();
+        }
+        if self.names.len() >= MAX_CACHED_NAMES {
+            self.names.clear();
+        }
+        let name = self
+            .iface_names
+            .lookup(&key.to_ne_bytes(), MapFlags::ANY)
+            .ok()
+            .flatten()
+            .map(|bytes| {
+                let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+                Arc::from(String::from_utf8_lossy(&bytes[..end]).as_ref())
+            });
+        self.names.insert(key, name.clone());
+        name
+    }
+
+    /// Sends and receives left uncounted because the table of processes
+    /// was full.
+    pub fn uncounted_calls(&self) -> u64 {
+        self.stats
+            .lookup(&0u32.to_ne_bytes(), MapFlags::ANY)
+            .ok()
+            .flatten()
+            .and_then(|v| {
+                v.get(..8)
+                    .map(|b| u64::from_ne_bytes(b.try_into().unwrap_or([0; 8])))
+            })
+            .unwrap_or(0)
+    }
+}
+
+fn hook_name(hooks: NetHooks) -> &'static str {
+    match hooks {
+        NetHooks::Tracepoints => "tracepoints",
+        NetHooks::Fexit => "fexit",
+        NetHooks::Kprobes => "kprobes",
+    }
+}
