@@ -87,11 +87,25 @@ pub fn report(options: &CollectOptions) -> String {
                     "approximate (per-CPU counter parts not readable)"
                 }
             );
+            let network = match c.network() {
+                Ok(n) => format!(
+                    "{} ({})",
+                    n.hooks.describe(),
+                    if n.all_families {
+                        "every socket family"
+                    } else {
+                        "IPv4 and IPv6 sockets"
+                    }
+                ),
+                Err(reason) => format!("off: {reason}"),
+            };
+            let _ = writeln!(out, "  network         {network}");
             let _ = writeln!(out, "backend (auto):  bpf");
         }
         Err(e) => {
             let reason = format!("{e:#}").replace('\n', "\n                  ");
             let _ = writeln!(out, "  iter/task       fails: {reason}");
+            let _ = writeln!(out, "  network         off: needs the bpf backend");
             let _ = writeln!(
                 out,
                 "backend (auto):  procfs, because the task iterator does not load"

@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod net_workload;
+mod network;
 mod truth;
 mod workload;
 
@@ -813,6 +815,22 @@ fn main() {
             (
                 "cgroups: units, containers and freezing",
                 Box::new(units_containers_and_freezing),
+            ),
+            (
+                "network: counters match known payloads",
+                Box::new(network::counters_match_known_payloads),
+            ),
+            (
+                "network: all families count AF_UNIX",
+                Box::new(network::all_families_count_unix_sockets),
+            ),
+            (
+                "network: counters go when the process exits",
+                Box::new(network::counters_go_when_the_process_exits),
+            ),
+            (
+                "network: every hook kind counts or says why",
+                Box::new(network::every_hook_kind_counts_or_says_why),
             ),
         ]);
     } else {

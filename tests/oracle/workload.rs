@@ -26,13 +26,13 @@ fn thread_cpu_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
-fn ready(extra: &str) {
+pub fn ready(extra: &str) {
     let mut out = std::io::stdout();
     let _ = writeln!(out, "ready {extra}");
     let _ = out.flush();
 }
 
-fn idle() -> ! {
+pub fn idle() -> ! {
     let start = Instant::now();
     // Long sleeps: a process caught awake would be R, not the S the tests
     // compare against.
@@ -71,6 +71,9 @@ fn touch_mapping(bytes: usize, shared: bool) {
 pub fn run(args: &[String]) -> ! {
     die_with_parent();
     let kind = args.first().map(String::as_str).unwrap_or("");
+    if let Some(never) = super::net_workload::run(kind, &args[1..]) {
+        match never {}
+    }
     match kind {
         // Four threads spinning for the given number of milliseconds.
         "spin" => {

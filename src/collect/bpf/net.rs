@@ -7,7 +7,7 @@
 //! lookup the first time an interface is seen.
 
 use std::collections::HashMap;
-use std::mem::MaybeUninit;
+use std::mem::{size_of, MaybeUninit};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::Arc;
 
@@ -16,6 +16,7 @@ use libbpf_rs::{MapCore, MapFlags, MapHandle};
 
 use super::libbpf_log;
 use super::net_skel;
+use super::net_skel::types::net_counters;
 use crate::collect::sample::NetHooks;
 use crate::collect::NetOptions;
 
@@ -121,6 +122,14 @@ impl NetCounting {
         Err(reasons.join("; "))
     }
 
+    /// Attaches one kind of hook only (tests exercise each fallback with it).
+    pub fn start_with(hooks: NetHooks, all_families: bool) -> Result<NetCounting, String> {
+        let symbols = KernelSymbols::probe().ok_or_else(|| {
+            "the kernel's BTF (/sys/kernel/btf/vmlinux) cannot be read".to_string()
+        })?;
+        Self::attach(hooks, &symbols, all_families)
+    }
+
     fn attach(
         hooks: NetHooks,
         symbols: &KernelSymbols,
@@ -220,6 +229,23 @@ impl NetCounting {
             });
         self.names.insert(key, name.clone());
         name
+    }
+
+    /// The (rx, tx) bytes of the process with this tgid; None when it has
+    /// no counters (no socket I/O since the programs were attached, or it
+    /// exited). One syscall: for tests and diagnostics, not per refresh.
+    pub fn totals(&self, tgid: u32) -> Option<(u64, u64)> {
+        let value = self
+            .counters
+            .lookup(&tgid.to_ne_bytes(), MapFlags::ANY)
+            .ok()??;
+        if value.len() < size_of::<net_counters>() {
+            return None;
+        }
+        // SAFETY: net_counters is four u64s, valid for any bits; the length
+        // was checked and read_unaligned copes with any alignment.
+        let c = unsafe { std::ptr::read_unaligned(value.as_ptr().cast::<net_counters>()) };
+        Some((c.rx_bytes, c.tx_bytes))
     }
 
     /// Sends and receives left uncounted because the table of processes
