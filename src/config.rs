@@ -30,7 +30,7 @@ pub struct Config {
     pub delay_ms: u64,
     pub theme: String,
     /// Header meter ids: "cpus", "cpu", "memory", "swap", "tasks", "load",
-    /// "uptime", "pressure", "backend".
+    /// "uptime", "pressure", "backend", "network".
     pub header_meters: Vec<String>,
     pub show_kernel_threads: bool,
     pub show_threads: bool,

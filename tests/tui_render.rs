@@ -210,8 +210,8 @@ fn search_selects_the_match() {
     snapshot("search", &render(&v, 120, 32));
 }
 
-/// Three processes match "sbin" (init 1, sshd 400, cron 700): n and N
-/// visit each in turn, and Esc returns to where the search began.
+/// Three processes match "sbin" (init 1, sshd 400, cron 700): n and
+/// Shift-F3 visit each in turn, and Esc returns to where the search began.
 #[test]
 fn search_next_and_previous_visit_every_match() {
     let mut v = view(120, 32);
@@ -230,8 +230,12 @@ fn search_next_and_previous_visit_every_match() {
     assert_eq!(pid(&v), 700);
     press(&mut v, "n");
     assert_eq!(pid(&v), 1, "wraps");
-    press(&mut v, "N");
-    assert_eq!(pid(&v), 700);
+    handle_key(&mut v, KeyEvent::new(KeyCode::F(3), KeyModifiers::SHIFT));
+    assert_eq!(pid(&v), 700, "Shift-F3: previous match");
+    assert!(v.input == bpftop::ui::view::Input::None, "not a new search");
+    // Terminals that send Shift-F3 as F15.
+    key(&mut v, KeyCode::F(15));
+    assert_eq!(pid(&v), 400);
     v.set_cursor(5);
     let origin = pid(&v);
     press(&mut v, "/cron");
@@ -490,4 +494,102 @@ fn selection_stays_on_its_process() {
     let model = v.model.clone().unwrap();
     v.set_model(model);
     assert_eq!(v.selected().unwrap().sample.pid, 1300);
+}
+
+/// The cell of table row `row` under the column titled `title` (a
+/// right-aligned cell ends where its title ends, sort marker included).
+/// Counts characters: not for rows with wide characters.
+fn cell_under(lines: &[String], title_row: usize, row: usize, title: &str, right: bool) -> String {
+    let titles = &lines[title_row];
+    let start = titles[..titles.find(title).expect("title shown")]
+        .chars()
+        .count();
+    let line: Vec<char> = lines[row].chars().collect();
+    let cell: String = if right {
+        // Right-aligned: read leftwards from the title's end to a blank.
+        let end = start + title.chars().count();
+        let mut from = end;
+        while from > 0 && line[from - 1] != ' ' {
+            from -= 1;
+        }
+        line[from..end].iter().collect()
+    } else {
+        line[start..].iter().take_while(|c| **c != ' ').collect()
+    };
+    cell
+}
+
+/// N: bytes per second. The fake collector's running processes (java and
+/// top) receive 96 KiB and send 24 KiB a second; the others move nothing.
+/// The host meter shows /proc/net/dev's 1.5 MiB/s in and 200 KiB/s out.
+#[test]
+fn network_rates_view() {
+    let mut v = view(120, 32);
+    v.meters.push(bpftop::ui::header::Meter::Network);
+    press(&mut v, "N");
+    let buf = render(&v, 120, 32);
+    let lines = lines(&buf);
+    let screen = text(&buf);
+    assert!(
+        screen.contains("Network: rx 1.50MiB/s tx 200KiB/s"),
+        "{screen}"
+    );
+    let (title_row, titles) = row_of(&lines, "PID USER").unwrap();
+    // The extra columns sit just before Command; the sort column (NET/s)
+    // is not one of them, so no title is marked.
+    assert!(
+        titles.contains("NET_RX/s NET_TX/s IFACE      Command"),
+        "{titles}"
+    );
+    assert!(!titles.contains('▽'), "{titles}");
+    let row = |pid: u32| {
+        lines
+            .iter()
+            .position(|l| l.trim_start().starts_with(&format!("{pid} ")))
+            .unwrap()
+    };
+    // By NET/s: java and top (120 KiB/s each, ties by pid), then the rest.
+    assert_eq!(row(900), title_row + 1);
+    assert_eq!(row(1301), title_row + 2);
+    assert_eq!(row(1), title_row + 3);
+    let cell = |pid, title, right| cell_under(&lines, title_row, row(pid), title, right);
+    assert_eq!(cell(1301, "NET_RX/s", true), "96K");
+    assert_eq!(cell(1301, "NET_TX/s", true), "24K");
+    assert_eq!(cell(1301, "IFACE", false), "eth0");
+    assert_eq!(cell(350, "NET_RX/s", true), "0K");
+    assert_eq!(cell(400, "IFACE", false), "wg0");
+    assert_eq!(cell(700, "IFACE", false), "", "cron made no routed send");
+    snapshot("network_rates", &buf);
+}
+
+/// N N: totals since bpftop started, by NET_TOT. From the fake collector:
+/// java 5 GiB + 1 GiB + 2 × 120 KiB, sshd 40 + 250 MiB, top 3 MiB +
+/// 700 KiB + 2 × 120 KiB = 4012 KiB, the idle ones 3772 KiB, cron 16 KiB.
+/// A third N hides the columns and brings back the CPU% sort.
+#[test]
+fn network_totals_view() {
+    let mut v = view(120, 32);
+    press(&mut v, "NN");
+    let buf = render(&v, 120, 32);
+    let lines = lines(&buf);
+    let (title_row, titles) = row_of(&lines, "PID USER").unwrap();
+    assert!(titles.contains("NET_TOT▽ IFACE      Command"), "{titles}");
+    assert!(!titles.contains("NET_RX/s"), "{titles}");
+    let order: Vec<u32> = lines[title_row + 1..title_row + 11]
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(order, [900, 400, 1301, 1, 350, 1200, 1300, 1500, 1600, 700]);
+    let cell = |r: usize| cell_under(&lines, title_row, title_row + r, "NET_TOT▽", true);
+    assert_eq!(
+        [cell(1), cell(2), cell(3), cell(4), cell(10)],
+        ["6144M", "290M", "4012K", "3772K", "16K"]
+    );
+    assert!(text(&buf).contains("bytes since bpftop started"));
+    snapshot("network_totals", &buf);
+
+    press(&mut v, "N");
+    let screen = text(&render(&v, 120, 32));
+    assert!(screen.contains("CPU%▽") && !screen.contains("NET_TOT"));
+    assert_eq!(v.row_process(0).unwrap().sample.pid, 900);
 }

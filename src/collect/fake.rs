@@ -27,6 +27,10 @@ pub const RUNNING_READ_STEP: u64 = 64 * KIB;
 pub const RUNNING_NET_RX_STEP: u64 = 96 * KIB;
 pub const RUNNING_NET_TX_STEP: u64 = 24 * KIB;
 pub const RUNNING_WRITE_STEP: u64 = 16 * KIB;
+/// Bytes the host receives and sends through its real interfaces per
+/// second (/proc/net/dev).
+pub const HOST_NET_RX_STEP: u64 = 3 * MIB / 2;
+pub const HOST_NET_TX_STEP: u64 = 200 * KIB;
 
 /// Replays `processes` with counters that advance on every collection.
 #[derive(Debug, Clone)]
@@ -142,7 +146,7 @@ fn advance_process(p: &mut ProcessSample) {
 }
 
 /// Per CPU and second (100 ticks): 30 user, 10 system, 5 iowait, 55 idle,
-/// so every CPU is 40 % busy.
+/// so every CPU is 40 % busy; the network moves by its host steps.
 fn advance_system(s: &mut SystemSample) {
     let step = |c: &mut CpuTimes| {
         c.user += 30;
@@ -157,6 +161,10 @@ fn advance_system(s: &mut SystemSample) {
         step(&mut s.cpu_total);
     }
     s.uptime_seconds += 1.0;
+    if let Some(net) = s.net_dev.as_mut() {
+        net.rx_bytes += HOST_NET_RX_STEP;
+        net.tx_bytes += HOST_NET_TX_STEP;
+    }
 }
 
 /// User names of the demo's uids.
@@ -367,6 +375,11 @@ pub fn demo_processes() -> Vec<ProcessSample> {
             priority: 15,
             // Unreadable I/O, as /proc gives it to an unprivileged reader.
             io: None,
+            net: Some(NetCounters {
+                rx_bytes: 40 * MIB,
+                tx_bytes: 250 * MIB,
+                iface: Some("wg0".into()),
+            }),
             cgroup: Some("/system.slice/ssh.service".to_owned()),
             ..process(
                 400,
@@ -378,6 +391,12 @@ pub fn demo_processes() -> Vec<ProcessSample> {
         },
         ProcessSample {
             start_time_ns: 20 * SEC,
+            // Local sockets only: no routed send, no interface.
+            net: Some(NetCounters {
+                rx_bytes: 12 * KIB,
+                tx_bytes: 4 * KIB,
+                iface: None,
+            }),
             cgroup: Some("/system.slice/cron.service".to_owned()),
             ..process(700, 1, 0, b"cron", &[b"/usr/sbin/cron", b"-f"])
         },
@@ -392,6 +411,11 @@ pub fn demo_processes() -> Vec<ProcessSample> {
             nice: 7,
             priority: 27,
             processor: 0,
+            net: Some(NetCounters {
+                rx_bytes: 5 * GIB,
+                tx_bytes: GIB,
+                iface: Some("eth0".into()),
+            }),
             cgroup: Some("/system.slice/app.service".to_owned()),
             thread_list: vec![
                 thread(900, 'S', b"java", 0, 100 * SEC),
@@ -500,6 +524,10 @@ mod tests {
         assert_eq!(top.io_read_rate, RUNNING_READ_STEP as f64);
         assert_eq!(top.io_write_rate, RUNNING_WRITE_STEP as f64);
         assert_eq!(top.user, "alice");
+        assert_eq!(top.net_rx_rate, (96 * KIB) as f64);
+        assert_eq!(top.net_tx_rate, (24 * KIB) as f64);
+        assert_eq!(m.system.net_rx_rate, Some(1.5 * MIB as f64));
+        assert_eq!(m.system.net_tx_rate, Some((200 * KIB) as f64));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The process table's columns: names, widths, sort order and cell text.
 //! Cells are formatted on demand, only for the rows on screen.
 
+mod net;
+
 use std::cmp::Ordering;
 
 use super::text::display_safe;
@@ -37,6 +39,11 @@ pub enum Column {
     Slice,
     Container,
     Frozen,
+    NetRxRate,
+    NetTxRate,
+    NetRate,
+    NetTotal,
+    NetIface,
 }
 
 /// How the renderer should style a cell (mapped to theme styles there).
@@ -120,6 +127,11 @@ impl Column {
         Column::Slice,
         Column::Container,
         Column::Frozen,
+        Column::NetRxRate,
+        Column::NetTxRate,
+        Column::NetRate,
+        Column::NetTotal,
+        Column::NetIface,
     ];
 
     /// htop's default set.
@@ -168,6 +180,11 @@ impl Column {
             Column::Slice => "SLICE",
             Column::Container => "CONTAINER",
             Column::Frozen => "FROZEN",
+            Column::NetRxRate => "NET_RX_RATE",
+            Column::NetTxRate => "NET_TX_RATE",
+            Column::NetRate => "NET_RATE",
+            Column::NetTotal => "NET_TOTAL",
+            Column::NetIface => "IFACE",
         }
     }
 
@@ -185,6 +202,10 @@ impl Column {
             Column::Processor => "CPU",
             Column::IoReadRate => "DISK R/s",
             Column::IoWriteRate => "DISK W/s",
+            Column::NetRxRate => "NET_RX/s",
+            Column::NetTxRate => "NET_TX/s",
+            Column::NetRate => "NET/s",
+            Column::NetTotal => "NET_TOT",
             other => other.id(),
         }
     }
@@ -221,6 +242,11 @@ impl Column {
             Column::Slice => "systemd slice the process runs in",
             Column::Container => "Container: runtime and name or short id",
             Column::Frozen => "* when the process's cgroup is frozen (cgroup v2 freezer)",
+            Column::NetRxRate => "Socket bytes received per second",
+            Column::NetTxRate => "Socket bytes sent per second",
+            Column::NetRate => "Socket bytes received and sent per second",
+            Column::NetTotal => "Socket bytes received and sent since bpftop started",
+            Column::NetIface => "Interface of the last send over a routed socket",
         }
     }
 
@@ -237,6 +263,10 @@ impl Column {
             Column::Time | Column::Minflt | Column::Majflt | Column::Ctxt => 9,
             Column::Nlwp => 4,
             Column::Tty | Column::IoReadRate | Column::IoWriteRate => 8,
+            Column::NetRxRate | Column::NetTxRate | Column::NetRate => 8,
+            // Room for the sort marker after the title.
+            Column::NetTotal => 8,
+            Column::NetIface => 10,
             Column::Unit => 24,
             Column::Slice => 16,
             Column::Container => 22,
@@ -259,6 +289,7 @@ impl Column {
                 | Column::Slice
                 | Column::Container
                 | Column::Frozen
+                | Column::NetIface
         )
     }
 
@@ -279,6 +310,10 @@ impl Column {
                 | Column::Minflt
                 | Column::Majflt
                 | Column::Ctxt
+                | Column::NetRxRate
+                | Column::NetTxRate
+                | Column::NetRate
+                | Column::NetTotal
         )
     }
 
@@ -325,6 +360,11 @@ impl Column {
                 label(a, |i| &i.container_label).cmp(&label(b, |i| &i.container_label))
             }
             Column::Frozen => is_frozen(a).cmp(&is_frozen(b)),
+            Column::NetRxRate
+            | Column::NetTxRate
+            | Column::NetRate
+            | Column::NetTotal
+            | Column::NetIface => net::compare_value(self, a, b),
         }
     }
 
@@ -386,6 +426,11 @@ impl Column {
                 true => Cell::new("*".to_owned(), Emphasis::Highlight),
                 false => Cell::new(String::new(), Emphasis::Normal),
             },
+            Column::NetRxRate
+            | Column::NetTxRate
+            | Column::NetRate
+            | Column::NetTotal
+            | Column::NetIface => net::cell(self, p),
         }
     }
 }
@@ -641,11 +686,16 @@ fn tty_text(tty_nr: u32) -> Option<String> {
 }
 
 /// A storage rate per second; "N/A" when the kernel did not let us read the
-/// process's I/O counters. A MiB/s or more stands out.
+/// process's I/O counters.
 fn rate_cell(p: &ProcessView, rate: f64) -> Cell {
     if p.sample.io.is_none() {
         return Cell::new("N/A".to_owned(), Emphasis::Dim);
     }
+    bytes_rate_cell(rate)
+}
+
+/// Bytes per second; a MiB/s or more stands out.
+fn bytes_rate_cell(rate: f64) -> Cell {
     let emphasis = if rate >= MIB {
         Emphasis::Highlight
     } else if rate < 1.0 {

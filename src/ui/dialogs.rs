@@ -103,7 +103,14 @@ impl Dialog {
 /// order, then the hidden ones (a sort set by `T` or `-s` may be on a
 /// hidden column, and must show as current).
 pub fn sort_columns(view: &ViewState) -> Vec<Column> {
-    setup_columns(view).into_iter().map(|(c, _)| c).collect()
+    let mut columns = view.shown_columns().into_owned();
+    let hidden: Vec<Column> = Column::ALL
+        .iter()
+        .filter(|c| !columns.contains(c))
+        .copied()
+        .collect();
+    columns.extend(hidden);
+    columns
 }
 
 pub fn sort_chooser(view: &ViewState) -> Dialog {
@@ -167,7 +174,7 @@ pub fn row_text(view: &ViewState, row: usize) -> Option<String> {
         unit_display: view.unit_display,
     };
     let cells: Vec<String> = view
-        .columns
+        .shown_columns()
         .iter()
         .map(|c| c.text(p, r.thread, &ctx).text.trim().to_owned())
         .collect();

@@ -41,6 +41,7 @@ pub enum Meter {
     Uptime,
     Pressure,
     Backend,
+    Network,
 }
 
 impl Meter {
@@ -54,9 +55,22 @@ impl Meter {
         Meter::Uptime,
         Meter::Pressure,
         Meter::Backend,
+        Meter::Network,
     ];
 
-    pub const DEFAULT: &'static [Meter] = Meter::ALL;
+    /// Without Network: it would take a fifth row in each column when PSI
+    /// is there (offered in the setup screen).
+    pub const DEFAULT: &'static [Meter] = &[
+        Meter::Cpus,
+        Meter::CpuTotal,
+        Meter::Memory,
+        Meter::Swap,
+        Meter::Tasks,
+        Meter::Load,
+        Meter::Uptime,
+        Meter::Pressure,
+        Meter::Backend,
+    ];
 
     /// The name used in the configuration file.
     pub fn id(self) -> &'static str {
@@ -70,6 +84,7 @@ impl Meter {
             Meter::Uptime => "uptime",
             Meter::Pressure => "pressure",
             Meter::Backend => "backend",
+            Meter::Network => "network",
         }
     }
 
@@ -89,6 +104,7 @@ impl Meter {
             Meter::Uptime => "Time since boot",
             Meter::Pressure => "Pressure stall (PSI some, avg10) of CPU, memory, I/O",
             Meter::Backend => "Collection backend, and why it fell back",
+            Meter::Network => "Host network throughput per second (real interfaces)",
         }
     }
 }
@@ -519,7 +535,24 @@ fn text_meter(view: &HeaderView<'_>, meter: Meter) -> Vec<(String, Style)> {
             label("Backend: "),
             value(printable(view.backend.as_bytes())),
         ],
+        Meter::Network => vec![
+            label("Network: "),
+            value(format!(
+                "rx {} tx {}",
+                per_second(s.net_rx_rate),
+                per_second(s.net_tx_rate)
+            )),
+        ],
         Meter::Cpus | Meter::CpuTotal | Meter::Memory | Meter::Swap => Vec::new(),
+    }
+}
+
+/// A throughput as htop's network meter prints it (`1.50MiB/s`); "-"
+/// before there is a rate (the first refresh, or no /proc/net/dev).
+fn per_second(rate: Option<f64>) -> String {
+    match rate.filter(|r| r.is_finite()) {
+        Some(r) => format!("{}iB/s", human(r.max(0.0).round() as u64)),
+        None => "-".to_owned(),
     }
 }
 
@@ -638,7 +671,37 @@ mod tests {
         assert_eq!(Meter::from_id("cpu"), Some(Meter::CpuTotal));
         assert_eq!(Meter::from_id("cpus"), Some(Meter::Cpus));
         assert_eq!(Meter::from_id("Memory"), None);
+        assert_eq!(Meter::from_id("network"), Some(Meter::Network));
         assert_eq!(Meter::DEFAULT.len(), 9);
+        assert!(!Meter::DEFAULT.contains(&Meter::Network));
+        // The config's defaults name the same meters.
+        let ids: Vec<&str> = Meter::DEFAULT.iter().map(|m| m.id()).collect();
+        assert_eq!(crate::config::Config::default().header_meters, ids);
+    }
+
+    #[test]
+    fn network_meter_shows_host_rates() {
+        let theme = Theme::default_theme();
+        let mut sys = system_with_cpus(1, user(0.0));
+        let v = HeaderView {
+            meters: &[Meter::Network],
+            ..view(&sys, &theme)
+        };
+        // The first refresh has no rate yet, but the row is there.
+        assert_eq!(header_height(&v, 60), 1);
+        assert_eq!(row(&render(&v, 60, 1), 0), "Network: rx - tx -");
+        sys.net_rx_rate = Some(1.5 * (1 << 20) as f64);
+        sys.net_tx_rate = Some(200.0 * 1024.0);
+        let v = HeaderView {
+            meters: &[Meter::Network],
+            ..view(&sys, &theme)
+        };
+        let buf = render(&v, 60, 1);
+        assert_eq!(row(&buf, 0), "Network: rx 1.50MiB/s tx 200KiB/s");
+        assert_eq!(buf[(0, 0)].fg, theme.meter_label.fg.unwrap());
+        assert_eq!(per_second(Some(f64::NAN)), "-");
+        assert_eq!(per_second(Some(-3.0)), "0KiB/s");
+        assert_eq!(per_second(Some(30e9)), "27.9GiB/s");
     }
 
     #[test]

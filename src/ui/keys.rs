@@ -4,6 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::dialogs::{self, Dialog};
+use super::netview;
 use super::rows::{self, Filter};
 use super::view::{Effect, Input, ViewState};
 use crate::actions::yank;
@@ -18,7 +19,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("mouse", "wheel scrolls, click selects, click a column title to sort"),
     ("Search and filter", ""),
     ("/ F3", "search: type to jump to the first match; Enter keeps, Esc cancels"),
-    ("n N", "next / previous match"),
+    ("n Shift-F3", "next / previous match"),
     ("\\ F4", "filter: hide rows not matching (command, user, pid, cgroup); !text negates"),
     ("Sorting", ""),
     ("F6", "choose the sort column"),
@@ -46,6 +47,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("u", "show only one user's processes"),
     ("O", "show only one unit's or container's processes"),
     ("o", "UNIT column: services only / services and scopes / cgroup path"),
+    ("N", "network columns: rates by NET/s, then totals since bpftop started by NET_TOT, then off"),
     ("F", "follow: say so when the selected process exits (the selection always stays on its process)"),
     ("F2 S", "setup: columns, meters, refresh rate, theme (saved to the config file)"),
     ("Ctrl-L", "redraw the screen"),
@@ -82,6 +84,7 @@ fn page(view: &ViewState) -> isize {
 
 fn normal_key(view: &mut ViewState, key: KeyEvent) -> Effect {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let shift = key.modifiers.contains(KeyModifiers::SHIFT);
     view.status = None;
     match key.code {
         KeyCode::Char('u') if ctrl => view.move_cursor(-half_page(view)),
@@ -96,12 +99,15 @@ fn normal_key(view: &mut ViewState, key: KeyEvent) -> Effect {
         // In visual mode y yanks the range at once (as in vim).
         KeyCode::Char('y') if view.visual_anchor.is_some() => return yank(view, 'y'),
         KeyCode::Char(c @ ('g' | 'z' | 'y')) => view.pending = Some(c),
+        // Shift-F3 arrives as F3 with Shift, or as F15 (as curses names it).
+        KeyCode::F(3) if shift => search_again(view, false),
+        KeyCode::F(15) => search_again(view, false),
         KeyCode::Char('/') | KeyCode::F(3) => {
             view.search_origin = view.cursor;
             view.input = Input::Search(String::new());
         }
         KeyCode::Char('n') => search_again(view, true),
-        KeyCode::Char('N') => search_again(view, false),
+        KeyCode::Char('N') => netview::cycle(view),
         KeyCode::Char('\\') | KeyCode::F(4) => {
             view.input = Input::Filter(view.filter_text.clone());
         }
@@ -278,7 +284,7 @@ fn sort_by(view: &mut ViewState, column: super::columns::Column) {
 
 /// Moves the sort to the previous/next visible column.
 fn cycle_sort(view: &mut ViewState, step: isize) {
-    let columns = &view.columns;
+    let columns = view.shown_columns().into_owned();
     if columns.is_empty() {
         return;
     }
@@ -483,7 +489,7 @@ pub fn handle_mouse(
         MouseEventKind::Down(MouseButton::Left) if inside(layout.table_header) => {
             let x = event.column - layout.table_header.x;
             if let Some(column) =
-                super::render::column_at(&view.columns, layout.table_header.width, x)
+                super::render::column_at(&view.shown_columns(), layout.table_header.width, x)
             {
                 sort_by(view, column);
             }

@@ -9,6 +9,7 @@ pub mod freezer;
 pub mod header;
 pub mod keys;
 pub mod launch;
+pub mod netview;
 pub mod render;
 pub mod rows;
 pub mod settings;

@@ -120,7 +120,7 @@ fn emphasis_style(theme: &Theme, emphasis: Emphasis) -> Style {
 fn render_table_header(view: &ViewState, area: Rect, buf: &mut Buffer) {
     let theme = &view.theme;
     buf.set_style(area, theme.table_header);
-    for (column, x, w) in column_spans(&view.columns, area.width) {
+    for (column, x, w) in column_spans(&view.shown_columns(), area.width) {
         let sorted = column == view.sort.column;
         let mut title = column.title().to_owned();
         if sorted {
@@ -146,7 +146,7 @@ fn render_rows(view: &ViewState, area: Rect, buf: &mut Buffer) {
         now_unix_time: model.unix_time,
         unit_display: view.unit_display,
     };
-    let spans = column_spans(&view.columns, area.width);
+    let spans = column_spans(&view.shown_columns(), area.width);
     let visual = view.visual_range();
     for (line, index) in (view.scroll..view.rows.len())
         .take(area.height as usize)

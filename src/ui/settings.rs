@@ -111,12 +111,13 @@ pub fn config_to_save(view: &ViewState, base: &Config, overrides: &Overrides) ->
     config
 }
 
-/// The config that reproduces the view's settings.
+/// The config that reproduces the view's settings (the configured columns
+/// and sort, without the network view's).
 pub fn config_from(view: &ViewState) -> Config {
     Config {
         columns: view.columns.iter().map(|c| c.id().to_owned()).collect(),
-        sort_key: view.sort.column.id().to_owned(),
-        sort_descending: view.sort.descending,
+        sort_key: view.saved_sort().column.id().to_owned(),
+        sort_descending: view.saved_sort().descending,
         tree: view.tree,
         delay_ms: view.delay_ms,
         theme: view.theme.name.to_owned(),

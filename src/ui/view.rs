@@ -3,12 +3,14 @@
 //! the open dialog. Changing it is pure; what must happen outside (signals,
 //! clipboard, config file, collector settings) is returned as an [`Effect`].
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::columns::{Column, UnitDisplay};
 use super::dialogs::Dialog;
 use super::header::Meter;
+use super::netview::{self, NetView};
 use super::rows::{self, Filter, Group, Row, RowOptions, SortSpec};
 use super::theme::Theme;
 use crate::collect::sample::ProcessKey;
@@ -71,8 +73,12 @@ pub struct ViewState {
     pub cursor_key: Option<ProcessKey>,
     /// Number of table rows on screen (set from the layout).
     pub page_rows: usize,
+    /// The configured columns (what the setup screen edits and saves);
+    /// the table shows [`ViewState::shown_columns`].
     pub columns: Vec<Column>,
     pub sort: SortSpec,
+    /// The network view (N): extra columns and a temporary sort, not saved.
+    pub network: NetView,
     pub tree: bool,
     pub folded: HashSet<ProcessKey>,
     pub filter: Option<Filter>,
@@ -127,6 +133,7 @@ impl ViewState {
                 column: Column::CpuPercent,
                 descending: true,
             },
+            network: NetView::Hidden,
             tree: false,
             folded: HashSet::new(),
             filter: None,
@@ -201,6 +208,20 @@ impl ViewState {
                     .min(self.rows.len().saturating_sub(1)),
             );
         }
+    }
+
+    /// The columns on screen: the configured ones, with the network view's
+    /// extras.
+    pub fn shown_columns(&self) -> Cow<'_, [Column]> {
+        match self.network.extra_columns() {
+            [] => Cow::Borrowed(&self.columns),
+            extra => Cow::Owned(netview::with_extras(&self.columns, extra)),
+        }
+    }
+
+    /// The sort the config file keeps: the network view's is temporary.
+    pub fn saved_sort(&self) -> SortSpec {
+        self.network.restore_sort().unwrap_or(self.sort)
     }
 
     /// Moves the cursor to `row` (clamped) and scrolls it into view.
