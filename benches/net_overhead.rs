@@ -50,6 +50,8 @@ fn sends(c: &mut Criterion) {
         Ok(counting) => {
             measure(&mut group, "with_counters");
             drop(counting);
+            // The baseline again: how much two runs of the same thing differ.
+            measure(&mut group, "without_counters_again");
         }
         Err(e) => eprintln!("network counters not attached, only the baseline ran: {e}"),
     }

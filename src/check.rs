@@ -4,8 +4,11 @@ use std::fmt::Write;
 use std::fs;
 use std::path::Path;
 
+use crate::collect::bpf::drm_fds::BpfDrmScan;
 use crate::collect::bpf::BpfCollector;
 use crate::collect::cgroups::find_cgroup2_mount;
+use crate::collect::sample::BackendKind;
+use crate::collect::sampler::open_gpu;
 use crate::collect::CollectOptions;
 
 /// Capabilities that matter to bpftop, with what each one enables.
@@ -75,7 +78,9 @@ pub fn report(options: &CollectOptions) -> String {
             .unwrap_or_else(|| "none (cgroup v1 only: no CGROUP paths, no freeze)".to_owned())
     );
     let _ = writeln!(out, "programs:");
-    match BpfCollector::open(options) {
+    let bpf = BpfCollector::open(options);
+    let bpf_loads = bpf.is_ok();
+    match bpf {
         Ok(c) => {
             let _ = writeln!(out, "  iter/task       loads");
             let _ = writeln!(
@@ -100,6 +105,11 @@ pub fn report(options: &CollectOptions) -> String {
                 Err(reason) => format!("off: {reason}"),
             };
             let _ = writeln!(out, "  network         {network}");
+            let drm_scan = match BpfDrmScan::open() {
+                Ok(_) => "loads (finds DRM files for GPU usage)".to_owned(),
+                Err(e) => format!("fails: {e:#} (GPU clients are found through /proc)"),
+            };
+            let _ = writeln!(out, "  iter/task_file  {drm_scan}");
             let _ = writeln!(out, "backend (auto):  bpf");
         }
         Err(e) => {
@@ -112,6 +122,19 @@ pub fn report(options: &CollectOptions) -> String {
             );
         }
     }
+    let backend = if bpf_loads {
+        BackendKind::Bpf
+    } else {
+        BackendKind::Procfs
+    };
+    let gpu = open_gpu(options, backend);
+    let state = |r: &Result<String, String>| match r {
+        Ok(what) => what.clone(),
+        Err(why) => format!("off: {why}"),
+    };
+    let _ = writeln!(out, "gpu:");
+    let _ = writeln!(out, "  NVML            {}", state(&gpu.status().nvml));
+    let _ = writeln!(out, "  DRM fdinfo      {}", state(&gpu.status().drm));
     out
 }
 

@@ -82,6 +82,10 @@ pub struct Cli {
     #[arg(long, conflicts_with = "no_net")]
     pub net_all_families: bool,
 
+    /// Do not look for GPUs (NVML, DRM fdinfo).
+    #[arg(long)]
+    pub no_gpu: bool,
+
     /// Report what works on this kernel and why, then exit.
     #[arg(long)]
     pub check: bool,

@@ -325,41 +325,19 @@ fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
     use super::*;
+    use crate::test_support::TempDir;
 
-    /// A fresh directory, removed when dropped.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new() -> TempDir {
-            static NEXT: AtomicUsize = AtomicUsize::new(0);
-            let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let dir =
-                std::env::temp_dir().join(format!("bpftop-config-test-{}-{n}", std::process::id()));
-            let _ = fs::remove_dir_all(&dir);
-            fs::create_dir_all(&dir).unwrap();
-            TempDir(dir)
-        }
-
-        /// A config path in a not yet existing subdirectory.
-        fn config(&self) -> PathBuf {
-            self.0.join("bpftop").join("config.toml")
-        }
-
-        fn write(&self, text: &str) -> PathBuf {
-            let path = self.config();
-            fs::create_dir_all(path.parent().unwrap()).unwrap();
-            fs::write(&path, text).unwrap();
-            path
-        }
+    /// A config path in a not yet existing subdirectory of `dir`.
+    fn config_in(dir: &TempDir) -> PathBuf {
+        dir.path().join("bpftop").join("config.toml")
     }
 
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
+    fn write_config(dir: &TempDir, text: &str) -> PathBuf {
+        let path = config_in(dir);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, text).unwrap();
+        path
     }
 
     fn broken_message(outcome: LoadOutcome) -> String {
@@ -387,8 +365,8 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let dir = TempDir::new();
-        let path = dir.config();
+        let dir = TempDir::new("config-test");
+        let path = config_in(&dir);
         assert_eq!(load(&path), LoadOutcome::Missing);
         assert_eq!(save(&path, &sample(), false).unwrap(), None);
         assert_eq!(load(&path), LoadOutcome::Loaded(sample()));
@@ -399,8 +377,8 @@ mod tests {
 
     #[test]
     fn missing_keys_take_defaults() {
-        let dir = TempDir::new();
-        let path = dir.write("tree = true\ndelay_ms = 2000\n");
+        let dir = TempDir::new("config-test");
+        let path = write_config(&dir, "tree = true\ndelay_ms = 2000\n");
         let expected = Config {
             tree: true,
             delay_ms: 2000,
@@ -421,8 +399,8 @@ mod tests {
 
     #[test]
     fn unknown_key_names_file_and_line() {
-        let dir = TempDir::new();
-        let path = dir.write("tree = true\n\ncolums = [\"PID\"]\nmouse = false\n");
+        let dir = TempDir::new("config-test");
+        let path = write_config(&dir, "tree = true\n\ncolums = [\"PID\"]\nmouse = false\n");
         let message = broken_message(load(&path));
         let expected = format!(
             "{} line 3: unknown field `colums` (did you mean `columns`?)",
@@ -441,12 +419,12 @@ a = 1
 
     #[test]
     fn messages_are_one_printable_line() {
-        let dir = TempDir::new();
-        let path = dir.write("tree = tru\n");
+        let dir = TempDir::new("config-test");
+        let path = write_config(&dir, "tree = tru\n");
         let message = broken_message(load(&path));
         assert!(message.starts_with(&format!("{} line 1: ", shown(&path))));
         assert!(!message.chars().any(char::is_control), "{message}");
-        let path = dir.write("\"a\\u001bb\" = 1\n");
+        let path = write_config(&dir, "\"a\\u001bb\" = 1\n");
         let message = broken_message(load(&path));
         assert!(message.contains("unknown field `a?b`"), "{message}");
     }
@@ -495,8 +473,8 @@ a = 1
 
     #[test]
     fn unreadable_file_is_broken_with_the_os_error() {
-        let dir = TempDir::new();
-        let path = dir.config();
+        let dir = TempDir::new("config-test");
+        let path = config_in(&dir);
         fs::create_dir_all(&path).unwrap(); // a directory cannot be read
         let message = broken_message(load(&path));
         assert!(message.starts_with(&shown(&path)), "{message}");
@@ -505,9 +483,9 @@ a = 1
 
     #[test]
     fn save_over_broken_file_keeps_a_copy() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("config-test");
         let broken = "colums = 1\n";
-        let path = dir.write(broken);
+        let path = write_config(&dir, broken);
         let kept = save(&path, &sample(), true).unwrap().unwrap();
         assert_eq!(kept, path.with_file_name("config.toml.broken"));
         assert_eq!(fs::read_to_string(&kept).unwrap(), broken);
@@ -526,8 +504,8 @@ a = 1
 
     #[test]
     fn broken_flag_without_a_file_saves_normally() {
-        let dir = TempDir::new();
-        let path = dir.config();
+        let dir = TempDir::new("config-test");
+        let path = config_in(&dir);
         assert_eq!(save(&path, &sample(), true).unwrap(), None);
         assert_eq!(load(&path), LoadOutcome::Loaded(sample()));
     }

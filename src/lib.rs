@@ -12,4 +12,6 @@ pub mod collect;
 pub mod config;
 pub mod model;
 pub mod output;
+#[cfg(test)]
+mod test_support;
 pub mod ui;

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
             enabled: !cli.no_net,
             all_families: cli.net_all_families,
         },
+        gpu: !cli.no_gpu,
     };
     if cli.check {
         print!("{}", bpftop::check::report(&options));

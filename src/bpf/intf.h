@@ -109,4 +109,13 @@ struct net_stats {
 	__u64 table_full; /* processes not counted: net_by_tgid was full */
 };
 
+/* One open file of a DRM device (character major 226), from the task_file
+ * iterator: the fds whose /proc/PID/fdinfo may carry GPU usage stats. */
+struct drm_fd_record {
+	__u32 tgid;
+	__u32 fd;
+	__u32 minor;
+	__u32 pad;
+};
+
 #endif /* BPFTOP_INTF_H */

@@ -257,6 +257,22 @@ struct bpf_iter__task {
 	struct task_struct *task;
 };
 
+struct inode {
+	unsigned short i_mode;
+	__u32 i_rdev; /* kernel dev_t: major << 20 | minor */
+};
+
+struct file {
+	struct inode *f_inode;
+};
+
+struct bpf_iter__task_file {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+	__u32 fd;
+	struct file *file;
+};
+
 #pragma clang attribute pop
 
 #endif /* BPFTOP_VMLINUX_MIN_H */

@@ -90,6 +90,8 @@ impl FakeCollector {
                 hooks: NetHooks::Tracepoints,
                 all_families: false,
             },
+            gpu: Default::default(),
+            gpu_status: Default::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod containers;
 pub mod fake;
 pub mod frozen;
+pub mod gpu;
 pub mod netdev;
 pub mod procfs;
 pub mod sample;
@@ -43,6 +44,8 @@ pub struct CollectOptions {
     pub sys_root: PathBuf,
     /// Per-process network counters (bpf backend only).
     pub net: NetOptions,
+    /// Look for GPUs (NVML, DRM fdinfo).
+    pub gpu: bool,
 }
 
 /// What the per-process network counters count.
@@ -66,6 +69,7 @@ impl Default for CollectOptions {
     fn default() -> Self {
         CollectOptions {
             net: NetOptions::default(),
+            gpu: true,
             threads: false,
             proc_root: PathBuf::from("/proc"),
             sys_root: PathBuf::from("/sys"),

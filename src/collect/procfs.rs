@@ -372,6 +372,8 @@ impl Collector for ProcfsCollector {
                          (they are counted in eBPF)"
                     .into(),
             },
+            gpu: Default::default(),
+            gpu_status: Default::default(),
         })
     }
 }

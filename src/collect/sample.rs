@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::catalog::CgroupFacts;
+use super::gpu::collector::GpuStatus;
+use super::gpu::GpuSnapshot;
 
 use serde::Serialize;
 
@@ -292,4 +294,7 @@ pub struct Sample {
     pub cgroups: HashMap<String, CgroupFacts>,
     /// Whether `ProcessSample::net` is measured, and how.
     pub network: NetworkStatus,
+    /// GPUs and each process's use of them (filled by the sampler).
+    pub gpu: GpuSnapshot,
+    pub gpu_status: GpuStatus,
 }

@@ -3,8 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
+use super::bpf::drm_fds::BpfDrmScan;
 use super::catalog::Catalog;
 use super::cgroups::find_cgroup2_mount;
+use super::gpu::collector::{GpuCollector, RESCAN_NS};
+use super::gpu::discovery::{DrmFdScan, ProcfsDrmScan};
+use super::gpu::nvml::{self, NvmlSource};
 use super::sample::{BackendKind, Sample};
 use super::system::SystemReader;
 use super::users::UserTable;
@@ -16,7 +20,34 @@ pub struct Sampler {
     system: SystemReader,
     users: UserTable,
     catalog: Catalog,
+    gpu: GpuCollector,
     fallback_reason: Option<String>,
+}
+
+/// The GPU sources for a sampler whose process backend is `backend`.
+pub fn open_gpu(options: &CollectOptions, backend: BackendKind) -> GpuCollector {
+    if !options.gpu {
+        return GpuCollector::off("turned off (--no-gpu)");
+    }
+    let nvml = nvml::open().map(|api| NvmlSource::new(Box::new(api)));
+    let every = RESCAN_NS / 1_000_000_000;
+    let procfs_scan = || -> (Box<dyn DrmFdScan + Send>, String) {
+        (
+            Box::new(ProcfsDrmScan::new(options.proc_root.clone())),
+            format!("DRM files found through /proc/PID/fd every {every} s"),
+        )
+    };
+    let scan = match backend {
+        BackendKind::Bpf => match BpfDrmScan::open() {
+            Ok(scan) => (
+                Box::new(scan) as Box<dyn DrmFdScan + Send>,
+                format!("DRM files found by a BPF task_file walk every {every} s"),
+            ),
+            Err(_) => procfs_scan(),
+        },
+        BackendKind::Procfs => procfs_scan(),
+    };
+    GpuCollector::new(&options.proc_root, &options.sys_root, nvml, Some(scan))
 }
 
 impl Sampler {
@@ -27,7 +58,9 @@ impl Sampler {
         passwd: PathBuf,
     ) -> anyhow::Result<Self> {
         let opened = open(choice, options)?;
+        let gpu = open_gpu(options, opened.collector.kind());
         Ok(Sampler {
+            gpu,
             proc_root: options.proc_root.clone(),
             collector: opened.collector,
             system: SystemReader::new(&options.proc_root, &options.sys_root),
@@ -54,8 +87,15 @@ impl Sampler {
         let mut sample = self.collector.collect()?;
         sample.system = self.system.read()?;
         sample.cgroups = self.catalog.describe(&sample.processes);
+        sample.gpu = self.gpu.collect(sample.boottime_ns);
+        sample.gpu_status = self.gpu.status().clone();
         self.users.refresh();
         Ok(sample)
+    }
+
+    /// What each GPU source is doing.
+    pub fn gpu_status(&self) -> &super::gpu::collector::GpuStatus {
+        self.gpu.status()
     }
 
     pub fn proc_root(&self) -> &Path {

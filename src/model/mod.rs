@@ -9,6 +9,8 @@ pub(crate) mod testing;
 use std::collections::HashMap;
 
 use crate::collect::catalog::CgroupFacts;
+use crate::collect::gpu::collector::GpuStatus;
+use crate::collect::gpu::{GpuDevice, ProcessGpu};
 use crate::collect::sample::{BackendKind, NetworkStatus, ProcessKey, ProcessSample, Sample};
 
 pub use system::{CpuSplit, SystemView};
@@ -35,6 +37,9 @@ pub struct ProcessView {
     pub thread_cpu_percent: Vec<f64>,
     /// Unit, container and frozen state of the process's cgroup.
     pub cgroup: Option<CgroupFacts>,
+    /// Use of the GPUs; None when the process holds none (or no GPU source
+    /// is on: see `Model::gpu_status`).
+    pub gpu: Option<ProcessGpu>,
 }
 
 /// Everything a view needs for one refresh.
@@ -47,6 +52,9 @@ pub struct Model {
     pub processes: Vec<ProcessView>,
     /// Whether the per-process network counters are measured.
     pub network: NetworkStatus,
+    /// The GPUs, for the header meters.
+    pub gpus: Vec<GpuDevice>,
+    pub gpu_status: GpuStatus,
 }
 
 /// How a counter moved between two samples of the same process.
@@ -157,6 +165,7 @@ impl Model {
                     net_tx_rate: rates.net_tx,
                     thread_cpu_percent,
                     cgroup: p.cgroup.as_ref().and_then(|c| cur.cgroups.get(c).cloned()),
+                    gpu: cur.gpu.processes.get(&p.pid).cloned(),
                 }
             })
             .collect();
@@ -168,6 +177,8 @@ impl Model {
             system,
             processes,
             network: cur.network.clone(),
+            gpus: cur.gpu.devices.clone(),
+            gpu_status: cur.gpu_status.clone(),
         }
     }
 }
@@ -262,6 +273,8 @@ mod tests {
             running_threads: 0,
             cgroups: Default::default(),
             network: Default::default(),
+            gpu: Default::default(),
+            gpu_status: Default::default(),
         }
     }
 

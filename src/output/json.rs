@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use crate::collect::gpu::collector::GpuStatus;
+use crate::collect::gpu::{GpuDevice, GpuVendor};
 use crate::collect::sample::{NetHooks, NetworkStatus, ZramStats};
 use crate::model::{Model, ProcessView};
 
@@ -110,6 +112,12 @@ struct Process {
     net_tx_rate: Option<f64>,
     /// Interface of the last send over a routed socket.
     net_iface: Option<String>,
+    /// Share of one GPU (summed over GPUs); null when no GPU source is on.
+    gpu_percent: Option<f64>,
+    /// Video memory held on all GPUs; null when no GPU source is on.
+    gpu_mem_bytes: Option<u64>,
+    /// bpftop indices of the GPUs used ("gpus" at the top level).
+    gpu_devices: Vec<u32>,
     cgroup: Option<String>,
     unit: Option<String>,
     slice: Option<String>,
@@ -183,12 +191,80 @@ impl From<&NetworkStatus> for Network {
     }
 }
 
+/// One GPU, as the header meters show it.
+#[derive(Serialize)]
+struct Gpu {
+    index: u32,
+    name: String,
+    /// "nvidia", or the DRM driver's name ("amdgpu", "i915", ...).
+    driver: String,
+    busy_percent: Option<f64>,
+    mem_used_bytes: Option<u64>,
+    mem_total_bytes: Option<u64>,
+}
+
+impl From<&GpuDevice> for Gpu {
+    fn from(d: &GpuDevice) -> Self {
+        Gpu {
+            index: d.index,
+            name: d.name.clone(),
+            driver: match &d.vendor {
+                GpuVendor::Nvidia => "nvidia".to_owned(),
+                GpuVendor::Drm { driver } => driver.clone(),
+            },
+            busy_percent: d.busy_percent,
+            mem_used_bytes: d.mem_used_bytes,
+            mem_total_bytes: d.mem_total_bytes,
+        }
+    }
+}
+
+/// What each GPU source does, or why it is off.
+#[derive(Serialize)]
+struct GpuSources {
+    nvml: SourceState,
+    drm: SourceState,
+}
+
+#[derive(Serialize)]
+struct SourceState {
+    enabled: bool,
+    /// What it reads, or why it is off.
+    detail: String,
+}
+
+impl From<&Result<String, String>> for SourceState {
+    fn from(r: &Result<String, String>) -> Self {
+        match r {
+            Ok(detail) => SourceState {
+                enabled: true,
+                detail: detail.clone(),
+            },
+            Err(reason) => SourceState {
+                enabled: false,
+                detail: reason.clone(),
+            },
+        }
+    }
+}
+
+impl From<&GpuStatus> for GpuSources {
+    fn from(s: &GpuStatus) -> Self {
+        GpuSources {
+            nvml: SourceState::from(&s.nvml),
+            drm: SourceState::from(&s.drm),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Refresh {
     time: f64,
     backend: &'static str,
     fallback_reason: Option<String>,
     network: Network,
+    gpu_sources: GpuSources,
+    gpus: Vec<Gpu>,
     system: System,
     processes: Vec<Process>,
 }
@@ -199,7 +275,7 @@ fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn process(v: &ProcessView, with_threads: bool) -> Process {
+fn process(v: &ProcessView, with_threads: bool, gpu_on: bool) -> Process {
     let p = &v.sample;
     Process {
         pid: p.pid,
@@ -242,6 +318,13 @@ fn process(v: &ProcessView, with_threads: bool) -> Process {
             .net
             .as_ref()
             .and_then(|n| n.iface.as_deref().map(str::to_owned)),
+        gpu_percent: gpu_on.then(|| v.gpu.as_ref().map_or(0.0, |g| g.busy_percent)),
+        gpu_mem_bytes: gpu_on.then(|| v.gpu.as_ref().map_or(0, |g| g.mem_bytes)),
+        gpu_devices: v
+            .gpu
+            .as_ref()
+            .map(|g| g.devices.clone())
+            .unwrap_or_default(),
         cgroup: p.cgroup.clone(),
         unit: v.cgroup.as_ref().and_then(|c| c.info.unit.unit.clone()),
         slice: v.cgroup.as_ref().and_then(|c| c.info.unit.slice.clone()),
@@ -271,6 +354,8 @@ pub fn render(model: &Model, with_threads: bool) -> String {
         backend: model.backend.name(),
         fallback_reason: model.fallback_reason.clone(),
         network: Network::from(&model.network),
+        gpu_sources: GpuSources::from(&model.gpu_status),
+        gpus: model.gpus.iter().map(Gpu::from).collect(),
         system: System {
             cpus: s.cpus,
             cpu_percent: s.cpu_percent,
@@ -302,7 +387,7 @@ pub fn render(model: &Model, with_threads: bool) -> String {
         processes: model
             .processes
             .iter()
-            .map(|p| process(p, with_threads))
+            .map(|p| process(p, with_threads, model.gpu_status.any_on()))
             .collect(),
     };
     // Serialising plain structs of numbers and strings cannot fail; NaN

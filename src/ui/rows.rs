@@ -1213,6 +1213,7 @@ mod tests {
                     net_tx_rate: 0.0,
                     thread_cpu_percent: Vec::new(),
                     cgroup: None,
+                    gpu: None,
                 }
             })
             .collect();
@@ -1223,6 +1224,8 @@ mod tests {
             system: SystemView::default(),
             processes,
             network: Default::default(),
+            gpus: Vec::new(),
+            gpu_status: Default::default(),
         }
     }
 

@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod gpu;
 mod net_workload;
 mod network;
 mod truth;
@@ -815,6 +816,10 @@ fn main() {
             (
                 "cgroups: units, containers and freezing",
                 Box::new(units_containers_and_freezing),
+            ),
+            (
+                "gpu: DRM files are found",
+                Box::new(gpu::drm_files_are_found),
             ),
             (
                 "network: counters match known payloads",

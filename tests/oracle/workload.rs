@@ -174,6 +174,28 @@ pub fn run(args: &[String]) -> ! {
             ready("");
             idle()
         }
+        // Holds a DRM-like device node (char 226:200, made with mknod in the
+        // given directory) open with O_PATH, which needs no driver behind
+        // it, plus /dev/null (char 1:3), which is no GPU.
+        "drm_fd" => {
+            let dir = args.get(1).expect("a directory for the device node");
+            let node = std::ffi::CString::new(format!("{dir}/card-test")).expect("node path");
+            // SAFETY: plain libc calls on a path we own; results checked.
+            let fd = unsafe {
+                let dev = libc::makedev(226, 200);
+                assert_eq!(
+                    libc::mknod(node.as_ptr(), libc::S_IFCHR | 0o600, dev),
+                    0,
+                    "mknod"
+                );
+                libc::open(node.as_ptr(), libc::O_PATH | libc::O_CLOEXEC)
+            };
+            assert!(fd >= 0, "opening the device node with O_PATH failed");
+            let null = std::fs::File::open("/dev/null").expect("opening /dev/null");
+            std::mem::forget(null);
+            ready(&fd.to_string());
+            idle()
+        }
         // N idle children in a process group of their own.
         "idle" => {
             let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100);

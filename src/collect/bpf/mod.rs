@@ -9,6 +9,7 @@
 //! (their cmdline) and for cgroups never seen before (their path).
 
 mod cmdline;
+pub mod drm_fds;
 mod libbpf_log;
 mod mapped;
 mod monotonic;
@@ -35,6 +36,17 @@ mod skel {
 )]
 mod net_skel {
     include!(concat!(env!("OUT_DIR"), "/net.skel.rs"));
+}
+
+#[allow(clippy::all, clippy::unwrap_used, clippy::expect_used)]
+#[allow(
+    non_camel_case_types,
+    non_snake_case,
+    non_upper_case_globals,
+    dead_code
+)]
+mod drm_fds_skel {
+    include!(concat!(env!("OUT_DIR"), "/drm_fds.skel.rs"));
 }
 
 use std::collections::HashSet;
@@ -486,6 +498,8 @@ impl Collector for BpfCollector {
             running_threads: 0,
             cgroups: Default::default(),
             network: self.network_status(),
+            gpu: Default::default(),
+            gpu_status: Default::default(),
         };
         let mut live_cgroups = HashSet::new();
         for (pid, accum) in agg.processes {

@@ -1,0 +1,78 @@
+//! The DRM file finder: an `iter/task_file` program that reports every open
+//! file of a DRM device (see src/bpf/drm_fds.bpf.c).
+
+use std::io::Read;
+use std::mem::MaybeUninit;
+
+use anyhow::{anyhow, Context};
+use libbpf_rs::skel::{OpenSkel, SkelBuilder};
+
+use super::drm_fds_skel;
+use super::libbpf_log;
+use crate::collect::gpu::discovery::{DrmFd, DrmFdScan};
+
+/// sizeof(struct drm_fd_record): four u32s (tgid, fd, minor, pad). The
+/// loader compares it with the size the BPF object was compiled with.
+const RECORD_SIZE: usize = 16;
+
+/// The attached iterator; each scan is one walk over all file tables.
+pub struct BpfDrmScan {
+    link: libbpf_rs::Link,
+}
+
+impl BpfDrmScan {
+    pub fn open() -> anyhow::Result<BpfDrmScan> {
+        let _capture = libbpf_log::Capture::start();
+        let fail = |e: libbpf_rs::Error| {
+            let log = libbpf_log::take();
+            let last = log
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            anyhow!("loading the DRM file finder: {e} {}", last.trim())
+        };
+        let mut storage = MaybeUninit::uninit();
+        let open = drm_fds_skel::DrmFdsSkelBuilder::default()
+            .open(&mut storage)
+            .map_err(fail)?;
+        let size = open
+            .maps
+            .rodata_data
+            .as_deref()
+            .map(|r| r.drm_record_size as usize);
+        if size != Some(RECORD_SIZE) {
+            return Err(anyhow!(
+                "DRM record layout mismatch: BPF writes {size:?} bytes, Rust reads {RECORD_SIZE}"
+            ));
+        }
+        let loaded = open.load().map_err(fail)?;
+        let link = loaded.progs.find_drm_fds.attach().map_err(fail)?;
+        Ok(BpfDrmScan { link })
+    }
+}
+
+impl DrmFdScan for BpfDrmScan {
+    fn scan(&mut self) -> anyhow::Result<Vec<DrmFd>> {
+        let mut iter = libbpf_rs::Iter::new(&self.link).context("opening the DRM file finder")?;
+        let mut bytes = Vec::new();
+        iter.read_to_end(&mut bytes)
+            .context("reading the DRM file finder")?;
+        Ok(bytes.chunks_exact(RECORD_SIZE).map(decode).collect())
+    }
+}
+
+fn decode(chunk: &[u8]) -> DrmFd {
+    let word = |i: usize| {
+        chunk
+            .get(i * 4..i * 4 + 4)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u32::from_ne_bytes)
+    };
+    // Field order of struct drm_fd_record (intf.h): tgid, fd, minor, pad.
+    DrmFd {
+        pid: word(0),
+        fd: word(1),
+        minor: word(2),
+    }
+}
