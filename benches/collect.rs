@@ -9,9 +9,11 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
+use bpftop::collect::bpf::walk_floor::EmptyWalk;
 use bpftop::collect::bpf::BpfCollector;
 use bpftop::collect::procfs::ProcfsCollector;
-use bpftop::collect::{CollectOptions, Collector};
+use bpftop::collect::sampler::Sampler;
+use bpftop::collect::{BackendChoice, CollectOptions, Collector};
 
 fn collect(c: &mut Criterion) {
     let options = CollectOptions::default();
@@ -21,7 +23,14 @@ fn collect(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(10));
     match BpfCollector::open(&options) {
         Ok(mut bpf) => {
+            // The floor first, then bpftop's refresh, side by side.
+            let empty = EmptyWalk::open().unwrap();
+            group.bench_function("empty_walk", |b| b.iter(|| empty.walk().unwrap()));
             group.bench_function("bpf", |b| b.iter(|| bpf.collect().unwrap()));
+            // A whole refresh: the walk plus system files, cgroup facts, GPUs.
+            let mut sampler =
+                Sampler::open(BackendChoice::Bpf, &options, "/etc/passwd".into()).unwrap();
+            group.bench_function("sampler_bpf", |b| b.iter(|| sampler.sample().unwrap()));
         }
         Err(e) => eprintln!("bpf backend not measured: {e:#}"),
     }

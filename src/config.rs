@@ -30,7 +30,7 @@ pub struct Config {
     pub delay_ms: u64,
     pub theme: String,
     /// Header meter ids: "cpus", "cpu", "memory", "swap", "tasks", "load",
-    /// "uptime", "pressure", "backend", "network".
+    /// "uptime", "pressure", "backend", "network", "gpu".
     pub header_meters: Vec<String>,
     pub show_kernel_threads: bool,
     pub show_threads: bool,
@@ -57,6 +57,7 @@ impl Default for Config {
             theme: "default".to_owned(),
             header_meters: strings(&[
                 "cpus", "cpu", "memory", "swap", "tasks", "load", "uptime", "pressure", "backend",
+                "gpu",
             ]),
             show_kernel_threads: false,
             show_threads: false,

@@ -435,7 +435,7 @@ fn freeze_dialog_lists_the_cgroup() {
     press(&mut v, "/vim");
     key(&mut v, KeyCode::Enter);
     let vim = v.selected().unwrap().sample.clone();
-    let cgroup = vim.cgroup.clone().unwrap();
+    let cgroup = vim.cgroup.as_deref().unwrap().to_owned();
     let members: Vec<u32> = v
         .model
         .as_ref()
@@ -592,4 +592,91 @@ fn network_totals_view() {
     let screen = text(&render(&v, 120, 32));
     assert!(screen.contains("CPU%▽") && !screen.contains("NET_TOT"));
     assert_eq!(v.row_process(0).unwrap().sample.pid, 900);
+}
+
+/// gG: GPU%, GMEM and (two GPUs) GPU before Command, by GPU%. From the
+/// fake collector: java on both GPUs (45 % + 12.5 %, 3 GiB + 512 MiB),
+/// the hostile-names process on GPU 1 (20 %, 300 MiB), nobody else. A
+/// second gG hides them and brings back the CPU% sort.
+#[test]
+fn gpu_view() {
+    let mut v = view(120, 32);
+    press(&mut v, "gG");
+    let buf = render(&v, 120, 32);
+    let lines = lines(&buf);
+    let (title_row, titles) = row_of(&lines, "PID USER").unwrap();
+    assert!(titles.contains("GPU%▽   GMEM GPU     Command"), "{titles}");
+    let order: Vec<u32> = lines[title_row + 1..title_row + 4]
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(order, [900, 1500, 1], "then the others by pid");
+    let cell = |r: usize, title, right| cell_under(&lines, title_row, title_row + r, title, right);
+    assert_eq!(cell(1, "GPU%▽", true), "57.5");
+    assert_eq!(cell(1, "GMEM", true), "3584M");
+    assert_eq!(cell(1, "GPU ", false), "0,1");
+    assert_eq!(cell(3, "GPU%▽", true), "0.0");
+    assert_eq!(cell(3, "GMEM", true), "0K");
+    assert!(text(&buf).contains("by GPU%"));
+    snapshot("gpu_view", &buf);
+
+    press(&mut v, "gG");
+    let screen = text(&render(&v, 120, 32));
+    assert!(screen.contains("CPU%▽") && !screen.contains("GMEM"));
+    assert_eq!(v.row_process(0).unwrap().sample.pid, 900);
+}
+
+/// The default header shows a bar per GPU after the other meters, with
+/// the memory used/total after it.
+#[test]
+fn gpu_meters_in_the_header() {
+    let v = view(100, 24);
+    let buf = render(&v, 100, 24);
+    let lines = lines(&buf);
+    let (at, gpus) = row_of(&lines, "GPU0[").expect("GPU meters");
+    assert_eq!(at, 5, "after the CPU row and the four rows of meters");
+    assert!(gpus.contains("45.0%] 3.25G/23.0G"), "{gpus}");
+    assert_eq!(gpus.find("GPU1["), Some(50), "{gpus}");
+    assert!(gpus.contains("32.5%] 812M/8.00G"), "{gpus}");
+    snapshot("gpu_meters", &buf);
+}
+
+/// Without any GPU source: no GPU row in the header, and gG says why
+/// without changing the table.
+#[test]
+fn no_gpu_no_meter_and_gg_says_why() {
+    let mut v = view(120, 32);
+    let mut model = (**v.model.as_ref().unwrap()).clone();
+    model.gpus.clear();
+    model.gpu_status = Default::default();
+    for p in &mut model.processes {
+        p.gpu = None;
+    }
+    v.set_model(Arc::new(model));
+    let before = text(&render(&v, 120, 32));
+    assert!(!before.contains("GPU"), "{before}");
+    assert!(before.lines().nth(4).unwrap().starts_with("Tasks:"));
+    press(&mut v, "gG");
+    let after = text(&render(&v, 120, 32));
+    assert!(
+        after.contains("no GPU: NVML: not started; DRM: not started"),
+        "{after}"
+    );
+    assert_eq!(
+        after.lines().take(16).collect::<Vec<_>>(),
+        before.lines().take(16).collect::<Vec<_>>()
+    );
+}
+
+/// G alone still goes to the last process, gg to the first.
+#[test]
+fn g_and_gg_still_move() {
+    let mut v = view(120, 32);
+    press(&mut v, "G");
+    assert_eq!(v.cursor, v.rows.len() - 1);
+    press(&mut v, "gg");
+    assert_eq!(v.cursor, 0);
+    press(&mut v, "G");
+    assert_eq!(v.cursor, v.rows.len() - 1);
+    assert_eq!(v.sort.column.id(), "CPU%");
 }

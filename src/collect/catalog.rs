@@ -111,7 +111,7 @@ mod tests {
         let mut processes = demo_processes();
         processes[0].cgroup = Some(
             "/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope"
-                .to_owned(),
+                .into(),
         );
         let mut catalog = Catalog::new(Path::new("/nonexistent-root"), None);
         let facts = catalog.describe(&processes);

@@ -1,6 +1,8 @@
 //! cgroup v2: where it is mounted, and the path of a cgroup given its id.
 
-use std::collections::HashMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -63,7 +65,7 @@ pub struct CgroupResolver {
     mount: Option<PathBuf>,
     /// None: the id has no v2 path (a v1-only hierarchy), remembered so
     /// that it is not looked up again every refresh.
-    paths: HashMap<u64, Option<String>>,
+    paths: FxHashMap<u64, Option<Arc<str>>>,
 }
 
 impl CgroupResolver {
@@ -71,7 +73,7 @@ impl CgroupResolver {
         CgroupResolver {
             proc_root: proc_root.to_path_buf(),
             mount: find_cgroup2_mount(proc_root),
-            paths: HashMap::new(),
+            paths: FxHashMap::default(),
         }
     }
 
@@ -80,7 +82,7 @@ impl CgroupResolver {
     }
 
     /// The path of cgroup `id`, which process `pid` was seen in.
-    pub fn resolve(&mut self, id: u64, pid: u32) -> Option<String> {
+    pub fn resolve(&mut self, id: u64, pid: u32) -> Option<Arc<str>> {
         if let Some(path) = self.paths.get(&id) {
             return path.clone();
         }
@@ -100,6 +102,7 @@ impl CgroupResolver {
                 return None;
             }
         }
+        let path: Arc<str> = path.into();
         self.paths.insert(id, Some(path.clone()));
         Some(path)
     }
@@ -159,7 +162,10 @@ mod tests {
             return;
         };
         let pid = std::process::id();
-        assert_eq!(resolver.resolve(meta.ino(), pid), Some(path.clone()));
+        assert_eq!(
+            resolver.resolve(meta.ino(), pid).as_deref(),
+            Some(path.as_str())
+        );
         // A wrong id for the same process is refused, not mislabelled.
         assert_eq!(resolver.resolve(meta.ino() + 1_000_000_007, pid), None);
     }

@@ -1,5 +1,8 @@
 //! A deterministic collector for tests and demos: a fixed set of processes
-//! whose counters advance by known amounts on every collection.
+//! whose counters advance by known amounts on every collection, and two
+//! GPUs whose figures stay the same.
+
+mod gpu;
 
 use std::sync::Arc;
 
@@ -8,6 +11,7 @@ use super::sample::{
     Pressure, ProcessSample, Sample, SystemSample, ThreadSample, ZramStats,
 };
 use super::Collector;
+pub use gpu::{demo_gpu, demo_gpu_status};
 
 const SEC: u64 = 1_000_000_000;
 const KIB: u64 = 1 << 10;
@@ -90,8 +94,8 @@ impl FakeCollector {
                 hooks: NetHooks::Tracepoints,
                 all_families: false,
             },
-            gpu: Default::default(),
-            gpu_status: Default::default(),
+            gpu: demo_gpu(),
+            gpu_status: demo_gpu_status(),
         }
     }
 }
@@ -289,7 +293,7 @@ fn process(pid: u32, ppid: u32, uid: u32, comm: &[u8], argv: &[&[u8]]) -> Proces
             tx_bytes: 700 * KIB,
             iface: Some("eth0".into()),
         }),
-        cgroup: Some("/system.slice".to_owned()),
+        cgroup: Some("/system.slice".into()),
         kernel_thread: false,
         thread_list: Vec::new(),
     }
@@ -306,7 +310,7 @@ fn kernel_thread(pid: u32, ppid: u32, comm: &[u8], state: char) -> ProcessSample
         majflt: 0,
         io: Some(IoCounters::default()),
         net: Some(NetCounters::default()),
-        cgroup: Some("/".to_owned()),
+        cgroup: Some("/".into()),
         ..process(pid, ppid, 0, comm, &[])
     }
 }
@@ -345,12 +349,12 @@ fn pts(n: u32) -> u32 {
 ///             └─ 15 kworker/1:0H
 /// ```
 pub fn demo_processes() -> Vec<ProcessSample> {
-    let session = Some("/user.slice/user-1000.slice/session-3.scope".to_owned());
+    let session: Option<Arc<str>> = Some("/user.slice/user-1000.slice/session-3.scope".into());
     vec![
         ProcessSample {
             utime_ns: 9 * SEC,
             stime_ns: 3 * SEC,
-            cgroup: Some("/init.scope".to_owned()),
+            cgroup: Some("/init.scope".into()),
             ..process(1, 0, 0, b"systemd", &[b"/sbin/init", b"splash"])
         },
         kernel_thread(2, 0, b"kthreadd", 'S'),
@@ -362,7 +366,7 @@ pub fn demo_processes() -> Vec<ProcessSample> {
             stime_ns: SEC,
             rss_bytes: 40 * MIB,
             shared_bytes: 38 * MIB,
-            cgroup: Some("/system.slice/systemd-journald.service".to_owned()),
+            cgroup: Some("/system.slice/systemd-journald.service".into()),
             ..process(
                 350,
                 1,
@@ -382,7 +386,7 @@ pub fn demo_processes() -> Vec<ProcessSample> {
                 tx_bytes: 250 * MIB,
                 iface: Some("wg0".into()),
             }),
-            cgroup: Some("/system.slice/ssh.service".to_owned()),
+            cgroup: Some("/system.slice/ssh.service".into()),
             ..process(
                 400,
                 1,
@@ -399,7 +403,7 @@ pub fn demo_processes() -> Vec<ProcessSample> {
                 tx_bytes: 4 * KIB,
                 iface: None,
             }),
-            cgroup: Some("/system.slice/cron.service".to_owned()),
+            cgroup: Some("/system.slice/cron.service".into()),
             ..process(700, 1, 0, b"cron", &[b"/usr/sbin/cron", b"-f"])
         },
         ProcessSample {
@@ -418,7 +422,7 @@ pub fn demo_processes() -> Vec<ProcessSample> {
                 tx_bytes: GIB,
                 iface: Some("eth0".into()),
             }),
-            cgroup: Some("/system.slice/app.service".to_owned()),
+            cgroup: Some("/system.slice/app.service".into()),
             thread_list: vec![
                 thread(900, 'S', b"java", 0, 100 * SEC),
                 thread(901, 'R', b"GC Thread#0", 0, 2000 * SEC),

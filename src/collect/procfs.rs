@@ -7,6 +7,7 @@ use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use anyhow::Context;
 
@@ -250,7 +251,8 @@ impl ProcfsCollector {
             .unwrap_or_default();
         let cgroup = read_into(&dir.join("cgroup"), buf)
             .ok()
-            .and_then(parse_cgroup_v2);
+            .and_then(parse_cgroup_v2)
+            .map(Arc::from);
         let thread_list = if self.threads {
             self.read_threads(dir)
         } else {

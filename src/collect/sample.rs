@@ -166,7 +166,7 @@ pub struct ProcessSample {
     pub net: Option<NetCounters>,
     /// cgroup v2 path relative to the cgroup2 mount ("/system.slice/x.service"),
     /// None when it cannot be resolved.
-    pub cgroup: Option<String>,
+    pub cgroup: Option<Arc<str>>,
     pub kernel_thread: bool,
     /// Thread rows, filled only when requested.
     pub thread_list: Vec<ThreadSample>,

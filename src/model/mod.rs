@@ -164,7 +164,10 @@ impl Model {
                     net_rx_rate: rates.net_rx,
                     net_tx_rate: rates.net_tx,
                     thread_cpu_percent,
-                    cgroup: p.cgroup.as_ref().and_then(|c| cur.cgroups.get(c).cloned()),
+                    cgroup: p
+                        .cgroup
+                        .as_ref()
+                        .and_then(|c| cur.cgroups.get(&**c).cloned()),
                     gpu: cur.gpu.processes.get(&p.pid).cloned(),
                 }
             })

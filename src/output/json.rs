@@ -325,7 +325,7 @@ fn process(v: &ProcessView, with_threads: bool, gpu_on: bool) -> Process {
             .as_ref()
             .map(|g| g.devices.clone())
             .unwrap_or_default(),
-        cgroup: p.cgroup.clone(),
+        cgroup: p.cgroup.as_deref().map(str::to_owned),
         unit: v.cgroup.as_ref().and_then(|c| c.info.unit.unit.clone()),
         slice: v.cgroup.as_ref().and_then(|c| c.info.unit.slice.clone()),
         container: container_json(v),

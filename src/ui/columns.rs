@@ -1,6 +1,7 @@
 //! The process table's columns: names, widths, sort order and cell text.
 //! Cells are formatted on demand, only for the rows on screen.
 
+mod gpu;
 mod net;
 
 use std::cmp::Ordering;
@@ -44,6 +45,9 @@ pub enum Column {
     NetRate,
     NetTotal,
     NetIface,
+    GpuPercent,
+    GpuMem,
+    GpuIndex,
 }
 
 /// How the renderer should style a cell (mapped to theme styles there).
@@ -79,16 +83,20 @@ pub struct CellContext {
     pub boot_unix_time: f64,
     pub now_unix_time: f64,
     pub unit_display: UnitDisplay,
+    /// Some GPU source is on (`Model::gpu_status`); without one the GPU
+    /// columns show "-".
+    pub gpu_on: bool,
 }
 
 impl CellContext {
     /// Boot time from the model's wall clock and uptime (both taken at the
-    /// same refresh).
+    /// same refresh), and whether GPUs are watched.
     pub fn for_model(model: &Model) -> CellContext {
         CellContext {
             boot_unix_time: model.unix_time - model.system.uptime_seconds,
             now_unix_time: model.unix_time,
             unit_display: UnitDisplay::default(),
+            gpu_on: model.gpu_status.any_on(),
         }
     }
 }
@@ -132,6 +140,9 @@ impl Column {
         Column::NetRate,
         Column::NetTotal,
         Column::NetIface,
+        Column::GpuPercent,
+        Column::GpuMem,
+        Column::GpuIndex,
     ];
 
     /// htop's default set.
@@ -185,6 +196,9 @@ impl Column {
             Column::NetRate => "NET_RATE",
             Column::NetTotal => "NET_TOTAL",
             Column::NetIface => "IFACE",
+            Column::GpuPercent => "GPU_PERCENT",
+            Column::GpuMem => "GPU_MEM",
+            Column::GpuIndex => "GPU_INDEX",
         }
     }
 
@@ -206,6 +220,9 @@ impl Column {
             Column::NetTxRate => "NET_TX/s",
             Column::NetRate => "NET/s",
             Column::NetTotal => "NET_TOT",
+            Column::GpuPercent => "GPU%",
+            Column::GpuMem => "GMEM",
+            Column::GpuIndex => "GPU",
             other => other.id(),
         }
     }
@@ -247,6 +264,9 @@ impl Column {
             Column::NetRate => "Socket bytes received and sent per second",
             Column::NetTotal => "Socket bytes received and sent since bpftop started",
             Column::NetIface => "Interface of the last send over a routed socket",
+            Column::GpuPercent => "GPU busy over the last interval, all GPUs (100% = one GPU)",
+            Column::GpuMem => "GPU memory the process holds, on all its GPUs",
+            Column::GpuIndex => "GPUs the process uses (numbered as in the GPU meter)",
         }
     }
 
@@ -260,6 +280,9 @@ impl Column {
             Column::Virt | Column::Res | Column::Shr => 6,
             Column::State => 1,
             Column::CpuPercent | Column::MemPercent | Column::Start => 5,
+            Column::GpuPercent => 5,
+            Column::GpuMem => 6,
+            Column::GpuIndex => gpu::INDEX_WIDTH,
             Column::Time | Column::Minflt | Column::Majflt | Column::Ctxt => 9,
             Column::Nlwp => 4,
             Column::Tty | Column::IoReadRate | Column::IoWriteRate => 8,
@@ -290,6 +313,7 @@ impl Column {
                 | Column::Container
                 | Column::Frozen
                 | Column::NetIface
+                | Column::GpuIndex
         )
     }
 
@@ -314,6 +338,8 @@ impl Column {
                 | Column::NetTxRate
                 | Column::NetRate
                 | Column::NetTotal
+                | Column::GpuPercent
+                | Column::GpuMem
         )
     }
 
@@ -365,6 +391,9 @@ impl Column {
             | Column::NetRate
             | Column::NetTotal
             | Column::NetIface => net::compare_value(self, a, b),
+            Column::GpuPercent | Column::GpuMem | Column::GpuIndex => {
+                gpu::compare_value(self, a, b)
+            }
         }
     }
 
@@ -431,6 +460,7 @@ impl Column {
             | Column::NetRate
             | Column::NetTotal
             | Column::NetIface => net::cell(self, p),
+            Column::GpuPercent | Column::GpuMem | Column::GpuIndex => gpu::cell(self, p, ctx),
         }
     }
 }
@@ -790,6 +820,7 @@ mod tests {
             boot_unix_time: 1_000_000.0,
             now_unix_time: 1_000_000.0 + 3.0 * 86_400.0,
             unit_display: UnitDisplay::default(),
+            gpu_on: true,
         }
     }
 

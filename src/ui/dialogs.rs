@@ -169,9 +169,8 @@ pub fn row_text(view: &ViewState, row: usize) -> Option<String> {
     let r = view.rows.get(row)?;
     let p = model.processes.get(r.process)?;
     let ctx = CellContext {
-        boot_unix_time: model.unix_time - model.system.uptime_seconds,
-        now_unix_time: model.unix_time,
         unit_display: view.unit_display,
+        ..CellContext::for_model(model)
     };
     let cells: Vec<String> = view
         .shown_columns()
@@ -360,7 +359,7 @@ pub fn freeze_dialog(view: &ViewState, targets: &[ProcessKey]) -> Result<Dialog,
         if p.sample.kernel_thread {
             return Err("kernel threads cannot be frozen".to_owned());
         }
-        let Some(path) = p.sample.cgroup.clone() else {
+        let Some(path) = p.sample.cgroup.as_deref().map(str::to_owned) else {
             return Err(format!("PID {}: cgroup v2 path unknown", p.sample.pid));
         };
         all_frozen &= super::columns::is_frozen(p);
@@ -377,8 +376,8 @@ pub fn freeze_dialog(view: &ViewState, targets: &[ProcessKey]) -> Result<Dialog,
         .filter(|p| {
             p.sample
                 .cgroup
-                .as_ref()
-                .is_some_and(|c| cgroups.contains(c))
+                .as_deref()
+                .is_some_and(|c| cgroups.iter().any(|g| g == c))
         })
         .collect();
     let processes = members

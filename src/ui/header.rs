@@ -17,14 +17,20 @@
 //!   rows at any width from 80 columns: a third of a 50-line terminal;
 //! - the other meters keep their configured order; each run of them between
 //!   CPU blocks is split evenly, the first half in the left column. A meter
-//!   with nothing to show (PSI without any pressure file) takes no row.
+//!   with nothing to show (PSI without any pressure file) takes no row;
+//! - the GPU bars are a block like the CPU bars: the first half of the GPUs
+//!   on the left, one bar per row (their memory text needs the room); no
+//!   GPU, no row.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::Style;
 use unicode_width::UnicodeWidthStr;
 
+mod gpu;
+
 use super::theme::Theme;
+use crate::collect::gpu::GpuDevice;
 use crate::collect::sample::ZramStats;
 use crate::model::{CpuSplit, SystemView};
 use crate::output::sanitize::printable;
@@ -42,6 +48,7 @@ pub enum Meter {
     Pressure,
     Backend,
     Network,
+    Gpus,
 }
 
 impl Meter {
@@ -56,10 +63,12 @@ impl Meter {
         Meter::Pressure,
         Meter::Backend,
         Meter::Network,
+        Meter::Gpus,
     ];
 
     /// Without Network: it would take a fifth row in each column when PSI
-    /// is there (offered in the setup screen).
+    /// is there (offered in the setup screen). With the GPU bars, which
+    /// take no row on a machine without GPUs.
     pub const DEFAULT: &'static [Meter] = &[
         Meter::Cpus,
         Meter::CpuTotal,
@@ -70,6 +79,7 @@ impl Meter {
         Meter::Uptime,
         Meter::Pressure,
         Meter::Backend,
+        Meter::Gpus,
     ];
 
     /// The name used in the configuration file.
@@ -85,6 +95,7 @@ impl Meter {
             Meter::Pressure => "pressure",
             Meter::Backend => "backend",
             Meter::Network => "network",
+            Meter::Gpus => "gpu",
         }
     }
 
@@ -105,6 +116,7 @@ impl Meter {
             Meter::Pressure => "Pressure stall (PSI some, avg10) of CPU, memory, I/O",
             Meter::Backend => "Collection backend, and why it fell back",
             Meter::Network => "Host network throughput per second (real interfaces)",
+            Meter::Gpus => "A busy bar per GPU, with its memory used/total (none without GPUs)",
         }
     }
 }
@@ -116,6 +128,8 @@ pub struct HeaderView<'a> {
     /// "procfs: not permitted"; sanitised before drawing.
     pub backend: &'a str,
     pub meters: &'a [Meter],
+    /// The GPUs, for the GPU bars.
+    pub gpus: &'a [GpuDevice],
     pub theme: &'a Theme,
 }
 
@@ -152,7 +166,15 @@ const MIN_BAR_CELLS: u16 = 3;
 /// number is padded to so all bars line up) or another meter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Item {
-    Cpu { index: usize, label: u16 },
+    Cpu {
+        index: usize,
+        label: u16,
+    },
+    /// A GPU: index into `HeaderView::gpus`, and its number's width.
+    Gpu {
+        index: usize,
+        label: u16,
+    },
     Meter(Meter),
 }
 
@@ -191,6 +213,13 @@ fn layout(view: &HeaderView<'_>, width: u16) -> Vec<Slot> {
             y = place_meters(&run, &cols, y, &mut slots);
             run.clear();
             y = place_cpus(view.system, &cols, y, &mut slots);
+        } else if meter == Meter::Gpus {
+            // Without GPUs, as if not configured: the run goes on.
+            if !view.gpus.is_empty() {
+                y = place_meters(&run, &cols, y, &mut slots);
+                run.clear();
+                y = gpu::place_gpus(view.gpus, &cols, y, &mut slots);
+            }
         } else if has_content(view.system, meter) {
             run.push(meter);
         }
@@ -302,7 +331,12 @@ fn draw_item(view: &HeaderView<'_>, item: Item, line: Rect, buf: &mut Buffer) {
                 draw_cpu_bar(&label, split, t, line, buf);
             }
         }
-        Item::Meter(Meter::Cpus) => {}
+        Item::Gpu { index, label } => {
+            if let Some(device) = view.gpus.get(index) {
+                gpu::draw_gpu(device, label, t, line, buf);
+            }
+        }
+        Item::Meter(Meter::Cpus | Meter::Gpus) => {}
         Item::Meter(Meter::CpuTotal) => draw_cpu_bar("Avg", &s.cpu_split, t, line, buf),
         Item::Meter(Meter::Memory) => {
             let text = [format!(
@@ -543,7 +577,7 @@ fn text_meter(view: &HeaderView<'_>, meter: Meter) -> Vec<(String, Style)> {
                 per_second(s.net_tx_rate)
             )),
         ],
-        Meter::Cpus | Meter::CpuTotal | Meter::Memory | Meter::Swap => Vec::new(),
+        Meter::Cpus | Meter::CpuTotal | Meter::Memory | Meter::Swap | Meter::Gpus => Vec::new(),
     }
 }
 
@@ -633,6 +667,7 @@ mod tests {
             system,
             backend: "eBPF",
             meters: Meter::DEFAULT,
+            gpus: &[],
             theme,
         }
     }
@@ -672,7 +707,8 @@ mod tests {
         assert_eq!(Meter::from_id("cpus"), Some(Meter::Cpus));
         assert_eq!(Meter::from_id("Memory"), None);
         assert_eq!(Meter::from_id("network"), Some(Meter::Network));
-        assert_eq!(Meter::DEFAULT.len(), 9);
+        assert_eq!(Meter::from_id("gpu"), Some(Meter::Gpus));
+        assert_eq!(Meter::DEFAULT.len(), 10);
         assert!(!Meter::DEFAULT.contains(&Meter::Network));
         // The config's defaults name the same meters.
         let ids: Vec<&str> = Meter::DEFAULT.iter().map(|m| m.id()).collect();

@@ -4,9 +4,9 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::dialogs::{self, Dialog};
-use super::netview;
 use super::rows::{self, Filter};
 use super::view::{Effect, Input, ViewState};
+use super::{gpuview, netview};
 use crate::actions::yank;
 
 /// (keys, what they do), in the order the help screen lists them.
@@ -48,6 +48,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("O", "show only one unit's or container's processes"),
     ("o", "UNIT column: services only / services and scopes / cgroup path"),
     ("N", "network columns: rates by NET/s, then totals since bpftop started by NET_TOT, then off"),
+    ("gG", "GPU columns (GPU%, GMEM, and GPU with several GPUs) by GPU%; again: off"),
     ("F", "follow: say so when the selected process exits (the selection always stays on its process)"),
     ("F2 S", "setup: columns, meters, refresh rate, theme (saved to the config file)"),
     ("Ctrl-L", "redraw the screen"),
@@ -176,6 +177,7 @@ fn two_key(view: &mut ViewState, first: char, key: KeyEvent) -> Effect {
     };
     match (first, second) {
         ('g', 'g') => view.set_cursor(0),
+        ('g', 'G') => gpuview::toggle(view),
         ('z', 'o') => set_fold(view, false),
         ('z', 'c') => set_fold(view, true),
         ('z', 'a') => toggle_fold(view),

@@ -6,6 +6,7 @@ pub mod app;
 pub mod columns;
 pub mod dialogs;
 pub mod freezer;
+pub mod gpuview;
 pub mod header;
 pub mod keys;
 pub mod launch;

@@ -2,7 +2,8 @@
 //! configured ones for a while, never saved. Hidden → rates (NET_RX/s,
 //! NET_TX/s, IFACE; by NET/s) → totals since bpftop started (NET_TOT,
 //! IFACE; by NET_TOT) → hidden, which brings back the sort from before the
-//! first N.
+//! first N. With the GPU view (gG) also on, see `gpuview` for how the two
+//! share the sort.
 
 use super::columns::Column;
 use super::rows::SortSpec;
@@ -13,7 +14,7 @@ use crate::collect::sample::NetworkStatus;
 pub enum NetView {
     #[default]
     Hidden,
-    /// `restore`: the sort from before the first N.
+    /// `restore`: the sort from before the first transient view.
     Rates {
         restore: SortSpec,
     },
@@ -42,6 +43,19 @@ impl NetView {
             NetView::Rates { restore } | NetView::Totals { restore } => Some(restore),
         }
     }
+
+    /// The view's own sort; None when hidden.
+    pub fn sort(self) -> Option<SortSpec> {
+        let descending = |column| SortSpec {
+            column,
+            descending: true,
+        };
+        match self {
+            NetView::Hidden => None,
+            NetView::Rates { .. } => Some(descending(Column::NetRate)),
+            NetView::Totals { .. } => Some(descending(Column::NetTotal)),
+        }
+    }
 }
 
 /// `configured` with the `extra` columns it lacks inserted just before
@@ -68,25 +82,26 @@ pub fn cycle(view: &mut ViewState) {
         view.set_status(format!("network counters off: {reason}"), true);
         return;
     }
-    let descending = |column| SortSpec {
-        column,
-        descending: true,
-    };
-    let (next, sort, text) = match view.network {
+    let (next, text) = match view.network {
         NetView::Hidden => (
-            NetView::Rates { restore: view.sort },
-            descending(Column::NetRate),
+            NetView::Rates {
+                restore: view.saved_sort(),
+            },
             "network: bytes per second, by NET/s (N: totals)",
         ),
         NetView::Rates { restore } => (
             NetView::Totals { restore },
-            descending(Column::NetTotal),
             "network: bytes since bpftop started, by NET_TOT (N: hide)",
         ),
-        NetView::Totals { restore } => (NetView::Hidden, restore, "network columns hidden"),
+        NetView::Totals { .. } => (NetView::Hidden, "network columns hidden"),
     };
+    // Hidden: back to the GPU view's sort while it is on, else to the sort
+    // from before.
+    let back = view.gpu.sort().or(view.network.restore_sort());
     view.network = next;
-    view.sort = sort;
+    if let Some(sort) = next.sort().or(back) {
+        view.sort = sort;
+    }
     view.set_status(text, false);
     view.rebuild();
 }

@@ -13,6 +13,7 @@ use super::rows::tree_prefix;
 use super::text::fit;
 use super::theme::Theme;
 use super::view::{Input, ViewState};
+use crate::model::Model;
 
 /// Where each part of the screen goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,17 +31,7 @@ pub fn layout(area: Rect, view: &ViewState) -> Layout {
     let wanted_header = view
         .model
         .as_deref()
-        .map(|m| {
-            header_height(
-                &HeaderView {
-                    system: &m.system,
-                    backend: &view.backend_label,
-                    meters: &view.meters,
-                    theme: &view.theme,
-                },
-                area.width,
-            )
-        })
+        .map(|m| header_height(&header_view(view, m), area.width))
         .unwrap_or(0);
     let header_h = wanted_header.min(area.height / 2);
     let mut y = area.y;
@@ -62,6 +53,17 @@ pub fn layout(area: Rect, view: &ViewState) -> Layout {
         table,
         status,
         keys,
+    }
+}
+
+/// What the header draws, from the view and its model.
+fn header_view<'a>(view: &'a ViewState, model: &'a Model) -> HeaderView<'a> {
+    HeaderView {
+        system: &model.system,
+        backend: &view.backend_label,
+        meters: &view.meters,
+        gpus: &model.gpus,
+        theme: &view.theme,
     }
 }
 
@@ -142,9 +144,8 @@ fn render_rows(view: &ViewState, area: Rect, buf: &mut Buffer) {
     };
     let theme = &view.theme;
     let ctx = CellContext {
-        boot_unix_time: model.unix_time - model.system.uptime_seconds,
-        now_unix_time: model.unix_time,
         unit_display: view.unit_display,
+        ..CellContext::for_model(model)
     };
     let spans = column_spans(&view.shown_columns(), area.width);
     let visual = view.visual_range();
@@ -305,16 +306,7 @@ pub fn render(view: &ViewState, frame: &mut Frame) {
 pub fn draw(view: &ViewState, area: Rect, buf: &mut Buffer) {
     let parts = layout(area, view);
     if let Some(model) = view.model.as_deref() {
-        render_header(
-            &HeaderView {
-                system: &model.system,
-                backend: &view.backend_label,
-                meters: &view.meters,
-                theme: &view.theme,
-            },
-            parts.header,
-            buf,
-        );
+        render_header(&header_view(view, model), parts.header, buf);
     }
     if parts.table_header.height > 0 {
         render_table_header(view, parts.table_header, buf);

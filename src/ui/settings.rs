@@ -112,7 +112,7 @@ pub fn config_to_save(view: &ViewState, base: &Config, overrides: &Overrides) ->
 }
 
 /// The config that reproduces the view's settings (the configured columns
-/// and sort, without the network view's).
+/// and sort, without the network and GPU views').
 pub fn config_from(view: &ViewState) -> Config {
     Config {
         columns: view.columns.iter().map(|c| c.id().to_owned()).collect(),

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::columns::{Column, UnitDisplay};
 use super::dialogs::Dialog;
+use super::gpuview::GpuView;
 use super::header::Meter;
 use super::netview::{self, NetView};
 use super::rows::{self, Filter, Group, Row, RowOptions, SortSpec};
@@ -79,6 +80,8 @@ pub struct ViewState {
     pub sort: SortSpec,
     /// The network view (N): extra columns and a temporary sort, not saved.
     pub network: NetView,
+    /// The GPU view (gG): the same, for GPUs.
+    pub gpu: GpuView,
     pub tree: bool,
     pub folded: HashSet<ProcessKey>,
     pub filter: Option<Filter>,
@@ -134,6 +137,7 @@ impl ViewState {
                 descending: true,
             },
             network: NetView::Hidden,
+            gpu: GpuView::Hidden,
             tree: false,
             folded: HashSet::new(),
             filter: None,
@@ -210,18 +214,23 @@ impl ViewState {
         }
     }
 
-    /// The columns on screen: the configured ones, with the network view's
-    /// extras.
+    /// The columns on screen: the configured ones, with the network and
+    /// GPU views' extras.
     pub fn shown_columns(&self) -> Cow<'_, [Column]> {
-        match self.network.extra_columns() {
-            [] => Cow::Borrowed(&self.columns),
-            extra => Cow::Owned(netview::with_extras(&self.columns, extra)),
+        let gpus = self.model.as_deref().map_or(0, |m| m.gpus.len());
+        match (self.network.extra_columns(), self.gpu.extra_columns(gpus)) {
+            ([], []) => Cow::Borrowed(&self.columns),
+            (net, gpu) => Cow::Owned(netview::with_extras(&self.columns, &[net, gpu].concat())),
         }
     }
 
-    /// The sort the config file keeps: the network view's is temporary.
+    /// The sort the config file keeps: the network and GPU views' are
+    /// temporary.
     pub fn saved_sort(&self) -> SortSpec {
-        self.network.restore_sort().unwrap_or(self.sort)
+        self.network
+            .restore_sort()
+            .or(self.gpu.restore_sort())
+            .unwrap_or(self.sort)
     }
 
     /// Moves the cursor to `row` (clamped) and scrolls it into view.

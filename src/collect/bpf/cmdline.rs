@@ -5,7 +5,7 @@
 //! per process per refresh. A later in-place argv rewrite without exec is
 //! therefore not seen.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fs;
 use std::path::Path;
 
@@ -23,7 +23,7 @@ struct Entry {
 
 #[derive(Debug, Default)]
 pub struct CmdlineCache {
-    entries: HashMap<u32, Entry>,
+    entries: FxHashMap<u32, Entry>,
     generation: u64,
 }
 

@@ -15,6 +15,7 @@ mod mapped;
 mod monotonic;
 pub mod net;
 pub mod record;
+pub mod walk_floor;
 
 #[allow(clippy::all, clippy::unwrap_used, clippy::expect_used)]
 #[allow(
@@ -49,7 +50,18 @@ mod drm_fds_skel {
     include!(concat!(env!("OUT_DIR"), "/drm_fds.skel.rs"));
 }
 
-use std::collections::HashSet;
+#[allow(clippy::all, clippy::unwrap_used, clippy::expect_used)]
+#[allow(
+    non_camel_case_types,
+    non_snake_case,
+    non_upper_case_globals,
+    dead_code
+)]
+mod walk_floor_skel {
+    include!(concat!(env!("OUT_DIR"), "/walk_floor.skel.rs"));
+}
+
+use rustc_hash::FxHashSet;
 use std::io::Read;
 use std::mem::{size_of, MaybeUninit};
 use std::os::fd::BorrowedFd;
@@ -63,7 +75,7 @@ use self::mapped::MappedArray;
 use self::monotonic::{Counters, Monotonic};
 use self::net::NetCounting;
 use self::record::{
-    comm_bytes, decode_walk_state, Aggregator, ProcessAccum, RECORD_SIZE, REC_PRECISE_RSS,
+    comm_bytes, decode_walk_state, records, Aggregator, ProcessAccum, RECORD_SIZE, REC_PRECISE_RSS,
 };
 use self::skel::types::walk_state;
 use super::cgroups::CgroupResolver;
@@ -80,7 +92,6 @@ struct Loaded {
     records: MappedArray,
     walk: MappedArray,
     capacity: usize,
-    precise_rss: bool,
 }
 
 /// Room for this many more tasks than exist at load time before a reload.
@@ -89,15 +100,25 @@ const MIN_CAPACITY: usize = 4096;
 
 pub struct BpfCollector {
     loaded: Loaded,
-    page_size: u64,
     keep_threads: bool,
-    proc_root: PathBuf,
     sys_root: PathBuf,
+    builder: ProcessBuilder,
+}
+
+/// Turns a walk's per-process accumulations into samples, with the state
+/// that outlives a refresh (caches, high-water marks, the network
+/// programs). Separate from the mapped records it reads, so both can be
+/// borrowed at once.
+struct ProcessBuilder {
+    page_size: u64,
+    proc_root: PathBuf,
     cgroups: CgroupResolver,
     cmdlines: CmdlineCache,
     monotonic: Monotonic,
     /// The network programs, or why they are not running.
     net: Result<NetCounting, String>,
+    /// Some record had exact RSS (the per-CPU parts summed).
+    precise_rss: bool,
 }
 
 /// Lines of libbpf's log kept in an error: the end of a verifier log says
@@ -256,7 +277,6 @@ fn load_with(
         records,
         walk,
         capacity,
-        precise_rss: false,
     })
 }
 
@@ -284,14 +304,17 @@ impl BpfCollector {
         )?;
         let mut collector = BpfCollector {
             loaded,
-            net,
             sys_root: options.sys_root.clone(),
-            page_size: clock::page_size(),
             keep_threads: options.threads,
-            proc_root: options.proc_root.clone(),
-            cgroups: CgroupResolver::new(&options.proc_root),
-            cmdlines: CmdlineCache::default(),
-            monotonic: Monotonic::default(),
+            builder: ProcessBuilder {
+                page_size: clock::page_size(),
+                proc_root: options.proc_root.clone(),
+                cgroups: CgroupResolver::new(&options.proc_root),
+                cmdlines: CmdlineCache::default(),
+                monotonic: Monotonic::default(),
+                net,
+                precise_rss: false,
+            },
         };
         // One walk proves the iterator works before auto commits to it.
         let sample = collector
@@ -306,16 +329,16 @@ impl BpfCollector {
     /// Whether RSS includes the per-CPU parts of the kernel's counters
     /// (exact, as /proc shows it) on this kernel.
     pub fn precise_rss(&self) -> bool {
-        self.loaded.precise_rss
+        self.builder.precise_rss
     }
 
     /// The network programs, or why they are not running.
     pub fn network(&self) -> &Result<NetCounting, String> {
-        &self.net
+        &self.builder.net
     }
 
     fn network_status(&self) -> NetworkStatus {
-        match &self.net {
+        match &self.builder.net {
             Ok(n) => NetworkStatus::On {
                 hooks: n.hooks,
                 all_families: n.all_families,
@@ -350,28 +373,25 @@ impl BpfCollector {
         Ok(Some((state.count as usize).min(self.loaded.capacity)))
     }
 
-    /// Walks all tasks and groups them by process, growing the records map
-    /// when the system has outgrown it.
-    fn walk(&mut self) -> anyhow::Result<Aggregator> {
-        let count = match self.run_walk()? {
-            Some(count) => count,
-            None => {
-                let tasks = task_count(&self.proc_root).unwrap_or(0);
-                let capacity = (tasks * CAPACITY_FACTOR).max(self.loaded.capacity * 2);
-                let net = self.net.as_ref().ok().map(NetCounting::counters_fd);
-                self.loaded = load(capacity, &self.sys_root, net)?;
-                self.run_walk()?
-                    .ok_or_else(|| anyhow!("more than {capacity} tasks appeared during one walk"))?
-            }
-        };
-        let mut agg = Aggregator::new(self.keep_threads, count);
-        agg.add_records(self.loaded.records.bytes(count * RECORD_SIZE));
-        Ok(agg)
+    /// Walks all tasks, growing the records map when the system has
+    /// outgrown it; returns the number of records.
+    fn walk(&mut self) -> anyhow::Result<usize> {
+        if let Some(count) = self.run_walk()? {
+            return Ok(count);
+        }
+        let tasks = task_count(&self.builder.proc_root).unwrap_or(0);
+        let capacity = (tasks * CAPACITY_FACTOR).max(self.loaded.capacity * 2);
+        let net = self.builder.net.as_ref().ok().map(NetCounting::counters_fd);
+        self.loaded = load(capacity, &self.sys_root, net)?;
+        self.run_walk()?
+            .ok_or_else(|| anyhow!("more than {capacity} tasks appeared during one walk"))
     }
+}
 
+impl ProcessBuilder {
     fn build_process(&mut self, pid: u32, accum: ProcessAccum) -> Option<ProcessSample> {
         let leader = accum.leader?;
-        let kernel_thread = ProcessAccum::is_kernel_thread(&leader);
+        let kernel_thread = ProcessAccum::is_kernel_thread(leader);
         let start_time_ns = leader.start_boottime;
         let key = crate::collect::sample::ProcessKey { pid, start_time_ns };
         let counters = self.monotonic.apply(
@@ -395,7 +415,7 @@ impl BpfCollector {
         let page = self.page_size;
         // /proc clamps each counter at zero (percpu_counter_read_positive).
         let pages = |v: i64| v.max(0) as u64;
-        let (rss, shared, virt) = if ProcessAccum::has_mm(&leader) {
+        let (rss, shared, virt) = if ProcessAccum::has_mm(leader) {
             let file = pages(leader.rss_file);
             let anon = pages(leader.rss_anon);
             let shmem = pages(leader.rss_shmem);
@@ -412,9 +432,9 @@ impl BpfCollector {
             (0, 0, 0)
         };
         if leader.record_flags & REC_PRECISE_RSS != 0 {
-            self.loaded.precise_rss = true;
+            self.precise_rss = true;
         }
-        let cmdline = if kernel_thread || !ProcessAccum::has_mm(&leader) {
+        let cmdline = if kernel_thread || !ProcessAccum::has_mm(leader) {
             Vec::new().into()
         } else {
             self.cmdlines
@@ -485,7 +505,10 @@ impl Collector for BpfCollector {
     fn collect(&mut self) -> anyhow::Result<Sample> {
         let boottime_ns = clock::boottime_ns();
         let unix_time = clock::unix_time();
-        let agg = self.walk()?;
+        let count = self.walk()?;
+        let records = records(self.loaded.records.bytes(count * RECORD_SIZE));
+        let mut agg = Aggregator::new(self.keep_threads, count);
+        agg.add_records(&records);
 
         let mut sample = Sample {
             backend: BackendKind::Bpf,
@@ -501,14 +524,15 @@ impl Collector for BpfCollector {
             gpu: Default::default(),
             gpu_status: Default::default(),
         };
-        let mut live_cgroups = HashSet::new();
+        let mut live_cgroups = FxHashSet::default();
+        let builder = &mut self.builder;
         for (pid, accum) in agg.processes {
             sample.running_threads += accum.running_threads;
             let threads = accum.thread_count;
-            if let Some(leader) = &accum.leader {
+            if let Some(leader) = accum.leader {
                 live_cgroups.insert(leader.cgroup_id);
             }
-            let Some(p) = self.build_process(pid, accum) else {
+            let Some(p) = builder.build_process(pid, accum) else {
                 continue;
             };
             if p.kernel_thread {
@@ -518,9 +542,9 @@ impl Collector for BpfCollector {
             }
             sample.processes.push(p);
         }
-        self.cgroups.retain(|id| live_cgroups.contains(&id));
-        self.cmdlines.end_refresh();
-        self.monotonic.end_refresh();
+        builder.cgroups.retain(|id| live_cgroups.contains(&id));
+        builder.cmdlines.end_refresh();
+        builder.monotonic.end_refresh();
         sample.processes.sort_unstable_by_key(|p| p.pid);
         Ok(sample)
     }

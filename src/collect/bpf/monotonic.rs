@@ -7,7 +7,7 @@
 //! what the kernel does for the user/system split anyway (prev_cputime):
 //! remember what we reported per process and never report less.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::collect::sample::{IoCounters, ProcessKey};
 
@@ -49,7 +49,7 @@ pub fn adjust_cputime(rtime: u64, utime: u64, stime: u64, prev: (u64, u64)) -> (
 
 #[derive(Debug, Default)]
 pub struct Monotonic {
-    last: HashMap<ProcessKey, (Counters, u64)>,
+    last: FxHashMap<ProcessKey, (Counters, u64)>,
     generation: u64,
 }
 

@@ -1,7 +1,9 @@
 //! Decoding of the task iterator's records and their aggregation into
 //! processes with /proc's semantics.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+
+use rustc_hash::FxHashMap;
 
 use super::skel::types::{task_record, walk_state};
 use crate::collect::sample::{IoCounters, ThreadSample};
@@ -21,15 +23,26 @@ const REC_HAS_MM: u32 = 0x2;
 pub const REC_PRECISE_RSS: u32 = 0x4;
 const PF_KTHREAD: u32 = 0x0020_0000;
 
-/// Reads the record at the start of `bytes`.
-pub fn decode(bytes: &[u8]) -> Option<task_record> {
-    if bytes.len() < RECORD_SIZE {
-        return None;
-    }
+/// The records in `bytes`, borrowed in place when `bytes` is suitably
+/// aligned (the mapped records map is page-aligned), copied otherwise. A
+/// trailing partial record, which the kernel never produces, is left out.
+pub fn records(bytes: &[u8]) -> Cow<'_, [task_record]> {
+    let whole = &bytes[..bytes.len() - bytes.len() % RECORD_SIZE];
     // SAFETY: task_record is plain old data (integers and a byte array),
-    // every bit pattern is valid, and the length was checked above;
-    // read_unaligned copes with any alignment of the buffer.
-    Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<task_record>()) })
+    // valid for any bit pattern; align_to only yields correctly aligned,
+    // in-bounds elements.
+    let (head, body, _) = unsafe { whole.align_to::<task_record>() };
+    if head.is_empty() {
+        return Cow::Borrowed(body);
+    }
+    Cow::Owned(
+        whole
+            .chunks_exact(RECORD_SIZE)
+            // SAFETY: each chunk holds RECORD_SIZE bytes of plain old data;
+            // read_unaligned copes with any alignment.
+            .map(|c| unsafe { std::ptr::read_unaligned(c.as_ptr().cast::<task_record>()) })
+            .collect(),
+    )
 }
 
 /// Reads the walk state from its map's bytes (zero when too short).
@@ -51,10 +64,10 @@ pub fn comm_bytes(comm: &[i8; 16]) -> Vec<u8> {
 
 /// One process being assembled from its thread records.
 #[derive(Debug, Default)]
-pub struct ProcessAccum {
+pub struct ProcessAccum<'a> {
     /// The leader's record; None until seen (a process whose leader record
     /// is missing is in the middle of exiting and is dropped).
-    pub leader: Option<task_record>,
+    pub leader: Option<&'a task_record>,
     pub sum_exec_runtime: u64,
     pub utime: u64,
     pub stime: u64,
@@ -66,8 +79,8 @@ pub struct ProcessAccum {
     pub threads: Vec<ThreadSample>,
 }
 
-impl ProcessAccum {
-    fn add_thread(&mut self, r: &task_record, keep_threads: bool) {
+impl<'a> ProcessAccum<'a> {
+    fn add_thread(&mut self, r: &'a task_record, keep_threads: bool) {
         self.sum_exec_runtime += r.sum_exec_runtime;
         self.utime += r.utime;
         self.stime += r.stime;
@@ -92,7 +105,7 @@ impl ProcessAccum {
             });
         }
         if r.record_flags & REC_LEADER != 0 {
-            self.leader = Some(*r);
+            self.leader = Some(r);
         }
     }
 
@@ -105,40 +118,40 @@ impl ProcessAccum {
     }
 }
 
-/// Groups a walk's records by thread group.
+/// Groups a walk's records by thread group, in order of first appearance.
 #[derive(Debug, Default)]
-pub struct Aggregator {
-    pub processes: HashMap<u32, ProcessAccum>,
+pub struct Aggregator<'a> {
+    /// (tgid, its accumulation).
+    pub processes: Vec<(u32, ProcessAccum<'a>)>,
+    /// tgid → index into `processes`.
+    index: FxHashMap<u32, usize>,
     keep_threads: bool,
 }
 
-impl Aggregator {
+impl<'a> Aggregator<'a> {
     /// An aggregator with room for `tasks` records' processes.
     pub fn new(keep_threads: bool, tasks: usize) -> Self {
         Aggregator {
-            processes: HashMap::with_capacity(tasks),
+            processes: Vec::with_capacity(tasks),
+            index: FxHashMap::with_capacity_and_hasher(tasks, Default::default()),
             keep_threads,
         }
     }
 
-    /// Adds every whole record in `buf`; returns the number of bytes used
-    /// (a trailing partial record, which the kernel never produces, is left).
-    pub fn add_records(&mut self, buf: &[u8]) -> usize {
-        let mut used = 0;
-        for chunk in buf.chunks_exact(RECORD_SIZE) {
-            if let Some(r) = decode(chunk) {
-                self.processes
-                    .entry(r.tgid)
-                    .or_default()
-                    .add_thread(&r, self.keep_threads);
+    pub fn add_records(&mut self, records: &'a [task_record]) {
+        for r in records {
+            let next = self.processes.len();
+            let at = *self.index.entry(r.tgid).or_insert(next);
+            if at == next {
+                self.processes.push((r.tgid, ProcessAccum::default()));
             }
-            used += RECORD_SIZE;
+            self.processes[at].1.add_thread(r, self.keep_threads);
         }
-        used
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -180,9 +193,12 @@ mod tests {
         t2.state = 0x1; // S
         let other = record(20, 20);
         let buf = bytes_of(&[leader, other, t2]);
+        let records = records(&buf);
+        assert_eq!(records.len(), 3);
         let mut agg = Aggregator::new(true, 3);
-        assert_eq!(agg.add_records(&buf), buf.len());
-        let p = &agg.processes[&10];
+        agg.add_records(&records);
+        let find = |pid| &agg.processes.iter().find(|(p, _)| *p == pid).unwrap().1;
+        let p = find(10);
         assert_eq!(p.sum_exec_runtime, 150);
         assert_eq!(p.min_flt, 3);
         assert_eq!(p.io.rchar, 10);
@@ -190,15 +206,25 @@ mod tests {
         assert_eq!(p.running_threads, 1);
         assert_eq!(p.threads.len(), 2);
         assert!(p.leader.is_some());
-        assert_eq!(agg.processes[&20].thread_count, 1);
+        assert_eq!(find(20).thread_count, 1);
+        let order: Vec<u32> = agg.processes.iter().map(|(pid, _)| *pid).collect();
+        assert_eq!(order, vec![10, 20], "in order of first appearance");
     }
 
     #[test]
     fn partial_records_are_left_unread() {
-        let buf = bytes_of(&[record(1, 1)]);
-        let mut agg = Aggregator::new(false, 1);
-        assert_eq!(agg.add_records(&buf[..RECORD_SIZE - 1]), 0);
-        assert!(agg.processes.is_empty());
+        let buf = bytes_of(&[record(1, 1), record(2, 2)]);
+        assert_eq!(records(&buf[..RECORD_SIZE - 1]).len(), 0);
+        assert_eq!(records(&buf[..2 * RECORD_SIZE - 1]).len(), 1);
+    }
+
+    #[test]
+    fn misaligned_bytes_are_copied_not_misread() {
+        let mut buf = vec![0u8];
+        buf.extend(bytes_of(&[record(7, 7), record(8, 7)]));
+        let records = records(&buf[1..]);
+        assert_eq!(records.len(), 2);
+        assert_eq!((records[1].tid, records[1].tgid), (8, 7));
     }
 
     #[test]

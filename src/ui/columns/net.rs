@@ -85,6 +85,7 @@ mod tests {
             boot_unix_time: 0.0,
             now_unix_time: 0.0,
             unit_display: Default::default(),
+            gpu_on: false,
         };
         let cell = column.text(p, None, &ctx);
         (cell.text, cell.emphasis)
