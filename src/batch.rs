@@ -25,8 +25,8 @@ pub fn run(sampler: &mut Sampler, options: &BatchOptions) -> anyhow::Result<()> 
     let mut next = Instant::now();
     while options.count.is_none_or(|c| printed < c) {
         let sample = sampler.sample()?;
-        let model = Model::new(
-            &sample,
+        let model = Model::next(
+            sample,
             prev.as_ref(),
             sampler.fallback_reason().map(str::to_owned),
             &|uid| sampler.user_name(uid),
@@ -43,7 +43,7 @@ pub fn run(sampler: &mut Sampler, options: &BatchOptions) -> anyhow::Result<()> 
             return Err(e.into());
         }
         printed += 1;
-        prev = Some(sample);
+        prev = Some(model);
         if options.count.is_some_and(|c| printed >= c) {
             break;
         }

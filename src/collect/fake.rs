@@ -529,7 +529,7 @@ mod tests {
         let top = m.processes.iter().find(|p| p.sample.pid == 1301).unwrap();
         assert_eq!(top.io_read_rate, RUNNING_READ_STEP as f64);
         assert_eq!(top.io_write_rate, RUNNING_WRITE_STEP as f64);
-        assert_eq!(top.user, "alice");
+        assert_eq!(&*top.user, "alice");
         assert_eq!(top.net_rx_rate, (96 * KIB) as f64);
         assert_eq!(top.net_tx_rate, (24 * KIB) as f64);
         assert_eq!(m.system.net_rx_rate, Some(1.5 * MIB as f64));

@@ -6,12 +6,14 @@ mod system;
 #[cfg(test)]
 pub(crate) mod testing;
 
-use std::collections::HashMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use crate::collect::catalog::CgroupFacts;
 use crate::collect::gpu::collector::GpuStatus;
 use crate::collect::gpu::{GpuDevice, ProcessGpu};
-use crate::collect::sample::{BackendKind, NetworkStatus, ProcessKey, ProcessSample, Sample};
+use crate::collect::sample::{BackendKind, NetworkStatus, ProcessSample, Sample, SystemSample};
 
 pub use system::{CpuSplit, SystemView};
 
@@ -19,7 +21,7 @@ pub use system::{CpuSplit, SystemView};
 #[derive(Debug, Clone)]
 pub struct ProcessView {
     pub sample: ProcessSample,
-    pub user: String,
+    pub user: Arc<str>,
     /// Share of one CPU over the last interval (100 % = one full core, so a
     /// process with four busy threads shows ~400 %, as in htop).
     pub cpu_percent: f64,
@@ -55,6 +57,9 @@ pub struct Model {
     /// The GPUs, for the header meters.
     pub gpus: Vec<GpuDevice>,
     pub gpu_status: GpuStatus,
+    /// What the next refresh's rates are computed from.
+    raw_system: SystemSample,
+    boottime_ns: u64,
 }
 
 /// How a counter moved between two samples of the same process.
@@ -97,66 +102,63 @@ impl Baseline {
 }
 
 impl Model {
-    /// Builds the model for `cur`. Rates need `prev`; without it (the first
-    /// refresh) they are 0. `users` maps uids to names.
-    pub fn new(
-        cur: &Sample,
-        prev: Option<&Sample>,
+    /// Builds the model for `cur`, taking its processes over (no copy per
+    /// process). Rates need `prev`, the previous refresh's model; without
+    /// it (the first refresh) they are 0. `users` maps uids to names; it is
+    /// asked once per distinct uid.
+    pub fn next(
+        mut cur: Sample,
+        prev: Option<&Model>,
         fallback_reason: Option<String>,
         users: &dyn Fn(u32) -> String,
     ) -> Model {
-        let system = SystemView::new(cur, prev);
-        let baselines: HashMap<ProcessKey, Baseline> = prev
-            .map(|p| {
-                p.processes
-                    .iter()
-                    .map(|s| (s.key(), Baseline::of(s)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let interval_ns = prev.map(|p| cur.boottime_ns.saturating_sub(p.boottime_ns));
+        // Both lists in pid order, so baselines are found by merging them.
+        if !cur.processes.is_sorted_by_key(|p| p.pid) {
+            cur.processes.sort_unstable_by_key(|p| p.pid);
+        }
+        let system = SystemView::new(&cur, prev.map(|m| (&m.raw_system, m.boottime_ns)));
+        let interval_ns = prev.map(|m| cur.boottime_ns.saturating_sub(m.boottime_ns));
+        let prev_processes: &[ProcessView] = prev.map_or(&[], |m| &m.processes);
         let mem_total = system.mem_total_bytes;
-
-        let processes = cur
-            .processes
-            .iter()
+        let mut names: FxHashMap<u32, Arc<str>> = FxHashMap::default();
+        let mut before = prev_processes.iter().peekable();
+        let processes = std::mem::take(&mut cur.processes)
+            .into_iter()
             .map(|p| {
-                let base = match (prev, baselines.get(&p.key())) {
+                while before.next_if(|v| v.sample.pid < p.pid).is_some() {}
+                let seen = before
+                    .peek()
+                    .filter(|v| v.sample.key() == p.key())
+                    .map(|v| Baseline::of(&v.sample));
+                let base = match (prev, seen) {
                     (_, Some(b)) => Some(b),
                     (Some(prev), None) if p.start_time_ns >= prev.boottime_ns => {
-                        Some(&Baseline::ZERO)
+                        Some(Baseline::ZERO)
                     }
                     _ => None,
                 };
-                let rates = match (base, interval_ns) {
-                    (Some(b), Some(dt)) if dt > 0 => Rates::between(&Baseline::of(p), b, dt),
+                let rates = match (&base, interval_ns) {
+                    (Some(b), Some(dt)) if dt > 0 => Rates::between(&Baseline::of(&p), b, dt),
                     _ => Rates::default(),
                 };
-                let thread_cpu_percent = p
-                    .thread_list
-                    .iter()
-                    .map(|t| match (base, interval_ns) {
-                        (Some(b), Some(dt)) if dt > 0 => {
-                            let before = b
-                                .threads
-                                .binary_search_by_key(&t.tid, |&(tid, _)| tid)
-                                .ok()
-                                .map(|i| b.threads[i].1);
-                            before.map_or(0.0, |ns| {
-                                t.cpu_time_ns.saturating_sub(ns) as f64 * 100.0 / dt as f64
-                            })
-                        }
-                        _ => 0.0,
-                    })
-                    .collect();
+                let thread_cpu_percent = thread_cpu_percent(&p, base.as_ref(), interval_ns);
                 let mem_percent = if mem_total > 0 {
                     p.rss_bytes as f64 * 100.0 / mem_total as f64
                 } else {
                     0.0
                 };
+                let user = names
+                    .entry(p.uid)
+                    .or_insert_with(|| users(p.uid).into())
+                    .clone();
                 ProcessView {
-                    user: users(p.uid),
-                    sample: p.clone(),
+                    user,
+                    cgroup: p
+                        .cgroup
+                        .as_ref()
+                        .and_then(|c| cur.cgroups.get(&**c).cloned()),
+                    gpu: cur.gpu.processes.get(&p.pid).cloned(),
+                    sample: p,
                     cpu_percent: rates.cpu_percent,
                     mem_percent,
                     io_read_rate: rates.io_read,
@@ -164,11 +166,6 @@ impl Model {
                     net_rx_rate: rates.net_rx,
                     net_tx_rate: rates.net_tx,
                     thread_cpu_percent,
-                    cgroup: p
-                        .cgroup
-                        .as_ref()
-                        .and_then(|c| cur.cgroups.get(&**c).cloned()),
-                    gpu: cur.gpu.processes.get(&p.pid).cloned(),
                 }
             })
             .collect();
@@ -179,11 +176,49 @@ impl Model {
             fallback_reason,
             system,
             processes,
-            network: cur.network.clone(),
-            gpus: cur.gpu.devices.clone(),
-            gpu_status: cur.gpu_status.clone(),
+            network: cur.network,
+            gpus: cur.gpu.devices,
+            gpu_status: cur.gpu_status,
+            raw_system: cur.system,
+            boottime_ns: cur.boottime_ns,
         }
     }
+
+    /// The model of `cur` after `prev`, from two samples (copies both; for
+    /// tests and one-off use, where no previous model exists).
+    pub fn new(
+        cur: &Sample,
+        prev: Option<&Sample>,
+        fallback_reason: Option<String>,
+        users: &dyn Fn(u32) -> String,
+    ) -> Model {
+        let before = prev.map(|p| Model::next(p.clone(), None, None, users));
+        Model::next(cur.clone(), before.as_ref(), fallback_reason, users)
+    }
+}
+
+/// CPU% of each of `p`'s threads (0 for a thread without a baseline).
+fn thread_cpu_percent(
+    p: &ProcessSample,
+    base: Option<&Baseline>,
+    interval_ns: Option<u64>,
+) -> Vec<f64> {
+    p.thread_list
+        .iter()
+        .map(|t| match (base, interval_ns) {
+            (Some(b), Some(dt)) if dt > 0 => {
+                let before = b
+                    .threads
+                    .binary_search_by_key(&t.tid, |&(tid, _)| tid)
+                    .ok()
+                    .map(|i| b.threads[i].1);
+                before.map_or(0.0, |ns| {
+                    t.cpu_time_ns.saturating_sub(ns) as f64 * 100.0 / dt as f64
+                })
+            }
+            _ => 0.0,
+        })
+        .collect()
 }
 
 /// What a process did per second between two baselines.
@@ -319,6 +354,53 @@ mod tests {
         let m = Model::new(&cur, Some(&prev), None, &no_names);
         // Its whole half second of CPU falls inside the 1 s interval.
         assert!((cpu_of(&m, 7) - 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn baselines_are_matched_across_models_in_any_order() {
+        // Processes come unsorted, some vanish and some appear; each finds
+        // its own previous counters and nobody else's.
+        let prev = sample(
+            10 * SEC,
+            vec![
+                process(9, SEC, 9 * SEC),
+                process(3, SEC, 3 * SEC),
+                process(5, SEC, 5 * SEC),
+            ],
+        );
+        let cur = sample(
+            11 * SEC,
+            vec![
+                process(9, SEC, 9 * SEC + SEC / 10),
+                process(4, SEC, 4 * SEC),
+                process(3, SEC, 3 * SEC + SEC / 2),
+            ],
+        );
+        let first = Model::next(prev, None, None, &no_names);
+        let m = Model::next(cur, Some(&first), None, &no_names);
+        let pids: Vec<u32> = m.processes.iter().map(|p| p.sample.pid).collect();
+        assert_eq!(pids, vec![3, 4, 9]);
+        assert!((cpu_of(&m, 3) - 50.0).abs() < 1e-9);
+        assert_eq!(
+            cpu_of(&m, 4),
+            0.0,
+            "existed before prev but unseen: no rate"
+        );
+        assert!((cpu_of(&m, 9) - 10.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn user_names_are_asked_once_per_uid() {
+        let asked = std::cell::Cell::new(0);
+        let names = |uid: u32| {
+            asked.set(asked.get() + 1);
+            format!("u{uid}")
+        };
+        let cur = sample(10 * SEC, vec![process(1, SEC, 0), process(2, SEC, 0)]);
+        let m = Model::next(cur, None, None, &names);
+        assert_eq!(asked.get(), 1);
+        assert!(Arc::ptr_eq(&m.processes[0].user, &m.processes[1].user));
+        assert_eq!(&*m.processes[0].user, "u0");
     }
 
     #[test]

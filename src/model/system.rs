@@ -1,6 +1,6 @@
 //! System-wide figures derived from samples.
 
-use crate::collect::sample::{CpuTimes, NetDevTotals, Pressure, Sample, ZramStats};
+use crate::collect::sample::{CpuTimes, NetDevTotals, Pressure, Sample, SystemSample, ZramStats};
 
 /// Where a CPU's time went over an interval, in percent of that interval.
 /// `user` and `nice` exclude guest time, which is shown on its own (as htop
@@ -94,18 +94,19 @@ pub struct SystemView {
 }
 
 impl SystemView {
-    pub fn new(cur: &Sample, prev: Option<&Sample>) -> SystemView {
+    /// `prev`: the previous refresh's system sample and its time (ns).
+    pub fn new(cur: &Sample, prev: Option<(&SystemSample, u64)>) -> SystemView {
         let s = &cur.system;
         let m = &s.mem;
         let cpu_split = prev
-            .map(|p| CpuSplit::between(&s.cpu_total, &p.system.cpu_total))
+            .map(|(p, _)| CpuSplit::between(&s.cpu_total, &p.cpu_total))
             .unwrap_or_default();
         let per_cpu_split = s
             .cpus
             .iter()
             .map(|(id, c)| {
                 let split = prev
-                    .and_then(|p| p.system.cpus.iter().find(|(pid, _)| pid == id))
+                    .and_then(|(p, _)| p.cpus.iter().find(|(pid, _)| pid == id))
                     .map(|(_, pc)| CpuSplit::between(c, pc))
                     .unwrap_or_default();
                 (*id, split)
@@ -121,9 +122,9 @@ impl SystemView {
             .saturating_sub(cache);
         let tasks = cur.processes.iter().filter(|p| !p.kernel_thread).count() as u64;
         let net_rate = |pick: fn(&NetDevTotals) -> u64| {
-            let prev = prev?;
-            let dt = cur.boottime_ns.checked_sub(prev.boottime_ns)?;
-            let (now, before) = (s.net_dev?, prev.system.net_dev?);
+            let (prev, prev_ns) = prev?;
+            let dt = cur.boottime_ns.checked_sub(prev_ns)?;
+            let (now, before) = (s.net_dev?, prev.net_dev?);
             // A counter that went backwards (an interface removed) has no rate.
             let delta = pick(&now).checked_sub(pick(&before))?;
             (dt > 0).then(|| delta as f64 * 1e9 / dt as f64)

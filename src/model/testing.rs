@@ -13,3 +13,19 @@ pub fn demo_model() -> Model {
     let cur = fake.collect().unwrap();
     Model::new(&cur, Some(&prev), None, &demo_user_name)
 }
+
+/// A model holding exactly `processes` (for tests that build views by hand).
+pub fn model_of(processes: Vec<super::ProcessView>) -> Model {
+    Model {
+        unix_time: 0.0,
+        backend: crate::collect::BackendKind::Procfs,
+        fallback_reason: None,
+        system: super::SystemView::default(),
+        processes,
+        network: Default::default(),
+        gpus: Vec::new(),
+        gpu_status: Default::default(),
+        raw_system: Default::default(),
+        boottime_ns: 0,
+    }
+}

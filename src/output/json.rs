@@ -282,7 +282,7 @@ fn process(v: &ProcessView, with_threads: bool, gpu_on: bool) -> Process {
         ppid: p.ppid,
         uid: p.uid,
         euid: p.euid,
-        user: v.user.clone(),
+        user: v.user.to_string(),
         state: p.state,
         comm: lossy(&p.comm),
         cmdline: p.cmdline.iter().map(|a| lossy(a)).collect(),

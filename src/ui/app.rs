@@ -51,16 +51,16 @@ fn collector_loop(
     delay_ms: u64,
 ) {
     let mut delay = Duration::from_millis(delay_ms);
-    let mut prev = None;
+    let mut prev: Option<Arc<Model>> = None;
     loop {
         let update = match sampler.sample() {
             Ok(sample) => {
                 let reason = sampler.fallback_reason().map(str::to_owned);
-                let model = Model::new(&sample, prev.as_ref(), reason, &|uid| {
+                let model = Arc::new(Model::next(sample, prev.as_deref(), reason, &|uid| {
                     sampler.user_name(uid)
-                });
-                prev = Some(sample);
-                Ok(Arc::new(model))
+                }));
+                prev = Some(model.clone());
+                Ok(model)
             }
             Err(e) => Err(format!("{e:#}")),
         };

@@ -129,7 +129,7 @@ pub fn user_chooser(view: &ViewState) -> Dialog {
             m.processes
                 .iter()
                 .filter(|p| !p.sample.kernel_thread)
-                .map(|p| (p.sample.uid, p.user.clone()))
+                .map(|p| (p.sample.uid, p.user.to_string()))
                 .collect()
         })
         .unwrap_or_default();

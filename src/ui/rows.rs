@@ -604,7 +604,6 @@ pub fn descendants(model: &Model, key: ProcessKey) -> Vec<ProcessKey> {
 mod tests {
     use super::*;
     use crate::model::testing::demo_model;
-    use crate::model::SystemView;
 
     /// Owned options, so tests can tweak one field at a time.
     struct Opts {
@@ -1204,7 +1203,7 @@ mod tests {
                 sample.utime_ns = (seed >> 20) % 1_000_000;
                 ProcessView {
                     sample,
-                    user: "root".to_owned(),
+                    user: "root".into(),
                     cpu_percent: (seed % 1000) as f64 / 10.0,
                     mem_percent: 0.1,
                     io_read_rate: 0.0,
@@ -1217,16 +1216,7 @@ mod tests {
                 }
             })
             .collect();
-        Model {
-            unix_time: 0.0,
-            backend: crate::collect::BackendKind::Procfs,
-            fallback_reason: None,
-            system: SystemView::default(),
-            processes,
-            network: Default::default(),
-            gpus: Vec::new(),
-            gpu_status: Default::default(),
-        }
+        crate::model::testing::model_of(processes)
     }
 
     #[test]
