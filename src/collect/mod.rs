@@ -32,6 +32,11 @@ pub trait Collector {
     /// Whether to fill `ProcessSample::thread_list` from now on. A backend
     /// without thread detail (the fake one) may ignore it.
     fn set_threads(&mut self, _threads: bool) {}
+    /// While on, command lines not read yet are left empty (and read
+    /// later) instead of being read now: the interface's first frame does
+    /// not wait for tens of thousands of /proc/PID/cmdline reads. A backend
+    /// whose command lines cost nothing extra may ignore it.
+    fn defer_cmdlines(&mut self, _defer: bool) {}
 }
 
 /// What a collector is asked for, and where the kernel's files are (tests

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use super::bpf::drm_fds::BpfDrmScan;
 use super::catalog::Catalog;
 use super::cgroups::find_cgroup2_mount;
-use super::gpu::collector::{GpuCollector, RESCAN_NS};
+use super::gpu::collector::{has_drm_devices, GpuCollector, RESCAN_NS};
 use super::gpu::discovery::{DrmFdScan, ProcfsDrmScan};
 use super::gpu::nvml::{self, NvmlSource};
 use super::sample::{BackendKind, Sample};
@@ -37,15 +37,18 @@ pub fn open_gpu(options: &CollectOptions, backend: BackendKind) -> GpuCollector 
             format!("DRM files found through /proc/PID/fd every {every} s"),
         )
     };
-    let scan = match backend {
-        BackendKind::Bpf => match BpfDrmScan::open() {
+    // Without DRM devices nothing will be searched: no BPF program to load.
+    let use_bpf = backend == BackendKind::Bpf && has_drm_devices(&options.sys_root);
+    let scan = if use_bpf {
+        match BpfDrmScan::open() {
             Ok(scan) => (
                 Box::new(scan) as Box<dyn DrmFdScan + Send>,
                 format!("DRM files found by a BPF task_file walk every {every} s"),
             ),
             Err(_) => procfs_scan(),
-        },
-        BackendKind::Procfs => procfs_scan(),
+        }
+    } else {
+        procfs_scan()
     };
     GpuCollector::new(&options.proc_root, &options.sys_root, nvml, Some(scan))
 }
@@ -104,6 +107,11 @@ impl Sampler {
 
     pub fn set_threads(&mut self, threads: bool) {
         self.collector.set_threads(threads);
+    }
+
+    /// See `Collector::defer_cmdlines`.
+    pub fn defer_cmdlines(&mut self, defer: bool) {
+        self.collector.defer_cmdlines(defer);
     }
 
     /// The uid of a user name, from the same passwd table.

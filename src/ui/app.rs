@@ -52,6 +52,10 @@ fn collector_loop(
 ) {
     let mut delay = Duration::from_millis(delay_ms);
     let mut prev: Option<Arc<Model>> = None;
+    // The first frame does not wait for every process's command line; the
+    // refresh right after it reads them.
+    sampler.defer_cmdlines(true);
+    let mut first = true;
     loop {
         let update = match sampler.sample() {
             Ok(sample) => {
@@ -66,6 +70,11 @@ fn collector_loop(
         };
         if updates.send(update).is_err() {
             return;
+        }
+        if first {
+            first = false;
+            sampler.defer_cmdlines(false);
+            continue;
         }
         let deadline = Instant::now() + delay;
         loop {

@@ -25,6 +25,9 @@ struct Entry {
 pub struct CmdlineCache {
     entries: FxHashMap<u32, Entry>,
     generation: u64,
+    /// Return an empty argv for processes not read yet (see
+    /// `Collector::defer_cmdlines`).
+    pub defer: bool,
 }
 
 impl CmdlineCache {
@@ -36,6 +39,9 @@ impl CmdlineCache {
                 e.seen = generation;
                 return e.args.clone();
             }
+        }
+        if self.defer {
+            return Vec::new().into();
         }
         // A process that exits right now has no cmdline: show none, and
         // retry next time rather than caching the emptiness.

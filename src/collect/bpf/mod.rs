@@ -316,12 +316,13 @@ impl BpfCollector {
                 precise_rss: false,
             },
         };
-        // One walk proves the iterator works before auto commits to it.
-        let sample = collector
-            .collect()
+        // One walk proves the iterator works before auto commits to it
+        // (the walk alone: building samples is ordinary code).
+        let records = collector
+            .walk()
             .context("first walk of the task iterator")?;
-        if sample.processes.is_empty() {
-            return Err(anyhow!("the task iterator returned no processes"));
+        if records == 0 {
+            return Err(anyhow!("the task iterator returned no tasks"));
         }
         Ok(collector)
     }
@@ -500,6 +501,10 @@ impl Collector for BpfCollector {
 
     fn set_threads(&mut self, threads: bool) {
         self.keep_threads = threads;
+    }
+
+    fn defer_cmdlines(&mut self, defer: bool) {
+        self.builder.cmdlines.defer = defer;
     }
 
     fn collect(&mut self) -> anyhow::Result<Sample> {

@@ -64,7 +64,7 @@ pub struct GpuCollector {
 }
 
 /// Whether sysfs lists any DRM device node (card* or renderD*).
-fn has_drm_devices(sys_root: &Path) -> bool {
+pub fn has_drm_devices(sys_root: &Path) -> bool {
     fs::read_dir(sys_root.join("class/drm"))
         .map(|entries| {
             entries.flatten().any(|e| {
