@@ -150,6 +150,39 @@ impl<'a> Aggregator<'a> {
     }
 }
 
+/// A walk's records for `processes` processes of `threads` threads each,
+/// in the kernel's order (by thread id), as the records map would hold
+/// them. For benchmarks of the decoding and grouping.
+#[doc(hidden)]
+pub fn synthetic_walk(processes: u32, threads: u32) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity((processes * threads) as usize * RECORD_SIZE);
+    for p in 0..processes {
+        let tgid = 1000 + p * threads;
+        for t in 0..threads {
+            let record = task_record {
+                tid: tgid + t,
+                tgid,
+                record_flags: if t == 0 { REC_LEADER | REC_HAS_MM } else { 0 },
+                state: 0x1,
+                sum_exec_runtime: u64::from(p) * 1_000_000,
+                utime: u64::from(p) * 3,
+                stime: u64::from(p),
+                nr_threads: threads,
+                ..Default::default()
+            };
+            // SAFETY: task_record is plain old data of RECORD_SIZE bytes.
+            let raw = unsafe {
+                std::slice::from_raw_parts(
+                    (&record as *const task_record).cast::<u8>(),
+                    RECORD_SIZE,
+                )
+            };
+            bytes.extend_from_slice(raw);
+        }
+    }
+    bytes
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -1,0 +1,70 @@
+//! The per-refresh hot path at 30 000 processes, piece by piece, without
+//! the kernel: decoding and grouping a walk's records, and turning a sample
+//! into a model (rates against the previous model). The interface's rows
+//! and frame are in benches/ui.rs, the whole collection in
+//! benches/collect.rs.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+
+use bpftop::collect::bpf::record::{records, synthetic_walk, Aggregator};
+use bpftop::collect::fake::{demo_processes, demo_user_name, FakeCollector};
+use bpftop::collect::sample::ProcessSample;
+use bpftop::collect::Collector;
+use bpftop::model::Model;
+
+const PROCESSES: u32 = 30_000;
+
+fn aggregate(c: &mut Criterion) {
+    let mut group = c.benchmark_group("records_30k");
+    for threads in [1, 4] {
+        let walk = synthetic_walk(PROCESSES, threads);
+        group.bench_function(format!("decode_and_group_{threads}_thread"), |b| {
+            b.iter(|| {
+                let records = records(&walk);
+                let mut agg = Aggregator::new(false, records.len());
+                agg.add_records(&records);
+                agg.processes.len()
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Two consecutive samples of 30 000 processes from the fake collector.
+fn samples() -> (bpftop::collect::Sample, bpftop::collect::Sample) {
+    let demo: Vec<ProcessSample> = demo_processes()
+        .into_iter()
+        .filter(|p| !p.kernel_thread)
+        .collect();
+    let processes = (0..PROCESSES)
+        .map(|i| {
+            let mut p = demo[i as usize % demo.len()].clone();
+            p.pid = 10_000 + i;
+            p
+        })
+        .collect();
+    let mut collector = FakeCollector::new(processes);
+    (collector.collect().unwrap(), collector.collect().unwrap())
+}
+
+fn model(c: &mut Criterion) {
+    let (first, second) = samples();
+    let prev = Model::next(first, None, None, &demo_user_name);
+    let mut group = c.benchmark_group("model_30k");
+    group.sample_size(20);
+    // The sample is moved into the model, so each iteration gets a copy
+    // made outside the measurement.
+    group.bench_function("next_with_rates", |b| {
+        b.iter_batched(
+            || second.clone(),
+            |sample| Model::next(sample, Some(&prev), None, &demo_user_name),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, aggregate, model);
+criterion_main!(benches);
