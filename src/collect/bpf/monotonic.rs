@@ -64,7 +64,12 @@ impl Monotonic {
         raw: Counters,
     ) -> Counters {
         let generation = self.generation;
-        let prev = self.last.get(&key).map(|(c, _)| *c).unwrap_or_default();
+        // One hash lookup: the slot is read and then overwritten in place.
+        let slot = self
+            .last
+            .entry(key)
+            .or_insert((Counters::default(), generation));
+        let prev = slot.0;
         let (utime_ns, stime_ns) =
             adjust_cputime(rtime, raw_utime, raw_stime, (prev.utime_ns, prev.stime_ns));
         let io = IoCounters {
@@ -80,7 +85,7 @@ impl Monotonic {
             majflt: raw.majflt.max(prev.majflt),
             io,
         };
-        self.last.insert(key, (counters, generation));
+        *slot = (counters, generation);
         counters
     }
 
