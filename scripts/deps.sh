@@ -3,8 +3,9 @@
 
 # clang compiles the BPF programs; libelf, zlib and pkg-config build the
 # vendored libbpf; strace measures syscalls per refresh in the tests; tmux
-# runs the interface end to end.
-BPFTOP_PACKAGES="clang libelf-dev zlib1g-dev pkg-config make gcc strace tmux"
+# runs the interface end to end; prometheus (with promtool) scrapes
+# --serve in its integration test.
+BPFTOP_PACKAGES="clang libelf-dev zlib1g-dev pkg-config make gcc strace tmux prometheus"
 
 bpftop_install_deps() {
     local missing=()

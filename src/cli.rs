@@ -28,7 +28,7 @@ pub struct Cli {
     pub count: Option<u64>,
 
     /// Delay between refreshes, in milliseconds (default: 1000 in batch
-    /// mode, the configured delay — 1500 — interactively).
+    /// mode, 5000 with --serve, the configured delay — 1500 — interactively).
     #[arg(short = 'd', long = "delay", value_name = "MILLISECONDS",
           value_parser = clap::value_parser!(u64).range(10..))]
     pub delay_ms: Option<u64>,
@@ -89,6 +89,21 @@ pub struct Cli {
     /// Report what works on this kernel and why, then exit.
     #[arg(long)]
     pub check: bool,
+
+    /// Serve metrics for Prometheus over HTTP at ADDR:PORT (/metrics and
+    /// /healthz) instead of running interactively. A bare PORT binds
+    /// 127.0.0.1: any other address must be written out.
+    #[arg(long, value_name = "ADDR:PORT",
+          value_parser = crate::serve::addr::parse_listen_addr,
+          conflicts_with_all = ["batch", "check"])]
+    pub serve: Option<std::net::SocketAddr>,
+
+    /// With --serve: per-process series only for the top K processes by CPU
+    /// and the top K by resident memory (0: none). Units and containers are
+    /// always all exported.
+    #[arg(long, value_name = "K", default_value_t = crate::serve::DEFAULT_TOP_K,
+          requires = "serve")]
+    pub serve_top: usize,
 
     /// Root of the proc filesystem (for tests on fixture trees).
     #[arg(long, hide = true, default_value = "/proc")]

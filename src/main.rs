@@ -7,6 +7,7 @@ use bpftop::batch::{self, BatchOptions};
 use bpftop::cli::Cli;
 use bpftop::collect::sampler::Sampler;
 use bpftop::collect::{CollectOptions, NetOptions};
+use bpftop::serve::{ServeOptions, DEFAULT_INTERVAL_MS};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -22,6 +23,24 @@ fn main() -> ExitCode {
     };
     if cli.check {
         print!("{}", bpftop::check::report(&options));
+        return ExitCode::SUCCESS;
+    }
+    if let Some(addr) = cli.serve {
+        let serve = ServeOptions {
+            addr,
+            interval: Duration::from_millis(cli.delay_ms.unwrap_or(DEFAULT_INTERVAL_MS)),
+            top_k: cli.serve_top,
+        };
+        let result = Sampler::open(cli.backend, &options, cli.passwd.clone()).and_then(|sampler| {
+            if let Some(reason) = sampler.fallback_reason() {
+                eprintln!("bpftop: using the procfs backend: {reason}");
+            }
+            bpftop::serve::run(sampler, &serve)
+        });
+        if let Err(e) = result {
+            eprintln!("bpftop: {e:#}");
+            return ExitCode::FAILURE;
+        }
         return ExitCode::SUCCESS;
     }
     if !cli.batch {

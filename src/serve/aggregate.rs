@@ -1,0 +1,349 @@
+//! Per systemd unit and per container totals over every process (not only
+//! the exported top K).
+//!
+//! Summing the cumulative counters of the processes alive now would not
+//! give a counter: when a process exits, its CPU seconds would vanish from
+//! the sum and Prometheus would read the drop as a reset (and `rate()` would
+//! then count the whole remaining total as new work). So each group keeps
+//! the counters of the processes that left it (exited, or moved to another
+//! cgroup) as of their last sample, and reports those plus what its live
+//! processes did while in it: a real counter, which only loses what a
+//! process did between its last sample and its exit. Gauges (resident
+//! memory, GPU memory, process count) are plain sums of the live processes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::collect::sample::{ProcessKey, ProcessSample};
+use crate::model::{Model, ProcessView};
+
+/// A group with no process left is still exported for this long, so that
+/// a service restarting between two refreshes keeps its counters; then it
+/// is forgotten (Prometheus marks the series stale).
+pub const EMPTY_GROUP_GRACE: Duration = Duration::from_secs(300);
+
+/// The cumulative counters of a process (or of a group), in ns and bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub user_ns: u64,
+    pub system_ns: u64,
+    pub io_read_bytes: u64,
+    pub io_write_bytes: u64,
+    pub net_rx_bytes: u64,
+    pub net_tx_bytes: u64,
+}
+
+impl Counters {
+    fn of(p: &ProcessSample) -> Counters {
+        let io = p.io.unwrap_or_default();
+        let (rx, tx) = p.net.as_ref().map_or((0, 0), |n| (n.rx_bytes, n.tx_bytes));
+        Counters {
+            user_ns: p.utime_ns,
+            system_ns: p.stime_ns,
+            io_read_bytes: io.read_bytes,
+            io_write_bytes: io.write_bytes,
+            net_rx_bytes: rx,
+            net_tx_bytes: tx,
+        }
+    }
+
+    fn zip(self, o: Counters, f: impl Fn(u64, u64) -> u64) -> Counters {
+        Counters {
+            user_ns: f(self.user_ns, o.user_ns),
+            system_ns: f(self.system_ns, o.system_ns),
+            io_read_bytes: f(self.io_read_bytes, o.io_read_bytes),
+            io_write_bytes: f(self.io_write_bytes, o.io_write_bytes),
+            net_rx_bytes: f(self.net_rx_bytes, o.net_rx_bytes),
+            net_tx_bytes: f(self.net_tx_bytes, o.net_tx_bytes),
+        }
+    }
+
+    fn plus(self, o: Counters) -> Counters {
+        self.zip(o, u64::saturating_add)
+    }
+
+    fn minus(self, o: Counters) -> Counters {
+        self.zip(o, u64::saturating_sub)
+    }
+}
+
+/// One unit's or container's figures at a refresh.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupTotals {
+    pub counters: Counters,
+    pub rss_bytes: u64,
+    pub gpu_mem_bytes: u64,
+    pub processes: u64,
+}
+
+/// Units and containers, each sorted by name.
+#[derive(Debug, Clone, Default)]
+pub struct Aggregates {
+    pub units: Vec<(Arc<str>, GroupTotals)>,
+    pub containers: Vec<(Arc<str>, GroupTotals)>,
+}
+
+/// The unit and the container label of a process, if any.
+pub fn groups_of(v: &ProcessView) -> (Option<&str>, Option<&str>) {
+    let Some(c) = v.cgroup.as_ref() else {
+        return (None, None);
+    };
+    (
+        c.info.unit.unit.as_deref(),
+        c.info.container_label.as_deref(),
+    )
+}
+
+/// A live process: which groups it counts in, and its counters when it
+/// joined them (`base`) and at its last sample (`last`).
+struct Tracked {
+    unit: Option<Arc<str>>,
+    container: Option<Arc<str>>,
+    base: Counters,
+    last: Counters,
+}
+
+#[derive(Default)]
+struct Group {
+    /// What processes that left the group did while in it.
+    retired: Counters,
+    /// When it last had no live process (None while it has some).
+    empty_since: Option<Instant>,
+}
+
+/// Keeps the groups' counters monotonic across refreshes.
+#[derive(Default)]
+pub struct Aggregator {
+    tracked: HashMap<ProcessKey, Tracked>,
+    units: HashMap<Arc<str>, Group>,
+    containers: HashMap<Arc<str>, Group>,
+}
+
+impl Aggregator {
+    pub fn new() -> Aggregator {
+        Aggregator::default()
+    }
+
+    /// Folds in one refresh taken at `now` and returns every group's totals.
+    pub fn update(&mut self, model: &Model, now: Instant) -> Aggregates {
+        let mut previous = std::mem::take(&mut self.tracked);
+        let mut units: HashMap<Arc<str>, GroupTotals> = HashMap::new();
+        let mut containers: HashMap<Arc<str>, GroupTotals> = HashMap::new();
+        for v in &model.processes {
+            let (unit, container) = groups_of(v);
+            let now_counters = Counters::of(&v.sample);
+            let tracked = match previous.remove(&v.sample.key()) {
+                // Counters never go down; max() also keeps a value that was
+                // readable before and is not now (I/O of a process that
+                // became unreadable).
+                Some(t) if t.unit.as_deref() == unit && t.container.as_deref() == container => {
+                    Tracked {
+                        last: t.last.zip(now_counters, u64::max),
+                        ..t
+                    }
+                }
+                Some(t) => {
+                    // It moved: what it did before belongs to its old groups,
+                    // what it did since its last sample to the new ones.
+                    self.retire(&t);
+                    Tracked {
+                        unit: unit.map(Arc::from),
+                        container: container.map(Arc::from),
+                        base: t.last,
+                        last: t.last.zip(now_counters, u64::max),
+                    }
+                }
+                // New to us (or the first refresh): all it ever did counts.
+                None => Tracked {
+                    unit: unit.map(Arc::from),
+                    container: container.map(Arc::from),
+                    base: Counters::default(),
+                    last: now_counters,
+                },
+            };
+            let own = tracked.last.minus(tracked.base);
+            let gpu_mem = v.gpu.as_ref().map_or(0, |g| g.mem_bytes);
+            let add = |totals: &mut GroupTotals| {
+                totals.counters = totals.counters.plus(own);
+                totals.rss_bytes += v.sample.rss_bytes;
+                totals.gpu_mem_bytes += gpu_mem;
+                totals.processes += 1;
+            };
+            if let Some(u) = &tracked.unit {
+                add(units.entry(Arc::clone(u)).or_default());
+            }
+            if let Some(c) = &tracked.container {
+                add(containers.entry(Arc::clone(c)).or_default());
+            }
+            self.tracked.insert(v.sample.key(), tracked);
+        }
+        // Whatever was not seen again has exited.
+        for t in previous.values() {
+            self.retire(t);
+        }
+        Aggregates {
+            units: finish(&mut self.units, units, now),
+            containers: finish(&mut self.containers, containers, now),
+        }
+    }
+
+    fn retire(&mut self, t: &Tracked) {
+        let done = t.last.minus(t.base);
+        if let Some(u) = &t.unit {
+            let g = self.units.entry(Arc::clone(u)).or_default();
+            g.retired = g.retired.plus(done);
+        }
+        if let Some(c) = &t.container {
+            let g = self.containers.entry(Arc::clone(c)).or_default();
+            g.retired = g.retired.plus(done);
+        }
+    }
+}
+
+/// Adds each group's retired counters to its live sums, keeps empty groups
+/// through their grace period, and forgets them after it.
+fn finish(
+    groups: &mut HashMap<Arc<str>, Group>,
+    mut live: HashMap<Arc<str>, GroupTotals>,
+    now: Instant,
+) -> Vec<(Arc<str>, GroupTotals)> {
+    for name in live.keys() {
+        groups.entry(Arc::clone(name)).or_default().empty_since = None;
+    }
+    groups.retain(|name, g| {
+        if !live.contains_key(name) {
+            let since = *g.empty_since.get_or_insert(now);
+            if now.saturating_duration_since(since) >= EMPTY_GROUP_GRACE {
+                return false;
+            }
+        }
+        let totals = live.entry(Arc::clone(name)).or_default();
+        totals.counters = totals.counters.plus(g.retired);
+        true
+    });
+    let mut out: Vec<_> = live.into_iter().collect();
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::catalog::Catalog;
+    use crate::collect::fake::demo_processes;
+    use crate::collect::sample::Sample;
+    use std::path::Path;
+
+    const SEC: u64 = 1_000_000_000;
+
+    /// A model of `processes` (cgroup facts filled as the sampler does).
+    fn model(processes: Vec<ProcessSample>) -> Model {
+        let mut catalog = Catalog::new(Path::new("/nonexistent-root"), None);
+        let sample = Sample {
+            backend: crate::collect::BackendKind::Procfs,
+            boottime_ns: 100 * SEC,
+            unix_time: 0.0,
+            system: Default::default(),
+            cgroups: catalog.describe(&processes),
+            processes,
+            user_threads: 0,
+            kernel_threads: 0,
+            running_threads: 0,
+            network: Default::default(),
+            gpu: Default::default(),
+            gpu_status: crate::collect::gpu::collector::GpuStatus {
+                nvml: Err("off".into()),
+                drm: Err("off".into()),
+            },
+        };
+        Model::new(&sample, None, None, &|_| String::new())
+    }
+
+    fn worker(pid: u32, cgroup: &str, user_s: u64) -> ProcessSample {
+        ProcessSample {
+            pid,
+            start_time_ns: u64::from(pid) * SEC,
+            utime_ns: user_s * SEC,
+            stime_ns: 0,
+            rss_bytes: 1000,
+            cgroup: Some(cgroup.into()),
+            ..demo_processes()[0].clone()
+        }
+    }
+
+    fn unit<'a>(a: &'a Aggregates, name: &str) -> Option<&'a GroupTotals> {
+        a.units.iter().find(|(n, _)| &**n == name).map(|(_, t)| t)
+    }
+
+    const WEB: &str = "/system.slice/web.service";
+    const DB: &str = "/system.slice/db.service";
+
+    #[test]
+    fn a_unit_counter_survives_its_processes_exiting() {
+        let t0 = Instant::now();
+        let mut agg = Aggregator::new();
+        let a = agg.update(&model(vec![worker(10, WEB, 5), worker(11, WEB, 7)]), t0);
+        let web = unit(&a, "web.service").cloned().unwrap_or_default();
+        assert_eq!(web.counters.user_ns, 12 * SEC);
+        assert_eq!((web.rss_bytes, web.processes), (2000, 2));
+
+        // 11 exits, 10 works 1 s more, 12 starts with 2 s.
+        let a = agg.update(&model(vec![worker(10, WEB, 6), worker(12, WEB, 2)]), t0);
+        let web = unit(&a, "web.service").cloned().unwrap_or_default();
+        assert_eq!(web.counters.user_ns, (6 + 7 + 2) * SEC);
+        assert_eq!(web.processes, 2);
+    }
+
+    #[test]
+    fn a_process_that_moves_takes_only_its_new_work_along() {
+        let t0 = Instant::now();
+        let mut agg = Aggregator::new();
+        agg.update(&model(vec![worker(10, WEB, 5), worker(20, DB, 1)]), t0);
+        let a = agg.update(&model(vec![worker(10, DB, 8), worker(20, DB, 1)]), t0);
+        let web = unit(&a, "web.service").cloned().unwrap_or_default();
+        let db = unit(&a, "db.service").cloned().unwrap_or_default();
+        assert_eq!(web.counters.user_ns, 5 * SEC);
+        assert_eq!(web.processes, 0);
+        assert_eq!(db.counters.user_ns, (1 + 3) * SEC);
+    }
+
+    #[test]
+    fn empty_groups_are_kept_for_a_grace_period_then_forgotten() {
+        let t0 = Instant::now();
+        let mut agg = Aggregator::new();
+        agg.update(&model(vec![worker(10, WEB, 5)]), t0);
+        let a = agg.update(&model(vec![]), t0 + Duration::from_secs(1));
+        assert_eq!(
+            unit(&a, "web.service").map(|t| t.counters.user_ns),
+            Some(5 * SEC)
+        );
+        let later = t0 + Duration::from_secs(1) + EMPTY_GROUP_GRACE;
+        let a = agg.update(&model(vec![]), later);
+        assert!(unit(&a, "web.service").is_none());
+        // Back after that: a new counter (a reset for Prometheus).
+        let a = agg.update(&model(vec![worker(30, WEB, 1)]), later);
+        assert_eq!(
+            unit(&a, "web.service").map(|t| t.counters.user_ns),
+            Some(SEC)
+        );
+    }
+
+    #[test]
+    fn containers_are_grouped_by_label() {
+        let id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        let path = format!("/system.slice/docker-{id}.scope");
+        let a = Aggregator::new().update(
+            &model(vec![
+                worker(10, &path, 1),
+                worker(11, &path, 2),
+                worker(12, WEB, 4),
+            ]),
+            Instant::now(),
+        );
+        assert_eq!(a.containers.len(), 1);
+        assert_eq!(&*a.containers[0].0, "docker:0123456789ab");
+        assert_eq!(a.containers[0].1.counters.user_ns, 3 * SEC);
+        assert_eq!(a.containers[0].1.processes, 2);
+    }
+}
