@@ -170,9 +170,12 @@ static __always_inline void read_rss_pre62(struct mm_struct *mm, struct task_rec
 {
 	struct mm_struct___pre62 *m = (void *)mm;
 
-	rec->rss_file = m->rss_stat.count[0].counter;
-	rec->rss_anon = m->rss_stat.count[1].counter;
-	rec->rss_shmem = m->rss_stat.count[3].counter;
+	/* Probe reads, not direct loads: before 6.2 the verifier cannot walk
+	 * into an array of atomic_long_t (a typedef of a struct) and rejects
+	 * the direct load with "Type 'atomic_long_t' is not a struct". */
+	rec->rss_file = BPF_CORE_READ(m, rss_stat.count[0].counter);
+	rec->rss_anon = BPF_CORE_READ(m, rss_stat.count[1].counter);
+	rec->rss_shmem = BPF_CORE_READ(m, rss_stat.count[3].counter);
 	/* Before 6.2 the count is exact up to the per-thread split-RSS cache,
 	 * which /proc ignores as well. */
 	rec->record_flags |= BPFTOP_REC_PRECISE_RSS;

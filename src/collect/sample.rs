@@ -74,8 +74,8 @@ impl NetHooks {
     pub fn describe(self) -> &'static str {
         match self {
             NetHooks::Tracepoints => "tracepoints sock_send_length/sock_recv_length",
-            NetHooks::Fexit => "fexit on inet_sendmsg/inet_recvmsg (IPv4 and IPv6)",
-            NetHooks::Kprobes => "kprobes on inet_sendmsg/inet_recvmsg (IPv4 and IPv6)",
+            NetHooks::Fexit => "fexit on inet_sendmsg/inet_recvmsg and their IPv6 twins",
+            NetHooks::Kprobes => "kprobes on inet_sendmsg/inet_recvmsg and their IPv6 twins",
         }
     }
 }

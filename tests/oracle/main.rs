@@ -305,17 +305,24 @@ fn spinner_cpu_percent(choice: BackendChoice) {
         .map(|n| n.get())
         .unwrap_or(1);
     let expected = 100.0 * 4.min(cpus) as f64;
-    println!(
-        "    {choice:?}: spinner {:.1}% (expected {expected}%, {cpus} CPUs)",
-        p.cpu_percent
-    );
-    assert!(
-        within(p.cpu_percent, expected, expected * 0.15),
-        "{choice:?}: spinner at {:.1}%, expected {expected}% ± 15%",
-        p.cpu_percent
-    );
     let interval = (second.boottime_ns - first.boottime_ns) as f64 / 1e9;
     let proc_rate = (t1.cpu_seconds - t0.cpu_seconds) * 100.0 / interval;
+    println!(
+        "    {choice:?}: spinner {:.1}%, /proc {proc_rate:.1}% (expected {expected}%, {cpus} CPUs)",
+        p.cpu_percent
+    );
+    // On a machine busy with other work the spinner itself gets less than
+    // its CPUs (the kernel's own accounting shows it); then only the
+    // comparison with /proc below is meaningful.
+    if within(proc_rate, expected, expected * 0.15) {
+        assert!(
+            within(p.cpu_percent, expected, expected * 0.15),
+            "{choice:?}: spinner at {:.1}%, expected {expected}% ± 15%",
+            p.cpu_percent
+        );
+    } else {
+        println!("    the machine is busy: the spinner got {proc_rate:.1}% by /proc's count");
+    }
     assert!(
         within(p.cpu_percent, proc_rate, expected * 0.15),
         "{choice:?}: {:.1}% vs /proc's {proc_rate:.1}%",

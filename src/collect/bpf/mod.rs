@@ -318,12 +318,15 @@ impl BpfCollector {
         };
         // One walk proves the iterator works before auto commits to it
         // (the walk alone: building samples is ordinary code).
-        let records = collector
+        let count = collector
             .walk()
             .context("first walk of the task iterator")?;
-        if records == 0 {
+        if count == 0 {
             return Err(anyhow!("the task iterator returned no tasks"));
         }
+        collector.builder.precise_rss = records(collector.loaded.records.bytes(count * RECORD_SIZE))
+            .iter()
+            .any(|r| r.record_flags & REC_PRECISE_RSS != 0);
         Ok(collector)
     }
 
