@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Part of scripts/kernel-matrix: judges one workload.sh transcript.
+
+    verify.py LABEL TRANSCRIPT ROWS     check, print findings, append a row to ROWS
+    verify.py --table ROWS              print the summary table of all rows
+
+Exit status 1 when anything differs from /proc (each difference is printed
+with what was expected), 0 when everything matches.
+"""
+
+import json
+import sys
+
+TRANSFER_TOLERANCE = 0.01  # net bytes: within 1 %
+RSS_REL = 0.01  # RSS: within max(1 %, 256 KiB)
+RSS_ABS = 256 * 1024
+
+
+def sections(text):
+    """{name: [lines]} for every @@KM-BEGIN name … @@KM-END name block."""
+    out, name, lines = {}, None, []
+    for raw in text.splitlines():
+        line = raw.rstrip("\r")
+        if line.startswith("@@KM-BEGIN "):
+            name, lines = line[len("@@KM-BEGIN "):], []
+        elif line.startswith("@@KM-END ") and name is not None:
+            out[name] = lines
+            name = None
+        elif name is not None:
+            lines.append(line)
+    return out
+
+
+def parse_stat(line):
+    """(comm, state, ppid) from a /proc/PID/stat line; comm may hold spaces."""
+    body = line[len("stat "):]
+    lpar, rpar = body.find("("), body.rfind(")")
+    if lpar < 0 or rpar < 0:
+        return None
+    rest = body[rpar + 2:].split()
+    return body[lpar + 1:rpar], rest[0], int(rest[1])
+
+
+def field(lines, key):
+    for line in lines:
+        if line.startswith(key + " "):
+            return line[len(key) + 1:].strip()
+    return None
+
+
+def verify(label, path):
+    text = open(path, encoding="utf-8", errors="replace").read()
+    sec = sections(text)
+    problems = []
+    row = {"kernel": label, "iter": "?", "rss": "?", "rss_eq": "-", "net": "?", "pids": "0/0",
+           "result": "FAIL"}
+
+    if "@@KM-DONE" not in text:
+        problems.append("the workload did not finish (no @@KM-DONE): see the transcript")
+    info = sec.get("info", [])
+    kernel = field(info, "kernel")
+    if kernel:
+        row["kernel"] = f"{label} {kernel}"
+    page_kb = field(info, "pagesize_kb")
+    page = int(page_kb) * 1024 if page_kb and page_kb.isdigit() else 4096
+
+    # --check: the task iterator, the RSS mode and the network hooks.
+    check = sec.get("check")
+    if check is None:
+        problems.append("no --check output")
+        check = []
+    else:
+        print("\n".join("    " + l for l in check))
+    for line in check:
+        s = line.strip()
+        if s.startswith("iter/task ") and not s.startswith("iter/task_file"):
+            row["iter"] = "loads" if s.endswith("loads") else "FAILS"
+            if row["iter"] != "loads":
+                problems.append(f"--check: task iterator does not load: {s}")
+        elif s.startswith("RSS "):
+            row["rss"] = "exact" if "exact" in s else "approx"
+        elif s.startswith("network "):
+            desc = s[len("network"):].strip()
+            row["net"] = desc.split(" ")[0] if not desc.startswith("off") else "off"
+            print(f"  network hooks: {desc}")
+    rc = [l for l in check if l.startswith("rc=")]
+    if rc != ["rc=0"]:
+        problems.append(f"bpftop --check did not exit 0: {rc}")
+
+    # The batch: every line is JSON; the last refresh is compared with /proc.
+    batch = sec.get("batch", [])
+    errs = sec.get("batch-stderr", [])
+    if "rc=0" not in errs:
+        problems.append("bpftop --batch failed: " + " | ".join(errs))
+    snaps = []
+    for n, line in enumerate(l for l in batch if l.strip()):
+        try:
+            snaps.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            problems.append(f"batch line {n + 1} is not JSON: {e}")
+    if len(snaps) != 2:
+        problems.append(f"expected 2 JSON refreshes, got {len(snaps)}")
+    last = snaps[-1] if snaps else {"processes": []}
+    if snaps and last.get("backend") != "bpf":
+        problems.append(f"backend is {last.get('backend')!r}: {last.get('fallback_reason')}")
+    procs = {p["pid"]: p for p in last.get("processes", [])}
+
+    pids = [l.split() for l in sec.get("pids", []) if l.strip()]
+    checked = equal = 0
+    if not snaps:
+        problems.append("no JSON refresh: the per-process and network checks were skipped")
+        pids_to_check = []
+    else:
+        pids_to_check = pids
+    for role, pid_s in pids_to_check:
+        pid = int(pid_s)
+        lines = sec.get(f"proc {role} {pid}", [])
+        st = parse_stat(next((l for l in lines if l.startswith("stat ")), "stat "))
+        statm = (field(lines, "statm") or "").split()
+        if st is None or len(statm) < 2:
+            problems.append(f"{role} {pid}: gone from /proc before it was read")
+            continue
+        comm, state, ppid = st
+        rss_proc = int(statm[1]) * page
+        p = procs.get(pid)
+        if p is None:
+            problems.append(f"{role} {pid}: in /proc but missing from bpftop's JSON")
+            continue
+        bad = []
+        if p.get("ppid") != ppid:
+            bad.append(f"ppid {p.get('ppid')} != /proc {ppid}")
+        if p.get("state") != state:
+            bad.append(f"state {p.get('state')} != /proc {state}")
+        if p.get("comm") != comm:
+            bad.append(f"comm {p.get('comm')!r} != /proc {comm!r}")
+        rss = p.get("rss_bytes")
+        tol = max(RSS_REL * rss_proc, RSS_ABS)
+        equal += rss == rss_proc
+        if rss is None or abs(rss - rss_proc) > tol:
+            bad.append(f"rss_bytes {rss} != /proc statm {rss_proc} (tolerance {int(tol)})")
+        print(f"  {role:<9} pid {pid:<6} ppid {ppid:<6} state {state} "
+              f"rss bpftop {rss} /proc {rss_proc}" + ("" if not bad else "  MISMATCH"))
+        if bad:
+            problems.append(f"{role} {pid}: " + "; ".join(bad))
+        else:
+            checked += 1
+    if not pids:
+        problems.append("no spawned pids recorded")
+    row["pids"] = f"{checked}/{len(pids)}"
+    # --check's RSS line is what bpftop claims; this is what it measured.
+    row["rss_eq"] = f"{equal}/{len(pids)} equal" if snaps else "-"
+
+    # The loopback transfer, counted by whichever network hooks attached.
+    net = last.get("network") or {}
+    transfer = sec.get("transfer", [])
+    expected = int(field(transfer, "expected") or 0)
+    received = int(field(transfer, "received") or 0)
+    if not snaps:
+        row["net"] = "-"
+    elif not net.get("enabled"):
+        problems.append(f"network counters off: {net.get('reason')}")
+        row["net"] = "off"
+    else:
+        row["net"] = net.get("hooks") or row["net"]
+        if received != expected:
+            problems.append(f"the transfer did not complete: received {received} of {expected}")
+        elif field(transfer, "before_second_refresh") != "yes":
+            problems.append("the transfer ended after bpftop's second refresh: "
+                            "raise KERNEL_MATRIX_DELAY_MS")
+        roles = {r: int(p) for r, p in pids}
+        for role, key in (("nc_rx", "net_rx_bytes"), ("nc_tx", "net_tx_bytes")):
+            p = procs.get(roles.get(role, -1))
+            got = p.get(key) if p else None
+            ok = got is not None and abs(got - expected) <= TRANSFER_TOLERANCE * expected
+            print(f"  {role}: {key} = {got} (sent {expected})" + ("" if ok else "  MISMATCH"))
+            if not ok:
+                problems.append(f"{role}: {key} {got}, expected {expected} ± 1 %")
+        row["net"] += " (1 MB ok)" if not any("net_" in p for p in problems) else " (WRONG)"
+
+    for p in problems:
+        print(f"  FAIL [{label}]: {p}")
+    row["result"] = "PASS" if not problems else "FAIL"
+    return row, not problems
+
+
+def table(rows_path):
+    rows = [json.loads(l) for l in open(rows_path, encoding="utf-8") if l.strip()]
+    cols = [("kernel", "kernel"), ("iter", "task iterator"), ("rss", "RSS (--check)"),
+            ("rss_eq", "RSS vs statm"),
+            ("net", "network hooks"), ("pids", "pids checked"), ("result", "result")]
+    widths = [max(len(h), *(len(str(r.get(k, ""))) for r in rows)) for k, h in cols]
+    line = lambda vals: "| " + " | ".join(str(v).ljust(w) for v, w in zip(vals, widths)) + " |"
+    print(line([h for _, h in cols]))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print(line([r.get(k, "") for k, _ in cols]))
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--table":
+        table(sys.argv[2])
+        return 0
+    if len(sys.argv) != 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    label, path, rows = sys.argv[1:]
+    row, ok = verify(label, path)
+    with open(rows, "a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

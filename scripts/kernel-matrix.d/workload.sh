@@ -1,0 +1,126 @@
+# Part of scripts/kernel-matrix: the same workload runs as the guest's /init
+# (under busybox sh, as PID 1's child script) and on the host (under the
+# same busybox, so both kernels see the same programs). POSIX sh only.
+#
+#   sh workload.sh BPFTOP WORKDIR PORT DELAY_MS
+#
+# Spawns known processes, runs bpftop --check and a two-refresh JSON batch
+# around a loopback TCP transfer, then prints what /proc says about each
+# spawned process. Everything goes to stdout between "@@KM" marker lines,
+# which the host's verify.py parses. It judges nothing itself: the checks
+# are all on the host, where they can say clearly what differs.
+# Prints "@@KM-PIDS" so the caller can end exactly the processes it started.
+
+BPFTOP=$1
+W=$2
+PORT=$3
+DELAY_MS=$4
+TRANSFER=1000000
+
+begin() { echo "@@KM-BEGIN $1"; }
+end() { echo "@@KM-END $1"; }
+
+cd "$W" || exit 1
+# A FIFO nobody ever writes. Opened read-write (0<>) it never blocks the
+# open and never reaches EOF, so a process reading it waits forever without
+# spawning anything: that is how the processes below stay alive and idle.
+mkfifo hold tx.fifo
+
+begin info
+echo "kernel $(uname -r)"
+# The guest's page size, from the kernel itself rather than assumed.
+echo "pagesize_kb $(grep -m1 KernelPageSize /proc/self/smaps | tr -s ' ' | cut -d' ' -f2)"
+echo "workload_pid $$"
+end info
+
+# Two plain sleepers (state S, tiny RSS).
+sleep 600 &
+echo "sleep $!" >>pids
+sleep 600 &
+echo "sleep $!" >>pids
+# A shell holding ~20 MB of heap, so RSS is compared on something that is
+# not just the binary's pages. It has no child: `read` on the hold FIFO
+# blocks in the shell itself.
+sh -c 'x=$(yes aaaaaaaaaaaaaaa | head -c 20000000); echo "memhog $$" >>pids; read _ 0<>hold' &
+# Loopback TCP: the receiver's stdin is the hold FIFO (busybox nc shuts its
+# sending half when stdin ends, and the peer would then exit); the sender's
+# stdin is a FIFO fed with 1 MB by a writer that then blocks, so neither nc
+# sees EOF and both are still alive, with their counters, at the second
+# refresh (bpftop drops a process's counters when it exits).
+sh -c 'echo "nc_rx $$" >>pids; exec nc -l -p '"$PORT"' 0<>hold >rx' &
+# Wait until the port listens (state 0A in /proc/net/tcp*), up to 20 s.
+port_hex=$(printf '%04X' "$PORT")
+i=0
+while ! grep -q ":$port_hex 00000000:0000 0A\|:$port_hex 00000000000000000000000000000000:0000 0A" /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
+    i=$((i + 1))
+    [ $i -gt 200 ] && break
+    sleep 0.1
+done
+
+# Wait until the memory holder has filled its 20 MB (it writes its pid then).
+i=0
+while ! grep -q memhog pids; do
+    i=$((i + 1))
+    [ $i -gt 300 ] && break
+    sleep 0.1
+done
+
+begin check
+"$BPFTOP" --check 2>&1
+echo "rc=$?"
+end check
+
+# The batch: network totals count from bpftop's start, so bpftop starts
+# first; the transfer happens after its first refresh and before its second.
+# (batch.json exists before the poll starts: the background shell may not
+# have opened it yet, and a failing wc would end the wait at once.)
+: >batch.json
+"$BPFTOP" --batch -n 2 -d "$DELAY_MS" --format json --backend bpf >batch.json 2>batch.err &
+bpftop_pid=$!
+i=0
+while [ "$(wc -l <batch.json 2>/dev/null || echo 0)" -lt 1 ] && kill -0 "$bpftop_pid" 2>/dev/null; do
+    i=$((i + 1))
+    [ $i -gt 1200 ] && break
+    sleep 0.1
+done
+sh -c 'echo "nc_tx $$" >>pids; exec nc 127.0.0.1 '"$PORT"' <tx.fifo' &
+sh -c 'echo "nc_writer $$" >>pids; head -c '"$TRANSFER"' /dev/zero; exec cat 0<>hold' >tx.fifo &
+i=0
+while [ "$(stat -c %s rx 2>/dev/null || echo 0)" -lt "$TRANSFER" ]; do
+    i=$((i + 1))
+    [ $i -gt 300 ] && break
+    sleep 0.1
+done
+received=$(stat -c %s rx 2>/dev/null || echo 0)
+# Whether the transfer finished before bpftop's second refresh.
+if kill -0 "$bpftop_pid" 2>/dev/null; then before_second=yes; else before_second=no; fi
+wait "$bpftop_pid"
+batch_rc=$?
+
+begin batch
+cat batch.json
+end batch
+begin batch-stderr
+cat batch.err
+echo "rc=$batch_rc"
+end batch-stderr
+
+begin transfer
+echo "received $received"
+echo "expected $TRANSFER"
+echo "before_second_refresh $before_second"
+end transfer
+
+# /proc's view, read right after the last refresh (the processes are idle,
+# so nothing moves in between).
+begin pids
+cat pids
+end pids
+while read -r role pid; do
+    begin "proc $role $pid"
+    echo "stat $(cat /proc/"$pid"/stat 2>/dev/null)"
+    echo "statm $(cat /proc/"$pid"/statm 2>/dev/null)"
+    end "proc $role $pid"
+done <pids
+echo "@@KM-PIDS $(cut -d' ' -f2 pids | tr '\n' ' ')"
+echo "@@KM-DONE"
