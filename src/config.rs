@@ -549,4 +549,123 @@ a = 1
         );
         assert_eq!(shown_with_home(path, None), path.display().to_string());
     }
+
+    /// Property tests: no config text makes loading panic, errors point at
+    /// a line of the file in one line of text, and every config survives a
+    /// save and load.
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        }
+
+        fn any_config() -> impl Strategy<Value = Config> {
+            let strings = || prop::collection::vec(any::<String>(), 0..4);
+            (
+                (strings(), any::<String>(), any::<bool>(), any::<bool>()),
+                (DELAY_MS_RANGE, any::<String>(), strings()),
+                prop::array::uniform4(any::<bool>()),
+            )
+                .prop_map(
+                    |(
+                        (columns, sort_key, sort_descending, tree),
+                        (delay_ms, theme, header_meters),
+                        [show_kernel_threads, show_threads, mouse, aggregate_folded],
+                    )| Config {
+                        columns,
+                        sort_key,
+                        sort_descending,
+                        tree,
+                        delay_ms,
+                        theme,
+                        header_meters,
+                        show_kernel_threads,
+                        show_threads,
+                        mouse,
+                        aggregate_folded,
+                    },
+                )
+        }
+
+        /// The error's line is one of the text's lines (or the end of it),
+        /// and the message is one line.
+        fn check(text: &str) -> Result<(), TestCaseError> {
+            match parse(text) {
+                Ok(config) => prop_assert!(DELAY_MS_RANGE.contains(&config.delay_ms)),
+                Err((line, message)) => {
+                    if let Some(line) = line {
+                        prop_assert!(
+                            line >= 1 && line <= text.lines().count() + 1,
+                            "line {}",
+                            line
+                        );
+                    }
+                    prop_assert!(!message.contains('\n'), "{:?}", message);
+                }
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn arbitrary_text_never_panics(raw in prop::collection::vec(any::<u8>(), 0..1024)) {
+                check(&String::from_utf8_lossy(&raw))?;
+            }
+
+            #[test]
+            fn saved_configs_load_back(config in any_config()) {
+                let text = toml::to_string_pretty(&config)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(parse(&text), Ok(config));
+            }
+
+            #[test]
+            fn mangled_configs_never_panic(
+                config in any_config(),
+                at in any::<prop::sample::Index>(),
+                len in 0usize..8,
+                with in prop_oneof![
+                    Just(String::new()),
+                    Just("\"".to_owned()),
+                    Just("[".to_owned()),
+                    Just("\n[columns]\n".to_owned()),
+                    Just("99999999999999999999999".to_owned()),
+                    Just("-1".to_owned()),
+                    Just("\u{0}".to_owned()),
+                    Just("\\u".to_owned()),
+                    any::<String>(),
+                ],
+            ) {
+                let text = toml::to_string_pretty(&config)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let mut bytes = text.into_bytes();
+                let start = at.index(bytes.len() + 1);
+                let end = (start + len).min(bytes.len());
+                bytes.splice(start..end, with.into_bytes());
+                check(&String::from_utf8_lossy(&bytes))?;
+            }
+
+            #[test]
+            fn delay_out_of_range_names_its_line(
+                delay in prop_oneof![0u64..100, 60_001u64..=i64::MAX as u64],
+                blank_lines in 0usize..5,
+            ) {
+                let text = format!("tree = true\n{}delay_ms = {delay}\n", "\n".repeat(blank_lines));
+                let (line, message) = match parse(&text) {
+                    Ok(_) => return Err(TestCaseError::fail("accepted")),
+                    Err(e) => e,
+                };
+                prop_assert_eq!(line, Some(2 + blank_lines));
+                prop_assert!(message.contains(&delay.to_string()), "{}", message);
+            }
+        }
+    }
 }

@@ -14,12 +14,15 @@ use super::procfs::parse_cgroup_v2;
 pub fn cgroup2_mount_from_mountinfo(mountinfo: &str) -> Option<PathBuf> {
     mountinfo.lines().find_map(|line| {
         // "36 25 0:31 / /sys/fs/cgroup rw,... shared:9 - cgroup2 cgroup2 rw"
+        // Fields are separated by single spaces; the kernel escapes only
+        // space, tab, newline and backslash inside them, so other
+        // whitespace (\r, U+00A0, ...) belongs to the field.
         let (left, right) = line.split_once(" - ")?;
-        let fstype = right.split_whitespace().next()?;
+        let fstype = right.split(' ').next()?;
         if fstype != "cgroup2" {
             return None;
         }
-        let mount_point = left.split_whitespace().nth(4)?;
+        let mount_point = left.split(' ').nth(4)?;
         Some(PathBuf::from(unescape_mountinfo(mount_point)))
     })
 }
@@ -168,5 +171,76 @@ mod tests {
         );
         // A wrong id for the same process is refused, not mislabelled.
         assert_eq!(resolver.resolve(meta.ino() + 1_000_000_007, pid), None);
+    }
+
+    /// Property tests: no mountinfo text makes discovery panic, and a
+    /// cgroup2 mount point survives the kernel's escaping.
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        }
+
+        /// A path as mountinfo prints it: space, tab, newline and backslash
+        /// as \ooo.
+        fn escape(path: &str) -> String {
+            path.chars()
+                .map(|c| match c {
+                    ' ' | '\t' | '\n' | '\\' => format!("\\{:03o}", u32::from(c)),
+                    c => c.to_string(),
+                })
+                .collect()
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn arbitrary_text_never_panics(raw in prop::collection::vec(any::<u8>(), 0..2048)) {
+                let _ = cgroup2_mount_from_mountinfo(&String::from_utf8_lossy(&raw));
+                let _ = unescape_mountinfo(&String::from_utf8_lossy(&raw));
+            }
+
+            #[test]
+            fn stray_backslashes_never_panic(s in "([\\\\]|[0-7]|[89]|\u{e9}|x){0,24}") {
+                let _ = unescape_mountinfo(&s);
+            }
+
+            #[test]
+            fn cgroup2_mount_point_survives_escaping(
+                others in prop::collection::vec(
+                    (
+                        "/([^\0\\s]|[ \t\n\\\\]){0,20}",
+                        "[a-z0-9]{1,8}".prop_filter("not cgroup2", |t| t != "cgroup2"),
+                    ),
+                    0..5,
+                ),
+                // The kernel leaves whitespace other than space, tab and
+                // newline (\r, \v, U+00A0, ...) unescaped.
+                mount in "/([^\0 \t\n\\\\]|[\r\x0b\u{a0}]|[ \t\n\\\\]){0,40}",
+                optional in "( shared:[0-9]{1,3}| master:[0-9]{1,3}){0,3}",
+            ) {
+                let mut text = String::new();
+                for (i, (point, fstype)) in others.iter().enumerate() {
+                    text.push_str(&format!(
+                        "{} 1 0:{i} / {} rw - {fstype} {fstype} rw\n",
+                        20 + i,
+                        escape(point)
+                    ));
+                }
+                text.push_str(&format!(
+                    "40 1 0:35 / {} rw,nosuid{optional} - cgroup2 cgroup2 rw,nsdelegate\n",
+                    escape(&mount)
+                ));
+                text.push_str("41 1 0:36 / /other rw - cgroup2 cgroup2 rw\n");
+                prop_assert_eq!(cgroup2_mount_from_mountinfo(&text), Some(PathBuf::from(mount)));
+            }
+        }
     }
 }

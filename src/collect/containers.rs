@@ -950,4 +950,124 @@ mod tests {
         assert_eq!(home_in_passwd(PASSWD, 1001), None);
         assert_eq!(home_in_passwd(PASSWD, 7), None);
     }
+
+    /// Property tests: any cgroup path classifies without panicking, and a
+    /// runtime's id is always a real id.
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        }
+
+        /// Independent of the code under test: 64 lowercase hex digits.
+        fn real_id(s: &str) -> bool {
+            s.len() == 64
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        }
+
+        fn hex_id() -> impl Strategy<Value = String> {
+            "[0-9a-f]{64}"
+        }
+
+        /// Components from the layouts [`container_of`] knows, with ids
+        /// that are right, too short or in the wrong case, and junk.
+        fn component() -> impl Strategy<Value = String> {
+            let id = prop_oneof![hex_id(), "[0-9a-fA-F]{60,66}", "[^/]{0,8}"];
+            prop_oneof![
+                id.clone(),
+                id.clone().prop_map(|i| format!("docker-{i}.scope")),
+                id.clone().prop_map(|i| format!("libpod-{i}.scope")),
+                id.clone().prop_map(|i| format!("libpod-conmon-{i}.scope")),
+                id.clone().prop_map(|i| format!("cri-containerd-{i}.scope")),
+                id.clone().prop_map(|i| format!("crio-{i}.scope")),
+                id.clone().prop_map(|i| format!("crio-{i}")),
+                id.prop_map(|i| format!("libpod-{i}")),
+                Just("docker".to_owned()),
+                Just("libpod_parent".to_owned()),
+                Just("lxc".to_owned()),
+                Just("kubepods".to_owned()),
+                Just("burstable".to_owned()),
+                Just("kubepods.slice".to_owned()),
+                Just("kubepods-besteffort.slice".to_owned()),
+                Just("machine.slice".to_owned()),
+                "pod[0-9a-f-]{0,70}",
+                "kubepods-(burstable-|besteffort-)?pod[0-9a-f_]{0,40}\\.slice",
+                "user@[0-9]{0,12}\\.service",
+                "lxc\\.payload\\.[^/]{0,10}",
+                "machine-[^/]{0,12}\\.scope",
+                "systemd-nspawn@[^/]{0,12}\\.service",
+                "[^/]{0,12}",
+            ]
+        }
+
+        fn path() -> impl Strategy<Value = String> {
+            prop::collection::vec(component(), 0..8).prop_map(|c| format!("/{}", c.join("/")))
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn any_path_classifies_safely(path in prop_oneof![path(), any::<String>()]) {
+                let Some(found) = container_of(&path) else {
+                    return Ok(());
+                };
+                match found.runtime {
+                    Runtime::Docker | Runtime::Podman | Runtime::Containerd | Runtime::CriO => {
+                        prop_assert!(real_id(&found.id), "id {:?} from {:?}", found.id, path);
+                        prop_assert_eq!(found.short_id().len(), 12);
+                    }
+                    Runtime::Lxc | Runtime::Nspawn => {
+                        prop_assert!(!found.id.chars().any(char::is_control));
+                        prop_assert!(found.id.starts_with(found.short_id()));
+                    }
+                }
+                if let Some(pod) = &found.pod {
+                    let uid_ok = !pod.uid.is_empty()
+                        && pod.uid.len() <= 64
+                        && pod.uid.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+                    prop_assert!(uid_ok, "pod uid {:?}", pod.uid);
+                }
+            }
+
+            #[test]
+            fn passwd_homes_are_absolute(
+                raw in prop::collection::vec(any::<u8>(), 0..1024),
+                uid in 0u32..4,
+            ) {
+                let text = String::from_utf8_lossy(&raw);
+                if let Some(home) = home_in_passwd(&text, uid) {
+                    prop_assert!(home.starts_with('/') && !home.contains(':'), "{:?}", home);
+                }
+                let entry = format!("{text}\nu:x:{uid}:0::/home/u:/bin/sh\n");
+                prop_assert!(home_in_passwd(&entry, uid).is_some());
+            }
+
+            #[test]
+            fn a_runtime_scope_is_found_below_anything(
+                above in path(),
+                id in hex_id(),
+                prefix in prop::sample::select(vec![
+                    ("docker-", Runtime::Docker),
+                    ("libpod-", Runtime::Podman),
+                    ("cri-containerd-", Runtime::Containerd),
+                    ("crio-", Runtime::CriO),
+                ]),
+                deleted in any::<bool>(),
+            ) {
+                let (prefix, runtime) = prefix;
+                let suffix = if deleted { " (deleted)" } else { "" };
+                let path = format!("{above}/{prefix}{id}.scope{suffix}");
+                let found = container_of(&path);
+                prop_assert_eq!(found.as_ref().map(|c| (c.runtime, c.id.as_str())), Some((runtime, id.as_str())));
+            }
+        }
+    }
 }

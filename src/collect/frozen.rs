@@ -316,4 +316,40 @@ mod tests {
         assert_eq!(states.is_frozen(&gone), Some(false));
         assert!(states.files.contains_key(&gone));
     }
+
+    /// Property tests: no cgroup.events text makes the parser panic, and
+    /// the frozen line is found among any others.
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn arbitrary_text_never_panics(raw in prop::collection::vec(any::<u8>(), 0..512)) {
+                let _ = parse_events_frozen(&String::from_utf8_lossy(&raw));
+            }
+
+            #[test]
+            fn the_frozen_line_is_found(
+                before in prop::collection::vec("[a-eg-z_][a-z_]{0,12} [0-9]{1,3}", 0..4),
+                after in prop::collection::vec("[^\n]{0,20}", 0..4),
+                frozen in any::<bool>(),
+            ) {
+                let mut text = before.join("\n");
+                text.push_str(&format!("\nfrozen {}\n", u8::from(frozen)));
+                text.push_str(&after.join("\n"));
+                prop_assert_eq!(parse_events_frozen(&text), Some(frozen));
+            }
+        }
+    }
 }

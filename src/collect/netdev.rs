@@ -171,4 +171,79 @@ broken: 12 x
         }
         assert!(parse_net_dev("eth0: 1 2 3 4 5 6 7 8 99999999999999999999999").is_empty());
     }
+
+    /// Property tests: no text makes the parser panic, and well-formed
+    /// lines are read exactly.
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn arbitrary_text_never_panics(raw in prop::collection::vec(any::<u8>(), 0..2048)) {
+                for dev in parse_net_dev(&String::from_utf8_lossy(&raw)) {
+                    prop_assert_eq!(dev.name.trim(), dev.name.as_str());
+                }
+            }
+
+            #[test]
+            fn interfaces_round_trip(
+                devices in prop::collection::vec(
+                    ("[A-Za-z0-9_.-]{1,15}", prop::array::uniform16(any::<u64>())),
+                    0..6,
+                ),
+                junk in prop::collection::vec("[^:\n]{0,40}", 0..3),
+            ) {
+                let mut text = NET_DEV.lines().take(2).collect::<Vec<_>>().join("\n");
+                text.push('\n');
+                for line in &junk {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+                for (name, counters) in &devices {
+                    let counters: Vec<String> = counters.iter().map(|c| format!("{c:>8}")).collect();
+                    text.push_str(&format!("{name:>6}: {}\n", counters.join(" ")));
+                }
+                let expected: Vec<InterfaceBytes> = devices
+                    .iter()
+                    .map(|(name, c)| InterfaceBytes {
+                        name: name.clone(),
+                        rx_bytes: c[0],
+                        tx_bytes: c[8],
+                    })
+                    .collect();
+                prop_assert_eq!(parse_net_dev(&text), expected);
+            }
+
+            #[test]
+            fn a_mangled_counter_drops_only_its_line(
+                field in 0usize..16,
+                bad in prop_oneof![
+                    Just("-1".to_owned()),
+                    Just("18446744073709551616".to_owned()),
+                    Just("1e3".to_owned()),
+                    "[a-z\u{e9}]{1,5}",
+                ],
+            ) {
+                let mut counters: Vec<String> = (1..=16).map(|n: u32| n.to_string()).collect();
+                counters[field] = bad;
+                let text = format!("eth0: {}\n  lo: 1 0 0 0 0 0 0 0 2 0 0 0 0 0 0 0\n", counters.join(" "));
+                let parsed = parse_net_dev(&text);
+                // Only rx (field 0) and tx (field 8) are read.
+                let eth0_kept = field != 0 && field != 8;
+                prop_assert_eq!(parsed.len(), if eth0_kept { 2 } else { 1 });
+                prop_assert_eq!(parsed.last().map(|d| (d.rx_bytes, d.tx_bytes)), Some((1, 2)));
+            }
+        }
+    }
 }

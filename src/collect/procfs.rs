@@ -770,4 +770,238 @@ mod tests {
         }
         panic!("thread count of our own process never matched /proc/self/task");
     }
+
+    /// Property tests: no input makes a parser panic, and what a parser
+    /// accepts it reads exactly, whatever bytes a process put in its name
+    /// or arguments.
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        }
+
+        fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
+            prop::collection::vec(any::<u8>(), 0..max)
+        }
+
+        /// A comm built to fool a parser: parentheses, spaces, fake fields,
+        /// newlines, escapes, NULs and arbitrary bytes.
+        fn hostile_comm() -> impl Strategy<Value = Vec<u8>> {
+            let piece = prop_oneof![
+                Just(b")".to_vec()),
+                Just(b"(".to_vec()),
+                Just(b" ".to_vec()),
+                Just(b") R 1 2 3 ".to_vec()),
+                Just(b"\n".to_vec()),
+                Just(b"\x1b]0;x\x07".to_vec()),
+                Just(b"\0".to_vec()),
+                Just(b"\xff".to_vec()),
+                bytes(4),
+            ];
+            prop::collection::vec(piece, 0..8).prop_map(|p| p.concat())
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn arbitrary_bytes_never_panic(raw in bytes(2048)) {
+                if let Some(stat) = parse_stat(&raw) {
+                    let comm = stat.comm.as_slice();
+                    prop_assert!(comm.is_empty() || raw.windows(comm.len()).any(|w| w == comm));
+                }
+                let _ = parse_status(&raw);
+                let _ = parse_statm(&raw);
+                let _ = parse_io(&raw);
+                let v2 = parse_cgroup_v2(&raw);
+                let has_v2 = raw.split(|&b| b == b'\n').any(|l| l.starts_with(b"0::"));
+                prop_assert_eq!(v2.is_some(), has_v2);
+            }
+
+            #[test]
+            fn split_cmdline_rejoins_to_its_input(raw in bytes(512)) {
+                let args = split_cmdline(&raw);
+                if raw.is_empty() {
+                    prop_assert!(args.is_empty());
+                } else {
+                    // Rejoined with NULs, argv is the buffer less its final NUL.
+                    let body = raw.strip_suffix(b"\0").unwrap_or(&raw);
+                    prop_assert_eq!(args.join(&0u8), body.to_vec());
+                    prop_assert_eq!(args.len(), body.iter().filter(|&&b| b == 0).count() + 1);
+                }
+            }
+
+            #[test]
+            fn stat_round_trips_any_comm_and_values(
+                pid in any::<u32>(),
+                comm in prop_oneof![hostile_comm(), bytes(64)],
+                // Any byte but the separator and the ')' that ends comm (the
+                // kernel prints a letter).
+                state in any::<u8>().prop_filter("ambiguous", |&b| b != b' ' && b != b')'),
+                ppid in any::<u32>(),
+                tty_nr in any::<i32>(),
+                flags in any::<u32>(),
+                counters in prop::array::uniform6(any::<u64>()),
+                priority in any::<i32>(),
+                nice in any::<i32>(),
+                num_threads in any::<u32>(),
+                processor in any::<u32>(),
+                newline in any::<bool>(),
+            ) {
+                let [minflt, majflt, utime, stime, starttime, vsize] = counters;
+                let mut line = stat_line(pid, &comm, &[
+                    (4, &ppid.to_string()),
+                    (7, &tty_nr.to_string()),
+                    (9, &flags.to_string()),
+                    (10, &minflt.to_string()),
+                    (12, &majflt.to_string()),
+                    (14, &utime.to_string()),
+                    (15, &stime.to_string()),
+                    (18, &priority.to_string()),
+                    (19, &nice.to_string()),
+                    (20, &num_threads.to_string()),
+                    (22, &starttime.to_string()),
+                    (23, &vsize.to_string()),
+                    (39, &processor.to_string()),
+                ]);
+                // The state byte goes in raw (it may be any byte).
+                let at = line.iter().rposition(|&b| b == b')').unwrap_or(0) + 2;
+                line[at] = state;
+                if !newline {
+                    line.pop();
+                }
+                let stat = parse_stat(&line);
+                prop_assert_eq!(stat, Some(StatFields {
+                    pid,
+                    comm,
+                    state: char::from(state),
+                    ppid,
+                    tty_nr: tty_nr as u32,
+                    flags,
+                    minflt,
+                    majflt,
+                    utime,
+                    stime,
+                    priority,
+                    nice,
+                    num_threads,
+                    starttime,
+                    vsize,
+                    processor,
+                }));
+            }
+
+            #[test]
+            fn stat_with_a_field_mangled_never_panics(
+                comm in hostile_comm(),
+                field in 3usize..=52,
+                token in prop_oneof![
+                    bytes(12).prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+                    Just(String::new()),
+                    Just("-1".to_owned()),
+                    Just("18446744073709551616".to_owned()),
+                    Just("9".repeat(4096)),
+                ],
+                cut in any::<prop::sample::Index>(),
+            ) {
+                let line = stat_line(42, &comm, &[(field, &token)]);
+                for text in [&line[..], &line[..cut.index(line.len() + 1)]] {
+                    if let Some(stat) = parse_stat(text) {
+                        prop_assert_eq!(stat.pid, 42);
+                    }
+                }
+            }
+
+            #[test]
+            fn status_reads_ids_whatever_the_name(
+                name in bytes(64).prop_map(|b| {
+                    b.into_iter().filter(|&c| c != b'\n').collect::<Vec<u8>>()
+                }),
+                ids in prop::array::uniform4(any::<u32>()),
+                switches in prop::option::of((any::<u64>(), any::<u64>())),
+                junk in prop::collection::vec("X[A-Za-z_]{0,20}:\t[^\n]{0,30}", 0..4),
+            ) {
+                let mut text = b"Name:\t".to_vec();
+                text.extend_from_slice(&name);
+                text.push(b'\n');
+                for line in &junk {
+                    text.extend_from_slice(line.as_bytes());
+                    text.push(b'\n');
+                }
+                let [uid, euid, suid, fsuid] = ids;
+                text.extend_from_slice(format!("Uid:\t{uid}\t{euid}\t{suid}\t{fsuid}\n").as_bytes());
+                if let Some((v, n)) = switches {
+                    text.extend_from_slice(
+                        format!("voluntary_ctxt_switches:\t{v}\nnonvoluntary_ctxt_switches:\t{n}\n")
+                            .as_bytes(),
+                    );
+                }
+                let (nvcsw, nivcsw) = switches.unwrap_or((0, 0));
+                prop_assert_eq!(
+                    parse_status(&text),
+                    Some(StatusFields { uid, euid, nvcsw, nivcsw })
+                );
+            }
+
+            #[test]
+            fn statm_and_io_round_trip(
+                pages in prop::array::uniform7(any::<u64>()),
+                io in prop::array::uniform4(any::<u64>()),
+                extra in prop::collection::vec(("[a-z_]{1,24}", any::<u64>()), 0..4),
+            ) {
+                let statm: Vec<String> = pages.iter().map(u64::to_string).collect();
+                prop_assert_eq!(
+                    parse_statm(format!("{}\n", statm.join(" ")).as_bytes()),
+                    Some(StatmFields { resident: pages[1], shared: pages[2] })
+                );
+                let [rchar, wchar, read_bytes, write_bytes] = io;
+                let mut text = format!(
+                    "rchar: {rchar}\nwchar: {wchar}\nsyscr: 1\nsyscw: 2\n\
+                     read_bytes: {read_bytes}\nwrite_bytes: {write_bytes}\n"
+                );
+                for (key, value) in &extra {
+                    // Keys the parser reads are not extras.
+                    if !["rchar", "wchar", "read_bytes", "write_bytes"].contains(&key.as_str()) {
+                        text.push_str(&format!("{key}: {value}\n"));
+                    }
+                }
+                prop_assert_eq!(
+                    parse_io(text.as_bytes()),
+                    Some(IoCounters { rchar, wchar, read_bytes, write_bytes })
+                );
+            }
+
+            #[test]
+            fn cgroup_v2_path_is_kept_verbatim(
+                v1 in prop::collection::vec(
+                    (1u32..20, "[a-z_,=]{0,20}", bytes(40)),
+                    0..5,
+                ),
+                path in bytes(200).prop_map(|b| {
+                    b.into_iter().filter(|&c| c != b'\n').collect::<Vec<u8>>()
+                }),
+                with_v2 in any::<bool>(),
+            ) {
+                let mut text = Vec::new();
+                for (n, controllers, p) in &v1 {
+                    text.extend_from_slice(format!("{n}:{controllers}:").as_bytes());
+                    text.extend(p.iter().filter(|&&c| c != b'\n'));
+                    text.push(b'\n');
+                }
+                if with_v2 {
+                    text.extend_from_slice(b"0::");
+                    text.extend_from_slice(&path);
+                    text.push(b'\n');
+                }
+                let expected = with_v2.then(|| String::from_utf8_lossy(&path).into_owned());
+                prop_assert_eq!(parse_cgroup_v2(&text), expected);
+            }
+        }
+    }
 }

@@ -749,4 +749,199 @@ SwapFree: 7 kB
         }
         Ok(())
     }
+
+    /// Property tests: no input makes a parser panic, and what a parser
+    /// accepts it reads exactly.
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        }
+
+        /// Arbitrary bytes as the lossy text the readers pass on.
+        fn text() -> impl Strategy<Value = String> {
+            prop::collection::vec(any::<u8>(), 0..2048)
+                .prop_map(|b| String::from_utf8_lossy(&b).into_owned())
+        }
+
+        /// One whitespace-free token that is not a u64: what a corrupted or
+        /// future kernel could print where a number is expected.
+        fn bad_number() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("-1".to_owned()),
+                Just("18446744073709551616".to_owned()),
+                Just("99999999999999999999999999999999".to_owned()),
+                Just("1e9".to_owned()),
+                Just("0x10".to_owned()),
+                Just("NaN".to_owned()),
+                Just("\0".to_owned()),
+                Just("\u{fffd}".to_owned()),
+                "[a-z(),.:=\u{e9}]{1,8}",
+                "[0-9]{1,5}[^0-9\\s]{1,3}",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn arbitrary_text_never_panics(text in text()) {
+                let _ = parse_stat(&text);
+                if let Ok(mem) = parse_meminfo(&text) {
+                    // Every value read is a kB count turned into bytes.
+                    prop_assert_eq!(mem.total % 1024, 0);
+                    prop_assert_eq!(mem.swap_free % 1024, 0);
+                }
+                let _ = parse_mm_stat(&text);
+                let _ = parse_swaps_on_zram(&text);
+                let _ = parse_loadavg(&text);
+                let _ = parse_uptime(&text);
+                let _ = parse_pressure(&text);
+            }
+
+            #[test]
+            fn stat_lines_round_trip(
+                values in prop::array::uniform10(any::<u64>()),
+                count in 4usize..=10,
+                cpu in any::<u32>(),
+            ) {
+                let shown: Vec<String> =
+                    values.iter().take(count).map(u64::to_string).collect();
+                let line = shown.join(" ");
+                let (total, cpus) = parse_stat(&format!("cpu  {line}\ncpu{cpu} {line}\nintr 1\n"))
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let mut expected = [0u64; 10];
+                expected[..count].copy_from_slice(&values[..count]);
+                prop_assert_eq!(total, cpu_times(expected));
+                prop_assert_eq!(cpus, vec![(cpu, cpu_times(expected))]);
+            }
+
+            #[test]
+            fn stat_with_one_cpu_field_mangled_skips_only_that_line(
+                field in 0usize..10,
+                bad in bad_number(),
+            ) {
+                let mut fields: Vec<String> = (1..=10).map(|n: u32| n.to_string()).collect();
+                fields[field] = bad;
+                let text = format!(
+                    "cpu  1 2 3 4 5 6 7 8 9 10\ncpu0 {}\ncpu1 1 1 1 1\n",
+                    fields.join(" ")
+                );
+                let (total, cpus) =
+                    parse_stat(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(total, cpu_times([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
+                prop_assert_eq!(cpus, vec![(1, cpu_times([1, 1, 1, 1, 0, 0, 0, 0, 0, 0]))]);
+            }
+
+            #[test]
+            fn meminfo_reads_what_it_is_given(
+                values in prop::collection::vec(prop::option::of(any::<u64>()), 12),
+                junk in prop::collection::vec("[A-Za-z_()]{1,12}: [^\n]{0,20}", 0..4),
+            ) {
+                const KEYS: [&str; 12] = [
+                    "MemTotal", "MemFree", "MemAvailable", "Buffers", "Cached", "Shmem",
+                    "SReclaimable", "SwapTotal", "SwapFree", "SwapCached", "Zswap", "Zswapped",
+                ];
+                let mut text = junk.join("\n");
+                text.push('\n');
+                for (key, value) in KEYS.iter().zip(&values) {
+                    if let Some(v) = value {
+                        text.push_str(&format!("{key}:   {v} kB\n"));
+                    }
+                }
+                // A value that overflows as bytes is skipped like a missing one.
+                let bytes = |i: usize| values[i].and_then(|v| v.checked_mul(1024));
+                let parsed = parse_meminfo(&text);
+                let junk_total = junk.iter().any(|l| l.starts_with("MemTotal:"));
+                if junk_total {
+                    return Ok(());
+                }
+                match bytes(0) {
+                    None => prop_assert!(parsed.is_err()),
+                    Some(total) => {
+                        let mem = parsed.map_err(|e| TestCaseError::fail(e.to_string()))?;
+                        prop_assert_eq!(mem.total, total);
+                        prop_assert_eq!(mem.free, bytes(1).unwrap_or(0));
+                        prop_assert_eq!(mem.buffers, bytes(3).unwrap_or(0));
+                        prop_assert_eq!(mem.cached, bytes(4).unwrap_or(0));
+                        prop_assert_eq!(mem.swap_free, bytes(8).unwrap_or(0));
+                        prop_assert_eq!(mem.zswap, bytes(10));
+                        prop_assert_eq!(mem.zswapped, bytes(11));
+                        let estimate = mem
+                            .free
+                            .saturating_add(mem.buffers)
+                            .saturating_add(mem.cached);
+                        prop_assert_eq!(mem.available, bytes(2).unwrap_or(estimate));
+                    }
+                }
+            }
+
+            #[test]
+            fn small_files_round_trip(
+                a in any::<u64>(),
+                b in any::<u64>(),
+                c in any::<u64>(),
+                load in prop::array::uniform3(0u32..100_000),
+                some in 0u32..10_000,
+            ) {
+                prop_assert_eq!(
+                    parse_mm_stat(&format!("{a:>9} {b:>9} {c} 0 7 1 2\n")),
+                    Some(ZramStats { orig_bytes: a, compr_bytes: b, used_bytes: c })
+                );
+                let hundredths = |n: u32| format!("{}.{:02}", n / 100, n % 100);
+                let want = |n: u32| f64::from(n) / 100.0;
+                let text = format!(
+                    "{} {} {} 3/456 7890\n",
+                    hundredths(load[0]),
+                    hundredths(load[1]),
+                    hundredths(load[2])
+                );
+                prop_assert_eq!(
+                    parse_loadavg(&text),
+                    Some([want(load[0]), want(load[1]), want(load[2])])
+                );
+                prop_assert_eq!(
+                    parse_uptime(&format!("{} 1.00\n", hundredths(some))),
+                    Some(want(some))
+                );
+                let pressure = format!(
+                    "full avg10=99.00 avg60=0 avg300=0 total=0\nsome avg10={} avg60=0 avg300=0 total=1\n",
+                    hundredths(some)
+                );
+                prop_assert_eq!(parse_pressure(&pressure), Some(want(some)));
+            }
+
+            #[test]
+            fn only_dev_zram_n_counts_as_zram_swap(
+                name in "(/dev/zram[0-9]{0,3}|/dev/[a-z]{1,6}[0-9]?|[^\\s]{1,12})[^\\s]{0,4}",
+                rest in "[ \t][^\n]{0,30}",
+            ) {
+                let text = format!("Filename Type Size Used Priority\n{name}{rest}\n");
+                let zram = name
+                    .strip_prefix("/dev/zram")
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+                prop_assert_eq!(parse_swaps_on_zram(&text), zram);
+            }
+        }
+
+        proptest! {
+            // Long inputs are slow to build unoptimised: fewer cases.
+            #![proptest_config(ProptestConfig { cases: 16, ..config() })]
+
+            #[test]
+            fn very_long_lines_never_panic(len in 0usize..100_000, digit in 0u8..10) {
+                let digits = char::from(b'0' + digit).to_string().repeat(len);
+                let _ = parse_stat(&format!("cpu {digits} {digits} {digits} {digits}\n"));
+                let _ = parse_meminfo(&format!("MemTotal: {digits} kB\n"));
+                let _ = parse_loadavg(&format!("{digits}.{digits} 0 0\n"));
+                let _ = parse_pressure(&format!("some avg10={digits}\n"));
+            }
+        }
+    }
 }

@@ -202,4 +202,100 @@ mod tests {
         assert_eq!(unescape_unit("raw\x1bescape"), "raw?escape");
         assert_eq!(unescape_unit("bad\\xff"), "bad\u{fffd}");
     }
+
+    /// Property tests: any cgroup path classifies without panicking, into
+    /// a real unit name or none, never into text that drives a terminal.
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        }
+
+        /// A path of components that look like systemd's, and some that
+        /// almost do.
+        fn path() -> impl Strategy<Value = String> {
+            let component = prop_oneof![
+                Just(".service".to_owned()),
+                Just(".scope".to_owned()),
+                Just(".slice".to_owned()),
+                Just("user@1000.service".to_owned()),
+                Just("session-3.scope".to_owned()),
+                Just("machine-my\\x2dbox.scope".to_owned()),
+                Just("a\u{1b}]0;pwn\u{7}.service".to_owned()),
+                Just("x.slice".to_owned()),
+                Just("init.scope (deleted)".to_owned()),
+                "[^/]{0,12}(\\.service|\\.scope|\\.slice)?",
+            ];
+            (
+                prop::collection::vec(component, 0..8),
+                any::<bool>(),
+                any::<bool>(),
+            )
+                .prop_map(|(parts, lead, deleted)| {
+                    let mut path = parts.join("/");
+                    if lead {
+                        path.insert(0, '/');
+                    }
+                    if deleted {
+                        path.push_str(" (deleted)");
+                    }
+                    path
+                })
+        }
+
+        fn has_control(s: &str) -> bool {
+            s.chars().any(char::is_control)
+        }
+
+        /// Independent of the code under test: `suffix` after a stem.
+        fn named(name: &str, suffix: &str) -> bool {
+            name.len() > suffix.len() && name.ends_with(suffix)
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn units_are_real_unit_names(path in prop_oneof![path(), any::<String>(), "\\PC{0,40}"]) {
+                let info = unit_of(&path);
+                let parts = components(&path);
+                if let Some(unit) = &info.unit {
+                    prop_assert!(
+                        [".service", ".scope"].iter().any(|s| named(unit, s)),
+                        "unit {:?} of {:?}", unit, path
+                    );
+                    prop_assert!(!has_control(unit));
+                    prop_assert!(parts.iter().any(|c| printable(c) == *unit));
+                } else {
+                    prop_assert!(!parts
+                        .iter()
+                        .any(|c| named(c, ".service") || named(c, ".scope")));
+                }
+                if let Some(slice) = &info.slice {
+                    prop_assert!(named(slice, ".slice"), "slice {:?}", slice);
+                    prop_assert!(!has_control(slice));
+                }
+            }
+
+            #[test]
+            fn unescaping_never_panics_or_leaves_controls(
+                name in prop_oneof![
+                    any::<String>(),
+                    "(\\\\x[0-9a-fA-Fg]{0,2}|\\\\|x|[^\\\\]){0,16}",
+                ],
+            ) {
+                let plain = unescape_unit(&name);
+                prop_assert!(!has_control(&plain), "{:?} -> {:?}", name, plain);
+                if !name.contains('\\') {
+                    prop_assert_eq!(plain, printable(&name));
+                }
+            }
+        }
+    }
 }

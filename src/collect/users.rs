@@ -112,4 +112,57 @@ mod tests {
         let table = UserTable::new(Path::new("/etc/passwd"));
         assert_eq!(table.name(0), "root");
     }
+
+    /// Property tests: no passwd text makes the parser panic, and the
+    /// first entry for each uid wins.
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn arbitrary_text_never_panics(raw in prop::collection::vec(any::<u8>(), 0..2048)) {
+                for name in parse_passwd(&String::from_utf8_lossy(&raw)).values() {
+                    prop_assert!(!name.is_empty() && !name.starts_with('#'));
+                    prop_assert!(!name.contains(':') && !name.contains('\n'));
+                }
+            }
+
+            #[test]
+            fn first_entry_per_uid_wins(
+                entries in prop::collection::vec(
+                    ("[a-z_][a-z0-9_.-]{0,31}", 0u32..50, "[^:\n]{0,20}"),
+                    0..20,
+                ),
+                junk in prop::collection::vec(
+                    prop_oneof!["#[^\n]{0,30}", "[^:\n]{0,30}", "[a-z]{1,8}:x:[a-z]{1,5}:0::/:"],
+                    0..6,
+                ),
+                crlf in any::<bool>(),
+            ) {
+                let end = if crlf { "\r\n" } else { "\n" };
+                let mut text = String::new();
+                let mut expected = HashMap::new();
+                for (i, (name, uid, home)) in entries.iter().enumerate() {
+                    if let Some(line) = junk.get(i) {
+                        text.push_str(line);
+                        text.push_str(end);
+                    }
+                    text.push_str(&format!("{name}:x:{uid}:{uid}:{home}:/{home}:/bin/sh{end}"));
+                    expected.entry(*uid).or_insert_with(|| name.clone());
+                }
+                prop_assert_eq!(parse_passwd(&text), expected);
+            }
+        }
+    }
 }

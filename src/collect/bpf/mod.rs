@@ -324,9 +324,10 @@ impl BpfCollector {
         if count == 0 {
             return Err(anyhow!("the task iterator returned no tasks"));
         }
-        collector.builder.precise_rss = records(collector.loaded.records.bytes(count * RECORD_SIZE))
-            .iter()
-            .any(|r| r.record_flags & REC_PRECISE_RSS != 0);
+        collector.builder.precise_rss =
+            records(collector.loaded.records.bytes(count * RECORD_SIZE))
+                .iter()
+                .any(|r| r.record_flags & REC_PRECISE_RSS != 0);
         Ok(collector)
     }
 

@@ -1080,4 +1080,153 @@ mod tests {
         }
         assert!(parsed > 400, "only {parsed} texts parsed");
     }
+
+    /// Property tests (the proptest counterpart of `garbage_never_panics`):
+    /// no fdinfo text makes the parser or the usage arithmetic panic, usage
+    /// stays within bounds, and well-formed keys are read exactly.
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        }
+
+        /// fdinfo-like text: the pieces a DRM fdinfo is made of, shuffled,
+        /// with arbitrary bytes among them.
+        fn fdinfo_text() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                prop::sample::select(vec![
+                    "drm-driver:\tamdgpu\n",
+                    "drm-driver:\t\n",
+                    "drm-pdev:\t0000:03:00.0\n",
+                    "drm-pdev:",
+                    "drm-client-id:",
+                    "drm-engine-",
+                    "drm-engine-capacity-",
+                    "drm-cycles-",
+                    "drm-total-cycles-",
+                    "drm-total-",
+                    "drm-resident-",
+                    "drm-memory-",
+                    "gfx",
+                    ":",
+                    "\t",
+                    " ",
+                    "\n",
+                    " ns",
+                    " KiB",
+                    " MiB",
+                    " GiB",
+                    "0",
+                    "-1",
+                    "18446744073709551615",
+                    "18446744073709551616",
+                ])
+                .prop_map(str::to_owned),
+                "[0-9]{1,20}",
+                prop::collection::vec(any::<u8>(), 1..4)
+                    .prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+            ];
+            (any::<bool>(), prop::collection::vec(piece, 0..40)).prop_map(|(header, pieces)| {
+                let head = if header { "drm-driver:\tamdgpu\n" } else { "" };
+                format!("{head}{}", pieces.concat())
+            })
+        }
+
+        fn check_snapshot(snapshot: &GpuSnapshot, first_index: u32) -> Result<(), TestCaseError> {
+            for device in &snapshot.devices {
+                let busy = device.busy_percent.unwrap_or(0.0);
+                prop_assert!((0.0..=100.0).contains(&busy), "device busy {}", busy);
+                prop_assert!(device.index >= first_index);
+            }
+            for process in snapshot.processes.values() {
+                prop_assert!(process.busy_percent.is_finite() && process.busy_percent >= 0.0);
+                prop_assert!(process.devices.windows(2).all(|w| w[0] < w[1]));
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn arbitrary_text_never_panics(raw in prop::collection::vec(any::<u8>(), 0..2048)) {
+                if let Some(client) = parse(&String::from_utf8_lossy(&raw)) {
+                    prop_assert!(!client.driver.is_empty());
+                    let _ = client.mem_bytes();
+                }
+            }
+
+            #[test]
+            fn usage_of_garbage_stays_in_bounds(
+                refreshes in prop::collection::vec(
+                    (
+                        prop::collection::vec((0u32..4, 0u32..4, fdinfo_text()), 0..5),
+                        any::<u64>(),
+                        prop::sample::select(vec![0u32, 1, u32::MAX - 1, u32::MAX]),
+                    ),
+                    1..4,
+                ),
+            ) {
+                let mut usage = DrmUsage::default();
+                for (texts, now_ns, first_index) in refreshes {
+                    let readings: Vec<FdReading> = texts
+                        .iter()
+                        .filter_map(|(pid, fd, text)| {
+                            Some(FdReading { pid: *pid, fd: *fd, client: parse(text)? })
+                        })
+                        .collect();
+                    let snapshot = usage.refresh(now_ns, first_index, &readings);
+                    check_snapshot(&snapshot, first_index)?;
+                }
+            }
+
+            #[test]
+            fn well_formed_keys_are_read_exactly(
+                engines in prop::collection::btree_map("[a-z][a-z0-9_]{0,8}", any::<u64>(), 0..5),
+                capacity in prop::collection::btree_map("[a-z][a-z0-9_]{0,8}", 0u64..64, 0..3),
+                regions in prop::collection::btree_map(
+                    "[a-z][a-z0-9_]{0,8}",
+                    (any::<u64>(), prop::sample::select(vec![("", 1u64), (" KiB", 1 << 10), (" MiB", 1 << 20)])),
+                    0..4,
+                ),
+                client_id in prop::option::of(any::<u64>()),
+                spaces in "[ \t]{0,3}",
+            ) {
+                let mut text = format!("pos:\t0\nflags:\t02100002\ndrm-driver:{spaces}i915\n");
+                if let Some(id) = client_id {
+                    text.push_str(&format!("drm-client-id:{spaces}{id}\n"));
+                }
+                for (name, ns) in &engines {
+                    text.push_str(&format!("drm-engine-{name}:{spaces}{ns} ns\n"));
+                }
+                for (name, n) in &capacity {
+                    text.push_str(&format!("drm-engine-capacity-{name}:\t{n}\n"));
+                }
+                for (name, (n, (unit, _))) in &regions {
+                    text.push_str(&format!("drm-resident-{name}:\t{n}{unit}\n"));
+                }
+                let client = parse(&text).ok_or_else(|| TestCaseError::fail("not parsed"))?;
+                prop_assert_eq!(client.driver.as_str(), "i915");
+                prop_assert_eq!(client.client_id, client_id);
+                for (name, ns) in &engines {
+                    prop_assert_eq!(client.engines.get(name).and_then(|e| e.busy_ns), Some(*ns));
+                }
+                for (name, n) in &capacity {
+                    // Zero engines is malformed and ignored.
+                    let want = (*n > 0).then_some(*n);
+                    prop_assert_eq!(client.engines.get(name).and_then(|e| e.capacity), want);
+                }
+                for (name, (n, (_, scale))) in &regions {
+                    // A size that overflows as bytes is skipped.
+                    prop_assert_eq!(client.memory.resident.get(name).copied(), n.checked_mul(*scale));
+                }
+            }
+        }
+    }
 }
