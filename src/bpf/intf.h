@@ -92,6 +92,8 @@ struct net_counters {
 	__u64 rx_bytes; /* updated with atomic adds only */
 	__u64 tx_bytes;
 	__u64 iface;    /* BPFTOP_IFACE_KEY of the last send with a cached route */
+	__u64 iface_dev; /* the struct net_device behind `iface`, to skip naming
+			  * it again while sends keep using it */
 };
 
 /* An interface as (network namespace inode, ifindex), in one u64 so that it

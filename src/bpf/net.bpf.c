@@ -49,12 +49,13 @@ struct {
 /* The counters of the calling process, created on first use. */
 static __always_inline struct net_counters *current_counters(void)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct net_counters *c, fresh = {};
 	__u32 zero = 0;
 
-	fresh.start_boottime = BPF_CORE_READ(task, group_leader, start_boottime);
+	/* Direct loads through the BTF-typed task: no helper call per field. */
+	fresh.start_boottime = task->group_leader->start_boottime;
 	c = bpf_map_lookup_elem(&net_by_tgid, &tgid);
 	if (c && c->start_boottime == fresh.start_boottime)
 		return c;
@@ -80,29 +81,35 @@ static __always_inline bool counted_family(struct sock *sk)
 	return all_families || family == AF_INET || family == AF_INET6;
 }
 
-/* The interface of the socket's cached route, named on first sight. */
-static __always_inline __u64 routed_iface(struct sock *sk)
+/* Records the interface of the socket's cached route in `c`, naming it the
+ * first time it is seen. A send through the same device as the last one
+ * (the common case) costs two reads. */
+static __always_inline void note_routed_iface(struct sock *sk, struct net_counters *c)
 {
 	struct net_device *dev = BPF_CORE_READ(sk, sk_dst_cache, dev);
 	struct iface_name name = {};
 	__u64 key;
 	int ifindex;
 
-	if (!dev)
-		return 0;
+	if (!dev || c->iface_dev == (__u64)dev)
+		return;
 	ifindex = BPF_CORE_READ(dev, ifindex);
 	key = BPFTOP_IFACE_KEY(BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum), ifindex);
 	if (!bpf_map_lookup_elem(&iface_names, &key)) {
 		bpf_probe_read_kernel_str(name.name, sizeof(name.name), dev->name);
 		bpf_map_update_elem(&iface_names, &key, &name, BPF_NOEXIST);
 	}
-	return key;
+	/* Each an aligned 8-byte store, never torn. Two threads of one
+	 * process first sending through two devices at the same instant may
+	 * leave the pair mismatched; IFACE then names the other device until
+	 * the process sends through a third one. A label, never a count. */
+	c->iface = key;
+	c->iface_dev = (__u64)dev;
 }
 
 static __always_inline void count_send(struct sock *sk, int ret)
 {
 	struct net_counters *c;
-	__u64 iface;
 
 	if (ret <= 0 || !sk || !counted_family(sk))
 		return;
@@ -110,9 +117,7 @@ static __always_inline void count_send(struct sock *sk, int ret)
 	if (!c)
 		return;
 	__sync_fetch_and_add(&c->tx_bytes, ret);
-	iface = routed_iface(sk);
-	if (iface && c->iface != iface)
-		c->iface = iface; /* one aligned 8-byte store: never torn */
+	note_routed_iface(sk, c);
 }
 
 static __always_inline void count_recv(struct sock *sk, int ret, int flags)
