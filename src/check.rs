@@ -10,6 +10,7 @@ use crate::collect::cgroups::find_cgroup2_mount;
 use crate::collect::sample::BackendKind;
 use crate::collect::sampler::open_gpu;
 use crate::collect::CollectOptions;
+use crate::privileges::{self, Mode};
 
 /// Capabilities that matter to bpftop, with what each one enables.
 const CAPABILITIES: &[(u32, &str, &str)] = &[
@@ -135,6 +136,20 @@ pub fn report(options: &CollectOptions) -> String {
     let _ = writeln!(out, "gpu:");
     let _ = writeln!(out, "  NVML            {}", state(&gpu.status().nvml));
     let _ = writeln!(out, "  DRM fdinfo      {}", state(&gpu.status().drm));
+    // What `drop_after_load` would leave, from what this process holds now
+    // (nothing is dropped here).
+    let procfs = !bpf_loads;
+    let keeps = |mode| privileges::describe(&privileges::would_keep(mode, options.gpu, procfs));
+    let _ = writeln!(out, "after loading keeps:");
+    let _ = writeln!(out, "  interactive     {}", keeps(Mode::Interactive));
+    let _ = writeln!(out, "  batch, serve    {}", keeps(Mode::Batch));
+    if !procfs {
+        let held = privileges::describe(&privileges::reload_caps(&privileges::held()));
+        let _ = writeln!(
+            out,
+            "  permitted only  {held} (raised to grow the records map)"
+        );
+    }
     out
 }
 

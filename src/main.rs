@@ -5,11 +5,28 @@ use clap::Parser;
 
 use bpftop::batch::{self, BatchOptions};
 use bpftop::cli::Cli;
+use bpftop::collect::sample::BackendKind;
 use bpftop::collect::sampler::Sampler;
 use bpftop::collect::{CollectOptions, NetOptions};
+use bpftop::privileges::{self, Mode};
 use bpftop::serve::{ServeOptions, DEFAULT_INTERVAL_MS};
 
+/// Gives up what the loaded programs no longer need; a failure is reported
+/// and monitoring goes on.
+fn drop_privileges(mode: Mode, options: &CollectOptions, sampler: &Sampler) {
+    let procfs = sampler.backend() == BackendKind::Procfs;
+    if let Err(e) = privileges::drop_after_load(mode, options.gpu, procfs) {
+        eprintln!("bpftop: {e}");
+    }
+}
+
 fn main() -> ExitCode {
+    // First thing: a setuid/setgid bpftop would hand its privileges to
+    // whoever runs it, with their environment and arguments.
+    if let Err(message) = privileges::refuse_setid() {
+        eprintln!("bpftop: {message}");
+        return ExitCode::FAILURE;
+    }
     let cli = Cli::parse();
     let options = CollectOptions {
         threads: cli.threads,
@@ -35,6 +52,7 @@ fn main() -> ExitCode {
             if let Some(reason) = sampler.fallback_reason() {
                 eprintln!("bpftop: using the procfs backend: {reason}");
             }
+            drop_privileges(Mode::Serve, &options, &sampler);
             bpftop::serve::run(sampler, &serve)
         });
         if let Err(e) = result {
@@ -57,6 +75,7 @@ fn main() -> ExitCode {
             if let Some(reason) = sampler.fallback_reason() {
                 eprintln!("bpftop: using the procfs backend: {reason}");
             }
+            drop_privileges(Mode::Batch, &options, &sampler);
             batch::run(
                 &mut sampler,
                 &BatchOptions {

@@ -65,6 +65,12 @@ pub fn launch(cli: &Cli, options: &CollectOptions) -> anyhow::Result<()> {
         Some(LoadOutcome::Broken { message }) => (Config::default(), Some(message)),
     };
     let sampler = Sampler::open(cli.backend, options, cli.passwd.clone())?;
+    // Before any thread starts: capabilities are per thread.
+    let dropped = crate::privileges::drop_after_load(
+        crate::privileges::Mode::Interactive,
+        options.gpu,
+        sampler.backend() == crate::collect::sample::BackendKind::Procfs,
+    );
     let overrides = Overrides {
         delay_ms: cli.delay_ms,
         tree: cli.tree,
@@ -83,7 +89,9 @@ pub fn launch(cli: &Cli, options: &CollectOptions) -> anyhow::Result<()> {
         None => sampler.backend().label().to_owned(),
         Some(reason) => format!("procfs: {reason}"),
     };
-    if let Some(message) = &broken_message {
+    if let Err(e) = &dropped {
+        view.set_status(e.clone(), true);
+    } else if let Some(message) = &broken_message {
         view.set_status(format!("{message} — using defaults"), true);
     } else if let Some(warning) = warnings.first() {
         view.set_status(format!("{warning} — ignored"), true);

@@ -387,7 +387,9 @@ impl BpfCollector {
         let tasks = task_count(&self.builder.proc_root).unwrap_or(0);
         let capacity = (tasks * CAPACITY_FACTOR).max(self.loaded.capacity * 2);
         let net = self.builder.net.as_ref().ok().map(NetCounting::counters_fd);
-        self.loaded = load(capacity, &self.sys_root, net)?;
+        // Capabilities were dropped after the first load: the ones a load
+        // needs are raised from the permitted set for this one.
+        self.loaded = crate::privileges::with_load_caps(|| load(capacity, &self.sys_root, net))?;
         self.run_walk()?
             .ok_or_else(|| anyhow!("more than {capacity} tasks appeared during one walk"))
     }
