@@ -1,5 +1,5 @@
 {
-  # Untested: written without Nix at hand.
+  # Not yet built or tested.
   description = "bpftop: an htop-class process monitor fed by eBPF";
 
   inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";
