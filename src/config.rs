@@ -557,13 +557,7 @@ a = 1
         use super::*;
         use proptest::prelude::*;
 
-        fn config() -> ProptestConfig {
-            ProptestConfig {
-                cases: 256,
-                failure_persistence: None,
-                ..ProptestConfig::default()
-            }
-        }
+        use crate::test_support::proptest_config as config;
 
         fn any_config() -> impl Strategy<Value = Config> {
             let strings = || prop::collection::vec(any::<String>(), 0..4);

@@ -29,3 +29,14 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// The settings every property test uses: enough cases to find a panic in a
+/// parser, few enough to keep `cargo test` quick; no failure files written
+/// into the source tree.
+pub fn proptest_config() -> proptest::prelude::ProptestConfig {
+    proptest::prelude::ProptestConfig {
+        cases: 256,
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    }
+}

@@ -179,13 +179,7 @@ mod tests {
         use super::*;
         use proptest::prelude::*;
 
-        fn config() -> ProptestConfig {
-            ProptestConfig {
-                cases: 256,
-                failure_persistence: None,
-                ..ProptestConfig::default()
-            }
-        }
+        use crate::test_support::proptest_config as config;
 
         /// A path as mountinfo prints it: space, tab, newline and backslash
         /// as \ooo.

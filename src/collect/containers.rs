@@ -957,13 +957,7 @@ mod tests {
         use super::*;
         use proptest::prelude::*;
 
-        fn config() -> ProptestConfig {
-            ProptestConfig {
-                cases: 256,
-                failure_persistence: None,
-                ..ProptestConfig::default()
-            }
-        }
+        use crate::test_support::proptest_config as config;
 
         /// Independent of the code under test: 64 lowercase hex digits.
         fn real_id(s: &str) -> bool {

@@ -778,13 +778,7 @@ mod tests {
         use super::*;
         use proptest::prelude::*;
 
-        fn config() -> ProptestConfig {
-            ProptestConfig {
-                cases: 256,
-                failure_persistence: None,
-                ..ProptestConfig::default()
-            }
-        }
+        use crate::test_support::proptest_config as config;
 
         fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
             prop::collection::vec(any::<u8>(), 0..max)

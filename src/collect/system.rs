@@ -756,13 +756,7 @@ SwapFree: 7 kB
         use super::*;
         use proptest::prelude::*;
 
-        fn config() -> ProptestConfig {
-            ProptestConfig {
-                cases: 256,
-                failure_persistence: None,
-                ..ProptestConfig::default()
-            }
-        }
+        use crate::test_support::proptest_config as config;
 
         /// Arbitrary bytes as the lossy text the readers pass on.
         fn text() -> impl Strategy<Value = String> {

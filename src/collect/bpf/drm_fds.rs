@@ -24,13 +24,10 @@ impl BpfDrmScan {
     pub fn open() -> anyhow::Result<BpfDrmScan> {
         let _capture = libbpf_log::Capture::start();
         let fail = |e: libbpf_rs::Error| {
-            let log = libbpf_log::take();
-            let last = log
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("");
-            anyhow!("loading the DRM file finder: {e} {}", last.trim())
+            anyhow!(
+                "loading the DRM file finder: {e} {}",
+                libbpf_log::take_last_line()
+            )
         };
         let mut storage = MaybeUninit::uninit();
         let open = drm_fds_skel::DrmFdsSkelBuilder::default()

@@ -49,3 +49,15 @@ pub fn take() -> String {
         .map(|mut l| std::mem::take(&mut *l))
         .unwrap_or_default()
 }
+
+/// The last non-empty line libbpf logged since the capture began (the line
+/// that usually says what failed), emptying the log.
+pub fn take_last_line() -> String {
+    take()
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_owned()
+}

@@ -137,16 +137,11 @@ impl NetCounting {
     ) -> Result<NetCounting, String> {
         let _capture = libbpf_log::Capture::start();
         let fail = |what: &str, e: libbpf_rs::Error| {
-            let log = libbpf_log::take();
-            let last = log
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("");
+            let last = libbpf_log::take_last_line();
             if last.is_empty() {
                 format!("{what}: {e}")
             } else {
-                format!("{what}: {e} ({})", last.trim())
+                format!("{what}: {e} ({last})")
             }
         };
         let wanted = programs(hooks, symbols);

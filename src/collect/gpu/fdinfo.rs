@@ -1088,13 +1088,7 @@ mod tests {
         use super::*;
         use proptest::prelude::*;
 
-        fn config() -> ProptestConfig {
-            ProptestConfig {
-                cases: 256,
-                failure_persistence: None,
-                ..ProptestConfig::default()
-            }
-        }
+        use crate::test_support::proptest_config as config;
 
         /// fdinfo-like text: the pieces a DRM fdinfo is made of, shuffled,
         /// with arbitrary bytes among them.
