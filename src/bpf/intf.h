@@ -106,11 +106,6 @@ struct iface_name {
 	char name[16];
 };
 
-/* Problems the network programs met, in a one-entry array map. */
-struct net_stats {
-	__u64 table_full; /* processes not counted: net_by_tgid was full */
-};
-
 /* One open file of a DRM device (character major 226), from the task_file
  * iterator: the fds whose /proc/PID/fdinfo may carry GPU usage stats. */
 struct drm_fd_record {

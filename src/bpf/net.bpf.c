@@ -39,20 +39,12 @@ struct {
 	__type(value, struct iface_name);
 } iface_names SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct net_stats);
-} stats SEC(".maps");
-
 /* The counters of the calling process, created on first use. */
 static __always_inline struct net_counters *current_counters(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct net_counters *c, fresh = {};
-	__u32 zero = 0;
 
 	/* Direct loads through the BTF-typed task: no helper call per field. */
 	fresh.start_boottime = task->group_leader->start_boottime;
@@ -60,17 +52,10 @@ static __always_inline struct net_counters *current_counters(void)
 	if (c && c->start_boottime == fresh.start_boottime)
 		return c;
 	/* Absent, or left by an earlier process with this tgid (its exit was
-	 * not seen): start from zero. NOEXIST keeps a racing thread's entry. */
-	if (bpf_map_update_elem(&net_by_tgid, &tgid, &fresh, c ? BPF_EXIST : BPF_NOEXIST)) {
-		c = bpf_map_lookup_elem(&net_by_tgid, &tgid);
-		if (!c) {
-			struct net_stats *s = bpf_map_lookup_elem(&stats, &zero);
-
-			if (s)
-				__sync_fetch_and_add(&s->table_full, 1);
-		}
-		return c;
-	}
+	 * not seen): start from zero. When it fails, NOEXIST has kept a racing
+	 * thread's entry, or the table is full and the lookup below finds
+	 * nothing: the process goes uncounted. */
+	bpf_map_update_elem(&net_by_tgid, &tgid, &fresh, c ? BPF_EXIST : BPF_NOEXIST);
 	return bpf_map_lookup_elem(&net_by_tgid, &tgid);
 }
 

@@ -36,7 +36,6 @@ pub struct NetCounting {
     _links: Vec<libbpf_rs::Link>,
     counters: MapHandle,
     iface_names: MapHandle,
-    stats: MapHandle,
     names: HashMap<u64, Option<Arc<str>>>,
 }
 
@@ -192,7 +191,6 @@ impl NetCounting {
             _links: links,
             counters: handle(&loaded.maps.net_by_tgid)?,
             iface_names: handle(&loaded.maps.iface_names)?,
-            stats: handle(&loaded.maps.stats)?,
             names: HashMap::new(),
         })
     }
@@ -243,19 +241,6 @@ impl NetCounting {
         Some((c.rx_bytes, c.tx_bytes))
     }
 
-    /// Sends and receives left uncounted because the table of processes
-    /// was full.
-    pub fn uncounted_calls(&self) -> u64 {
-        self.stats
-            .lookup(&0u32.to_ne_bytes(), MapFlags::ANY)
-            .ok()
-            .flatten()
-            .and_then(|v| {
-                v.get(..8)
-                    .map(|b| u64::from_ne_bytes(b.try_into().unwrap_or([0; 8])))
-            })
-            .unwrap_or(0)
-    }
 }
 
 fn hook_name(hooks: NetHooks) -> &'static str {
