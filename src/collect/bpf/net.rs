@@ -240,7 +240,6 @@ impl NetCounting {
         let c = unsafe { std::ptr::read_unaligned(value.as_ptr().cast::<net_counters>()) };
         Some((c.rx_bytes, c.tx_bytes))
     }
-
 }
 
 fn hook_name(hooks: NetHooks) -> &'static str {
