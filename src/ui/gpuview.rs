@@ -92,31 +92,13 @@ pub fn toggle(view: &mut ViewState) {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use std::sync::Arc;
 
     use super::*;
     use crate::model::testing::demo_model;
-    use crate::model::Model;
     use crate::ui::netview::{self, NetView};
     use crate::ui::settings::config_from;
+    use crate::ui::test_support::{pids, view_of, BY_PID};
     use crate::ui::theme::Theme;
-
-    fn view_of(model: Model) -> ViewState {
-        let mut view = ViewState::new(Theme::mono());
-        view.set_model(Arc::new(model));
-        view
-    }
-
-    fn pids(view: &ViewState) -> Vec<u32> {
-        (0..view.rows.len())
-            .map(|r| view.row_process(r).unwrap().sample.pid)
-            .collect()
-    }
-
-    const BY_PID: SortSpec = SortSpec {
-        column: Column::Pid,
-        descending: false,
-    };
 
     #[test]
     fn gg_shows_the_gpu_columns_by_gpu_percent_and_hides_them() {

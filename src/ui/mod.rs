@@ -15,6 +15,8 @@ pub mod render;
 pub mod rows;
 pub mod settings;
 pub mod terminal;
+#[cfg(test)]
+mod test_support;
 pub mod text;
 pub mod theme;
 pub mod view;

@@ -114,24 +114,8 @@ mod tests {
     use super::*;
     use crate::model::testing::demo_model;
     use crate::ui::settings::config_from;
+    use crate::ui::test_support::{pids, view_of, BY_PID};
     use crate::ui::theme::Theme;
-
-    fn demo_view() -> ViewState {
-        let mut view = ViewState::new(Theme::mono());
-        view.set_model(Arc::new(demo_model()));
-        view
-    }
-
-    fn pids(view: &ViewState) -> Vec<u32> {
-        (0..view.rows.len())
-            .map(|r| view.row_process(r).unwrap().sample.pid)
-            .collect()
-    }
-
-    const BY_PID: SortSpec = SortSpec {
-        column: Column::Pid,
-        descending: false,
-    };
 
     #[test]
     fn extras_go_before_command_unless_configured() {
@@ -153,7 +137,7 @@ mod tests {
 
     #[test]
     fn n_cycles_rates_totals_hidden_and_restores_the_sort() {
-        let mut v = demo_view();
+        let mut v = view_of(demo_model());
         v.sort = BY_PID;
         v.rebuild();
         let configured = v.columns.clone();
@@ -197,7 +181,7 @@ mod tests {
 
     #[test]
     fn the_sort_from_before_the_first_n_comes_back() {
-        let mut v = demo_view();
+        let mut v = view_of(demo_model());
         v.sort = BY_PID;
         cycle(&mut v);
         // Another sort chosen meanwhile does not replace it.
@@ -209,7 +193,7 @@ mod tests {
 
     #[test]
     fn configured_network_columns_are_not_doubled_nor_removed() {
-        let mut v = demo_view();
+        let mut v = view_of(demo_model());
         v.columns = vec![Column::Pid, Column::NetIface, Column::Command];
         cycle(&mut v);
         assert_eq!(
@@ -251,7 +235,7 @@ mod tests {
 
     #[test]
     fn the_network_view_is_not_saved() {
-        let mut v = demo_view();
+        let mut v = view_of(demo_model());
         let before = config_from(&v);
         cycle(&mut v);
         assert_eq!(config_from(&v), before, "rates");

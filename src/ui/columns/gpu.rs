@@ -83,7 +83,7 @@ mod tests {
     use crate::collect::gpu::ProcessGpu;
     use crate::model::testing::demo_model;
     use crate::model::Model;
-    use crate::ui::rows::SortSpec;
+    use crate::ui::test_support::order;
 
     const GPU: [Column; 3] = [Column::GpuPercent, Column::GpuMem, Column::GpuIndex];
 
@@ -156,13 +156,6 @@ mod tests {
         assert_eq!(indices_text(&[1_000_000]), "1000000");
         assert_eq!(indices_text(&[10_000_000]), "100000+");
         assert_eq!(indices_text(&[u32::MAX - 1, u32::MAX]), "429496+");
-    }
-
-    fn order(m: &Model, column: Column, descending: bool) -> Vec<u32> {
-        let mut ps: Vec<&ProcessView> = m.processes.iter().collect();
-        let sort = SortSpec { column, descending };
-        ps.sort_by(|a, b| sort.compare(a, b));
-        ps.iter().map(|p| p.sample.pid).collect()
     }
 
     #[test]

@@ -66,7 +66,7 @@ mod tests {
     use crate::model::testing::demo_model;
     use crate::model::Model;
     use crate::ui::columns::CellContext;
-    use crate::ui::rows::SortSpec;
+    use crate::ui::test_support::order;
 
     const NET: [Column; 5] = [
         Column::NetRxRate,
@@ -147,13 +147,6 @@ mod tests {
             ..NetCounters::default()
         });
         assert_eq!(text(Column::NetIface, &p).0, "ev?[2Jil");
-    }
-
-    fn order(m: &Model, column: Column, descending: bool) -> Vec<u32> {
-        let mut ps: Vec<&ProcessView> = m.processes.iter().collect();
-        let sort = SortSpec { column, descending };
-        ps.sort_by(|a, b| sort.compare(a, b));
-        ps.iter().map(|p| p.sample.pid).collect()
     }
 
     #[test]
