@@ -83,7 +83,7 @@ pub fn report(options: &CollectOptions) -> String {
     let bpf_loads = bpf.is_ok();
     match bpf {
         Ok(c) => {
-            let _ = writeln!(out, "  iter/task       loads");
+            let _ = writeln!(out, "  task walk       {}", c.walk_kind().describe());
             let _ = writeln!(
                 out,
                 "  RSS             {}",

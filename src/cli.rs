@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
-use crate::collect::BackendChoice;
+use crate::collect::{BackendChoice, WalkChoice};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -68,6 +68,12 @@ pub struct Cli {
     /// Where per-process data comes from.
     #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
     pub backend: BackendChoice,
+
+    /// How the bpf backend walks the tasks: `open-coded` (one program run
+    /// per walk, kernel >= 6.7) or `iter` (iter/task, kernel >= 5.8); `auto`
+    /// takes the first that loads, in that order.
+    #[arg(long, value_enum, default_value_t = WalkChoice::Auto)]
+    pub bpf_walk: WalkChoice,
 
     /// Include each process's threads (JSON: "thread_list").
     #[arg(long)]

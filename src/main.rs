@@ -37,6 +37,7 @@ fn main() -> ExitCode {
             all_families: cli.net_all_families,
         },
         gpu: !cli.no_gpu,
+        walk: cli.bpf_walk,
     };
     if cli.check {
         print!("{}", bpftop::check::report(&options));

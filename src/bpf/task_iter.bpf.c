@@ -2,9 +2,20 @@
 /*
  * One walk over every task (thread) of the system per refresh. Each task
  * becomes one fixed-size struct task_record, stored in the mmapable
- * `records` array; the seq_file only carries the final count, so a walk
- * costs userspace one read() to run it and one to see its end, however
- * many tasks there are. Userspace aggregates threads into processes.
+ * `records` array, which userspace reads in place and aggregates into
+ * processes.
+ *
+ * Two ways to walk, one record format:
+ * - walk_tasks (kernel >= 6.7): one run of a syscall program, started with
+ *   BPF_PROG_RUN, follows the kernel's task lists with the open-coded task
+ *   iterator. Nothing per task but our own loads: no pid lookup, no
+ *   reference taken, no seq_file. One syscall per walk.
+ * - dump_task (iter/task, kernel >= 5.8): the task iterator calls us once
+ *   per task, finding each by pid; the seq_file carries only the final
+ *   count, so a walk costs userspace one read() to run it and one to see
+ *   its end.
+ * Threads of a process are contiguous in walk_tasks' order and in tid order
+ * in dump_task's; userspace groups records by tgid either way.
  *
  * Fields are read with direct loads through the BTF-typed task pointer
  * (CO-RE-relocated, no helper call per field), which more than halves the
@@ -236,32 +247,19 @@ static __always_inline void read_process(struct task_struct *task, struct task_r
 		read_rss_post62(mm, rec);
 }
 
-SEC("iter/task")
-int dump_task(struct bpf_iter__task *ctx)
+/* Writes `task`'s record at the end of the walk so far. */
+static __always_inline void record_task(struct task_struct *task, struct walk_state *state)
 {
-	struct task_struct *task = ctx->task;
 	struct task_record *rec;
-	struct walk_state *state;
-	__u32 zero = 0, index;
+	__u32 index = state->count;
 
-	state = bpf_map_lookup_elem(&walk, &zero);
-	if (!state)
-		return 0;
-	if (!task) {
-		/* End of the walk: the only output of the seq_file. */
-		bpf_seq_write(ctx->meta->seq, &state->count, sizeof(state->count));
-		return 0;
-	}
-	index = state->count;
 	rec = bpf_map_lookup_elem(&records, &index);
 	if (!rec) {
 		state->dropped++;
-		return 0;
+		return;
 	}
 	state->count = index + 1;
 	__builtin_memset(rec, 0, sizeof(*rec));
-	if (index == 0 && precise_rss)
-		find_cpu_offsets();
 
 	rec->tid = task->pid;
 	rec->tgid = task->tgid;
@@ -287,5 +285,61 @@ int dump_task(struct bpf_iter__task *ctx)
 
 	if (rec->tid == rec->tgid)
 		read_process(task, rec);
+}
+
+SEC("iter/task")
+int dump_task(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct walk_state *state;
+	__u32 zero = 0;
+
+	state = bpf_map_lookup_elem(&walk, &zero);
+	if (!state)
+		return 0;
+	if (!task) {
+		/* End of the walk: the only output of the seq_file. */
+		bpf_seq_write(ctx->meta->seq, &state->count, sizeof(state->count));
+		return 0;
+	}
+	if (state->count == 0 && precise_rss)
+		find_cpu_offsets();
+	record_task(task, state);
+	return 0;
+}
+
+extern int bpf_iter_task_new(struct bpf_iter_task *it, struct task_struct *task,
+			     unsigned int flags) __weak __ksym;
+extern struct task_struct *bpf_iter_task_next(struct bpf_iter_task *it) __weak __ksym;
+extern void bpf_iter_task_destroy(struct bpf_iter_task *it) __weak __ksym;
+extern void bpf_rcu_read_lock(void) __weak __ksym;
+extern void bpf_rcu_read_unlock(void) __weak __ksym;
+
+/* Returns 0 after a complete walk, 1 when the kernel lacks the iterator. */
+SEC("syscall")
+int walk_tasks(void *ctx)
+{
+	struct task_struct *task;
+	struct bpf_iter_task it;
+	struct walk_state *state;
+	__u32 zero = 0;
+
+	if (!bpf_ksym_exists(bpf_iter_task_new) || !bpf_ksym_exists(bpf_rcu_read_lock))
+		return 1;
+	state = bpf_map_lookup_elem(&walk, &zero);
+	if (!state)
+		return 1;
+	state->count = 0;
+	state->dropped = 0;
+	if (precise_rss)
+		find_cpu_offsets();
+	/* The task lists are RCU-protected: every task we reach stays valid
+	 * until the unlock, exiting or not. */
+	bpf_rcu_read_lock();
+	bpf_iter_task_new(&it, NULL, BPF_TASK_ITER_ALL_THREADS);
+	while ((task = bpf_iter_task_next(&it)))
+		record_task(task, state);
+	bpf_iter_task_destroy(&it);
+	bpf_rcu_read_unlock();
 	return 0;
 }

@@ -275,4 +275,16 @@ struct bpf_iter__task_file {
 
 #pragma clang attribute pop
 
+/* State of the open-coded task iterator (kernel >= 6.7), opaque to BPF;
+ * the verifier matches it by name and size. */
+struct bpf_iter_task {
+	__u64 __opaque[3];
+} __attribute__((aligned(8)));
+
+enum bpf_iter_task_type {
+	BPF_TASK_ITER_ALL_PROCS,
+	BPF_TASK_ITER_ALL_THREADS,
+	BPF_TASK_ITER_PROC_THREADS,
+};
+
 #endif /* BPFTOP_VMLINUX_MIN_H */

@@ -51,6 +51,21 @@ pub struct CollectOptions {
     pub net: NetOptions,
     /// Look for GPUs (NVML, DRM fdinfo).
     pub gpu: bool,
+    /// How the bpf backend walks the tasks.
+    pub walk: WalkChoice,
+}
+
+/// How the bpf backend walks the tasks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum WalkChoice {
+    /// The open-coded task iterator where the kernel has it (6.7), else
+    /// iter/task.
+    #[default]
+    Auto,
+    /// The open-coded task iterator only.
+    OpenCoded,
+    /// iter/task only (kernel >= 5.8).
+    Iter,
 }
 
 /// What the per-process network counters count.
@@ -75,6 +90,7 @@ impl Default for CollectOptions {
         CollectOptions {
             net: NetOptions::default(),
             gpu: true,
+            walk: WalkChoice::Auto,
             threads: false,
             proc_root: PathBuf::from("/proc"),
             sys_root: PathBuf::from("/sys"),

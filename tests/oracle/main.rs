@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use bpftop::collect::sample::{ProcessSample, Sample};
 use bpftop::collect::sampler::Sampler;
-use bpftop::collect::{BackendChoice, CollectOptions};
+use bpftop::collect::{BackendChoice, CollectOptions, WalkChoice};
 use bpftop::model::Model;
 
 /// A spawned workload, killed and reaped when dropped.
@@ -99,13 +99,13 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-fn options() -> CollectOptions {
-    CollectOptions::default()
-}
-
-fn sampler(choice: BackendChoice) -> Sampler {
-    Sampler::open(choice, &options(), "/etc/passwd".into())
-        .unwrap_or_else(|e| panic!("opening {choice:?}: {e:#}"))
+fn sampler(choice: BackendChoice, walk: WalkChoice) -> Sampler {
+    let options = CollectOptions {
+        walk,
+        ..CollectOptions::default()
+    };
+    Sampler::open(choice, &options, "/etc/passwd".into())
+        .unwrap_or_else(|e| panic!("opening {choice:?} ({walk:?} walk): {e:#}"))
 }
 
 fn find(sample: &Sample, pid: u32) -> &ProcessSample {
@@ -121,7 +121,7 @@ fn within(actual: f64, expected: f64, tolerance: f64) -> bool {
 }
 
 /// Exact fields, memory and CPU time of known processes against /proc.
-fn known_processes_match_proc(choice: BackendChoice) {
+fn known_processes_match_proc(choice: BackendChoice, walk: WalkChoice) {
     let hold = Workload::simple(&["hold", "64", "16"]);
     let nice = Workload::simple(&["nice"]);
     let stopped = Workload::simple(&["sleep"]);
@@ -163,7 +163,7 @@ fn known_processes_match_proc(choice: BackendChoice) {
         tty.pid(),
         spin.pid(),
     ];
-    let mut s = sampler(choice);
+    let mut s = sampler(choice, walk);
     let before: Vec<truth::Truth> = pids.iter().map(|&p| truth::read(p).unwrap()).collect();
     let sample = s.sample().unwrap();
     for (i, pid) in pids.into_iter().enumerate() {
@@ -288,7 +288,7 @@ fn known_processes_match_proc(choice: BackendChoice) {
 /// the same rate /proc's counters give over the same interval.
 fn spinner_cpu_percent(choice: BackendChoice) {
     let spin = Workload::simple(&["spin", "2500"]);
-    let mut s = sampler(choice);
+    let mut s = sampler(choice, WalkChoice::Auto);
     thread::sleep(Duration::from_millis(200));
     let t0 = truth::read(spin.pid()).unwrap();
     let first = s.sample().unwrap();
@@ -472,7 +472,7 @@ fn fallback_without_privileges() {
 }
 
 /// Processes exiting while we walk never make a refresh fail.
-fn churn_does_not_break_refreshes(choice: BackendChoice) {
+fn churn_does_not_break_refreshes(choice: BackendChoice, walk: WalkChoice) {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let churn = {
         let stop = stop.clone();
@@ -482,7 +482,7 @@ fn churn_does_not_break_refreshes(choice: BackendChoice) {
             }
         })
     };
-    let mut s = sampler(choice);
+    let mut s = sampler(choice, walk);
     for _ in 0..100 {
         let sample = s.sample().unwrap();
         assert!(sample.processes.len() > 1);
@@ -781,7 +781,7 @@ fn main() {
     let mut tests: Vec<Test> = vec![
         (
             "procfs: known processes match /proc",
-            Box::new(|| known_processes_match_proc(BackendChoice::Procfs)),
+            Box::new(|| known_processes_match_proc(BackendChoice::Procfs, WalkChoice::Auto)),
         ),
         (
             "procfs: spinner CPU%",
@@ -789,7 +789,7 @@ fn main() {
         ),
         (
             "procfs: churn",
-            Box::new(|| churn_does_not_break_refreshes(BackendChoice::Procfs)),
+            Box::new(|| churn_does_not_break_refreshes(BackendChoice::Procfs, WalkChoice::Auto)),
         ),
         ("batch: JSON contract", Box::new(batch_json_contract)),
         ("fallback: no BTF", Box::new(fallback_without_btf)),
@@ -798,7 +798,13 @@ fn main() {
         tests.extend([
             (
                 "bpf: known processes match /proc",
-                Box::new(|| known_processes_match_proc(BackendChoice::Bpf)) as Box<dyn Fn()>,
+                Box::new(|| known_processes_match_proc(BackendChoice::Bpf, WalkChoice::Auto))
+                    as Box<dyn Fn()>,
+            ),
+            // The other walk: open-coded is the one auto takes here.
+            (
+                "bpf iter/task: known processes match /proc",
+                Box::new(|| known_processes_match_proc(BackendChoice::Bpf, WalkChoice::Iter)),
             ),
             (
                 "bpf: spinner CPU%",
@@ -806,7 +812,11 @@ fn main() {
             ),
             (
                 "bpf: churn",
-                Box::new(|| churn_does_not_break_refreshes(BackendChoice::Bpf)),
+                Box::new(|| churn_does_not_break_refreshes(BackendChoice::Bpf, WalkChoice::Auto)),
+            ),
+            (
+                "bpf iter/task: churn",
+                Box::new(|| churn_does_not_break_refreshes(BackendChoice::Bpf, WalkChoice::Iter)),
             ),
             (
                 "bpf: syscalls per refresh independent of process count",

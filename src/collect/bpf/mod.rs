@@ -1,17 +1,20 @@
-//! The eBPF backend: one `iter/task` walk per refresh.
+//! The eBPF backend: one walk over every task per refresh.
 //!
-//! The iterator program stays attached for the collector's lifetime. Each
-//! refresh resets the walk state, opens a fresh iterator fd from the link
-//! and reads it to its end: the program stores one record per task in an
-//! mmapable array map, which we then decode in place. The syscalls per
-//! refresh are a constant handful however many tasks there are. Work
-//! outside the walk happens only for processes that are new or have exec'd
-//! (their cmdline) and for cgroups never seen before (their path).
+//! The walk program stores one record per task in an mmapable array map,
+//! which we then decode in place. Where the kernel has the open-coded task
+//! iterator (6.7), the walk is one BPF_PROG_RUN of a syscall program that
+//! follows the task lists itself; elsewhere the `iter/task` program stays
+//! attached, and each refresh opens a fresh iterator fd from its link and
+//! reads it to its end. Either way the syscalls per refresh are a constant
+//! handful however many tasks there are. Work outside the walk happens only
+//! for processes that are new or have exec'd (their cmdline) and for cgroups
+//! never seen before (their path).
 
 mod cmdline;
 pub mod drm_fds;
 mod libbpf_log;
 mod mapped;
+mod memo;
 mod monotonic;
 pub mod net;
 pub mod record;
@@ -42,15 +45,16 @@ skeleton!(walk_floor_skel, "walk_floor.skel.rs");
 use rustc_hash::FxHashSet;
 use std::io::Read;
 use std::mem::{size_of, MaybeUninit};
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
-use self::cmdline::CmdlineCache;
+use self::cmdline::read_argv;
 use self::mapped::MappedArray;
-use self::monotonic::{Counters, Monotonic};
+use self::memo::{ProcessMemo, Remembered};
+use self::monotonic::{never_backwards, Counters};
 use self::net::NetCounting;
 use self::record::{
     comm_bytes, decode_walk_state, records, Aggregator, ProcessAccum, RECORD_SIZE, REC_PRECISE_RSS,
@@ -59,17 +63,43 @@ use self::skel::types::walk_state;
 use super::cgroups::CgroupResolver;
 use super::clock;
 use super::sample::{
-    BackendKind, IoCounters, NetCounters, NetworkStatus, ProcessSample, Sample, SystemSample,
+    Argv, BackendKind, IoCounters, NetCounters, NetworkStatus, ProcessSample, Sample, SystemSample,
 };
 use super::state::state_letter;
-use super::{CollectOptions, Collector};
+use super::{CollectOptions, Collector, WalkChoice};
+
+/// How a walk over all tasks is started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalkKind {
+    /// One run of the `walk_tasks` syscall program (open-coded task
+    /// iterator, kernel >= 6.7).
+    OpenCoded,
+    /// Reading an `iter/task` iterator (kernel >= 5.8).
+    TaskIterator,
+}
+
+impl WalkKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            WalkKind::OpenCoded => "open-coded task iterator (one BPF_PROG_RUN per walk)",
+            WalkKind::TaskIterator => "iter/task (one iterator read per walk)",
+        }
+    }
+}
+
+/// What runs a walk: the loaded program, or the link of the attached one.
+enum Walker {
+    Program(OwnedFd),
+    Iterator(libbpf_rs::Link),
+}
 
 /// The loaded program and the memory its walks write.
 struct Loaded {
-    link: libbpf_rs::Link,
+    walker: Walker,
     records: MappedArray,
     walk: MappedArray,
     capacity: usize,
+    kind: WalkKind,
 }
 
 /// Room for this many more tasks than exist at load time before a reload.
@@ -91,8 +121,13 @@ struct ProcessBuilder {
     page_size: u64,
     proc_root: PathBuf,
     cgroups: CgroupResolver,
-    cmdlines: CmdlineCache,
-    monotonic: Monotonic,
+    /// Last refresh's counters and argv of each process.
+    memo: ProcessMemo,
+    /// Return an empty argv for processes not read yet (see
+    /// `Collector::defer_cmdlines`).
+    defer_cmdlines: bool,
+    /// The argv of kernel threads and of processes without one, shared.
+    no_argv: Argv,
     /// The network programs, or why they are not running.
     net: Result<NetCounting, String>,
     /// Some record had exact RSS (the per-CPU parts summed).
@@ -187,7 +222,12 @@ fn in_initial_pid_namespace(proc_root: &Path) -> bool {
 
 /// Loads with exact RSS first; a kernel whose verifier rejects the per-CPU
 /// loop (e.g. thousands of possible CPUs) gets the approximate RSS instead.
-fn load(capacity: usize, sys_root: &Path, net: Option<BorrowedFd>) -> anyhow::Result<Loaded> {
+fn load(
+    choice: WalkChoice,
+    capacity: usize,
+    sys_root: &Path,
+    net: Option<BorrowedFd>,
+) -> anyhow::Result<Loaded> {
     let possible = sys_root.join("devices/system/cpu/possible");
     let nr_cpus = std::fs::read_to_string(&possible)
         .ok()
@@ -195,8 +235,12 @@ fn load(capacity: usize, sys_root: &Path, net: Option<BorrowedFd>) -> anyhow::Re
         .ok_or_else(|| anyhow!("cannot read the CPU list {}", possible.display()))?;
     let mut attempt = 1;
     loop {
-        let result = load_with(capacity, nr_cpus, true, net)
-            .or_else(|_| load_with(capacity, nr_cpus, false, net));
+        let result = match choice {
+            WalkChoice::Auto => load_kind(WalkKind::OpenCoded, capacity, nr_cpus, net)
+                .or_else(|_| load_kind(WalkKind::TaskIterator, capacity, nr_cpus, net)),
+            WalkChoice::OpenCoded => load_kind(WalkKind::OpenCoded, capacity, nr_cpus, net),
+            WalkChoice::Iter => load_kind(WalkKind::TaskIterator, capacity, nr_cpus, net),
+        };
         match result {
             Err(e) if is_transient(&e) && attempt < LOAD_ATTEMPTS => {
                 attempt += 1;
@@ -207,8 +251,20 @@ fn load(capacity: usize, sys_root: &Path, net: Option<BorrowedFd>) -> anyhow::Re
     }
 }
 
-/// `net`: the network programs' counters map, which the iterator then reads.
+/// Loads the walk of `kind`, with exact RSS if the verifier accepts it.
+fn load_kind(
+    kind: WalkKind,
+    capacity: usize,
+    nr_cpus: u32,
+    net: Option<BorrowedFd>,
+) -> anyhow::Result<Loaded> {
+    load_with(kind, capacity, nr_cpus, true, net)
+        .or_else(|_| load_with(kind, capacity, nr_cpus, false, net))
+}
+
+/// `net`: the network programs' counters map, which the walk then reads.
 fn load_with(
+    kind: WalkKind,
     capacity: usize,
     nr_cpus: u32,
     precise_rss: bool,
@@ -244,18 +300,93 @@ fn load_with(
         None => open.maps.net_by_tgid.set_max_entries(1).map_err(fail)?,
     }
 
+    open.progs
+        .walk_tasks
+        .set_autoload(kind == WalkKind::OpenCoded);
+    open.progs
+        .dump_task
+        .set_autoload(kind == WalkKind::TaskIterator);
+
     let loaded = open.load().map_err(fail)?;
-    let link = loaded.progs.dump_task.attach().map_err(fail)?;
+    let walker = match kind {
+        WalkKind::OpenCoded => Walker::Program(
+            loaded
+                .progs
+                .walk_tasks
+                .as_fd()
+                .try_clone_to_owned()
+                .context("keeping the walk program")?,
+        ),
+        WalkKind::TaskIterator => Walker::Iterator(loaded.progs.dump_task.attach().map_err(fail)?),
+    };
     let records = MappedArray::map(&loaded.maps.records, RECORD_SIZE, capacity)?;
     let walk = MappedArray::map(&loaded.maps.walk, size_of::<walk_state>(), 1)?;
-    // The link and the mappings keep the program and maps alive; the
-    // skeleton's object (and its borrow of `storage`) can go.
-    Ok(Loaded {
-        link,
+    // The program's fd (or link) and the mappings keep the program and maps
+    // alive; the skeleton's object (and its borrow of `storage`) can go.
+    let mut loaded = Loaded {
+        walker,
         records,
         walk,
         capacity,
-    })
+        kind,
+    };
+    // A kernel without the open-coded iterator loads walk_tasks as a stub
+    // that says so: find out now, while the other kind can still be loaded.
+    if kind == WalkKind::OpenCoded {
+        loaded.run()?;
+    }
+    Ok(loaded)
+}
+
+/// Runs a syscall program once (BPF_PROG_RUN) and returns its return value.
+fn run_program(program: BorrowedFd) -> anyhow::Result<u32> {
+    // SAFETY: a zeroed bpf_test_run_opts with `sz` set is the "no input, no
+    // output" request; libbpf reads only the first `sz` bytes.
+    let mut opts: libbpf_sys::bpf_test_run_opts = unsafe { std::mem::zeroed() };
+    opts.sz = size_of::<libbpf_sys::bpf_test_run_opts>() as _;
+    // SAFETY: the fd is a loaded program's and `opts` is valid for the call.
+    let rc = unsafe { libbpf_sys::bpf_prog_test_run_opts(program.as_raw_fd(), &mut opts) };
+    if rc != 0 {
+        return Err(std::io::Error::from_raw_os_error(-rc)).context("running the walk program");
+    }
+    Ok(opts.retval)
+}
+
+impl Loaded {
+    /// Runs one walk; returns the number of records, or None when the
+    /// records map was too small for all tasks.
+    fn run(&mut self) -> anyhow::Result<Option<usize>> {
+        match &self.walker {
+            Walker::Program(fd) => {
+                // The program resets the walk state itself.
+                if run_program(fd.as_fd())? != 0 {
+                    return Err(anyhow!(
+                        "the kernel has no open-coded task iterator (needs 6.7)"
+                    ));
+                }
+            }
+            Walker::Iterator(link) => {
+                self.walk.bytes_mut(size_of::<walk_state>()).fill(0);
+                let mut iter = libbpf_rs::Iter::new(link).context("opening the task iterator")?;
+                let mut end = [0u8; 64];
+                loop {
+                    match iter.read(&mut end) {
+                        Ok(0) => break,
+                        Ok(_) => continue,
+                        // More than a million tasks without output: the
+                        // kernel asks us to read again, and the walk goes on.
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                        Err(e) => return Err(e).context("reading the task iterator"),
+                    }
+                }
+            }
+        }
+        let state = decode_walk_state(self.walk.bytes(size_of::<walk_state>()));
+        if state.dropped > 0 {
+            return Ok(None);
+        }
+        Ok(Some((state.count as usize).min(self.capacity)))
+    }
 }
 
 impl BpfCollector {
@@ -276,6 +407,7 @@ impl BpfCollector {
         let tasks = task_count(&options.proc_root).unwrap_or(0);
         let net = NetCounting::start(options.net);
         let loaded = load(
+            options.walk,
             (tasks * CAPACITY_FACTOR).max(MIN_CAPACITY),
             &options.sys_root,
             net.as_ref().ok().map(NetCounting::counters_fd),
@@ -288,8 +420,9 @@ impl BpfCollector {
                 page_size: clock::page_size(),
                 proc_root: options.proc_root.clone(),
                 cgroups: CgroupResolver::new(&options.proc_root),
-                cmdlines: CmdlineCache::default(),
-                monotonic: Monotonic::default(),
+                memo: ProcessMemo::default(),
+                defer_cmdlines: false,
+                no_argv: Argv::from(Vec::new()),
                 net,
                 precise_rss: false,
             },
@@ -332,34 +465,15 @@ impl BpfCollector {
         }
     }
 
-    /// Runs one walk; returns the number of records, or None when the
-    /// records map was too small for all tasks.
-    fn run_walk(&mut self) -> anyhow::Result<Option<usize>> {
-        self.loaded.walk.bytes_mut(size_of::<walk_state>()).fill(0);
-        let mut iter =
-            libbpf_rs::Iter::new(&self.loaded.link).context("opening the task iterator")?;
-        let mut end = [0u8; 64];
-        loop {
-            match iter.read(&mut end) {
-                Ok(0) => break,
-                Ok(_) => continue,
-                // More than a million tasks without output: the kernel asks
-                // us to read again, and the walk goes on.
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Err(e).context("reading the task iterator"),
-            }
-        }
-        let state = decode_walk_state(self.loaded.walk.bytes(size_of::<walk_state>()));
-        if state.dropped > 0 {
-            return Ok(None);
-        }
-        Ok(Some((state.count as usize).min(self.loaded.capacity)))
+    /// How this collector walks the tasks.
+    pub fn walk_kind(&self) -> WalkKind {
+        self.loaded.kind
     }
 
     /// Walks all tasks, growing the records map when the system has
     /// outgrown it; returns the number of records.
     fn walk(&mut self) -> anyhow::Result<usize> {
-        if let Some(count) = self.run_walk()? {
+        if let Some(count) = self.loaded.run()? {
             return Ok(count);
         }
         let tasks = task_count(&self.builder.proc_root).unwrap_or(0);
@@ -367,20 +481,29 @@ impl BpfCollector {
         let net = self.builder.net.as_ref().ok().map(NetCounting::counters_fd);
         // Capabilities were dropped after the first load: the ones a load
         // needs are raised from the permitted set for this one.
-        self.loaded = crate::privileges::with_load_caps(|| load(capacity, &self.sys_root, net))?;
-        self.run_walk()?
+        // The same kind of walk as before: the kernel has not changed.
+        let kind = match self.loaded.kind {
+            WalkKind::OpenCoded => WalkChoice::OpenCoded,
+            WalkKind::TaskIterator => WalkChoice::Iter,
+        };
+        self.loaded =
+            crate::privileges::with_load_caps(|| load(kind, capacity, &self.sys_root, net))?;
+        self.loaded
+            .run()?
             .ok_or_else(|| anyhow!("more than {capacity} tasks appeared during one walk"))
     }
 }
 
 impl ProcessBuilder {
+    /// The sample of process `pid`; processes must come in increasing pid
+    /// order (the memo is merged with them).
     fn build_process(&mut self, pid: u32, accum: ProcessAccum) -> Option<ProcessSample> {
         let leader = accum.leader?;
         let kernel_thread = ProcessAccum::is_kernel_thread(leader);
         let start_time_ns = leader.start_boottime;
-        let key = crate::collect::sample::ProcessKey { pid, start_time_ns };
-        let counters = self.monotonic.apply(
-            key,
+        let previous = self.memo.previous(pid, start_time_ns);
+        let counters = never_backwards(
+            previous.map(|r| &r.counters),
             accum.sum_exec_runtime + leader.dead_sum_exec_runtime,
             accum.utime + leader.dead_utime,
             accum.stime + leader.dead_stime,
@@ -395,6 +518,29 @@ impl ProcessBuilder {
                     read_bytes: accum.io.read_bytes + leader.dead_read_bytes,
                     write_bytes: accum.io.write_bytes + leader.dead_write_bytes,
                 },
+            },
+        );
+        // argv is read once per process and exec (self_exec_id changes).
+        let argv = if kernel_thread || !ProcessAccum::has_mm(leader) {
+            None
+        } else {
+            match previous
+                .filter(|r| r.exec_id == leader.exec_id)
+                .and_then(|r| r.argv.clone())
+            {
+                Some(argv) => Some(argv),
+                None if self.defer_cmdlines => None,
+                None => read_argv(&self.proc_root, pid),
+            }
+        };
+        let cmdline = argv.clone().unwrap_or_else(|| self.no_argv.clone());
+        self.memo.remember(
+            pid,
+            Remembered {
+                start_time_ns,
+                exec_id: leader.exec_id,
+                argv,
+                counters,
             },
         );
         let page = self.page_size;
@@ -419,12 +565,6 @@ impl ProcessBuilder {
         if leader.record_flags & REC_PRECISE_RSS != 0 {
             self.precise_rss = true;
         }
-        let cmdline = if kernel_thread || !ProcessAccum::has_mm(leader) {
-            Vec::new().into()
-        } else {
-            self.cmdlines
-                .get(&self.proc_root, pid, start_time_ns, leader.exec_id)
-        };
         let cgroup = match leader.cgroup_id {
             0 => None,
             id => self.cgroups.resolve(id, pid),
@@ -488,7 +628,7 @@ impl Collector for BpfCollector {
     }
 
     fn defer_cmdlines(&mut self, defer: bool) {
-        self.builder.cmdlines.defer = defer;
+        self.builder.defer_cmdlines = defer;
     }
 
     fn collect(&mut self) -> anyhow::Result<Sample> {
@@ -514,12 +654,21 @@ impl Collector for BpfCollector {
             gpu_status: Default::default(),
         };
         let mut live_cgroups = FxHashSet::default();
+        let mut last_cgroup = None;
         let builder = &mut self.builder;
+        // In pid order, as the memo's merge needs and the sample promises;
+        // the walk's order is nearly that already (creation order, or tid
+        // order), which the stable sort's run detection makes cheap.
+        agg.processes.sort_by_key(|(pid, _)| *pid);
         for (pid, accum) in agg.processes {
             sample.running_threads += accum.running_threads;
             let threads = accum.thread_count;
             if let Some(leader) = accum.leader {
-                live_cgroups.insert(leader.cgroup_id);
+                // Neighbours mostly share a cgroup: skip the repeats.
+                if last_cgroup != Some(leader.cgroup_id) {
+                    live_cgroups.insert(leader.cgroup_id);
+                    last_cgroup = Some(leader.cgroup_id);
+                }
             }
             let Some(p) = builder.build_process(pid, accum) else {
                 continue;
@@ -532,9 +681,7 @@ impl Collector for BpfCollector {
             sample.processes.push(p);
         }
         builder.cgroups.retain(|id| live_cgroups.contains(&id));
-        builder.cmdlines.end_refresh();
-        builder.monotonic.end_refresh();
-        sample.processes.sort_unstable_by_key(|p| p.pid);
+        builder.memo.end_refresh();
         Ok(sample)
     }
 }

@@ -5,11 +5,9 @@
 //! thread exiting between the two visits is briefly counted in neither.
 //! /proc avoids this with a lock we cannot take from an iterator, so we do
 //! what the kernel does for the user/system split anyway (prev_cputime):
-//! remember what we reported per process and never report less.
+//! remember what we reported per process (memo.rs) and never report less.
 
-use rustc_hash::FxHashMap;
-
-use crate::collect::sample::{IoCounters, ProcessKey};
+use crate::collect::sample::IoCounters;
 
 /// The cumulative counters of one process.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -47,53 +45,29 @@ pub fn adjust_cputime(rtime: u64, utime: u64, stime: u64, prev: (u64, u64)) -> (
     (u, s)
 }
 
-#[derive(Debug, Default)]
-pub struct Monotonic {
-    last: FxHashMap<ProcessKey, (Counters, u64)>,
-    generation: u64,
-}
-
-impl Monotonic {
-    /// What to report for `key`, given this walk's raw values.
-    pub fn apply(
-        &mut self,
-        key: ProcessKey,
-        rtime: u64,
-        raw_utime: u64,
-        raw_stime: u64,
-        raw: Counters,
-    ) -> Counters {
-        let generation = self.generation;
-        // One hash lookup: the slot is read and then overwritten in place.
-        let slot = self
-            .last
-            .entry(key)
-            .or_insert((Counters::default(), generation));
-        let prev = slot.0;
-        let (utime_ns, stime_ns) =
-            adjust_cputime(rtime, raw_utime, raw_stime, (prev.utime_ns, prev.stime_ns));
-        let io = IoCounters {
+/// What to report for a process, given this walk's raw values and what
+/// was reported for it last time (None for a process seen first).
+pub fn never_backwards(
+    prev: Option<&Counters>,
+    rtime: u64,
+    raw_utime: u64,
+    raw_stime: u64,
+    raw: Counters,
+) -> Counters {
+    let prev = prev.copied().unwrap_or_default();
+    let (utime_ns, stime_ns) =
+        adjust_cputime(rtime, raw_utime, raw_stime, (prev.utime_ns, prev.stime_ns));
+    Counters {
+        utime_ns,
+        stime_ns,
+        minflt: raw.minflt.max(prev.minflt),
+        majflt: raw.majflt.max(prev.majflt),
+        io: IoCounters {
             rchar: raw.io.rchar.max(prev.io.rchar),
             wchar: raw.io.wchar.max(prev.io.wchar),
             read_bytes: raw.io.read_bytes.max(prev.io.read_bytes),
             write_bytes: raw.io.write_bytes.max(prev.io.write_bytes),
-        };
-        let counters = Counters {
-            utime_ns,
-            stime_ns,
-            minflt: raw.minflt.max(prev.minflt),
-            majflt: raw.majflt.max(prev.majflt),
-            io,
-        };
-        *slot = (counters, generation);
-        counters
-    }
-
-    /// Forgets processes not seen in this walk.
-    pub fn end_refresh(&mut self) {
-        let generation = self.generation;
-        self.last.retain(|_, (_, seen)| *seen == generation);
-        self.generation += 1;
+        },
     }
 }
 
@@ -121,11 +95,6 @@ mod tests {
 
     #[test]
     fn counters_never_decrease_within_a_process() {
-        let key = ProcessKey {
-            pid: 5,
-            start_time_ns: 1,
-        };
-        let mut m = Monotonic::default();
         let raw = |minflt, rchar| Counters {
             minflt,
             io: IoCounters {
@@ -134,22 +103,18 @@ mod tests {
             },
             ..Default::default()
         };
-        let first = m.apply(key, 2000, 1, 1, raw(10, 100));
-        m.end_refresh();
+        let first = never_backwards(None, 2000, 1, 1, raw(10, 100));
         // A thread exited mid-walk: its counts are briefly missing.
-        let second = m.apply(key, 1500, 1, 1, raw(7, 60));
+        let second = never_backwards(Some(&first), 1500, 1, 1, raw(7, 60));
         assert_eq!(second.minflt, 10);
         assert_eq!(second.io.rchar, 100);
         assert_eq!(
             second.utime_ns + second.stime_ns,
             first.utime_ns + first.stime_ns
         );
-        m.end_refresh();
-        // A new process with the same pid starts from its own values.
-        let other = ProcessKey {
-            pid: 5,
-            start_time_ns: 99,
-        };
-        assert_eq!(m.apply(other, 10, 1, 0, raw(1, 1)).minflt, 1);
+        // Once the counts are back and grow, they are reported as they are.
+        let third = never_backwards(Some(&second), 2600, 1, 1, raw(12, 130));
+        assert_eq!(third.minflt, 12);
+        assert_eq!(third.utime_ns + third.stime_ns, 2600);
     }
 }

@@ -139,12 +139,22 @@ impl<'a> Aggregator<'a> {
     }
 
     pub fn add_records(&mut self, records: &'a [task_record]) {
+        // Where the previous record went: a process's threads usually come
+        // one after another, and then need no lookup.
+        let mut last: Option<(u32, usize)> = None;
         for r in records {
-            let next = self.processes.len();
-            let at = *self.index.entry(r.tgid).or_insert(next);
-            if at == next {
-                self.processes.push((r.tgid, ProcessAccum::default()));
-            }
+            let at = match last {
+                Some((tgid, at)) if tgid == r.tgid => at,
+                _ => {
+                    let next = self.processes.len();
+                    let at = *self.index.entry(r.tgid).or_insert(next);
+                    if at == next {
+                        self.processes.push((r.tgid, ProcessAccum::default()));
+                    }
+                    at
+                }
+            };
+            last = Some((r.tgid, at));
             self.processes[at].1.add_thread(r, self.keep_threads);
         }
     }
@@ -225,6 +235,7 @@ mod tests {
         t2.rchar = 3;
         t2.state = 0x1; // S
         let other = record(20, 20);
+        // Thread 11 comes after another process's: it must still join 10.
         let buf = bytes_of(&[leader, other, t2]);
         let records = records(&buf);
         assert_eq!(records.len(), 3);
