@@ -10,10 +10,10 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 
 use bpftop::collect::bpf::walk_floor::EmptyWalk;
-use bpftop::collect::bpf::BpfCollector;
+use bpftop::collect::bpf::{BpfCollector, WalkKind};
 use bpftop::collect::procfs::ProcfsCollector;
 use bpftop::collect::sampler::Sampler;
-use bpftop::collect::{BackendChoice, CollectOptions, Collector};
+use bpftop::collect::{BackendChoice, CollectOptions, Collector, WalkChoice};
 
 fn collect(c: &mut Criterion) {
     let options = CollectOptions::default();
@@ -23,10 +23,31 @@ fn collect(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(10));
     match BpfCollector::open(&options) {
         Ok(mut bpf) => {
-            // The floor first, then bpftop's refresh, side by side.
-            let empty = EmptyWalk::open().unwrap();
+            // The floors first, then bpftop's refresh, side by side. The
+            // iter/task floor is the yardstick of the performance targets.
+            let empty = EmptyWalk::open(WalkKind::TaskIterator).unwrap();
             group.bench_function("empty_walk", |b| b.iter(|| empty.walk().unwrap()));
-            group.bench_function("bpf", |b| b.iter(|| bpf.collect().unwrap()));
+            match EmptyWalk::open(WalkKind::OpenCoded) {
+                Ok(empty) => {
+                    group.bench_function("empty_walk_open_coded", |b| {
+                        b.iter(|| empty.walk().unwrap())
+                    });
+                }
+                Err(e) => eprintln!("open-coded floor not measured: {e:#}"),
+            }
+            group.bench_function(format!("bpf_{:?}", bpf.walk_kind()), |b| {
+                b.iter(|| bpf.collect().unwrap())
+            });
+            let iter_options = CollectOptions {
+                walk: WalkChoice::Iter,
+                ..CollectOptions::default()
+            };
+            if bpf.walk_kind() != WalkKind::TaskIterator {
+                let mut by_iter = BpfCollector::open(&iter_options).unwrap();
+                group.bench_function("bpf_TaskIterator", |b| {
+                    b.iter(|| by_iter.collect().unwrap())
+                });
+            }
             // A whole refresh: the walk plus system files, cgroup facts, GPUs.
             let mut sampler =
                 Sampler::open(BackendChoice::Bpf, &options, "/etc/passwd".into()).unwrap();

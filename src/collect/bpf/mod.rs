@@ -330,8 +330,8 @@ fn load_with(
         capacity,
         kind,
     };
-    // A kernel without the open-coded iterator loads walk_tasks as a stub
-    // that says so: find out now, while the other kind can still be loaded.
+    // A program that loads but cannot run must fail now, while the other
+    // kind can still be loaded.
     if kind == WalkKind::OpenCoded {
         loaded.run()?;
     }
@@ -359,10 +359,9 @@ impl Loaded {
         match &self.walker {
             Walker::Program(fd) => {
                 // The program resets the walk state itself.
-                if run_program(fd.as_fd())? != 0 {
-                    return Err(anyhow!(
-                        "the kernel has no open-coded task iterator (needs 6.7)"
-                    ));
+                let status = run_program(fd.as_fd())?;
+                if status != 0 {
+                    return Err(anyhow!("the walk program failed (returned {status})"));
                 }
             }
             Walker::Iterator(link) => {
