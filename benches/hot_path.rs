@@ -8,7 +8,10 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 
+use std::path::Path;
+
 use bpftop::collect::bpf::record::{records, synthetic_walk, Aggregator};
+use bpftop::collect::catalog::Catalog;
 use bpftop::collect::fake::{demo_processes, demo_user_name, FakeCollector};
 use bpftop::collect::sample::ProcessSample;
 use bpftop::collect::Collector;
@@ -20,11 +23,12 @@ fn aggregate(c: &mut Criterion) {
     let mut group = c.benchmark_group("records_30k");
     for threads in [1, 4] {
         let walk = synthetic_walk(PROCESSES, threads);
+        // Kept across iterations, as the collector keeps it across refreshes.
+        let mut agg = Aggregator::new(false);
         group.bench_function(format!("decode_and_group_{threads}_thread"), |b| {
             b.iter(|| {
                 let records = records(&walk);
-                let mut agg = Aggregator::new(false, records.len());
-                agg.add_records(&records);
+                agg.group(&records);
                 agg.processes.len()
             })
         });
@@ -63,8 +67,33 @@ fn model(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    // The same with each process's cgroup facts looked up, as the sampler
+    // fills them.
+    let mut catalog = Catalog::new(Path::new("/nonexistent-root"), None);
+    let mut with_cgroups = second.clone();
+    with_cgroups.cgroups = catalog.describe(&with_cgroups.processes);
+    group.bench_function("next_with_rates_and_cgroups", |b| {
+        b.iter_batched(
+            || with_cgroups.clone(),
+            |sample| Model::next(sample, Some(&prev), None, &demo_user_name),
+            BatchSize::LargeInput,
+        )
+    });
     group.finish();
 }
 
-criterion_group!(benches, aggregate, model);
+/// The cgroup facts of 30 000 processes (a handful of distinct cgroups,
+/// shared as the collector shares them).
+fn catalog(c: &mut Criterion) {
+    let (sample, _) = samples();
+    let mut catalog = Catalog::new(Path::new("/nonexistent-root"), None);
+    let mut group = c.benchmark_group("catalog_30k");
+    group.sample_size(20);
+    group.bench_function("describe", |b| {
+        b.iter(|| catalog.describe(&sample.processes).len())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, aggregate, model, catalog);
 criterion_main!(benches);

@@ -58,7 +58,7 @@ fn demo_process(pid: u32, cgroup: &str, comm: &[u8], cpu_s: u64) -> ProcessSampl
         uid: 1000,
         euid: 1000,
         state: 'R',
-        comm: comm.to_vec(),
+        comm: comm.into(),
         cmdline: Vec::new().into(),
         nice: 0,
         priority: 20,

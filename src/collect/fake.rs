@@ -7,8 +7,8 @@ mod gpu;
 use std::sync::Arc;
 
 use super::sample::{
-    BackendKind, CpuTimes, IoCounters, MemInfo, NetCounters, NetDevTotals, NetHooks, NetworkStatus,
-    Pressure, ProcessSample, Sample, SystemSample, ThreadSample, ZramStats,
+    BackendKind, Comm, CpuTimes, IoCounters, MemInfo, NetCounters, NetDevTotals, NetHooks,
+    NetworkStatus, Pressure, ProcessSample, Sample, SystemSample, ThreadSample, ZramStats,
 };
 use super::Collector;
 pub use gpu::{demo_gpu, demo_gpu_status};
@@ -265,7 +265,7 @@ fn process(pid: u32, ppid: u32, uid: u32, comm: &[u8], argv: &[&[u8]]) -> Proces
         uid,
         euid: uid,
         state: 'S',
-        comm: comm.to_vec(),
+        comm: Comm::new(comm),
         cmdline: Arc::from(cmdline),
         nice: 0,
         priority: 20,
@@ -319,7 +319,7 @@ fn thread(tid: u32, state: char, comm: &[u8], processor: u32, cpu_time_ns: u64) 
     ThreadSample {
         tid,
         state,
-        comm: comm.to_vec(),
+        comm: Comm::new(comm),
         processor,
         cpu_time_ns,
     }

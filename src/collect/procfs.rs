@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use super::sample::{IoCounters, NetworkStatus, SystemSample, ThreadSample};
+use super::sample::{Comm, IoCounters, NetworkStatus, SystemSample, ThreadSample};
 use super::{clock, BackendKind, CollectOptions, Collector, ProcessSample, Sample};
 
 /// PF_KTHREAD in the task flags (include/linux/sched.h).
@@ -265,7 +265,7 @@ impl ProcfsCollector {
             uid: status.uid,
             euid: status.euid,
             state: stat.state,
-            comm: stat.comm,
+            comm: Comm::new(&stat.comm),
             cmdline: cmdline.into(),
             nice: stat.nice,
             priority: stat.priority,
@@ -306,7 +306,7 @@ impl ProcfsCollector {
             threads.push(ThreadSample {
                 tid: stat.pid,
                 state: stat.state,
-                comm: stat.comm,
+                comm: Comm::new(&stat.comm),
                 processor: stat.processor,
                 cpu_time_ns: ticks_to_ns(
                     stat.utime.saturating_add(stat.stime),

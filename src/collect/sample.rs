@@ -110,13 +110,110 @@ impl NetworkStatus {
 /// A process's argv, shared between refreshes.
 pub type Argv = Arc<[Vec<u8>]>;
 
+/// A task's name as /proc/PID/stat shows it, raw bytes, stored inline: a
+/// refresh builds one per process, and a heap allocation each would cost
+/// more than the rest of the process's sample. The kernel's comm is at most
+/// 15 bytes; /proc adds a workqueue's name to a kworker's, to at most 63.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Comm {
+    /// Zero past `len`, so that the derived equality and hash hold.
+    bytes: [u8; Comm::CAPACITY],
+    len: u8,
+}
+
+impl Comm {
+    pub const CAPACITY: usize = 63;
+
+    /// `bytes`, cut at CAPACITY (more than /proc ever shows).
+    pub fn new(bytes: &[u8]) -> Comm {
+        let len = bytes.len().min(Self::CAPACITY);
+        let mut comm = Comm {
+            bytes: [0; Self::CAPACITY],
+            len: len as u8,
+        };
+        comm.bytes[..len].copy_from_slice(&bytes[..len]);
+        comm
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+impl Default for Comm {
+    fn default() -> Self {
+        Comm::new(b"")
+    }
+}
+
+impl std::ops::Deref for Comm {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl From<&[u8]> for Comm {
+    fn from(bytes: &[u8]) -> Self {
+        Comm::new(bytes)
+    }
+}
+
+impl<const N: usize> From<&[u8; N]> for Comm {
+    fn from(bytes: &[u8; N]) -> Self {
+        Comm::new(bytes)
+    }
+}
+
+impl Ord for Comm {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl PartialOrd for Comm {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::fmt::Debug for Comm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
+impl PartialEq<[u8]> for Comm {
+    fn eq(&self, other: &[u8]) -> bool {
+        self.as_bytes() == other
+    }
+}
+
+impl PartialEq<&[u8]> for Comm {
+    fn eq(&self, other: &&[u8]) -> bool {
+        self.as_bytes() == *other
+    }
+}
+
+impl<const N: usize> PartialEq<&[u8; N]> for Comm {
+    fn eq(&self, other: &&[u8; N]) -> bool {
+        self.as_bytes() == other.as_slice()
+    }
+}
+
+impl PartialEq<Vec<u8>> for Comm {
+    fn eq(&self, other: &Vec<u8>) -> bool {
+        self.as_bytes() == other.as_slice()
+    }
+}
+
 /// One thread of a process (only collected when thread rows are requested).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThreadSample {
     pub tid: u32,
     /// State letter as /proc/TID/stat shows it.
     pub state: char,
-    pub comm: Vec<u8>,
+    pub comm: Comm,
     pub processor: u32,
     /// Scheduler run time of this thread, ns.
     pub cpu_time_ns: u64,
@@ -131,8 +228,8 @@ pub struct ProcessSample {
     pub euid: u32,
     /// State letter as /proc/PID/stat shows it: R S D T t X Z P I.
     pub state: char,
-    /// The kernel's comm (at most 15 bytes), raw bytes.
-    pub comm: Vec<u8>,
+    /// The task's name as /proc/PID/stat shows it.
+    pub comm: Comm,
     /// argv, each argument's bytes exactly as the process holds them. Empty
     /// for kernel threads and zombies, as /proc/PID/cmdline is. Shared, so
     /// that a refresh reuses the argv of processes seen before.

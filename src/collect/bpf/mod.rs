@@ -59,7 +59,7 @@ use self::net::NetCounting;
 use self::record::{
     comm_bytes, decode_walk_state, records, Aggregator, ProcessAccum, RECORD_SIZE, REC_PRECISE_RSS,
 };
-use self::skel::types::walk_state;
+use self::skel::types::{task_record, walk_state};
 use super::cgroups::CgroupResolver;
 use super::clock;
 use super::sample::{
@@ -108,7 +108,8 @@ const MIN_CAPACITY: usize = 4096;
 
 pub struct BpfCollector {
     loaded: Loaded,
-    keep_threads: bool,
+    /// The walk's records grouped into processes (buffers reused).
+    aggregator: Aggregator,
     sys_root: PathBuf,
     builder: ProcessBuilder,
 }
@@ -414,7 +415,7 @@ impl BpfCollector {
         let mut collector = BpfCollector {
             loaded,
             sys_root: options.sys_root.clone(),
-            keep_threads: options.threads,
+            aggregator: Aggregator::new(options.threads),
             builder: ProcessBuilder {
                 page_size: clock::page_size(),
                 proc_root: options.proc_root.clone(),
@@ -496,8 +497,12 @@ impl BpfCollector {
 impl ProcessBuilder {
     /// The sample of process `pid`; processes must come in increasing pid
     /// order (the memo is merged with them).
-    fn build_process(&mut self, pid: u32, accum: ProcessAccum) -> Option<ProcessSample> {
-        let leader = accum.leader?;
+    fn build_process(
+        &mut self,
+        pid: u32,
+        accum: ProcessAccum,
+        leader: &task_record,
+    ) -> ProcessSample {
         let kernel_thread = ProcessAccum::is_kernel_thread(leader);
         let start_time_ns = leader.start_boottime;
         let previous = self.memo.previous(pid, start_time_ns);
@@ -576,7 +581,7 @@ impl ProcessBuilder {
             }),
             Err(_) => None,
         };
-        Some(ProcessSample {
+        ProcessSample {
             pid,
             ppid: leader.ppid,
             uid: leader.uid,
@@ -605,7 +610,7 @@ impl ProcessBuilder {
             cgroup,
             kernel_thread,
             thread_list: accum.threads,
-        })
+        }
     }
 }
 
@@ -623,7 +628,7 @@ impl Collector for BpfCollector {
     }
 
     fn set_threads(&mut self, threads: bool) {
-        self.keep_threads = threads;
+        self.aggregator.keep_threads = threads;
     }
 
     fn defer_cmdlines(&mut self, defer: bool) {
@@ -635,8 +640,9 @@ impl Collector for BpfCollector {
         let unix_time = clock::unix_time();
         let count = self.walk()?;
         let records = records(self.loaded.records.bytes(count * RECORD_SIZE));
-        let mut agg = Aggregator::new(self.keep_threads, count);
-        agg.add_records(&records);
+        let network = self.network_status();
+        let agg = &mut self.aggregator;
+        agg.group(&records);
 
         let mut sample = Sample {
             backend: BackendKind::Bpf,
@@ -648,7 +654,7 @@ impl Collector for BpfCollector {
             kernel_threads: 0,
             running_threads: 0,
             cgroups: Default::default(),
-            network: self.network_status(),
+            network,
             gpu: Default::default(),
             gpu_status: Default::default(),
         };
@@ -659,19 +665,18 @@ impl Collector for BpfCollector {
         // the walk's order is nearly that already (creation order, or tid
         // order), which the stable sort's run detection makes cheap.
         agg.processes.sort_by_key(|(pid, _)| *pid);
-        for (pid, accum) in agg.processes {
+        for (pid, accum) in agg.processes.drain(..) {
             sample.running_threads += accum.running_threads;
             let threads = accum.thread_count;
-            if let Some(leader) = accum.leader {
-                // Neighbours mostly share a cgroup: skip the repeats.
-                if last_cgroup != Some(leader.cgroup_id) {
-                    live_cgroups.insert(leader.cgroup_id);
-                    last_cgroup = Some(leader.cgroup_id);
-                }
-            }
-            let Some(p) = builder.build_process(pid, accum) else {
+            let Some(leader) = accum.leader.map(|i| &records[i]) else {
                 continue;
             };
+            // Neighbours mostly share a cgroup: skip the repeats.
+            if last_cgroup != Some(leader.cgroup_id) {
+                live_cgroups.insert(leader.cgroup_id);
+                last_cgroup = Some(leader.cgroup_id);
+            }
+            let p = builder.build_process(pid, accum, leader);
             if p.kernel_thread {
                 sample.kernel_threads += 1;
             } else {

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use rustc_hash::FxHashMap;
 
 use super::skel::types::{task_record, walk_state};
-use crate::collect::sample::{IoCounters, ThreadSample};
+use crate::collect::sample::{Comm, IoCounters, ThreadSample};
 use crate::collect::state::state_letter;
 
 /// Size of one record; the BPF side writes exactly `sizeof(struct task_record)`.
@@ -54,20 +54,19 @@ pub fn decode_walk_state(bytes: &[u8]) -> walk_state {
     unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<walk_state>()) }
 }
 
-/// The raw bytes of a NUL-padded comm.
-pub fn comm_bytes(comm: &[i8; 16]) -> Vec<u8> {
-    comm.iter()
-        .map(|&c| c as u8)
-        .take_while(|&b| b != 0)
-        .collect()
+/// The name in a NUL-padded comm.
+pub fn comm_bytes(comm: &[i8; 16]) -> Comm {
+    let bytes = comm.map(|c| c as u8);
+    let len = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    Comm::new(&bytes[..len])
 }
 
 /// One process being assembled from its thread records.
 #[derive(Debug, Default)]
-pub struct ProcessAccum<'a> {
-    /// The leader's record; None until seen (a process whose leader record
-    /// is missing is in the middle of exiting and is dropped).
-    pub leader: Option<&'a task_record>,
+pub struct ProcessAccum {
+    /// Index of the leader's record; None until seen (a process whose
+    /// leader record is missing is in the middle of exiting and is dropped).
+    pub leader: Option<usize>,
     pub sum_exec_runtime: u64,
     pub utime: u64,
     pub stime: u64,
@@ -79,8 +78,9 @@ pub struct ProcessAccum<'a> {
     pub threads: Vec<ThreadSample>,
 }
 
-impl<'a> ProcessAccum<'a> {
-    fn add_thread(&mut self, r: &'a task_record, keep_threads: bool) {
+impl ProcessAccum {
+    /// Adds `r`, the record at `index`.
+    fn add_thread(&mut self, index: usize, r: &task_record, keep_threads: bool) {
         self.sum_exec_runtime += r.sum_exec_runtime;
         self.utime += r.utime;
         self.stime += r.stime;
@@ -105,7 +105,7 @@ impl<'a> ProcessAccum<'a> {
             });
         }
         if r.record_flags & REC_LEADER != 0 {
-            self.leader = Some(r);
+            self.leader = Some(index);
         }
     }
 
@@ -119,30 +119,36 @@ impl<'a> ProcessAccum<'a> {
 }
 
 /// Groups a walk's records by thread group, in order of first appearance.
+/// Kept between refreshes, so that its buffers are allocated once.
 #[derive(Debug, Default)]
-pub struct Aggregator<'a> {
+pub struct Aggregator {
     /// (tgid, its accumulation).
-    pub processes: Vec<(u32, ProcessAccum<'a>)>,
+    pub processes: Vec<(u32, ProcessAccum)>,
     /// tgid → index into `processes`.
     index: FxHashMap<u32, usize>,
-    keep_threads: bool,
+    pub keep_threads: bool,
 }
 
-impl<'a> Aggregator<'a> {
-    /// An aggregator with room for `tasks` records' processes.
-    pub fn new(keep_threads: bool, tasks: usize) -> Self {
+impl Aggregator {
+    pub fn new(keep_threads: bool) -> Self {
         Aggregator {
-            processes: Vec::with_capacity(tasks),
-            index: FxHashMap::with_capacity_and_hasher(tasks, Default::default()),
             keep_threads,
+            ..Default::default()
         }
     }
 
-    pub fn add_records(&mut self, records: &'a [task_record]) {
+    /// Groups one walk's records (forgetting the previous walk's).
+    pub fn group(&mut self, records: &[task_record]) {
+        self.processes.clear();
+        self.index.clear();
+        self.add_records(records);
+    }
+
+    fn add_records(&mut self, records: &[task_record]) {
         // Where the previous record went: a process's threads usually come
         // one after another, and then need no lookup.
         let mut last: Option<(u32, usize)> = None;
-        for r in records {
+        for (i, r) in records.iter().enumerate() {
             let at = match last {
                 Some((tgid, at)) if tgid == r.tgid => at,
                 _ => {
@@ -155,7 +161,7 @@ impl<'a> Aggregator<'a> {
                 }
             };
             last = Some((r.tgid, at));
-            self.processes[at].1.add_thread(r, self.keep_threads);
+            self.processes[at].1.add_thread(i, r, self.keep_threads);
         }
     }
 }
@@ -239,8 +245,8 @@ mod tests {
         let buf = bytes_of(&[leader, other, t2]);
         let records = records(&buf);
         assert_eq!(records.len(), 3);
-        let mut agg = Aggregator::new(true, 3);
-        agg.add_records(&records);
+        let mut agg = Aggregator::new(true);
+        agg.group(&records);
         let find = |pid| &agg.processes.iter().find(|(p, _)| *p == pid).unwrap().1;
         let p = find(10);
         assert_eq!(p.sum_exec_runtime, 150);
@@ -249,7 +255,7 @@ mod tests {
         assert_eq!(p.thread_count, 2);
         assert_eq!(p.running_threads, 1);
         assert_eq!(p.threads.len(), 2);
-        assert!(p.leader.is_some());
+        assert_eq!(p.leader, Some(0), "the leader's record index");
         assert_eq!(find(20).thread_count, 1);
         let order: Vec<u32> = agg.processes.iter().map(|(pid, _)| *pid).collect();
         assert_eq!(order, vec![10, 20], "in order of first appearance");
@@ -278,5 +284,10 @@ mod tests {
             comm[i] = *b as i8;
         }
         assert_eq!(comm_bytes(&comm), b"a\x1b(b) \xff".to_vec());
+        assert_eq!(
+            comm_bytes(&[b'x' as i8; 16]).len(),
+            16,
+            "no NUL: all 16 bytes"
+        );
     }
 }
