@@ -542,6 +542,26 @@ fn syscalls_do_not_grow_with_processes() {
     assert!((large - small).abs() <= 10.0, "{small} vs {large}");
 }
 
+/// The records map is sized for the tasks at load time plus some room;
+/// more tasks than that make the collector load a larger one, and no task
+/// may go missing from the refresh that outgrew it.
+fn records_map_grows_with_tasks() {
+    let mut s = sampler(BackendChoice::Bpf, WalkChoice::Auto);
+    let first = s.sample().unwrap();
+    let before = first.user_threads + first.kernel_threads;
+    // More than the room of any map sized for `before` tasks.
+    let extra = (before / 4).max(4096) as usize + 500;
+    let idle = Workload::simple(&["idle", &extra.to_string()]);
+    let sample = s.sample().unwrap();
+    let children = sample
+        .processes
+        .iter()
+        .filter(|p| p.ppid == idle.pid())
+        .count();
+    println!("    {before} tasks at load, {extra} more spawned, {children} seen");
+    assert_eq!(children, extra);
+}
+
 /// A cgroup of our own under the cgroup2 mount, holding one sleeping
 /// process; frozen through bpftop's freeze action, it must show as frozen
 /// in the batch output exactly when the kernel's cgroup.events says so.
@@ -817,6 +837,10 @@ fn main() {
             (
                 "bpf iter/task: churn",
                 Box::new(|| churn_does_not_break_refreshes(BackendChoice::Bpf, WalkChoice::Iter)),
+            ),
+            (
+                "bpf: the records map grows with the task count",
+                Box::new(records_map_grows_with_tasks),
             ),
             (
                 "bpf: syscalls per refresh independent of process count",

@@ -102,9 +102,12 @@ struct Loaded {
     kind: WalkKind,
 }
 
-/// Room for this many more tasks than exist at load time before a reload.
-const CAPACITY_FACTOR: usize = 2;
-const MIN_CAPACITY: usize = 4096;
+/// Records for `tasks` tasks plus room to grow before a reload (which
+/// costs a program load): a quarter more, at least 4096. The whole map is
+/// memory bpftop holds (mapped, it counts in its RSS), so not more.
+fn records_capacity(tasks: usize) -> usize {
+    tasks + (tasks / 4).max(4096)
+}
 
 pub struct BpfCollector {
     loaded: Loaded,
@@ -408,7 +411,7 @@ impl BpfCollector {
         let net = NetCounting::start(options.net);
         let loaded = load(
             options.walk,
-            (tasks * CAPACITY_FACTOR).max(MIN_CAPACITY),
+            records_capacity(tasks),
             &options.sys_root,
             net.as_ref().ok().map(NetCounting::counters_fd),
         )?;
@@ -477,7 +480,7 @@ impl BpfCollector {
             return Ok(count);
         }
         let tasks = task_count(&self.builder.proc_root).unwrap_or(0);
-        let capacity = (tasks * CAPACITY_FACTOR).max(self.loaded.capacity * 2);
+        let capacity = records_capacity(tasks.max(self.loaded.capacity));
         let net = self.builder.net.as_ref().ok().map(NetCounting::counters_fd);
         // Capabilities were dropped after the first load: the ones a load
         // needs are raised from the permitted set for this one.
