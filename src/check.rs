@@ -115,7 +115,7 @@ pub fn report(options: &CollectOptions) -> String {
         }
         Err(e) => {
             let reason = format!("{e:#}").replace('\n', "\n                  ");
-            let _ = writeln!(out, "  iter/task       fails: {reason}");
+            let _ = writeln!(out, "  task walk       fails: {reason}");
             let _ = writeln!(out, "  network         off: needs the bpf backend");
             let _ = writeln!(
                 out,

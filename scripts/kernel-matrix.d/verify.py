@@ -64,7 +64,7 @@ def verify(label, path):
     page_kb = field(info, "pagesize_kb")
     page = int(page_kb) * 1024 if page_kb and page_kb.isdigit() else 4096
 
-    # --check: the task iterator, the RSS mode and the network hooks.
+    # --check: the task walk, the RSS mode and the network hooks.
     check = sec.get("check")
     if check is None:
         problems.append("no --check output")
@@ -73,10 +73,15 @@ def verify(label, path):
         print("\n".join("    " + l for l in check))
     for line in check:
         s = line.strip()
-        if s.startswith("iter/task ") and not s.startswith("iter/task_file"):
-            row["iter"] = "loads" if s.endswith("loads") else "FAILS"
-            if row["iter"] != "loads":
-                problems.append(f"--check: task iterator does not load: {s}")
+        if s.startswith("task walk "):
+            desc = s[len("task walk"):].strip()
+            if desc.startswith("open-coded"):
+                row["iter"] = "open-coded"
+            elif desc.startswith("iter/task"):
+                row["iter"] = "iter/task"
+            else:
+                row["iter"] = "FAILS"
+                problems.append(f"--check: no task walk loads: {s}")
         elif s.startswith("RSS "):
             row["rss"] = "exact" if "exact" in s else "approx"
         elif s.startswith("network "):
@@ -185,7 +190,7 @@ def verify(label, path):
 
 def table(rows_path):
     rows = [json.loads(l) for l in open(rows_path, encoding="utf-8") if l.strip()]
-    cols = [("kernel", "kernel"), ("iter", "task iterator"), ("rss", "RSS (--check)"),
+    cols = [("kernel", "kernel"), ("iter", "task walk"), ("rss", "RSS (--check)"),
             ("rss_eq", "RSS vs statm"),
             ("net", "network hooks"), ("pids", "pids checked"), ("result", "result")]
     widths = [max(len(h), *(len(str(r.get(k, ""))) for r in rows)) for k, h in cols]

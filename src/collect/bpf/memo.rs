@@ -34,8 +34,11 @@ impl ProcessMemo {
     /// `start_time_ns` (a reused pid is another process). Within a refresh,
     /// calls must come in increasing pid order.
     pub fn previous(&mut self, pid: u32, start_time_ns: u64) -> Option<&Remembered> {
-        let rest = &self.previous[self.cursor..];
-        self.cursor += rest.partition_point(|(p, _)| *p < pid);
+        // A linear step, not a binary search: the next entry is nearly
+        // always the one wanted, and the whole merge stays O(n).
+        while self.previous.get(self.cursor).is_some_and(|(p, _)| *p < pid) {
+            self.cursor += 1;
+        }
         match self.previous.get(self.cursor) {
             Some((p, r)) if *p == pid && r.start_time_ns == start_time_ns => Some(r),
             _ => None,
