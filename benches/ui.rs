@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::path::Path;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -13,6 +14,7 @@ use bpftop::collect::fake::{demo_processes, demo_user_name, FakeCollector};
 use bpftop::collect::sample::ProcessSample;
 use bpftop::collect::Collector;
 use bpftop::model::Model;
+use bpftop::ui::freezer::Freezer;
 use bpftop::ui::render::draw;
 use bpftop::ui::theme::Theme;
 use bpftop::ui::view::ViewState;
@@ -49,6 +51,25 @@ fn ui(c: &mut Criterion) {
     view.page_rows = 40;
     view.set_model(model.clone());
     group.bench_function("rebuild_rows_flat", |b| b.iter(|| view.rebuild()));
+    // What a refresh does besides drawing: the freezer's tidying and taking
+    // the new model (tags pruned, rows rebuilt).
+    let mut freezer = Freezer::new(Path::new("/proc"));
+    group.bench_function("refresh_flat", |b| {
+        b.iter(|| {
+            freezer.tidy(&model);
+            view.set_model(model.clone())
+        })
+    });
+    // One process tagged: the tags are pruned against the new model.
+    view.tagged.insert(model.processes[0].sample.key());
+    group.bench_function("refresh_flat_tagged", |b| {
+        b.iter(|| {
+            freezer.tidy(&model);
+            view.set_model(model.clone())
+        })
+    });
+    view.tagged.clear();
+    drop(freezer);
     view.tree = true;
     group.bench_function("rebuild_rows_tree", |b| b.iter(|| view.rebuild()));
     view.filter = bpftop::ui::rows::Filter::parse("java");

@@ -3,9 +3,11 @@
 //! frozen state is derived once per distinct cgroup path and cached; the
 //! frozen state costs one read per distinct cgroup per refresh.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::containers::{container_of, Container, ContainerNames};
 use super::frozen::FrozenStates;
@@ -36,7 +38,7 @@ pub struct CgroupFacts {
 }
 
 pub struct Catalog {
-    infos: HashMap<String, Arc<CgroupInfo>>,
+    infos: FxHashMap<String, Arc<CgroupInfo>>,
     names: ContainerNames,
     frozen: Option<FrozenStates>,
 }
@@ -46,7 +48,7 @@ impl Catalog {
     /// `mount` the cgroup2 mount point, if any.
     pub fn new(root: &Path, mount: Option<&Path>) -> Catalog {
         Catalog {
-            infos: HashMap::new(),
+            infos: FxHashMap::default(),
             names: ContainerNames::new(root),
             frozen: mount.map(FrozenStates::new),
         }
@@ -79,7 +81,23 @@ impl Catalog {
     /// process is in any more.
     pub fn describe(&mut self, processes: &[ProcessSample]) -> HashMap<String, CgroupFacts> {
         let mut facts = HashMap::new();
-        for path in processes.iter().filter_map(|p| p.cgroup.as_deref()) {
+        // The collector hands out one shared Arc per cgroup path, so a path
+        // is recognised by its Arc's address (the same as the last
+        // process's, or one already seen) before any string is hashed.
+        // Equal paths in distinct Arcs still meet in `facts`. Every Arc
+        // lives in `processes` until we return, so no address is reused.
+        let mut seen: FxHashSet<usize> = FxHashSet::default();
+        let mut last = None;
+        for cgroup in processes.iter().filter_map(|p| p.cgroup.as_ref()) {
+            let address = Arc::as_ptr(cgroup).cast::<u8>().addr();
+            if last == Some(address) {
+                continue;
+            }
+            last = Some(address);
+            if !seen.insert(address) {
+                continue;
+            }
+            let path: &str = cgroup;
             if facts.contains_key(path) {
                 continue;
             }
@@ -87,14 +105,14 @@ impl Catalog {
             let frozen = self.frozen.as_mut().and_then(|f| f.is_frozen(path));
             facts.insert(path.to_owned(), CgroupFacts { info, frozen });
         }
-        let live: HashSet<&str> = facts.keys().map(String::as_str).collect();
-        self.infos.retain(|path, _| live.contains(path.as_str()));
+        self.infos
+            .retain(|path, _| facts.contains_key(path.as_str()));
         if let Some(frozen) = self.frozen.as_mut() {
-            frozen.retain(|path| live.contains(path));
+            frozen.retain(|path| facts.contains_key(path));
         }
-        let containers: HashSet<String> = facts
+        let containers: FxHashSet<&str> = facts
             .values()
-            .filter_map(|f| f.info.container.as_ref().map(|c| c.id.clone()))
+            .filter_map(|f| f.info.container.as_ref().map(|c| c.id.as_str()))
             .collect();
         self.names.retain(|_, id| containers.contains(id));
         facts
@@ -105,6 +123,7 @@ impl Catalog {
 mod tests {
     use super::*;
     use crate::collect::fake::demo_processes;
+    use std::collections::HashSet;
 
     #[test]
     fn distinct_paths_are_described_once_each() {

@@ -76,12 +76,17 @@ struct Baseline {
 }
 
 impl Baseline {
-    fn of(p: &ProcessSample) -> Self {
-        let mut threads: Vec<(u32, u64)> = p
-            .thread_list
-            .iter()
-            .map(|t| (t.tid, t.cpu_time_ns))
-            .collect();
+    /// `p`'s counters; its threads' only when `threads` (they are needed
+    /// only as the baseline of a process that has thread rows).
+    fn of(p: &ProcessSample, threads: bool) -> Self {
+        let mut threads: Vec<(u32, u64)> = if threads {
+            p.thread_list
+                .iter()
+                .map(|t| (t.tid, t.cpu_time_ns))
+                .collect()
+        } else {
+            Vec::new()
+        };
         threads.sort_unstable_by_key(|&(tid, _)| tid);
         Baseline {
             cpu_ns: p.cpu_time_ns(),
@@ -121,6 +126,11 @@ impl Model {
         let prev_processes: &[ProcessView] = prev.map_or(&[], |m| &m.processes);
         let mem_total = system.mem_total_bytes;
         let mut names: FxHashMap<u32, Arc<str>> = FxHashMap::default();
+        // Facts per cgroup Arc, by address: the collector shares one Arc per
+        // cgroup path, so each path is hashed once rather than once per
+        // process. The Arcs all live on in the new model's processes, so no
+        // address is reused while this map exists.
+        let mut facts: FxHashMap<usize, Option<CgroupFacts>> = FxHashMap::default();
         let mut before = prev_processes.iter().peekable();
         let processes = std::mem::take(&mut cur.processes)
             .into_iter()
@@ -129,7 +139,7 @@ impl Model {
                 let seen = before
                     .peek()
                     .filter(|v| v.sample.key() == p.key())
-                    .map(|v| Baseline::of(&v.sample));
+                    .map(|v| Baseline::of(&v.sample, !p.thread_list.is_empty()));
                 let base = match (prev, seen) {
                     (_, Some(b)) => Some(b),
                     (Some(prev), None) if p.start_time_ns >= prev.boottime_ns => {
@@ -138,7 +148,9 @@ impl Model {
                     _ => None,
                 };
                 let rates = match (&base, interval_ns) {
-                    (Some(b), Some(dt)) if dt > 0 => Rates::between(&Baseline::of(&p), b, dt),
+                    (Some(b), Some(dt)) if dt > 0 => {
+                        Rates::between(&Baseline::of(&p, false), b, dt)
+                    }
                     _ => Rates::default(),
                 };
                 let thread_cpu_percent = thread_cpu_percent(&p, base.as_ref(), interval_ns);
@@ -151,12 +163,15 @@ impl Model {
                     .entry(p.uid)
                     .or_insert_with(|| users(p.uid).into())
                     .clone();
+                let cgroup = p.cgroup.as_ref().and_then(|c| {
+                    facts
+                        .entry(Arc::as_ptr(c).cast::<u8>().addr())
+                        .or_insert_with(|| cur.cgroups.get(&**c).cloned())
+                        .clone()
+                });
                 ProcessView {
                     user,
-                    cgroup: p
-                        .cgroup
-                        .as_ref()
-                        .and_then(|c| cur.cgroups.get(&**c).cloned()),
+                    cgroup,
                     gpu: cur.gpu.processes.get(&p.pid).cloned(),
                     sample: p,
                     cpu_percent: rates.cpu_percent,
@@ -268,7 +283,7 @@ mod tests {
             uid: 0,
             euid: 0,
             state: 'S',
-            comm: b"x".to_vec(),
+            comm: b"x".into(),
             cmdline: Vec::new().into(),
             nice: 0,
             priority: 20,
@@ -417,7 +432,7 @@ mod tests {
         let thread = |tid, cpu_time_ns| ThreadSample {
             tid,
             state: 'R',
-            comm: b"t".to_vec(),
+            comm: b"t".into(),
             processor: 0,
             cpu_time_ns,
         };

@@ -397,6 +397,52 @@ impl Column {
         }
     }
 
+    /// For the columns whose value is one number: that number as a u64
+    /// whose ascending order is exactly [`Column::compare_value`]'s (equal
+    /// keys where it says Equal), so a sort can compare precomputed keys
+    /// instead of reaching into every process at each comparison. None for
+    /// the other columns.
+    pub fn sort_key(self) -> Option<fn(&ProcessView) -> u64> {
+        let key: fn(&ProcessView) -> u64 = match self {
+            Column::Pid => |p| u64::from(p.sample.pid),
+            Column::Ppid => |p| u64::from(p.sample.ppid),
+            Column::Priority => |p| signed_key(p.sample.priority),
+            Column::Nice => |p| signed_key(p.sample.nice),
+            Column::Virt => |p| p.sample.virt_bytes,
+            Column::Res => |p| p.sample.rss_bytes,
+            Column::Shr => |p| p.sample.shared_bytes,
+            Column::State => |p| u64::from(u32::from(p.sample.state)),
+            Column::CpuPercent => |p| float_key(p.cpu_percent),
+            Column::MemPercent => |p| float_key(p.mem_percent),
+            Column::Time => |p| p.sample.cpu_time_ns(),
+            Column::Start => |p| p.sample.start_time_ns,
+            Column::Nlwp => |p| u64::from(p.sample.threads),
+            Column::Processor => |p| u64::from(p.sample.processor),
+            Column::Tty => |p| u64::from(p.sample.tty_nr),
+            Column::IoReadRate => |p| float_key(io_rate_key(p, p.io_read_rate)),
+            Column::IoWriteRate => |p| float_key(io_rate_key(p, p.io_write_rate)),
+            Column::Minflt => |p| p.sample.minflt,
+            Column::Majflt => |p| p.sample.majflt,
+            Column::Ctxt => ctxt,
+            Column::Frozen => |p| u64::from(is_frozen(p)),
+            Column::User
+            | Column::Command
+            | Column::Cgroup
+            | Column::Unit
+            | Column::Slice
+            | Column::Container
+            | Column::NetRxRate
+            | Column::NetTxRate
+            | Column::NetRate
+            | Column::NetTotal
+            | Column::NetIface
+            | Column::GpuPercent
+            | Column::GpuMem
+            | Column::GpuIndex => return None,
+        };
+        Some(key)
+    }
+
     /// Ascending order of two threads (indices into `p.sample.thread_list`)
     /// by this column where threads have their own value; Equal otherwise
     /// (and for indices out of range).
@@ -512,7 +558,12 @@ pub fn slice_name(p: &ProcessView) -> Option<String> {
 
 /// "runtime:name", or "runtime:short-id" when the name is not known.
 pub fn container_text(p: &ProcessView) -> Option<String> {
-    label(p, |i| &i.container_label).map(str::to_owned)
+    container_label(p).map(str::to_owned)
+}
+
+/// The CONTAINER column's text, borrowed.
+pub fn container_label(p: &ProcessView) -> Option<&str> {
+    label(p, |i| &i.container_label)
 }
 
 pub fn is_frozen(p: &ProcessView) -> bool {
@@ -570,11 +621,11 @@ pub fn command_text(p: &ProcessView, thread: Option<usize>) -> String {
 
 /// The command's raw bytes in display order, without allocating (sorting
 /// compares these).
-fn command_bytes(p: &ProcessView) -> impl Iterator<Item = u8> + '_ {
+pub(super) fn command_bytes(p: &ProcessView) -> impl Iterator<Item = u8> + '_ {
     let s = &p.sample;
     let bracketed = s.kernel_thread || s.cmdline.is_empty();
     let comm = bracketed
-        .then(|| b"[".iter().chain(&s.comm).chain(b"]"))
+        .then(|| b"[".iter().chain(s.comm.iter()).chain(b"]"))
         .into_iter()
         .flatten();
     let args = (!bracketed)
@@ -598,6 +649,22 @@ fn cpu_percent(p: &ProcessView, thread: Option<usize>) -> f64 {
 
 fn ctxt(p: &ProcessView) -> u64 {
     p.sample.nvcsw.saturating_add(p.sample.nivcsw)
+}
+
+/// `x` as a u64 in [`f64::total_cmp`]'s order: negative numbers have all
+/// their bits flipped, the others only the sign bit.
+fn float_key(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+/// `x` as a u64 in the same order (the sign bit flipped).
+fn signed_key(x: i32) -> u64 {
+    (i64::from(x) as u64) ^ 1 << 63
 }
 
 /// Unreadable I/O sorts below every readable rate.
@@ -810,6 +877,72 @@ mod tests {
     use super::*;
     use crate::model::testing::demo_model;
     use crate::ui::text::width;
+
+    #[test]
+    fn sort_keys_order_as_compare_value_does() {
+        let floats = [
+            f64::NEG_INFINITY,
+            -1.5,
+            -1.0,
+            -f64::MIN_POSITIVE,
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE,
+            1.0,
+            1e300,
+            f64::INFINITY,
+            f64::NAN,
+            -f64::NAN,
+        ];
+        for x in floats {
+            for y in floats {
+                assert_eq!(float_key(x).cmp(&float_key(y)), x.total_cmp(&y), "{x} {y}");
+            }
+        }
+        let ints = [i32::MIN, -101, -1, 0, 1, 19, i32::MAX];
+        for x in ints {
+            for y in ints {
+                assert_eq!(signed_key(x).cmp(&signed_key(y)), x.cmp(&y));
+            }
+        }
+        // Every keyed column, over every pair of the demo's processes, some
+        // with their values varied (negative, unreadable, frozen).
+        let mut m = demo_model();
+        for (k, p) in m.processes.iter_mut().enumerate() {
+            if k % 3 == 0 {
+                p.sample.nice = -(k as i32);
+                p.sample.priority = -100 - k as i32;
+                p.sample.io = None;
+                p.cpu_percent = k as f64 * 0.5;
+            }
+            if k % 4 == 1 {
+                p.sample.state = 'D';
+                p.mem_percent = 0.0;
+                if let Some(c) = p.cgroup.as_mut() {
+                    c.frozen = Some(true);
+                }
+            }
+        }
+        let mut keyed = 0;
+        for &column in Column::ALL {
+            let Some(key) = column.sort_key() else {
+                continue;
+            };
+            keyed += 1;
+            for a in &m.processes {
+                for b in &m.processes {
+                    assert_eq!(
+                        key(a).cmp(&key(b)),
+                        column.compare_value(a, b),
+                        "{column:?} pids {} {}",
+                        a.sample.pid,
+                        b.sample.pid
+                    );
+                }
+            }
+        }
+        assert!(keyed >= 20);
+    }
 
     fn by_pid(m: &Model, pid: u32) -> &ProcessView {
         m.processes.iter().find(|p| p.sample.pid == pid).unwrap()

@@ -198,17 +198,22 @@ impl Freezer {
 
     /// Removes the cgroups we created whose process has exited.
     pub fn tidy(&mut self, model: &Model) {
-        let Some(mount) = self.mount.clone() else {
+        let Some(mount) = self.mount.as_deref() else {
             return;
         };
-        let in_use: std::collections::HashSet<&str> = model
-            .processes
-            .iter()
-            .filter_map(|p| p.sample.cgroup.as_deref())
-            .collect();
         with_isolated(|map| {
+            // Nearly always nothing is isolated: then there is nothing to
+            // look up, and no set of every process's cgroup to build.
+            if map.is_empty() {
+                return;
+            }
+            let in_use: rustc_hash::FxHashSet<&str> = model
+                .processes
+                .iter()
+                .filter_map(|p| p.sample.cgroup.as_deref())
+                .collect();
             map.retain(|path, _| {
-                in_use.contains(path.as_str()) || !freeze::remove_if_empty(&mount, path)
+                in_use.contains(path.as_str()) || !freeze::remove_if_empty(mount, path)
             })
         });
     }

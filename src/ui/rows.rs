@@ -5,10 +5,11 @@
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
-use super::columns::{command_text, compare_identity, Column};
+use super::columns::{command_bytes, compare_identity, Column};
 use super::text::display_safe;
 use crate::collect::sample::ProcessKey;
 use crate::model::{Model, ProcessView};
+use rustc_hash::FxHashMap;
 
 /// A "filter" (F4) string: rows whose command, comm, user, pid or cgroup
 /// contain the needle, ignoring case; with a leading '!', rows that don't.
@@ -37,10 +38,10 @@ impl Filter {
             .sample
             .cgroup
             .as_deref()
-            .is_some_and(|c| contains_ignore_case(&display_safe(c.as_bytes()), &self.needle));
+            .is_some_and(|c| safe_contains(c.as_bytes(), &self.needle));
         // Container names are not in the path: match the CONTAINER label.
-        let container = super::columns::container_text(p)
-            .is_some_and(|c| contains_ignore_case(&c, &self.needle));
+        let container = super::columns::container_label(p)
+            .is_some_and(|c| contains_ignore_case(c, &self.needle));
         let hit = cgroup || container || row_contains(p, None, &self.needle);
         hit != self.negate
     }
@@ -184,11 +185,11 @@ fn row(process: usize, thread: Option<usize>, place: Place, matched: bool) -> Ro
 /// The rows for `model` under `opts`.
 pub fn build_rows(model: &Model, opts: &RowOptions) -> Vec<Row> {
     let procs = &model.processes;
-    let base: Vec<bool> = procs.iter().map(|p| base_visible(p, opts)).collect();
     if opts.tree {
+        let base: Vec<bool> = procs.iter().map(|p| base_visible(p, opts)).collect();
         tree_rows(procs, opts, &base)
     } else {
-        flat_rows(procs, opts, &base)
+        flat_rows(procs, opts)
     }
 }
 
@@ -210,6 +211,43 @@ fn sorted(
     indices: impl Iterator<Item = usize>,
     sort: SortSpec,
 ) -> Vec<usize> {
+    // A numeric column: each process's key is read once, and the sort
+    // compares (key, pid, start time) tuples, the same order as
+    // `SortSpec::compare` (flipping every bit of the key reverses its
+    // order and keeps its ties).
+    if let Some(key) = sort.column.sort_key() {
+        let flip = if sort.descending { u64::MAX } else { 0 };
+        // Key and index packed in one u128. When the indices come in
+        // ascending order of both index and (pid, start time) (the model
+        // keeps its processes in pid order), the index breaks ties exactly
+        // as (pid, start time) would.
+        let mut packed: Vec<u128> = Vec::with_capacity(indices.size_hint().0);
+        let mut identity_order = true;
+        let mut last: Option<(usize, (u32, u64))> = None;
+        for i in indices {
+            let Some(p) = procs.get(i) else {
+                continue;
+            };
+            let id = (p.sample.pid, p.sample.start_time_ns);
+            identity_order &= last.is_none_or(|(j, prev)| j < i && prev <= id);
+            last = Some((i, id));
+            packed.push(u128::from(key(p) ^ flip) << 64 | i as u128);
+        }
+        if identity_order {
+            packed.sort_unstable();
+            return packed.into_iter().map(|k| k as u64 as usize).collect();
+        }
+        let mut v: Vec<(u64, u32, u64, usize)> = packed
+            .into_iter()
+            .filter_map(|k| {
+                let i = k as u64 as usize;
+                let p = procs.get(i)?;
+                Some(((k >> 64) as u64, p.sample.pid, p.sample.start_time_ns, i))
+            })
+            .collect();
+        v.sort_unstable();
+        return v.into_iter().map(|(.., i)| i).collect();
+    }
     let mut v: Vec<(usize, &ProcessView)> = indices
         .filter_map(|i| procs.get(i).map(|p| (i, p)))
         .collect();
@@ -231,12 +269,12 @@ fn thread_indices(p: &ProcessView, sort: SortSpec) -> Vec<usize> {
     v
 }
 
-fn flat_rows(procs: &[ProcessView], opts: &RowOptions, base: &[bool]) -> Vec<Row> {
+fn flat_rows(procs: &[ProcessView], opts: &RowOptions) -> Vec<Row> {
+    // Lazy: each process is tested and given its sort key in one visit.
     let visible = procs
         .iter()
-        .zip(base)
         .enumerate()
-        .filter(|(_, (p, &b))| b && passes_filter(p, opts))
+        .filter(|(_, p)| base_visible(p, opts) && passes_filter(p, opts))
         .map(|(i, _)| i);
     let order = sorted(procs, visible, opts.sort);
     let mut rows = Vec::with_capacity(order.len());
@@ -256,7 +294,10 @@ fn flat_rows(procs: &[ProcessView], opts: &RowOptions, base: &[bool]) -> Vec<Row
 
 /// The forest of shown processes: children lists in sort order.
 struct Forest {
-    children: Vec<Vec<usize>>,
+    /// Children of process i: `child_list[child_start[i]..child_start[i + 1]]`
+    /// (one list for all, rather than a Vec per process).
+    child_start: Vec<usize>,
+    child_list: Vec<usize>,
     /// Processes whose parent is absent or hidden, in sort order.
     roots: Vec<usize>,
     /// Shown processes in sort order (cycle members are re-rooted from here).
@@ -267,19 +308,45 @@ struct Forest {
 /// Parent index of each base-visible process (its ppid, when present and
 /// base-visible).
 fn parents(procs: &[ProcessView], base: &[bool]) -> Vec<Option<usize>> {
-    let by_pid: HashMap<u32, usize> = procs
+    // (pid, index) of the base-visible processes, in index order.
+    let visible: Vec<(u32, usize)> = procs
         .iter()
         .enumerate()
         .filter(|&(i, _)| base.get(i).copied().unwrap_or(false))
         .map(|(i, p)| (p.sample.pid, i))
         .collect();
+    // Where one pid has several processes, the last in index order is the
+    // parent (both lookups below agree on that).
+    let lookup: Box<dyn Fn(u32) -> Option<usize>> = if visible.is_sorted_by_key(|&(pid, _)| pid) {
+        // The model's usual pid order: binary search in a compact list.
+        Box::new(move |ppid| {
+            let end = visible.partition_point(|&(pid, _)| pid <= ppid);
+            let (pid, i) = *visible.get(end.checked_sub(1)?)?;
+            (pid == ppid).then_some(i)
+        })
+    } else {
+        let by_pid: FxHashMap<u32, usize> = visible.into_iter().collect();
+        Box::new(move |ppid| by_pid.get(&ppid).copied())
+    };
+    // Siblings tend to sit together: the last answer is kept.
+    let mut last: Option<(u32, Option<usize>)> = None;
     procs
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let visible = base.get(i).copied().unwrap_or(false);
-            let parent = by_pid.get(&p.sample.ppid).copied();
-            parent.filter(|&q| visible && q != i)
+            if !base.get(i).copied().unwrap_or(false) {
+                return None;
+            }
+            let ppid = p.sample.ppid;
+            let parent = match last {
+                Some((asked, answer)) if asked == ppid => answer,
+                _ => {
+                    let answer = lookup(ppid);
+                    last = Some((ppid, answer));
+                    answer
+                }
+            };
+            parent.filter(|&q| q != i)
         })
         .collect()
 }
@@ -310,17 +377,39 @@ fn forest(procs: &[ProcessView], opts: &RowOptions, base: &[bool]) -> Forest {
         (0..n).filter(|&i| shown.get(i).copied().unwrap_or(false)),
         opts.sort,
     );
-    let mut children = vec![Vec::new(); n];
+    // Children grouped by parent (a counting sort), each group in sort
+    // order.
+    let mut child_start = vec![0; n + 1];
     let mut roots = Vec::new();
     for &i in &order {
-        let p = parent.get(i).copied().flatten();
-        match p.and_then(|p| children.get_mut(p)) {
-            Some(list) => list.push(i),
-            None => roots.push(i),
+        match parent.get(i).copied().flatten() {
+            Some(p) if p < n => {
+                if let Some(count) = child_start.get_mut(p + 1) {
+                    *count += 1;
+                }
+            }
+            _ => roots.push(i),
+        }
+    }
+    let mut total = 0;
+    for start in &mut child_start {
+        total += *start;
+        *start = total;
+    }
+    let mut next = child_start.clone();
+    let mut child_list = vec![0; total];
+    for &i in &order {
+        let p = parent.get(i).copied().flatten().filter(|&p| p < n);
+        if let Some(at) = p.and_then(|p| next.get_mut(p)) {
+            if let Some(slot) = child_list.get_mut(*at) {
+                *slot = i;
+            }
+            *at += 1;
         }
     }
     Forest {
-        children,
+        child_start,
+        child_list,
         roots,
         order,
         matched,
@@ -374,12 +463,22 @@ impl TreeWalk<'_> {
         }
     }
 
-    fn unvisited_children(&self, i: usize) -> Vec<usize> {
-        self.forest
-            .children
-            .get(i)
-            .map(|c| c.iter().copied().filter(|&k| !self.is_visited(k)).collect())
-            .unwrap_or_default()
+    fn children(&self, i: usize) -> &[usize] {
+        let f = &self.forest;
+        match (f.child_start.get(i), f.child_start.get(i + 1)) {
+            (Some(&from), Some(&to)) => f.child_list.get(from..to).unwrap_or_default(),
+            _ => &[],
+        }
+    }
+
+    /// Appends `i`'s children not visited yet to `out`.
+    fn unvisited_children(&self, i: usize, out: &mut Vec<usize>) {
+        out.extend(
+            self.children(i)
+                .iter()
+                .copied()
+                .filter(|&k| !self.is_visited(k)),
+        );
     }
 
     fn walk_from(&mut self, roots: &[usize]) {
@@ -400,11 +499,14 @@ impl TreeWalk<'_> {
                 )
             })
             .collect();
+        let mut kids = Vec::new();
         while let Some((i, place)) = stack.pop() {
             if !self.visit(i) {
                 continue;
             }
-            let kids = self.unvisited_children(i);
+            // One buffer for every node's children.
+            kids.clear();
+            self.unvisited_children(i, &mut kids);
             self.emit(i, place, &kids, &mut stack);
         }
     }
@@ -451,7 +553,7 @@ impl TreeWalk<'_> {
         while let Some(k) = pending.pop() {
             if self.visit(k) {
                 members.push(k);
-                pending.extend(self.unvisited_children(k));
+                self.unvisited_children(k, &mut pending);
             }
         }
         let procs = self.procs;
@@ -495,13 +597,24 @@ pub fn tree_prefix(row: &Row) -> String {
 
 /// The index of the process row (not a thread row) of `key`.
 pub fn position_of(rows: &[Row], model: &Model, key: ProcessKey) -> Option<usize> {
-    rows.iter().position(|r| {
-        r.thread.is_none()
-            && model
-                .processes
-                .get(r.process)
-                .is_some_and(|p| p.sample.key() == key)
-    })
+    let procs = &model.processes;
+    let has_key = |i: usize| procs.get(i).is_some_and(|p| p.sample.key() == key);
+    // In the model's usual pid order, the processes that can have `key`
+    // form one range of indices, found by binary search: the rows are then
+    // scanned without visiting the process of each (in sort order, a
+    // cache miss per row).
+    if procs.is_sorted_by_key(|p| p.sample.pid) {
+        let from = procs.partition_point(|p| p.sample.pid < key.pid);
+        let to = procs.partition_point(|p| p.sample.pid <= key.pid);
+        if !(from..to).any(has_key) {
+            return None;
+        }
+        return rows.iter().position(|r| {
+            r.thread.is_none() && (from..to).contains(&r.process) && has_key(r.process)
+        });
+    }
+    rows.iter()
+        .position(|r| r.thread.is_none() && has_key(r.process))
 }
 
 /// The next row (forward or backward, wrapping; `from` itself last) whose
@@ -543,10 +656,41 @@ fn row_contains(p: &ProcessView, thread: Option<usize>, needle: &str) -> bool {
     let t = thread.and_then(|i| p.sample.thread_list.get(i));
     let id = t.map_or(p.sample.pid, |t| t.tid);
     let comm = t.map_or(&p.sample.comm, |t| &t.comm);
-    contains_ignore_case(&id.to_string(), needle)
-        || contains_ignore_case(&display_safe(comm), needle)
-        || contains_ignore_case(&display_safe(p.user.as_bytes()), needle)
-        || contains_ignore_case(&command_text(p, thread), needle)
+    let mut digits = [0; 10];
+    // The command as `command_text` shows it.
+    let command = || match t {
+        Some(t) => safe_contains(&t.comm, needle),
+        None => safe_contains(&command_bytes(p).collect::<Vec<u8>>(), needle),
+    };
+    contains_ignore_case(decimal(id, &mut digits), needle)
+        || safe_contains(comm, needle)
+        || safe_contains(p.user.as_bytes(), needle)
+        || command()
+}
+
+/// `n` in decimal, written into `buf` (no allocation).
+fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &str {
+    let mut at = buf.len();
+    while let Some(slot) = at.checked_sub(1).and_then(|k| buf.get_mut(k)) {
+        *slot = b'0' + (n % 10) as u8;
+        at -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(buf.get(at..).unwrap_or_default()).unwrap_or_default()
+}
+
+/// Whether `display_safe(bytes)` contains the lowercase `needle`. Printable
+/// ASCII, which `display_safe` leaves as it is, is searched in place.
+fn safe_contains(bytes: &[u8], needle: &str) -> bool {
+    if bytes.iter().all(|b| (b' '..=b'~').contains(b)) {
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            return contains_ignore_case(text, needle);
+        }
+    }
+    contains_ignore_case(&display_safe(bytes), needle)
 }
 
 /// Substring test against an already lowercase needle; ASCII text (the
@@ -1217,6 +1361,126 @@ mod tests {
             })
             .collect();
         crate::model::testing::model_of(processes)
+    }
+
+    /// The demo model with its processes in reverse pid order (a model
+    /// built by hand need not be in pid order) and some values varied.
+    fn shuffled_models() -> [Model; 2] {
+        let mut m = demo_model();
+        for (k, p) in m.processes.iter_mut().enumerate() {
+            p.cpu_percent = (k % 4) as f64;
+            if k % 5 == 0 {
+                p.sample.io = None;
+            }
+        }
+        let mut reversed = m.processes.clone();
+        reversed.reverse();
+        [m, crate::model::testing::model_of(reversed)]
+    }
+
+    #[test]
+    fn sorting_by_keys_is_sorting_by_the_comparator() {
+        for m in shuffled_models() {
+            let procs = &m.processes;
+            for &column in Column::ALL {
+                for descending in [false, true] {
+                    let sort = SortSpec { column, descending };
+                    let mut want: Vec<usize> = (0..procs.len()).collect();
+                    want.sort_by(|&a, &b| sort.compare(&procs[a], &procs[b]));
+                    let got = sorted(procs, 0..procs.len(), sort);
+                    assert_eq!(got, want, "{sort:?}");
+                    // A subset, and indices out of pid order.
+                    let subset = (0..procs.len()).rev().filter(|i| i % 3 != 1);
+                    let mut want: Vec<usize> = subset.clone().collect();
+                    want.sort_by(|&a, &b| sort.compare(&procs[a], &procs[b]));
+                    assert_eq!(sorted(procs, subset, sort), want, "{sort:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_tree_does_not_depend_on_the_models_order() {
+        let [m, reversed] = shuffled_models();
+        let shape = |m: &Model, rows: &[Row]| -> Vec<(u32, u16, u64, bool, bool)> {
+            rows.iter()
+                .map(|r| {
+                    let pid = m.processes[r.process].sample.pid;
+                    (pid, r.depth, r.guides, r.last_child, r.has_children)
+                })
+                .collect()
+        };
+        for column in [Column::CpuPercent, Column::Pid, Column::Command] {
+            let opts = Opts {
+                sort: SortSpec {
+                    column,
+                    descending: true,
+                },
+                ..Opts::tree()
+            };
+            let a = opts.rows(&m);
+            let b = opts.rows(&reversed);
+            assert_eq!(shape(&m, &a), shape(&reversed, &b));
+            check_tree(&a, &m);
+            // Every process row is found by its key, in either order.
+            for (model, rows) in [(&m, &a), (&reversed, &b)] {
+                for (at, r) in rows.iter().enumerate().filter(|(_, r)| r.thread.is_none()) {
+                    let key = model.processes[r.process].sample.key();
+                    assert_eq!(position_of(rows, model, key), Some(at));
+                }
+                let gone = ProcessKey {
+                    pid: 1,
+                    start_time_ns: u64::MAX,
+                };
+                assert_eq!(position_of(rows, model, gone), None);
+            }
+        }
+    }
+
+    #[test]
+    fn matching_without_allocating_matches_the_shown_text() {
+        for n in [0, 7, 10, 1000, 40_123, u32::MAX] {
+            assert_eq!(decimal(n, &mut [0; 10]), n.to_string());
+        }
+        let texts: [&[u8]; 7] = [
+            b"",
+            b"Java -jar App.jar",
+            b"tab\there",
+            b"esc\x1b]0;x\x07",
+            b"del\x7f",
+            "café ß".as_bytes(),
+            b"bad \xff utf8",
+        ];
+        let needles = ["", "java", "app.jar", "?", "t", "caf", "é", "\u{fffd}", "x"];
+        for text in texts {
+            for needle in needles {
+                assert_eq!(
+                    safe_contains(text, needle),
+                    contains_ignore_case(&display_safe(text), needle),
+                    "{text:?} {needle:?}"
+                );
+            }
+        }
+        // The whole row test against the texts the screen shows.
+        let m = demo_model();
+        for p in &m.processes {
+            let threads = (0..p.sample.thread_list.len()).map(Some);
+            for thread in std::iter::once(None).chain(threads) {
+                for needle in ["1", "30", "root", "sshd", "[", "-", "java", "zzz"] {
+                    let t = thread.and_then(|i| p.sample.thread_list.get(i));
+                    let id = t.map_or(p.sample.pid, |t| t.tid);
+                    let comm = t.map_or(&p.sample.comm, |t| &t.comm);
+                    let shown = contains_ignore_case(&id.to_string(), needle)
+                        || contains_ignore_case(&display_safe(comm), needle)
+                        || contains_ignore_case(&display_safe(p.user.as_bytes()), needle)
+                        || contains_ignore_case(
+                            &crate::ui::columns::command_text(p, thread),
+                            needle,
+                        );
+                    assert_eq!(row_contains(p, thread, needle), shown, "{needle}");
+                }
+            }
+        }
     }
 
     #[test]

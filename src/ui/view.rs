@@ -304,11 +304,33 @@ impl ViewState {
     /// Drops tags of processes that no longer exist, so that an action
     /// never silently targets a vanished (or recycled) process.
     pub fn prune_tags(&mut self) {
+        // Nothing tagged or folded (the usual case): nothing to look up.
+        if self.tagged.is_empty() && self.folded.is_empty() {
+            return;
+        }
         let Some(model) = self.model.as_deref() else {
             return;
         };
-        let live: HashSet<ProcessKey> = model.processes.iter().map(|p| p.sample.key()).collect();
-        self.tagged.retain(|k| live.contains(k));
-        self.folded.retain(|k| live.contains(k));
+        let procs = &model.processes;
+        // The model keeps its processes in pid order: each tag is found by
+        // binary search, with no set of every process's key.
+        if procs.is_sorted_by_key(|p| p.sample.pid) {
+            let live = |k: &ProcessKey| {
+                let from = procs.partition_point(|p| p.sample.pid < k.pid);
+                procs
+                    .get(from..)
+                    .unwrap_or_default()
+                    .iter()
+                    .take_while(|p| p.sample.pid == k.pid)
+                    .any(|p| p.sample.key() == *k)
+            };
+            self.tagged.retain(live);
+            self.folded.retain(live);
+        } else {
+            let live: rustc_hash::FxHashSet<ProcessKey> =
+                procs.iter().map(|p| p.sample.key()).collect();
+            self.tagged.retain(|k| live.contains(k));
+            self.folded.retain(|k| live.contains(k));
+        }
     }
 }

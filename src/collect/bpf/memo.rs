@@ -36,7 +36,11 @@ impl ProcessMemo {
     pub fn previous(&mut self, pid: u32, start_time_ns: u64) -> Option<&Remembered> {
         // A linear step, not a binary search: the next entry is nearly
         // always the one wanted, and the whole merge stays O(n).
-        while self.previous.get(self.cursor).is_some_and(|(p, _)| *p < pid) {
+        while self
+            .previous
+            .get(self.cursor)
+            .is_some_and(|(p, _)| *p < pid)
+        {
             self.cursor += 1;
         }
         match self.previous.get(self.cursor) {
