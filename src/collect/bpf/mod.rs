@@ -100,6 +100,9 @@ struct Loaded {
     walk: MappedArray,
     capacity: usize,
     kind: WalkKind,
+    /// Records of the walk run at load time, if one was (None also when
+    /// it outgrew the map).
+    proving_walk: Option<usize>,
 }
 
 /// Records for `tasks` tasks plus room to grow before a reload (which
@@ -333,11 +336,12 @@ fn load_with(
         walk,
         capacity,
         kind,
+        proving_walk: None,
     };
     // A program that loads but cannot run must fail now, while the other
     // kind can still be loaded.
     if kind == WalkKind::OpenCoded {
-        loaded.run()?;
+        loaded.proving_walk = loaded.run()?;
     }
     Ok(loaded)
 }
@@ -430,11 +434,15 @@ impl BpfCollector {
                 precise_rss: false,
             },
         };
-        // One walk proves the iterator works before auto commits to it
-        // (the walk alone: building samples is ordinary code).
-        let count = collector
-            .walk()
-            .context("first walk of the task iterator")?;
+        // One walk proves the walk works before auto commits to it (the
+        // walk alone: building samples is ordinary code). The open-coded
+        // one has walked while loading; its records are still in the map.
+        let count = match collector.loaded.proving_walk {
+            Some(count) => count,
+            None => collector
+                .walk()
+                .context("first walk of the task iterator")?,
+        };
         if count == 0 {
             return Err(anyhow!("the task iterator returned no tasks"));
         }
