@@ -28,6 +28,7 @@
 #include "vmlinux_min.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include "task_kfuncs.h"
 #include "intf.h"
 #include "net_maps.h"
 
@@ -320,16 +321,6 @@ int dump_task(struct bpf_iter__task *ctx)
 	record_task(task, state);
 	return 0;
 }
-
-/* Weak, so that an object whose open-coded walk is not loaded still loads
- * on kernels before 6.7; there, calls to the missing kfuncs fail the
- * verifier, and userspace falls back to the iter/task walk. */
-extern int bpf_iter_task_new(struct bpf_iter_task *it, struct task_struct *task,
-			     unsigned int flags) __weak __ksym;
-extern struct task_struct *bpf_iter_task_next(struct bpf_iter_task *it) __weak __ksym;
-extern void bpf_iter_task_destroy(struct bpf_iter_task *it) __weak __ksym;
-extern void bpf_rcu_read_lock(void) __weak __ksym;
-extern void bpf_rcu_read_unlock(void) __weak __ksym;
 
 /* Needs the kfuncs of kernel 6.7: on older kernels the program does not
  * load, and userspace falls back to dump_task. */
