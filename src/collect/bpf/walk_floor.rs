@@ -2,19 +2,13 @@
 //! nothing (src/bpf/walk_floor.bpf.c), one per kind of walk. Benchmarks
 //! compare bpftop's refresh with them.
 
-use std::io::Read;
 use std::mem::MaybeUninit;
-use std::os::fd::{AsFd, OwnedFd};
 
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
-use super::{run_program, walk_floor_skel, WalkKind};
-
-enum Walker {
-    Program(OwnedFd),
-    Iterator(libbpf_rs::Link),
-}
+use super::walk_floor_skel;
+use super::walker::{WalkKind, Walker};
 
 pub struct EmptyWalk {
     walker: Walker,
@@ -26,50 +20,23 @@ impl EmptyWalk {
         let mut open = walk_floor_skel::WalkFloorSkelBuilder::default()
             .open(&mut storage)
             .map_err(|e| anyhow!("opening the empty walk: {e}"))?;
-        open.progs
-            .visit_all_tasks
-            .set_autoload(kind == WalkKind::OpenCoded);
-        open.progs
-            .visit_task
-            .set_autoload(kind == WalkKind::TaskIterator);
+        kind.enable(&mut open.progs.visit_all_tasks, &mut open.progs.visit_task);
         let loaded = open
             .load()
             .map_err(|e| anyhow!("loading the empty walk: {e}"))?;
-        let walker = match kind {
-            WalkKind::OpenCoded => Walker::Program(
-                loaded
-                    .progs
-                    .visit_all_tasks
-                    .as_fd()
-                    .try_clone_to_owned()
-                    .context("keeping the empty walk")?,
-            ),
-            WalkKind::TaskIterator => Walker::Iterator(
-                loaded
-                    .progs
-                    .visit_task
-                    .attach()
-                    .map_err(|e| anyhow!("attaching the empty walk: {e}"))?,
-            ),
+        let walk = EmptyWalk {
+            walker: Walker::new(
+                kind,
+                &loaded.progs.visit_all_tasks,
+                &loaded.progs.visit_task,
+            )?,
         };
-        let walk = EmptyWalk { walker };
         walk.walk()?;
         Ok(walk)
     }
 
     /// Walks every task once.
     pub fn walk(&self) -> anyhow::Result<()> {
-        match &self.walker {
-            Walker::Program(fd) => match run_program(fd.as_fd())? {
-                0 => Ok(()),
-                status => Err(anyhow!("the empty walk failed (returned {status})")),
-            },
-            Walker::Iterator(link) => {
-                let mut iter = libbpf_rs::Iter::new(link).context("opening the empty walk")?;
-                let mut buf = [0u8; 64];
-                while iter.read(&mut buf).context("reading the empty walk")? > 0 {}
-                Ok(())
-            }
-        }
+        self.walker.walk()
     }
 }
