@@ -4,8 +4,9 @@
 # clang compiles the BPF programs; libelf, zlib and pkg-config build the
 # vendored libbpf; strace measures syscalls per refresh in the tests; tmux
 # runs the interface end to end; prometheus (with promtool) scrapes
-# --serve in its integration test.
-BPFTOP_PACKAGES="clang libelf-dev zlib1g-dev pkg-config make gcc strace tmux prometheus"
+# --serve in its integration test; libcap2-bin (setcap) and passwd (useradd)
+# let the security tests run a capability-carrying copy as an ordinary user.
+BPFTOP_PACKAGES="clang libelf-dev zlib1g-dev pkg-config make gcc strace tmux prometheus libcap2-bin passwd"
 
 bpftop_install_deps() {
     local missing=()
