@@ -78,12 +78,10 @@ fn hex_value(digit: u8) -> Option<u8> {
         .and_then(|v| u8::try_from(v).ok())
 }
 
-/// Control characters (C0, DEL, C1) replaced by '?': cgroup names are chosen
-/// by whoever may create cgroups, and must not drive the terminal.
+/// Cgroup names are chosen by whoever may create cgroups, and must not
+/// drive the terminal: unsafe characters become '?'.
 pub(crate) fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+    crate::output::sanitize::printable_str(s).into_owned()
 }
 
 #[cfg(test)]

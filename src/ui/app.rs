@@ -16,6 +16,7 @@ use ratatui::Terminal;
 
 use super::keys::{handle_key, handle_mouse};
 use super::render::{layout, render};
+use super::safe_backend::SafeBackend;
 use super::settings::{config_to_save, Overrides};
 use super::terminal::{termination_flag, TerminalGuard};
 use super::view::{Effect, ViewState};
@@ -111,7 +112,7 @@ pub fn run(sampler: Sampler, mut view: ViewState, config_file: ConfigFile) -> an
     let _guard = TerminalGuard::enter(view.mouse)?;
     let mut mouse_captured = view.mouse;
     let mut saved = config_file.base.clone();
-    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    let mut terminal = Terminal::new(SafeBackend::new(CrosstermBackend::new(std::io::stdout())))?;
     let mut dirty = true;
     let mut config_broken = config_file.broken;
     while !terminate.load(Ordering::Relaxed) {
@@ -189,7 +190,7 @@ pub fn run(sampler: Sampler, mut view: ViewState, config_file: ConfigFile) -> an
             }
             Effect::Yank(text) => {
                 let result = yank::osc52(&text, yank::in_tmux()).and_then(|seq| {
-                    let out = terminal.backend_mut();
+                    let out = terminal.backend_mut().composed_sequences();
                     out.write_all(seq.as_bytes())
                         .and_then(|()| out.flush())
                         .map_err(|e| e.to_string())

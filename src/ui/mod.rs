@@ -13,6 +13,7 @@ pub mod launch;
 pub mod netview;
 pub mod render;
 pub mod rows;
+pub mod safe_backend;
 pub mod settings;
 pub mod terminal;
 #[cfg(test)]

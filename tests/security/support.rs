@@ -138,7 +138,9 @@ impl Attacker {
 
 impl Drop for Attacker {
     fn drop(&mut self) {
-        let _ = Command::new("pkill").args(["-KILL", "-u", &self.name]).output();
+        let _ = Command::new("pkill")
+            .args(["-KILL", "-u", &self.name])
+            .output();
         let _ = Command::new("userdel").arg(&self.name).output();
     }
 }
