@@ -1,7 +1,11 @@
 //! `--format json`: one JSON object per refresh, one line each. The keys
 //! documented in README.md ("Batch schema") are a contract.
 
+use std::io::{self, Write};
+
 use serde::Serialize;
+
+use crate::output::sanitize::is_unsafe;
 
 use crate::collect::gpu::collector::GpuStatus;
 use crate::collect::gpu::{GpuDevice, GpuVendor};
@@ -392,5 +396,64 @@ pub fn render(model: &Model, with_threads: bool) -> String {
     };
     // Serialising plain structs of numbers and strings cannot fail; NaN
     // would become null rather than an error.
-    serde_json::to_string(&refresh).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    to_terminal_safe_json(&refresh).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+/// JSON in which every character that must not reach a terminal raw (see
+/// [`is_unsafe`]: C1 controls, bidi overrides, invisible format
+/// characters; serde_json escapes only C0) is written as a `\uXXXX`
+/// escape. Lossless: a JSON reader gets the same strings back, while
+/// `cat`ting the output cannot drive the terminal.
+pub fn to_terminal_safe_json(value: &impl Serialize) -> serde_json::Result<String> {
+    let mut out = Vec::with_capacity(4096);
+    value.serialize(&mut serde_json::Serializer::with_formatter(
+        &mut out,
+        TerminalSafe,
+    ))?;
+    // The serializer writes UTF-8 only; a failure here is unreachable.
+    String::from_utf8(out).map_err(serde::ser::Error::custom)
+}
+
+struct TerminalSafe;
+
+impl serde_json::ser::Formatter for TerminalSafe {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some((at, c)) = rest.char_indices().find(|&(_, c)| is_unsafe(c)) {
+            writer.write_all(rest[..at].as_bytes())?;
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(writer, "\\u{unit:04x}")?;
+            }
+            rest = &rest[at + c.len_utf8()..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsafe_characters_are_escaped_losslessly() {
+        let hostile = "a\x1b]2;t\x07b\u{9b}2J\u{85}c\u{202e}d\u{200d}e\u{e0067}f\u{e9}";
+        let json = to_terminal_safe_json(&vec![hostile]).unwrap();
+        assert!(!json.chars().any(is_unsafe), "{json}");
+        assert!(
+            json.contains("\\u009b") && json.contains("\\u202e"),
+            "{json}"
+        );
+        // Outside the BMP: a surrogate pair, as JSON requires.
+        assert!(json.contains("\\udb40\\udc67"), "{json}");
+        // Ordinary non-ASCII text stays as it is.
+        assert!(json.contains('\u{e9}'), "{json}");
+        let back: Vec<String> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, vec![hostile.to_owned()]);
+    }
 }
