@@ -148,6 +148,24 @@ pub fn with_load_caps<T>(f: impl FnOnce() -> T) -> T {
     result
 }
 
+/// Runs `f` with the calling thread's effective capabilities lowered to
+/// none, then raises them again: files named by the environment (the config)
+/// are then opened with no more rights than the user who started bpftop.
+/// Err (and `f` not run) when the set cannot be lowered.
+pub fn as_invoking_user<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    let effective = caps::read(None, CapSet::Effective)
+        .map_err(|e| format!("cannot read the capabilities: {e}"))?;
+    if effective.is_empty() {
+        return Ok(f());
+    }
+    caps::clear(None, CapSet::Effective)
+        .map_err(|e| format!("cannot lower the capabilities: {e}"))?;
+    let result = f();
+    // Permitted is unchanged, so raising back what was effective succeeds.
+    let _ = caps::set(None, CapSet::Effective, &effective);
+    Ok(result)
+}
+
 /// Capability names, lower case and sorted: "cap_kill, cap_sys_nice".
 pub fn describe(set: &CapsHashSet) -> String {
     let mut names: Vec<String> = set.iter().map(|c| c.to_string().to_lowercase()).collect();
@@ -325,6 +343,17 @@ mod tests {
         let old: CapsHashSet = [Capability::CAP_SYS_ADMIN].into_iter().collect();
         assert_eq!(describe(&reload_caps(&old)), "cap_sys_admin");
         assert_eq!(describe(&reload_caps(&CapsHashSet::new())), "nothing");
+    }
+
+    #[test]
+    fn as_invoking_user_lowers_and_restores() {
+        let before = caps::read(None, CapSet::Effective).unwrap_or_default();
+        let inside = as_invoking_user(|| caps::read(None, CapSet::Effective).unwrap_or_default());
+        assert_eq!(inside.map(|set| set.len()), Ok(0));
+        assert_eq!(
+            caps::read(None, CapSet::Effective).unwrap_or_default(),
+            before
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use anyhow::{anyhow, bail};
 
 use super::app::{self, ConfigFile};
 use super::columns::Column;
+use super::header::Meter;
 use super::settings::{view_from, Overrides};
 use super::theme::Theme;
 use crate::cli::Cli;
@@ -59,7 +60,13 @@ pub fn launch(cli: &Cli, options: &CollectOptions) -> anyhow::Result<()> {
         bail!("standard output is not a terminal; use --batch for a non-interactive snapshot");
     }
     let path = config::config_path();
-    let (config, broken_message) = match path.as_deref().map(config::load) {
+    let columns: Vec<&str> = Column::ALL.iter().map(|c| c.id()).collect();
+    let meters: Vec<&str> = Meter::ALL.iter().map(|m| m.id()).collect();
+    let vocabulary = config::Vocabulary {
+        columns: &columns,
+        meters: &meters,
+    };
+    let (config, broken_message) = match path.as_deref().map(|p| config::load(p, &vocabulary)) {
         None | Some(LoadOutcome::Missing) => (Config::default(), None),
         Some(LoadOutcome::Loaded(c)) => (c, None),
         Some(LoadOutcome::Broken { message }) => (Config::default(), Some(message)),

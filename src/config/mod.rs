@@ -1,16 +1,20 @@
 //! The user's settings, kept in TOML at $XDG_CONFIG_HOME/bpftop/config.toml.
 //!
 //! A file that cannot be used is reported (file and line) and never
-//! silently overwritten: saving over it first moves it aside.
+//! silently overwritten: saving over it first moves it aside. The file is
+//! read and written with no capability effective and without following
+//! links (see [`dir`]).
+
+mod dir;
 
 use std::ffi::OsStr;
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::output::sanitize::printable;
+use crate::privileges::as_invoking_user;
+use dir::ConfigDir;
 
 /// Accepted refresh delays, ms.
 pub const DELAY_MS_RANGE: std::ops::RangeInclusive<u64> = 100..=60_000;
@@ -100,18 +104,47 @@ pub enum LoadOutcome {
     },
 }
 
-/// Reads and validates the config at `path`.
-pub fn load(path: &Path) -> LoadOutcome {
-    let text = match fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return LoadOutcome::Missing,
+/// The ids the config's lists may hold (from the interface's tables).
+#[derive(Debug, Clone, Copy)]
+pub struct Vocabulary<'a> {
+    pub columns: &'a [&'a str],
+    pub meters: &'a [&'a str],
+}
+
+/// The directory and file name of a config path.
+fn split(path: &Path) -> Option<(&Path, &OsStr)> {
+    Some((path.parent()?, path.file_name()?))
+}
+
+/// The text of the config at `path`; None when it does not exist.
+fn read_text(path: &Path) -> Result<Option<String>, String> {
+    let (dir, name) = split(path).ok_or("not a file path")?;
+    let read = as_invoking_user(|| match ConfigDir::open(dir, false)? {
+        Some(dir) => dir.read(name),
+        None => Ok(None),
+    })?;
+    match read {
+        Ok(Some(bytes)) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| "is not UTF-8 text".to_owned()),
+        Ok(None) => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Reads and validates the config at `path`; the column and meter ids
+/// must come from `vocabulary`, each at most once.
+pub fn load(path: &Path, vocabulary: &Vocabulary<'_>) -> LoadOutcome {
+    let text = match read_text(path) {
+        Ok(Some(text)) => text,
+        Ok(None) => return LoadOutcome::Missing,
         Err(e) => {
             return LoadOutcome::Broken {
-                message: format!("{}: {e}", shown(path)),
+                message: printable(format!("{}: {e}", shown(path)).as_bytes()),
             }
         }
     };
-    match parse(&text) {
+    match parse(&text).and_then(|config| check_ids(&text, vocabulary).map(|()| config)) {
         Ok(config) => LoadOutcome::Loaded(config),
         Err((line, what)) => {
             let message = match line {
@@ -124,6 +157,35 @@ pub fn load(path: &Path) -> LoadOutcome {
             }
         }
     }
+}
+
+/// Every column and meter id known and listed once; errors name the line.
+fn check_ids(text: &str, vocabulary: &Vocabulary<'_>) -> Result<(), (Option<usize>, String)> {
+    #[derive(Deserialize)]
+    struct Lists {
+        columns: Option<Vec<toml::Spanned<String>>>,
+        header_meters: Option<Vec<toml::Spanned<String>>>,
+    }
+    let lists: Lists = toml::from_str(text).map_err(|e| (None, one_line(e.message())))?;
+    let checks = [
+        (lists.columns, vocabulary.columns, "column"),
+        (lists.header_meters, vocabulary.meters, "meter"),
+    ];
+    for (ids, known, what) in checks {
+        let mut seen: Vec<&str> = Vec::new();
+        for id in ids.iter().flatten() {
+            let line = Some(line_of(text, id.span().start));
+            let name = id.get_ref().as_str();
+            if !known.contains(&name) {
+                return Err((line, format!("unknown {what} `{name}`")));
+            }
+            if seen.contains(&name) {
+                return Err((line, format!("{what} `{name}` is listed twice")));
+            }
+            seen.push(name);
+        }
+    }
+    Ok(())
 }
 
 /// Parses and validates; errors are (1-based line if known, message).
@@ -247,80 +309,74 @@ fn shown_with_home(path: &Path, home: Option<&OsStr>) -> String {
 /// renamed to `config.toml.broken` (or `.broken.1`, … if that exists); its
 /// new path is returned so the UI can tell the user. Err is a message for
 /// the status bar.
+///
+/// Runs with no capability effective, follows no link at `bpftop/` or
+/// `config.toml`, and writes only into a directory of the user bpftop runs
+/// as, over a regular file of that user.
 pub fn save(
     path: &Path,
     config: &Config,
     previous_was_broken: bool,
 ) -> Result<Option<PathBuf>, String> {
-    // A config.toml that is a link (dotfile managers) is written through,
-    // not replaced by a regular file.
-    let resolved = fs::canonicalize(path).ok();
-    let path = resolved.as_deref().unwrap_or(path);
+    as_invoking_user(|| save_as_user(path, config, previous_was_broken))?
+}
+
+fn save_as_user(
+    path: &Path,
+    config: &Config,
+    previous_was_broken: bool,
+) -> Result<Option<PathBuf>, String> {
     let fail = |what: &str, e: &dyn std::fmt::Display| format!("{what} {}: {e}", shown(path));
-    let dir = path
-        .parent()
-        .ok_or_else(|| fail("cannot save", &"no directory"))?;
-    fs::create_dir_all(dir).map_err(|e| fail("cannot create the directory of", &e))?;
+    let (dir_path, name) = split(path).ok_or_else(|| fail("cannot save", &"no directory"))?;
+    let dir = ConfigDir::open(dir_path, true)
+        .map_err(|e| fail("cannot open the directory of", &e))?
+        .ok_or_else(|| fail("cannot create the directory of", &"it vanished"))?;
+    dir.check_owner()
+        .map_err(|e| fail("not saving into the directory of", &e))?;
+    dir.check_replaceable(name)
+        .map_err(|e| fail("not replacing", &e))?;
     let text = toml::to_string_pretty(config).map_err(|e| fail("cannot encode", &e))?;
-    let broken_now = matches!(load(path), LoadOutcome::Broken { .. });
+    let broken_now = match dir.read(name) {
+        Ok(Some(bytes)) => parse(&String::from_utf8_lossy(&bytes)).is_err(),
+        Ok(None) => false,
+        Err(_) => true,
+    };
     let kept = if previous_was_broken || broken_now {
-        keep_broken(path).map_err(|e| fail("cannot move aside broken", &e))?
+        keep_broken(&dir, name)
+            .map_err(|e| fail("cannot move aside broken", &e))?
+            .map(|kept| dir_path.join(kept))
     } else {
         None
     };
-    write_atomically(path, text.as_bytes()).map_err(|e| fail("cannot write", &e))?;
+    dir.write_atomically(name, text.as_bytes())
+        .map_err(|e| fail("cannot write", &e))?;
     Ok(kept)
 }
 
-/// Renames the file at `path` to the first free `NAME.broken[.N]`; None if
-/// there is no file.
-fn keep_broken(path: &Path) -> io::Result<Option<PathBuf>> {
-    if fs::symlink_metadata(path).is_err() {
+/// Renames `name` to the first free `NAME.broken[.N]` and returns that
+/// name; None if there is no file.
+fn keep_broken(dir: &ConfigDir, name: &OsStr) -> std::io::Result<Option<std::ffi::OsString>> {
+    if !dir.exists(name)? {
         return Ok(None);
     }
-    let mut name = path
-        .file_name()
-        .unwrap_or(OsStr::new("config.toml"))
-        .to_owned();
-    name.push(".broken");
-    let first = path.with_file_name(&name);
+    let mut first = name.to_owned();
+    first.push(".broken");
     let candidates = std::iter::once(first.clone()).chain((1..1000).map(|n| {
-        let mut numbered = name.clone();
+        let mut numbered = first.clone();
         numbered.push(format!(".{n}"));
-        path.with_file_name(numbered)
+        numbered
     }));
     for candidate in candidates {
-        if fs::symlink_metadata(&candidate).is_err() {
-            fs::rename(path, &candidate)?;
-            return Ok(Some(candidate));
+        match dir.rename_new(name, &candidate) {
+            Ok(()) => return Ok(Some(candidate)),
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => continue,
+            Err(e) => return Err(e),
         }
     }
-    Err(io::Error::new(
-        io::ErrorKind::AlreadyExists,
-        format!("too many {} files", first.display()),
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        format!("too many {} files", first.to_string_lossy()),
     ))
-}
-
-/// Replaces `path` by a file holding `bytes`, so a crash or a full disk
-/// never leaves a half-written config.
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut tmp_name = OsStr::new(".").to_owned();
-    tmp_name.push(path.file_name().unwrap_or(OsStr::new("config.toml")));
-    tmp_name.push(format!(".tmp.{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let written = write_new(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    written
-}
-
-fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    // A stale temp file from a crashed run is ours to replace.
-    let _ = fs::remove_file(path);
-    let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 #[cfg(test)]
@@ -328,6 +384,21 @@ fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::test_support::TempDir;
+    use std::fs;
+    use std::os::unix::fs::symlink;
+
+    /// The ids the tests' configs use (the interface supplies the real
+    /// ones).
+    const VOCABULARY: Vocabulary<'static> = Vocabulary {
+        columns: &[
+            "PID", "USER", "PRI", "NI", "VIRT", "RES", "SHR", "S", "CPU%", "MEM%", "TIME+",
+            "Command",
+        ],
+        meters: &[
+            "cpus", "cpu", "memory", "swap", "tasks", "load", "uptime", "pressure", "backend",
+            "gpu",
+        ],
+    };
 
     /// A config path in a not yet existing subdirectory of `dir`.
     fn config_in(dir: &TempDir) -> PathBuf {
@@ -368,9 +439,9 @@ mod tests {
     fn round_trip() {
         let dir = TempDir::new("config-test");
         let path = config_in(&dir);
-        assert_eq!(load(&path), LoadOutcome::Missing);
+        assert_eq!(load(&path, &VOCABULARY), LoadOutcome::Missing);
         assert_eq!(save(&path, &sample(), false).unwrap(), None);
-        assert_eq!(load(&path), LoadOutcome::Loaded(sample()));
+        assert_eq!(load(&path, &VOCABULARY), LoadOutcome::Loaded(sample()));
         // Only the config is left: no temp file.
         let names: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(names.len(), 1);
@@ -385,7 +456,7 @@ mod tests {
             delay_ms: 2000,
             ..Config::default()
         };
-        assert_eq!(load(&path), LoadOutcome::Loaded(expected));
+        assert_eq!(load(&path, &VOCABULARY), LoadOutcome::Loaded(expected));
         assert_eq!(parse("").unwrap(), Config::default());
         let defaults = Config::default();
         assert_eq!(defaults.columns.len(), 12);
@@ -402,7 +473,7 @@ mod tests {
     fn unknown_key_names_file_and_line() {
         let dir = TempDir::new("config-test");
         let path = write_config(&dir, "tree = true\n\ncolums = [\"PID\"]\nmouse = false\n");
-        let message = broken_message(load(&path));
+        let message = broken_message(load(&path, &VOCABULARY));
         let expected = format!(
             "{} line 3: unknown field `colums` (did you mean `columns`?)",
             shown(&path)
@@ -422,11 +493,11 @@ a = 1
     fn messages_are_one_printable_line() {
         let dir = TempDir::new("config-test");
         let path = write_config(&dir, "tree = tru\n");
-        let message = broken_message(load(&path));
+        let message = broken_message(load(&path, &VOCABULARY));
         assert!(message.starts_with(&format!("{} line 1: ", shown(&path))));
         assert!(!message.chars().any(char::is_control), "{message}");
         let path = write_config(&dir, "\"a\\u001bb\" = 1\n");
-        let message = broken_message(load(&path));
+        let message = broken_message(load(&path, &VOCABULARY));
         assert!(message.contains("unknown field `a?b`"), "{message}");
     }
 
@@ -477,9 +548,144 @@ a = 1
         let dir = TempDir::new("config-test");
         let path = config_in(&dir);
         fs::create_dir_all(&path).unwrap(); // a directory cannot be read
-        let message = broken_message(load(&path));
+        let message = broken_message(load(&path, &VOCABULARY));
         assert!(message.starts_with(&shown(&path)), "{message}");
         assert!(message.contains("directory"), "{message}");
+    }
+
+    /// A file standing for one the user must not be able to touch through
+    /// bpftop: its text, to check it is unchanged.
+    fn victim(dir: &TempDir) -> (PathBuf, &'static str) {
+        let path = dir.path().join("victim");
+        let text = "root_secret = 1\n";
+        fs::write(&path, text).unwrap();
+        (path, text)
+    }
+
+    #[test]
+    fn a_linked_config_is_neither_read_nor_replaced() {
+        let dir = TempDir::new("config-test");
+        let (target, text) = victim(&dir);
+        let path = config_in(&dir);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        symlink(&target, &path).unwrap();
+        let message = broken_message(load(&path, &VOCABULARY));
+        assert!(message.contains("symbolic link"), "{message}");
+        assert!(!message.contains("root_secret"), "{message}");
+        for previous_was_broken in [true, false] {
+            let e = save(&path, &sample(), previous_was_broken).unwrap_err();
+            assert!(e.contains("symbolic link"), "{e}");
+        }
+        assert_eq!(fs::read_to_string(&target).unwrap(), text);
+        assert!(fs::symlink_metadata(&path)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(!target.with_file_name("victim.broken").exists());
+        assert!(!path.with_file_name("config.toml.broken").exists());
+    }
+
+    #[test]
+    fn a_linked_config_directory_is_refused() {
+        let dir = TempDir::new("config-test");
+        let (target, text) = victim(&dir);
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir_all(&elsewhere).unwrap();
+        fs::write(elsewhere.join("config.toml"), "tree = true\n").unwrap();
+        let path = config_in(&dir);
+        symlink(&elsewhere, path.parent().unwrap()).unwrap();
+        let message = broken_message(load(&path, &VOCABULARY));
+        assert!(message.contains("symbolic link"), "{message}");
+        let e = save(&path, &sample(), false).unwrap_err();
+        assert!(e.contains("symbolic link"), "{e}");
+        assert_eq!(
+            fs::read_to_string(elsewhere.join("config.toml")).unwrap(),
+            "tree = true\n"
+        );
+        assert_eq!(fs::read_to_string(&target).unwrap(), text);
+    }
+
+    #[test]
+    fn special_files_are_refused_without_blocking() {
+        let dir = TempDir::new("config-test");
+        let path = config_in(&dir);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        // A FIFO with no writer would block a plain open for ever.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let fifo = path.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(load(&fifo, &VOCABULARY));
+        });
+        let outcome = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("loading a FIFO config blocked");
+        let message = broken_message(outcome);
+        assert!(message.contains("not a regular file (a FIFO)"), "{message}");
+        let e = save(&path, &sample(), true).unwrap_err();
+        assert!(e.contains("FIFO"), "{e}");
+        fs::remove_file(&path).unwrap();
+        let device = Path::new("/dev/null");
+        let message = broken_message(load(device, &VOCABULARY));
+        assert!(message.contains("device"), "{message}");
+    }
+
+    #[test]
+    fn an_oversized_config_is_refused() {
+        let dir = TempDir::new("config-test");
+        let path = write_config(&dir, &format!("# {}\n", "x".repeat(70_000)));
+        let message = broken_message(load(&path, &VOCABULARY));
+        assert!(message.contains("larger than 64 KiB"), "{message}");
+    }
+
+    #[test]
+    fn unknown_and_repeated_ids_name_their_line() {
+        let dir = TempDir::new("config-test");
+        let path = write_config(
+            &dir,
+            "tree = true\ncolumns = [\n  \"PID\",\n  \"PDI\",\n]\n",
+        );
+        let message = broken_message(load(&path, &VOCABULARY));
+        assert!(
+            message.ends_with("line 4: unknown column `PDI`"),
+            "{message}"
+        );
+        let path = write_config(
+            &dir,
+            "columns = [\"PID\", \"USER\"]\nheader_meters = [\"load\", \"load\"]\n",
+        );
+        let message = broken_message(load(&path, &VOCABULARY));
+        assert!(
+            message.ends_with("line 2: meter `load` is listed twice"),
+            "{message}"
+        );
+        // A million ids (a 214 MB process once) stop at the first repeat.
+        let many = format!("columns = [{}]\n", vec!["\"PID\""; 4000].join(", "));
+        let path = write_config(&dir, &many);
+        let message = broken_message(load(&path, &VOCABULARY));
+        assert!(
+            message.ends_with("column `PID` is listed twice"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_directory_of_another_user_is_not_written() {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            println!("skipped: needs root to give a directory away");
+            return;
+        }
+        let dir = TempDir::new("config-test");
+        let path = config_in(&dir);
+        let config_dir = path.parent().unwrap();
+        fs::create_dir_all(config_dir).unwrap();
+        std::os::unix::fs::chown(config_dir, Some(65534), Some(65534)).unwrap();
+        let e = save(&path, &sample(), false).unwrap_err();
+        assert!(e.contains("belongs to uid 65534"), "{e}");
+        assert!(!path.exists());
     }
 
     #[test]
@@ -490,7 +696,7 @@ a = 1
         let kept = save(&path, &sample(), true).unwrap().unwrap();
         assert_eq!(kept, path.with_file_name("config.toml.broken"));
         assert_eq!(fs::read_to_string(&kept).unwrap(), broken);
-        assert_eq!(load(&path), LoadOutcome::Loaded(sample()));
+        assert_eq!(load(&path, &VOCABULARY), LoadOutcome::Loaded(sample()));
         // Broken again, though the caller thinks it is fine: kept too, and
         // the first copy survives.
         fs::write(&path, "delay_ms = 1\n").unwrap();
@@ -500,7 +706,7 @@ a = 1
         assert_eq!(fs::read_to_string(&kept2).unwrap(), "delay_ms = 1\n");
         // A good file is simply replaced.
         assert_eq!(save(&path, &sample(), false).unwrap(), None);
-        assert_eq!(load(&path), LoadOutcome::Loaded(sample()));
+        assert_eq!(load(&path, &VOCABULARY), LoadOutcome::Loaded(sample()));
     }
 
     #[test]
@@ -508,7 +714,7 @@ a = 1
         let dir = TempDir::new("config-test");
         let path = config_in(&dir);
         assert_eq!(save(&path, &sample(), true).unwrap(), None);
-        assert_eq!(load(&path), LoadOutcome::Loaded(sample()));
+        assert_eq!(load(&path, &VOCABULARY), LoadOutcome::Loaded(sample()));
     }
 
     #[test]
