@@ -111,15 +111,16 @@ pub struct Cli {
           requires = "serve")]
     pub serve_top: usize,
 
-    /// Root of the proc filesystem (for tests on fixture trees).
-    #[arg(long, hide = true, default_value = "/proc")]
+    /// Root of the proc filesystem (for tests on fixture trees; refused
+    /// under file capabilities).
+    #[arg(long, hide = true, default_value = crate::trust::DEFAULT_PROC_ROOT)]
     pub proc_root: PathBuf,
 
     /// Root of the sys filesystem (for tests on fixture trees).
-    #[arg(long, hide = true, default_value = "/sys")]
+    #[arg(long, hide = true, default_value = crate::trust::DEFAULT_SYS_ROOT)]
     pub sys_root: PathBuf,
 
     /// passwd file that user names come from.
-    #[arg(long, hide = true, default_value = "/etc/passwd")]
+    #[arg(long, hide = true, default_value = crate::trust::DEFAULT_PASSWD)]
     pub passwd: PathBuf,
 }

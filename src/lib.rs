@@ -16,4 +16,5 @@ pub mod privileges;
 pub mod serve;
 #[cfg(test)]
 mod test_support;
+pub mod trust;
 pub mod ui;

@@ -28,6 +28,14 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let cli = Cli::parse();
+    if let Err(message) = bpftop::trust::refuse_test_roots(&cli) {
+        eprintln!("bpftop: {message}");
+        return ExitCode::from(2);
+    }
+    if let Err(message) = bpftop::trust::check_kernel_roots(&cli) {
+        eprintln!("bpftop: {message}");
+        return ExitCode::FAILURE;
+    }
     let options = CollectOptions {
         threads: cli.threads,
         proc_root: cli.proc_root.clone(),

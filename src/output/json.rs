@@ -424,12 +424,13 @@ impl serde_json::ser::Formatter for TerminalSafe {
     ) -> io::Result<()> {
         let mut rest = fragment;
         while let Some((at, c)) = rest.char_indices().find(|&(_, c)| is_unsafe(c)) {
-            writer.write_all(rest[..at].as_bytes())?;
+            let (safe, from_unsafe) = rest.split_at(at);
+            writer.write_all(safe.as_bytes())?;
             let mut units = [0u16; 2];
             for unit in c.encode_utf16(&mut units) {
                 write!(writer, "\\u{unit:04x}")?;
             }
-            rest = &rest[at + c.len_utf8()..];
+            rest = from_unsafe.get(c.len_utf8()..).unwrap_or("");
         }
         writer.write_all(rest.as_bytes())
     }

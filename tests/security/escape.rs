@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{is_root, BIN};
+use crate::support::{bin, is_root};
 use crate::tmux::Tmux;
 
 fn cgroup2_mount() -> Option<PathBuf> {
@@ -72,7 +72,10 @@ fn cgroup_name_cannot_drive_the_terminal() {
     );
     let cgroup = HostileCgroup::create(&mount, &name);
     let pid = cgroup.child.id();
-    let command = format!("env NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {BIN} -p {pid}");
+    let command = format!(
+        "env NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} -p {pid}",
+        bin()
+    );
     let Some(tmux) = Tmux::start("esc", &command) else {
         return;
     };

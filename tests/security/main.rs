@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod config;
 mod escape;
+mod flags;
 mod support;
 mod tmux;

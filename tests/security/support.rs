@@ -6,9 +6,16 @@ use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_bpftop");
+
+/// The binary under attack: this build's, or the one named by
+/// `BPFTOP_SECURITY_BIN` (to see the reproductions succeed against an
+/// older release).
+pub fn bin() -> String {
+    std::env::var("BPFTOP_SECURITY_BIN").unwrap_or_else(|_| BIN.to_owned())
+}
 
 /// Everything the README's tables suggest granting, freeze included.
 pub const README_CAPS: &str =
@@ -17,19 +24,6 @@ pub const README_CAPS: &str =
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
-}
-
-/// Runs a command that must succeed; its stderr on failure.
-pub fn must(program: &str, args: &[&str]) {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// A scratch directory every user can enter, removed on drop.
@@ -157,7 +151,7 @@ impl CapBinary {
     pub fn with(caps: &str, tag: &str) -> Option<CapBinary> {
         let scratch = Scratch::new(&format!("bin-{tag}"));
         let path = scratch.path().join("bpftop");
-        std::fs::copy(BIN, &path).unwrap();
+        std::fs::copy(bin(), &path).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         match Command::new("setcap").arg(caps).arg(&path).output() {
             Ok(out) if out.status.success() => {}
@@ -190,11 +184,4 @@ pub fn setup(tag: &str) -> Option<(Attacker, CapBinary)> {
     let attacker = Attacker::create(tag)?;
     let binary = CapBinary::with(README_CAPS, tag)?;
     Some((attacker, binary))
-}
-
-pub fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }

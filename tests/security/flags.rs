@@ -1,0 +1,91 @@
+//! The test-only roots (`--proc-root`, `--sys-root`, `--passwd`) as an
+//! attack path: with a fake /proc whose `PID/cmdline` links to a root-only
+//! file, a capability-carrying copy once printed that file as a command
+//! line. They must be refused under file capabilities, and keep working for
+//! an ordinary user without them (the tests' own use).
+
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::Path;
+
+use crate::support::{bin, setup, Attacker, Scratch};
+
+const SECRET: &str = "TOPSECRET-ROOT-ONLY";
+
+/// A fake proc root: the system files link to the real ones, and one
+/// process (a copy of PID 1's files) has a command line linking to
+/// `secret`.
+fn fake_proc(dir: &Path, secret: &Path) {
+    for name in [
+        "stat", "meminfo", "uptime", "loadavg", "self", "pressure", "sys", "vmstat",
+    ] {
+        symlink(Path::new("/proc").join(name), dir.join(name)).unwrap();
+    }
+    let process = dir.join("4242");
+    std::fs::create_dir(&process).unwrap();
+    for name in ["stat", "statm", "status", "cgroup"] {
+        std::fs::copy(Path::new("/proc/1").join(name), process.join(name)).unwrap();
+    }
+    symlink(secret, process.join("cmdline")).unwrap();
+}
+
+fn batch(attacker: &Attacker, program: &Path, roots: &[&str]) -> std::process::Output {
+    attacker
+        .command(program)
+        .args([
+            "--batch",
+            "-n",
+            "1",
+            "--format",
+            "json",
+            "--backend",
+            "procfs",
+        ])
+        .args(roots)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn test_roots_are_refused_under_file_capabilities() {
+    let Some((attacker, binary)) = setup("flags") else {
+        return;
+    };
+    let scratch = Scratch::new("flags");
+    let secret = scratch.path().join("secret");
+    std::fs::write(&secret, SECRET).unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let fake = scratch.path().join("proc");
+    std::fs::create_dir(&fake).unwrap();
+    fake_proc(&fake, &secret);
+    let fake = fake.to_str().unwrap();
+
+    let out = batch(&attacker, &binary.path, &["--proc-root", fake]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        !stdout.contains(SECRET),
+        "the root-only file leaked: {stdout}"
+    );
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("--proc-root"), "{stderr}");
+    for roots in [["--sys-root", "/tmp"], ["--passwd", "/etc/shadow"]] {
+        let out = batch(&attacker, &binary.path, &roots);
+        assert_eq!(out.status.code(), Some(2), "{roots:?} accepted");
+    }
+
+    // Without capabilities the same user may point bpftop anywhere: it
+    // reads only what that user can read.
+    let plain = scratch.path().join("bpftop-plain");
+    std::fs::copy(bin(), &plain).unwrap();
+    std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = batch(&attacker, &plain, &["--proc-root", fake]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains(SECRET), "{stdout}");
+}
