@@ -147,3 +147,27 @@ fn a_fifo_config_does_not_hang_start_up() {
         "no message about the FIFO:\n{screen}"
     );
 }
+
+/// The hardening keeps the feature: the same user, the same copy, its own
+/// (broken) config is saved, the broken one kept beside it, both the user's.
+#[test]
+fn a_capability_carrying_copy_still_saves_its_users_own_config() {
+    let Some((attacker, binary)) = setup("cfgown") else {
+        return;
+    };
+    let path = config_path(&attacker);
+    std::fs::write(&path, "colums = 1\n").unwrap();
+    std::os::unix::fs::chown(&path, Some(attacker.uid), Some(attacker.gid)).unwrap();
+    let Some(tmux) = pane("cfgown", &attacker, &binary.path, true) else {
+        return;
+    };
+    let screen = save_through_setup(&tmux);
+    assert!(screen.contains("settings saved"), "{screen}");
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert!(saved.contains("columns = ["), "{saved}");
+    let kept = path.with_file_name("config.toml.broken");
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "colums = 1\n");
+    for file in [&path, &kept] {
+        assert_eq!(std::fs::metadata(file).unwrap().uid(), attacker.uid);
+    }
+}
