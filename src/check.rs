@@ -9,7 +9,7 @@ use crate::collect::bpf::BpfCollector;
 use crate::collect::cgroups::find_cgroup2_mount;
 use crate::collect::sample::BackendKind;
 use crate::collect::sampler::open_gpu;
-use crate::collect::CollectOptions;
+use crate::collect::{CollectOptions, Collector};
 use crate::privileges::{self, Mode};
 
 /// Capabilities that matter to bpftop, with what each one enables.
@@ -82,8 +82,16 @@ pub fn report(options: &CollectOptions) -> String {
     let bpf = BpfCollector::open(options);
     let bpf_loads = bpf.is_ok();
     match bpf {
-        Ok(c) => {
+        Ok(mut c) => {
             let _ = writeln!(out, "  task walk       {}", c.walk_kind().describe());
+            let init = match c.collect() {
+                Ok(_) if c.init_from_proc() => {
+                    "read from /proc (the task walk does not visit it on this kernel)"
+                }
+                Ok(_) => "in the task walk",
+                Err(_) => "unknown (the first refresh failed)",
+            };
+            let _ = writeln!(out, "  PID 1           {init}");
             let _ = writeln!(
                 out,
                 "  RSS             {}",

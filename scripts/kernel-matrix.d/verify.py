@@ -53,7 +53,7 @@ def verify(label, path):
     sec = sections(text)
     problems = []
     row = {"kernel": label, "iter": "?", "rss": "?", "rss_eq": "-", "net": "?", "pids": "0/0",
-           "result": "FAIL"}
+           "tgids": "?", "result": "FAIL"}
 
     if "@@KM-DONE" not in text:
         problems.append("the workload did not finish (no @@KM-DONE): see the transcript")
@@ -182,6 +182,26 @@ def verify(label, path):
                 problems.append(f"{role}: {key} {got}, expected {expected} ± 1 %")
         row["net"] += " (1 MB ok)" if not any("net_" in p for p in problems) else " (WRONG)"
 
+    # The set of processes: /proc's listings just before and after one
+    # refresh bracket it (bpftop itself appears in neither listing).
+    before = {int(l) for l in sec.get("tgids-before", []) if l.strip().isdigit()}
+    after = {int(l) for l in sec.get("tgids-after", []) if l.strip().isdigit()}
+    try:
+        one = json.loads("".join(sec.get("tgids-batch", [])) or "{}")
+    except json.JSONDecodeError as e:
+        one = {}
+        problems.append(f"the tgid refresh is not JSON: {e}")
+    seen = {p["pid"]: p.get("comm") for p in one.get("processes", [])}
+    missing = sorted((before & after) - seen.keys())
+    extra = sorted(p for p in seen.keys() - (before | after) if seen[p] != "bpftop")
+    row["tgids"] = f"{len(seen)} = /proc" if not (missing or extra) and seen else "WRONG"
+    print(f"  processes: {len(seen)} listed, /proc {len(before & after)} stable"
+          f"; missing {missing}, not in /proc {extra}")
+    if not seen:
+        problems.append("the tgid refresh listed no process")
+    if missing or extra:
+        problems.append(f"process set differs from /proc: missing {missing}, not in /proc {extra}")
+
     for p in problems:
         print(f"  FAIL [{label}]: {p}")
     row["result"] = "PASS" if not problems else "FAIL"
@@ -192,7 +212,8 @@ def table(rows_path):
     rows = [json.loads(l) for l in open(rows_path, encoding="utf-8") if l.strip()]
     cols = [("kernel", "kernel"), ("iter", "task walk"), ("rss", "RSS (--check)"),
             ("rss_eq", "RSS vs statm"),
-            ("net", "network hooks"), ("pids", "pids checked"), ("result", "result")]
+            ("net", "network hooks"), ("pids", "pids checked"), ("tgids", "processes"),
+            ("result", "result")]
     widths = [max(len(h), *(len(str(r.get(k, ""))) for r in rows)) for k, h in cols]
     line = lambda vals: "| " + " | ".join(str(v).ljust(w) for v, w in zip(vals, widths)) + " |"
     print(line([h for _, h in cols]))

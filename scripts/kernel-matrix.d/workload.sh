@@ -122,5 +122,19 @@ while read -r role pid; do
     echo "statm $(cat /proc/"$pid"/statm 2>/dev/null)"
     end "proc $role $pid"
 done <pids
+
+# Every process /proc lists and no more (no PID 0): one refresh between two
+# listings of /proc (the idle workload changes nothing in between but the
+# listing commands themselves and bpftop).
+begin tgids-before
+ls /proc | grep '^[0-9][0-9]*$'
+end tgids-before
+"$BPFTOP" --batch -n 1 --format json --backend bpf >tgids.json 2>/dev/null
+begin tgids-after
+ls /proc | grep '^[0-9][0-9]*$'
+end tgids-after
+begin tgids-batch
+cat tgids.json
+end tgids-batch
 echo "@@KM-PIDS $(cut -d' ' -f2 pids | tr '\n' ' ')"
 echo "@@KM-DONE"

@@ -267,6 +267,10 @@ static __always_inline void record_task(struct task_struct *task, struct walk_st
 	struct task_record *rec;
 	__u32 index = state->count;
 
+	/* The idle task (swapper/0, where the open-coded walk starts) is no
+	 * process: /proc never lists PID 0. */
+	if (task->pid == 0)
+		return;
 	rec = bpf_map_lookup_elem(&records, &index);
 	if (!rec) {
 		state->dropped++;

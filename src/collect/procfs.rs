@@ -239,6 +239,13 @@ impl ProcfsCollector {
         }
     }
 
+    /// Process `pid` alone, or None when it does not exist (or is
+    /// unreadable).
+    pub fn read_pid(&mut self, pid: u32) -> Option<ProcessSample> {
+        let dir = self.proc_root.join(pid.to_string());
+        self.read_process(&dir)
+    }
+
     /// One process, or None when it vanished (or is unreadable) mid-walk.
     fn read_process(&mut self, dir: &Path) -> Option<ProcessSample> {
         let buf = &mut self.buf;

@@ -789,6 +789,51 @@ fn by_pid_frozen(pid: u32) -> Option<bool> {
 
 type Test = (&'static str, Box<dyn Fn()>);
 
+/// The tgids /proc lists now.
+fn proc_tgids() -> std::collections::BTreeSet<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
+/// Every process /proc shows, and nothing else (no PID 0): the tgids of
+/// one snapshot equal /proc's listing taken just before and after it, up
+/// to processes that came or went between the two listings.
+fn tgid_set_matches_proc(choice: BackendChoice, walk: WalkChoice) {
+    let mut s = sampler(choice, walk);
+    // Several tries: a busy machine may start or end processes while a
+    // listing is taken, which the before/after bracket absorbs only when
+    // the process did not both appear and vanish.
+    let mut last = String::new();
+    for _ in 0..5 {
+        let before = proc_tgids();
+        let sample = s.sample().unwrap();
+        let after = proc_tgids();
+        let seen: std::collections::BTreeSet<u32> =
+            sample.processes.iter().map(|p| p.pid).collect();
+        let stable: std::collections::BTreeSet<u32> =
+            before.intersection(&after).copied().collect();
+        let anywhere: std::collections::BTreeSet<u32> = before.union(&after).copied().collect();
+        let missing: Vec<u32> = stable.difference(&seen).copied().collect();
+        let extra: Vec<u32> = seen.difference(&anywhere).copied().collect();
+        assert!(!seen.contains(&0), "PID 0 listed by {choice:?} ({walk:?})");
+        assert!(
+            seen.contains(&1),
+            "PID 1 missing from {choice:?} ({walk:?})"
+        );
+        if missing.is_empty() && extra.is_empty() {
+            println!(
+                "  {} processes, the same as /proc ({choice:?}, {walk:?})",
+                seen.len()
+            );
+            return;
+        }
+        last = format!("missing {missing:?}, not in /proc {extra:?}");
+    }
+    panic!("{choice:?} ({walk:?}): {last}");
+}
+
 fn main() {
     let args: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
@@ -811,6 +856,10 @@ fn main() {
             "procfs: churn",
             Box::new(|| churn_does_not_break_refreshes(BackendChoice::Procfs, WalkChoice::Auto)),
         ),
+        (
+            "procfs: every process /proc lists, no more",
+            Box::new(|| tgid_set_matches_proc(BackendChoice::Procfs, WalkChoice::Auto)),
+        ),
         ("batch: JSON contract", Box::new(batch_json_contract)),
         ("fallback: no BTF", Box::new(fallback_without_btf)),
     ];
@@ -825,6 +874,14 @@ fn main() {
             (
                 "bpf iter/task: known processes match /proc",
                 Box::new(|| known_processes_match_proc(BackendChoice::Bpf, WalkChoice::Iter)),
+            ),
+            (
+                "bpf open-coded: every process /proc lists, no more",
+                Box::new(|| tgid_set_matches_proc(BackendChoice::Bpf, WalkChoice::OpenCoded)),
+            ),
+            (
+                "bpf iter/task: every process /proc lists, no more",
+                Box::new(|| tgid_set_matches_proc(BackendChoice::Bpf, WalkChoice::Iter)),
             ),
             (
                 "bpf: spinner CPU%",

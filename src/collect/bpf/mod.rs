@@ -12,6 +12,7 @@
 
 mod cmdline;
 pub mod drm_fds;
+mod init_process;
 mod libbpf_log;
 mod mapped;
 mod memo;
@@ -95,6 +96,7 @@ pub struct BpfCollector {
     aggregator: Aggregator,
     sys_root: PathBuf,
     builder: ProcessBuilder,
+    init: init_process::InitProcess,
 }
 
 /// Turns a walk's per-process accumulations into samples, with the state
@@ -359,6 +361,7 @@ impl BpfCollector {
                 net,
                 precise_rss: false,
             },
+            init: init_process::InitProcess::new(options),
         };
         // One walk proves the walk works before auto commits to it (the
         // walk alone: building samples is ordinary code). The open-coded
@@ -377,6 +380,12 @@ impl BpfCollector {
                 .iter()
                 .any(|r| r.record_flags & REC_PRECISE_RSS != 0);
         Ok(collector)
+    }
+
+    /// Whether the last refresh read PID 1 from /proc because the walk did
+    /// not visit it.
+    pub fn init_from_proc(&self) -> bool {
+        self.init.read_from_proc()
     }
 
     /// Whether RSS includes the per-CPU parts of the kernel's counters
@@ -566,6 +575,7 @@ impl Collector for BpfCollector {
 
     fn set_threads(&mut self, threads: bool) {
         self.aggregator.keep_threads = threads;
+        self.init.set_threads(threads);
     }
 
     fn defer_cmdlines(&mut self, defer: bool) {
@@ -623,6 +633,7 @@ impl Collector for BpfCollector {
         }
         builder.cgroups.retain(|id| live_cgroups.contains(&id));
         builder.memo.end_refresh();
+        self.init.fill(&mut sample);
         Ok(sample)
     }
 }
