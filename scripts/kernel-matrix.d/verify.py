@@ -53,7 +53,7 @@ def verify(label, path):
     sec = sections(text)
     problems = []
     row = {"kernel": label, "iter": "?", "rss": "?", "rss_eq": "-", "net": "?", "pids": "0/0",
-           "tgids": "?", "result": "FAIL"}
+           "tgids": "?", "kthreads": "?", "result": "FAIL"}
 
     if "@@KM-DONE" not in text:
         problems.append("the workload did not finish (no @@KM-DONE): see the transcript")
@@ -184,14 +184,24 @@ def verify(label, path):
 
     # The set of processes: /proc's listings just before and after one
     # refresh bracket it (bpftop itself appears in neither listing).
-    before = {int(l) for l in sec.get("tgids-before", []) if l.strip().isdigit()}
-    after = {int(l) for l in sec.get("tgids-after", []) if l.strip().isdigit()}
+    def comms(lines):
+        listed = {}
+        for l in lines:
+            pid, _, comm = l.partition(" ")
+            if pid.isdigit():
+                listed[int(pid)] = comm
+        return listed
+
+    before_comm = comms(sec.get("tgids-before", []))
+    after_comm = comms(sec.get("tgids-after", []))
+    before, after = set(before_comm), set(after_comm)
     try:
         one = json.loads("".join(sec.get("tgids-batch", [])) or "{}")
     except json.JSONDecodeError as e:
         one = {}
         problems.append(f"the tgid refresh is not JSON: {e}")
     seen = {p["pid"]: p.get("comm") for p in one.get("processes", [])}
+    kthreads = [p for p in one.get("processes", []) if p.get("kernel_thread")]
     missing = sorted((before & after) - seen.keys())
     extra = sorted(p for p in seen.keys() - (before | after) if seen[p] != "bpftop")
     row["tgids"] = f"{len(seen)} = /proc" if not (missing or extra) and seen else "WRONG"
@@ -201,6 +211,38 @@ def verify(label, path):
         problems.append("the tgid refresh listed no process")
     if missing or extra:
         problems.append(f"process set differs from /proc: missing {missing}, not in /proc {extra}")
+    # Kernel threads by the name /proc shows, where it held still.
+    # A worker's "+desc"/"-desc" changes as it runs other work: one that ran
+    # something else and back between the listings may differ there alone.
+    def worker_parts(name):
+        if not name.startswith("kworker/") or name.startswith("kworker/R-"):
+            return name, ""
+        cut = [i for i in (name.find("+"), name.find("-")) if i >= 0]
+        at = min(cut) if cut else len(name)
+        return name[:at], name[at:]
+
+    stable = [p for p in kthreads if before_comm.get(p["pid"]) == after_comm.get(p["pid"]) is not None]
+    wrong, moved, described = [], 0, 0
+    for p in stable:
+        shown = before_comm[p["pid"]]
+        base, desc = worker_parts(shown)
+        described += bool(desc)
+        if p["comm"] == shown:
+            continue
+        if desc and worker_parts(p["comm"])[0] == base:
+            moved += 1
+            continue
+        wrong.append(f'{p["pid"]}: {p["comm"]!r} != /proc {shown!r}')
+    long = sum(len(before_comm[p["pid"]]) > 15 for p in stable)
+    row["kthreads"] = f"{len(stable) - len(wrong)}/{len(stable)} ({long} long)"
+    print(f"  kernel thread names: {len(stable)} compared, {long} longer than comm, "
+          f"{described} workers described ({moved} changed meanwhile), {len(wrong)} wrong")
+    if not stable:
+        problems.append("no kernel thread name compared")
+    if moved > max(described // 2, 1):
+        problems.append(f"{moved} of {described} worker descriptions differ from /proc")
+    for w in wrong:
+        problems.append(f"kernel thread name: {w}")
 
     for p in problems:
         print(f"  FAIL [{label}]: {p}")
@@ -213,6 +255,7 @@ def table(rows_path):
     cols = [("kernel", "kernel"), ("iter", "task walk"), ("rss", "RSS (--check)"),
             ("rss_eq", "RSS vs statm"),
             ("net", "network hooks"), ("pids", "pids checked"), ("tgids", "processes"),
+            ("kthreads", "kthread names"),
             ("result", "result")]
     widths = [max(len(h), *(len(str(r.get(k, ""))) for r in rows)) for k, h in cols]
     line = lambda vals: "| " + " | ".join(str(v).ljust(w) for v, w in zip(vals, widths)) + " |"

@@ -123,15 +123,21 @@ while read -r role pid; do
     end "proc $role $pid"
 done <pids
 
-# Every process /proc lists and no more (no PID 0): one refresh between two
-# listings of /proc (the idle workload changes nothing in between but the
-# listing commands themselves and bpftop).
+# Every process /proc lists and no more (no PID 0), with the names /proc
+# shows (kernel threads' full names): one refresh between two listings of
+# /proc, "PID COMM" per line (the idle workload changes nothing in between
+# but the listing itself and bpftop).
+list_comms() {
+    for d in /proc/[0-9]*; do
+        c=$(cat "$d/comm" 2>/dev/null) && echo "${d#/proc/} $c"
+    done
+}
 begin tgids-before
-ls /proc | grep '^[0-9][0-9]*$'
+list_comms
 end tgids-before
 "$BPFTOP" --batch -n 1 --format json --backend bpf >tgids.json 2>/dev/null
 begin tgids-after
-ls /proc | grep '^[0-9][0-9]*$'
+list_comms
 end tgids-after
 begin tgids-batch
 cat tgids.json

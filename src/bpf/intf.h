@@ -10,6 +10,8 @@
 #define BPFTOP_INTF_H
 
 #define BPFTOP_COMM_LEN 16
+/* /proc/PID/comm of a kernel thread: at most 63 bytes and a NUL. */
+#define BPFTOP_NAME_LEN 64
 
 /* record_flags bits */
 #define BPFTOP_REC_LEADER 0x1  /* tid == tgid: the process-wide fields are valid */
@@ -30,7 +32,10 @@ struct task_record {
 	__s32 prio;
 	__s32 static_prio;
 	__u32 processor;
-	__u32 pad0;
+	/* Kernel threads whose name /proc shows is longer than comm (a full
+	 * name, a workqueue worker's +/- description): 1 + its index in the
+	 * kthread_names array. 0: comm is the name. */
+	__u32 name_slot;
 	__u64 start_boottime;
 	__u64 sum_exec_runtime;
 	__u64 utime;
@@ -81,6 +86,12 @@ struct task_record {
 struct walk_state {
 	__u64 count;   /* records written */
 	__u64 dropped; /* tasks not recorded because `records` was full */
+	__u64 names;   /* kthread_names entries written */
+};
+
+/* A kernel thread's name as /proc shows it. */
+struct kthread_name {
+	char name[BPFTOP_NAME_LEN];
 };
 
 /* Per-process network counters, in a hash map keyed by tgid that the

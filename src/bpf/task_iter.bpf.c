@@ -35,6 +35,7 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define PF_KTHREAD 0x00200000
+#define PF_WQ_WORKER 0x00000020
 #define MAX_CPUS 8192
 
 /* Set by userspace before load. */
@@ -104,6 +105,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct walk_state);
 } walk SEC(".maps");
+
+/* The names of kernel threads that comm cannot hold, indexed by
+ * task_record.name_slot - 1; sized like `records` by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kthread_name);
+} kthread_names SEC(".maps");
 
 /* The record size as the C compiler laid it out; the loader checks that the
  * Rust view has the same size before trusting any record. */
@@ -261,6 +272,98 @@ static __always_inline void read_process(struct task_struct *task, struct task_r
 		read_rss_post62(mm, rec);
 }
 
+/* A kernel thread's struct kthread (to_kthread()), or NULL. */
+static __always_inline struct kthread *kthread_of(struct task_struct *task)
+{
+	if (bpf_core_field_exists(task->worker_private))
+		return task->worker_private;
+	return (void *)BPF_CORE_READ((struct task_struct___pre517 *)task, set_child_tid);
+}
+
+/* Whether comm starts with "kworker/R-": a rescuer named the way kernels
+ * (>= 6.9) name them whose /proc name is the full one; older kernels name a
+ * rescuer after its workqueue and show its comm. */
+static __always_inline bool is_named_rescuer(const char *comm)
+{
+	const char prefix[] = "kworker/R-";
+
+	for (int i = 0; i < sizeof(prefix) - 1; i++)
+		if (comm[i] != prefix[i])
+			return false;
+	return true;
+}
+
+/*
+ * The name /proc shows for a kernel thread (proc_task_name): its full name
+ * when comm had to cut it (a workqueue worker's only where it is a
+ * "kworker/R-" rescuer), and for a worker in a pool "+desc" while it runs a
+ * work item, "-desc" after, where desc names the workqueue. Written to
+ * kthread_names only when it differs from comm.
+ */
+static __always_inline void record_kthread_name(struct task_struct *task,
+						struct task_record *rec,
+						struct walk_state *state)
+{
+	struct kthread *kt = kthread_of(task);
+	bool worker = rec->task_flags & PF_WQ_WORKER;
+	struct kthread_name *out;
+	char desc[32] = {};
+	char *full = NULL;
+	struct worker *w = NULL;
+	__u32 slot;
+	long len;
+
+	if (!kt)
+		return;
+	if (bpf_core_field_exists(kt->full_name) && (!worker || is_named_rescuer(rec->comm)))
+		full = BPF_CORE_READ(kt, full_name);
+	if (worker) {
+		w = BPF_CORE_READ(kt, data);
+		/* A worker outside any pool (an idle rescuer) shows no desc. */
+		if (w && BPF_CORE_READ(w, pool))
+			BPF_CORE_READ_STR_INTO(&desc, w, desc);
+	}
+	if (!full && !desc[0])
+		return;
+	slot = state->names;
+	out = bpf_map_lookup_elem(&kthread_names, &slot);
+	if (!out)
+		return;
+	if (full)
+		len = bpf_probe_read_kernel_str(out->name, sizeof(out->name), full);
+	else
+		len = bpf_probe_read_kernel_str(out->name, sizeof(rec->comm), rec->comm);
+	if (len < 1)
+		return;
+	if (desc[0]) {
+		/* Append at the NUL: '+' or '-', then as much of desc as fits
+		 * before the last byte, which stays NUL. A byte loop: the
+		 * verifier cannot bound a string read at a variable offset. */
+		__u32 at = len - 1;
+
+		if (at > BPFTOP_NAME_LEN - 2)
+			goto done;
+		barrier_var(at);
+		out->name[at & (BPFTOP_NAME_LEN - 1)] = BPF_CORE_READ(w, current_work) ? '+' : '-';
+		for (__u32 i = 0; i < sizeof(desc); i++) {
+			__u32 to = at + 1 + i;
+
+			if (to >= BPFTOP_NAME_LEN - 1)
+				break;
+			/* Hide the range from the compiler so that the mask
+			 * stays and the verifier sees every store bounded. */
+			barrier_var(to);
+			out->name[to & (BPFTOP_NAME_LEN - 1)] = desc[i];
+			if (!desc[i])
+				break;
+		}
+		out->name[BPFTOP_NAME_LEN - 1] = 0;
+	}
+done:
+	rec->name_slot = slot + 1;
+	state->names = slot + 1;
+}
+
 /* Writes `task`'s record at the end of the walk so far. */
 static __always_inline void record_task(struct task_struct *task, struct walk_state *state)
 {
@@ -301,8 +404,11 @@ static __always_inline void record_task(struct task_struct *task, struct walk_st
 	rec->write_bytes = task->ioac.write_bytes;
 	__builtin_memcpy(rec->comm, task->comm, sizeof(rec->comm));
 
-	if (rec->tid == rec->tgid)
+	if (rec->tid == rec->tgid) {
 		read_process(task, rec);
+		if (rec->task_flags & PF_KTHREAD)
+			record_kthread_name(task, rec, state);
+	}
 }
 
 SEC("iter/task")
@@ -341,6 +447,7 @@ int walk_tasks(void *ctx)
 		return 1; /* cannot happen: a one-entry array */
 	state->count = 0;
 	state->dropped = 0;
+	state->names = 0;
 	if (precise_rss)
 		find_cpu_offsets();
 	/* The task lists are RCU-protected: every task we reach stays valid

@@ -167,6 +167,29 @@ struct task_struct {
 	__u64 self_exec_id;
 	struct task_io_accounting ioac;
 	struct css_set *cgroups;
+	void *worker_private;
+};
+
+/* < 5.17: a kernel thread's struct kthread hid in set_child_tid. */
+struct task_struct___pre517 {
+	int *set_child_tid;
+};
+
+/* Kernel threads (kernel/kthread.c); full_name since 5.18. */
+struct kthread {
+	void *data;
+	char *full_name;
+};
+
+/* Workqueue workers (kernel/workqueue_internal.h): the description of the
+ * work they run, which /proc appends to their name. */
+struct work_struct;
+struct worker_pool;
+
+struct worker {
+	struct work_struct *current_work;
+	struct worker_pool *pool;
+	char desc[32];
 };
 
 /* < 5.14: the state word was a long named "state". */

@@ -834,6 +834,81 @@ fn tgid_set_matches_proc(choice: BackendChoice, walk: WalkChoice) {
     panic!("{choice:?} ({walk:?}): {last}");
 }
 
+/// /proc/PID/comm of every process, read now.
+fn proc_comms() -> std::collections::BTreeMap<u32, Vec<u8>> {
+    proc_tgids()
+        .into_iter()
+        .filter_map(|pid| {
+            let mut comm = std::fs::read(format!("/proc/{pid}/comm")).ok()?;
+            comm.pop(); // the newline
+            Some((pid, comm))
+        })
+        .collect()
+}
+
+/// A workqueue worker's name split into its base (`kworker/0:1H`) and the
+/// description of its latest work (`+events`, `-kblockd`), which changes
+/// as it runs other work; other names have no description.
+fn worker_parts(name: &[u8]) -> (&[u8], &[u8]) {
+    if !name.starts_with(b"kworker/") || name.starts_with(b"kworker/R-") {
+        return (name, b"");
+    }
+    let at = name
+        .iter()
+        .position(|&b| b == b'+' || b == b'-')
+        .unwrap_or(name.len());
+    name.split_at(at)
+}
+
+/// Kernel threads carry the name /proc shows (`kworker/0:0-events`,
+/// `kworker/R-kvfree_rcu_reclaim`), not the 15-byte comm. Only names /proc
+/// showed the same before and after the sample are compared; a worker may
+/// still have run other work in between and back, so a worker's
+/// description may differ for a few, never for most.
+fn kernel_thread_names_match_proc(choice: BackendChoice, walk: WalkChoice) {
+    let mut s = sampler(choice, walk);
+    let before = proc_comms();
+    let sample = s.sample().unwrap();
+    let after = proc_comms();
+    let (mut compared, mut long, mut described, mut moved) = (0, 0, 0, 0);
+    let mut wrong = Vec::new();
+    for p in sample.processes.iter().filter(|p| p.kernel_thread) {
+        let (Some(b), Some(a)) = (before.get(&p.pid), after.get(&p.pid)) else {
+            continue;
+        };
+        if a != b {
+            continue;
+        }
+        compared += 1;
+        long += usize::from(a.len() > 15);
+        let (base, description) = worker_parts(a);
+        described += usize::from(!description.is_empty());
+        if p.comm.as_bytes() == a.as_slice() {
+            continue;
+        }
+        if !description.is_empty() && worker_parts(&p.comm).0 == base {
+            moved += 1;
+            continue;
+        }
+        wrong.push(format!(
+            "{}: {:?} != /proc {:?}",
+            p.pid,
+            String::from_utf8_lossy(&p.comm),
+            String::from_utf8_lossy(a)
+        ));
+    }
+    println!(
+        "  {compared} kernel threads compared, {long} with names longer than comm, \
+         {described} workers with a description ({moved} changed meanwhile)"
+    );
+    assert!(compared > 0, "no kernel thread compared");
+    assert!(wrong.is_empty(), "{choice:?} ({walk:?}): {wrong:#?}");
+    assert!(
+        moved <= (described / 2).max(1),
+        "{moved} of {described} worker descriptions differ from /proc"
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
@@ -860,6 +935,10 @@ fn main() {
             "procfs: every process /proc lists, no more",
             Box::new(|| tgid_set_matches_proc(BackendChoice::Procfs, WalkChoice::Auto)),
         ),
+        (
+            "procfs: kernel thread names as /proc shows them",
+            Box::new(|| kernel_thread_names_match_proc(BackendChoice::Procfs, WalkChoice::Auto)),
+        ),
         ("batch: JSON contract", Box::new(batch_json_contract)),
         ("fallback: no BTF", Box::new(fallback_without_btf)),
     ];
@@ -882,6 +961,16 @@ fn main() {
             (
                 "bpf iter/task: every process /proc lists, no more",
                 Box::new(|| tgid_set_matches_proc(BackendChoice::Bpf, WalkChoice::Iter)),
+            ),
+            (
+                "bpf open-coded: kernel thread names as /proc shows them",
+                Box::new(|| {
+                    kernel_thread_names_match_proc(BackendChoice::Bpf, WalkChoice::OpenCoded)
+                }),
+            ),
+            (
+                "bpf iter/task: kernel thread names as /proc shows them",
+                Box::new(|| kernel_thread_names_match_proc(BackendChoice::Bpf, WalkChoice::Iter)),
             ),
             (
                 "bpf: spinner CPU%",

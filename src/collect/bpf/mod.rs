@@ -58,7 +58,8 @@ use self::memo::{ProcessMemo, Remembered};
 use self::monotonic::{never_backwards, Counters};
 use self::net::NetCounting;
 use self::record::{
-    comm_bytes, decode_walk_state, records, Aggregator, ProcessAccum, RECORD_SIZE, REC_PRECISE_RSS,
+    decode_walk_state, records, shown_name, Aggregator, ProcessAccum, NAME_SIZE, RECORD_SIZE,
+    REC_PRECISE_RSS,
 };
 use self::skel::types::{task_record, walk_state};
 pub use self::walker::WalkKind;
@@ -76,6 +77,8 @@ struct Loaded {
     walker: Walker,
     records: MappedArray,
     walk: MappedArray,
+    /// Kernel threads' names longer than comm (intf.h: kthread_names).
+    names: MappedArray,
     capacity: usize,
     kind: WalkKind,
     /// Records of the walk run at load time, if one was (None also when
@@ -280,6 +283,11 @@ fn load_with(
     rodata.read_net = net.is_some();
     let entries = u32::try_from(capacity).context("record capacity")?;
     open.maps.records.set_max_entries(entries).map_err(fail)?;
+    // Pages are touched only for the kernel threads that need an entry.
+    open.maps
+        .kthread_names
+        .set_max_entries(entries)
+        .map_err(fail)?;
     match net {
         Some(fd) => open.maps.net_by_tgid.reuse_fd(fd).map_err(fail)?,
         // Unused: the smallest table the kernel accepts.
@@ -291,12 +299,14 @@ fn load_with(
     let walker = Walker::new(kind, &loaded.progs.walk_tasks, &loaded.progs.dump_task)?;
     let records = MappedArray::map(&loaded.maps.records, RECORD_SIZE, capacity)?;
     let walk = MappedArray::map(&loaded.maps.walk, size_of::<walk_state>(), 1)?;
+    let names = MappedArray::map(&loaded.maps.kthread_names, NAME_SIZE, capacity)?;
     // The program's fd (or link) and the mappings keep the program and maps
     // alive; the skeleton's object (and its borrow of `storage`) can go.
     let mut loaded = Loaded {
         walker,
         records,
         walk,
+        names,
         capacity,
         kind,
         proving_walk: None,
@@ -448,6 +458,7 @@ impl ProcessBuilder {
         pid: u32,
         accum: ProcessAccum,
         leader: &task_record,
+        names: &[u8],
     ) -> ProcessSample {
         let kernel_thread = ProcessAccum::is_kernel_thread(leader);
         let start_time_ns = leader.start_boottime;
@@ -533,7 +544,7 @@ impl ProcessBuilder {
             uid: leader.uid,
             euid: leader.euid,
             state: state_letter(leader.state, leader.exit_state),
-            comm: comm_bytes(&leader.comm),
+            comm: shown_name(leader, names),
             cmdline,
             nice: leader.static_prio - 120,
             priority: leader.prio - 100,
@@ -587,6 +598,9 @@ impl Collector for BpfCollector {
         let unix_time = clock::unix_time();
         let count = self.walk()?;
         let records = records(self.loaded.records.bytes(count * RECORD_SIZE));
+        let walk_state = decode_walk_state(self.loaded.walk.bytes(size_of::<walk_state>()));
+        let named = (walk_state.names as usize).min(self.loaded.capacity);
+        let names = self.loaded.names.bytes(named * NAME_SIZE);
         let network = self.network_status();
         let agg = &mut self.aggregator;
         agg.group(&records);
@@ -623,7 +637,7 @@ impl Collector for BpfCollector {
                 live_cgroups.insert(leader.cgroup_id);
                 last_cgroup = Some(leader.cgroup_id);
             }
-            let p = builder.build_process(pid, accum, leader);
+            let p = builder.build_process(pid, accum, leader, names);
             if p.kernel_thread {
                 sample.kernel_threads += 1;
             } else {

@@ -61,6 +61,25 @@ pub fn comm_bytes(comm: &[i8; 16]) -> Comm {
     Comm::new(&bytes[..len])
 }
 
+/// Size of one kthread_names entry (intf.h's BPFTOP_NAME_LEN).
+pub const NAME_SIZE: usize = 64;
+
+/// The name /proc shows for the task of `record`: its kthread_names entry
+/// (in `names`, the entries written by the walk) when it has one, else
+/// its comm.
+pub fn shown_name(record: &task_record, names: &[u8]) -> Comm {
+    let entry = (record.name_slot as usize)
+        .checked_sub(1)
+        .and_then(|slot| names.get(slot * NAME_SIZE..(slot + 1) * NAME_SIZE));
+    match entry {
+        Some(entry) => {
+            let len = entry.iter().position(|&b| b == 0).unwrap_or(entry.len());
+            Comm::new(&entry[..len])
+        }
+        None => comm_bytes(&record.comm),
+    }
+}
+
 /// One process being assembled from its thread records.
 #[derive(Debug, Default)]
 pub struct ProcessAccum {
