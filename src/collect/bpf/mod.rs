@@ -93,6 +93,13 @@ fn records_capacity(tasks: usize) -> usize {
     tasks + (tasks / 4).max(4096)
 }
 
+/// Entries for kernel threads' long names: kernel threads are a small part
+/// of the tasks on any machine (a few per CPU plus the workers). Those
+/// beyond it keep their comm.
+fn names_capacity(records: usize) -> usize {
+    (records / 8).max(1024)
+}
+
 pub struct BpfCollector {
     loaded: Loaded,
     /// The walk's records grouped into processes (buffers reused).
@@ -299,7 +306,11 @@ fn load_with(
     let walker = Walker::new(kind, &loaded.progs.walk_tasks, &loaded.progs.dump_task)?;
     let records = MappedArray::map(&loaded.maps.records, RECORD_SIZE, capacity)?;
     let walk = MappedArray::map(&loaded.maps.walk, size_of::<walk_state>(), 1)?;
-    let names = MappedArray::map(&loaded.maps.kthread_names, NAME_SIZE, capacity)?;
+    let names = MappedArray::map(
+        &loaded.maps.kthread_names,
+        NAME_SIZE,
+        names_capacity(capacity),
+    )?;
     // The program's fd (or link) and the mappings keep the program and maps
     // alive; the skeleton's object (and its borrow of `storage`) can go.
     let mut loaded = Loaded {
@@ -599,7 +610,7 @@ impl Collector for BpfCollector {
         let count = self.walk()?;
         let records = records(self.loaded.records.bytes(count * RECORD_SIZE));
         let walk_state = decode_walk_state(self.loaded.walk.bytes(size_of::<walk_state>()));
-        let named = (walk_state.names as usize).min(self.loaded.capacity);
+        let named = (walk_state.names as usize).min(names_capacity(self.loaded.capacity));
         let names = self.loaded.names.bytes(named * NAME_SIZE);
         let network = self.network_status();
         let agg = &mut self.aggregator;
