@@ -31,6 +31,8 @@ enum Control {
     Delay(u64),
     Threads(bool),
     RefreshNow,
+    /// The processes on screen, whose titles are read at every refresh.
+    OnScreen(Vec<u32>),
 }
 
 type Update = Result<Arc<Model>, String>;
@@ -85,6 +87,7 @@ fn collector_loop(
                     sampler.set_threads(on);
                     break;
                 }
+                Ok(Control::OnScreen(pids)) => sampler.watch_titles(&pids),
                 Ok(Control::RefreshNow) | Err(RecvTimeoutError::Timeout) => break,
                 Err(RecvTimeoutError::Disconnected) => return,
             }
@@ -114,6 +117,7 @@ pub fn run(sampler: Sampler, mut view: ViewState, config_file: ConfigFile) -> an
     let mut saved = config_file.base.clone();
     let mut terminal = Terminal::new(SafeBackend::new(CrosstermBackend::new(std::io::stdout())))?;
     let mut dirty = true;
+    let mut on_screen: Vec<u32> = Vec::new();
     let mut config_broken = config_file.broken;
     while !terminate.load(Ordering::Relaxed) {
         let area = terminal.get_frame().area();
@@ -148,6 +152,11 @@ pub fn run(sampler: Sampler, mut view: ViewState, config_file: ConfigFile) -> an
         if dirty {
             terminal.draw(|frame| render(&view, frame))?;
             dirty = false;
+            let shown = view.pids_on_screen();
+            if shown != on_screen {
+                let _ = control_tx.send(Control::OnScreen(shown.clone()));
+                on_screen = shown;
+            }
         }
         if let Some(status) = freezer.expire() {
             view.status = Some(status);

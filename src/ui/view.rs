@@ -233,6 +233,25 @@ impl ViewState {
             .unwrap_or(self.sort)
     }
 
+    /// The pids of the process rows on screen (a thread row counts as
+    /// its process), in screen order.
+    pub fn pids_on_screen(&self) -> Vec<u32> {
+        let Some(model) = &self.model else {
+            return Vec::new();
+        };
+        let end = self
+            .scroll
+            .saturating_add(self.page_rows)
+            .min(self.rows.len());
+        self.rows
+            .get(self.scroll..end)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|row| model.processes.get(row.process))
+            .map(|p| p.sample.pid)
+            .collect()
+    }
+
     /// Moves the cursor to `row` (clamped) and scrolls it into view.
     pub fn set_cursor(&mut self, row: usize) {
         let last = self.rows.len().saturating_sub(1);

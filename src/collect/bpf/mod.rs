@@ -19,6 +19,7 @@ mod memo;
 mod monotonic;
 pub mod net;
 pub mod record;
+mod titles;
 pub mod walk_floor;
 mod walker;
 
@@ -128,6 +129,10 @@ struct ProcessBuilder {
     net: Result<NetCounting, String>,
     /// Some record had exact RSS (the per-CPU parts summed).
     precise_rss: bool,
+    /// When command lines are read again without an exec.
+    titles: titles::TitlePolicy,
+    /// This refresh's time (boot clock, ns).
+    now_ns: u64,
 }
 
 /// Lines of libbpf's log kept in an error: the end of a verifier log says
@@ -381,6 +386,8 @@ impl BpfCollector {
                 no_argv: Argv::from(Vec::new()),
                 net,
                 precise_rss: false,
+                titles: titles::TitlePolicy::default(),
+                now_ns: 0,
             },
             init: init_process::InitProcess::new(options),
         };
@@ -492,17 +499,27 @@ impl ProcessBuilder {
                 },
             },
         );
-        // argv is read once per process and exec (self_exec_id changes).
-        let argv = if kernel_thread || !ProcessAccum::has_mm(leader) {
-            None
+        // argv is read once per process and exec (self_exec_id changes),
+        // and again when the title policy says it may have been rewritten
+        // in place (a failed re-read keeps the last one).
+        let (argv, title_due_ns) = if kernel_thread || !ProcessAccum::has_mm(leader) {
+            (None, titles::NEVER)
         } else {
-            match previous
+            let kept = previous
                 .filter(|r| r.exec_id == leader.exec_id)
-                .and_then(|r| r.argv.clone())
-            {
-                Some(argv) => Some(argv),
-                None if self.defer_cmdlines => None,
-                None => read_argv(&self.proc_root, pid),
+                .and_then(|r| Some((r.argv.clone()?, r.title_due_ns)));
+            let now = self.now_ns;
+            match kept {
+                Some((argv, due)) if !self.titles.stale(pid, due, now) => (Some(argv), due),
+                Some((argv, _)) => (
+                    read_argv(&self.proc_root, pid).or(Some(argv)),
+                    self.titles.next_due(pid, now, false),
+                ),
+                None if self.defer_cmdlines => (None, titles::NEVER),
+                None => (
+                    read_argv(&self.proc_root, pid),
+                    self.titles.next_due(pid, now, true),
+                ),
             }
         };
         let cmdline = argv.clone().unwrap_or_else(|| self.no_argv.clone());
@@ -512,6 +529,7 @@ impl ProcessBuilder {
                 start_time_ns,
                 exec_id: leader.exec_id,
                 argv,
+                title_due_ns,
                 counters,
             },
         );
@@ -604,10 +622,19 @@ impl Collector for BpfCollector {
         self.builder.defer_cmdlines = defer;
     }
 
+    fn watch_titles(&mut self, pids: &[u32]) {
+        self.builder.titles.watch(pids);
+    }
+
+    fn set_title_period(&mut self, period: Option<std::time::Duration>) {
+        self.builder.titles.set_period(period);
+    }
+
     fn collect(&mut self) -> anyhow::Result<Sample> {
         let boottime_ns = clock::boottime_ns();
         let unix_time = clock::unix_time();
         let count = self.walk()?;
+        self.builder.now_ns = boottime_ns;
         let records = records(self.loaded.records.bytes(count * RECORD_SIZE));
         let walk_state = decode_walk_state(self.loaded.walk.bytes(size_of::<walk_state>()));
         let named = (walk_state.names as usize).min(names_capacity(self.loaded.capacity));
