@@ -391,7 +391,13 @@ pub fn freeze_dialog(view: &ViewState, targets: &[ProcessKey]) -> Result<Dialog,
         })
         .collect();
     let single = match (targets, cgroups.as_slice()) {
-        ([key], [cgroup]) if members.len() > 1 && !all_frozen => Some((*key, cgroup.clone())),
+        // Offered only where it can work: not for the root cgroup, nor
+        // for a process isolated already.
+        ([key], [cgroup])
+            if members.len() > 1 && !all_frozen && crate::actions::freeze::can_isolate(cgroup) =>
+        {
+            Some((*key, cgroup.clone()))
+        }
         _ => None,
     };
     Ok(Dialog::Freeze(FreezeDialog {
