@@ -363,12 +363,22 @@ pub struct Creator {
     pub pid_ns: u64,
 }
 
-/// Start time (clock ticks after boot) of `pid` from /proc/PID/stat.
-fn start_time(stat: &[u8]) -> Option<u64> {
+/// The fields of a /proc/PID/stat text from the third (state) on.
+fn stat_fields(stat: &[u8]) -> Option<Vec<&str>> {
     let close = stat.iter().rposition(|&b| b == b')')?;
     let rest = std::str::from_utf8(stat.get(close + 2..)?).ok()?;
-    // Fields from the third (state) on: start time is the 22nd.
-    rest.split(' ').nth(22 - 3)?.parse().ok()
+    Some(rest.split(' ').collect())
+}
+
+/// Start time (clock ticks after boot) from a /proc/PID/stat text.
+fn start_time(stat: &[u8]) -> Option<u64> {
+    stat_fields(stat)?.get(22 - 3)?.parse().ok()
+}
+
+/// Whether a /proc/PID/stat text is of a process that has exited (a zombie
+/// not yet reaped by its parent, or one being reaped).
+fn exited(stat: &[u8]) -> bool {
+    stat_fields(stat).is_some_and(|f| matches!(f.first(), Some(&("Z" | "X"))))
 }
 
 fn pid_ns(proc_root: &Path, who: &str) -> Option<u64> {
@@ -425,7 +435,8 @@ impl Creator {
         match fs::read(proc_root.join(self.pid.to_string()).join("stat")) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => false,
             Err(_) => true,
-            Ok(stat) => start_time(&stat).is_none_or(|start| start == self.start),
+            // A zombie is gone: SIGKILL ends it, its parent may reap later.
+            Ok(stat) => !exited(&stat) && start_time(&stat).is_none_or(|start| start == self.start),
         }
     }
 }
@@ -1140,6 +1151,10 @@ mod tests {
         let stat = b"42 (a) b) c) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 \
             123456 1000 10";
         assert_eq!(start_time(stat), Some(123_456));
+        assert!(!exited(stat));
+        assert!(exited(
+            b"42 (a) Z 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 9"
+        ));
     }
 
     #[test]
@@ -1159,6 +1174,24 @@ mod tests {
             ..alive
         };
         assert!(!gone.may_be_alive(proc_root));
+        // A zombie not yet reaped (bpftop killed, its parent slow to wait).
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let stat_path = format!("/proc/{}/stat", child.id());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let stat = loop {
+            let stat = fs::read(&stat_path).unwrap();
+            if exited(&stat) || Instant::now() > deadline {
+                break stat;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let zombie = Creator {
+            pid: child.id(),
+            start: start_time(&stat).unwrap(),
+            ..alive
+        };
+        assert!(!zombie.may_be_alive(proc_root));
+        child.wait().unwrap();
         // Another pid namespace: its pids mean nothing here.
         let elsewhere = Creator {
             pid_ns: alive.pid_ns + 1,
