@@ -190,7 +190,9 @@ impl CgroupResolver {
         // time). Without a visible mount (another mount namespace) the path
         // cannot be checked and is trusted.
         if let Some(mount) = &self.mount {
-            let dir = mount.join(OsStr::from_bytes(&decode_path(path.trim_start_matches('/'))));
+            let dir = mount.join(OsStr::from_bytes(&decode_path(
+                path.trim_start_matches('/'),
+            )));
             if fs::metadata(&dir).ok()?.ino() != id {
                 return None;
             }
@@ -269,7 +271,10 @@ mod tests {
             (b"/system.slice/a.service", "/system.slice/a.service"),
             (b"/t/a\xff\xfeb", r"/t/a\xff\xfeb"),
             // systemd's own escapes read as before.
-            (b"/system-systemd\\x2dfsck.slice", r"/system-systemd\x2dfsck.slice"),
+            (
+                b"/system-systemd\\x2dfsck.slice",
+                r"/system-systemd\x2dfsck.slice",
+            ),
             (b"/a\\b", r"/a\b"),
             (b"/a\\", r"/a\"),
             // Backslashes that would read as an escape are doubled.
