@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use bpftop::collect::cgroups::find_cgroup2_mount;
 
-use crate::support::{is_root, Scratch, BIN};
+use crate::support::{is_root, must, setup, text, Attacker, Scratch, BIN};
 
 /// How long anything may take on a busy machine (builds run beside us).
 const PATIENCE: Duration = Duration::from_secs(45);
@@ -133,36 +133,73 @@ fn cgroup_of(pid: u32) -> Vec<u8> {
         .to_vec()
 }
 
-/// bpftop in a tmux session of its own.
-struct Tui {
+/// bpftop in a tmux session of its own, run by root or by an attacker
+/// (then in the attacker's own tmux server).
+struct Tui<'a> {
     session: String,
+    user: Option<&'a Attacker>,
     _config: Scratch,
 }
 
-impl Tui {
-    fn start(tag: &str, args: &str) -> Tui {
+impl<'a> Tui<'a> {
+    fn start(tag: &str, args: &str) -> Tui<'a> {
+        Tui::start_as(None, BIN, tag, args)
+    }
+
+    fn start_as(user: Option<&'a Attacker>, bin: &str, tag: &str, args: &str) -> Tui<'a> {
         let config = Scratch::new(&format!("freeze-cfg-{tag}"));
         let session = format!("bpftop-sec-{tag}-{}", std::process::id());
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &session])
-            .output();
-        let status = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &session, "-x", "200", "-y", "50"])
-            .arg(format!(
-                "exec env XDG_CONFIG_HOME={} NO_COLOR=1 {BIN} {args}",
-                config.path().display()
-            ))
-            .status()
-            .unwrap();
-        assert!(status.success(), "tmux new-session failed");
-        Tui {
+        let tui = Tui {
             session,
+            user,
             _config: config,
+        };
+        let _ = tui
+            .tmux()
+            .args(["kill-session", "-t", &tui.session])
+            .output();
+        let config_home = match user {
+            Some(user) => user.home.join(".config"),
+            None => tui._config.path().to_path_buf(),
+        };
+        let out = tui
+            .tmux()
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &tui.session,
+                "-x",
+                "200",
+                "-y",
+                "50",
+            ])
+            .arg(format!(
+                "exec env XDG_CONFIG_HOME={} NO_COLOR=1 {bin} {args}",
+                config_home.display()
+            ))
+            .output()
+            .unwrap();
+        let (_, stderr) = text(&out);
+        assert!(out.status.success(), "tmux new-session failed: {stderr}");
+        tui
+    }
+
+    fn tmux(&self) -> Command {
+        match self.user {
+            Some(user) => user.command("tmux"),
+            None => Command::new("tmux"),
         }
     }
 
     fn keys(&self, keys: &[&str]) {
-        let status = Command::new("tmux")
+        if self.user.is_none() {
+            let mut args = vec!["send-keys", "-t", &self.session];
+            args.extend_from_slice(keys);
+            return must("tmux", &args);
+        }
+        let status = self
+            .tmux()
             .args(["send-keys", "-t", &self.session])
             .args(keys)
             .status()
@@ -171,11 +208,12 @@ impl Tui {
     }
 
     fn screen(&self) -> String {
-        let out = Command::new("tmux")
+        let out = self
+            .tmux()
             .args(["capture-pane", "-p", "-t", &self.session])
             .output()
             .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        text(&out).0
     }
 
     fn wait_for(&self, what: &str, text: &str) {
@@ -188,17 +226,19 @@ impl Tui {
 
     /// bpftop's pid: the pane's process (tmux runs the command by exec).
     fn pid(&self) -> u32 {
-        let out = Command::new("tmux")
+        let out = self
+            .tmux()
             .args(["display-message", "-p", "-t", &self.session, "#{pane_pid}"])
             .output()
             .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+        text(&out).0.trim().parse().unwrap()
     }
 }
 
-impl Drop for Tui {
+impl Drop for Tui<'_> {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
+        let _ = self
+            .tmux()
             .args(["kill-session", "-t", &self.session])
             .output();
     }
@@ -322,11 +362,12 @@ fn a_process_frozen_alone_by_a_killed_bpftop_is_released_at_start() {
     tui.keys(&["q"]);
 }
 
-/// Reproduction: with a fake mountinfo naming a directory as the cgroup2
-/// mount and a `cgroup.freeze` there that is a symlink, `f` truncated the
-/// file the link points to. Now the mount is refused (not cgroup2) and the
-/// file is unchanged. (bpftop with capabilities refuses --proc-root
-/// altogether; this runs as root, where the flag serves fixture tests.)
+/// Reproduction: with cap_dac_override, a fake mountinfo naming a directory
+/// as the cgroup2 mount, and a `cgroup.freeze` there that is a symlink to a
+/// root-owned 0600 file, `f` truncated that file. Now the mount is refused
+/// (not cgroup2) and the file is unchanged. Run by an ordinary user with the
+/// capability-carrying copy, and by root. (A bpftop with capabilities may
+/// refuse --proc-root altogether: then it writes nothing either.)
 #[test]
 fn a_fake_mount_with_a_symlinked_cgroup_freeze_writes_nothing() {
     let Some(mut cg) = TestCgroup::create("symlink") else {
@@ -339,15 +380,26 @@ fn a_fake_mount_with_a_symlinked_cgroup_freeze_writes_nothing() {
     fs::write(&victim, "precious\n").unwrap();
     fs::set_permissions(&victim, fs::Permissions::from_mode(0o600)).unwrap();
 
+    // The attacker's tree (in their home, where there is an attacker).
+    let attack = setup("frzlnk");
+    let base = match &attack {
+        Some((attacker, _)) => attacker.home.join("fake"),
+        None => scratch.path().join("fake"),
+    };
+    let mkdir = |dir: &Path| match &attack {
+        Some((attacker, _)) => attacker.mkdir(dir),
+        None => fs::create_dir_all(dir).unwrap(),
+    };
+
     // The fake mount: the test cgroup's path, with a symlinked cgroup.freeze.
-    let fake_mount = scratch.path().join("mount");
+    let fake_mount = base.join("mount");
     let fake_work = fake_mount.join(cg.work().trim_start_matches('/'));
-    fs::create_dir_all(&fake_work).unwrap();
+    mkdir(&fake_work);
     std::os::unix::fs::symlink(&victim, fake_work.join("cgroup.freeze")).unwrap();
 
     // The fake /proc: the real one, entry by entry, but for self/mountinfo.
-    let proc_root = scratch.path().join("proc");
-    fs::create_dir_all(proc_root.join("self")).unwrap();
+    let proc_root = base.join("proc");
+    mkdir(&proc_root.join("self"));
     for entry in fs::read_dir("/proc").unwrap().flatten() {
         let name = entry.file_name();
         if name != "self" && name != "thread-self" {
@@ -369,40 +421,44 @@ fn a_fake_mount_with_a_symlinked_cgroup_freeze_writes_nothing() {
         ),
     )
     .unwrap();
-
-    let tui = Tui::start(
-        "symlink",
-        &format!(
-            "--backend procfs --proc-root {} -d 500 -p {pid}",
-            proc_root.display()
-        ),
+    let args = format!(
+        "--backend procfs --proc-root {} -d 500 -p {pid}",
+        proc_root.display()
     );
-    let bpftop = tui.pid();
-    let shown = Instant::now();
-    let up = loop {
-        if tui.screen().contains(&format!("{pid} ")) {
-            break true;
-        }
-        if gone(bpftop) || shown.elapsed() > PATIENCE {
-            break false; // refused the flag: nothing written either
-        }
-        thread::sleep(Duration::from_millis(100));
-    };
-    if up {
-        tui.keys(&["f"]);
-        tui.wait_for("the freeze dialog", "Enter: freeze");
-        tui.keys(&["Enter"]);
-        let untouched = || fs::read_to_string(&victim).unwrap() == "precious\n";
-        wait_until(
-            "the refusal",
-            || !untouched() || tui.screen().contains("not a cgroup2 mount"),
-            || format!("screen:\n{}", tui.screen()),
-        );
-        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
-        tui.keys(&["q"]);
+
+    let mut runs = vec![Tui::start("symlink-root", &args)];
+    if let Some((attacker, binary)) = &attack {
+        let bin = binary.path.to_str().unwrap();
+        runs.push(Tui::start_as(Some(attacker), bin, "symlink-user", &args));
     }
-    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
-    assert!(!TestCgroup::frozen(&work));
+    for tui in runs {
+        let bpftop = tui.pid();
+        let shown = Instant::now();
+        let up = loop {
+            if tui.screen().contains(&format!("{pid} ")) {
+                break true;
+            }
+            if gone(bpftop) || shown.elapsed() > PATIENCE {
+                break false; // refused the flag: nothing written either
+            }
+            thread::sleep(Duration::from_millis(100));
+        };
+        if up {
+            tui.keys(&["f"]);
+            tui.wait_for("the freeze dialog", "Enter: freeze");
+            tui.keys(&["Enter"]);
+            let untouched = || fs::read_to_string(&victim).unwrap() == "precious\n";
+            wait_until(
+                "the refusal",
+                || !untouched() || tui.screen().contains("not a cgroup2 mount"),
+                || format!("screen:\n{}", tui.screen()),
+            );
+            assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+            tui.keys(&["q"]);
+        }
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+        assert!(!TestCgroup::frozen(&work));
+    }
 }
 
 /// Reproduction: a cgroup named with bytes that are not UTF-8 made its
