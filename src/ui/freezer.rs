@@ -33,6 +33,8 @@ struct Shared {
     isolated: Isolated,
     /// Cgroups frozen by the last freeze, until a key confirms it.
     unconfirmed: Vec<String>,
+    /// Set by [`undo_on_exit`]: nothing more is frozen.
+    closing: bool,
 }
 
 /// Process-wide, so that an exit from any thread (the event loop leaving on
@@ -51,6 +53,7 @@ pub fn undo_on_exit() {
     let Some(shared) = guard.as_mut() else {
         return;
     };
+    shared.closing = true;
     for cgroup in std::mem::take(&mut shared.unconfirmed) {
         if !shared.isolated.contains_key(&cgroup) {
             let _ = freeze::thaw(&shared.cgroupfs, &cgroup);
@@ -108,7 +111,9 @@ pub fn recover_at_start(proc_root: &Path) -> Option<Status> {
 }
 
 pub struct Freezer {
-    cgroupfs: Result<Arc<CgroupFs>, String>,
+    /// The verified cgroup2 handle; or None (no cgroup2 mount) or why it
+    /// was refused.
+    cgroupfs: Result<Arc<CgroupFs>, Option<String>>,
     proc_root: PathBuf,
     /// When the last freeze was made, until a key confirms it.
     unconfirmed_since: Option<Instant>,
@@ -130,15 +135,19 @@ fn is_frozen_by_itself(cgroupfs: &CgroupFs, cgroup: &str) -> bool {
 
 impl Freezer {
     pub fn new(proc_root: &Path) -> Freezer {
-        let cgroupfs = open_cgroupfs(proc_root)
-            .map(Arc::new)
-            .map_err(|e| e.to_string());
+        let cgroupfs = open_cgroupfs(proc_root).map(Arc::new).map_err(|e| match e {
+            FreezeError::NoCgroup2 => None,
+            other => Some(other.to_string()),
+        });
         if let (Ok(cgroupfs), Ok(mut guard)) = (&cgroupfs, SHARED.lock()) {
-            guard.get_or_insert_with(|| Shared {
-                cgroupfs: Arc::clone(cgroupfs),
-                isolated: HashMap::new(),
-                unconfirmed: Vec::new(),
-            });
+            guard
+                .get_or_insert_with(|| Shared {
+                    cgroupfs: Arc::clone(cgroupfs),
+                    isolated: HashMap::new(),
+                    unconfirmed: Vec::new(),
+                    closing: false,
+                })
+                .closing = false;
         }
         Freezer {
             cgroupfs,
@@ -150,10 +159,8 @@ impl Freezer {
     fn cgroupfs(&self) -> Result<Arc<CgroupFs>, FreezeError> {
         match &self.cgroupfs {
             Ok(cgroupfs) => Ok(Arc::clone(cgroupfs)),
-            Err(message) if message == &FreezeError::NoCgroup2.to_string() => {
-                Err(FreezeError::NoCgroup2)
-            }
-            Err(message) => Err(FreezeError::Io(message.clone())),
+            Err(None) => Err(FreezeError::NoCgroup2),
+            Err(Some(message)) => Err(FreezeError::Io(message.clone())),
         }
     }
 
@@ -162,19 +169,30 @@ impl Freezer {
         Guards::current(&self.proc_root)
     }
 
+    /// Freezes `cgroups`, or the process of `isolate` alone. Done holding
+    /// the shared state, and recorded there before each write: an exit from
+    /// another thread (the watchdog) either comes first, and then nothing is
+    /// frozen, or waits and undoes all of it.
     pub fn freeze(&mut self, cgroups: &[String], isolate: Option<&(ProcessKey, String)>) -> Status {
-        let result = match isolate {
-            Some((key, cgroup)) => self
-                .freeze_alone(key.pid, cgroup)
-                .map(|(text, own)| (text, vec![own])),
-            None => self
-                .freeze_all(cgroups)
-                .map(|text| (text, cgroups.to_vec())),
-        };
+        let result = self.cgroupfs().and_then(|_| {
+            let mut guard = SHARED
+                .lock()
+                .map_err(|_| FreezeError::Io("cannot freeze: internal state lost".to_owned()))?;
+            let shared = guard.as_mut().ok_or(FreezeError::NoCgroup2)?;
+            if shared.closing {
+                return Err(FreezeError::Io(
+                    "not freezing: bpftop is exiting".to_owned(),
+                ));
+            }
+            shared.unconfirmed.clear();
+            match isolate {
+                Some((key, cgroup)) => self.freeze_alone(shared, key.pid, cgroup),
+                None => self.freeze_all(shared, cgroups),
+            }
+        });
         match result {
-            Ok((text, frozen)) => {
+            Ok(text) => {
                 self.unconfirmed_since = Some(Instant::now());
-                with_shared(|shared| shared.unconfirmed = frozen);
                 ok(format!(
                     "{text} — press a key within {} s to keep it",
                     KEEP_WITHIN.as_secs()
@@ -184,26 +202,23 @@ impl Freezer {
         }
     }
 
-    fn freeze_all(&self, cgroups: &[String]) -> Result<String, FreezeError> {
-        let cgroupfs = self.cgroupfs()?;
-        let cgroupfs = cgroupfs.as_ref();
+    fn freeze_all(&self, shared: &mut Shared, cgroups: &[String]) -> Result<String, FreezeError> {
+        let cgroupfs = Arc::clone(&shared.cgroupfs);
         let guards = self.guards();
         // Check every guard first: nothing is frozen if one is refused.
         for cgroup in cgroups {
             guards.check(cgroup)?;
         }
-        let already: Vec<bool> = cgroups
-            .iter()
-            .map(|c| is_frozen_by_itself(cgroupfs, c))
-            .collect();
-        for (done, cgroup) in cgroups.iter().enumerate() {
-            if let Err(e) = freeze::freeze(cgroupfs, cgroup, &guards) {
-                // Nothing half-done: thaw what this request froze, and only
-                // that (a cgroup frozen before stays frozen).
-                for (earlier, was_frozen) in cgroups[..done].iter().zip(&already) {
-                    if !was_frozen {
-                        let _ = freeze::thaw(cgroupfs, earlier);
-                    }
+        for cgroup in cgroups {
+            // Only what this request freezes is undone unconfirmed (a cgroup
+            // frozen before stays frozen).
+            if !is_frozen_by_itself(&cgroupfs, cgroup) {
+                shared.unconfirmed.push(cgroup.clone());
+            }
+            if let Err(e) = freeze::freeze(&cgroupfs, cgroup, &guards) {
+                // Nothing half-done: thaw what this request froze.
+                for earlier in shared.unconfirmed.drain(..) {
+                    let _ = freeze::thaw(&cgroupfs, &earlier);
                 }
                 return Err(e);
             }
@@ -214,21 +229,30 @@ impl Freezer {
         })
     }
 
-    fn freeze_alone(&mut self, pid: u32, cgroup: &str) -> Result<(String, String), FreezeError> {
-        let cgroupfs = self.cgroupfs()?;
+    fn freeze_alone(
+        &self,
+        shared: &mut Shared,
+        pid: u32,
+        cgroup: &str,
+    ) -> Result<String, FreezeError> {
+        let cgroupfs = Arc::clone(&shared.cgroupfs);
         let guards = self.guards();
         let creator = Creator::current(&self.proc_root).ok_or_else(|| {
             FreezeError::Io("cannot isolate: bpftop's own start time is unreadable".to_owned())
         })?;
         let own = freeze::isolate(&cgroupfs, pid, cgroup, &guards, &creator)?;
         // Recorded before freezing, so that any exit from here on releases it.
-        with_isolated(|map| map.insert(own.clone(), (cgroup.to_owned(), pid)));
+        shared
+            .isolated
+            .insert(own.clone(), (cgroup.to_owned(), pid));
+        shared.unconfirmed.push(own.clone());
         if let Err(e) = freeze::freeze(&cgroupfs, &own, &guards) {
-            with_isolated(|map| map.remove(&own));
+            shared.isolated.remove(&own);
+            shared.unconfirmed.clear();
             let _ = freeze::release(&cgroupfs, &own, cgroup, pid);
             return Err(e);
         }
-        Ok((format!("moved PID {pid} to {own} and froze it"), own))
+        Ok(format!("moved PID {pid} to {own} and froze it"))
     }
 
     pub fn thaw(&mut self, cgroups: &[String]) -> Status {
@@ -263,8 +287,10 @@ impl Freezer {
             return None;
         }
         self.unconfirmed_since = None;
-        let cgroups = with_shared(|shared| std::mem::take(&mut shared.unconfirmed))?;
+        // Forgotten only once thawed: an exit meanwhile thaws them too.
+        let cgroups = with_shared(|shared| shared.unconfirmed.clone())?;
         let mut status = self.thaw(&cgroups);
+        with_shared(|shared| shared.unconfirmed.clear());
         status.text = format!(
             "no key after the freeze: thawed again (was the terminal in it?) — {}",
             status.text
@@ -300,5 +326,55 @@ impl Drop for Freezer {
     /// froze without confirmation, or isolated, outlives it.
     fn drop(&mut self) {
         undo_on_exit();
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::collect::frozen::testing::TestCgroup;
+
+    fn frozen(cg: &TestCgroup, path: &str) -> bool {
+        cg.read(path, "cgroup.events").contains("frozen 1")
+    }
+
+    /// Reproduction: SIGTERM/SIGHUP inside the confirmation window left the
+    /// cgroup frozen; the exit path (Drop, watchdog) undoes it now, and only
+    /// what the unconfirmed request froze.
+    #[test]
+    fn an_exit_before_confirmation_undoes_the_freeze() {
+        let Some(mut cg) = TestCgroup::create() else {
+            return;
+        };
+        let work = cg.child("work");
+        let before = cg.child("before");
+        cg.spawn_sleep(&work);
+        cg.write(&before, "cgroup.freeze", "1");
+        let mut freezer = Freezer::new(Path::new("/proc"));
+        let status = freezer.freeze(&[work.clone(), before.clone()], None);
+        assert!(!status.error, "{}", status.text);
+        assert!(frozen(&cg, &work));
+        undo_on_exit();
+        assert!(!frozen(&cg, &work));
+        // Frozen before the request: stays frozen.
+        assert_eq!(cg.read(&before, "cgroup.freeze").trim(), "1");
+        // Exiting: nothing more is frozen.
+        let status = freezer.freeze(std::slice::from_ref(&work), None);
+        assert!(
+            status.error && status.text.contains("exiting"),
+            "{}",
+            status.text
+        );
+        assert!(!frozen(&cg, &work));
+
+        // A confirmed freeze is kept on exit.
+        let mut freezer = Freezer::new(Path::new("/proc"));
+        let status = freezer.freeze(std::slice::from_ref(&work), None);
+        assert!(!status.error, "{}", status.text);
+        freezer.confirm();
+        drop(freezer);
+        assert!(frozen(&cg, &work));
+        cg.write(&work, "cgroup.freeze", "0");
     }
 }
