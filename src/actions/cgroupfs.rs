@@ -382,12 +382,12 @@ impl CgroupFs {
         let mut names = Vec::new();
         loop {
             // SAFETY: stream is an open directory stream.
-            let entry = unsafe { libc::readdir64(stream) };
+            let entry = unsafe { libc::readdir(stream) };
             if entry.is_null() {
                 break;
             }
-            // SAFETY: readdir64 returned a valid entry, whose d_name is
-            // NUL-terminated and lives until the next readdir64.
+            // SAFETY: readdir returned a valid entry, whose d_name is
+            // NUL-terminated and lives until the next readdir.
             let (kind, name) =
                 unsafe { ((*entry).d_type, CStr::from_ptr((*entry).d_name.as_ptr())) };
             let name = name.to_bytes();
