@@ -1,13 +1,103 @@
-//! cgroup v2: where it is mounted, and the path of a cgroup given its id.
+//! cgroup v2: where it is mounted, the path of a cgroup given its id, and
+//! how a cgroup path that is not UTF-8 is written as text.
 
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
+use std::ffi::OsStr;
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::procfs::parse_cgroup_v2;
+
+/// A cgroup path (bytes, as the kernel prints it in /proc/PID/cgroup) as
+/// text, reversibly: the one place where cgroup names that are not UTF-8
+/// are handled.
+///
+/// Valid UTF-8 is kept as it is, except for one thing: each byte that is not
+/// part of valid UTF-8 (always 0x80 or above) is written `\xNN`, two
+/// lower-case hex digits. A backslash that would otherwise read as the start
+/// of such an escape (one followed by a backslash, by an escape, or by `x`
+/// and a hex number 80-ff) is written `\\`; every other backslash stays
+/// as it is, so systemd's `\x2d` in unit names reads as before.
+/// [`decode_path`] turns the text back into the exact bytes.
+pub fn encode_path(bytes: &[u8]) -> String {
+    enum Token<'a> {
+        Text(&'a str),
+        Raw(u8),
+    }
+    let mut tokens = Vec::new();
+    for chunk in bytes.utf8_chunks() {
+        let valid = chunk.valid();
+        let mut rest = valid;
+        // One token per backslash, so that what follows it is known.
+        while let Some(at) = rest.find('\\') {
+            if at > 0 {
+                tokens.push(Token::Text(&rest[..at]));
+            }
+            tokens.push(Token::Text("\\"));
+            rest = &rest[at + 1..];
+        }
+        if !rest.is_empty() {
+            tokens.push(Token::Text(rest));
+        }
+        tokens.extend(chunk.invalid().iter().map(|&b| Token::Raw(b)));
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            Token::Raw(b) => out.push_str(&format!("\\x{b:02x}")),
+            Token::Text("\\") => {
+                let ambiguous = match tokens.get(i + 1) {
+                    None => false,
+                    Some(Token::Raw(_)) => true,
+                    Some(Token::Text(next)) => {
+                        next.starts_with('\\') || raw_escape(next.as_bytes()).is_some()
+                    }
+                };
+                out.push_str(if ambiguous { "\\\\" } else { "\\" });
+            }
+            Token::Text(text) => out.push_str(text),
+        }
+    }
+    out
+}
+
+/// The byte of an escape `xNN` (after its backslash) with NN in 80-ff.
+fn raw_escape(after_backslash: &[u8]) -> Option<u8> {
+    let [b'x', hi, lo, ..] = after_backslash else {
+        return None;
+    };
+    let hex = |d: u8| char::from(d).to_digit(16);
+    let byte = u8::try_from(hex(*hi)? * 16 + hex(*lo)?).ok()?;
+    (byte >= 0x80).then_some(byte)
+}
+
+/// The bytes of a cgroup path written by [`encode_path`].
+pub fn decode_path(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let after = bytes.get(i + 1..).unwrap_or_default();
+        if b != b'\\' {
+            out.push(b);
+            i += 1;
+        } else if after.first() == Some(&b'\\') {
+            out.push(b'\\');
+            i += 2;
+        } else if let Some(raw) = raw_escape(after) {
+            out.push(raw);
+            i += 4;
+        } else {
+            out.push(b'\\');
+            i += 1;
+        }
+    }
+    out
+}
 
 /// The cgroup2 mount point from a mountinfo text, wherever it is
 /// (/sys/fs/cgroup on unified systems, /sys/fs/cgroup/unified on hybrid ones).
@@ -100,7 +190,9 @@ impl CgroupResolver {
         // time). Without a visible mount (another mount namespace) the path
         // cannot be checked and is trusted.
         if let Some(mount) = &self.mount {
-            let dir = mount.join(path.trim_start_matches('/'));
+            let dir = mount.join(OsStr::from_bytes(&decode_path(
+                path.trim_start_matches('/'),
+            )));
             if fs::metadata(&dir).ok()?.ino() != id {
                 return None;
             }
@@ -173,6 +265,33 @@ mod tests {
         assert_eq!(resolver.resolve(meta.ino() + 1_000_000_007, pid), None);
     }
 
+    #[test]
+    fn paths_that_are_not_utf8_are_escaped_reversibly() {
+        let cases: [(&[u8], &str); 8] = [
+            (b"/system.slice/a.service", "/system.slice/a.service"),
+            (b"/t/a\xff\xfeb", r"/t/a\xff\xfeb"),
+            // systemd's own escapes read as before.
+            (
+                b"/system-systemd\\x2dfsck.slice",
+                r"/system-systemd\x2dfsck.slice",
+            ),
+            (b"/a\\b", r"/a\b"),
+            (b"/a\\", r"/a\"),
+            // Backslashes that would read as an escape are doubled.
+            (b"/a\\xff", r"/a\\xff"),
+            (b"/a\\\\b", r"/a\\\b"),
+            (b"/a\\\xff", r"/a\\\xff"),
+        ];
+        for (bytes, text) in cases {
+            assert_eq!(encode_path(bytes), text, "{bytes:?}");
+            assert_eq!(decode_path(text), bytes, "{text}");
+        }
+        // A UTF-8 character split by an invalid byte.
+        let split = b"/\xc3\xff\xa9";
+        assert_eq!(encode_path(split), r"/\xc3\xff\xa9");
+        assert_eq!(decode_path(&encode_path(split)), split);
+    }
+
     /// Property tests: no mountinfo text makes discovery panic, and a
     /// cgroup2 mount point survives the kernel's escaping.
     mod props {
@@ -199,6 +318,27 @@ mod tests {
             fn arbitrary_text_never_panics(raw in prop::collection::vec(any::<u8>(), 0..2048)) {
                 let _ = cgroup2_mount_from_mountinfo(&String::from_utf8_lossy(&raw));
                 let _ = unescape_mountinfo(&String::from_utf8_lossy(&raw));
+            }
+
+            #[test]
+            fn path_escaping_is_reversible(raw in prop::collection::vec(any::<u8>(), 0..64)) {
+                let text = encode_path(&raw);
+                prop_assert_eq!(decode_path(&text), raw.clone());
+                if let Ok(valid) = std::str::from_utf8(&raw) {
+                    if !valid.contains('\\') {
+                        prop_assert_eq!(text, valid);
+                    }
+                }
+            }
+
+            #[test]
+            fn path_escaping_of_backslash_soup_is_reversible(
+                raw in prop::collection::vec(
+                    prop::sample::select(vec![b'\\', b'x', b'8', b'f', b'F', b'2', 0xff, 0xc3, 0xa9]),
+                    0..24,
+                ),
+            ) {
+                prop_assert_eq!(decode_path(&encode_path(&raw)), raw);
             }
 
             #[test]

@@ -3,9 +3,13 @@
 //! pread at offset 0, which makes kernfs generate the text afresh.
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+
+use super::cgroups::decode_path;
 
 /// `cgroup.events` is "populated N\nfrozen N\n"; this leaves room for keys
 /// later kernels may add.
@@ -62,7 +66,16 @@ impl FrozenStates {
         // Not open yet, or the open file went stale (a removed cgroup reads
         // ENODEV, even if one with the same path was created since): reopen.
         self.files.remove(cgroup_path);
-        let file = File::open(self.mount.join(relative).join("cgroup.events")).ok()?;
+        // Names that are not UTF-8 are escaped in cgroup paths: the real
+        // directory has the decoded bytes. Only read, never written (writes
+        // go through the verified handle of `actions::cgroupfs`); still no
+        // symlink as the last component, and no blocking open.
+        let dir = self.mount.join(OsStr::from_bytes(&decode_path(relative)));
+        let file = File::options()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(dir.join("cgroup.events"))
+            .ok()?;
         let frozen = read_events_frozen(&file)?;
         // Keep a bounded number open: thousands of cgroups must not use up
         // the descriptors the rest of bpftop needs; the others are reopened
@@ -298,6 +311,21 @@ mod tests {
         assert_eq!(states.is_frozen(&grandchild), Some(false));
         assert_eq!(mark(&states), 3);
         assert_eq!(states.files.len(), 3);
+    }
+
+    #[test]
+    fn a_cgroup_whose_name_is_not_utf8_is_read() {
+        let Some(cg) = TestCgroup::create() else {
+            return;
+        };
+        let raw = cg.dir(&cg.path).join(OsStr::from_bytes(b"a\xff\xfe"));
+        std::fs::create_dir(&raw).unwrap();
+        let mut states = FrozenStates::new(&cg.mount);
+        let path = format!("{}/a\\xff\\xfe", cg.path);
+        assert_eq!(states.is_frozen(&path), Some(false));
+        cg.write(&cg.path, "cgroup.freeze", "1");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert_eq!(states.is_frozen(&path), Some(true));
     }
 
     #[test]

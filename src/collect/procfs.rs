@@ -180,12 +180,13 @@ pub fn split_cmdline(raw: &[u8]) -> Vec<Vec<u8>> {
     body.split(|&b| b == 0).map(<[u8]>::to_vec).collect()
 }
 
-/// The cgroup v2 path from /proc/PID/cgroup (its "0::" line), verbatim.
+/// The cgroup v2 path from /proc/PID/cgroup (its "0::" line), as text: bytes
+/// that are not UTF-8 escaped reversibly (see `cgroups::encode_path`).
 /// None on a v1-only system.
 pub fn parse_cgroup_v2(text: &[u8]) -> Option<String> {
     text.split(|&b| b == b'\n')
         .find_map(|line| line.strip_prefix(b"0::"))
-        .map(|path| String::from_utf8_lossy(path).into_owned())
+        .map(super::cgroups::encode_path)
 }
 
 /// Clock ticks to ns, without overflow for any tick count.
@@ -551,6 +552,11 @@ mod tests {
             Some("/system.slice/gone.service (deleted)")
         );
         assert_eq!(parse_cgroup_v2(b"0::/").as_deref(), Some("/"));
+        // Names that are not UTF-8 keep their bytes, escaped.
+        assert_eq!(
+            parse_cgroup_v2(b"0::/t/a\xff\xfeb\n").as_deref(),
+            Some("/t/a\\xff\\xfeb")
+        );
     }
 
     #[test]
@@ -1000,7 +1006,7 @@ mod tests {
                     text.extend_from_slice(&path);
                     text.push(b'\n');
                 }
-                let expected = with_v2.then(|| String::from_utf8_lossy(&path).into_owned());
+                let expected = with_v2.then(|| crate::collect::cgroups::encode_path(&path));
                 prop_assert_eq!(parse_cgroup_v2(&text), expected);
             }
         }

@@ -391,7 +391,13 @@ pub fn freeze_dialog(view: &ViewState, targets: &[ProcessKey]) -> Result<Dialog,
         })
         .collect();
     let single = match (targets, cgroups.as_slice()) {
-        ([key], [cgroup]) if members.len() > 1 && !all_frozen => Some((*key, cgroup.clone())),
+        // Offered only where it can work: not for the root cgroup, nor
+        // for a process isolated already.
+        ([key], [cgroup])
+            if members.len() > 1 && !all_frozen && crate::actions::freeze::can_isolate(cgroup) =>
+        {
+            Some((*key, cgroup.clone()))
+        }
         _ => None,
     };
     Ok(Dialog::Freeze(FreezeDialog {
@@ -825,4 +831,48 @@ pub fn render(dialog: &Dialog, view: &ViewState, area: Rect, buf: &mut Buffer) {
         ))
         .style(theme.dialog);
     Paragraph::new(text).block(block).render(rect, buf);
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod freeze_offer_tests {
+    use super::*;
+    use crate::model::testing::demo_model;
+    use crate::ui::test_support::view_of;
+
+    /// The dialog for the first two user processes, both put in `cgroup`;
+    /// whether it offers `i` (freezing the first alone).
+    fn offers_alone(cgroup: &str) -> bool {
+        let mut model = demo_model();
+        let mut users = model
+            .processes
+            .iter_mut()
+            .filter(|p| !p.sample.kernel_thread);
+        for p in users.by_ref().take(2) {
+            p.sample.cgroup = Some(cgroup.into());
+            p.cgroup = None;
+        }
+        let first = model
+            .processes
+            .iter()
+            .find(|p| p.sample.cgroup.as_deref() == Some(cgroup))
+            .unwrap()
+            .sample
+            .key();
+        let view = view_of(model);
+        match freeze_dialog(&view, &[first]).unwrap() {
+            Dialog::Freeze(d) => d.single.is_some(),
+            _ => panic!("not the freeze dialog"),
+        }
+    }
+
+    /// Reproduction: `i` was offered for a process in the root cgroup (and
+    /// in a top-level one), then refused with "refusing to freeze /".
+    #[test]
+    fn freezing_alone_is_offered_only_where_it_can_work() {
+        assert!(!offers_alone("/"));
+        assert!(offers_alone("/top.scope"));
+        assert!(offers_alone("/system.slice/a.service"));
+        assert!(!offers_alone("/a.service/bpftop-freeze-7-by-1-2-3"));
+    }
 }

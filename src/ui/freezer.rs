@@ -1,7 +1,8 @@
 //! Freezing from the interface: the cgroup v2 freezer behind the guards,
 //! plus the cgroups bpftop created to freeze a single process, which are
 //! always released again (on thaw, when they empty, and whenever bpftop
-//! exits — including through the terminal watchdog).
+//! exits — on a termination signal and through the terminal watchdog too;
+//! after SIGKILL or a crash, by the next bpftop, [`recover_at_start`]).
 //!
 //! A freeze must be confirmed by any key within [`KEEP_WITHIN`]: if the
 //! frozen cgroup held the terminal bpftop is driven from (in a way the
@@ -9,11 +10,12 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::view::Status;
-use crate::actions::freeze::{self, FreezeError, Guards};
+use crate::actions::cgroupfs::CgroupFs;
+use crate::actions::freeze::{self, Creator, FreezeError, Guards};
 use crate::collect::cgroups::find_cgroup2_mount;
 use crate::collect::sample::ProcessKey;
 use crate::model::Model;
@@ -24,33 +26,97 @@ pub const KEEP_WITHIN: Duration = Duration::from_secs(10);
 /// Cgroups we created → (the cgroup the process came from, its pid).
 type Isolated = HashMap<String, (String, u32)>;
 
-/// The cgroup2 mount and the cgroups we created there. Process-wide, so
-/// that an exit from any thread can release them.
-static ISOLATED: Mutex<Option<(PathBuf, Isolated)>> = Mutex::new(None);
+/// What must be undone whichever way bpftop exits.
+struct Shared {
+    cgroupfs: Arc<CgroupFs>,
+    /// The cgroups we created.
+    isolated: Isolated,
+    /// Cgroups frozen by the last freeze, until a key confirms it.
+    unconfirmed: Vec<String>,
+    /// Set by [`undo_on_exit`]: nothing more is frozen.
+    closing: bool,
+}
 
-/// Thaws and dissolves every cgroup bpftop created. Called on every exit
-/// path; safe to call more than once.
-pub fn release_all() {
-    let Ok(mut guard) = ISOLATED.lock() else {
+/// Process-wide, so that an exit from any thread (the event loop leaving on
+/// a signal, or the watchdog) can undo it.
+static SHARED: Mutex<Option<Shared>> = Mutex::new(None);
+
+/// Undoes what must not outlive bpftop: thaws the freezes nobody confirmed
+/// (the promise of [`KEEP_WITHIN`] holds when bpftop is told to stop inside
+/// the window) and thaws and dissolves every cgroup bpftop created. Called
+/// on every exit path (return, SIGTERM/SIGHUP/SIGINT, the watchdog); safe to
+/// call more than once.
+pub fn undo_on_exit() {
+    let Ok(mut guard) = SHARED.lock() else {
         return;
     };
-    if let Some((mount, isolated)) = guard.as_mut() {
-        for (path, (original, pid)) in isolated.drain() {
-            let _ = freeze::release(mount, &path, &original, pid);
+    let Some(shared) = guard.as_mut() else {
+        return;
+    };
+    shared.closing = true;
+    for cgroup in std::mem::take(&mut shared.unconfirmed) {
+        if !shared.isolated.contains_key(&cgroup) {
+            let _ = freeze::thaw(&shared.cgroupfs, &cgroup);
         }
+    }
+    for (path, (original, pid)) in shared.isolated.drain() {
+        let _ = freeze::release(&shared.cgroupfs, &path, &original, pid);
     }
 }
 
+fn with_shared<T>(f: impl FnOnce(&mut Shared) -> T) -> Option<T> {
+    let mut guard = SHARED.lock().ok()?;
+    guard.as_mut().map(f)
+}
+
 fn with_isolated<T>(f: impl FnOnce(&mut Isolated) -> T) -> Option<T> {
-    let mut guard = ISOLATED.lock().ok()?;
-    guard.as_mut().map(|(_, map)| f(map))
+    with_shared(|shared| f(&mut shared.isolated))
+}
+
+/// Opens the cgroup2 mount seen from `proc_root`; why not, as an error.
+fn open_cgroupfs(proc_root: &Path) -> Result<CgroupFs, FreezeError> {
+    let mount = find_cgroup2_mount(proc_root).ok_or(FreezeError::NoCgroup2)?;
+    CgroupFs::open(&mount).map_err(|e| FreezeError::Io(format!("cannot freeze: {e}")))
+}
+
+/// Releases the processes an earlier bpftop left frozen alone and could not
+/// release (it was killed with SIGKILL or crashed); the status line saying
+/// so, or None when there were none.
+pub fn recover_at_start(proc_root: &Path) -> Option<Status> {
+    let cgroupfs = open_cgroupfs(proc_root).ok()?;
+    let orphans = freeze::recover_orphans(&cgroupfs, proc_root);
+    let first = orphans.first()?;
+    let pids: Vec<String> = orphans
+        .iter()
+        .flat_map(|o| o.pids.iter().map(u32::to_string))
+        .collect();
+    let what = match pids.as_slice() {
+        [] => format!("removed {}", first.isolated),
+        [one] => format!("released PID {one} from {}", first.isolated),
+        many => format!(
+            "released PIDs {} from {} cgroup(s)",
+            many.join(", "),
+            orphans.len()
+        ),
+    };
+    let text = format!(
+        "{what}: left frozen by a bpftop that is gone; thawed, back in {}{}",
+        first.original,
+        if orphans.len() > 1 { " etc." } else { "" }
+    );
+    match orphans.iter().find_map(|o| o.error.as_deref()) {
+        None => Some(ok(text)),
+        Some(error) => Some(failed(format!("{text} — but: {error}"))),
+    }
 }
 
 pub struct Freezer {
-    mount: Option<PathBuf>,
+    /// The verified cgroup2 handle; or None (no cgroup2 mount) or why it
+    /// was refused.
+    cgroupfs: Result<Arc<CgroupFs>, Option<String>>,
     proc_root: PathBuf,
-    /// Cgroups frozen by the last freeze, until a key confirms it.
-    unconfirmed: Option<(Instant, Vec<String>)>,
+    /// When the last freeze was made, until a key confirms it.
+    unconfirmed_since: Option<Instant>,
 }
 
 fn ok(text: String) -> Status {
@@ -61,30 +127,41 @@ fn failed(text: String) -> Status {
     Status { text, error: true }
 }
 
-fn is_frozen_by_itself(mount: &Path, cgroup: &str) -> bool {
-    std::fs::read_to_string(
-        mount
-            .join(cgroup.trim_start_matches('/'))
-            .join("cgroup.freeze"),
-    )
-    .is_ok_and(|v| v.trim() == "1")
+fn is_frozen_by_itself(cgroupfs: &CgroupFs, cgroup: &str) -> bool {
+    cgroupfs
+        .read(cgroup, "cgroup.freeze")
+        .is_ok_and(|v| v.trim() == "1")
 }
 
 impl Freezer {
     pub fn new(proc_root: &Path) -> Freezer {
-        let mount = find_cgroup2_mount(proc_root);
-        if let (Some(m), Ok(mut guard)) = (&mount, ISOLATED.lock()) {
-            guard.get_or_insert_with(|| (m.clone(), HashMap::new()));
+        let cgroupfs = open_cgroupfs(proc_root).map(Arc::new).map_err(|e| match e {
+            FreezeError::NoCgroup2 => None,
+            other => Some(other.to_string()),
+        });
+        if let (Ok(cgroupfs), Ok(mut guard)) = (&cgroupfs, SHARED.lock()) {
+            guard
+                .get_or_insert_with(|| Shared {
+                    cgroupfs: Arc::clone(cgroupfs),
+                    isolated: HashMap::new(),
+                    unconfirmed: Vec::new(),
+                    closing: false,
+                })
+                .closing = false;
         }
         Freezer {
-            mount,
+            cgroupfs,
             proc_root: proc_root.to_path_buf(),
-            unconfirmed: None,
+            unconfirmed_since: None,
         }
     }
 
-    fn mount(&self) -> Result<&Path, FreezeError> {
-        self.mount.as_deref().ok_or(FreezeError::NoCgroup2)
+    fn cgroupfs(&self) -> Result<Arc<CgroupFs>, FreezeError> {
+        match &self.cgroupfs {
+            Ok(cgroupfs) => Ok(Arc::clone(cgroupfs)),
+            Err(None) => Err(FreezeError::NoCgroup2),
+            Err(Some(message)) => Err(FreezeError::Io(message.clone())),
+        }
     }
 
     /// Guards as of now: the session and parents may have changed.
@@ -92,18 +169,30 @@ impl Freezer {
         Guards::current(&self.proc_root)
     }
 
+    /// Freezes `cgroups`, or the process of `isolate` alone. Done holding
+    /// the shared state, and recorded there before each write: an exit from
+    /// another thread (the watchdog) either comes first, and then nothing is
+    /// frozen, or waits and undoes all of it.
     pub fn freeze(&mut self, cgroups: &[String], isolate: Option<&(ProcessKey, String)>) -> Status {
-        let result = match isolate {
-            Some((key, cgroup)) => self
-                .freeze_alone(key.pid, cgroup)
-                .map(|(text, own)| (text, vec![own])),
-            None => self
-                .freeze_all(cgroups)
-                .map(|text| (text, cgroups.to_vec())),
-        };
+        let result = self.cgroupfs().and_then(|_| {
+            let mut guard = SHARED
+                .lock()
+                .map_err(|_| FreezeError::Io("cannot freeze: internal state lost".to_owned()))?;
+            let shared = guard.as_mut().ok_or(FreezeError::NoCgroup2)?;
+            if shared.closing {
+                return Err(FreezeError::Io(
+                    "not freezing: bpftop is exiting".to_owned(),
+                ));
+            }
+            shared.unconfirmed.clear();
+            match isolate {
+                Some((key, cgroup)) => self.freeze_alone(shared, key.pid, cgroup),
+                None => self.freeze_all(shared, cgroups),
+            }
+        });
         match result {
-            Ok((text, frozen)) => {
-                self.unconfirmed = Some((Instant::now(), frozen));
+            Ok(text) => {
+                self.unconfirmed_since = Some(Instant::now());
                 ok(format!(
                     "{text} — press a key within {} s to keep it",
                     KEEP_WITHIN.as_secs()
@@ -113,25 +202,23 @@ impl Freezer {
         }
     }
 
-    fn freeze_all(&self, cgroups: &[String]) -> Result<String, FreezeError> {
-        let mount = self.mount()?;
+    fn freeze_all(&self, shared: &mut Shared, cgroups: &[String]) -> Result<String, FreezeError> {
+        let cgroupfs = Arc::clone(&shared.cgroupfs);
         let guards = self.guards();
         // Check every guard first: nothing is frozen if one is refused.
         for cgroup in cgroups {
             guards.check(cgroup)?;
         }
-        let already: Vec<bool> = cgroups
-            .iter()
-            .map(|c| is_frozen_by_itself(mount, c))
-            .collect();
-        for (done, cgroup) in cgroups.iter().enumerate() {
-            if let Err(e) = freeze::freeze(mount, cgroup, &guards) {
-                // Nothing half-done: thaw what this request froze, and only
-                // that (a cgroup frozen before stays frozen).
-                for (earlier, was_frozen) in cgroups[..done].iter().zip(&already) {
-                    if !was_frozen {
-                        let _ = freeze::thaw(mount, earlier);
-                    }
+        for cgroup in cgroups {
+            // Only what this request freezes is undone unconfirmed (a cgroup
+            // frozen before stays frozen).
+            if !is_frozen_by_itself(&cgroupfs, cgroup) {
+                shared.unconfirmed.push(cgroup.clone());
+            }
+            if let Err(e) = freeze::freeze(&cgroupfs, cgroup, &guards) {
+                // Nothing half-done: thaw what this request froze.
+                for earlier in shared.unconfirmed.drain(..) {
+                    let _ = freeze::thaw(&cgroupfs, &earlier);
                 }
                 return Err(e);
             }
@@ -142,29 +229,40 @@ impl Freezer {
         })
     }
 
-    fn freeze_alone(&mut self, pid: u32, cgroup: &str) -> Result<(String, String), FreezeError> {
-        let mount = self.mount()?.to_path_buf();
+    fn freeze_alone(
+        &self,
+        shared: &mut Shared,
+        pid: u32,
+        cgroup: &str,
+    ) -> Result<String, FreezeError> {
+        let cgroupfs = Arc::clone(&shared.cgroupfs);
         let guards = self.guards();
-        let own = freeze::isolate(&mount, pid, cgroup, &guards)?;
+        let creator = Creator::current(&self.proc_root).ok_or_else(|| {
+            FreezeError::Io("cannot isolate: bpftop's own start time is unreadable".to_owned())
+        })?;
+        let own = freeze::isolate(&cgroupfs, pid, cgroup, &guards, &creator)?;
         // Recorded before freezing, so that any exit from here on releases it.
-        with_isolated(|map| map.insert(own.clone(), (cgroup.to_owned(), pid)));
-        if let Err(e) = freeze::freeze(&mount, &own, &guards) {
-            with_isolated(|map| map.remove(&own));
-            let _ = freeze::release(&mount, &own, cgroup, pid);
+        shared
+            .isolated
+            .insert(own.clone(), (cgroup.to_owned(), pid));
+        shared.unconfirmed.push(own.clone());
+        if let Err(e) = freeze::freeze(&cgroupfs, &own, &guards) {
+            shared.isolated.remove(&own);
+            shared.unconfirmed.clear();
+            let _ = freeze::release(&cgroupfs, &own, cgroup, pid);
             return Err(e);
         }
-        Ok((format!("moved PID {pid} to {own} and froze it"), own))
+        Ok(format!("moved PID {pid} to {own} and froze it"))
     }
 
     pub fn thaw(&mut self, cgroups: &[String]) -> Status {
         let mut errors = Vec::new();
         for cgroup in cgroups {
             let result = match with_isolated(|map| map.remove(cgroup)).flatten() {
-                Some((original, pid)) => {
-                    let mount = self.mount.clone().unwrap_or_default();
-                    freeze::release(&mount, cgroup, &original, pid)
-                }
-                None => self.mount().and_then(|m| freeze::thaw(m, cgroup)),
+                Some((original, pid)) => self
+                    .cgroupfs()
+                    .and_then(|fs| freeze::release(&fs, cgroup, &original, pid)),
+                None => self.cgroupfs().and_then(|fs| freeze::thaw(&fs, cgroup)),
             };
             if let Err(e) = result {
                 errors.push(e.to_string());
@@ -178,17 +276,21 @@ impl Freezer {
 
     /// A key arrived: the user still controls the terminal.
     pub fn confirm(&mut self) {
-        self.unconfirmed = None;
+        if self.unconfirmed_since.take().is_some() {
+            with_shared(|shared| shared.unconfirmed.clear());
+        }
     }
 
     /// Undoes a freeze nobody confirmed in time; the status to show.
     pub fn expire(&mut self) -> Option<Status> {
-        let (since, _) = self.unconfirmed.as_ref()?;
-        if since.elapsed() < KEEP_WITHIN {
+        if self.unconfirmed_since?.elapsed() < KEEP_WITHIN {
             return None;
         }
-        let (_, cgroups) = self.unconfirmed.take()?;
+        self.unconfirmed_since = None;
+        // Forgotten only once thawed: an exit meanwhile thaws them too.
+        let cgroups = with_shared(|shared| shared.unconfirmed.clone())?;
         let mut status = self.thaw(&cgroups);
+        with_shared(|shared| shared.unconfirmed.clear());
         status.text = format!(
             "no key after the freeze: thawed again (was the terminal in it?) — {}",
             status.text
@@ -198,7 +300,7 @@ impl Freezer {
 
     /// Removes the cgroups we created whose process has exited.
     pub fn tidy(&mut self, model: &Model) {
-        let Some(mount) = self.mount.as_deref() else {
+        let Ok(cgroupfs) = self.cgroupfs() else {
             return;
         };
         with_isolated(|map| {
@@ -213,14 +315,66 @@ impl Freezer {
                 .filter_map(|p| p.sample.cgroup.as_deref())
                 .collect();
             map.retain(|path, _| {
-                in_use.contains(path.as_str()) || !freeze::remove_if_empty(mount, path)
+                in_use.contains(path.as_str()) || !freeze::remove_if_empty(&cgroupfs, path)
             })
         });
     }
 }
 
 impl Drop for Freezer {
+    /// The event loop left (quit, or a termination signal): nothing bpftop
+    /// froze without confirmation, or isolated, outlives it.
     fn drop(&mut self) {
-        release_all();
+        undo_on_exit();
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::collect::frozen::testing::TestCgroup;
+
+    fn frozen(cg: &TestCgroup, path: &str) -> bool {
+        cg.read(path, "cgroup.events").contains("frozen 1")
+    }
+
+    /// Reproduction: SIGTERM/SIGHUP inside the confirmation window left the
+    /// cgroup frozen; the exit path (Drop, watchdog) undoes it now, and only
+    /// what the unconfirmed request froze.
+    #[test]
+    fn an_exit_before_confirmation_undoes_the_freeze() {
+        let Some(mut cg) = TestCgroup::create() else {
+            return;
+        };
+        let work = cg.child("work");
+        let before = cg.child("before");
+        cg.spawn_sleep(&work);
+        cg.write(&before, "cgroup.freeze", "1");
+        let mut freezer = Freezer::new(Path::new("/proc"));
+        let status = freezer.freeze(&[work.clone(), before.clone()], None);
+        assert!(!status.error, "{}", status.text);
+        assert!(frozen(&cg, &work));
+        undo_on_exit();
+        assert!(!frozen(&cg, &work));
+        // Frozen before the request: stays frozen.
+        assert_eq!(cg.read(&before, "cgroup.freeze").trim(), "1");
+        // Exiting: nothing more is frozen.
+        let status = freezer.freeze(std::slice::from_ref(&work), None);
+        assert!(
+            status.error && status.text.contains("exiting"),
+            "{}",
+            status.text
+        );
+        assert!(!frozen(&cg, &work));
+
+        // A confirmed freeze is kept on exit.
+        let mut freezer = Freezer::new(Path::new("/proc"));
+        let status = freezer.freeze(std::slice::from_ref(&work), None);
+        assert!(!status.error, "{}", status.text);
+        freezer.confirm();
+        drop(freezer);
+        assert!(frozen(&cg, &work));
+        cg.write(&work, "cgroup.freeze", "0");
     }
 }

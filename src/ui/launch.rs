@@ -96,8 +96,13 @@ pub fn launch(cli: &Cli, options: &CollectOptions) -> anyhow::Result<()> {
         None => sampler.backend().label().to_owned(),
         Some(reason) => format!("procfs: {reason}"),
     };
+    // Processes an earlier bpftop left frozen alone (killed with SIGKILL or
+    // crashed): released before anything else, and said first.
+    let recovered = super::freezer::recover_at_start(&options.proc_root);
     if let Err(e) = &dropped {
         view.set_status(e.clone(), true);
+    } else if let Some(status) = recovered {
+        view.set_status(status.text, status.error);
     } else if let Some(message) = &broken_message {
         view.set_status(format!("{message} — using defaults"), true);
     } else if let Some(warning) = warnings.first() {

@@ -92,7 +92,7 @@ fn watchdog(flag: &AtomicBool) {
         if flag.load(Ordering::Relaxed) {
             std::thread::sleep(GRACE);
             // The event loop did not leave by itself: clean up as it would.
-            super::freezer::release_all();
+            super::freezer::undo_on_exit();
             restore();
             std::process::exit(0);
         }

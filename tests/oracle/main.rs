@@ -94,6 +94,11 @@ fn user_name(uid: u32) -> String {
     }
 }
 
+/// The verified handle freezing goes through.
+fn cgroupfs(mount: &std::path::Path) -> bpftop::actions::cgroupfs::CgroupFs {
+    bpftop::actions::cgroupfs::CgroupFs::open(mount).unwrap()
+}
+
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
@@ -612,10 +617,10 @@ fn frozen_state_follows_the_kernel() {
     };
     assert!(!frozen_in_json() && !kernel_says());
     let guards = freeze::Guards::current(std::path::Path::new("/proc"));
-    freeze::freeze(&mount, &name, &guards).unwrap();
+    freeze::freeze(&cgroupfs(&mount), &name, &guards).unwrap();
     assert!(kernel_says());
     assert!(frozen_in_json(), "frozen cgroup not reported");
-    freeze::thaw(&mount, &name).unwrap();
+    freeze::thaw(&cgroupfs(&mount), &name).unwrap();
     assert!(!kernel_says());
     assert!(!frozen_in_json(), "thawed cgroup still reported frozen");
     drop(cleanup);
@@ -756,7 +761,7 @@ fn units_containers_and_freezing() {
     let spinner = tree.spawn(&service, &["spin", "20000"]);
     thread::sleep(Duration::from_millis(200));
     let guards = freeze::Guards::current(std::path::Path::new("/proc"));
-    freeze::freeze(&mount, &service, &guards).unwrap();
+    freeze::freeze(&cgroupfs(&mount), &service, &guards).unwrap();
     let events = mount.join(&service[1..]).join("cgroup.events");
     assert!(std::fs::read_to_string(&events)
         .unwrap()
@@ -766,7 +771,7 @@ fn units_containers_and_freezing() {
     let still = truth::read(spinner).unwrap().cpu_seconds;
     assert_eq!(frozen_at, still, "a frozen process used CPU");
     assert_eq!(by_pid_frozen(spinner), Some(true));
-    freeze::thaw(&mount, &service).unwrap();
+    freeze::thaw(&cgroupfs(&mount), &service).unwrap();
     thread::sleep(Duration::from_millis(600));
     let running = truth::read(spinner).unwrap().cpu_seconds;
     assert!(

@@ -8,5 +8,6 @@
 mod config;
 mod escape;
 mod flags;
+mod freeze;
 mod support;
 mod tmux;
