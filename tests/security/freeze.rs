@@ -224,14 +224,15 @@ impl<'a> Tui<'a> {
         );
     }
 
-    /// bpftop's pid: the pane's process (tmux runs the command by exec).
-    fn pid(&self) -> u32 {
+    /// bpftop's pid: the pane's process (tmux runs the command by exec);
+    /// None when the session has already ended (bpftop refused to start).
+    fn pid(&self) -> Option<u32> {
         let out = self
             .tmux()
             .args(["display-message", "-p", "-t", &self.session, "#{pane_pid}"])
             .output()
             .unwrap();
-        text(&out).0.trim().parse().unwrap()
+        text(&out).0.trim().parse().ok()
     }
 }
 
@@ -276,7 +277,7 @@ fn a_signal_inside_the_confirmation_window_undoes_the_freeze() {
         tui.keys(&["Enter"]);
         tui.wait_for("the freeze to be done", "press a key within");
         assert!(TestCgroup::frozen(&work), "{name}: not frozen");
-        let bpftop = tui.pid();
+        let bpftop = tui.pid().expect("bpftop runs");
         signal(bpftop, sig);
         wait_until(
             &format!("bpftop to exit on SIG{name}"),
@@ -324,7 +325,7 @@ fn a_process_frozen_alone_by_a_killed_bpftop_is_released_at_start() {
         );
         tui.keys(&["i"]);
         tui.wait_for("the isolated freeze", "press a key within");
-        bpftop = tui.pid();
+        bpftop = tui.pid().expect("bpftop runs");
         signal(bpftop, libc::SIGKILL);
         wait_until("bpftop to die", || gone(bpftop), String::new);
     }
@@ -438,7 +439,7 @@ fn a_fake_mount_with_a_symlinked_cgroup_freeze_writes_nothing() {
             if tui.screen().contains(&format!("{pid} ")) {
                 break true;
             }
-            if gone(bpftop) || shown.elapsed() > PATIENCE {
+            if bpftop.is_none_or(gone) || shown.elapsed() > PATIENCE {
                 break false; // refused the flag: nothing written either
             }
             thread::sleep(Duration::from_millis(100));
