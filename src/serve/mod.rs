@@ -10,6 +10,7 @@ pub mod addr;
 pub mod aggregate;
 pub mod exposition;
 pub mod http;
+pub mod pool;
 pub mod state;
 
 use std::net::{SocketAddr, TcpListener};
