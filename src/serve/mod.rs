@@ -11,6 +11,7 @@ pub mod aggregate;
 pub mod exposition;
 pub mod http;
 pub mod pool;
+pub mod refuse;
 pub mod state;
 
 use std::net::{SocketAddr, TcpListener};
