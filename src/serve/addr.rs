@@ -52,10 +52,10 @@ pub fn exposure_warning(addr: &SocketAddr) -> Option<String> {
     };
     Some(format!(
         "bpftop: warning: serving on {addr}, {reach}: anyone who can connect to this port \
-         can read the names, PIDs, users, systemd units and containers of the busiest \
-         processes and every unit's and container's resource use. bpftop has no \
-         authentication or TLS: bind 127.0.0.1 and put a reverse proxy with TLS and \
-         authentication in front, or limit who reaches the port with a firewall."
+         can read the command names, PIDs and users of the busiest processes and the \
+         names and resource use of every systemd unit and container. bpftop has no \
+         authentication or TLS of its own: bind 127.0.0.1 and put a reverse proxy with TLS \
+         and authentication in front, or limit who reaches the port with a firewall."
     ))
 }
 
@@ -75,7 +75,10 @@ mod tests {
         for wildcard in ["0.0.0.0:9100", "[::]:9100"] {
             let w = warns(wildcard).unwrap_or_default();
             assert!(w.contains("every address"), "{wildcard}: {w}");
-            assert!(w.contains("names, PIDs, users"), "{wildcard}: {w}");
+            assert!(
+                w.contains("command names, PIDs and users"),
+                "{wildcard}: {w}"
+            );
         }
         for other in [
             "10.1.2.3:9100",
