@@ -37,9 +37,59 @@ pub fn parse_listen_addr(s: &str) -> Result<SocketAddr, String> {
     Ok(SocketAddr::new(ip, port))
 }
 
+/// The warning printed when serving on `addr` reaches beyond this machine
+/// (any address but loopback): what the exposition tells whoever can
+/// connect, since the exporter has no authentication of its own.
+pub fn exposure_warning(addr: &SocketAddr) -> Option<String> {
+    let ip = addr.ip().to_canonical();
+    if ip.is_loopback() {
+        return None;
+    }
+    let reach = if ip.is_unspecified() {
+        "every address of this machine"
+    } else {
+        "an address other machines may reach"
+    };
+    Some(format!(
+        "bpftop: warning: serving on {addr}, {reach}: anyone who can connect to this port \
+         can read the command names, PIDs and users of the busiest processes and the \
+         names and resource use of every systemd unit and container. bpftop has no \
+         authentication or TLS of its own: bind 127.0.0.1 and put a reverse proxy with TLS \
+         and authentication in front, or limit who reaches the port with a firewall."
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn warns(s: &str) -> Option<String> {
+        parse_listen_addr(s).ok().and_then(|a| exposure_warning(&a))
+    }
+
+    #[test]
+    fn loopback_is_served_quietly_anything_else_with_a_warning() {
+        for quiet in ["9100", "127.0.0.1:9100", "127.1.2.3:9100", "[::1]:9100"] {
+            assert_eq!(warns(quiet), None, "{quiet}");
+        }
+        for wildcard in ["0.0.0.0:9100", "[::]:9100"] {
+            let w = warns(wildcard).unwrap_or_default();
+            assert!(w.contains("every address"), "{wildcard}: {w}");
+            assert!(
+                w.contains("command names, PIDs and users"),
+                "{wildcard}: {w}"
+            );
+        }
+        for other in [
+            "10.1.2.3:9100",
+            "[2001:db8::1]:9100",
+            "[::ffff:10.0.0.1]:9100",
+        ] {
+            let w = warns(other).unwrap_or_default();
+            assert!(w.contains("other machines"), "{other}: {w}");
+        }
+        assert_eq!(warns("[::ffff:127.0.0.1]:9100"), None);
+    }
 
     fn ok(s: &str) -> String {
         parse_listen_addr(s)

@@ -3,13 +3,18 @@
 //! Handlers only clone the current exposition (a reference count) and write
 //! it out, so a scrape never collects, never renders and never waits for the
 //! collector. hyper is event-driven: a slow or stalled client holds a
-//! connection slot, not a thread, and the number of slots is bounded.
+//! connection slot, not a thread. Slots are bounded, in all and per peer,
+//! and handed out by `pool`; a connection refused a slot is answered 503
+//! by `refuse`.
 
 use std::convert::Infallible;
+use std::future::{poll_fn, Future};
 use std::net::TcpListener as StdListener;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -18,17 +23,23 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
 
 use super::exposition::{OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE};
+use super::pool::{self, Id, Pool};
+use super::refuse::refuse;
 use super::state::Shared;
 
-/// Connections served at once; more are closed as soon as they are
-/// accepted, so a flood of clients costs a bounded amount of memory.
-pub const MAX_CONNECTIONS: usize = 256;
-/// A client has this long to send a request's headers; hyper counts idle
-/// keep-alive time too, so this is also how long an idle connection stays
-/// open (long enough for the usual 15 s scrape interval to reuse it).
-const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections served at once (see `pool` for who gets one).
+pub const MAX_CONNECTIONS: usize = pool::LIMITS.total;
+/// A client has this long to send a request's headers, from connecting or
+/// from its previous response: hyper counts idle keep-alive time too, so
+/// this is also how long an idle connection stays open. A few seconds is
+/// plenty for any real client, and it bounds how long a connection held
+/// open by someone who sends nothing (or dribbles headers) takes a slot.
+/// Prometheus scrapes every 15 s or more and simply reconnects.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 /// After this long a connection is asked to close once its current request
 /// is answered (clients reconnect), so that a client which stops reading
 /// cannot hold a slot for ever.
@@ -44,6 +55,7 @@ const SERVING_NICENESS: i32 = 10;
 /// everything else on the machine) still gets them first.
 pub fn serve(listener: StdListener, shared: Arc<Shared>) -> anyhow::Result<()> {
     lower_priority();
+    deepen_backlog(&listener);
     listener.set_nonblocking(true)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
@@ -52,12 +64,23 @@ pub fn serve(listener: StdListener, shared: Arc<Shared>) -> anyhow::Result<()> {
     runtime.block_on(accept_loop(listener, shared))
 }
 
+/// The pool of connections, shared by the accept loop and the connection
+/// tasks. Its handle per connection is the sender whose drop tells the
+/// connection's task that it has been displaced.
+type Connections = Arc<Mutex<Pool<oneshot::Sender<()>>>>;
+
+fn lock(connections: &Connections) -> MutexGuard<'_, Pool<oneshot::Sender<()>>> {
+    // Bookkeeping only: a panic elsewhere leaves nothing half-done in it.
+    connections.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 async fn accept_loop(listener: StdListener, shared: Arc<Shared>) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
-    let open = Arc::new(AtomicUsize::new(0));
+    let connections: Connections = Arc::new(Mutex::new(Pool::new(pool::LIMITS)));
+    let lingering = Arc::new(AtomicUsize::new(0));
     loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors and the like: wait for
                 // connections to close instead of spinning.
@@ -66,34 +89,112 @@ async fn accept_loop(listener: StdListener, shared: Arc<Shared>) -> anyhow::Resu
                 continue;
             }
         };
-        if open.fetch_add(1, Ordering::AcqRel) >= MAX_CONNECTIONS {
-            open.fetch_sub(1, Ordering::AcqRel);
-            drop(stream);
-            continue;
-        }
-        let slot = Slot(Arc::clone(&open));
-        let shared = Arc::clone(&shared);
-        tokio::spawn(async move {
-            let service = service_fn(move |req| {
-                let response = respond(&req, &shared);
-                async move { Ok::<_, Infallible>(response) }
-            });
-            let conn = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service);
-            // Asked to close after CONNECTION_LIFETIME, dropped if it has
-            // not within CLOSE_GRACE.
-            let mut conn = std::pin::pin!(conn);
-            if tokio::time::timeout(CONNECTION_LIFETIME, conn.as_mut())
-                .await
-                .is_err()
-            {
-                conn.as_mut().graceful_shutdown();
-                let _ = tokio::time::timeout(CLOSE_GRACE, conn).await;
+        let (displace, displaced) = oneshot::channel();
+        let admitted = lock(&connections).admit(peer.ip(), Instant::now(), displace);
+        match admitted {
+            Ok(admitted) => {
+                // Dropping the displaced connection's sender closes it.
+                drop(admitted.displaced);
+                let slot = Slot {
+                    connections: Arc::clone(&connections),
+                    id: admitted.id,
+                };
+                tokio::spawn(connection(
+                    stream,
+                    slot,
+                    displaced,
+                    Arc::clone(&shared),
+                    Arc::clone(&lingering),
+                ));
             }
-            drop(slot);
-        });
+            Err(_) => refuse(stream, &lingering),
+        }
+    }
+}
+
+/// Serves one connection until it closes, times out or is displaced.
+async fn connection(
+    stream: TcpStream,
+    slot: Slot,
+    mut displaced: oneshot::Receiver<()>,
+    shared: Arc<Shared>,
+    lingering: Arc<AtomicUsize>,
+) {
+    let (connections, id) = (Arc::clone(&slot.connections), slot.id);
+    let asked = Arc::new(AtomicBool::new(false));
+    let seen = Arc::clone(&asked);
+    let service = service_fn(move |req| {
+        // A complete request: the connection is in use, not idle.
+        seen.store(true, Ordering::Relaxed);
+        lock(&connections).touch(id, Instant::now());
+        let response = respond(&req, &shared);
+        async move { Ok::<_, Infallible>(response) }
+    });
+    let mut conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .serve_connection(TokioIo::new(stream), service);
+    // Asked to close after CONNECTION_LIFETIME, dropped if it has not
+    // within CLOSE_GRACE.
+    match tokio::time::timeout(
+        CONNECTION_LIFETIME,
+        until_displaced(&mut conn, &mut displaced),
+    )
+    .await
+    {
+        Ok(Ended::Done) => {}
+        Ok(Ended::Displaced) => {
+            // A connection that never completed a request has had nothing
+            // written to it, so it can still be told why it is closed; one
+            // that has is between requests, and is closed as an idle
+            // keep-alive connection would be.
+            if !asked.load(Ordering::Relaxed) {
+                refuse(conn.into_parts().io.into_inner(), &lingering);
+            }
+        }
+        Err(_) => {
+            Pin::new(&mut conn).graceful_shutdown();
+            let closing = until_displaced(&mut conn, &mut displaced);
+            let _ = tokio::time::timeout(CLOSE_GRACE, closing).await;
+        }
+    }
+    drop(slot);
+}
+
+enum Ended {
+    Done,
+    Displaced,
+}
+
+/// Runs `work` until it is done or the pool has dropped the sender of
+/// `displaced` (the connection was displaced by another).
+async fn until_displaced<F: Future + Unpin>(
+    mut work: F,
+    displaced: &mut oneshot::Receiver<()>,
+) -> Ended {
+    poll_fn(|cx| {
+        if Pin::new(&mut *displaced).poll(cx).is_ready() {
+            return Poll::Ready(Ended::Displaced);
+        }
+        Pin::new(&mut work).poll(cx).map(|_| Ended::Done)
+    })
+    .await
+}
+
+/// Connections the kernel completes and queues before they are accepted.
+/// std listens with 128; a burst beyond what the serving thread has
+/// accepted so far would have its handshakes dropped, and those clients
+/// would retry only a second later. The kernel caps this at
+/// net.core.somaxconn.
+const BACKLOG: i32 = 1024;
+
+fn deepen_backlog(listener: &StdListener) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: listen on a socket we own has no memory-safety
+    // preconditions; calling it again on a listening socket only changes
+    // the backlog. Failing keeps std's.
+    unsafe {
+        libc::listen(listener.as_raw_fd(), BACKLOG);
     }
 }
 
@@ -115,12 +216,15 @@ fn lower_priority() {
     }
 }
 
-/// Frees a connection slot when the connection's task ends.
-struct Slot(Arc<AtomicUsize>);
+/// Frees a connection's place in the pool when its task ends.
+struct Slot {
+    connections: Connections,
+    id: Id,
+}
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        lock(&self.connections).release(self.id);
     }
 }
 

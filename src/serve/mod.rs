@@ -10,6 +10,8 @@ pub mod addr;
 pub mod aggregate;
 pub mod exposition;
 pub mod http;
+pub mod pool;
+pub mod refuse;
 pub mod state;
 
 use std::net::{SocketAddr, TcpListener};
@@ -50,6 +52,9 @@ pub fn run(sampler: Sampler, options: &ServeOptions) -> anyhow::Result<()> {
     let mut collector = Collector::new(sampler, options.top_k, Arc::clone(&shared));
     collector.refresh()?;
     let bound = listener.local_addr()?;
+    if let Some(warning) = addr::exposure_warning(&bound) {
+        eprintln!("{warning}");
+    }
     eprintln!("bpftop: serving http://{bound}/metrics");
     let interval = options.interval;
     thread::Builder::new()
