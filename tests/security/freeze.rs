@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use bpftop::collect::cgroups::find_cgroup2_mount;
 
-use crate::support::{is_root, must, setup, text, Attacker, Scratch, BIN};
+use crate::support::{bin, is_root, must, setup, text, Attacker, Scratch};
 
 /// How long anything may take on a busy machine (builds run beside us).
 const PATIENCE: Duration = Duration::from_secs(45);
@@ -143,7 +143,7 @@ struct Tui<'a> {
 
 impl<'a> Tui<'a> {
     fn start(tag: &str, args: &str) -> Tui<'a> {
-        Tui::start_as(None, BIN, tag, args)
+        Tui::start_as(None, &bin(), tag, args)
     }
 
     fn start_as(user: Option<&'a Attacker>, bin: &str, tag: &str, args: &str) -> Tui<'a> {
@@ -474,7 +474,7 @@ fn a_cgroup_name_that_is_not_utf8_is_kept_escaped() {
     let pid = cg.spawn_sleep(&raw);
     let expected = format!("{}/a\\xff\\xfeb", cg.path);
     for backend in ["procfs", "bpf"] {
-        let out = Command::new(BIN)
+        let out = Command::new(bin())
             .args([
                 "--batch",
                 "-n",
