@@ -7,7 +7,7 @@ use bpftop::batch::{self, BatchOptions};
 use bpftop::cli::Cli;
 use bpftop::collect::sample::BackendKind;
 use bpftop::collect::sampler::Sampler;
-use bpftop::collect::{CollectOptions, NetOptions, TITLE_PERIOD};
+use bpftop::collect::{CollectOptions, NetOptions};
 use bpftop::privileges::{self, Mode};
 use bpftop::serve::{ServeOptions, DEFAULT_INTERVAL_MS};
 
@@ -57,15 +57,13 @@ fn main() -> ExitCode {
             interval: Duration::from_millis(cli.delay_ms.unwrap_or(DEFAULT_INTERVAL_MS)),
             top_k: cli.serve_top,
         };
-        let result =
-            Sampler::open(cli.backend, &options, cli.passwd.clone()).and_then(|mut sampler| {
-                if let Some(reason) = sampler.fallback_reason() {
-                    eprintln!("bpftop: using the procfs backend: {reason}");
-                }
-                drop_privileges(Mode::Serve, &options, &sampler);
-                sampler.set_title_period(Some(TITLE_PERIOD));
-                bpftop::serve::run(sampler, &serve)
-            });
+        let result = Sampler::open(cli.backend, &options, cli.passwd.clone()).and_then(|sampler| {
+            if let Some(reason) = sampler.fallback_reason() {
+                eprintln!("bpftop: using the procfs backend: {reason}");
+            }
+            drop_privileges(Mode::Serve, &options, &sampler);
+            bpftop::serve::run(sampler, &serve)
+        });
         if let Err(e) = result {
             eprintln!("bpftop: {e:#}");
             return ExitCode::FAILURE;
@@ -87,7 +85,6 @@ fn main() -> ExitCode {
                 eprintln!("bpftop: using the procfs backend: {reason}");
             }
             drop_privileges(Mode::Batch, &options, &sampler);
-            sampler.set_title_period(Some(TITLE_PERIOD));
             batch::run(
                 &mut sampler,
                 &BatchOptions {

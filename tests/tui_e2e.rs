@@ -200,3 +200,72 @@ fn search_tree_and_kill_in_a_real_terminal() {
     assert_eq!(status.signal(), Some(libc::SIGTERM));
     tmux.keys(&["q"]);
 }
+
+/// A process that rewrites its title in place (as setproctitle does, here
+/// perl's `$0`) once a line arrives on its stdin; killed when dropped.
+struct Retitler {
+    child: Child,
+}
+
+impl Retitler {
+    fn spawn(title: &str) -> Option<Retitler> {
+        let child = Command::new("perl")
+            .args(["-e", "<STDIN>; $0 = $ARGV[0]; sleep 600", title])
+            .stdin(Stdio::piped())
+            .spawn();
+        match child {
+            Ok(child) => Some(Retitler { child }),
+            Err(e) => {
+                eprintln!("skipped: no perl to rewrite a title: {e}");
+                None
+            }
+        }
+    }
+
+    fn retitle(&mut self) {
+        use std::io::Write;
+        let stdin = self.child.stdin.as_mut().unwrap();
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+    }
+}
+
+impl Drop for Retitler {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_title_rewritten_in_place_shows_at_the_next_refresh() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root (CI runs as root)");
+        return;
+    }
+    let title = format!("retitled-in-place-{}", std::process::id());
+    let Some(mut retitler) = Retitler::spawn(&title) else {
+        return;
+    };
+    let pid = retitler.child.id();
+    let config_home = std::env::temp_dir().join(format!("bpftop-e2e-title-{}", std::process::id()));
+    std::fs::create_dir_all(&config_home).unwrap();
+    let _config_dir = TempDir(config_home.clone());
+    let session = format!("bpftop-e2e-title-{}", std::process::id());
+    let tmux = Tmux::start(
+        &session,
+        &format!("{} -d 500 -p {pid}", env!("CARGO_BIN_EXE_bpftop")),
+        &config_home,
+    );
+    // The original command line (perl's) first, then the new title.
+    tmux.wait_for("the original command line", |s| {
+        strip_sgr(s).contains("<STDIN>")
+    });
+    retitler.retitle();
+    tmux.wait_for("the new title", |s| {
+        let plain = strip_sgr(s);
+        plain.contains(&title) && !plain.contains("<STDIN>")
+    });
+    tmux.keys(&["q"]);
+}

@@ -42,15 +42,7 @@ pub trait Collector {
     /// process may rewrite its title without an exec. A backend that reads
     /// every command line at every refresh may ignore it.
     fn watch_titles(&mut self, _pids: &[u32]) {}
-    /// Read every process's command line again at least this often (None:
-    /// on exec and for watched processes only). Same exception.
-    fn set_title_period(&mut self, _period: Option<std::time::Duration>) {}
 }
-
-/// In batch and serve modes, every process's command line is read again at
-/// least this often, so a title rewritten in place (setproctitle) shows
-/// within it.
-pub const TITLE_PERIOD: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What a collector is asked for, and where the kernel's files are (tests
 /// point these at fixture trees).

@@ -119,11 +119,6 @@ impl Sampler {
         self.collector.watch_titles(pids);
     }
 
-    /// See `Collector::set_title_period`.
-    pub fn set_title_period(&mut self, period: Option<std::time::Duration>) {
-        self.collector.set_title_period(period);
-    }
-
     /// The uid of a user name, from the same passwd table.
     pub fn uid_of(&self, name: &str) -> Option<u32> {
         self.users.uid_of(name)

@@ -16,8 +16,6 @@ pub struct Remembered {
     pub exec_id: u64,
     /// None: not read (a kernel thread, deferred, or the read failed).
     pub argv: Option<Argv>,
-    /// When argv is read again even without an exec (titles::NEVER: not).
-    pub title_due_ns: u64,
     pub counters: Counters,
 }
 
@@ -75,7 +73,6 @@ mod tests {
             start_time_ns,
             exec_id: 0,
             argv: None,
-            title_due_ns: 0,
             counters: Counters {
                 minflt,
                 ..Default::default()

@@ -129,10 +129,8 @@ struct ProcessBuilder {
     net: Result<NetCounting, String>,
     /// Some record had exact RSS (the per-CPU parts summed).
     precise_rss: bool,
-    /// When command lines are read again without an exec.
-    titles: titles::TitlePolicy,
-    /// This refresh's time (boot clock, ns).
-    now_ns: u64,
+    /// Processes whose command line is read at every refresh.
+    watched: titles::WatchedTitles,
 }
 
 /// Lines of libbpf's log kept in an error: the end of a verifier log says
@@ -386,8 +384,7 @@ impl BpfCollector {
                 no_argv: Argv::from(Vec::new()),
                 net,
                 precise_rss: false,
-                titles: titles::TitlePolicy::default(),
-                now_ns: 0,
+                watched: titles::WatchedTitles::default(),
             },
             init: init_process::InitProcess::new(options),
         };
@@ -500,26 +497,21 @@ impl ProcessBuilder {
             },
         );
         // argv is read once per process and exec (self_exec_id changes),
-        // and again when the title policy says it may have been rewritten
-        // in place (a failed re-read keeps the last one).
-        let (argv, title_due_ns) = if kernel_thread || !ProcessAccum::has_mm(leader) {
-            (None, titles::NEVER)
+        // and at every refresh for watched processes, whose title may have
+        // been rewritten in place (a failed re-read keeps the last one).
+        let argv = if kernel_thread || !ProcessAccum::has_mm(leader) {
+            None
         } else {
             let kept = previous
                 .filter(|r| r.exec_id == leader.exec_id)
-                .and_then(|r| Some((r.argv.clone()?, r.title_due_ns)));
-            let now = self.now_ns;
+                .and_then(|r| r.argv.clone());
             match kept {
-                Some((argv, due)) if !self.titles.stale(pid, due, now) => (Some(argv), due),
-                Some((argv, _)) => (
-                    read_argv(&self.proc_root, pid).or(Some(argv)),
-                    self.titles.next_due(pid, now, false),
-                ),
-                None if self.defer_cmdlines => (None, titles::NEVER),
-                None => (
-                    read_argv(&self.proc_root, pid),
-                    self.titles.next_due(pid, now, true),
-                ),
+                Some(argv) if self.watched.contains(pid) => {
+                    read_argv(&self.proc_root, pid).or(Some(argv))
+                }
+                Some(argv) => Some(argv),
+                None if self.defer_cmdlines => None,
+                None => read_argv(&self.proc_root, pid),
             }
         };
         let cmdline = argv.clone().unwrap_or_else(|| self.no_argv.clone());
@@ -529,7 +521,6 @@ impl ProcessBuilder {
                 start_time_ns,
                 exec_id: leader.exec_id,
                 argv,
-                title_due_ns,
                 counters,
             },
         );
@@ -623,18 +614,13 @@ impl Collector for BpfCollector {
     }
 
     fn watch_titles(&mut self, pids: &[u32]) {
-        self.builder.titles.watch(pids);
-    }
-
-    fn set_title_period(&mut self, period: Option<std::time::Duration>) {
-        self.builder.titles.set_period(period);
+        self.builder.watched.set(pids);
     }
 
     fn collect(&mut self) -> anyhow::Result<Sample> {
         let boottime_ns = clock::boottime_ns();
         let unix_time = clock::unix_time();
         let count = self.walk()?;
-        self.builder.now_ns = boottime_ns;
         let records = records(self.loaded.records.bytes(count * RECORD_SIZE));
         let walk_state = decode_walk_state(self.loaded.walk.bytes(size_of::<walk_state>()));
         let named = (walk_state.names as usize).min(names_capacity(self.loaded.capacity));
