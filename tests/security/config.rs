@@ -55,7 +55,12 @@ fn config_path(attacker: &Attacker) -> PathBuf {
 
 /// A tmux pane running `program` as `attacker` (no capabilities but the
 /// file's), or as root with the attacker's environment when `uid` is None.
-fn pane(tag: &str, attacker: &Attacker, program: &Path, as_attacker: bool) -> Option<Tmux> {
+fn pane(
+    tag: &str,
+    attacker: &Attacker,
+    program: &Path,
+    as_attacker: bool,
+) -> Option<Tmux<'static>> {
     let env = format!(
         "env -i HOME={home} XDG_CONFIG_HOME={home}/.config TERM=xterm-256color NO_COLOR=1 {}",
         program.display(),

@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 
 use bpftop::collect::cgroups::find_cgroup2_mount;
 
-use crate::support::{bin, is_root, must, setup, text, Attacker, Scratch};
+use crate::support::{bin, is_root, setup, Attacker, Scratch};
+use crate::tmux::Tmux;
 
 /// How long anything may take on a busy machine (builds run beside us).
 const PATIENCE: Duration = Duration::from_secs(45);
@@ -133,11 +134,10 @@ fn cgroup_of(pid: u32) -> Vec<u8> {
         .to_vec()
 }
 
-/// bpftop in a tmux session of its own, run by root or by an attacker
-/// (then in the attacker's own tmux server).
+/// bpftop in a tmux server of its own, run by root or by an attacker, with
+/// a config directory of its own.
 struct Tui<'a> {
-    session: String,
-    user: Option<&'a Attacker>,
+    tmux: Tmux<'a>,
     _config: Scratch,
 }
 
@@ -148,100 +148,36 @@ impl<'a> Tui<'a> {
 
     fn start_as(user: Option<&'a Attacker>, bin: &str, tag: &str, args: &str) -> Tui<'a> {
         let config = Scratch::new(&format!("freeze-cfg-{tag}"));
-        let session = format!("bpftop-sec-{tag}-{}", std::process::id());
-        let tui = Tui {
-            session,
-            user,
-            _config: config,
-        };
-        let _ = tui
-            .tmux()
-            .args(["kill-session", "-t", &tui.session])
-            .output();
         let config_home = match user {
             Some(user) => user.home.join(".config"),
-            None => tui._config.path().to_path_buf(),
+            None => config.path().to_path_buf(),
         };
-        let out = tui
-            .tmux()
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &tui.session,
-                "-x",
-                "200",
-                "-y",
-                "50",
-            ])
-            .arg(format!(
-                "exec env XDG_CONFIG_HOME={} NO_COLOR=1 {bin} {args}",
-                config_home.display()
-            ))
-            .output()
-            .unwrap();
-        let (_, stderr) = text(&out);
-        assert!(out.status.success(), "tmux new-session failed: {stderr}");
-        tui
-    }
-
-    fn tmux(&self) -> Command {
-        match self.user {
-            Some(user) => user.command("tmux"),
-            None => Command::new("tmux"),
+        let command = format!(
+            "exec env XDG_CONFIG_HOME={} NO_COLOR=1 {bin} {args}",
+            config_home.display()
+        );
+        let tmux = Tmux::start_as(user, tag, &command).expect("tmux runs");
+        Tui {
+            tmux,
+            _config: config,
         }
     }
 
     fn keys(&self, keys: &[&str]) {
-        if self.user.is_none() {
-            let mut args = vec!["send-keys", "-t", &self.session];
-            args.extend_from_slice(keys);
-            return must("tmux", &args);
-        }
-        let status = self
-            .tmux()
-            .args(["send-keys", "-t", &self.session])
-            .args(keys)
-            .status()
-            .unwrap();
-        assert!(status.success());
+        self.tmux.keys(keys);
     }
 
     fn screen(&self) -> String {
-        let out = self
-            .tmux()
-            .args(["capture-pane", "-p", "-t", &self.session])
-            .output()
-            .unwrap();
-        text(&out).0
+        self.tmux.screen()
     }
 
     fn wait_for(&self, what: &str, text: &str) {
-        wait_until(
-            what,
-            || self.screen().contains(text),
-            || format!("screen:\n{}", self.screen()),
-        );
+        self.tmux.wait_for(what, PATIENCE, |s| s.contains(text));
     }
 
-    /// bpftop's pid: the pane's process (tmux runs the command by exec);
-    /// None when the session has already ended (bpftop refused to start).
+    /// bpftop's pid; None when it has already exited (refused to start).
     fn pid(&self) -> Option<u32> {
-        let out = self
-            .tmux()
-            .args(["display-message", "-p", "-t", &self.session, "#{pane_pid}"])
-            .output()
-            .unwrap();
-        text(&out).0.trim().parse().ok()
-    }
-}
-
-impl Drop for Tui<'_> {
-    fn drop(&mut self) {
-        let _ = self
-            .tmux()
-            .args(["kill-session", "-t", &self.session])
-            .output();
+        self.tmux.pane_pid()
     }
 }
 

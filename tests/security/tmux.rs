@@ -1,23 +1,34 @@
 //! A private tmux server (its own socket, so buffers and titles are ours
-//! alone) running one command in a pane of known size.
+//! alone) running one command in a pane of known size, as root or as an
+//! attacker (then the attacker's own server).
 
 use std::process::{Command, Output};
 use std::thread;
 use std::time::{Duration, Instant};
 
-pub struct Tmux {
+use crate::support::Attacker;
+
+pub struct Tmux<'a> {
     socket: String,
+    user: Option<&'a Attacker>,
 }
 
-impl Tmux {
+impl<'a> Tmux<'a> {
     /// None (with the reason printed) where tmux is missing.
-    pub fn start(tag: &str, command: &str) -> Option<Tmux> {
+    pub fn start(tag: &str, command: &str) -> Option<Tmux<'a>> {
+        Tmux::start_as(None, tag, command)
+    }
+
+    /// `command` in a tmux server run by `user` (root: None).
+    pub fn start_as(user: Option<&'a Attacker>, tag: &str, command: &str) -> Option<Tmux<'a>> {
         let tmux = Tmux {
             socket: format!("bpftop-sec-{tag}-{}", std::process::id()),
+            user,
         };
-        let started = Command::new("tmux")
-            .args(["-L", &tmux.socket, "-f", "/dev/null"])
-            .args(["new-session", "-d", "-s", "t", "-x", "160", "-y", "45"])
+        let started = tmux
+            .command()
+            .args(["-f", "/dev/null"])
+            .args(["new-session", "-d", "-s", "t", "-x", "200", "-y", "50"])
             .arg(command)
             .output();
         match started {
@@ -36,12 +47,17 @@ impl Tmux {
         }
     }
 
+    fn command(&self) -> Command {
+        let mut cmd = match self.user {
+            Some(user) => user.command("tmux"),
+            None => Command::new("tmux"),
+        };
+        cmd.args(["-L", &self.socket]);
+        cmd
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .unwrap()
+        self.command().args(args).output().unwrap()
     }
 
     pub fn stdout(&self, args: &[&str]) -> String {
@@ -57,6 +73,15 @@ impl Tmux {
     /// The screen as text.
     pub fn screen(&self) -> String {
         self.stdout(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    /// The pane's process (the command, when tmux runs it by exec); None
+    /// once the pane has gone (the command exited).
+    pub fn pane_pid(&self) -> Option<u32> {
+        self.stdout(&["display-message", "-p", "-t", "t", "#{pane_pid}"])
+            .trim()
+            .parse()
+            .ok()
     }
 
     /// Waits (up to `limit`) until the screen satisfies `check`.
@@ -76,10 +101,8 @@ impl Tmux {
     }
 }
 
-impl Drop for Tmux {
+impl Drop for Tmux<'_> {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
+        let _ = self.command().arg("kill-server").output();
     }
 }
