@@ -1,19 +1,94 @@
 //! Batch mode: print a snapshot per refresh to stdout.
 
+use std::collections::HashSet;
 use std::io::{self, Write};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::cli::Format;
+use crate::cli::{Cli, Format};
 use crate::collect::sampler::Sampler;
-use crate::model::Model;
+use crate::model::{Model, ProcessView};
 use crate::output;
+use crate::output::sanitize::printable;
+use crate::ui::columns::Column;
+use crate::ui::rows::SortSpec;
 
 pub struct BatchOptions {
     pub count: Option<u64>,
     pub delay: Duration,
     pub format: Format,
     pub threads: bool,
+    pub selection: Selection,
+}
+
+/// Which processes a refresh prints, and in which order: `-p`, `-u` and
+/// `-s` as in the interface.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Only these pids.
+    pub pids: Option<HashSet<u32>>,
+    /// Only processes of this real uid.
+    pub uid: Option<u32>,
+    /// The order; None: top's (busiest first) for text, by pid for JSON.
+    pub sort: Option<SortSpec>,
+}
+
+impl Selection {
+    /// `-p`, `-u` and `-s` of the command line; `uid_of` resolves a user
+    /// name. Err: what cannot be honoured (an unknown user or column).
+    pub fn from_cli(cli: &Cli, uid_of: impl Fn(&str) -> Option<u32>) -> Result<Selection, String> {
+        let uid = match &cli.user {
+            None => None,
+            Some(user) => Some(
+                user.parse::<u32>()
+                    .ok()
+                    .or_else(|| uid_of(user))
+                    .ok_or_else(|| format!("unknown user \"{}\"", printable(user.as_bytes())))?,
+            ),
+        };
+        let sort = match &cli.sort_key {
+            None => None,
+            Some(id) => {
+                let column = Column::from_id(id).ok_or_else(|| {
+                    let ids: Vec<&str> = Column::ALL.iter().map(|c| c.id()).collect();
+                    format!(
+                        "unknown sort key \"{}\" (columns: {})",
+                        printable(id.as_bytes()),
+                        ids.join(" ")
+                    )
+                })?;
+                Some(SortSpec {
+                    column,
+                    descending: column.default_descending(),
+                })
+            }
+        };
+        Ok(Selection {
+            pids: (!cli.pids.is_empty()).then(|| cli.pids.iter().copied().collect()),
+            uid,
+            sort,
+        })
+    }
+
+    fn admits(&self, p: &ProcessView) -> bool {
+        self.pids
+            .as_ref()
+            .is_none_or(|pids| pids.contains(&p.sample.pid))
+            && self.uid.is_none_or(|uid| p.sample.uid == uid)
+    }
+
+    /// The processes of `model` to print for `format`, in order.
+    pub fn rows<'m>(&self, model: &'m Model, format: Format) -> Vec<&'m ProcessView> {
+        let mut rows: Vec<&ProcessView> =
+            model.processes.iter().filter(|p| self.admits(p)).collect();
+        match (self.sort, format) {
+            (Some(sort), _) => rows.sort_by(|a, b| sort.compare(a, b)),
+            (None, Format::Text) => rows.sort_by(|a, b| output::text::top_order(a, b)),
+            // The model is in pid order already.
+            (None, Format::Json) => {}
+        }
+        rows
+    }
 }
 
 /// Runs until `count` refreshes were printed (or forever). A closed stdout
@@ -31,9 +106,10 @@ pub fn run(sampler: &mut Sampler, options: &BatchOptions) -> anyhow::Result<()> 
             sampler.fallback_reason().map(str::to_owned),
             &|uid| sampler.user_name(uid),
         );
+        let rows = options.selection.rows(&model, options.format);
         let text = match options.format {
-            Format::Json => output::json::render(&model, options.threads) + "\n",
-            Format::Text => output::text::render(&model) + "\n",
+            Format::Json => output::json::render(&model, &rows, options.threads) + "\n",
+            Format::Text => output::text::render(&model, &rows) + "\n",
         };
         let mut out = stdout.lock();
         if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
@@ -51,4 +127,85 @@ pub fn run(sampler: &mut Sampler, options: &BatchOptions) -> anyhow::Result<()> 
         thread::sleep(next.saturating_duration_since(Instant::now()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::model::testing::demo_model;
+    use clap::Parser;
+
+    fn selection(args: &[&str]) -> Result<Selection, String> {
+        let cli = Cli::parse_from(std::iter::once("bpftop").chain(args.iter().copied()));
+        Selection::from_cli(&cli, |name| (name == "alice").then_some(1000))
+    }
+
+    fn pids(rows: &[&ProcessView]) -> Vec<u32> {
+        rows.iter().map(|p| p.sample.pid).collect()
+    }
+
+    #[test]
+    fn pids_and_users_filter_the_rows() {
+        let model = demo_model();
+        let some: Vec<u32> = model
+            .processes
+            .iter()
+            .map(|p| p.sample.pid)
+            .take(3)
+            .collect();
+        let list = format!("{},{},999999", some[0], some[2]);
+        let rows = selection(&["-p", &list])
+            .unwrap()
+            .rows(&model, Format::Json);
+        assert_eq!(pids(&rows), [some[0], some[2]]);
+        let uid = model.processes[0].sample.uid;
+        let rows = selection(&["-u", &uid.to_string()])
+            .unwrap()
+            .rows(&model, Format::Json);
+        assert!(!rows.is_empty() && rows.iter().all(|p| p.sample.uid == uid));
+        let expected = model
+            .processes
+            .iter()
+            .filter(|p| p.sample.uid == uid)
+            .count();
+        assert_eq!(rows.len(), expected);
+        assert_eq!(selection(&["-u", "alice"]).unwrap().uid, Some(1000));
+    }
+
+    #[test]
+    fn the_sort_key_orders_the_rows() {
+        let model = demo_model();
+        let rows = selection(&["-s", "MEM%"])
+            .unwrap()
+            .rows(&model, Format::Json);
+        assert_eq!(rows.len(), model.processes.len());
+        assert!(rows
+            .windows(2)
+            .all(|w| w[0].mem_percent >= w[1].mem_percent));
+        let rows = selection(&["-s", "PID"])
+            .unwrap()
+            .rows(&model, Format::Text);
+        assert!(rows.windows(2).all(|w| w[0].sample.pid < w[1].sample.pid));
+        // Without -s: by pid for JSON, busiest first for text.
+        let rows = selection(&[]).unwrap().rows(&model, Format::Json);
+        assert!(rows.windows(2).all(|w| w[0].sample.pid < w[1].sample.pid));
+        let rows = selection(&[]).unwrap().rows(&model, Format::Text);
+        assert!(rows
+            .windows(2)
+            .all(|w| w[0].cpu_percent >= w[1].cpu_percent));
+    }
+
+    #[test]
+    fn what_cannot_be_honoured_is_refused() {
+        let e = selection(&["-u", "nosuchuser"]).unwrap_err();
+        assert_eq!(e, "unknown user \"nosuchuser\"");
+        let e = selection(&["-s", "NOPE"]).unwrap_err();
+        assert!(
+            e.starts_with("unknown sort key \"NOPE\" (columns: PID"),
+            "{e}"
+        );
+        let e = selection(&["-u", "a\u{1b}]2;x"]).unwrap_err();
+        assert!(!e.contains('\u{1b}'), "{e}");
+    }
 }

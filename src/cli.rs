@@ -6,6 +6,11 @@ use clap::{Parser, ValueEnum};
 
 use crate::collect::{BackendChoice, WalkChoice};
 
+/// The test-only roots' defaults: the kernel's own files.
+pub const DEFAULT_PROC_ROOT: &str = "/proc";
+pub const DEFAULT_SYS_ROOT: &str = "/sys";
+pub const DEFAULT_PASSWD: &str = "/etc/passwd";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// One JSON object per line per refresh (schema in README.md).
@@ -113,14 +118,14 @@ pub struct Cli {
 
     /// Root of the proc filesystem (for tests on fixture trees; refused
     /// under file capabilities).
-    #[arg(long, hide = true, default_value = crate::trust::DEFAULT_PROC_ROOT)]
+    #[arg(long, hide = true, default_value = DEFAULT_PROC_ROOT)]
     pub proc_root: PathBuf,
 
     /// Root of the sys filesystem (for tests on fixture trees).
-    #[arg(long, hide = true, default_value = crate::trust::DEFAULT_SYS_ROOT)]
+    #[arg(long, hide = true, default_value = DEFAULT_SYS_ROOT)]
     pub sys_root: PathBuf,
 
     /// passwd file that user names come from.
-    #[arg(long, hide = true, default_value = crate::trust::DEFAULT_PASSWD)]
+    #[arg(long, hide = true, default_value = DEFAULT_PASSWD)]
     pub passwd: PathBuf,
 }

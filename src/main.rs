@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use bpftop::batch::{self, BatchOptions};
+use bpftop::batch::{self, BatchOptions, Selection};
 use bpftop::cli::Cli;
 use bpftop::collect::sample::BackendKind;
 use bpftop::collect::sampler::Sampler;
@@ -79,22 +79,35 @@ fn main() -> ExitCode {
             }
         };
     }
-    let result =
-        Sampler::open(cli.backend, &options, cli.passwd.clone()).and_then(|mut sampler| {
-            if let Some(reason) = sampler.fallback_reason() {
-                eprintln!("bpftop: using the procfs backend: {reason}");
-            }
-            drop_privileges(Mode::Batch, &options, &sampler);
-            batch::run(
-                &mut sampler,
-                &BatchOptions {
-                    count: cli.count,
-                    delay: Duration::from_millis(cli.delay_ms.unwrap_or(1000)),
-                    format: cli.format,
-                    threads: cli.threads,
-                },
-            )
-        });
+    let mut sampler = match Sampler::open(cli.backend, &options, cli.passwd.clone()) {
+        Ok(sampler) => sampler,
+        Err(e) => {
+            eprintln!("bpftop: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // What cannot be honoured is bad usage, refused before any output.
+    let selection = match Selection::from_cli(&cli, |name| sampler.uid_of(name)) {
+        Ok(selection) => selection,
+        Err(message) => {
+            eprintln!("bpftop: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(reason) = sampler.fallback_reason() {
+        eprintln!("bpftop: using the procfs backend: {reason}");
+    }
+    drop_privileges(Mode::Batch, &options, &sampler);
+    let result = batch::run(
+        &mut sampler,
+        &BatchOptions {
+            count: cli.count,
+            delay: Duration::from_millis(cli.delay_ms.unwrap_or(1000)),
+            format: cli.format,
+            threads: cli.threads,
+            selection,
+        },
+    );
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -8,11 +8,7 @@ use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use crate::cli::Cli;
-
-pub const DEFAULT_PROC_ROOT: &str = "/proc";
-pub const DEFAULT_SYS_ROOT: &str = "/sys";
-pub const DEFAULT_PASSWD: &str = "/etc/passwd";
+use crate::cli::{Cli, DEFAULT_PASSWD, DEFAULT_PROC_ROOT, DEFAULT_SYS_ROOT};
 
 /// `statfs` magic numbers (linux/magic.h).
 const PROC_SUPER_MAGIC: i64 = 0x9fa0;

@@ -350,8 +350,9 @@ fn process(v: &ProcessView, with_threads: bool, gpu_on: bool) -> Process {
     }
 }
 
-/// One refresh as a single line of JSON (no trailing newline).
-pub fn render(model: &Model, with_threads: bool) -> String {
+/// One refresh as a single line of JSON (no trailing newline), with the
+/// processes `rows`, in that order.
+pub fn render(model: &Model, rows: &[&ProcessView], with_threads: bool) -> String {
     let s = &model.system;
     let refresh = Refresh {
         time: model.unix_time,
@@ -388,8 +389,7 @@ pub fn render(model: &Model, with_threads: bool) -> String {
             net_rx_rate: s.net_rx_rate,
             net_tx_rate: s.net_tx_rate,
         },
-        processes: model
-            .processes
+        processes: rows
             .iter()
             .map(|p| process(p, with_threads, model.gpu_status.any_on()))
             .collect(),

@@ -54,9 +54,16 @@ pub fn command(p: &ProcessView) -> String {
     args.join(" ")
 }
 
-/// One refresh as text, ending in a newline. Rows are sorted by CPU%,
-/// then by PID, like top.
-pub fn render(model: &Model) -> String {
+/// top's order: by CPU%, busiest first, then by PID.
+pub fn top_order(a: &ProcessView, b: &ProcessView) -> std::cmp::Ordering {
+    b.cpu_percent
+        .total_cmp(&a.cpu_percent)
+        .then(a.sample.pid.cmp(&b.sample.pid))
+}
+
+/// One refresh as text, ending in a newline, with the processes `rows` in
+/// that order.
+pub fn render(model: &Model, rows: &[&ProcessView]) -> String {
     let s = &model.system;
     let mut out = String::new();
     let backend = match &model.fallback_reason {
@@ -111,12 +118,6 @@ pub fn render(model: &Model) -> String {
         "{:>7} {:<9} {:>3} {:>3} {:>6} {:>6} {:>6} S {:>5} {:>5} {:>9}  Command",
         "PID", "USER", "PRI", "NI", "VIRT", "RES", "SHR", "CPU%", "MEM%", "TIME+"
     );
-    let mut rows: Vec<&ProcessView> = model.processes.iter().collect();
-    rows.sort_by(|a, b| {
-        b.cpu_percent
-            .total_cmp(&a.cpu_percent)
-            .then(a.sample.pid.cmp(&b.sample.pid))
-    });
     for p in rows {
         let s = &p.sample;
         let user: String = printable(p.user.as_bytes()).chars().take(9).collect();

@@ -794,6 +794,73 @@ fn by_pid_frozen(pid: u32) -> Option<bool> {
 
 type Test = (&'static str, Box<dyn Fn()>);
 
+/// The real uid /proc gives a process, if it still exists.
+fn proc_real_uid(pid: u32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let uids = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+    uids.split_whitespace().next()?.parse().ok()
+}
+
+/// Batch mode honours -p, -u and -s as the interface does, and refuses
+/// with exit 2 what it cannot honour.
+fn batch_honours_pid_user_and_sort() {
+    let me = std::process::id();
+    let parent = std::os::unix::process::parent_id();
+    let json = |args: &[&str]| -> Vec<serde_json::Value> {
+        let out = run_ok(
+            bpftop()
+                .args(["--batch", "-n", "1", "--format", "json"])
+                .args(args),
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["processes"].as_array().unwrap().clone()
+    };
+    let pid_of = |p: &serde_json::Value| p["pid"].as_u64().unwrap() as u32;
+
+    let list = format!("{me},{parent},999999");
+    let mut listed: Vec<u32> = json(&["-p", &list]).iter().map(pid_of).collect();
+    listed.sort_unstable();
+    let mut expected = vec![me, parent];
+    expected.sort_unstable();
+    assert_eq!(listed, expected, "-p {list}");
+
+    // -u 0 -s PID: root's processes, as /proc has them, in pid order.
+    let before = proc_tgids();
+    let rows = json(&["-u", "0", "-s", "PID"]);
+    let after = proc_tgids();
+    let pids: Vec<u32> = rows.iter().map(pid_of).collect();
+    assert!(pids.windows(2).all(|w| w[0] < w[1]), "not in pid order");
+    for p in &rows {
+        assert_eq!(p["uid"], 0, "{p}");
+    }
+    let shown: std::collections::BTreeSet<u32> = pids.iter().copied().collect();
+    let missing: Vec<u32> = before
+        .intersection(&after)
+        .copied()
+        .filter(|&pid| !shown.contains(&pid) && proc_real_uid(pid) == Some(0))
+        .collect();
+    // Every root process alive before and after the refresh is listed.
+    assert!(missing.is_empty(), "root's processes missing: {missing:?}");
+    println!("  -u 0: {} processes, as /proc has them", rows.len());
+
+    for (args, what) in [
+        (&["-u", "no-such-user-here"][..], "unknown user"),
+        (&["-s", "NO_SUCH_COLUMN"][..], "unknown sort key"),
+    ] {
+        let out = bpftop()
+            .args(["--batch", "-n", "1"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?} printed a refresh");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(what),
+            "{args:?}"
+        );
+    }
+}
+
 /// The tgids /proc lists now.
 fn proc_tgids() -> std::collections::BTreeSet<u32> {
     std::fs::read_dir("/proc")
@@ -945,6 +1012,10 @@ fn main() {
             Box::new(|| kernel_thread_names_match_proc(BackendChoice::Procfs, WalkChoice::Auto)),
         ),
         ("batch: JSON contract", Box::new(batch_json_contract)),
+        (
+            "batch: -p, -u and -s as in the interface",
+            Box::new(batch_honours_pid_user_and_sort),
+        ),
         ("fallback: no BTF", Box::new(fallback_without_btf)),
     ];
     if is_root() {
