@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::cli::{Cli, Format};
+use crate::cli::Format;
 use crate::collect::sampler::Sampler;
 use crate::model::{Model, ProcessView};
 use crate::output;
@@ -34,10 +34,16 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// `-p`, `-u` and `-s` of the command line; `uid_of` resolves a user
-    /// name. Err: what cannot be honoured (an unknown user or column).
-    pub fn from_cli(cli: &Cli, uid_of: impl Fn(&str) -> Option<u32>) -> Result<Selection, String> {
-        let uid = match &cli.user {
+    /// The selection `-p PIDS`, `-u USER` and `-s SORT_KEY` ask for;
+    /// `uid_of` resolves a user name. Err: what cannot be honoured (an
+    /// unknown user or column).
+    pub fn new(
+        pids: &[u32],
+        user: Option<&str>,
+        sort_key: Option<&str>,
+        uid_of: impl Fn(&str) -> Option<u32>,
+    ) -> Result<Selection, String> {
+        let uid = match user {
             None => None,
             Some(user) => Some(
                 user.parse::<u32>()
@@ -46,7 +52,7 @@ impl Selection {
                     .ok_or_else(|| format!("unknown user \"{}\"", printable(user.as_bytes())))?,
             ),
         };
-        let sort = match &cli.sort_key {
+        let sort = match sort_key {
             None => None,
             Some(id) => {
                 let column = Column::from_id(id).ok_or_else(|| {
@@ -64,7 +70,7 @@ impl Selection {
             }
         };
         Ok(Selection {
-            pids: (!cli.pids.is_empty()).then(|| cli.pids.iter().copied().collect()),
+            pids: (!pids.is_empty()).then(|| pids.iter().copied().collect()),
             uid,
             sort,
         })
@@ -133,12 +139,18 @@ pub fn run(sampler: &mut Sampler, options: &BatchOptions) -> anyhow::Result<()> 
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::cli::Cli;
     use crate::model::testing::demo_model;
     use clap::Parser;
 
     fn selection(args: &[&str]) -> Result<Selection, String> {
         let cli = Cli::parse_from(std::iter::once("bpftop").chain(args.iter().copied()));
-        Selection::from_cli(&cli, |name| (name == "alice").then_some(1000))
+        Selection::new(
+            &cli.pids,
+            cli.user.as_deref(),
+            cli.sort_key.as_deref(),
+            |name| (name == "alice").then_some(1000),
+        )
     }
 
     fn pids(rows: &[&ProcessView]) -> Vec<u32> {

@@ -87,7 +87,12 @@ fn main() -> ExitCode {
         }
     };
     // What cannot be honoured is bad usage, refused before any output.
-    let selection = match Selection::from_cli(&cli, |name| sampler.uid_of(name)) {
+    let selection = match Selection::new(
+        &cli.pids,
+        cli.user.as_deref(),
+        cli.sort_key.as_deref(),
+        |name| sampler.uid_of(name),
+    ) {
         Ok(selection) => selection,
         Err(message) => {
             eprintln!("bpftop: {message}");
