@@ -9,6 +9,7 @@ with what was expected), 0 when everything matches.
 """
 
 import json
+import re
 import sys
 
 TRANSFER_TOLERANCE = 0.01  # net bytes: within 1 %
@@ -88,6 +89,15 @@ def verify(label, path):
             desc = s[len("network"):].strip()
             row["net"] = desc.split(" ")[0] if not desc.startswith("off") else "off"
             print(f"  network hooks: {desc}")
+    # The walk and RSS mode are pinned: a kernel with the open-coded task
+    # iterator (6.7) must get it, and every kernel here exact RSS, or a walk
+    # that stopped loading would pass through the fallback unseen.
+    version = tuple(int(x) for x in re.findall(r"\d+", kernel or "")[:2])
+    wanted_walk = "open-coded" if version >= (6, 7) else "iter/task"
+    if row["iter"] != wanted_walk:
+        problems.append(f"task walk is {row['iter']}, expected {wanted_walk} on {kernel}")
+    if row["rss"] != "exact":
+        problems.append(f"RSS is {row['rss']}, expected exact")
     rc = [l for l in check if l.startswith("rc=")]
     if rc != ["rc=0"]:
         problems.append(f"bpftop --check did not exit 0: {rc}")
@@ -139,7 +149,9 @@ def verify(label, path):
         if p.get("comm") != comm:
             bad.append(f"comm {p.get('comm')!r} != /proc {comm!r}")
         rss = p.get("rss_bytes")
-        tol = max(RSS_REL * rss_proc, RSS_ABS)
+        # With exact RSS (--check), an idle process's RSS is statm's to the
+        # byte; the tolerance is for the approximate read only.
+        tol = 0 if row["rss"] == "exact" else max(RSS_REL * rss_proc, RSS_ABS)
         equal += rss == rss_proc
         if rss is None or abs(rss - rss_proc) > tol:
             bad.append(f"rss_bytes {rss} != /proc statm {rss_proc} (tolerance {int(tol)})")

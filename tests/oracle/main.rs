@@ -861,6 +861,139 @@ fn batch_honours_pid_user_and_sort() {
     }
 }
 
+/// The running kernel's (major, minor) version.
+fn kernel_version() -> (u32, u32) {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut parts = release.trim().split(['.', '-']);
+    let mut next = || parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    (next(), next())
+}
+
+/// What `bpftop --check` says on its line starting with `label`.
+fn check_line(label: &str) -> String {
+    let out = run_ok(bpftop().arg("--check"));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| {
+            l.trim_start()
+                .strip_prefix(label)
+                .map(|r| r.trim().to_owned())
+        })
+        .unwrap_or_else(|| panic!("--check has no {label} line"))
+}
+
+/// `auto` takes the open-coded walk where the kernel has it (6.7), and
+/// exact RSS where it can sum the per-CPU counters (the verifier allows
+/// it on every kernel CI runs): a walk or an RSS mode that stopped loading
+/// would otherwise pass every other test through the fallback.
+fn auto_takes_the_best_walk_and_exact_rss() {
+    let walk = check_line("task walk");
+    if kernel_version() >= (6, 7) {
+        assert!(walk.starts_with("open-coded"), "auto took: {walk}");
+    } else {
+        assert!(walk.starts_with("iter/task"), "auto took: {walk}");
+    }
+    let rss = check_line("RSS");
+    assert!(rss.starts_with("exact"), "RSS is {rss}");
+}
+
+/// statm's resident pages of every process, read now.
+fn proc_statm_resident() -> std::collections::BTreeMap<u32, u64> {
+    proc_tgids()
+        .into_iter()
+        .filter_map(|pid| {
+            let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+            Some((pid, statm.split_whitespace().nth(1)?.parse().ok()?))
+        })
+        .collect()
+}
+
+/// With exact RSS, every process whose statm held still across the sample
+/// has exactly statm's resident size, not a value within the per-CPU
+/// counters' batch error.
+fn rss_is_exact_for_idle_processes(walk: WalkChoice) {
+    // A few idle processes with some memory of their own.
+    let _hold = [
+        Workload::simple(&["hold", "16", "4"]),
+        Workload::simple(&["hold", "48", "8"]),
+    ];
+    thread::sleep(Duration::from_millis(300));
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64;
+    let mut s = sampler(BackendChoice::Bpf, walk);
+    let before = proc_statm_resident();
+    let sample = s.sample().unwrap();
+    let after = proc_statm_resident();
+    let (mut compared, mut wrong) = (0, Vec::new());
+    for p in sample.processes.iter().filter(|p| !p.kernel_thread) {
+        let (Some(b), Some(a)) = (before.get(&p.pid), after.get(&p.pid)) else {
+            continue;
+        };
+        if a != b || *a == 0 {
+            continue;
+        }
+        compared += 1;
+        if p.rss_bytes != a * page {
+            wrong.push(format!("{}: {} != statm {}", p.pid, p.rss_bytes, a * page));
+        }
+    }
+    println!("  {compared} processes compared ({walk:?})");
+    assert!(
+        compared >= 5,
+        "too few idle processes to compare: {compared}"
+    );
+    assert!(wrong.is_empty(), "RSS not exact ({walk:?}): {wrong:#?}");
+}
+
+/// A process that execs between two refreshes shows its new comm and
+/// command line at the second, with no negative CPU% (its counters are
+/// the same task's, the exec resets nothing); both walks.
+fn exec_between_refreshes_shows_the_new_program(walk: WalkChoice) {
+    use std::io::Write;
+    let mut child = Command::new("sh")
+        .args(["-c", "read line; exec sleep 600"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut s = sampler(BackendChoice::Bpf, walk);
+    let users = |uid: u32| uid.to_string();
+    let first = s.sample().unwrap();
+    let before = find(&first, pid).clone();
+    let prev = Model::next(first, None, None, &users);
+    child.stdin.as_mut().unwrap().write_all(b"go\n").unwrap();
+    child.stdin.as_mut().unwrap().flush().unwrap();
+    // Until the exec has happened (comm in /proc is sleep's).
+    for _ in 0..200 {
+        if truth::read(pid).is_some_and(|t| t.comm == b"sleep") {
+            break;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    let second = s.sample().unwrap();
+    let after = find(&second, pid).clone();
+    let model = Model::next(second, Some(&prev), None, &users);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(before.comm.as_bytes(), b"sh");
+    assert_eq!(
+        before.cmdline.first().map(|a| a.as_slice()),
+        Some(&b"sh"[..])
+    );
+    assert_eq!(after.comm.as_bytes(), b"sleep", "{walk:?}");
+    let argv: Vec<&[u8]> = after.cmdline.iter().map(|a| a.as_slice()).collect();
+    assert_eq!(argv, [&b"sleep"[..], &b"600"[..]], "{walk:?}");
+    assert_eq!(after.start_time_ns, before.start_time_ns, "the same task");
+    for p in &model.processes {
+        assert!(
+            p.cpu_percent >= 0.0,
+            "{}: CPU% {}",
+            p.sample.pid,
+            p.cpu_percent
+        );
+    }
+}
+
 /// The tgids /proc lists now.
 fn proc_tgids() -> std::collections::BTreeSet<u32> {
     std::fs::read_dir("/proc")
@@ -1021,11 +1154,13 @@ fn main() {
     if is_root() {
         tests.extend([
             (
-                "bpf: known processes match /proc",
-                Box::new(|| known_processes_match_proc(BackendChoice::Bpf, WalkChoice::Auto))
-                    as Box<dyn Fn()>,
+                "bpf: auto takes the open-coded walk (6.7+) and exact RSS",
+                Box::new(auto_takes_the_best_walk_and_exact_rss) as Box<dyn Fn()>,
             ),
-            // The other walk: open-coded is the one auto takes here.
+            (
+                "bpf open-coded: known processes match /proc",
+                Box::new(|| known_processes_match_proc(BackendChoice::Bpf, WalkChoice::OpenCoded)),
+            ),
             (
                 "bpf iter/task: known processes match /proc",
                 Box::new(|| known_processes_match_proc(BackendChoice::Bpf, WalkChoice::Iter)),
@@ -1047,6 +1182,22 @@ fn main() {
             (
                 "bpf iter/task: kernel thread names as /proc shows them",
                 Box::new(|| kernel_thread_names_match_proc(BackendChoice::Bpf, WalkChoice::Iter)),
+            ),
+            (
+                "bpf open-coded: RSS exactly statm's",
+                Box::new(|| rss_is_exact_for_idle_processes(WalkChoice::OpenCoded)),
+            ),
+            (
+                "bpf iter/task: RSS exactly statm's",
+                Box::new(|| rss_is_exact_for_idle_processes(WalkChoice::Iter)),
+            ),
+            (
+                "bpf open-coded: an exec between refreshes",
+                Box::new(|| exec_between_refreshes_shows_the_new_program(WalkChoice::OpenCoded)),
+            ),
+            (
+                "bpf iter/task: an exec between refreshes",
+                Box::new(|| exec_between_refreshes_shows_the_new_program(WalkChoice::Iter)),
             ),
             (
                 "bpf: spinner CPU%",
