@@ -8,7 +8,7 @@ use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::support::{bin, setup, Attacker, Scratch};
+use crate::support::{bin, one_interface_at_a_time, setup, Attacker, Scratch};
 use crate::tmux::Tmux;
 
 const SHOWN: Duration = Duration::from_secs(60);
@@ -98,6 +98,7 @@ fn save_through_setup(tmux: &Tmux) -> String {
 
 #[test]
 fn a_capability_carrying_copy_does_not_write_through_a_linked_config() {
+    let _one = one_interface_at_a_time();
     let Some((attacker, binary)) = setup("cfglink") else {
         return;
     };
@@ -119,6 +120,7 @@ fn a_capability_carrying_copy_does_not_write_through_a_linked_config() {
 
 #[test]
 fn root_with_a_users_config_home_does_not_write_through_a_link() {
+    let _one = one_interface_at_a_time();
     let Some((attacker, _binary)) = setup("cfgroot") else {
         return;
     };
@@ -134,6 +136,7 @@ fn root_with_a_users_config_home_does_not_write_through_a_link() {
 
 #[test]
 fn a_fifo_config_does_not_hang_start_up() {
+    let _one = one_interface_at_a_time();
     let Some((attacker, binary)) = setup("cfgfifo") else {
         return;
     };
@@ -157,6 +160,7 @@ fn a_fifo_config_does_not_hang_start_up() {
 /// (broken) config is saved, the broken one kept beside it, both the user's.
 #[test]
 fn a_capability_carrying_copy_still_saves_its_users_own_config() {
+    let _one = one_interface_at_a_time();
     let Some((attacker, binary)) = setup("cfgown") else {
         return;
     };

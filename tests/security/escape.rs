@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{bin, is_root};
+use crate::support::{bin, is_root, one_interface_at_a_time};
 use crate::tmux::Tmux;
 
 fn cgroup2_mount() -> Option<PathBuf> {
@@ -57,6 +57,7 @@ impl Drop for HostileCgroup {
 
 #[test]
 fn cgroup_name_cannot_drive_the_terminal() {
+    let _one = one_interface_at_a_time();
     if !is_root() {
         println!("skipped: needs root (to create a cgroup)");
         return;

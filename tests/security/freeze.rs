@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use bpftop::collect::cgroups::find_cgroup2_mount;
 
-use crate::support::{bin, is_root, setup, Attacker, Scratch};
+use crate::support::{bin, is_root, one_interface_at_a_time, setup, Attacker, Scratch};
 use crate::tmux::Tmux;
 
 /// How long anything may take on a busy machine (builds run beside us).
@@ -196,6 +196,7 @@ fn gone(pid: u32) -> bool {
 /// the 10 s confirmation window left the cgroup frozen.
 #[test]
 fn a_signal_inside_the_confirmation_window_undoes_the_freeze() {
+    let _one = one_interface_at_a_time();
     for (name, sig) in [
         ("term", libc::SIGTERM),
         ("hup", libc::SIGHUP),
@@ -243,6 +244,7 @@ fn a_signal_inside_the_confirmation_window_undoes_the_freeze() {
 /// its isolation cgroup for good, and a new bpftop did not recover it.
 #[test]
 fn a_process_frozen_alone_by_a_killed_bpftop_is_released_at_start() {
+    let _one = one_interface_at_a_time();
     let Some(mut cg) = TestCgroup::create("orphan") else {
         return;
     };
@@ -307,6 +309,7 @@ fn a_process_frozen_alone_by_a_killed_bpftop_is_released_at_start() {
 /// refuse --proc-root altogether: then it writes nothing either.)
 #[test]
 fn a_fake_mount_with_a_symlinked_cgroup_freeze_writes_nothing() {
+    let _one = one_interface_at_a_time();
     let Some(mut cg) = TestCgroup::create("symlink") else {
         return;
     };

@@ -21,6 +21,15 @@ pub fn bin() -> String {
 pub const README_CAPS: &str =
     "cap_bpf,cap_perfmon,cap_dac_read_search,cap_sys_ptrace,cap_dac_override,cap_kill,cap_sys_nice+ep";
 
+/// Held by every test that runs the interface as root: a starting
+/// interface releases any process an earlier, killed bpftop left frozen
+/// alone, so one test's start would otherwise recover (and report) another
+/// test's orphan.
+pub fn one_interface_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
