@@ -14,7 +14,7 @@ open-coded\t'The open-coded task iterator only'
 iter\t'iter/task only (kernel >= 5.8)'"
 complete -c bpftop -l serve -d 'Serve metrics for Prometheus over HTTP at ADDR:PORT (/metrics and /healthz) instead of running interactively. A bare PORT binds 127.0.0.1: any other address must be written out' -r
 complete -c bpftop -l serve-top -d 'With --serve: per-process series only for the top K processes by CPU and the top K by resident memory (0: none). Units and containers are always all exported' -r
-complete -c bpftop -l proc-root -d 'Root of the proc filesystem (for tests on fixture trees)' -r -F
+complete -c bpftop -l proc-root -d 'Root of the proc filesystem (for tests on fixture trees; refused under file capabilities)' -r -F
 complete -c bpftop -l sys-root -d 'Root of the sys filesystem (for tests on fixture trees)' -r -F
 complete -c bpftop -l passwd -d 'passwd file that user names come from' -r -F
 complete -c bpftop -l batch -d 'Print snapshots to stdout instead of running interactively'

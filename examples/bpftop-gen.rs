@@ -20,6 +20,7 @@ fn generate(dir: &std::path::Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut page = Vec::new();
     clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+    page.extend_from_slice(bpftop::man::extra_sections().as_bytes());
     std::fs::write(dir.join("bpftop.1"), page)?;
     for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
         clap_complete::generate_to(shell, &mut Cli::command(), "bpftop", dir)?;

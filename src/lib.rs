@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod man;
 pub mod model;
 pub mod output;
 pub mod privileges;

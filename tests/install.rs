@@ -37,13 +37,23 @@ fn temp_prefix(tag: &str) -> TempDir {
 fn everything_lands_under_the_prefix_and_runs() {
     let prefix = temp_prefix("plain");
     let out = install(&prefix.0, &[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let root = env!("CARGO_MANIFEST_DIR");
     for (installed, source) in [
         ("share/man/man1/bpftop.1", "docs/man/bpftop.1"),
-        ("share/bash-completion/completions/bpftop", "completions/bpftop.bash"),
+        (
+            "share/bash-completion/completions/bpftop",
+            "completions/bpftop.bash",
+        ),
         ("share/zsh/site-functions/_bpftop", "completions/_bpftop"),
-        ("share/fish/vendor_completions.d/bpftop.fish", "completions/bpftop.fish"),
+        (
+            "share/fish/vendor_completions.d/bpftop.fish",
+            "completions/bpftop.fish",
+        ),
     ] {
         let got = std::fs::read(prefix.0.join(installed)).expect(installed);
         let want = std::fs::read(Path::new(root).join(source)).unwrap();
@@ -61,7 +71,10 @@ fn everything_lands_under_the_prefix_and_runs() {
 fn bad_usage_exits_2() {
     let prefix = temp_prefix("usage");
     assert_eq!(install(&prefix.0, &["--bogus"]).status.code(), Some(2));
-    assert_eq!(install(&prefix.0, &["--group", "root"]).status.code(), Some(2));
+    assert_eq!(
+        install(&prefix.0, &["--group", "root"]).status.code(),
+        Some(2)
+    );
     assert!(!prefix.0.exists(), "nothing installed on bad usage");
 }
 
@@ -74,13 +87,25 @@ fn setcap_grants_the_readme_capabilities() {
     }
     let prefix = temp_prefix("caps");
     let out = install(&prefix.0, &["--setcap", "--group", "root"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let bin = prefix.0.join("bin/bpftop");
     let caps = Command::new("getcap").arg(&bin).output().unwrap();
     let caps = String::from_utf8_lossy(&caps.stdout);
-    for cap in ["cap_bpf", "cap_perfmon", "cap_dac_read_search", "cap_dac_override"] {
+    for cap in [
+        "cap_bpf",
+        "cap_perfmon",
+        "cap_dac_read_search",
+        "cap_dac_override",
+    ] {
         assert!(caps.contains(cap), "{cap} missing: {caps}");
     }
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&bin).unwrap().permissions().mode() & 0o777, 0o750);
+    assert_eq!(
+        std::fs::metadata(&bin).unwrap().permissions().mode() & 0o777,
+        0o750
+    );
 }

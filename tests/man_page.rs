@@ -1,6 +1,7 @@
 //! The committed man page (docs/man/bpftop.1, from scripts/gen-docs) must
-//! mention every visible long option of the CLI, taken from clap's Command:
-//! a new option without a regenerated page fails here.
+//! mention every visible long option of the CLI, taken from clap's Command,
+//! and be exactly what the sources give (options, keys, settings): a new
+//! option or key without a regenerated page fails here.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -45,4 +46,13 @@ fn committed_man_page_is_current() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/man/bpftop.1");
     let page = std::fs::read_to_string(path).expect("docs/man/bpftop.1: run scripts/gen-docs");
     check(&page, "docs/man/bpftop.1");
+    let mut generated = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut generated)
+        .unwrap();
+    generated.extend_from_slice(bpftop::man::extra_sections().as_bytes());
+    assert!(
+        page.as_bytes() == generated.as_slice(),
+        "docs/man/bpftop.1 is not what the sources give: run scripts/gen-docs"
+    );
 }

@@ -226,26 +226,42 @@ fn one_line(message: &str) -> String {
 /// within two edits of it.
 fn suggestion(head: &str) -> Option<&'static str> {
     let key = head.split('`').nth(1)?;
-    KEYS.iter()
-        .map(|&known| (edit_distance(key, known), known))
+    keys()
+        .map(|known| (edit_distance(key, known), known))
         .filter(|&(distance, _)| distance <= 2)
         .min()
         .map(|(_, known)| known)
 }
 
-const KEYS: &[&str] = &[
-    "columns",
-    "sort_key",
-    "sort_descending",
-    "tree",
-    "delay_ms",
-    "theme",
-    "header_meters",
-    "show_kernel_threads",
-    "show_threads",
-    "mouse",
-    "aggregate_folded",
+/// Every key of the file with what it sets (the man page's CONFIGURATION
+/// section is written from it; a test keeps it complete).
+pub const KEY_HELP: &[(&str, &str)] = &[
+    (
+        "columns",
+        "column ids, left to right (as in the setup screen); each at most once",
+    ),
+    ("sort_key", "the column id to sort by"),
+    ("sort_descending", "true: largest first"),
+    ("tree", "start in tree view"),
+    ("delay_ms", "time between refreshes, 100 to 60000 ms"),
+    ("theme", "default or mono"),
+    (
+        "header_meters",
+        "meter ids: cpus cpu memory swap tasks load uptime pressure backend network gpu",
+    ),
+    ("show_kernel_threads", "list kernel threads"),
+    ("show_threads", "list each process's threads"),
+    ("mouse", "capture the mouse"),
+    (
+        "aggregate_folded",
+        "a folded tree row shows the sums of its subtree",
+    ),
 ];
+
+/// The keys of the file.
+fn keys() -> impl Iterator<Item = &'static str> {
+    KEY_HELP.iter().map(|(key, _)| *key)
+}
 
 /// Levenshtein distance over chars.
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -505,7 +521,7 @@ a = 1
     fn suggestions_come_from_every_key() {
         let table = toml::Table::try_from(Config::default()).unwrap();
         let mut fields: Vec<&str> = table.keys().map(String::as_str).collect();
-        let mut keys = KEYS.to_vec();
+        let mut keys: Vec<&str> = super::keys().collect();
         fields.sort_unstable();
         keys.sort_unstable();
         assert_eq!(fields, keys);
