@@ -12,6 +12,7 @@ pub mod collect;
 pub mod config;
 pub mod model;
 pub mod output;
+pub mod present;
 pub mod privileges;
 pub mod serve;
 #[cfg(test)]

@@ -13,7 +13,7 @@ use super::containers::{container_of, Container, ContainerNames};
 use super::frozen::FrozenStates;
 use super::sample::ProcessSample;
 use super::units::{unescape_unit, unit_of, UnitInfo};
-use crate::output::sanitize::printable;
+use crate::present::sanitize::printable;
 
 /// The unchanging facts of one cgroup path.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
