@@ -97,7 +97,7 @@ impl Sampler {
     }
 
     /// What each GPU source is doing.
-    pub fn gpu_status(&self) -> &super::gpu::collector::GpuStatus {
+    pub fn gpu_status(&self) -> &super::sample::GpuStatus {
         self.gpu.status()
     }
 
