@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use rustc_hash::FxHashMap;
 
-use super::skel::types::{task_record, walk_state};
+use super::skel::task_iter::types::{task_record, walk_state};
 use crate::collect::sample::{Comm, IoCounters, ThreadSample};
 use crate::collect::state::state_letter;
 
@@ -218,8 +218,8 @@ pub fn synthetic_walk(processes: u32, threads: u32) -> Vec<u8> {
     bytes
 }
 
-#[cfg(test)]
 #[allow(clippy::unwrap_used)]
+#[cfg(test)]
 mod tests {
     use super::*;
 
