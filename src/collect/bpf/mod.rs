@@ -10,10 +10,12 @@
 //! for processes that are new or have exec'd (their cmdline) and for cgroups
 //! never seen before (their path).
 
+mod assemble;
 mod cmdline;
 pub mod drm_fds;
 mod init_process;
 mod libbpf_log;
+mod load;
 mod mapped;
 mod memo;
 mod monotonic;
@@ -25,60 +27,27 @@ pub mod walk_floor;
 mod walker;
 
 use rustc_hash::FxHashSet;
-use std::mem::{size_of, MaybeUninit};
-use std::os::fd::BorrowedFd;
+use std::mem::size_of;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
-use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
+use self::assemble::Resolved;
 use self::cmdline::read_argv;
-use self::mapped::MappedArray;
+use self::load::{load, names_capacity, records_capacity, Loaded};
 use self::memo::{ProcessMemo, Remembered};
-use self::monotonic::{never_backwards, Counters};
 use self::net::NetCounting;
 use self::record::{
-    decode_walk_state, records, shown_name, Aggregator, ProcessAccum, NAME_SIZE, RECORD_SIZE,
-    REC_PRECISE_RSS,
+    decode_walk_state, records, Aggregator, ProcessAccum, NAME_SIZE, RECORD_SIZE, REC_PRECISE_RSS,
 };
 use self::skel::task_iter::types::{task_record, walk_state};
 pub use self::walker::WalkKind;
-use self::walker::Walker;
 use super::cgroups::CgroupResolver;
 use super::clock;
 use super::sample::{
-    Argv, BackendKind, IoCounters, NetCounters, NetworkStatus, ProcessSample, Sample, SystemSample,
+    Argv, BackendKind, NetCounters, NetworkStatus, ProcessSample, Sample, SystemSample,
 };
-use super::state::state_letter;
 use super::{CollectOptions, Collector, WalkChoice};
-
-/// The loaded program and the memory its walks write.
-struct Loaded {
-    walker: Walker,
-    records: MappedArray,
-    walk: MappedArray,
-    /// Kernel threads' names longer than comm (intf.h: kthread_names).
-    names: MappedArray,
-    capacity: usize,
-    kind: WalkKind,
-    /// Records of the walk run at load time, if one was (None also when
-    /// it outgrew the map).
-    proving_walk: Option<usize>,
-}
-
-/// Records for `tasks` tasks plus room to grow before a reload (which
-/// costs a program load): a quarter more, at least 4096. The whole map is
-/// memory bpftop holds (mapped, it counts in its RSS), so not more.
-fn records_capacity(tasks: usize) -> usize {
-    tasks + (tasks / 4).max(4096)
-}
-
-/// Entries for kernel threads' long names: kernel threads are a small part
-/// of the tasks on any machine (a few per CPU plus the workers). Those
-/// beyond it keep their comm.
-fn names_capacity(records: usize) -> usize {
-    (records / 8).max(1024)
-}
 
 pub struct BpfCollector {
     loaded: Loaded,
@@ -89,9 +58,10 @@ pub struct BpfCollector {
     init: init_process::InitProcess,
 }
 
-/// Turns a walk's per-process accumulations into samples, with the state
-/// that outlives a refresh (caches, high-water marks, the network
-/// programs). Separate from the mapped records it reads, so both can be
+/// Turns a walk's per-process accumulations into samples: reads what the
+/// records do not hold (argv, cgroup paths, interface names) and keeps the
+/// state that outlives a refresh (caches, high-water marks, the network
+/// programs); the assembly itself is in `assemble`. Separate from the mapped records it reads, so both can be
 /// borrowed at once.
 struct ProcessBuilder {
     page_size: u64,
@@ -112,56 +82,6 @@ struct ProcessBuilder {
     watched: titles::WatchedTitles,
 }
 
-/// Lines of libbpf's log kept in an error: the end of a verifier log says
-/// what failed.
-const LOG_LINES: usize = 8;
-
-/// A failure to load or attach, worded for the user.
-#[derive(Debug)]
-struct LoadError {
-    message: String,
-    /// The kernel asked us to try again (EAGAIN/EINTR: the verifier stops
-    /// when a signal arrives).
-    transient: bool,
-}
-
-impl std::fmt::Display for LoadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for LoadError {}
-
-/// Why BPF cannot be used here, in words a user can act on.
-fn explain_load_error(err: &libbpf_rs::Error, log: &str) -> anyhow::Error {
-    use libbpf_rs::ErrorKind;
-    let transient = matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted);
-    let message = if err.kind() == ErrorKind::PermissionDenied {
-        // libbpf's own lines only repeat the EPERM in more words.
-        format!(
-            "loading the task iterator: {err} (needs root, or CAP_BPF and CAP_PERFMON: \
-             see `bpftop --check`)"
-        )
-    } else {
-        let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
-        let tail = lines[lines.len().saturating_sub(LOG_LINES)..].join("\n  ");
-        if tail.is_empty() {
-            format!("loading the task iterator: {err}")
-        } else {
-            format!("loading the task iterator: {err}\n  {tail}")
-        }
-    };
-    anyhow::Error::new(LoadError { message, transient })
-}
-
-fn is_transient(err: &anyhow::Error) -> bool {
-    err.downcast_ref::<LoadError>().is_some_and(|e| e.transient)
-}
-
-/// Attempts at loading when the kernel says "try again".
-const LOAD_ATTEMPTS: u32 = 3;
-
 /// Number of tasks (threads) in the system: the denominator of
 /// /proc/loadavg's fourth field.
 fn task_count(proc_root: &Path) -> Option<usize> {
@@ -172,16 +92,6 @@ fn task_count(proc_root: &Path) -> Option<usize> {
         .1
         .parse()
         .ok()
-}
-
-/// Highest possible CPU number + 1, from a cpu list such as "0-3,8-11"
-/// (per-CPU data is indexed by CPU number, and the list may have holes).
-pub fn cpu_id_limit(list: &str) -> Option<u32> {
-    list.trim()
-        .split(',')
-        .filter_map(|range| range.rsplit('-').next()?.trim().parse::<u32>().ok())
-        .max()
-        .map(|highest| highest + 1)
 }
 
 /// Whether we run in the initial PID namespace: the iterator reports the
@@ -196,135 +106,6 @@ fn in_initial_pid_namespace(proc_root: &Path) -> bool {
                 .map(|ids| ids.split_whitespace().count() <= 1)
         })
         .unwrap_or(true)
-}
-
-/// Loads with exact RSS first; a kernel whose verifier rejects the per-CPU
-/// loop (e.g. thousands of possible CPUs) gets the approximate RSS instead.
-fn load(
-    choice: WalkChoice,
-    capacity: usize,
-    sys_root: &Path,
-    net: Option<BorrowedFd>,
-) -> anyhow::Result<Loaded> {
-    let possible = sys_root.join("devices/system/cpu/possible");
-    let nr_cpus = std::fs::read_to_string(&possible)
-        .ok()
-        .and_then(|l| cpu_id_limit(&l))
-        .ok_or_else(|| anyhow!("cannot read the CPU list {}", possible.display()))?;
-    let mut attempt = 1;
-    loop {
-        let result = match choice {
-            WalkChoice::Auto => load_kind(WalkKind::OpenCoded, capacity, nr_cpus, net)
-                .or_else(|_| load_kind(WalkKind::TaskIterator, capacity, nr_cpus, net)),
-            WalkChoice::OpenCoded => load_kind(WalkKind::OpenCoded, capacity, nr_cpus, net),
-            WalkChoice::Iter => load_kind(WalkKind::TaskIterator, capacity, nr_cpus, net),
-        };
-        match result {
-            Err(e) if is_transient(&e) && attempt < LOAD_ATTEMPTS => {
-                attempt += 1;
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            other => return other,
-        }
-    }
-}
-
-/// Loads the walk of `kind`, with exact RSS if the verifier accepts it.
-fn load_kind(
-    kind: WalkKind,
-    capacity: usize,
-    nr_cpus: u32,
-    net: Option<BorrowedFd>,
-) -> anyhow::Result<Loaded> {
-    load_with(kind, capacity, nr_cpus, true, net)
-        .or_else(|_| load_with(kind, capacity, nr_cpus, false, net))
-}
-
-/// `net`: the network programs' counters map, which the walk then reads.
-fn load_with(
-    kind: WalkKind,
-    capacity: usize,
-    nr_cpus: u32,
-    precise_rss: bool,
-    net: Option<BorrowedFd>,
-) -> anyhow::Result<Loaded> {
-    let _capture = libbpf_log::Capture::start();
-    let fail = |e: libbpf_rs::Error| explain_load_error(&e, &libbpf_log::take());
-
-    let mut storage = MaybeUninit::uninit();
-    let mut open = skel::task_iter::TaskIterSkelBuilder::default()
-        .open(&mut storage)
-        .map_err(fail)?;
-    let rodata = open
-        .maps
-        .rodata_data
-        .as_deref_mut()
-        .ok_or_else(|| anyhow!("the BPF object has no read-only data section"))?;
-    if rodata.record_size as usize != RECORD_SIZE {
-        return Err(anyhow!(
-            "record layout mismatch: BPF writes {} bytes, Rust reads {}",
-            rodata.record_size,
-            RECORD_SIZE
-        ));
-    }
-    rodata.nr_cpu_ids = nr_cpus;
-    rodata.precise_rss = precise_rss;
-    rodata.read_net = net.is_some();
-    let entries = u32::try_from(capacity).context("record capacity")?;
-    open.maps.records.set_max_entries(entries).map_err(fail)?;
-    // Pages are touched only for the kernel threads that need an entry.
-    open.maps
-        .kthread_names
-        .set_max_entries(entries)
-        .map_err(fail)?;
-    match net {
-        Some(fd) => open.maps.net_by_tgid.reuse_fd(fd).map_err(fail)?,
-        // Unused: the smallest table the kernel accepts.
-        None => open.maps.net_by_tgid.set_max_entries(1).map_err(fail)?,
-    }
-
-    kind.enable(&mut open.progs.walk_tasks, &mut open.progs.dump_task);
-    let loaded = open.load().map_err(fail)?;
-    let walker = Walker::new(kind, &loaded.progs.walk_tasks, &loaded.progs.dump_task)?;
-    let records = MappedArray::map(&loaded.maps.records, RECORD_SIZE, capacity)?;
-    let walk = MappedArray::map(&loaded.maps.walk, size_of::<walk_state>(), 1)?;
-    let names = MappedArray::map(
-        &loaded.maps.kthread_names,
-        NAME_SIZE,
-        names_capacity(capacity),
-    )?;
-    // The program's fd (or link) and the mappings keep the program and maps
-    // alive; the skeleton's object (and its borrow of `storage`) can go.
-    let mut loaded = Loaded {
-        walker,
-        records,
-        walk,
-        names,
-        capacity,
-        kind,
-        proving_walk: None,
-    };
-    // A program that loads but cannot run must fail now, while the other
-    // kind can still be loaded.
-    if kind == WalkKind::OpenCoded {
-        loaded.proving_walk = loaded.run()?;
-    }
-    Ok(loaded)
-}
-
-impl Loaded {
-    /// Runs one walk; returns the number of records, or None when the
-    /// records map was too small for all tasks.
-    fn run(&mut self) -> anyhow::Result<Option<usize>> {
-        // (walk_tasks also resets it itself.)
-        self.walk.bytes_mut(size_of::<walk_state>()).fill(0);
-        self.walker.walk()?;
-        let state = decode_walk_state(self.walk.bytes(size_of::<walk_state>()));
-        if state.dropped > 0 {
-            return Ok(None);
-        }
-        Ok(Some((state.count as usize).min(self.capacity)))
-    }
 }
 
 impl BpfCollector {
@@ -457,24 +238,7 @@ impl ProcessBuilder {
         let kernel_thread = ProcessAccum::is_kernel_thread(leader);
         let start_time_ns = leader.start_boottime;
         let previous = self.memo.previous(pid, start_time_ns);
-        let counters = never_backwards(
-            previous.map(|r| &r.counters),
-            accum.sum_exec_runtime + leader.dead_sum_exec_runtime,
-            accum.utime + leader.dead_utime,
-            accum.stime + leader.dead_stime,
-            Counters {
-                utime_ns: 0,
-                stime_ns: 0,
-                minflt: accum.min_flt + leader.dead_min_flt,
-                majflt: accum.maj_flt + leader.dead_maj_flt,
-                io: IoCounters {
-                    rchar: accum.io.rchar + leader.dead_rchar,
-                    wchar: accum.io.wchar + leader.dead_wchar,
-                    read_bytes: accum.io.read_bytes + leader.dead_read_bytes,
-                    write_bytes: accum.io.write_bytes + leader.dead_write_bytes,
-                },
-            },
-        );
+        let counters = assemble::counters(previous.map(|r| &r.counters), &accum, leader);
         // argv is read once per process and exec (self_exec_id changes),
         // and at every refresh for watched processes, whose title may have
         // been rewritten in place (a failed re-read keeps the last one).
@@ -503,25 +267,6 @@ impl ProcessBuilder {
                 counters,
             },
         );
-        let page = self.page_size;
-        // /proc clamps each counter at zero (percpu_counter_read_positive).
-        let pages = |v: i64| v.max(0) as u64;
-        let (rss, shared, virt) = if ProcessAccum::has_mm(leader) {
-            let file = pages(leader.rss_file);
-            let anon = pages(leader.rss_anon);
-            let shmem = pages(leader.rss_shmem);
-            // Saturating: an address space torn down mid-walk may read
-            // as garbage, which must not overflow.
-            (
-                file.saturating_add(anon)
-                    .saturating_add(shmem)
-                    .saturating_mul(page),
-                file.saturating_add(shmem).saturating_mul(page),
-                leader.total_vm.saturating_mul(page),
-            )
-        } else {
-            (0, 0, 0)
-        };
         if leader.record_flags & REC_PRECISE_RSS != 0 {
             self.precise_rss = true;
         }
@@ -537,45 +282,20 @@ impl ProcessBuilder {
             }),
             Err(_) => None,
         };
-        ProcessSample {
+        assemble::process_sample(
             pid,
-            ppid: leader.ppid,
-            uid: leader.uid,
-            euid: leader.euid,
-            state: state_letter(leader.state, leader.exit_state),
-            comm: shown_name(leader, names),
-            cmdline,
-            nice: leader.static_prio - 120,
-            priority: leader.prio - 100,
-            threads: leader.nr_threads,
-            processor: leader.processor,
-            tty_nr: encode_tty(leader.tty_major, leader.tty_minor),
-            start_time_ns,
-            utime_ns: counters.utime_ns,
-            stime_ns: counters.stime_ns,
-            rss_bytes: rss,
-            shared_bytes: shared,
-            virt_bytes: virt,
-            minflt: counters.minflt,
-            majflt: counters.majflt,
-            // /proc/PID/status counts the leader's own switches only.
-            nvcsw: leader.nvcsw,
-            nivcsw: leader.nivcsw,
-            io: Some(counters.io),
-            net,
-            cgroup,
-            kernel_thread,
-            thread_list: accum.threads,
-        }
+            accum,
+            leader,
+            names,
+            self.page_size,
+            counters,
+            Resolved {
+                cmdline,
+                cgroup,
+                net,
+            },
+        )
     }
-}
-
-/// new_encode_dev(MKDEV(major, minor)), the form /proc/PID/stat's tty_nr has.
-fn encode_tty(major: u32, minor: u32) -> u32 {
-    if major == 0 && minor == 0 {
-        return 0;
-    }
-    (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)
 }
 
 impl Collector for BpfCollector {
@@ -623,31 +343,14 @@ impl Collector for BpfCollector {
             gpu_status: Default::default(),
         };
         let mut live_cgroups = FxHashSet::default();
-        let mut last_cgroup = None;
         let builder = &mut self.builder;
-        // In pid order, as the memo's merge needs and the sample promises;
-        // the walk's order is nearly that already (creation order, or tid
-        // order), which the stable sort's run detection makes cheap.
-        agg.processes.sort_by_key(|(pid, _)| *pid);
-        for (pid, accum) in agg.processes.drain(..) {
-            sample.running_threads += accum.running_threads;
-            let threads = accum.thread_count;
-            let Some(leader) = accum.leader.map(|i| &records[i]) else {
-                continue;
-            };
-            // Neighbours mostly share a cgroup: skip the repeats.
-            if last_cgroup != Some(leader.cgroup_id) {
-                live_cgroups.insert(leader.cgroup_id);
-                last_cgroup = Some(leader.cgroup_id);
-            }
-            let p = builder.build_process(pid, accum, leader, names);
-            if p.kernel_thread {
-                sample.kernel_threads += 1;
-            } else {
-                sample.user_threads += threads;
-            }
-            sample.processes.push(p);
-        }
+        assemble::processes(
+            &mut agg.processes,
+            &records,
+            &mut sample,
+            &mut live_cgroups,
+            |pid, accum, leader| builder.build_process(pid, accum, leader, names),
+        );
         builder.cgroups.retain(|id| live_cgroups.contains(&id));
         builder.memo.end_refresh();
         self.init.fill(&mut sample);
