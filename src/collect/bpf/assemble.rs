@@ -164,12 +164,8 @@ pub fn processes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::bpf::record::{Aggregator, NAME_SIZE};
+    use crate::collect::bpf::record::{Aggregator, NAME_SIZE, PF_KTHREAD, REC_HAS_MM, REC_LEADER};
     use crate::collect::sample::BackendKind;
-
-    const PF_KTHREAD: u32 = 0x0020_0000;
-    const REC_LEADER: u32 = 0x1;
-    const REC_HAS_MM: u32 = 0x2;
 
     /// A sleeping thread of a user process; the leader when `tid == tgid`.
     fn thread(tid: u32, tgid: u32) -> task_record {
