@@ -13,7 +13,6 @@ use super::containers::{container_of, ContainerNames};
 use super::frozen::FrozenStates;
 use super::sample::ProcessSample;
 use super::units::{unescape_unit, unit_of};
-
 use crate::present::sanitize::printable;
 
 /// The types the catalog fills, under the path other layers know them by.
