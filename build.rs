@@ -1,5 +1,6 @@
 //! Compiles the BPF programs under src/bpf/ and generates their Rust
-//! skeletons (including the Rust view of the record layout in intf.h).
+//! skeletons (including the Rust view of intf.h's record layout and flag
+//! enums, generated from the objects' BTF).
 
 use std::env;
 use std::error::Error;

@@ -13,6 +13,7 @@ pub mod config;
 pub mod man;
 pub mod model;
 pub mod output;
+pub mod present;
 pub mod privileges;
 pub mod serve;
 #[cfg(test)]

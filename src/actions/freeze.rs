@@ -18,9 +18,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::cgroupfs::CgroupFs;
-use crate::collect::cgroups::encode_path;
+use crate::collect::cgroups::{encode_path, parse_cgroup_v2};
 use crate::collect::frozen::read_events_frozen;
-use crate::collect::procfs::parse_cgroup_v2;
 
 /// How long [`freeze`] waits for every task to stop, and how often it looks.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(1);

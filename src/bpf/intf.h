@@ -13,10 +13,22 @@
 /* /proc/PID/comm of a kernel thread: at most 63 bytes and a NUL. */
 #define BPFTOP_NAME_LEN 64
 
-/* record_flags bits */
-#define BPFTOP_REC_LEADER 0x1  /* tid == tgid: the process-wide fields are valid */
-#define BPFTOP_REC_HAS_MM 0x2  /* the process has an address space (not a kernel thread) */
-#define BPFTOP_REC_PRECISE_RSS 0x4 /* rss_* include the per-CPU deltas (exact, as /proc on >= 6.16) */
+/* Bits of task_record.record_flags. Enums rather than macros: their values
+ * reach Rust through the object's BTF (the skeleton's `types`), so neither
+ * side copies them by hand. task_iter.bpf.c names both enums in variables
+ * so that the compiler emits them. */
+enum bpftop_record_flag {
+	BPFTOP_REC_LEADER = 0x1,      /* tid == tgid: the process-wide fields are valid */
+	BPFTOP_REC_HAS_MM = 0x2,      /* the process has an address space (not a kernel thread) */
+	BPFTOP_REC_PRECISE_RSS = 0x4, /* rss_* include the per-CPU deltas (exact, as /proc on >= 6.16) */
+};
+
+/* The kernel's PF_* bits of task_record.task_flags that bpftop reads
+ * (include/linux/sched.h). */
+enum bpftop_task_flag {
+	PF_WQ_WORKER = 0x00000020, /* a workqueue worker */
+	PF_KTHREAD = 0x00200000,   /* a kernel thread */
+};
 
 /* One record per task (thread), in iteration order, written straight into
  * an mmapable array map so that userspace reads a whole walk without

@@ -34,8 +34,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define PF_KTHREAD 0x00200000
-#define PF_WQ_WORKER 0x00000020
 #define MAX_CPUS 8192
 
 /* Set by userspace before load. */
@@ -119,6 +117,11 @@ struct {
 /* The record size as the C compiler laid it out; the loader checks that the
  * Rust view has the same size before trusting any record. */
 const volatile __u32 record_size = sizeof(struct task_record);
+
+/* Never read: they make the compiler emit intf.h's flag enums into the
+ * object's BTF, from which Rust gets their values. */
+const volatile enum bpftop_record_flag record_flag_values = BPFTOP_REC_LEADER;
+const volatile enum bpftop_task_flag task_flag_values = PF_KTHREAD;
 
 static __always_inline __u32 task_state_word(struct task_struct *task)
 {

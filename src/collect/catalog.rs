@@ -9,33 +9,14 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::containers::{container_of, Container, ContainerNames};
+use super::containers::{container_of, ContainerNames};
 use super::frozen::FrozenStates;
 use super::sample::ProcessSample;
-use super::units::{unescape_unit, unit_of, UnitInfo};
-use crate::output::sanitize::printable;
+use super::units::{unescape_unit, unit_of};
+use crate::present::sanitize::printable;
 
-/// The unchanging facts of one cgroup path.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CgroupInfo {
-    pub unit: UnitInfo,
-    pub container: Option<Container>,
-    pub container_name: Option<String>,
-    /// Display forms, computed once per cgroup rather than per comparison
-    /// when sorting: the unit and slice unescaped, the container as
-    /// "runtime:name" (or "runtime:short-id").
-    pub unit_label: Option<String>,
-    pub slice_label: Option<String>,
-    pub container_label: Option<String>,
-}
-
-/// A cgroup as of one refresh.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CgroupFacts {
-    pub info: Arc<CgroupInfo>,
-    /// None when cgroup.events could not be read (no cgroup2, removed).
-    pub frozen: Option<bool>,
-}
+/// The types the catalog fills, under the path other layers know them by.
+pub use super::sample::cgroup::{CgroupFacts, CgroupInfo};
 
 pub struct Catalog {
     infos: FxHashMap<String, Arc<CgroupInfo>>,

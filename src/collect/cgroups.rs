@@ -1,5 +1,6 @@
-//! cgroup v2: where it is mounted, the path of a cgroup given its id, and
-//! how a cgroup path that is not UTF-8 is written as text.
+//! cgroup v2: where it is mounted, a process's cgroup path as
+//! /proc/PID/cgroup gives it, the path of a cgroup given its id, and how a
+//! cgroup path that is not UTF-8 is written as text.
 
 use std::sync::Arc;
 
@@ -9,8 +10,6 @@ use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-
-use super::procfs::parse_cgroup_v2;
 
 /// A cgroup path (bytes, as the kernel prints it in /proc/PID/cgroup) as
 /// text, reversibly: the one place where cgroup names that are not UTF-8
@@ -73,6 +72,15 @@ fn raw_escape(after_backslash: &[u8]) -> Option<u8> {
     let hex = |d: u8| char::from(d).to_digit(16);
     let byte = u8::try_from(hex(*hi)? * 16 + hex(*lo)?).ok()?;
     (byte >= 0x80).then_some(byte)
+}
+
+/// The cgroup v2 path from /proc/PID/cgroup (its "0::" line), as text: bytes
+/// that are not UTF-8 escaped reversibly (see [`encode_path`]).
+/// None on a v1-only system.
+pub fn parse_cgroup_v2(text: &[u8]) -> Option<String> {
+    text.split(|&b| b == b'\n')
+        .find_map(|line| line.strip_prefix(b"0::"))
+        .map(encode_path)
 }
 
 /// The bytes of a cgroup path written by [`encode_path`].
@@ -211,6 +219,24 @@ impl CgroupResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cgroup_v2_line() {
+        let hybrid = b"12:memory:/user.slice\n1:name=systemd:/user.slice/session-1.scope\n\
+            0::/x\n";
+        assert_eq!(parse_cgroup_v2(hybrid).as_deref(), Some("/x"));
+        assert_eq!(parse_cgroup_v2(b"4:memory:/a\n1:cpu:/\n"), None);
+        assert_eq!(
+            parse_cgroup_v2(b"0::/system.slice/gone.service (deleted)\n").as_deref(),
+            Some("/system.slice/gone.service (deleted)")
+        );
+        assert_eq!(parse_cgroup_v2(b"0::/").as_deref(), Some("/"));
+        // Names that are not UTF-8 keep their bytes, escaped.
+        assert_eq!(
+            parse_cgroup_v2(b"0::/t/a\xff\xfeb\n").as_deref(),
+            Some("/t/a\\xff\\xfeb")
+        );
+    }
 
     #[test]
     fn finds_cgroup2_in_hybrid_and_unified_layouts() {

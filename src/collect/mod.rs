@@ -1,7 +1,8 @@
 //! Collectors: everything that reads the kernel. Backends implement
 //! [`Collector`] and all yield the same raw [`Sample`]; they know nothing of
-//! how the data is shown.
+//! how the data is shown. [`backend`] opens the one the user chose.
 
+pub mod backend;
 pub mod bpf;
 pub mod catalog;
 pub mod cgroups;
@@ -110,34 +111,4 @@ pub enum BackendChoice {
     Auto,
     Bpf,
     Procfs,
-}
-
-/// A running collector plus, when `auto` fell back, why.
-pub struct Opened {
-    pub collector: Box<dyn Collector + Send>,
-    pub fallback_reason: Option<String>,
-}
-
-/// Opens the backend the user chose.
-pub fn open(choice: BackendChoice, options: &CollectOptions) -> anyhow::Result<Opened> {
-    match choice {
-        BackendChoice::Bpf => Ok(Opened {
-            collector: Box::new(bpf::BpfCollector::open(options)?),
-            fallback_reason: None,
-        }),
-        BackendChoice::Procfs => Ok(Opened {
-            collector: Box::new(procfs::ProcfsCollector::new(options)),
-            fallback_reason: None,
-        }),
-        BackendChoice::Auto => match bpf::BpfCollector::open(options) {
-            Ok(c) => Ok(Opened {
-                collector: Box::new(c),
-                fallback_reason: None,
-            }),
-            Err(e) => Ok(Opened {
-                collector: Box::new(procfs::ProcfsCollector::new(options)),
-                fallback_reason: Some(format!("{e:#}")),
-            }),
-        },
-    }
 }

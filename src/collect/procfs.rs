@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use super::cgroups::parse_cgroup_v2;
 use super::sample::{Comm, IoCounters, NetworkStatus, SystemSample, ThreadSample};
 use super::{clock, BackendKind, CollectOptions, Collector, ProcessSample, Sample};
 
@@ -178,15 +179,6 @@ pub fn split_cmdline(raw: &[u8]) -> Vec<Vec<u8>> {
     }
     let body = raw.strip_suffix(b"\0").unwrap_or(raw);
     body.split(|&b| b == 0).map(<[u8]>::to_vec).collect()
-}
-
-/// The cgroup v2 path from /proc/PID/cgroup (its "0::" line), as text: bytes
-/// that are not UTF-8 escaped reversibly (see `cgroups::encode_path`).
-/// None on a v1-only system.
-pub fn parse_cgroup_v2(text: &[u8]) -> Option<String> {
-    text.split(|&b| b == b'\n')
-        .find_map(|line| line.strip_prefix(b"0::"))
-        .map(super::cgroups::encode_path)
 }
 
 /// Clock ticks to ns, without overflow for any tick count.
@@ -539,24 +531,6 @@ mod tests {
             args(&[b"postgres: writer process  "])
         );
         assert_eq!(split_cmdline(b"\xff\xfe\0"), args(&[b"\xff\xfe"]));
-    }
-
-    #[test]
-    fn cgroup_v2_line() {
-        let hybrid = b"12:memory:/user.slice\n1:name=systemd:/user.slice/session-1.scope\n\
-            0::/x\n";
-        assert_eq!(parse_cgroup_v2(hybrid).as_deref(), Some("/x"));
-        assert_eq!(parse_cgroup_v2(b"4:memory:/a\n1:cpu:/\n"), None);
-        assert_eq!(
-            parse_cgroup_v2(b"0::/system.slice/gone.service (deleted)\n").as_deref(),
-            Some("/system.slice/gone.service (deleted)")
-        );
-        assert_eq!(parse_cgroup_v2(b"0::/").as_deref(), Some("/"));
-        // Names that are not UTF-8 keep their bytes, escaped.
-        assert_eq!(
-            parse_cgroup_v2(b"0::/t/a\xff\xfeb\n").as_deref(),
-            Some("/t/a\\xff\\xfeb")
-        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::backend::open;
 use super::bpf::drm_fds::BpfDrmScan;
 use super::catalog::Catalog;
 use super::cgroups::find_cgroup2_mount;
@@ -12,7 +13,7 @@ use super::gpu::nvml::{self, NvmlSource};
 use super::sample::{BackendKind, Sample};
 use super::system::SystemReader;
 use super::users::UserTable;
-use super::{open, BackendChoice, CollectOptions, Collector};
+use super::{BackendChoice, CollectOptions, Collector};
 
 pub struct Sampler {
     proc_root: PathBuf,
@@ -97,7 +98,7 @@ impl Sampler {
     }
 
     /// What each GPU source is doing.
-    pub fn gpu_status(&self) -> &super::gpu::collector::GpuStatus {
+    pub fn gpu_status(&self) -> &super::sample::GpuStatus {
         self.gpu.status()
     }
 

@@ -81,7 +81,7 @@ fn hex_value(digit: u8) -> Option<u8> {
 /// Cgroup names are chosen by whoever may create cgroups, and must not
 /// drive the terminal: unsafe characters become '?'.
 pub(crate) fn printable(s: &str) -> String {
-    crate::output::sanitize::printable_str(s).into_owned()
+    crate::present::sanitize::printable_str(s).into_owned()
 }
 
 #[cfg(test)]

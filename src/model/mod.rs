@@ -10,10 +10,9 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::collect::catalog::CgroupFacts;
-use crate::collect::gpu::collector::GpuStatus;
 use crate::collect::gpu::{GpuDevice, ProcessGpu};
 use crate::collect::sample::{BackendKind, NetworkStatus, ProcessSample, Sample, SystemSample};
+use crate::collect::sample::{CgroupFacts, GpuStatus};
 
 pub use system::{CpuSplit, SystemView};
 

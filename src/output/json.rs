@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use crate::output::sanitize::is_unsafe;
 
-use crate::collect::gpu::collector::GpuStatus;
 use crate::collect::gpu::{GpuDevice, GpuVendor};
+use crate::collect::sample::GpuStatus;
 use crate::collect::sample::{NetHooks, NetworkStatus, ZramStats};
 use crate::model::{Model, ProcessView};
 

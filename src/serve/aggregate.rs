@@ -252,7 +252,7 @@ mod tests {
             running_threads: 0,
             network: Default::default(),
             gpu: Default::default(),
-            gpu_status: crate::collect::gpu::collector::GpuStatus {
+            gpu_status: crate::collect::sample::GpuStatus {
                 nvml: Err("off".into()),
                 drm: Err("off".into()),
             },

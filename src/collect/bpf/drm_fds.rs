@@ -7,8 +7,8 @@ use std::mem::MaybeUninit;
 use anyhow::{anyhow, Context};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
-use super::drm_fds_skel;
 use super::libbpf_log;
+use super::skel::drm_fds as drm_fds_skel;
 use crate::collect::gpu::discovery::{DrmFd, DrmFdScan};
 
 /// sizeof(struct drm_fd_record): four u32s (tgid, fd, minor, pad). The

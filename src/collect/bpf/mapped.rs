@@ -19,7 +19,7 @@ unsafe impl Send for MappedArray {}
 impl MappedArray {
     /// Maps `value_size * entries` bytes of the array map behind `fd`.
     pub fn map(fd: impl AsFd, value_size: usize, entries: usize) -> anyhow::Result<Self> {
-        let page = super::clock::page_size() as usize;
+        let page = crate::collect::clock::page_size() as usize;
         let bytes = value_size
             .checked_mul(entries)
             .ok_or_else(|| anyhow!("map of {entries} entries is too large"))?;

@@ -15,8 +15,8 @@ use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapCore, MapFlags, MapHandle};
 
 use super::libbpf_log;
-use super::net_skel;
-use super::net_skel::types::net_counters;
+use super::skel::net as net_skel;
+use super::skel::net::types::net_counters;
 use crate::collect::sample::NetHooks;
 use crate::collect::NetOptions;
 

@@ -5,7 +5,9 @@ use std::borrow::Cow;
 
 use rustc_hash::FxHashMap;
 
-use super::skel::types::{task_record, walk_state};
+use super::skel::task_iter::types::{
+    bpftop_record_flag, bpftop_task_flag, task_record, walk_state,
+};
 use crate::collect::sample::{Comm, IoCounters, ThreadSample};
 use crate::collect::state::state_letter;
 
@@ -17,11 +19,12 @@ pub const RECORD_SIZE: usize = std::mem::size_of::<task_record>();
 // (`record_size`). Records must also tile a buffer without padding.
 const _: () = assert!(RECORD_SIZE % std::mem::align_of::<task_record>() == 0);
 
-// Bits of task_record.record_flags (intf.h).
-const REC_LEADER: u32 = 0x1;
-const REC_HAS_MM: u32 = 0x2;
-pub const REC_PRECISE_RSS: u32 = 0x4;
-const PF_KTHREAD: u32 = 0x0020_0000;
+// Bits of task_record.record_flags and task_flags, with the values intf.h's
+// enums give them (generated from the object's BTF, never copied by hand).
+pub(super) const REC_LEADER: u32 = bpftop_record_flag::BPFTOP_REC_LEADER.0;
+pub(super) const REC_HAS_MM: u32 = bpftop_record_flag::BPFTOP_REC_HAS_MM.0;
+pub const REC_PRECISE_RSS: u32 = bpftop_record_flag::BPFTOP_REC_PRECISE_RSS.0;
+pub(super) const PF_KTHREAD: u32 = bpftop_task_flag::PF_KTHREAD.0;
 
 /// The records in `bytes`, borrowed in place when `bytes` is suitably
 /// aligned (the mapped records map is page-aligned), copied otherwise. A
@@ -218,8 +221,8 @@ pub fn synthetic_walk(processes: u32, threads: u32) -> Vec<u8> {
     bytes
 }
 
-#[cfg(test)]
 #[allow(clippy::unwrap_used)]
+#[cfg(test)]
 mod tests {
     use super::*;
 

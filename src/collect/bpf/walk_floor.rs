@@ -7,7 +7,7 @@ use std::mem::MaybeUninit;
 use anyhow::anyhow;
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
-use super::walk_floor_skel;
+use super::skel::walk_floor as walk_floor_skel;
 use super::walker::{WalkKind, Walker};
 
 pub struct EmptyWalk {

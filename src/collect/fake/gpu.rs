@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use super::{GIB, MIB};
-use crate::collect::gpu::collector::GpuStatus;
 use crate::collect::gpu::{GpuDevice, GpuSnapshot, GpuVendor, ProcessGpu};
+use crate::collect::sample::GpuStatus;
 
 /// Both sources on, as on a machine with both kinds of GPU.
 pub fn demo_gpu_status() -> GpuStatus {

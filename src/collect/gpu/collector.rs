@@ -17,34 +17,10 @@ use super::discovery::{DrmFd, DrmFdScan};
 use super::fdinfo::{self, DrmUsage, FdReading};
 use super::nvml::NvmlSource;
 use super::GpuSnapshot;
+use crate::collect::sample::GpuStatus;
 
 /// How often the system's open files are searched for DRM devices.
 pub const RESCAN_NS: u64 = 5_000_000_000;
-
-/// What each GPU source is doing, for `--check` and the interface.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GpuStatus {
-    /// Ok: what NVML reads; Err: why it is off.
-    pub nvml: Result<String, String>,
-    /// Ok: how DRM clients are found; Err: why they are not looked for.
-    pub drm: Result<String, String>,
-}
-
-impl GpuStatus {
-    /// Some source may report GPUs.
-    pub fn any_on(&self) -> bool {
-        self.nvml.is_ok() || self.drm.is_ok()
-    }
-}
-
-impl Default for GpuStatus {
-    fn default() -> Self {
-        GpuStatus {
-            nvml: Err("not started".into()),
-            drm: Err("not started".into()),
-        }
-    }
-}
 
 /// The DRM side: where clients are found and how their readings add up.
 struct DrmSource {

@@ -6,9 +6,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::catalog::CgroupFacts;
-use super::gpu::collector::GpuStatus;
 use super::gpu::GpuSnapshot;
+
+pub mod cgroup;
+pub mod gpu;
+
+pub use cgroup::{CgroupFacts, CgroupInfo};
+pub use gpu::GpuStatus;
 
 use serde::Serialize;
 
