@@ -4,7 +4,7 @@ complete -c bpftop -s u -l user -d 'Show only the processes of USER (name or uid
 complete -c bpftop -s p -l pid -d 'Show only these processes' -r
 complete -c bpftop -s s -l sort-key -d 'Sort by this column (e.g. PID, CPU%, MEM%, TIME+, RES; see the setup screen)' -r
 complete -c bpftop -l theme -d 'Colour theme: default or mono' -r
-complete -c bpftop -l format -d 'Batch output format' -r -f -a "json\t'One JSON object per line per refresh (schema in README.md)'
+complete -c bpftop -l format -d 'Batch output format' -r -f -a "json\t'One JSON object per line per refresh (schema in docs/batch-schema.md)'
 text\t'A `top -b`-like table per refresh'"
 complete -c bpftop -l backend -d 'Where per-process data comes from' -r -f -a "auto\t'bpf when it loads, else procfs (the reason is recorded)'
 bpf\t''

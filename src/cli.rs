@@ -13,7 +13,7 @@ pub const DEFAULT_PASSWD: &str = "/etc/passwd";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// One JSON object per line per refresh (schema in README.md).
+    /// One JSON object per line per refresh (schema in docs/batch-schema.md).
     Json,
     /// A `top -b`-like table per refresh.
     Text,

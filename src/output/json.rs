@@ -1,5 +1,5 @@
 //! `--format json`: one JSON object per refresh, one line each. The keys
-//! documented in README.md ("Batch schema") are a contract.
+//! documented in docs/batch-schema.md are a contract.
 
 use std::io::{self, Write};
 
