@@ -6,8 +6,8 @@ use super::columns::Column;
 use super::header::Meter;
 use super::rows::SortSpec;
 use super::theme::Theme;
-use super::view::ViewState;
 use crate::config::Config;
+use crate::ui::state::view::ViewState;
 
 /// Command-line settings that override the config file.
 #[derive(Debug, Clone, Default)]

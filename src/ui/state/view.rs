@@ -7,15 +7,15 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::columns::{Column, UnitDisplay};
-use super::dialogs::Dialog;
-use super::gpuview::GpuView;
-use super::header::Meter;
-use super::netview::{self, NetView};
-use super::rows::{self, Filter, Group, Row, RowOptions, SortSpec};
-use super::theme::Theme;
 use crate::collect::sample::ProcessKey;
 use crate::model::{Model, ProcessView};
+use crate::ui::columns::{Column, UnitDisplay};
+use crate::ui::header::Meter;
+use crate::ui::rows::{self, Filter, Group, Row, RowOptions, SortSpec};
+use crate::ui::state::dialog::Dialog;
+use crate::ui::state::gpuview::GpuView;
+use crate::ui::state::netview::{self, NetView};
+use crate::ui::theme::Theme;
 
 /// What the event loop must do after a key or mouse event.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,60 +1,17 @@
 //! Keys (htop's and vim's) → view changes and effects. Every binding is
-//! listed in [`HELP`], which the help screen shows.
+//! listed in [`HELP`](crate::ui::state::help::HELP), which the help screen shows.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::dialogs::{self, Dialog};
-use super::rows::{self, Filter};
-use super::view::{Effect, Input, ViewState};
-use super::{gpuview, netview};
 use crate::actions::yank;
-
-/// (keys, what they do), in the order the help screen lists them.
-pub const HELP: &[(&str, &str)] = &[
-    ("Movement", ""),
-    ("Up Down / k j", "move the selection"),
-    ("PgUp PgDn", "move a page"),
-    ("Ctrl-U Ctrl-D", "move half a page"),
-    ("Home End / gg G", "first / last process"),
-    ("mouse", "wheel scrolls, click selects, click a column title to sort"),
-    ("Search and filter", ""),
-    ("/ F3", "search: type to jump to the first match; Enter keeps, Esc cancels"),
-    ("n Shift-F3", "next / previous match"),
-    ("\\ F4", "filter: hide rows not matching (command, user, pid, cgroup); !text negates"),
-    ("Sorting", ""),
-    ("F6", "choose the sort column"),
-    ("< >", "sort by the previous / next visible column"),
-    ("P M T", "sort by CPU%, MEM%, TIME+"),
-    ("I", "invert the sort order"),
-    ("Tree", ""),
-    ("t F5", "tree view on / off"),
-    ("+ - / zo zc za", "unfold / fold / toggle the selected process"),
-    ("zO zC", "unfold / fold the selected process and all below it"),
-    ("zR zM", "unfold / fold everything"),
-    ("Selection", ""),
-    ("Space", "tag the process and move down"),
-    ("c", "tag the process and its children"),
-    ("U", "untag all"),
-    ("V", "visual mode: movement extends the range; Space tags it, x kills it, y yanks it, Esc leaves"),
-    ("Actions", ""),
-    ("x F9", "send a signal to the tagged processes, the range or the selected one"),
-    ("f", "freeze the cgroup(s) of the selection (thaw when frozen), after confirming"),
-    ("] F8 / [ F7", "lower / raise priority (nice +1 / −1)"),
-    ("yy yp yc yu", "yank row / pid / command line / user (OSC 52 clipboard)"),
-    ("View", ""),
-    ("H", "show threads"),
-    ("K", "show kernel threads"),
-    ("u", "show only one user's processes"),
-    ("O", "show only one unit's or container's processes"),
-    ("o", "UNIT column: services only / services and scopes / cgroup path"),
-    ("N", "network columns: rates by NET/s, then totals since bpftop started by NET_TOT, then off"),
-    ("gG", "GPU columns (GPU%, GMEM, and GPU with several GPUs) by GPU%; again: off"),
-    ("F", "follow: say so when the selected process exits (the selection always stays on its process)"),
-    ("F2 S", "setup: columns, meters, refresh rate, theme (saved to the config file)"),
-    ("Ctrl-L", "redraw the screen"),
-    ("? F1", "this help"),
-    ("q F10 Ctrl-C", "quit"),
-];
+use crate::ui::columns::Column;
+use crate::ui::input::dialogs as dialog_keys;
+use crate::ui::rows::{self, Filter};
+use crate::ui::state::dialog::Dialog;
+use crate::ui::state::dialogs;
+use crate::ui::state::layout::{column_at, Layout};
+use crate::ui::state::temporary;
+use crate::ui::state::view::{Effect, Input, ViewState};
 
 /// Handles one key press.
 pub fn handle_key(view: &mut ViewState, key: KeyEvent) -> Effect {
@@ -62,7 +19,7 @@ pub fn handle_key(view: &mut ViewState, key: KeyEvent) -> Effect {
         return Effect::Quit;
     }
     if view.dialog.is_some() {
-        return dialogs::handle_key(view, key);
+        return dialog_keys::handle_key(view, key);
     }
     match view.input.clone() {
         Input::Search(text) => return search_key(view, key, text),
@@ -108,16 +65,16 @@ fn normal_key(view: &mut ViewState, key: KeyEvent) -> Effect {
             view.input = Input::Search(String::new());
         }
         KeyCode::Char('n') => search_again(view, true),
-        KeyCode::Char('N') => netview::cycle(view),
+        KeyCode::Char('N') => temporary::cycle_network(view),
         KeyCode::Char('\\') | KeyCode::F(4) => {
             view.input = Input::Filter(view.filter_text.clone());
         }
         KeyCode::F(6) => view.dialog = Some(dialogs::sort_chooser(view)),
         KeyCode::Char('<') => cycle_sort(view, -1),
         KeyCode::Char('>') => cycle_sort(view, 1),
-        KeyCode::Char('P') => sort_by(view, super::columns::Column::CpuPercent),
-        KeyCode::Char('M') => sort_by(view, super::columns::Column::MemPercent),
-        KeyCode::Char('T') => sort_by(view, super::columns::Column::Time),
+        KeyCode::Char('P') => sort_by(view, Column::CpuPercent),
+        KeyCode::Char('M') => sort_by(view, Column::MemPercent),
+        KeyCode::Char('T') => sort_by(view, Column::Time),
         KeyCode::Char('I') => {
             view.sort.descending = !view.sort.descending;
             view.rebuild();
@@ -177,7 +134,7 @@ fn two_key(view: &mut ViewState, first: char, key: KeyEvent) -> Effect {
     };
     match (first, second) {
         ('g', 'g') => view.set_cursor(0),
-        ('g', 'G') => gpuview::toggle(view),
+        ('g', 'G') => temporary::toggle_gpu(view),
         ('z', 'o') => set_fold(view, false),
         ('z', 'c') => set_fold(view, true),
         ('z', 'a') => toggle_fold(view),
@@ -274,7 +231,7 @@ fn search_again(view: &mut ViewState, forward: bool) {
     jump_to_match(view, &needle, view.cursor, forward);
 }
 
-fn sort_by(view: &mut ViewState, column: super::columns::Column) {
+fn sort_by(view: &mut ViewState, column: Column) {
     if view.sort.column == column {
         view.sort.descending = !view.sort.descending;
     } else {
@@ -467,7 +424,7 @@ fn yank(view: &mut ViewState, what: char) -> Effect {
 pub fn handle_mouse(
     view: &mut ViewState,
     event: crossterm::event::MouseEvent,
-    layout: &super::render::Layout,
+    layout: &Layout,
 ) -> Effect {
     use crossterm::event::{MouseButton, MouseEventKind};
     if !view.mouse || view.dialog.is_some() {
@@ -490,9 +447,7 @@ pub fn handle_mouse(
         }
         MouseEventKind::Down(MouseButton::Left) if inside(layout.table_header) => {
             let x = event.column - layout.table_header.x;
-            if let Some(column) =
-                super::render::column_at(&view.shown_columns(), layout.table_header.width, x)
-            {
+            if let Some(column) = column_at(&view.shown_columns(), layout.table_header.width, x) {
                 sort_by(view, column);
             }
         }

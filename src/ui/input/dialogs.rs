@@ -1,0 +1,365 @@
+//! Keys while a dialog is open: each dialog's keys change the view or
+//! close the dialog, and may return an [`Effect`] for the event loop.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use crate::actions::signal::SIGNALS;
+use crate::ui::columns::Column;
+use crate::ui::header::Meter;
+use crate::ui::rows::Group;
+use crate::ui::state::dialog::{Dialog, FreezeDialog, Section, Setup, SignalMenu, OPTIONS};
+use crate::ui::state::dialogs::{setup_columns, setup_meters, sort_columns};
+use crate::ui::state::help::HELP;
+use crate::ui::state::view::{Effect, ViewState};
+use crate::ui::theme::Theme;
+
+/// Refresh delays the setup screen steps through, ms.
+const DELAY_STEP_MS: u64 = 100;
+
+const DELAY_MIN_MS: u64 = 100;
+
+const DELAY_MAX_MS: u64 = 60_000;
+
+fn step(selected: usize, len: usize, delta: isize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    selected
+        .saturating_add_signed(delta)
+        .min(len.saturating_sub(1))
+}
+
+/// Keys while a dialog is open.
+pub fn handle_key(view: &mut ViewState, key: KeyEvent) -> Effect {
+    let Some(dialog) = view.dialog.take() else {
+        return Effect::None;
+    };
+    let (kept, effect) = match dialog {
+        Dialog::Help { scroll } => help_key(scroll, key),
+        Dialog::Signal(menu) => signal_key(menu, key),
+        Dialog::Sort { selected } => sort_key(view, selected, key),
+        Dialog::User { selected, users } => user_key(view, selected, users, key),
+        Dialog::Setup(setup) => setup_key(view, setup, key),
+        Dialog::Freeze(dialog) => freeze_key(dialog, key),
+        Dialog::Group { selected, groups } => group_key(view, selected, groups, key),
+    };
+    view.dialog = kept;
+    effect
+}
+
+fn is_close(key: &KeyEvent) -> bool {
+    matches!(key.code, KeyCode::Esc | KeyCode::Char('q') | KeyCode::F(10))
+}
+
+fn vertical(key: &KeyEvent) -> Option<isize> {
+    match key.code {
+        KeyCode::Up | KeyCode::Char('k') => Some(-1),
+        KeyCode::Down | KeyCode::Char('j') => Some(1),
+        KeyCode::PageUp => Some(-10),
+        KeyCode::PageDown => Some(10),
+        KeyCode::Home => Some(isize::MIN / 2),
+        KeyCode::End => Some(isize::MAX / 2),
+        _ => None,
+    }
+}
+
+fn help_key(scroll: usize, key: KeyEvent) -> (Option<Dialog>, Effect) {
+    if is_close(&key) || matches!(key.code, KeyCode::F(1) | KeyCode::Char('?')) {
+        return (None, Effect::None);
+    }
+    let scroll = match vertical(&key) {
+        Some(d) => step(scroll, HELP.len(), d),
+        None => scroll,
+    };
+    (Some(Dialog::Help { scroll }), Effect::None)
+}
+
+fn signal_key(mut menu: SignalMenu, key: KeyEvent) -> (Option<Dialog>, Effect) {
+    if is_close(&key) {
+        return (None, Effect::None);
+    }
+    match key.code {
+        KeyCode::Enter => {
+            let signal = SIGNALS.get(menu.selected).map(|(n, _)| *n);
+            return match signal {
+                Some(signal) => (
+                    None,
+                    Effect::Signal {
+                        targets: menu.targets,
+                        signal,
+                    },
+                ),
+                None => (None, Effect::None),
+            };
+        }
+        KeyCode::Char(d) if d.is_ascii_digit() => {
+            menu.typed.push(d);
+            let number: i32 = menu.typed.parse().unwrap_or(0);
+            match SIGNALS.iter().position(|(n, _)| *n == number) {
+                Some(i) => menu.selected = i,
+                None => {
+                    // Start over with this digit.
+                    menu.typed = d.to_string();
+                    let number: i32 = menu.typed.parse().unwrap_or(0);
+                    if let Some(i) = SIGNALS.iter().position(|(n, _)| *n == number) {
+                        menu.selected = i;
+                    }
+                }
+            }
+            if menu.typed.len() >= 2 {
+                menu.typed.clear();
+            }
+        }
+        _ => {
+            if let Some(d) = vertical(&key) {
+                menu.selected = step(menu.selected, SIGNALS.len(), d);
+                menu.typed.clear();
+            }
+        }
+    }
+    (Some(Dialog::Signal(menu)), Effect::None)
+}
+
+fn group_key(
+    view: &mut ViewState,
+    selected: usize,
+    groups: Vec<Option<Group>>,
+    key: KeyEvent,
+) -> (Option<Dialog>, Effect) {
+    chooser_key(
+        view,
+        selected,
+        groups,
+        key,
+        |view, group| view.group_filter = group,
+        |selected, groups| Dialog::Group { selected, groups },
+    )
+}
+
+/// Keys of a one-choice list (None entries stand for "all"): Enter applies
+/// the choice and rebuilds the rows, Esc closes, movement moves.
+fn chooser_key<T: Clone>(
+    view: &mut ViewState,
+    selected: usize,
+    items: Vec<Option<T>>,
+    key: KeyEvent,
+    apply: impl FnOnce(&mut ViewState, Option<T>),
+    reopen: impl FnOnce(usize, Vec<Option<T>>) -> Dialog,
+) -> (Option<Dialog>, Effect) {
+    if is_close(&key) {
+        return (None, Effect::None);
+    }
+    if key.code == KeyCode::Enter {
+        apply(view, items.get(selected).cloned().flatten());
+        view.rebuild();
+        return (None, Effect::None);
+    }
+    let selected = match vertical(&key) {
+        Some(d) => step(selected, items.len(), d),
+        None => selected,
+    };
+    (Some(reopen(selected, items)), Effect::None)
+}
+
+fn freeze_key(mut dialog: FreezeDialog, key: KeyEvent) -> (Option<Dialog>, Effect) {
+    if is_close(&key) {
+        return (None, Effect::None);
+    }
+    match key.code {
+        KeyCode::Enter if dialog.thaw => (
+            None,
+            Effect::Thaw {
+                cgroups: dialog.cgroups,
+            },
+        ),
+        KeyCode::Enter => (
+            None,
+            Effect::Freeze {
+                cgroups: dialog.cgroups,
+                isolate: None,
+            },
+        ),
+        KeyCode::Char('i') if dialog.single.is_some() => (
+            None,
+            Effect::Freeze {
+                cgroups: Vec::new(),
+                isolate: dialog.single,
+            },
+        ),
+        _ => {
+            if let Some(d) = vertical(&key) {
+                dialog.scroll = step(dialog.scroll, dialog.processes.len(), d);
+            }
+            (Some(Dialog::Freeze(dialog)), Effect::None)
+        }
+    }
+}
+
+fn sort_key(view: &mut ViewState, selected: usize, key: KeyEvent) -> (Option<Dialog>, Effect) {
+    if is_close(&key) || key.code == KeyCode::F(6) {
+        return (None, Effect::None);
+    }
+    if key.code == KeyCode::Enter {
+        if let Some(&column) = sort_columns(view).get(selected) {
+            if view.sort.column != column {
+                view.sort.column = column;
+                view.sort.descending = column.default_descending();
+            }
+            view.rebuild();
+        }
+        return (None, Effect::None);
+    }
+    let selected = match vertical(&key) {
+        Some(d) => step(selected, Column::ALL.len(), d),
+        None => selected,
+    };
+    (Some(Dialog::Sort { selected }), Effect::None)
+}
+
+fn user_key(
+    view: &mut ViewState,
+    selected: usize,
+    users: Vec<Option<(u32, String)>>,
+    key: KeyEvent,
+) -> (Option<Dialog>, Effect) {
+    chooser_key(
+        view,
+        selected,
+        users,
+        key,
+        |view, user| view.user_filter = user,
+        |selected, users| Dialog::User { selected, users },
+    )
+}
+
+fn section_len(section: Section) -> usize {
+    match section {
+        Section::Columns => Column::ALL.len(),
+        Section::Meters => Meter::ALL.len(),
+        Section::Options => OPTIONS.len(),
+    }
+}
+
+/// Toggles membership of `item` in `list` (never emptying it) or moves it.
+fn toggle_in<T: PartialEq + Copy>(list: &mut Vec<T>, item: T) {
+    if let Some(i) = list.iter().position(|x| *x == item) {
+        if list.len() > 1 {
+            list.remove(i);
+        }
+    } else {
+        list.push(item);
+    }
+}
+
+/// Moves enabled item `index` by `delta` places; returns its new index.
+fn move_in<T>(list: &mut [T], index: usize, delta: isize) -> usize {
+    let target = index.saturating_add_signed(delta);
+    if index < list.len() && target < list.len() {
+        list.swap(index, target);
+        target
+    } else {
+        index
+    }
+}
+
+fn setup_key(view: &mut ViewState, mut setup: Setup, key: KeyEvent) -> (Option<Dialog>, Effect) {
+    if is_close(&key) || key.code == KeyCode::F(2) {
+        return (None, Effect::SaveConfig);
+    }
+    match key.code {
+        KeyCode::Tab | KeyCode::Right | KeyCode::Char('l') => {
+            setup.section = match setup.section {
+                Section::Columns => Section::Meters,
+                Section::Meters => Section::Options,
+                Section::Options => Section::Columns,
+            };
+            setup.selected = 0;
+        }
+        KeyCode::BackTab | KeyCode::Left | KeyCode::Char('h') => {
+            setup.section = match setup.section {
+                Section::Columns => Section::Options,
+                Section::Meters => Section::Columns,
+                Section::Options => Section::Meters,
+            };
+            setup.selected = 0;
+        }
+        KeyCode::Char(' ') | KeyCode::Enter => setup_toggle(view, &setup),
+        KeyCode::Char('J') => setup.selected = setup_move(view, &setup, 1),
+        KeyCode::Char('K') => setup.selected = setup_move(view, &setup, -1),
+        KeyCode::Char('+') | KeyCode::Char('=') => setup_adjust(view, &setup, 1),
+        KeyCode::Char('-') => setup_adjust(view, &setup, -1),
+        _ => {
+            if let Some(d) = vertical(&key) {
+                setup.selected = step(setup.selected, section_len(setup.section), d);
+            }
+        }
+    }
+    (Some(Dialog::Setup(setup)), Effect::None)
+}
+
+fn setup_toggle(view: &mut ViewState, setup: &Setup) {
+    match setup.section {
+        Section::Columns => {
+            if let Some((column, _)) = setup_columns(view).get(setup.selected).copied() {
+                toggle_in(&mut view.columns, column);
+                view.rebuild();
+            }
+        }
+        Section::Meters => {
+            if let Some((meter, _)) = setup_meters(view).get(setup.selected).copied() {
+                toggle_in(&mut view.meters, meter);
+            }
+        }
+        Section::Options => match setup.selected {
+            0 => setup_adjust(view, setup, 1),
+            1 => {
+                let names = Theme::NAMES;
+                let at = names
+                    .iter()
+                    .position(|n| *n == view.theme.name)
+                    .unwrap_or(0);
+                let next = names
+                    .get((at + 1) % names.len())
+                    .copied()
+                    .unwrap_or("default");
+                if let Some(theme) = Theme::by_name(next) {
+                    view.theme = theme;
+                }
+            }
+            2 => {
+                view.aggregate_folded = !view.aggregate_folded;
+            }
+            3 => view.mouse = !view.mouse,
+            4 => {
+                view.show_kernel_threads = !view.show_kernel_threads;
+                view.rebuild();
+            }
+            5 => {
+                view.show_threads = !view.show_threads;
+                view.rebuild();
+            }
+            _ => {}
+        },
+    }
+}
+
+fn setup_move(view: &mut ViewState, setup: &Setup, delta: isize) -> usize {
+    match setup.section {
+        Section::Columns if setup.selected < view.columns.len() => {
+            let at = move_in(&mut view.columns, setup.selected, delta);
+            view.rebuild();
+            at
+        }
+        Section::Meters if setup.selected < view.meters.len() => {
+            move_in(&mut view.meters, setup.selected, delta)
+        }
+        _ => setup.selected,
+    }
+}
+
+fn setup_adjust(view: &mut ViewState, setup: &Setup, direction: i64) {
+    if setup.section == Section::Options && setup.selected == 0 {
+        let delay = view.delay_ms as i64 + direction * DELAY_STEP_MS as i64;
+        view.delay_ms = (delay.max(0) as u64).clamp(DELAY_MIN_MS, DELAY_MAX_MS);
+    }
+}

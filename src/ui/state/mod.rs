@@ -1,0 +1,12 @@
+//! What the screen shows besides the model: the view state, the dialogs'
+//! data, the temporary network and GPU views and the screen layout.
+//! Nothing here knows about keys or drawing.
+
+pub mod dialog;
+pub mod dialogs;
+pub mod gpuview;
+pub mod help;
+pub mod layout;
+pub mod netview;
+pub mod temporary;
+pub mod view;
