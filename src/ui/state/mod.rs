@@ -8,5 +8,6 @@ pub mod gpuview;
 pub mod help;
 pub mod layout;
 pub mod netview;
+pub mod overlay;
 pub mod temporary;
 pub mod view;

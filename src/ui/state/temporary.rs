@@ -1,15 +1,11 @@
 //! Turning the temporary views on and off: N (network) and gG (GPU). Each
 //! lays extra columns and its own sort over the configured ones; see
-//! `netview` and `gpuview` for what each shows.
-//!
-//! With both on, both views' columns are shown and the last view turned on
-//! sorts. Both keep the sort from before the first of them; hiding one goes
-//! back to the other's sort while it stays on, to that first sort once
-//! neither is.
+//! `netview` and `gpuview` for what each shows, `overlay` for how they
+//! share the sort.
 
 use crate::collect::sample::NetworkStatus;
-use crate::ui::state::gpuview::{GpuView, SORT};
 use crate::ui::state::netview::NetView;
+use crate::ui::state::overlay::{Kind, Temporary};
 use crate::ui::state::view::ViewState;
 
 /// N: the next network view, or a message saying why there is none.
@@ -23,26 +19,21 @@ pub fn cycle_network(view: &mut ViewState) {
         view.set_status(format!("network counters off: {reason}"), true);
         return;
     }
-    let (next, text) = match view.network {
-        NetView::Hidden => (
-            NetView::Rates {
-                restore: view.saved_sort(),
-            },
+    let (next, text) = match view.overlay.network() {
+        None => (
+            Some(NetView::Rates),
             "network: bytes per second, by NET/s (N: totals)",
         ),
-        NetView::Rates { restore } => (
-            NetView::Totals { restore },
+        Some(NetView::Rates) => (
+            Some(NetView::Totals),
             "network: bytes since bpftop started, by NET_TOT (N: hide)",
         ),
-        NetView::Totals { .. } => (NetView::Hidden, "network columns hidden"),
+        Some(NetView::Totals) => (None, "network columns hidden"),
     };
-    // Hidden: back to the GPU view's sort while it is on, else to the sort
-    // from before.
-    let back = view.gpu.sort().or(view.network.restore_sort());
-    view.network = next;
-    if let Some(sort) = next.sort().or(back) {
-        view.sort = sort;
-    }
+    view.sort = match next {
+        Some(net) => view.overlay.show(Temporary::Network(net), view.sort),
+        None => view.overlay.hide(Kind::Network, view.sort),
+    };
     view.set_status(text, false);
     view.rebuild();
 }
@@ -66,19 +57,12 @@ pub fn toggle_gpu(view: &mut ViewState) {
         view.set_status(text, true);
         return;
     }
-    match view.gpu {
-        GpuView::Hidden => {
-            view.gpu = GpuView::Shown {
-                restore: view.saved_sort(),
-            };
-            view.sort = SORT;
-            view.set_status("GPU: busy share and memory, by GPU% (gG: hide)", false);
-        }
-        GpuView::Shown { restore } => {
-            view.gpu = GpuView::Hidden;
-            view.sort = view.network.sort().unwrap_or(restore);
-            view.set_status("GPU columns hidden", false);
-        }
+    if view.overlay.get(Kind::Gpu).is_none() {
+        view.sort = view.overlay.show(Temporary::Gpu, view.sort);
+        view.set_status("GPU: busy share and memory, by GPU% (gG: hide)", false);
+    } else {
+        view.sort = view.overlay.hide(Kind::Gpu, view.sort);
+        view.set_status("GPU columns hidden", false);
     }
     view.rebuild();
 }
@@ -103,7 +87,10 @@ mod network_tests {
         let configured = v.columns.clone();
 
         cycle_network(&mut v);
-        assert_eq!(v.network, NetView::Rates { restore: BY_PID });
+        assert_eq!(
+            (v.overlay.network(), v.overlay.restore()),
+            (Some(NetView::Rates), Some(BY_PID))
+        );
         assert_eq!(v.sort.column, Column::NetRate);
         assert!(v.sort.descending);
         let shown = v.shown_columns().into_owned();
@@ -123,7 +110,10 @@ mod network_tests {
         assert_eq!(v.columns, configured, "the configured columns stay");
 
         cycle_network(&mut v);
-        assert_eq!(v.network, NetView::Totals { restore: BY_PID });
+        assert_eq!(
+            (v.overlay.network(), v.overlay.restore()),
+            (Some(NetView::Totals), Some(BY_PID))
+        );
         assert_eq!(v.sort.column, Column::NetTotal);
         assert_eq!(
             v.shown_columns()[n - 1..],
@@ -133,7 +123,7 @@ mod network_tests {
         assert_eq!(pids(&v)[..4], [900, 400, 1301, 1]);
 
         cycle_network(&mut v);
-        assert_eq!(v.network, NetView::Hidden);
+        assert_eq!(v.overlay.network(), None);
         assert_eq!(v.sort, BY_PID);
         assert_eq!(*v.shown_columns(), *configured);
         assert_eq!(pids(&v)[..3], [1, 350, 400]);
@@ -184,7 +174,7 @@ mod network_tests {
         v.set_model(Arc::new(model));
         let (sort, columns) = (v.sort, v.shown_columns().into_owned());
         cycle_network(&mut v);
-        assert_eq!(v.network, NetView::Hidden);
+        assert_eq!(v.overlay.network(), None);
         assert_eq!((v.sort, v.shown_columns().into_owned()), (sort, columns));
         let status = v.status.clone().unwrap();
         assert_eq!(
@@ -214,6 +204,7 @@ mod gpu_tests {
     use crate::model::testing::demo_model;
     use crate::ui::columns::Column;
     use crate::ui::settings::config_from;
+    use crate::ui::state::gpuview::SORT;
     use crate::ui::test_support::{pids, view_of, BY_PID};
     use crate::ui::theme::Theme;
 
@@ -225,7 +216,10 @@ mod gpu_tests {
         let configured = v.columns.clone();
 
         toggle_gpu(&mut v);
-        assert_eq!(v.gpu, GpuView::Shown { restore: BY_PID });
+        assert_eq!(
+            (v.overlay.get(Kind::Gpu), v.overlay.restore()),
+            (Some(Temporary::Gpu), Some(BY_PID))
+        );
         assert_eq!(v.sort, SORT);
         let n = configured.len();
         // Two GPUs in the demo: which ones too, just before Command.
@@ -243,7 +237,7 @@ mod gpu_tests {
         assert!(!v.status.as_ref().unwrap().error);
 
         toggle_gpu(&mut v);
-        assert_eq!(v.gpu, GpuView::Hidden);
+        assert_eq!(v.overlay.get(Kind::Gpu), None);
         assert_eq!(v.sort, BY_PID);
         assert_eq!(*v.shown_columns(), *configured);
         assert_eq!(v.status.as_ref().unwrap().text, "GPU columns hidden");
@@ -268,7 +262,7 @@ mod gpu_tests {
         let mut v = view_of(model);
         let (sort, columns) = (v.sort, v.shown_columns().into_owned());
         toggle_gpu(&mut v);
-        assert_eq!(v.gpu, GpuView::Hidden);
+        assert_eq!(v.overlay.get(Kind::Gpu), None);
         assert_eq!((v.sort, v.shown_columns().into_owned()), (sort, columns));
         let status = v.status.clone().unwrap();
         assert!(status.error);
@@ -279,7 +273,7 @@ mod gpu_tests {
 
         let mut v = ViewState::new(Theme::mono());
         toggle_gpu(&mut v);
-        assert_eq!(v.gpu, GpuView::Hidden);
+        assert_eq!(v.overlay.get(Kind::Gpu), None);
         assert_eq!(v.status.unwrap().text, "no GPU: no data yet");
     }
 
@@ -314,7 +308,7 @@ mod gpu_tests {
         assert_eq!(pids(&v)[..2], [900, 1500]);
 
         toggle_gpu(&mut v);
-        assert_eq!(v.gpu, GpuView::Hidden);
+        assert_eq!(v.overlay.get(Kind::Gpu), None);
         assert_eq!(v.sort.column, Column::NetRate, "the network sort is back");
         assert_eq!(
             v.shown_columns()[n - 1..],
@@ -327,10 +321,13 @@ mod gpu_tests {
         );
 
         cycle_network(&mut v);
-        assert_eq!(v.network, NetView::Totals { restore: BY_PID });
+        assert_eq!(
+            (v.overlay.network(), v.overlay.restore()),
+            (Some(NetView::Totals), Some(BY_PID))
+        );
         assert_eq!(v.sort.column, Column::NetTotal);
         cycle_network(&mut v);
-        assert_eq!(v.network, NetView::Hidden);
+        assert_eq!(v.overlay.network(), None);
         assert_eq!(v.sort, BY_PID);
         assert_eq!(*v.shown_columns(), *configured);
     }
@@ -351,7 +348,7 @@ mod gpu_tests {
         // Hiding the network view while the GPU view is on: GPU% again.
         toggle_gpu(&mut v);
         cycle_network(&mut v);
-        assert_eq!((v.network, v.sort), (NetView::Hidden, SORT));
+        assert_eq!((v.overlay.network(), v.sort), (None, SORT));
         toggle_gpu(&mut v);
         assert_eq!(v.sort, BY_PID);
     }

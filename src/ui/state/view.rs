@@ -13,8 +13,7 @@ use crate::ui::columns::{Column, UnitDisplay};
 use crate::ui::header::Meter;
 use crate::ui::rows::{self, Filter, Group, Row, RowOptions, SortSpec};
 use crate::ui::state::dialog::Dialog;
-use crate::ui::state::gpuview::GpuView;
-use crate::ui::state::netview::{self, NetView};
+use crate::ui::state::overlay::Overlay;
 use crate::ui::theme::Theme;
 
 /// What the event loop must do after a key or mouse event.
@@ -78,10 +77,8 @@ pub struct ViewState {
     /// the table shows [`ViewState::shown_columns`].
     pub columns: Vec<Column>,
     pub sort: SortSpec,
-    /// The network view (N): extra columns and a temporary sort, not saved.
-    pub network: NetView,
-    /// The GPU view (gG): the same, for GPUs.
-    pub gpu: GpuView,
+    /// The temporary views (N, gG): extra columns and a sort, not saved.
+    pub overlay: Overlay,
     pub tree: bool,
     pub folded: HashSet<ProcessKey>,
     pub filter: Option<Filter>,
@@ -136,8 +133,7 @@ impl ViewState {
                 column: Column::CpuPercent,
                 descending: true,
             },
-            network: NetView::Hidden,
-            gpu: GpuView::Hidden,
+            overlay: Overlay::default(),
             tree: false,
             folded: HashSet::new(),
             filter: None,
@@ -218,19 +214,16 @@ impl ViewState {
     /// GPU views' extras.
     pub fn shown_columns(&self) -> Cow<'_, [Column]> {
         let gpus = self.model.as_deref().map_or(0, |m| m.gpus.len());
-        match (self.network.extra_columns(), self.gpu.extra_columns(gpus)) {
-            ([], []) => Cow::Borrowed(&self.columns),
-            (net, gpu) => Cow::Owned(netview::with_extras(&self.columns, &[net, gpu].concat())),
+        match self.overlay.columns(&self.columns, gpus) {
+            None => Cow::Borrowed(&self.columns),
+            Some(columns) => Cow::Owned(columns),
         }
     }
 
     /// The sort the config file keeps: the network and GPU views' are
     /// temporary.
     pub fn saved_sort(&self) -> SortSpec {
-        self.network
-            .restore_sort()
-            .or(self.gpu.restore_sort())
-            .unwrap_or(self.sort)
+        self.overlay.restore().unwrap_or(self.sort)
     }
 
     /// The pids of the process rows on screen (a thread row counts as
