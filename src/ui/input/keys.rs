@@ -83,15 +83,15 @@ fn normal_key(view: &mut ViewState, key: KeyEvent) -> Effect {
             view.tree = !view.tree;
             view.rebuild();
         }
-        KeyCode::Char('+') | KeyCode::Char('=') => set_fold(view, false),
-        KeyCode::Char('-') => set_fold(view, true),
+        KeyCode::Char('+') | KeyCode::Char('=') => view.fold_selected(false),
+        KeyCode::Char('-') => view.fold_selected(true),
         KeyCode::Char(' ') => tag_and_move(view),
         KeyCode::Char('c') => tag_with_children(view),
         KeyCode::Char('U') => {
             view.tagged.clear();
             view.set_status("untagged all", false);
         }
-        KeyCode::Char('V') => toggle_visual(view),
+        KeyCode::Char('V') => view.toggle_visual(),
         KeyCode::Esc => view.visual_anchor = None,
         KeyCode::Char('x') | KeyCode::F(9) => open_signal_menu(view),
         KeyCode::Char('f') => {
@@ -135,16 +135,13 @@ fn two_key(view: &mut ViewState, first: char, key: KeyEvent) -> Effect {
     match (first, second) {
         ('g', 'g') => view.set_cursor(0),
         ('g', 'G') => temporary::toggle_gpu(view),
-        ('z', 'o') => set_fold(view, false),
-        ('z', 'c') => set_fold(view, true),
-        ('z', 'a') => toggle_fold(view),
-        ('z', 'O') => set_fold_recursive(view, false),
-        ('z', 'C') => set_fold_recursive(view, true),
-        ('z', 'R') if view.tree => {
-            view.folded.clear();
-            view.rebuild();
-        }
-        ('z', 'M') => fold_all(view),
+        ('z', 'o') => view.fold_selected(false),
+        ('z', 'c') => view.fold_selected(true),
+        ('z', 'a') => view.toggle_fold_selected(),
+        ('z', 'O') => view.fold_subtree(false),
+        ('z', 'C') => view.fold_subtree(true),
+        ('z', 'R') => view.unfold_all(),
+        ('z', 'M') => view.fold_all(),
         ('y', c) => return yank(view, c),
         _ => {}
     }
@@ -263,54 +260,6 @@ fn selected_key(view: &ViewState) -> Option<crate::collect::sample::ProcessKey> 
     view.selected().map(|p| p.sample.key())
 }
 
-fn set_fold(view: &mut ViewState, folded: bool) {
-    if !view.tree {
-        return;
-    }
-    if let Some(key) = selected_key(view) {
-        if folded {
-            view.folded.insert(key);
-        } else {
-            view.folded.remove(&key);
-        }
-        view.rebuild();
-    }
-}
-
-fn toggle_fold(view: &mut ViewState) {
-    if let Some(key) = selected_key(view) {
-        let folded = view.folded.contains(&key);
-        set_fold(view, !folded);
-    }
-}
-
-fn set_fold_recursive(view: &mut ViewState, folded: bool) {
-    let (Some(key), Some(model)) = (selected_key(view), view.model.clone()) else {
-        return;
-    };
-    if !view.tree {
-        return;
-    }
-    for k in rows::descendants(&model, key) {
-        if folded {
-            view.folded.insert(k);
-        } else {
-            view.folded.remove(&k);
-        }
-    }
-    view.rebuild();
-}
-
-fn fold_all(view: &mut ViewState) {
-    if !view.tree {
-        return;
-    }
-    if let Some(model) = view.model.clone() {
-        view.folded = model.processes.iter().map(|p| p.sample.key()).collect();
-        view.rebuild();
-    }
-}
-
 fn tag_and_move(view: &mut ViewState) {
     if let Some((first, last)) = view.visual_range() {
         let keys = view.keys_of_rows(first, last);
@@ -336,16 +285,6 @@ fn tag_with_children(view: &mut ViewState) {
     let n = keys.len();
     view.tagged.extend(keys);
     view.set_status(format!("tagged {n} processes"), false);
-}
-
-fn toggle_visual(view: &mut ViewState) {
-    view.visual_anchor = match view.visual_anchor {
-        Some(_) => None,
-        None => Some(view.cursor),
-    };
-    view.visual_anchor_key = view
-        .visual_anchor
-        .and_then(|row| view.row_process(row).map(|p| p.sample.key()));
 }
 
 fn toggle_follow(view: &mut ViewState) {

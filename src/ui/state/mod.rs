@@ -4,6 +4,7 @@
 
 pub mod dialog;
 pub mod dialogs;
+pub mod folds;
 pub mod gpuview;
 pub mod help;
 pub mod layout;

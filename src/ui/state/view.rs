@@ -78,9 +78,10 @@ pub struct ViewState {
     pub columns: Vec<Column>,
     pub sort: SortSpec,
     /// The temporary views (N, gG): extra columns and a sort, not saved.
-    pub overlay: Overlay,
+    pub(in crate::ui::state) overlay: Overlay,
     pub tree: bool,
-    pub folded: HashSet<ProcessKey>,
+    /// Processes whose children the tree hides (see `folds`).
+    pub(in crate::ui::state) folded: HashSet<ProcessKey>,
     pub filter: Option<Filter>,
     pub filter_text: String,
     pub search_text: String,
@@ -89,7 +90,7 @@ pub struct ViewState {
     pub visual_anchor: Option<usize>,
     /// The process on that row: the range follows it when the list
     /// reorders, so an action on the range hits what the user selected.
-    pub visual_anchor_key: Option<ProcessKey>,
+    pub(in crate::ui::state) visual_anchor_key: Option<ProcessKey>,
     /// Row the cursor was on when a search started (Esc returns there).
     pub search_origin: usize,
     pub show_kernel_threads: bool,
@@ -278,6 +279,17 @@ impl ViewState {
     pub fn visual_range(&self) -> Option<(usize, usize)> {
         let anchor = self.visual_anchor?;
         Some((anchor.min(self.cursor), anchor.max(self.cursor)))
+    }
+
+    /// V: starts visual mode at the cursor, or leaves it.
+    pub fn toggle_visual(&mut self) {
+        self.visual_anchor = match self.visual_anchor {
+            Some(_) => None,
+            None => Some(self.cursor),
+        };
+        self.visual_anchor_key = self
+            .visual_anchor
+            .and_then(|row| self.row_process(row).map(|p| p.sample.key()));
     }
 
     /// Processes of a row range, without duplicates (thread rows map to
