@@ -15,9 +15,7 @@ use crate::ui::theme::Theme;
 
 /// Refresh delays the setup screen steps through, ms.
 const DELAY_STEP_MS: u64 = 100;
-
 const DELAY_MIN_MS: u64 = 100;
-
 const DELAY_MAX_MS: u64 = 60_000;
 
 fn step(selected: usize, len: usize, delta: isize) -> usize {
@@ -361,5 +359,104 @@ fn setup_adjust(view: &mut ViewState, setup: &Setup, direction: i64) {
     if setup.section == Section::Options && setup.selected == 0 {
         let delay = view.delay_ms as i64 + direction * DELAY_STEP_MS as i64;
         view.delay_ms = (delay.max(0) as u64).clamp(DELAY_MIN_MS, DELAY_MAX_MS);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::model::testing::demo_model;
+    use crate::ui::state::dialogs::{signal_menu, user_chooser};
+    use crate::ui::test_support::view_of;
+
+    fn press(view: &mut ViewState, code: KeyCode) -> Effect {
+        handle_key(view, KeyEvent::from(code))
+    }
+
+    fn setup_at(section: Section, selected: usize) -> Option<Dialog> {
+        Some(Dialog::Setup(Setup { section, selected }))
+    }
+
+    #[test]
+    fn help_scrolls_within_its_lines_and_closes() {
+        let mut v = view_of(demo_model());
+        v.dialog = Some(Dialog::Help { scroll: 0 });
+        press(&mut v, KeyCode::Up);
+        assert_eq!(v.dialog, Some(Dialog::Help { scroll: 0 }));
+        press(&mut v, KeyCode::End);
+        assert_eq!(
+            v.dialog,
+            Some(Dialog::Help {
+                scroll: HELP.len() - 1
+            })
+        );
+        press(&mut v, KeyCode::Char('?'));
+        assert_eq!(v.dialog, None);
+    }
+
+    #[test]
+    fn typed_signal_numbers_select_and_enter_sends_to_the_captured_targets() {
+        let mut v = view_of(demo_model());
+        let targets = v.targets();
+        assert!(!targets.is_empty());
+        v.dialog = Some(signal_menu(targets.clone()));
+        press(&mut v, KeyCode::Char('1'));
+        press(&mut v, KeyCode::Char('5'));
+        let effect = press(&mut v, KeyCode::Enter);
+        assert_eq!(
+            effect,
+            Effect::Signal {
+                targets,
+                signal: libc::SIGTERM
+            }
+        );
+        assert_eq!(v.dialog, None);
+    }
+
+    #[test]
+    fn a_chooser_applies_only_on_enter() {
+        let mut v = view_of(demo_model());
+        v.dialog = Some(user_chooser(&v));
+        press(&mut v, KeyCode::Down);
+        press(&mut v, KeyCode::Esc);
+        assert_eq!((v.dialog.is_none(), v.user_filter.is_none()), (true, true));
+        v.dialog = Some(user_chooser(&v));
+        press(&mut v, KeyCode::Down);
+        press(&mut v, KeyCode::Enter);
+        let uid = v.user_filter.as_ref().map(|(uid, _)| *uid).unwrap();
+        assert!(!v.rows.is_empty());
+        assert!(v.rows.iter().all(|r| {
+            let p = &v.model.as_deref().unwrap().processes[r.process];
+            p.sample.uid == uid
+        }));
+    }
+
+    #[test]
+    fn setup_never_removes_the_last_column_and_saves_on_close() {
+        let mut v = view_of(demo_model());
+        v.columns = vec![Column::Pid];
+        v.dialog = setup_at(Section::Columns, 0);
+        press(&mut v, KeyCode::Char(' '));
+        assert_eq!(v.columns, [Column::Pid]);
+        press(&mut v, KeyCode::Down);
+        press(&mut v, KeyCode::Char(' '));
+        assert_eq!(v.columns.len(), 2, "the next column is added");
+        assert_eq!(press(&mut v, KeyCode::Esc), Effect::SaveConfig);
+        assert_eq!(v.dialog, None);
+    }
+
+    #[test]
+    fn the_refresh_delay_stays_within_its_bounds() {
+        let mut v = view_of(demo_model());
+        v.delay_ms = DELAY_MIN_MS;
+        v.dialog = setup_at(Section::Options, 0);
+        press(&mut v, KeyCode::Char('-'));
+        assert_eq!(v.delay_ms, DELAY_MIN_MS);
+        press(&mut v, KeyCode::Char('+'));
+        assert_eq!(v.delay_ms, DELAY_MIN_MS + DELAY_STEP_MS);
+        v.delay_ms = DELAY_MAX_MS;
+        press(&mut v, KeyCode::Char('+'));
+        assert_eq!(v.delay_ms, DELAY_MAX_MS);
     }
 }
