@@ -148,8 +148,8 @@ fn status_summary(view: &ViewState) -> String {
     if view.visual_anchor.is_some() {
         parts.push("-- VISUAL --".to_owned());
     }
-    if !view.filter_text.is_empty() {
-        parts.push(format!("filter: {}", view.filter_text));
+    if !view.filter_text().is_empty() {
+        parts.push(format!("filter: {}", view.filter_text()));
     }
     if let Some((_, name)) = &view.user_filter {
         parts.push(format!("user: {name}"));

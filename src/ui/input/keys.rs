@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::actions::yank;
 use crate::ui::columns::Column;
 use crate::ui::input::dialogs as dialog_keys;
-use crate::ui::rows::{self, Filter};
+use crate::ui::rows;
 use crate::ui::state::dialog::Dialog;
 use crate::ui::state::dialogs;
 use crate::ui::state::layout::{column_at, Layout};
@@ -58,17 +58,12 @@ fn normal_key(view: &mut ViewState, key: KeyEvent) -> Effect {
         KeyCode::Char('y') if view.visual_anchor.is_some() => return yank(view, 'y'),
         KeyCode::Char(c @ ('g' | 'z' | 'y')) => view.pending = Some(c),
         // Shift-F3 arrives as F3 with Shift, or as F15 (as curses names it).
-        KeyCode::F(3) if shift => search_again(view, false),
-        KeyCode::F(15) => search_again(view, false),
-        KeyCode::Char('/') | KeyCode::F(3) => {
-            view.search_origin = view.cursor;
-            view.input = Input::Search(String::new());
-        }
-        KeyCode::Char('n') => search_again(view, true),
+        KeyCode::F(3) if shift => view.search_again(false),
+        KeyCode::F(15) => view.search_again(false),
+        KeyCode::Char('/') | KeyCode::F(3) => view.start_search(),
+        KeyCode::Char('n') => view.search_again(true),
         KeyCode::Char('N') => temporary::cycle_network(view),
-        KeyCode::Char('\\') | KeyCode::F(4) => {
-            view.input = Input::Filter(view.filter_text.clone());
-        }
+        KeyCode::Char('\\') | KeyCode::F(4) => view.start_filter(),
         KeyCode::F(6) => view.dialog = Some(dialogs::sort_chooser(view)),
         KeyCode::Char('<') => cycle_sort(view, -1),
         KeyCode::Char('>') => cycle_sort(view, 1),
@@ -150,82 +145,41 @@ fn two_key(view: &mut ViewState, first: char, key: KeyEvent) -> Effect {
 
 fn search_key(view: &mut ViewState, key: KeyEvent, mut text: String) -> Effect {
     match key.code {
-        KeyCode::Esc => {
-            view.input = Input::None;
-            view.set_cursor(view.search_origin);
-            return Effect::None;
-        }
-        KeyCode::Enter => {
-            view.search_text = text;
-            view.input = Input::None;
-            return Effect::None;
-        }
+        KeyCode::Esc => view.cancel_search(),
+        KeyCode::Enter => view.keep_search(text),
         KeyCode::Backspace => {
             text.pop();
+            view.search_typed(text);
         }
-        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
-        _ => return Effect::None,
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+            text.push(c);
+            view.search_typed(text);
+        }
+        _ => {}
     }
-    // Jump to the first match at or after where the search started, as
-    // the user types (find_match looks from the row after `from`).
-    if !text.is_empty() {
-        let len = view.rows.len().max(1);
-        let before_origin = (view.search_origin + len - 1) % len;
-        jump_to_match(view, &text, before_origin, true);
-    }
-    view.input = Input::Search(text);
     Effect::None
 }
 
 fn filter_key(view: &mut ViewState, key: KeyEvent, mut text: String) -> Effect {
     match key.code {
         KeyCode::Esc => {
-            text.clear();
             view.input = Input::None;
+            view.set_filter(String::new());
         }
-        KeyCode::Enter => {
-            view.input = Input::None;
-            return Effect::None;
-        }
+        KeyCode::Enter => view.input = Input::None,
         KeyCode::Backspace => {
             text.pop();
             view.input = Input::Filter(text.clone());
+            view.set_filter(text);
         }
         KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
             text.push(c);
             view.input = Input::Filter(text.clone());
+            view.set_filter(text);
         }
-        _ => return Effect::None,
+        _ => {}
     }
-    view.filter = Filter::parse(&text);
-    view.filter_text = text;
-    view.rebuild();
     Effect::None
-}
-
-fn jump_to_match(view: &mut ViewState, needle: &str, from: usize, forward: bool) -> bool {
-    let Some(model) = view.model.clone() else {
-        return false;
-    };
-    match rows::find_match(&view.rows, &model, needle, from, forward) {
-        Some(row) => {
-            view.set_cursor(row);
-            true
-        }
-        None => {
-            view.set_status(format!("no match for \"{needle}\""), true);
-            false
-        }
-    }
-}
-
-fn search_again(view: &mut ViewState, forward: bool) {
-    if view.search_text.is_empty() {
-        view.set_status("no previous search (/ to search)", true);
-        return;
-    }
-    let needle = view.search_text.clone();
-    jump_to_match(view, &needle, view.cursor, forward);
 }
 
 fn sort_by(view: &mut ViewState, column: Column) {

@@ -10,5 +10,6 @@ pub mod help;
 pub mod layout;
 pub mod netview;
 pub mod overlay;
+pub mod search;
 pub mod temporary;
 pub mod view;

@@ -83,8 +83,8 @@ pub struct ViewState {
     /// Processes whose children the tree hides (see `folds`).
     pub(in crate::ui::state) folded: HashSet<ProcessKey>,
     pub filter: Option<Filter>,
-    pub filter_text: String,
-    pub search_text: String,
+    pub(in crate::ui::state) filter_text: String,
+    pub(in crate::ui::state) search_text: String,
     pub tagged: HashSet<ProcessKey>,
     /// Row where visual mode started; Some while visual mode is on.
     pub visual_anchor: Option<usize>,
@@ -92,7 +92,7 @@ pub struct ViewState {
     /// reorders, so an action on the range hits what the user selected.
     pub(in crate::ui::state) visual_anchor_key: Option<ProcessKey>,
     /// Row the cursor was on when a search started (Esc returns there).
-    pub search_origin: usize,
+    pub(in crate::ui::state) search_origin: usize,
     pub show_kernel_threads: bool,
     pub show_threads: bool,
     pub aggregate_folded: bool,
