@@ -6,7 +6,6 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::actions::yank;
 use crate::ui::columns::Column;
 use crate::ui::input::dialogs as dialog_keys;
-use crate::ui::rows;
 use crate::ui::state::dialog::Dialog;
 use crate::ui::state::dialogs;
 use crate::ui::state::layout::{column_at, Layout};
@@ -80,14 +79,11 @@ fn normal_key(view: &mut ViewState, key: KeyEvent) -> Effect {
         }
         KeyCode::Char('+') | KeyCode::Char('=') => view.fold_selected(false),
         KeyCode::Char('-') => view.fold_selected(true),
-        KeyCode::Char(' ') => tag_and_move(view),
-        KeyCode::Char('c') => tag_with_children(view),
-        KeyCode::Char('U') => {
-            view.tagged.clear();
-            view.set_status("untagged all", false);
-        }
+        KeyCode::Char(' ') => view.tag_and_move(),
+        KeyCode::Char('c') => view.tag_with_children(),
+        KeyCode::Char('U') => view.untag_all(),
         KeyCode::Char('V') => view.toggle_visual(),
-        KeyCode::Esc => view.visual_anchor = None,
+        KeyCode::Esc => view.leave_visual(),
         KeyCode::Char('x') | KeyCode::F(9) => open_signal_menu(view),
         KeyCode::Char('f') => {
             let targets = view.targets();
@@ -210,37 +206,6 @@ fn cycle_sort(view: &mut ViewState, step: isize) {
     view.rebuild();
 }
 
-fn selected_key(view: &ViewState) -> Option<crate::collect::sample::ProcessKey> {
-    view.selected().map(|p| p.sample.key())
-}
-
-fn tag_and_move(view: &mut ViewState) {
-    if let Some((first, last)) = view.visual_range() {
-        let keys = view.keys_of_rows(first, last);
-        let n = keys.len();
-        view.tagged.extend(keys);
-        view.visual_anchor = None;
-        view.set_status(format!("tagged {n} processes"), false);
-        return;
-    }
-    if let Some(key) = selected_key(view) {
-        if !view.tagged.remove(&key) {
-            view.tagged.insert(key);
-        }
-        view.move_cursor(1);
-    }
-}
-
-fn tag_with_children(view: &mut ViewState) {
-    let (Some(key), Some(model)) = (selected_key(view), view.model.clone()) else {
-        return;
-    };
-    let keys = rows::descendants(&model, key);
-    let n = keys.len();
-    view.tagged.extend(keys);
-    view.set_status(format!("tagged {n} processes"), false);
-}
-
 fn toggle_follow(view: &mut ViewState) {
     view.follow = !view.follow;
     let text = match (view.follow, view.selected()) {
@@ -308,7 +273,7 @@ fn yank(view: &mut ViewState, what: char) -> Effect {
         },
         _ => return Effect::None,
     };
-    view.visual_anchor = None;
+    view.leave_visual();
     Effect::Yank(text)
 }
 

@@ -1,15 +1,10 @@
 //! Tree folds: whose children the tree view hides. Folding acts only in
 //! the tree view and on what the user selected.
 
-use crate::collect::sample::ProcessKey;
 use crate::ui::rows;
 use crate::ui::state::view::ViewState;
 
 impl ViewState {
-    fn selected_key(&self) -> Option<ProcessKey> {
-        self.selected().map(|p| p.sample.key())
-    }
-
     /// - + zc zo: folds or unfolds the selected process.
     pub fn fold_selected(&mut self, folded: bool) {
         if !self.tree {

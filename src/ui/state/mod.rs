@@ -11,5 +11,6 @@ pub mod layout;
 pub mod netview;
 pub mod overlay;
 pub mod search;
+pub mod selection;
 pub mod temporary;
 pub mod view;

@@ -271,6 +271,11 @@ impl ViewState {
         model.processes.get(self.rows.get(row)?.process)
     }
 
+    /// The key of the selected process.
+    pub(in crate::ui::state) fn selected_key(&self) -> Option<ProcessKey> {
+        self.selected().map(|p| p.sample.key())
+    }
+
     pub fn selected(&self) -> Option<&ProcessView> {
         self.row_process(self.cursor)
     }
@@ -279,17 +284,6 @@ impl ViewState {
     pub fn visual_range(&self) -> Option<(usize, usize)> {
         let anchor = self.visual_anchor?;
         Some((anchor.min(self.cursor), anchor.max(self.cursor)))
-    }
-
-    /// V: starts visual mode at the cursor, or leaves it.
-    pub fn toggle_visual(&mut self) {
-        self.visual_anchor = match self.visual_anchor {
-            Some(_) => None,
-            None => Some(self.cursor),
-        };
-        self.visual_anchor_key = self
-            .visual_anchor
-            .and_then(|row| self.row_process(row).map(|p| p.sample.key()));
     }
 
     /// Processes of a row range, without duplicates (thread rows map to
