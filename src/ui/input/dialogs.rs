@@ -199,11 +199,7 @@ fn sort_key(view: &mut ViewState, selected: usize, key: KeyEvent) -> (Option<Dia
     }
     if key.code == KeyCode::Enter {
         if let Some(&column) = sort_columns(view).get(selected) {
-            if view.sort.column != column {
-                view.sort.column = column;
-                view.sort.descending = column.default_descending();
-            }
-            view.rebuild();
+            view.choose_sort(column);
         }
         return (None, Effect::None);
     }

@@ -64,19 +64,13 @@ fn normal_key(view: &mut ViewState, key: KeyEvent) -> Effect {
         KeyCode::Char('N') => temporary::cycle_network(view),
         KeyCode::Char('\\') | KeyCode::F(4) => view.start_filter(),
         KeyCode::F(6) => view.dialog = Some(dialogs::sort_chooser(view)),
-        KeyCode::Char('<') => cycle_sort(view, -1),
-        KeyCode::Char('>') => cycle_sort(view, 1),
-        KeyCode::Char('P') => sort_by(view, Column::CpuPercent),
-        KeyCode::Char('M') => sort_by(view, Column::MemPercent),
-        KeyCode::Char('T') => sort_by(view, Column::Time),
-        KeyCode::Char('I') => {
-            view.sort.descending = !view.sort.descending;
-            view.rebuild();
-        }
-        KeyCode::Char('t') | KeyCode::F(5) => {
-            view.tree = !view.tree;
-            view.rebuild();
-        }
+        KeyCode::Char('<') => view.cycle_sort(-1),
+        KeyCode::Char('>') => view.cycle_sort(1),
+        KeyCode::Char('P') => view.sort_or_invert(Column::CpuPercent),
+        KeyCode::Char('M') => view.sort_or_invert(Column::MemPercent),
+        KeyCode::Char('T') => view.sort_or_invert(Column::Time),
+        KeyCode::Char('I') => view.invert_sort(),
+        KeyCode::Char('t') | KeyCode::F(5) => view.toggle_tree(),
         KeyCode::Char('+') | KeyCode::Char('=') => view.fold_selected(false),
         KeyCode::Char('-') => view.fold_selected(true),
         KeyCode::Char(' ') => view.tag_and_move(),
@@ -176,34 +170,6 @@ fn filter_key(view: &mut ViewState, key: KeyEvent, mut text: String) -> Effect {
         _ => {}
     }
     Effect::None
-}
-
-fn sort_by(view: &mut ViewState, column: Column) {
-    if view.sort.column == column {
-        view.sort.descending = !view.sort.descending;
-    } else {
-        view.sort.column = column;
-        view.sort.descending = column.default_descending();
-    }
-    view.rebuild();
-}
-
-/// Moves the sort to the previous/next visible column.
-fn cycle_sort(view: &mut ViewState, step: isize) {
-    let columns = view.shown_columns().into_owned();
-    if columns.is_empty() {
-        return;
-    }
-    let at = columns
-        .iter()
-        .position(|c| *c == view.sort.column)
-        .unwrap_or(0);
-    let next = (at as isize + step).rem_euclid(columns.len() as isize) as usize;
-    let column = columns[next];
-    view.sort.column = column;
-    view.sort.descending = column.default_descending();
-    view.set_status(format!("sorted by {}", column.title()), false);
-    view.rebuild();
 }
 
 fn toggle_follow(view: &mut ViewState) {
@@ -306,7 +272,7 @@ pub fn handle_mouse(
         MouseEventKind::Down(MouseButton::Left) if inside(layout.table_header) => {
             let x = event.column - layout.table_header.x;
             if let Some(column) = column_at(&view.shown_columns(), layout.table_header.width, x) {
-                sort_by(view, column);
+                view.sort_or_invert(column);
             }
         }
         _ => {}

@@ -1,10 +1,16 @@
-//! Tree folds: whose children the tree view hides. Folding acts only in
+//! The tree view and its folds: whose children the tree hides. Folding acts only in
 //! the tree view and on what the user selected.
 
 use crate::ui::rows;
 use crate::ui::state::view::ViewState;
 
 impl ViewState {
+    /// t F5: the tree view on or off.
+    pub fn toggle_tree(&mut self) {
+        self.tree = !self.tree;
+        self.rebuild();
+    }
+
     /// - + zc zo: folds or unfolds the selected process.
     pub fn fold_selected(&mut self, folded: bool) {
         if !self.tree {

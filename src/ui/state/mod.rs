@@ -12,5 +12,6 @@ pub mod netview;
 pub mod overlay;
 pub mod search;
 pub mod selection;
+pub mod sorting;
 pub mod temporary;
 pub mod view;
