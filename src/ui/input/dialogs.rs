@@ -11,12 +11,6 @@ use crate::ui::state::dialog::{Dialog, FreezeDialog, Section, Setup, SignalMenu,
 use crate::ui::state::dialogs::{setup_columns, setup_meters, sort_columns};
 use crate::ui::state::help::HELP;
 use crate::ui::state::view::{Effect, ViewState};
-use crate::ui::theme::Theme;
-
-/// Refresh delays the setup screen steps through, ms.
-const DELAY_STEP_MS: u64 = 100;
-const DELAY_MIN_MS: u64 = 100;
-const DELAY_MAX_MS: u64 = 60_000;
 
 fn step(selected: usize, len: usize, delta: isize) -> usize {
     if len == 0 {
@@ -306,32 +300,11 @@ fn setup_toggle(view: &mut ViewState, setup: &Setup) {
         }
         Section::Options => match setup.selected {
             0 => setup_adjust(view, setup, 1),
-            1 => {
-                let names = Theme::NAMES;
-                let at = names
-                    .iter()
-                    .position(|n| *n == view.theme.name)
-                    .unwrap_or(0);
-                let next = names
-                    .get((at + 1) % names.len())
-                    .copied()
-                    .unwrap_or("default");
-                if let Some(theme) = Theme::by_name(next) {
-                    view.theme = theme;
-                }
-            }
-            2 => {
-                view.aggregate_folded = !view.aggregate_folded;
-            }
-            3 => view.mouse = !view.mouse,
-            4 => {
-                view.show_kernel_threads = !view.show_kernel_threads;
-                view.rebuild();
-            }
-            5 => {
-                view.show_threads = !view.show_threads;
-                view.rebuild();
-            }
+            1 => view.next_theme(),
+            2 => view.toggle_aggregate_folded(),
+            3 => view.toggle_mouse(),
+            4 => view.toggle_kernel_threads(),
+            5 => view.toggle_threads(),
             _ => {}
         },
     }
@@ -353,8 +326,7 @@ fn setup_move(view: &mut ViewState, setup: &Setup, delta: isize) -> usize {
 
 fn setup_adjust(view: &mut ViewState, setup: &Setup, direction: i64) {
     if setup.section == Section::Options && setup.selected == 0 {
-        let delay = view.delay_ms as i64 + direction * DELAY_STEP_MS as i64;
-        view.delay_ms = (delay.max(0) as u64).clamp(DELAY_MIN_MS, DELAY_MAX_MS);
+        view.step_delay(direction);
     }
 }
 
@@ -364,6 +336,7 @@ mod tests {
     use super::*;
     use crate::model::testing::demo_model;
     use crate::ui::state::dialogs::{signal_menu, user_chooser};
+    use crate::ui::state::options::{DELAY_MAX_MS, DELAY_MIN_MS, DELAY_STEP_MS};
     use crate::ui::test_support::view_of;
 
     fn press(view: &mut ViewState, code: KeyCode) -> Effect {

@@ -89,22 +89,14 @@ fn normal_key(view: &mut ViewState, key: KeyEvent) -> Effect {
         KeyCode::Char(']') | KeyCode::F(8) => return renice(view, 1),
         KeyCode::Char('[') | KeyCode::F(7) => return renice(view, -1),
         KeyCode::Char('H') => {
-            view.show_threads = !view.show_threads;
-            view.rebuild();
+            view.toggle_threads();
             return Effect::CollectThreads(view.show_threads);
         }
-        KeyCode::Char('K') => {
-            view.show_kernel_threads = !view.show_kernel_threads;
-            view.rebuild();
-        }
+        KeyCode::Char('K') => view.toggle_kernel_threads(),
         KeyCode::Char('u') => view.dialog = Some(dialogs::user_chooser(view)),
         KeyCode::Char('O') => view.dialog = Some(dialogs::group_chooser(view)),
-        KeyCode::Char('o') => {
-            view.unit_display = view.unit_display.next();
-            let text = view.unit_display.describe();
-            view.set_status(text, false);
-        }
-        KeyCode::Char('F') => toggle_follow(view),
+        KeyCode::Char('o') => view.cycle_unit_display(),
+        KeyCode::Char('F') => view.toggle_follow(),
         KeyCode::F(2) | KeyCode::Char('S') => view.dialog = Some(Dialog::setup()),
         KeyCode::F(1) | KeyCode::Char('?') => view.dialog = Some(Dialog::Help { scroll: 0 }),
         KeyCode::Char('q') | KeyCode::F(10) => return Effect::Quit,
@@ -170,15 +162,6 @@ fn filter_key(view: &mut ViewState, key: KeyEvent, mut text: String) -> Effect {
         _ => {}
     }
     Effect::None
-}
-
-fn toggle_follow(view: &mut ViewState) {
-    view.follow = !view.follow;
-    let text = match (view.follow, view.selected()) {
-        (true, Some(p)) => format!("following PID {}", p.sample.pid),
-        _ => "not following".to_owned(),
-    };
-    view.set_status(text, false);
 }
 
 fn open_signal_menu(view: &mut ViewState) {

@@ -1,5 +1,5 @@
-//! The tree view and its folds: whose children the tree hides. Folding acts only in
-//! the tree view and on what the user selected.
+//! The tree view and its folds: whose children the tree hides. Folding
+//! acts only in the tree view and on what the user selected.
 
 use crate::ui::rows;
 use crate::ui::state::view::ViewState;

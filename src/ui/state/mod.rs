@@ -9,6 +9,7 @@ pub mod gpuview;
 pub mod help;
 pub mod layout;
 pub mod netview;
+pub mod options;
 pub mod overlay;
 pub mod search;
 pub mod selection;
