@@ -6,8 +6,8 @@
 //! - [`app`] and [`launch`]: the event loop and its start, on top;
 //! - [`input`]: keys and mouse → changes of the view state and effects;
 //! - [`draw`]: the screen as a pure function of the view state;
-//! - [`state`]: the view state, the dialogs' data, the temporary views and
-//!   the screen layout;
+//! - [`state`]: the view state and its intents, the dialogs' data, the
+//!   temporary views, the screen layout and the saved settings;
 //! - shared vocabulary used by all of them: [`columns`], [`rows`],
 //!   [`header`], [`text`], [`theme`].
 
@@ -20,7 +20,6 @@ pub mod input;
 pub mod launch;
 pub mod rows;
 pub mod safe_backend;
-pub mod settings;
 pub mod state;
 pub mod terminal;
 #[cfg(test)]
@@ -31,7 +30,7 @@ pub mod theme;
 // The paths the binary, the event loop and the tests have always used.
 pub use draw::render;
 pub use input::keys;
-pub use state::view;
+pub use state::{settings, view};
 
 /// The dialogs' data and how each opens, under the path they always had.
 pub mod dialogs {

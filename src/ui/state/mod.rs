@@ -1,5 +1,6 @@
-//! What the screen shows besides the model: the view state, the dialogs'
-//! data, the temporary network and GPU views and the screen layout.
+//! What the screen shows besides the model: the view state and its
+//! intents, the dialogs' data, the temporary network and GPU views, the
+//! screen layout, and the settings kept in the config file.
 //! Nothing here knows about keys or drawing.
 
 pub mod dialog;
@@ -13,6 +14,7 @@ pub mod options;
 pub mod overlay;
 pub mod search;
 pub mod selection;
+pub mod settings;
 pub mod sorting;
 pub mod temporary;
 pub mod view;

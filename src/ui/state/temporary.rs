@@ -75,7 +75,7 @@ mod network_tests {
     use super::*;
     use crate::model::testing::demo_model;
     use crate::ui::columns::Column;
-    use crate::ui::settings::config_from;
+    use crate::ui::state::settings::config_from;
     use crate::ui::test_support::{pids, view_of, BY_PID};
     use crate::ui::theme::Theme;
 
@@ -203,8 +203,8 @@ mod gpu_tests {
     use super::*;
     use crate::model::testing::demo_model;
     use crate::ui::columns::Column;
-    use crate::ui::settings::config_from;
     use crate::ui::state::gpuview::SORT;
+    use crate::ui::state::settings::config_from;
     use crate::ui::test_support::{pids, view_of, BY_PID};
     use crate::ui::theme::Theme;
 
