@@ -1,15 +1,13 @@
-//! Keys (htop's and vim's) → view changes and effects. Every binding is
+//! Keys (htop's and vim's) → named [`Action`]s, and the keys that edit a
+//! search or the filter. Every binding is
 //! listed in [`HELP`](crate::ui::state::help::HELP), which the help screen shows.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::actions::yank;
 use crate::ui::columns::Column;
+use crate::ui::input::actions::{apply, Action};
 use crate::ui::input::dialogs as dialog_keys;
-use crate::ui::state::dialog::Dialog;
-use crate::ui::state::dialogs;
 use crate::ui::state::layout::{column_at, Layout};
-use crate::ui::state::temporary;
 use crate::ui::state::view::{Effect, Input, ViewState};
 
 /// Handles one key press.
@@ -31,98 +29,97 @@ pub fn handle_key(view: &mut ViewState, key: KeyEvent) -> Effect {
     normal_key(view, key)
 }
 
-fn half_page(view: &ViewState) -> isize {
-    (view.page_rows / 2).max(1) as isize
-}
-
-fn page(view: &ViewState) -> isize {
-    view.page_rows.max(1) as isize
-}
-
 fn normal_key(view: &mut ViewState, key: KeyEvent) -> Effect {
+    view.status = None;
+    match normal_action(key, view.visual_anchor.is_some()) {
+        Some(action) => apply(view, action),
+        None => Effect::None,
+    }
+}
+
+/// The action of a key on the process list; `visual`: visual mode is on.
+fn normal_action(key: KeyEvent, visual: bool) -> Option<Action> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     let shift = key.modifiers.contains(KeyModifiers::SHIFT);
-    view.status = None;
-    match key.code {
-        KeyCode::Char('u') if ctrl => view.move_cursor(-half_page(view)),
-        KeyCode::Char('d') if ctrl => view.move_cursor(half_page(view)),
-        KeyCode::Char('l') if ctrl => return Effect::Clear,
-        KeyCode::Up | KeyCode::Char('k') => view.move_cursor(-1),
-        KeyCode::Down | KeyCode::Char('j') => view.move_cursor(1),
-        KeyCode::PageUp => view.move_cursor(-page(view)),
-        KeyCode::PageDown => view.move_cursor(page(view)),
-        KeyCode::Home => view.set_cursor(0),
-        KeyCode::End | KeyCode::Char('G') => view.set_cursor(usize::MAX),
+    let action = match key.code {
+        KeyCode::Char('u') if ctrl => Action::HalfPageUp,
+        KeyCode::Char('d') if ctrl => Action::HalfPageDown,
+        KeyCode::Char('l') if ctrl => Action::Redraw,
+        KeyCode::Up | KeyCode::Char('k') => Action::Up,
+        KeyCode::Down | KeyCode::Char('j') => Action::Down,
+        KeyCode::PageUp => Action::PageUp,
+        KeyCode::PageDown => Action::PageDown,
+        KeyCode::Home => Action::First,
+        KeyCode::End | KeyCode::Char('G') => Action::Last,
         // In visual mode y yanks the range at once (as in vim).
-        KeyCode::Char('y') if view.visual_anchor.is_some() => return yank(view, 'y'),
-        KeyCode::Char(c @ ('g' | 'z' | 'y')) => view.pending = Some(c),
+        KeyCode::Char('y') if visual => Action::Yank('y'),
+        KeyCode::Char(c @ ('g' | 'z' | 'y')) => Action::Prefix(c),
         // Shift-F3 arrives as F3 with Shift, or as F15 (as curses names it).
-        KeyCode::F(3) if shift => view.search_again(false),
-        KeyCode::F(15) => view.search_again(false),
-        KeyCode::Char('/') | KeyCode::F(3) => view.start_search(),
-        KeyCode::Char('n') => view.search_again(true),
-        KeyCode::Char('N') => temporary::cycle_network(view),
-        KeyCode::Char('\\') | KeyCode::F(4) => view.start_filter(),
-        KeyCode::F(6) => view.dialog = Some(dialogs::sort_chooser(view)),
-        KeyCode::Char('<') => view.cycle_sort(-1),
-        KeyCode::Char('>') => view.cycle_sort(1),
-        KeyCode::Char('P') => view.sort_or_invert(Column::CpuPercent),
-        KeyCode::Char('M') => view.sort_or_invert(Column::MemPercent),
-        KeyCode::Char('T') => view.sort_or_invert(Column::Time),
-        KeyCode::Char('I') => view.invert_sort(),
-        KeyCode::Char('t') | KeyCode::F(5) => view.toggle_tree(),
-        KeyCode::Char('+') | KeyCode::Char('=') => view.fold_selected(false),
-        KeyCode::Char('-') => view.fold_selected(true),
-        KeyCode::Char(' ') => view.tag_and_move(),
-        KeyCode::Char('c') => view.tag_with_children(),
-        KeyCode::Char('U') => view.untag_all(),
-        KeyCode::Char('V') => view.toggle_visual(),
-        KeyCode::Esc => view.leave_visual(),
-        KeyCode::Char('x') | KeyCode::F(9) => open_signal_menu(view),
-        KeyCode::Char('f') => {
-            let targets = view.targets();
-            match dialogs::freeze_dialog(view, &targets) {
-                Ok(dialog) => view.dialog = Some(dialog),
-                Err(message) => view.set_status(message, true),
-            }
-        }
-        KeyCode::Char(']') | KeyCode::F(8) => return renice(view, 1),
-        KeyCode::Char('[') | KeyCode::F(7) => return renice(view, -1),
-        KeyCode::Char('H') => {
-            view.toggle_threads();
-            return Effect::CollectThreads(view.show_threads);
-        }
-        KeyCode::Char('K') => view.toggle_kernel_threads(),
-        KeyCode::Char('u') => view.dialog = Some(dialogs::user_chooser(view)),
-        KeyCode::Char('O') => view.dialog = Some(dialogs::group_chooser(view)),
-        KeyCode::Char('o') => view.cycle_unit_display(),
-        KeyCode::Char('F') => view.toggle_follow(),
-        KeyCode::F(2) | KeyCode::Char('S') => view.dialog = Some(Dialog::setup()),
-        KeyCode::F(1) | KeyCode::Char('?') => view.dialog = Some(Dialog::Help { scroll: 0 }),
-        KeyCode::Char('q') | KeyCode::F(10) => return Effect::Quit,
-        _ => {}
-    }
-    Effect::None
+        KeyCode::F(3) if shift => Action::SearchPrevious,
+        KeyCode::F(15) => Action::SearchPrevious,
+        KeyCode::Char('/') | KeyCode::F(3) => Action::Search,
+        KeyCode::Char('n') => Action::SearchNext,
+        KeyCode::Char('N') => Action::NetworkView,
+        KeyCode::Char('\\') | KeyCode::F(4) => Action::Filter,
+        KeyCode::F(6) => Action::SortChooser,
+        KeyCode::Char('<') => Action::SortPrevious,
+        KeyCode::Char('>') => Action::SortNext,
+        KeyCode::Char('P') => Action::SortBy(Column::CpuPercent),
+        KeyCode::Char('M') => Action::SortBy(Column::MemPercent),
+        KeyCode::Char('T') => Action::SortBy(Column::Time),
+        KeyCode::Char('I') => Action::InvertSort,
+        KeyCode::Char('t') | KeyCode::F(5) => Action::Tree,
+        KeyCode::Char('+') | KeyCode::Char('=') => Action::Fold(false),
+        KeyCode::Char('-') => Action::Fold(true),
+        KeyCode::Char(' ') => Action::Tag,
+        KeyCode::Char('c') => Action::TagChildren,
+        KeyCode::Char('U') => Action::UntagAll,
+        KeyCode::Char('V') => Action::Visual,
+        KeyCode::Esc => Action::LeaveVisual,
+        KeyCode::Char('x') | KeyCode::F(9) => Action::SignalMenu,
+        KeyCode::Char('f') => Action::Freeze,
+        KeyCode::Char(']') | KeyCode::F(8) => Action::Renice(1),
+        KeyCode::Char('[') | KeyCode::F(7) => Action::Renice(-1),
+        KeyCode::Char('H') => Action::Threads,
+        KeyCode::Char('K') => Action::KernelThreads,
+        KeyCode::Char('u') => Action::UserChooser,
+        KeyCode::Char('O') => Action::GroupChooser,
+        KeyCode::Char('o') => Action::UnitDisplay,
+        KeyCode::Char('F') => Action::Follow,
+        KeyCode::F(2) | KeyCode::Char('S') => Action::Setup,
+        KeyCode::F(1) | KeyCode::Char('?') => Action::Help,
+        KeyCode::Char('q') | KeyCode::F(10) => Action::Quit,
+        _ => return None,
+    };
+    Some(action)
 }
 
 fn two_key(view: &mut ViewState, first: char, key: KeyEvent) -> Effect {
-    let KeyCode::Char(second) = key.code else {
-        return Effect::None;
-    };
-    match (first, second) {
-        ('g', 'g') => view.set_cursor(0),
-        ('g', 'G') => temporary::toggle_gpu(view),
-        ('z', 'o') => view.fold_selected(false),
-        ('z', 'c') => view.fold_selected(true),
-        ('z', 'a') => view.toggle_fold_selected(),
-        ('z', 'O') => view.fold_subtree(false),
-        ('z', 'C') => view.fold_subtree(true),
-        ('z', 'R') => view.unfold_all(),
-        ('z', 'M') => view.fold_all(),
-        ('y', c) => return yank(view, c),
-        _ => {}
+    match two_key_action(first, key) {
+        Some(action) => apply(view, action),
+        None => Effect::None,
     }
-    Effect::None
+}
+
+/// The action of the second key of g, z and y commands.
+fn two_key_action(first: char, key: KeyEvent) -> Option<Action> {
+    let KeyCode::Char(second) = key.code else {
+        return None;
+    };
+    let action = match (first, second) {
+        ('g', 'g') => Action::First,
+        ('g', 'G') => Action::GpuView,
+        ('z', 'o') => Action::Fold(false),
+        ('z', 'c') => Action::Fold(true),
+        ('z', 'a') => Action::ToggleFold,
+        ('z', 'O') => Action::FoldSubtree(false),
+        ('z', 'C') => Action::FoldSubtree(true),
+        ('z', 'R') => Action::UnfoldAll,
+        ('z', 'M') => Action::FoldAll,
+        ('y', c) => Action::Yank(c),
+        _ => return None,
+    };
+    Some(action)
 }
 
 fn search_key(view: &mut ViewState, key: KeyEvent, mut text: String) -> Effect {
@@ -164,68 +161,6 @@ fn filter_key(view: &mut ViewState, key: KeyEvent, mut text: String) -> Effect {
     Effect::None
 }
 
-fn open_signal_menu(view: &mut ViewState) {
-    let targets = view.targets();
-    if targets.is_empty() {
-        view.set_status("no process selected", true);
-        return;
-    }
-    view.dialog = Some(dialogs::signal_menu(targets));
-}
-
-fn renice(view: &mut ViewState, delta: i32) -> Effect {
-    let targets = view.targets();
-    if targets.is_empty() {
-        return Effect::None;
-    }
-    Effect::Renice { targets, delta }
-}
-
-/// Text of the selected row, range, or one of its fields.
-fn yank(view: &mut ViewState, what: char) -> Effect {
-    let text = match what {
-        'y' => match view.visual_range() {
-            Some((first, last)) => (first..=last)
-                .filter_map(|r| dialogs::row_text(view, r))
-                .map(|line| yank::sanitize(&line))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            None => match dialogs::row_text(view, view.cursor) {
-                Some(t) => yank::sanitize(&t),
-                None => return Effect::None,
-            },
-        },
-        'p' => match view.selected() {
-            Some(p) => p.sample.pid.to_string(),
-            None => return Effect::None,
-        },
-        'c' => match view.selected() {
-            Some(p) => {
-                let args: Vec<String> = p
-                    .sample
-                    .cmdline
-                    .iter()
-                    .map(|a| String::from_utf8_lossy(a).into_owned())
-                    .collect();
-                let text = if args.is_empty() {
-                    String::from_utf8_lossy(&p.sample.comm).into_owned()
-                } else {
-                    args.join(" ")
-                };
-                yank::sanitize(&text)
-            }
-            None => return Effect::None,
-        },
-        'u' => match view.selected() {
-            Some(p) => yank::sanitize(&p.user),
-            None => return Effect::None,
-        },
-        _ => return Effect::None,
-    };
-    view.leave_visual();
-    Effect::Yank(text)
-}
-
 /// Handles a mouse event: wheel scrolls, a click selects a row, a click on
 /// a column title sorts by it (again: reverses).
 pub fn handle_mouse(
@@ -261,4 +196,49 @@ pub fn handle_mouse(
         _ => {}
     }
     Effect::None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, modifiers)
+    }
+
+    #[test]
+    fn modifiers_and_modes_pick_the_action() {
+        let plain = KeyModifiers::NONE;
+        let u = KeyCode::Char('u');
+        assert_eq!(
+            normal_action(key(u, plain), false),
+            Some(Action::UserChooser)
+        );
+        let ctrl_u = key(u, KeyModifiers::CONTROL);
+        assert_eq!(normal_action(ctrl_u, false), Some(Action::HalfPageUp));
+        let y = key(KeyCode::Char('y'), plain);
+        assert_eq!(normal_action(y, false), Some(Action::Prefix('y')));
+        assert_eq!(normal_action(y, true), Some(Action::Yank('y')));
+        let shift_f3 = key(KeyCode::F(3), KeyModifiers::SHIFT);
+        assert_eq!(normal_action(shift_f3, false), Some(Action::SearchPrevious));
+        let f15 = key(KeyCode::F(15), plain);
+        assert_eq!(normal_action(f15, false), Some(Action::SearchPrevious));
+        assert_eq!(
+            normal_action(key(KeyCode::F(3), plain), false),
+            Some(Action::Search)
+        );
+    }
+
+    #[test]
+    fn second_keys_complete_only_their_own_commands() {
+        let k = |c| key(KeyCode::Char(c), KeyModifiers::NONE);
+        assert_eq!(two_key_action('g', k('G')), Some(Action::GpuView));
+        assert_eq!(two_key_action('z', k('C')), Some(Action::FoldSubtree(true)));
+        assert_eq!(two_key_action('y', k('p')), Some(Action::Yank('p')));
+        assert_eq!(two_key_action('g', k('z')), None);
+        assert_eq!(
+            two_key_action('z', key(KeyCode::Esc, KeyModifiers::NONE)),
+            None
+        );
+    }
 }

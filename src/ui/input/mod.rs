@@ -3,5 +3,6 @@
 //!
 //! [`Effect`]: crate::ui::state::view::Effect
 
+pub mod actions;
 pub mod dialogs;
 pub mod keys;
