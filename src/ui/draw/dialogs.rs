@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 use crate::actions::signal::SIGNALS;
 use crate::ui::state::dialog::{Dialog, FreezeDialog, Section, Setup, OPTIONS};
 use crate::ui::state::dialogs::{setup_columns, setup_meters, sort_columns};
-use crate::ui::state::help::HELP;
+use crate::ui::state::keymap::HELP;
 use crate::ui::state::view::ViewState;
 use crate::ui::text::fit;
 
@@ -28,11 +28,11 @@ fn content(dialog: &Dialog, view: &ViewState) -> (String, Vec<String>, Option<us
         Dialog::Help { .. } => {
             let lines = HELP
                 .iter()
-                .map(|(keys, what)| {
-                    if what.is_empty() {
-                        format!("{keys}:")
+                .map(|b| {
+                    if b.what.is_empty() {
+                        format!("{}:", b.keys)
                     } else {
-                        format!("  {} {what}", fit(keys, 18, false))
+                        format!("  {} {}", fit(b.keys, 18, false), b.what)
                     }
                 })
                 .collect();

@@ -1,65 +1,11 @@
-//! What the user can ask for from the process list, by name, and what
-//! each does to the view state; the keys that ask are in `keys`.
+//! What each [`Action`] does to the view state.
 
 use crate::actions::yank;
-use crate::ui::columns::Column;
 use crate::ui::state::dialog::Dialog;
 use crate::ui::state::dialogs;
+use crate::ui::state::keymap::Action;
 use crate::ui::state::temporary;
 use crate::ui::state::view::{Effect, ViewState};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    HalfPageUp,
-    HalfPageDown,
-    First,
-    Last,
-    Redraw,
-    /// The first key of a two-key command (g, z, y).
-    Prefix(char),
-    Search,
-    SearchNext,
-    SearchPrevious,
-    Filter,
-    NetworkView,
-    GpuView,
-    SortChooser,
-    SortPrevious,
-    SortNext,
-    SortBy(Column),
-    InvertSort,
-    Tree,
-    /// Fold (true) or unfold the selected process.
-    Fold(bool),
-    ToggleFold,
-    FoldSubtree(bool),
-    FoldAll,
-    UnfoldAll,
-    Tag,
-    TagChildren,
-    UntagAll,
-    Visual,
-    LeaveVisual,
-    SignalMenu,
-    Freeze,
-    Renice(i32),
-    /// Yank the row or range (y), the pid (p), the command line (c) or the
-    /// user (u).
-    Yank(char),
-    Threads,
-    KernelThreads,
-    UserChooser,
-    GroupChooser,
-    UnitDisplay,
-    Follow,
-    Setup,
-    Help,
-    Quit,
-}
 
 /// Carries out `action`; returns what the event loop must do.
 pub fn apply(view: &mut ViewState, action: Action) -> Effect {

@@ -9,7 +9,7 @@ use crate::ui::header::Meter;
 use crate::ui::rows::Group;
 use crate::ui::state::dialog::{Dialog, FreezeDialog, Section, Setup, SignalMenu, OPTIONS};
 use crate::ui::state::dialogs::{setup_columns, setup_meters, sort_columns};
-use crate::ui::state::help::HELP;
+use crate::ui::state::keymap::HELP;
 use crate::ui::state::view::{Effect, ViewState};
 
 fn step(selected: usize, len: usize, delta: isize) -> usize {

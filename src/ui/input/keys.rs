@@ -1,12 +1,12 @@
-//! Keys (htop's and vim's) → named [`Action`]s, and the keys that edit a
-//! search or the filter. Every binding is
-//! listed in [`HELP`](crate::ui::state::help::HELP), which the help screen shows.
+//! Keys (htop's and vim's) → named [`Action`]s through the key table
+//! ([`HELP`](crate::ui::state::keymap::HELP), which the help screen
+//! shows), and the keys that edit a search or the filter.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::ui::columns::Column;
-use crate::ui::input::actions::{apply, Action};
+use crate::ui::input::actions::apply;
 use crate::ui::input::dialogs as dialog_keys;
+use crate::ui::state::keymap::{bindings, Action, Key};
 use crate::ui::state::layout::{column_at, Layout};
 use crate::ui::state::view::{Effect, Input, ViewState};
 
@@ -37,61 +37,45 @@ fn normal_key(view: &mut ViewState, key: KeyEvent) -> Effect {
     }
 }
 
-/// The action of a key on the process list; `visual`: visual mode is on.
+/// The action of a key on the process list, from the key table;
+/// `visual`: visual mode is on. Ctrl, Shift and visual-mode bindings win
+/// over the plain ones; a first key of a two-key command waits for the
+/// second.
 fn normal_action(key: KeyEvent, visual: bool) -> Option<Action> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     let shift = key.modifiers.contains(KeyModifiers::SHIFT);
-    let action = match key.code {
-        KeyCode::Char('u') if ctrl => Action::HalfPageUp,
-        KeyCode::Char('d') if ctrl => Action::HalfPageDown,
-        KeyCode::Char('l') if ctrl => Action::Redraw,
-        KeyCode::Up | KeyCode::Char('k') => Action::Up,
-        KeyCode::Down | KeyCode::Char('j') => Action::Down,
-        KeyCode::PageUp => Action::PageUp,
-        KeyCode::PageDown => Action::PageDown,
-        KeyCode::Home => Action::First,
-        KeyCode::End | KeyCode::Char('G') => Action::Last,
-        // In visual mode y yanks the range at once (as in vim).
-        KeyCode::Char('y') if visual => Action::Yank('y'),
-        KeyCode::Char(c @ ('g' | 'z' | 'y')) => Action::Prefix(c),
-        // Shift-F3 arrives as F3 with Shift, or as F15 (as curses names it).
-        KeyCode::F(3) if shift => Action::SearchPrevious,
-        KeyCode::F(15) => Action::SearchPrevious,
-        KeyCode::Char('/') | KeyCode::F(3) => Action::Search,
-        KeyCode::Char('n') => Action::SearchNext,
-        KeyCode::Char('N') => Action::NetworkView,
-        KeyCode::Char('\\') | KeyCode::F(4) => Action::Filter,
-        KeyCode::F(6) => Action::SortChooser,
-        KeyCode::Char('<') => Action::SortPrevious,
-        KeyCode::Char('>') => Action::SortNext,
-        KeyCode::Char('P') => Action::SortBy(Column::CpuPercent),
-        KeyCode::Char('M') => Action::SortBy(Column::MemPercent),
-        KeyCode::Char('T') => Action::SortBy(Column::Time),
-        KeyCode::Char('I') => Action::InvertSort,
-        KeyCode::Char('t') | KeyCode::F(5) => Action::Tree,
-        KeyCode::Char('+') | KeyCode::Char('=') => Action::Fold(false),
-        KeyCode::Char('-') => Action::Fold(true),
-        KeyCode::Char(' ') => Action::Tag,
-        KeyCode::Char('c') => Action::TagChildren,
-        KeyCode::Char('U') => Action::UntagAll,
-        KeyCode::Char('V') => Action::Visual,
-        KeyCode::Esc => Action::LeaveVisual,
-        KeyCode::Char('x') | KeyCode::F(9) => Action::SignalMenu,
-        KeyCode::Char('f') => Action::Freeze,
-        KeyCode::Char(']') | KeyCode::F(8) => Action::Renice(1),
-        KeyCode::Char('[') | KeyCode::F(7) => Action::Renice(-1),
-        KeyCode::Char('H') => Action::Threads,
-        KeyCode::Char('K') => Action::KernelThreads,
-        KeyCode::Char('u') => Action::UserChooser,
-        KeyCode::Char('O') => Action::GroupChooser,
-        KeyCode::Char('o') => Action::UnitDisplay,
-        KeyCode::Char('F') => Action::Follow,
-        KeyCode::F(2) | KeyCode::Char('S') => Action::Setup,
-        KeyCode::F(1) | KeyCode::Char('?') => Action::Help,
-        KeyCode::Char('q') | KeyCode::F(10) => Action::Quit,
-        _ => return None,
+    let specific = |k: Key| match (k, key.code) {
+        (Key::Ctrl(c), KeyCode::Char(d)) => ctrl && c == d,
+        (Key::Visual(c), KeyCode::Char(d)) => visual && c == d,
+        (Key::ShiftF(n), KeyCode::F(m)) => shift && n == m,
+        _ => false,
     };
-    Some(action)
+    let plain = |k: Key| match (k, key.code) {
+        (Key::Char(c), KeyCode::Char(d)) => c == d,
+        (Key::F(n), KeyCode::F(m)) => n == m,
+        (Key::Up, KeyCode::Up)
+        | (Key::Down, KeyCode::Down)
+        | (Key::PageUp, KeyCode::PageUp)
+        | (Key::PageDown, KeyCode::PageDown)
+        | (Key::Home, KeyCode::Home)
+        | (Key::End, KeyCode::End)
+        | (Key::Esc, KeyCode::Esc) => true,
+        _ => false,
+    };
+    let found = bindings()
+        .find(|(k, _)| specific(*k))
+        .or_else(|| bindings().find(|(k, _)| plain(*k)));
+    if let Some((_, action)) = found {
+        return Some(action);
+    }
+    match key.code {
+        KeyCode::Char(c)
+            if bindings().any(|(k, _)| matches!(k, Key::Then(first, _) if first == c)) =>
+        {
+            Some(Action::Prefix(c))
+        }
+        _ => None,
+    }
 }
 
 fn two_key(view: &mut ViewState, first: char, key: KeyEvent) -> Effect {
@@ -101,25 +85,14 @@ fn two_key(view: &mut ViewState, first: char, key: KeyEvent) -> Effect {
     }
 }
 
-/// The action of the second key of g, z and y commands.
+/// The action of the second key of a two-key command, from the key table.
 fn two_key_action(first: char, key: KeyEvent) -> Option<Action> {
     let KeyCode::Char(second) = key.code else {
         return None;
     };
-    let action = match (first, second) {
-        ('g', 'g') => Action::First,
-        ('g', 'G') => Action::GpuView,
-        ('z', 'o') => Action::Fold(false),
-        ('z', 'c') => Action::Fold(true),
-        ('z', 'a') => Action::ToggleFold,
-        ('z', 'O') => Action::FoldSubtree(false),
-        ('z', 'C') => Action::FoldSubtree(true),
-        ('z', 'R') => Action::UnfoldAll,
-        ('z', 'M') => Action::FoldAll,
-        ('y', c) => Action::Yank(c),
-        _ => return None,
-    };
-    Some(action)
+    bindings()
+        .find(|(k, _)| *k == Key::Then(first, second))
+        .map(|(_, action)| action)
 }
 
 fn search_key(view: &mut ViewState, key: KeyEvent, mut text: String) -> Effect {

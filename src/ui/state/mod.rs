@@ -7,7 +7,7 @@ pub mod dialog;
 pub mod dialogs;
 pub mod folds;
 pub mod gpuview;
-pub mod help;
+pub mod keymap;
 pub mod layout;
 pub mod netview;
 pub mod options;
