@@ -139,8 +139,8 @@ fn setup_content(setup: &Setup, view: &ViewState) -> (String, Vec<String>, Optio
             .map(|(i, name)| {
                 let value = match i {
                     0 => format!("{:.1} s", view.delay_ms as f64 / 1000.0),
-                    1 => view.theme.name.to_owned(),
-                    2 => on_off(view.aggregate_folded).to_owned(),
+                    1 => view.theme().name.to_owned(),
+                    2 => on_off(view.aggregate_folded()).to_owned(),
                     3 => on_off(view.mouse).to_owned(),
                     4 => on_off(view.show_kernel_threads).to_owned(),
                     _ => on_off(view.show_threads).to_owned(),
@@ -166,7 +166,7 @@ fn centred(area: Rect, width: u16, height: u16) -> Rect {
 
 /// Draws the dialog over `area`.
 pub fn render(dialog: &Dialog, view: &ViewState, area: Rect, buf: &mut Buffer) {
-    let theme = &view.theme;
+    let theme = view.theme();
     let (title, lines, selected) = content(dialog, view);
     let longest = lines
         .iter()

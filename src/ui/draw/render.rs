@@ -27,7 +27,7 @@ fn emphasis_style(theme: &Theme, emphasis: Emphasis) -> Style {
 }
 
 fn render_table_header(view: &ViewState, area: Rect, buf: &mut Buffer) {
-    let theme = &view.theme;
+    let theme = view.theme();
     buf.set_style(area, theme.table_header);
     for (column, x, w) in column_spans(&view.shown_columns(), area.width) {
         let sorted = column == view.sort.column;
@@ -49,14 +49,14 @@ fn render_rows(view: &ViewState, area: Rect, buf: &mut Buffer) {
     let Some(model) = view.model.as_deref() else {
         return;
     };
-    let theme = &view.theme;
+    let theme = view.theme();
     let ctx = CellContext {
-        unit_display: view.unit_display,
+        unit_display: view.unit_display(),
         ..CellContext::for_model(model)
     };
     let spans = column_spans(&view.shown_columns(), area.width);
     let visual = view.visual_range();
-    for (line, index) in (view.scroll..view.rows.len())
+    for (line, index) in (view.scroll()..view.rows.len())
         .take(area.height as usize)
         .enumerate()
     {
@@ -85,7 +85,7 @@ fn render_rows(view: &ViewState, area: Rect, buf: &mut Buffer) {
         }
         for (column, x, w) in &spans {
             let mut cell = column.text(p, row.thread, &ctx);
-            if let (Some(aggregate), true) = (&row.aggregate, view.aggregate_folded) {
+            if let (Some(aggregate), true) = (&row.aggregate, view.aggregate_folded()) {
                 match column {
                     Column::CpuPercent => cell.text = format!("{:.1}", aggregate.cpu_percent),
                     Column::MemPercent => cell.text = format!("{:.1}", aggregate.mem_percent),
@@ -124,7 +124,7 @@ fn render_rows(view: &ViewState, area: Rect, buf: &mut Buffer) {
 }
 
 fn render_status(view: &ViewState, area: Rect, buf: &mut Buffer) {
-    let theme = &view.theme;
+    let theme = view.theme();
     let (text, style) = match &view.input {
         Input::Search(t) => (format!("Search: {t}▏"), theme.status),
         Input::Filter(t) => (format!("Filter: {t}▏"), theme.status),
@@ -160,7 +160,7 @@ fn status_summary(view: &ViewState) -> String {
     if !view.tagged.is_empty() {
         parts.push(format!("{} tagged", view.tagged.len()));
     }
-    if view.follow {
+    if view.following() {
         parts.push("following".to_owned());
     }
     if view.show_threads {
@@ -184,7 +184,7 @@ const FUNCTION_KEYS: &[(&str, &str)] = &[
 ];
 
 fn render_keys(view: &ViewState, area: Rect, buf: &mut Buffer) {
-    let theme = &view.theme;
+    let theme = view.theme();
     let end = area.x + area.width;
     let mut x = area.x;
     for (key, label) in FUNCTION_KEYS {

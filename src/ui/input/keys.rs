@@ -155,7 +155,7 @@ pub fn handle_mouse(
         MouseEventKind::ScrollUp => view.move_cursor(-3),
         MouseEventKind::ScrollDown => view.move_cursor(3),
         MouseEventKind::Down(MouseButton::Left) if inside(layout.table) => {
-            let row = view.scroll + (event.row - layout.table.y) as usize;
+            let row = view.scroll() + (event.row - layout.table.y) as usize;
             if row < view.rows.len() {
                 view.set_cursor(row);
             }

@@ -68,9 +68,9 @@ pub struct ViewState {
     /// Index of the selected row.
     pub cursor: usize,
     /// Index of the first visible row.
-    pub scroll: usize,
+    pub(in crate::ui::state) scroll: usize,
     /// The selected process, remembered for following it across refreshes.
-    pub cursor_key: Option<ProcessKey>,
+    pub(in crate::ui::state) cursor_key: Option<ProcessKey>,
     /// Number of table rows on screen (set from the layout).
     pub page_rows: usize,
     /// The configured columns (what the setup screen edits and saves);
@@ -95,24 +95,24 @@ pub struct ViewState {
     pub(in crate::ui::state) search_origin: usize,
     pub show_kernel_threads: bool,
     pub show_threads: bool,
-    pub aggregate_folded: bool,
+    pub(in crate::ui::state) aggregate_folded: bool,
     pub user_filter: Option<(u32, String)>,
-    pub pid_filter: Option<HashSet<u32>>,
+    pub(in crate::ui::state) pid_filter: Option<HashSet<u32>>,
     /// Only one unit's or container's processes (O).
     pub group_filter: Option<Group>,
     /// What the UNIT column shows (o cycles).
-    pub unit_display: UnitDisplay,
+    pub(in crate::ui::state) unit_display: UnitDisplay,
     /// htop's F. The selection always stays on its process while the list
     /// reorders (so a key acts on what the user selected, and a search
     /// result stays selected); following also announces when the process
     /// exits instead of silently moving on to the next row.
-    pub follow: bool,
+    pub(in crate::ui::state) follow: bool,
     pub status: Option<Status>,
     pub input: Input,
     pub dialog: Option<Dialog>,
     /// First key of a two-key command (g, z, y).
     pub pending: Option<char>,
-    pub theme: Theme,
+    pub(in crate::ui::state) theme: Theme,
     pub meters: Vec<Meter>,
     pub mouse: bool,
     pub delay_ms: u64,
@@ -162,6 +162,30 @@ impl ViewState {
             delay_ms: 1500,
             backend_label: String::new(),
         }
+    }
+
+    /// Index of the first visible row.
+    pub fn scroll(&self) -> usize {
+        self.scroll
+    }
+
+    pub fn theme(&self) -> &Theme {
+        &self.theme
+    }
+
+    /// What the UNIT column shows.
+    pub fn unit_display(&self) -> UnitDisplay {
+        self.unit_display
+    }
+
+    /// Whether the selected process is followed (F).
+    pub fn following(&self) -> bool {
+        self.follow
+    }
+
+    /// Whether folded trees show their summed CPU and memory.
+    pub fn aggregate_folded(&self) -> bool {
+        self.aggregate_folded
     }
 
     /// Takes a new model and rebuilds the rows.
