@@ -151,10 +151,10 @@ fn status_summary(view: &ViewState) -> String {
     if !view.filter_text().is_empty() {
         parts.push(format!("filter: {}", view.filter_text()));
     }
-    if let Some((_, name)) = &view.user_filter {
+    if let Some((_, name)) = view.user_filter() {
         parts.push(format!("user: {name}"));
     }
-    if let Some(group) = &view.group_filter {
+    if let Some(group) = view.group_filter() {
         parts.push(group.label());
     }
     if !view.tagged.is_empty() {

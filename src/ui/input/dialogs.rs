@@ -123,7 +123,7 @@ fn group_key(
         selected,
         groups,
         key,
-        |view, group| view.group_filter = group,
+        |view, group| view.set_group_filter(group),
         |selected, groups| Dialog::Group { selected, groups },
     )
 }
@@ -215,7 +215,7 @@ fn user_key(
         selected,
         users,
         key,
-        |view, user| view.user_filter = user,
+        |view, user| view.set_user_filter(user),
         |selected, users| Dialog::User { selected, users },
     )
 }
@@ -389,11 +389,14 @@ mod tests {
         v.dialog = Some(user_chooser(&v));
         press(&mut v, KeyCode::Down);
         press(&mut v, KeyCode::Esc);
-        assert_eq!((v.dialog.is_none(), v.user_filter.is_none()), (true, true));
+        assert_eq!(
+            (v.dialog.is_none(), v.user_filter().is_none()),
+            (true, true)
+        );
         v.dialog = Some(user_chooser(&v));
         press(&mut v, KeyCode::Down);
         press(&mut v, KeyCode::Enter);
-        let uid = v.user_filter.as_ref().map(|(uid, _)| *uid).unwrap();
+        let uid = v.user_filter().map(|(uid, _)| *uid).unwrap();
         assert!(!v.rows.is_empty());
         assert!(v.rows.iter().all(|r| {
             let p = &v.model.as_deref().unwrap().processes[r.process];

@@ -1,8 +1,8 @@
-//! Search (/, n, Shift-F3) and filter (\\): what is typed, where a search
-//! started and what the last one looked for. The bottom line being typed
-//! into is [`Input`], which the keys drive.
+//! Search (/, n, Shift-F3) and filters (\\, u, O): what is typed, where a
+//! search started and what the last one looked for. The bottom line being
+//! typed into is [`Input`], which the keys drive.
 
-use crate::ui::rows::{self, Filter};
+use crate::ui::rows::{self, Filter, Group};
 use crate::ui::state::view::{Input, ViewState};
 
 impl ViewState {
@@ -71,5 +71,25 @@ impl ViewState {
     /// The filter as typed; empty when there is none.
     pub fn filter_text(&self) -> &str {
         &self.filter_text
+    }
+
+    /// u: only this user's processes (uid, name); None: everyone's. The
+    /// rows follow at the next rebuild.
+    pub fn set_user_filter(&mut self, user: Option<(u32, String)>) {
+        self.user_filter = user;
+    }
+
+    pub fn user_filter(&self) -> Option<&(u32, String)> {
+        self.user_filter.as_ref()
+    }
+
+    /// O: only this unit's or container's processes; None: all. The rows
+    /// follow at the next rebuild.
+    pub fn set_group_filter(&mut self, group: Option<Group>) {
+        self.group_filter = group;
+    }
+
+    pub fn group_filter(&self) -> Option<&Group> {
+        self.group_filter.as_ref()
     }
 }

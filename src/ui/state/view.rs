@@ -96,10 +96,10 @@ pub struct ViewState {
     pub show_kernel_threads: bool,
     pub show_threads: bool,
     pub(in crate::ui::state) aggregate_folded: bool,
-    pub user_filter: Option<(u32, String)>,
+    pub(in crate::ui::state) user_filter: Option<(u32, String)>,
     pub(in crate::ui::state) pid_filter: Option<HashSet<u32>>,
     /// Only one unit's or container's processes (O).
-    pub group_filter: Option<Group>,
+    pub(in crate::ui::state) group_filter: Option<Group>,
     /// What the UNIT column shows (o cycles).
     pub(in crate::ui::state) unit_display: UnitDisplay,
     /// htop's F. The selection always stays on its process while the list
