@@ -116,7 +116,7 @@ pub struct ViewState {
     pub meters: Vec<Meter>,
     pub mouse: bool,
     pub delay_ms: u64,
-    /// "eBPF" or "procfs: <reason>".
+    /// `eBPF` or `procfs: <reason>`.
     pub backend_label: String,
 }
 
