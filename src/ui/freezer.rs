@@ -13,12 +13,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::view::Status;
 use crate::actions::cgroupfs::CgroupFs;
 use crate::actions::freeze::{self, Creator, FreezeError, Guards};
 use crate::collect::cgroups::find_cgroup2_mount;
 use crate::collect::sample::ProcessKey;
 use crate::model::Model;
+use crate::ui::state::view::Status;
 
 /// How long a new freeze waits for a key before it is undone.
 pub const KEEP_WITHIN: Duration = Duration::from_secs(10);

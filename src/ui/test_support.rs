@@ -7,8 +7,8 @@ use std::sync::Arc;
 use super::columns::Column;
 use super::rows::SortSpec;
 use super::theme::Theme;
-use super::view::ViewState;
 use crate::model::{Model, ProcessView};
+use crate::ui::state::view::ViewState;
 
 /// Ascending pid: a sort that makes row order obvious in assertions.
 pub const BY_PID: SortSpec = SortSpec {

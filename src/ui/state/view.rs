@@ -7,15 +7,14 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::columns::{Column, UnitDisplay};
-use super::dialogs::Dialog;
-use super::gpuview::GpuView;
-use super::header::Meter;
-use super::netview::{self, NetView};
-use super::rows::{self, Filter, Group, Row, RowOptions, SortSpec};
-use super::theme::Theme;
 use crate::collect::sample::ProcessKey;
 use crate::model::{Model, ProcessView};
+use crate::ui::columns::{Column, UnitDisplay};
+use crate::ui::header::Meter;
+use crate::ui::rows::{self, Filter, Group, Row, RowOptions, SortSpec};
+use crate::ui::state::dialog::Dialog;
+use crate::ui::state::overlay::Overlay;
+use crate::ui::theme::Theme;
 
 /// What the event loop must do after a key or mouse event.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,56 +68,55 @@ pub struct ViewState {
     /// Index of the selected row.
     pub cursor: usize,
     /// Index of the first visible row.
-    pub scroll: usize,
+    pub(in crate::ui::state) scroll: usize,
     /// The selected process, remembered for following it across refreshes.
-    pub cursor_key: Option<ProcessKey>,
+    pub(in crate::ui::state) cursor_key: Option<ProcessKey>,
     /// Number of table rows on screen (set from the layout).
     pub page_rows: usize,
     /// The configured columns (what the setup screen edits and saves);
     /// the table shows [`ViewState::shown_columns`].
     pub columns: Vec<Column>,
     pub sort: SortSpec,
-    /// The network view (N): extra columns and a temporary sort, not saved.
-    pub network: NetView,
-    /// The GPU view (gG): the same, for GPUs.
-    pub gpu: GpuView,
+    /// The temporary views (N, gG): extra columns and a sort, not saved.
+    pub(in crate::ui::state) overlay: Overlay,
     pub tree: bool,
-    pub folded: HashSet<ProcessKey>,
+    /// Processes whose children the tree hides (see `folds`).
+    pub(in crate::ui::state) folded: HashSet<ProcessKey>,
     pub filter: Option<Filter>,
-    pub filter_text: String,
-    pub search_text: String,
+    pub(in crate::ui::state) filter_text: String,
+    pub(in crate::ui::state) search_text: String,
     pub tagged: HashSet<ProcessKey>,
     /// Row where visual mode started; Some while visual mode is on.
     pub visual_anchor: Option<usize>,
     /// The process on that row: the range follows it when the list
     /// reorders, so an action on the range hits what the user selected.
-    pub visual_anchor_key: Option<ProcessKey>,
+    pub(in crate::ui::state) visual_anchor_key: Option<ProcessKey>,
     /// Row the cursor was on when a search started (Esc returns there).
-    pub search_origin: usize,
+    pub(in crate::ui::state) search_origin: usize,
     pub show_kernel_threads: bool,
     pub show_threads: bool,
-    pub aggregate_folded: bool,
-    pub user_filter: Option<(u32, String)>,
-    pub pid_filter: Option<HashSet<u32>>,
+    pub(in crate::ui::state) aggregate_folded: bool,
+    pub(in crate::ui::state) user_filter: Option<(u32, String)>,
+    pub(in crate::ui::state) pid_filter: Option<HashSet<u32>>,
     /// Only one unit's or container's processes (O).
-    pub group_filter: Option<Group>,
+    pub(in crate::ui::state) group_filter: Option<Group>,
     /// What the UNIT column shows (o cycles).
-    pub unit_display: UnitDisplay,
+    pub(in crate::ui::state) unit_display: UnitDisplay,
     /// htop's F. The selection always stays on its process while the list
     /// reorders (so a key acts on what the user selected, and a search
     /// result stays selected); following also announces when the process
     /// exits instead of silently moving on to the next row.
-    pub follow: bool,
+    pub(in crate::ui::state) follow: bool,
     pub status: Option<Status>,
     pub input: Input,
     pub dialog: Option<Dialog>,
     /// First key of a two-key command (g, z, y).
     pub pending: Option<char>,
-    pub theme: Theme,
+    pub(in crate::ui::state) theme: Theme,
     pub meters: Vec<Meter>,
     pub mouse: bool,
     pub delay_ms: u64,
-    /// "eBPF" or "procfs: <reason>".
+    /// `eBPF` or `procfs: <reason>`.
     pub backend_label: String,
 }
 
@@ -136,8 +134,7 @@ impl ViewState {
                 column: Column::CpuPercent,
                 descending: true,
             },
-            network: NetView::Hidden,
-            gpu: GpuView::Hidden,
+            overlay: Overlay::default(),
             tree: false,
             folded: HashSet::new(),
             filter: None,
@@ -165,6 +162,30 @@ impl ViewState {
             delay_ms: 1500,
             backend_label: String::new(),
         }
+    }
+
+    /// Index of the first visible row.
+    pub fn scroll(&self) -> usize {
+        self.scroll
+    }
+
+    pub fn theme(&self) -> &Theme {
+        &self.theme
+    }
+
+    /// What the UNIT column shows.
+    pub fn unit_display(&self) -> UnitDisplay {
+        self.unit_display
+    }
+
+    /// Whether the selected process is followed (F).
+    pub fn following(&self) -> bool {
+        self.follow
+    }
+
+    /// Whether folded trees show their summed CPU and memory.
+    pub fn aggregate_folded(&self) -> bool {
+        self.aggregate_folded
     }
 
     /// Takes a new model and rebuilds the rows.
@@ -218,19 +239,16 @@ impl ViewState {
     /// GPU views' extras.
     pub fn shown_columns(&self) -> Cow<'_, [Column]> {
         let gpus = self.model.as_deref().map_or(0, |m| m.gpus.len());
-        match (self.network.extra_columns(), self.gpu.extra_columns(gpus)) {
-            ([], []) => Cow::Borrowed(&self.columns),
-            (net, gpu) => Cow::Owned(netview::with_extras(&self.columns, &[net, gpu].concat())),
+        match self.overlay.columns(&self.columns, gpus) {
+            None => Cow::Borrowed(&self.columns),
+            Some(columns) => Cow::Owned(columns),
         }
     }
 
     /// The sort the config file keeps: the network and GPU views' are
     /// temporary.
     pub fn saved_sort(&self) -> SortSpec {
-        self.network
-            .restore_sort()
-            .or(self.gpu.restore_sort())
-            .unwrap_or(self.sort)
+        self.overlay.restore().unwrap_or(self.sort)
     }
 
     /// The pids of the process rows on screen (a thread row counts as
@@ -275,6 +293,11 @@ impl ViewState {
     pub fn row_process(&self, row: usize) -> Option<&ProcessView> {
         let model = self.model.as_deref()?;
         model.processes.get(self.rows.get(row)?.process)
+    }
+
+    /// The key of the selected process.
+    pub(in crate::ui::state) fn selected_key(&self) -> Option<ProcessKey> {
+        self.selected().map(|p| p.sample.key())
     }
 
     pub fn selected(&self) -> Option<&ProcessView> {

@@ -6,108 +6,15 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::Frame;
 
-use super::columns::{CellContext, Column, Emphasis};
-use super::dialogs;
-use super::header::{header_height, render_header, HeaderView};
-use super::rows::tree_prefix;
-use super::text::fit;
-use super::theme::Theme;
-use super::view::{Input, ViewState};
-use crate::model::Model;
-
-/// Where each part of the screen goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Layout {
-    pub header: Rect,
-    pub table_header: Rect,
-    pub table: Rect,
-    pub status: Rect,
-    pub keys: Rect,
-}
-
-/// Splits the screen: header meters (at most half of it), column titles,
-/// the table, a status line and the function-key bar.
-pub fn layout(area: Rect, view: &ViewState) -> Layout {
-    let wanted_header = view
-        .model
-        .as_deref()
-        .map(|m| header_height(&header_view(view, m), area.width))
-        .unwrap_or(0);
-    let header_h = wanted_header.min(area.height / 2);
-    let mut y = area.y;
-    let mut take = |h: u16| {
-        let h = h.min(area.y + area.height - y);
-        let r = Rect::new(area.x, y, area.width, h);
-        y += h;
-        r
-    };
-    let header = take(header_h);
-    let table_header = take(1);
-    let rest = area.height.saturating_sub(header_h + 1);
-    let table = take(rest.saturating_sub(2));
-    let status = take(1);
-    let keys = take(1);
-    Layout {
-        header,
-        table_header,
-        table,
-        status,
-        keys,
-    }
-}
-
-/// What the header draws, from the view and its model.
-fn header_view<'a>(view: &'a ViewState, model: &'a Model) -> HeaderView<'a> {
-    HeaderView {
-        system: &model.system,
-        backend: &view.backend_label,
-        meters: &view.meters,
-        gpus: &model.gpus,
-        theme: &view.theme,
-    }
-}
-
-/// Columns with their x offset and width for a table `width` wide. Fixed
-/// columns keep their width; flexible ones (width 0) share what is left,
-/// the last flexible one taking the remainder.
-pub fn column_spans(columns: &[Column], width: u16) -> Vec<(Column, u16, u16)> {
-    let fixed: u16 = columns
-        .iter()
-        .map(|c| c.width().saturating_add(1))
-        .fold(0u16, u16::saturating_add);
-    let flexible = columns.iter().filter(|c| c.width() == 0).count() as u16;
-    let spare = width.saturating_sub(fixed);
-    let mut spans = Vec::with_capacity(columns.len());
-    let mut x = 0u16;
-    let mut flex_seen = 0;
-    for c in columns {
-        if x >= width {
-            break;
-        }
-        let w = if c.width() == 0 {
-            flex_seen += 1;
-            if flex_seen == flexible {
-                width.saturating_sub(x)
-            } else {
-                (spare / flexible.max(1)).max(8)
-            }
-        } else {
-            c.width()
-        };
-        let w = w.min(width - x);
-        spans.push((*c, x, w));
-        x = x.saturating_add(w).saturating_add(1);
-    }
-    spans
-}
-
-/// The column under screen column `x` of the table header.
-pub fn column_at(columns: &[Column], width: u16, x: u16) -> Option<Column> {
-    column_spans(columns, width)
-        .into_iter()
-        .find(|(_, start, w)| x >= *start && x < start + w + 1)
-        .map(|(c, _, _)| c)
-}
+use crate::ui::columns::{CellContext, Column, Emphasis};
+use crate::ui::draw::dialogs;
+use crate::ui::header::render_header;
+use crate::ui::rows::tree_prefix;
+use crate::ui::state::layout::{column_spans, header_view};
+pub use crate::ui::state::layout::{layout, Layout};
+use crate::ui::state::view::{Input, ViewState};
+use crate::ui::text::fit;
+use crate::ui::theme::Theme;
 
 fn emphasis_style(theme: &Theme, emphasis: Emphasis) -> Style {
     match emphasis {
@@ -120,7 +27,7 @@ fn emphasis_style(theme: &Theme, emphasis: Emphasis) -> Style {
 }
 
 fn render_table_header(view: &ViewState, area: Rect, buf: &mut Buffer) {
-    let theme = &view.theme;
+    let theme = view.theme();
     buf.set_style(area, theme.table_header);
     for (column, x, w) in column_spans(&view.shown_columns(), area.width) {
         let sorted = column == view.sort.column;
@@ -142,14 +49,14 @@ fn render_rows(view: &ViewState, area: Rect, buf: &mut Buffer) {
     let Some(model) = view.model.as_deref() else {
         return;
     };
-    let theme = &view.theme;
+    let theme = view.theme();
     let ctx = CellContext {
-        unit_display: view.unit_display,
+        unit_display: view.unit_display(),
         ..CellContext::for_model(model)
     };
     let spans = column_spans(&view.shown_columns(), area.width);
     let visual = view.visual_range();
-    for (line, index) in (view.scroll..view.rows.len())
+    for (line, index) in (view.scroll()..view.rows.len())
         .take(area.height as usize)
         .enumerate()
     {
@@ -167,7 +74,7 @@ fn render_rows(view: &ViewState, area: Rect, buf: &mut Buffer) {
             Some(theme.visual)
         } else if tagged {
             Some(theme.tagged)
-        } else if super::columns::is_frozen(p) {
+        } else if crate::ui::columns::is_frozen(p) {
             Some(theme.frozen)
         } else {
             None
@@ -178,7 +85,7 @@ fn render_rows(view: &ViewState, area: Rect, buf: &mut Buffer) {
         }
         for (column, x, w) in &spans {
             let mut cell = column.text(p, row.thread, &ctx);
-            if let (Some(aggregate), true) = (&row.aggregate, view.aggregate_folded) {
+            if let (Some(aggregate), true) = (&row.aggregate, view.aggregate_folded()) {
                 match column {
                     Column::CpuPercent => cell.text = format!("{:.1}", aggregate.cpu_percent),
                     Column::MemPercent => cell.text = format!("{:.1}", aggregate.mem_percent),
@@ -191,7 +98,7 @@ fn render_rows(view: &ViewState, area: Rect, buf: &mut Buffer) {
             }
             let text = if *column == Column::Command && view.tree {
                 let prefix = tree_prefix(row);
-                let prefix_w = super::text::width(&prefix).min(*w as usize);
+                let prefix_w = crate::ui::text::width(&prefix).min(*w as usize);
                 buf.set_stringn(
                     area.x + x,
                     y,
@@ -217,7 +124,7 @@ fn render_rows(view: &ViewState, area: Rect, buf: &mut Buffer) {
 }
 
 fn render_status(view: &ViewState, area: Rect, buf: &mut Buffer) {
-    let theme = &view.theme;
+    let theme = view.theme();
     let (text, style) = match &view.input {
         Input::Search(t) => (format!("Search: {t}▏"), theme.status),
         Input::Filter(t) => (format!("Filter: {t}▏"), theme.status),
@@ -228,7 +135,7 @@ fn render_status(view: &ViewState, area: Rect, buf: &mut Buffer) {
         },
     };
     let text = fit(
-        &super::text::display_safe(text.as_bytes()),
+        &crate::ui::text::display_safe(text.as_bytes()),
         area.width as usize,
         false,
     );
@@ -241,19 +148,19 @@ fn status_summary(view: &ViewState) -> String {
     if view.visual_anchor.is_some() {
         parts.push("-- VISUAL --".to_owned());
     }
-    if !view.filter_text.is_empty() {
-        parts.push(format!("filter: {}", view.filter_text));
+    if !view.filter_text().is_empty() {
+        parts.push(format!("filter: {}", view.filter_text()));
     }
-    if let Some((_, name)) = &view.user_filter {
+    if let Some((_, name)) = view.user_filter() {
         parts.push(format!("user: {name}"));
     }
-    if let Some(group) = &view.group_filter {
+    if let Some(group) = view.group_filter() {
         parts.push(group.label());
     }
     if !view.tagged.is_empty() {
         parts.push(format!("{} tagged", view.tagged.len()));
     }
-    if view.follow {
+    if view.following() {
         parts.push("following".to_owned());
     }
     if view.show_threads {
@@ -277,7 +184,7 @@ const FUNCTION_KEYS: &[(&str, &str)] = &[
 ];
 
 fn render_keys(view: &ViewState, area: Rect, buf: &mut Buffer) {
-    let theme = &view.theme;
+    let theme = view.theme();
     let end = area.x + area.width;
     let mut x = area.x;
     for (key, label) in FUNCTION_KEYS {
@@ -288,7 +195,7 @@ fn render_keys(view: &ViewState, area: Rect, buf: &mut Buffer) {
             if x >= end {
                 return;
             }
-            let n = super::text::width(&text).min((end - x) as usize);
+            let n = crate::ui::text::width(&text).min((end - x) as usize);
             buf.set_stringn(x, area.y, &text, n, style);
             x += n as u16;
         }

@@ -2,12 +2,12 @@
 
 use std::collections::HashSet;
 
-use super::columns::Column;
-use super::header::Meter;
-use super::rows::SortSpec;
-use super::theme::Theme;
-use super::view::ViewState;
 use crate::config::Config;
+use crate::ui::columns::Column;
+use crate::ui::header::Meter;
+use crate::ui::rows::SortSpec;
+use crate::ui::state::view::ViewState;
+use crate::ui::theme::Theme;
 
 /// Command-line settings that override the config file.
 #[derive(Debug, Clone, Default)]

@@ -1,0 +1,214 @@
+//! Drawing the open dialog: its title and lines in a centred box, the
+//! selected line highlighted and kept in view.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
+
+use crate::actions::signal::SIGNALS;
+use crate::ui::state::dialog::{Dialog, FreezeDialog, Section, Setup, OPTIONS};
+use crate::ui::state::dialogs::{setup_columns, setup_meters, sort_columns};
+use crate::ui::state::keymap::HELP;
+use crate::ui::state::view::ViewState;
+use crate::ui::text::fit;
+
+fn on_off(b: bool) -> &'static str {
+    if b {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+/// The lines of a dialog, its title and which line is selected.
+fn content(dialog: &Dialog, view: &ViewState) -> (String, Vec<String>, Option<usize>) {
+    match dialog {
+        Dialog::Help { .. } => {
+            let lines = HELP
+                .iter()
+                .map(|b| {
+                    if b.what.is_empty() {
+                        format!("{}:", b.keys)
+                    } else {
+                        format!("  {} {}", fit(b.keys, 18, false), b.what)
+                    }
+                })
+                .collect();
+            ("Help — Esc to close".to_owned(), lines, None)
+        }
+        Dialog::Signal(menu) => {
+            let n = menu.targets.len();
+            let title = if n == 1 {
+                "Send signal to 1 process".to_owned()
+            } else {
+                format!("Send signal to {n} processes")
+            };
+            let lines = SIGNALS
+                .iter()
+                .map(|(number, name)| format!("{number:>2} {name}"))
+                .collect();
+            (title, lines, Some(menu.selected))
+        }
+        Dialog::Sort { selected } => {
+            let lines = sort_columns(view)
+                .iter()
+                .map(|c| {
+                    let mark = if *c == view.sort.column { "*" } else { " " };
+                    format!("{mark} {}", c.title())
+                })
+                .collect();
+            ("Sort by".to_owned(), lines, Some(*selected))
+        }
+        Dialog::User { selected, users } => {
+            let lines = users
+                .iter()
+                .map(|u| match u {
+                    None => "All users".to_owned(),
+                    Some((uid, name)) => format!("{name} ({uid})"),
+                })
+                .collect();
+            ("Show processes of".to_owned(), lines, Some(*selected))
+        }
+        Dialog::Setup(setup) => setup_content(setup, view),
+        Dialog::Freeze(d) => freeze_content(d),
+        Dialog::Group { selected, groups } => {
+            let lines = groups
+                .iter()
+                .map(|g| match g {
+                    None => "Everything".to_owned(),
+                    Some(g) => g.label(),
+                })
+                .collect();
+            ("Show only".to_owned(), lines, Some(*selected))
+        }
+    }
+}
+
+fn freeze_content(d: &FreezeDialog) -> (String, Vec<String>, Option<usize>) {
+    let verb = if d.thaw { "Thaw" } else { "Freeze" };
+    let title = format!(
+        "{verb} {} cgroup(s): {} process(es) — Enter: {}, Esc: cancel",
+        d.cgroups.len(),
+        d.processes.len(),
+        verb.to_lowercase()
+    );
+    let mut lines: Vec<String> = d.cgroups.iter().map(|c| format!("cgroup {c}")).collect();
+    if !d.thaw {
+        lines.push("The whole cgroup stops; processes forked in it are born frozen.".to_owned());
+    }
+    if let Some((key, _)) = &d.single {
+        lines.push(format!(
+            "It holds other processes too. i: move only PID {} into a cgroup of its own and freeze that.",
+            key.pid
+        ));
+    }
+    lines.push(String::new());
+    lines.extend(d.processes.iter().skip(d.scroll).cloned());
+    (title, lines, None)
+}
+
+fn setup_content(setup: &Setup, view: &ViewState) -> (String, Vec<String>, Option<usize>) {
+    let tab = |s: Section, name: &str| {
+        if s == setup.section {
+            format!("[{name}]")
+        } else {
+            format!(" {name} ")
+        }
+    };
+    let title = format!(
+        "Setup {}{}{} — Tab: section, Space: toggle, J/K: move, +/-: adjust, Esc: save and close",
+        tab(Section::Columns, "Columns"),
+        tab(Section::Meters, "Meters"),
+        tab(Section::Options, "Options")
+    );
+    let check = |on: bool| if on { "[x]" } else { "[ ]" };
+    let lines = match setup.section {
+        Section::Columns => setup_columns(view)
+            .into_iter()
+            .map(|(c, on)| format!("{} {:<14} {}", check(on), c.id(), c.description()))
+            .collect(),
+        Section::Meters => setup_meters(view)
+            .into_iter()
+            .map(|(m, on)| format!("{} {:<10} {}", check(on), m.id(), m.description()))
+            .collect(),
+        Section::Options => OPTIONS
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let value = match i {
+                    0 => format!("{:.1} s", view.delay_ms as f64 / 1000.0),
+                    1 => view.theme().name.to_owned(),
+                    2 => on_off(view.aggregate_folded()).to_owned(),
+                    3 => on_off(view.mouse).to_owned(),
+                    4 => on_off(view.show_kernel_threads).to_owned(),
+                    _ => on_off(view.show_threads).to_owned(),
+                };
+                format!("{name:<42} {value}")
+            })
+            .collect(),
+    };
+    (title, lines, Some(setup.selected))
+}
+
+/// A centred rectangle of at most `width` × `height` inside `area`.
+fn centred(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+/// Draws the dialog over `area`.
+pub fn render(dialog: &Dialog, view: &ViewState, area: Rect, buf: &mut Buffer) {
+    let theme = view.theme();
+    let (title, lines, selected) = content(dialog, view);
+    let longest = lines
+        .iter()
+        .map(|l| crate::ui::text::width(l))
+        .max()
+        .unwrap_or(0);
+    let wanted_width =
+        (longest.max(crate::ui::text::width(&title)) + 4).min(u16::MAX as usize) as u16;
+    let wanted_height = (lines.len() + 2).min(u16::MAX as usize) as u16;
+    let rect = centred(area, wanted_width, wanted_height);
+    if rect.width < 3 || rect.height < 3 {
+        return;
+    }
+    Clear.render(rect, buf);
+    let inner_height = rect.height.saturating_sub(2) as usize;
+    // Keep the selected line (or the help scroll position) in view.
+    let first = match (dialog, selected) {
+        (Dialog::Help { scroll }, _) => (*scroll).min(lines.len().saturating_sub(inner_height)),
+        (_, Some(sel)) if sel >= inner_height => sel + 1 - inner_height,
+        _ => 0,
+    };
+    let inner_width = rect.width.saturating_sub(2) as usize;
+    let text: Vec<Line> = lines
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(inner_height)
+        .map(|(i, l)| {
+            let style = if Some(i) == selected {
+                theme.selected
+            } else {
+                Style::default()
+            };
+            Line::styled(fit(l, inner_width, false), style)
+        })
+        .collect();
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Line::styled(
+            fit(&title, inner_width, false).trim_end().to_owned(),
+            theme.dialog_title,
+        ))
+        .style(theme.dialog);
+    Paragraph::new(text).block(block).render(rect, buf);
+}

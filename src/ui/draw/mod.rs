@@ -1,0 +1,4 @@
+//! Drawing: the screen as a pure function of the view state.
+
+pub mod dialogs;
+pub mod render;

@@ -1,0 +1,139 @@
+//! What each [`Action`] does to the view state.
+
+use crate::actions::yank;
+use crate::ui::state::dialog::Dialog;
+use crate::ui::state::dialogs;
+use crate::ui::state::keymap::Action;
+use crate::ui::state::temporary;
+use crate::ui::state::view::{Effect, ViewState};
+
+/// Carries out `action`; returns what the event loop must do.
+pub fn apply(view: &mut ViewState, action: Action) -> Effect {
+    match action {
+        Action::Up => view.move_cursor(-1),
+        Action::Down => view.move_cursor(1),
+        Action::PageUp => view.move_cursor(-page(view)),
+        Action::PageDown => view.move_cursor(page(view)),
+        Action::HalfPageUp => view.move_cursor(-half_page(view)),
+        Action::HalfPageDown => view.move_cursor(half_page(view)),
+        Action::First => view.set_cursor(0),
+        Action::Last => view.set_cursor(usize::MAX),
+        Action::Redraw => return Effect::Clear,
+        Action::Prefix(c) => view.pending = Some(c),
+        Action::Search => view.start_search(),
+        Action::SearchNext => view.search_again(true),
+        Action::SearchPrevious => view.search_again(false),
+        Action::Filter => view.start_filter(),
+        Action::NetworkView => temporary::cycle_network(view),
+        Action::GpuView => temporary::toggle_gpu(view),
+        Action::SortChooser => view.dialog = Some(dialogs::sort_chooser(view)),
+        Action::SortPrevious => view.cycle_sort(-1),
+        Action::SortNext => view.cycle_sort(1),
+        Action::SortBy(column) => view.sort_or_invert(column),
+        Action::InvertSort => view.invert_sort(),
+        Action::Tree => view.toggle_tree(),
+        Action::Fold(folded) => view.fold_selected(folded),
+        Action::ToggleFold => view.toggle_fold_selected(),
+        Action::FoldSubtree(folded) => view.fold_subtree(folded),
+        Action::FoldAll => view.fold_all(),
+        Action::UnfoldAll => view.unfold_all(),
+        Action::Tag => view.tag_and_move(),
+        Action::TagChildren => view.tag_with_children(),
+        Action::UntagAll => view.untag_all(),
+        Action::Visual => view.toggle_visual(),
+        Action::LeaveVisual => view.leave_visual(),
+        Action::SignalMenu => open_signal_menu(view),
+        Action::Freeze => {
+            let targets = view.targets();
+            match dialogs::freeze_dialog(view, &targets) {
+                Ok(dialog) => view.dialog = Some(dialog),
+                Err(message) => view.set_status(message, true),
+            }
+        }
+        Action::Renice(delta) => return renice(view, delta),
+        Action::Yank(what) => return yank(view, what),
+        Action::Threads => {
+            view.toggle_threads();
+            return Effect::CollectThreads(view.show_threads);
+        }
+        Action::KernelThreads => view.toggle_kernel_threads(),
+        Action::UserChooser => view.dialog = Some(dialogs::user_chooser(view)),
+        Action::GroupChooser => view.dialog = Some(dialogs::group_chooser(view)),
+        Action::UnitDisplay => view.cycle_unit_display(),
+        Action::Follow => view.toggle_follow(),
+        Action::Setup => view.dialog = Some(Dialog::setup()),
+        Action::Help => view.dialog = Some(Dialog::Help { scroll: 0 }),
+        Action::Quit => return Effect::Quit,
+    }
+    Effect::None
+}
+
+fn half_page(view: &ViewState) -> isize {
+    (view.page_rows / 2).max(1) as isize
+}
+
+fn page(view: &ViewState) -> isize {
+    view.page_rows.max(1) as isize
+}
+
+fn open_signal_menu(view: &mut ViewState) {
+    let targets = view.targets();
+    if targets.is_empty() {
+        view.set_status("no process selected", true);
+        return;
+    }
+    view.dialog = Some(dialogs::signal_menu(targets));
+}
+
+fn renice(view: &mut ViewState, delta: i32) -> Effect {
+    let targets = view.targets();
+    if targets.is_empty() {
+        return Effect::None;
+    }
+    Effect::Renice { targets, delta }
+}
+
+/// Text of the selected row, range, or one of its fields.
+fn yank(view: &mut ViewState, what: char) -> Effect {
+    let text = match what {
+        'y' => match view.visual_range() {
+            Some((first, last)) => (first..=last)
+                .filter_map(|r| dialogs::row_text(view, r))
+                .map(|line| yank::sanitize(&line))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            None => match dialogs::row_text(view, view.cursor) {
+                Some(t) => yank::sanitize(&t),
+                None => return Effect::None,
+            },
+        },
+        'p' => match view.selected() {
+            Some(p) => p.sample.pid.to_string(),
+            None => return Effect::None,
+        },
+        'c' => match view.selected() {
+            Some(p) => {
+                let args: Vec<String> = p
+                    .sample
+                    .cmdline
+                    .iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect();
+                let text = if args.is_empty() {
+                    String::from_utf8_lossy(&p.sample.comm).into_owned()
+                } else {
+                    args.join(" ")
+                };
+                yank::sanitize(&text)
+            }
+            None => return Effect::None,
+        },
+        'u' => match view.selected() {
+            Some(p) => yank::sanitize(&p.user),
+            None => return Effect::None,
+        },
+        _ => return Effect::None,
+    };
+    view.leave_visual();
+    Effect::Yank(text)
+}
