@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use crate::config::KEY_HELP;
-use crate::ui::keys::HELP;
+use crate::ui::state::keymap::HELP;
 
 /// `text` safe in roff: backslashes and minus signs escaped, and a line
 /// never starting with a control character.
@@ -89,11 +89,11 @@ const EXAMPLES: &[(&str, &str)] = &[
 pub fn extra_sections() -> String {
     let mut out = String::new();
     out.push_str(".SH KEYS\n");
-    for (keys, what) in HELP {
-        if what.is_empty() {
-            let _ = writeln!(out, ".SS {}", escape(keys));
+    for binding in HELP {
+        if binding.what.is_empty() {
+            let _ = writeln!(out, ".SS {}", escape(binding.keys));
         } else {
-            tagged(&mut out, &[(keys, what)]);
+            tagged(&mut out, &[(binding.keys, binding.what)]);
         }
     }
     out.push_str(".SH CONFIGURATION\n");
@@ -131,8 +131,8 @@ mod tests {
     #[test]
     fn every_key_and_setting_is_in_the_page() {
         let page = extra_sections();
-        for (keys, _) in HELP {
-            assert!(page.contains(&escape(keys)), "{keys}");
+        for binding in HELP {
+            assert!(page.contains(&escape(binding.keys)), "{}", binding.keys);
         }
         for (key, _) in KEY_HELP {
             assert!(page.contains(&format!("\\fB{}\\fR", escape(key))), "{key}");
