@@ -6,8 +6,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::cli::Format;
-use crate::collect::sampler::Sampler;
 use crate::model::{Model, ProcessView};
+use crate::monitor::Monitor;
 use crate::output;
 use crate::output::sanitize::printable;
 use crate::ui::columns::Column;
@@ -99,19 +99,12 @@ impl Selection {
 
 /// Runs until `count` refreshes were printed (or forever). A closed stdout
 /// (e.g. `| head`) ends the run quietly.
-pub fn run(sampler: &mut Sampler, options: &BatchOptions) -> anyhow::Result<()> {
+pub fn run(monitor: &mut Monitor, options: &BatchOptions) -> anyhow::Result<()> {
     let stdout = io::stdout();
-    let mut prev = None;
     let mut printed = 0u64;
     let mut next = Instant::now();
     while options.count.is_none_or(|c| printed < c) {
-        let sample = sampler.sample()?;
-        let model = Model::next(
-            sample,
-            prev.as_ref(),
-            sampler.fallback_reason().map(str::to_owned),
-            &|uid| sampler.user_name(uid),
-        );
+        let model = monitor.next()?;
         let rows = options.selection.rows(&model, options.format);
         let text = match options.format {
             Format::Json => output::json::render(&model, &rows, options.threads) + "\n",
@@ -125,7 +118,6 @@ pub fn run(sampler: &mut Sampler, options: &BatchOptions) -> anyhow::Result<()> 
             return Err(e.into());
         }
         printed += 1;
-        prev = Some(model);
         if options.count.is_some_and(|c| printed >= c) {
             break;
         }

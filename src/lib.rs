@@ -11,6 +11,7 @@ pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod model;
+pub mod monitor;
 pub mod output;
 pub mod privileges;
 pub mod serve;

@@ -8,6 +8,7 @@ use bpftop::cli::Cli;
 use bpftop::collect::sample::BackendKind;
 use bpftop::collect::sampler::Sampler;
 use bpftop::collect::{CollectOptions, NetOptions};
+use bpftop::monitor::Monitor;
 use bpftop::privileges::{self, Mode};
 use bpftop::serve::{ServeOptions, DEFAULT_INTERVAL_MS};
 
@@ -62,7 +63,7 @@ fn main() -> ExitCode {
                 eprintln!("bpftop: using the procfs backend: {reason}");
             }
             drop_privileges(Mode::Serve, &options, &sampler);
-            bpftop::serve::run(sampler, &serve)
+            bpftop::serve::run(Monitor::new(sampler), &serve)
         });
         if let Err(e) = result {
             eprintln!("bpftop: {e:#}");
@@ -79,7 +80,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    let mut sampler = match Sampler::open(cli.backend, &options, cli.passwd.clone()) {
+    let sampler = match Sampler::open(cli.backend, &options, cli.passwd.clone()) {
         Ok(sampler) => sampler,
         Err(e) => {
             eprintln!("bpftop: {e:#}");
@@ -104,7 +105,7 @@ fn main() -> ExitCode {
     }
     drop_privileges(Mode::Batch, &options, &sampler);
     let result = batch::run(
-        &mut sampler,
+        &mut Monitor::new(sampler),
         &BatchOptions {
             count: cli.count,
             delay: Duration::from_millis(cli.delay_ms.unwrap_or(1000)),

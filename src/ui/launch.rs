@@ -14,6 +14,7 @@ use crate::cli::Cli;
 use crate::collect::sampler::Sampler;
 use crate::collect::CollectOptions;
 use crate::config::{self, Config, LoadOutcome};
+use crate::monitor::Monitor;
 
 fn theme_from(cli: &Cli) -> anyhow::Result<Option<Theme>> {
     let no_color = cli.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -109,7 +110,7 @@ pub fn launch(cli: &Cli, options: &CollectOptions) -> anyhow::Result<()> {
         view.set_status(format!("{warning} — ignored"), true);
     }
     app::run(
-        sampler,
+        Monitor::new(sampler),
         view,
         ConfigFile {
             path,

@@ -1,0 +1,62 @@
+//! The pipeline every mode shares: sample → [`Model::next`] against the
+//! previous model → the next model.
+//!
+//! A [`Monitor`] owns the sampler and the previous refresh's model, so the
+//! interface, batch mode and the exporter each only ask for the next model
+//! and decide what to do with it.
+
+
+use std::sync::Arc;
+
+use crate::collect::sample::Sample;
+use crate::collect::sampler::Sampler;
+use crate::model::Model;
+
+/// The sampler and the model its next refresh's rates are computed from.
+pub struct Monitor {
+    sampler: Sampler,
+    prev: Option<Arc<Model>>,
+}
+
+impl Monitor {
+    /// A monitor whose first model has no previous one (rates are 0).
+    pub fn new(sampler: Sampler) -> Monitor {
+        Monitor {
+            sampler,
+            prev: None,
+        }
+    }
+
+    /// Samples and builds the next model. A failed sample leaves the
+    /// previous model in place, so the refresh after it still has rates.
+    pub fn next(&mut self) -> anyhow::Result<Arc<Model>> {
+        self.next_observed(|_| ()).map(|(model, ())| model)
+    }
+
+    /// As [`Monitor::next`], also handing `observe` the raw sample before
+    /// the model takes it over (for what the model does not keep public,
+    /// such as the exporter's cumulative CPU counters).
+    pub fn next_observed<T>(
+        &mut self,
+        observe: impl FnOnce(&Sample) -> T,
+    ) -> anyhow::Result<(Arc<Model>, T)> {
+        let sample = self.sampler.sample()?;
+        let observed = observe(&sample);
+        let reason = self.sampler.fallback_reason().map(str::to_owned);
+        let sampler = &self.sampler;
+        let model = Arc::new(Model::next(sample, self.prev.as_deref(), reason, &|uid| {
+            sampler.user_name(uid)
+        }));
+        self.prev = Some(Arc::clone(&model));
+        Ok((model, observed))
+    }
+
+    pub fn sampler(&self) -> &Sampler {
+        &self.sampler
+    }
+
+    /// For what a mode changes between refreshes (threads, titles).
+    pub fn sampler_mut(&mut self) -> &mut Sampler {
+        &mut self.sampler
+    }
+}
