@@ -3,8 +3,10 @@
 //!
 //! A [`Monitor`] owns the sampler and the previous refresh's model, so the
 //! interface, batch mode and the exporter each only ask for the next model
-//! and decide what to do with it.
+//! and decide what to do with it. [`start`] is the start-up all of them go
+//! through: open the sampler, report a fallback, drop privileges.
 
+pub mod start;
 
 use std::sync::Arc;
 
