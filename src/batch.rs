@@ -5,7 +5,6 @@ use std::io::{self, Write};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::cli::Format;
 use crate::model::{Model, ProcessView};
 use crate::monitor::Monitor;
 use crate::output;
@@ -13,6 +12,16 @@ use crate::output::sanitize::printable;
 use crate::ui::columns::Column;
 use crate::ui::rows::SortSpec;
 
+/// What a refresh is printed as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One JSON object per line per refresh (schema in README.md).
+    Json,
+    /// A `top -b`-like table per refresh.
+    Text,
+}
+
+/// What the command line asks of batch mode.
 pub struct BatchOptions {
     pub count: Option<u64>,
     pub delay: Duration,
