@@ -21,10 +21,7 @@ pub fn bin() -> String {
 pub const README_CAPS: &str =
     "cap_bpf,cap_perfmon,cap_dac_read_search,cap_sys_ptrace,cap_dac_override,cap_kill,cap_sys_nice+ep";
 
-pub fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
+pub use crate::common::is_root;
 
 /// A scratch directory every user can enter, removed on drop.
 pub struct Scratch(PathBuf);
