@@ -113,7 +113,7 @@ pub fn run(monitor: &mut Monitor, options: &BatchOptions) -> anyhow::Result<()> 
     let mut printed = 0u64;
     let mut next = Instant::now();
     while options.count.is_none_or(|c| printed < c) {
-        let model = monitor.next()?;
+        let model = monitor.refresh()?;
         let rows = options.selection.rows(&model, options.format);
         let text = match options.format {
             Format::Json => output::json::render(&model, &rows, options.threads) + "\n",

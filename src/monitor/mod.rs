@@ -31,14 +31,14 @@ impl Monitor {
 
     /// Samples and builds the next model. A failed sample leaves the
     /// previous model in place, so the refresh after it still has rates.
-    pub fn next(&mut self) -> anyhow::Result<Arc<Model>> {
-        self.next_observed(|_| ()).map(|(model, ())| model)
+    pub fn refresh(&mut self) -> anyhow::Result<Arc<Model>> {
+        self.refresh_observed(|_| ()).map(|(model, ())| model)
     }
 
-    /// As [`Monitor::next`], also handing `observe` the raw sample before
+    /// As [`Monitor::refresh`], also handing `observe` the raw sample before
     /// the model takes it over (for what the model does not keep public,
     /// such as the exporter's cumulative CPU counters).
-    pub fn next_observed<T>(
+    pub fn refresh_observed<T>(
         &mut self,
         observe: impl FnOnce(&Sample) -> T,
     ) -> anyhow::Result<(Arc<Model>, T)> {

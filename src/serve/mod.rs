@@ -110,7 +110,7 @@ impl Collector {
 
     fn refresh(&mut self) -> anyhow::Result<()> {
         let started = Instant::now();
-        let (model, cpu_ticks) = self.monitor.next_observed(|s| s.system.cpu_total)?;
+        let (model, cpu_ticks) = self.monitor.refresh_observed(|s| s.system.cpu_total)?;
         let groups = self.aggregator.update(&model, Instant::now());
         self.collections += 1;
         let exposition = render(&Refresh {

@@ -59,7 +59,7 @@ fn collector_loop(
     monitor.sampler_mut().defer_cmdlines(true);
     let mut first = true;
     loop {
-        let update = monitor.next().map_err(|e| format!("{e:#}"));
+        let update = monitor.refresh().map_err(|e| format!("{e:#}"));
         if updates.send(update).is_err() {
             return;
         }
