@@ -62,3 +62,32 @@ impl Monitor {
         &mut self.sampler
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::collect::{BackendChoice, CollectOptions};
+
+    #[test]
+    fn each_refresh_is_the_next_ones_baseline() {
+        let options = CollectOptions {
+            gpu: false,
+            ..CollectOptions::default()
+        };
+        let sampler = Sampler::open(BackendChoice::Procfs, &options, "/etc/passwd".into()).unwrap();
+        let mut monitor = Monitor::new(sampler);
+        let first = monitor.refresh().unwrap();
+        assert!(Arc::ptr_eq(monitor.prev.as_ref().unwrap(), &first));
+        let (second, pids) = monitor
+            .refresh_observed(|sample| sample.processes.len())
+            .unwrap();
+        assert!(Arc::ptr_eq(monitor.prev.as_ref().unwrap(), &second));
+        assert!(!Arc::ptr_eq(&first, &second));
+        assert_eq!(second.processes.len(), pids);
+        assert!(second
+            .processes
+            .iter()
+            .any(|p| p.sample.pid == std::process::id()));
+    }
+}
