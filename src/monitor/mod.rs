@@ -32,16 +32,21 @@ impl Monitor {
     /// Samples and builds the next model. A failed sample leaves the
     /// previous model in place, so the refresh after it still has rates.
     pub fn refresh(&mut self) -> anyhow::Result<Arc<Model>> {
-        self.refresh_observed(|_| ()).map(|(model, ())| model)
+        self.refresh_with(|_| (), |model, ()| Ok(Arc::clone(model)))
     }
 
-    /// As [`Monitor::refresh`], also handing `observe` the raw sample before
-    /// the model takes it over (for what the model does not keep public,
-    /// such as the exporter's cumulative CPU counters).
-    pub fn refresh_observed<T>(
+    /// As [`Monitor::refresh`], for a mode that does more with a refresh
+    /// than take its model: `observe` sees the raw sample before the model
+    /// takes it over (for what the model keeps to itself, such as the
+    /// exporter's cumulative CPU counters), then `use_model` gets the model
+    /// and what `observe` returned. The model becomes the next refresh's
+    /// baseline only when `use_model` succeeds: a refresh the mode could
+    /// not use counts as failed.
+    pub fn refresh_with<S, T>(
         &mut self,
-        observe: impl FnOnce(&Sample) -> T,
-    ) -> anyhow::Result<(Arc<Model>, T)> {
+        observe: impl FnOnce(&Sample) -> S,
+        use_model: impl FnOnce(&Arc<Model>, S) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
         let sample = self.sampler.sample()?;
         let observed = observe(&sample);
         let reason = self.sampler.fallback_reason().map(str::to_owned);
@@ -49,8 +54,9 @@ impl Monitor {
         let model = Arc::new(Model::next(sample, self.prev.as_deref(), reason, &|uid| {
             sampler.user_name(uid)
         }));
-        self.prev = Some(Arc::clone(&model));
-        Ok((model, observed))
+        let used = use_model(&model, observed)?;
+        self.prev = Some(model);
+        Ok(used)
     }
 
     pub fn sampler(&self) -> &Sampler {
@@ -80,7 +86,10 @@ mod tests {
         let first = monitor.refresh().unwrap();
         assert!(Arc::ptr_eq(monitor.prev.as_ref().unwrap(), &first));
         let (second, pids) = monitor
-            .refresh_observed(|sample| sample.processes.len())
+            .refresh_with(
+                |sample| sample.processes.len(),
+                |model, pids| Ok((Arc::clone(model), pids)),
+            )
             .unwrap();
         assert!(Arc::ptr_eq(monitor.prev.as_ref().unwrap(), &second));
         assert!(!Arc::ptr_eq(&first, &second));
@@ -89,5 +98,10 @@ mod tests {
             .processes
             .iter()
             .any(|p| p.sample.pid == std::process::id()));
+        // A refresh the mode could not use is not the next one's baseline.
+        let refused: anyhow::Result<()> =
+            monitor.refresh_with(|_| (), |_, ()| Err(anyhow::anyhow!("unused")));
+        assert!(refused.is_err());
+        assert!(Arc::ptr_eq(monitor.prev.as_ref().unwrap(), &second));
     }
 }

@@ -108,26 +108,32 @@ impl Collector {
         }
     }
 
+    /// One refresh, published; its model becomes the baseline only once
+    /// its exposition is.
     fn refresh(&mut self) -> anyhow::Result<()> {
         let started = Instant::now();
-        let (model, cpu_ticks) = self.monitor.refresh_observed(|s| s.system.cpu_total)?;
-        let groups = self.aggregator.update(&model, Instant::now());
-        self.collections += 1;
-        let exposition = render(&Refresh {
-            model: &model,
-            cpu_ticks,
-            user_hz: self.user_hz,
-            groups: &groups,
-            top_k: self.top_k,
-            stats: SelfStats {
-                collection_seconds: started.elapsed().as_secs_f64(),
-                collections: self.collections,
-                collection_errors: self.errors,
-                scrapes: self.shared.scrapes(),
+        self.monitor.refresh_with(
+            |sample| sample.system.cpu_total,
+            |model, cpu_ticks| {
+                let groups = self.aggregator.update(model, Instant::now());
+                self.collections += 1;
+                let exposition = render(&Refresh {
+                    model,
+                    cpu_ticks,
+                    user_hz: self.user_hz,
+                    groups: &groups,
+                    top_k: self.top_k,
+                    stats: SelfStats {
+                        collection_seconds: started.elapsed().as_secs_f64(),
+                        collections: self.collections,
+                        collection_errors: self.errors,
+                        scrapes: self.shared.scrapes(),
+                    },
+                })
+                .context("rendering the exposition")?;
+                self.shared.publish(exposition, Instant::now());
+                Ok(())
             },
-        })
-        .context("rendering the exposition")?;
-        self.shared.publish(exposition, Instant::now());
-        Ok(())
+        )
     }
 }
