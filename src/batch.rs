@@ -5,14 +5,23 @@ use std::io::{self, Write};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::cli::Format;
-use crate::collect::sampler::Sampler;
 use crate::model::{Model, ProcessView};
+use crate::monitor::Monitor;
 use crate::output;
-use crate::output::sanitize::printable;
+use crate::present::sanitize::printable;
 use crate::ui::columns::Column;
 use crate::ui::rows::SortSpec;
 
+/// What a refresh is printed as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One JSON object per line per refresh (schema in docs/batch-schema.md).
+    Json,
+    /// A `top -b`-like table per refresh.
+    Text,
+}
+
+/// What the command line asks of batch mode.
 pub struct BatchOptions {
     pub count: Option<u64>,
     pub delay: Duration,
@@ -99,19 +108,12 @@ impl Selection {
 
 /// Runs until `count` refreshes were printed (or forever). A closed stdout
 /// (e.g. `| head`) ends the run quietly.
-pub fn run(sampler: &mut Sampler, options: &BatchOptions) -> anyhow::Result<()> {
+pub fn run(monitor: &mut Monitor, options: &BatchOptions) -> anyhow::Result<()> {
     let stdout = io::stdout();
-    let mut prev = None;
     let mut printed = 0u64;
     let mut next = Instant::now();
     while options.count.is_none_or(|c| printed < c) {
-        let sample = sampler.sample()?;
-        let model = Model::next(
-            sample,
-            prev.as_ref(),
-            sampler.fallback_reason().map(str::to_owned),
-            &|uid| sampler.user_name(uid),
-        );
+        let model = monitor.refresh()?;
         let rows = options.selection.rows(&model, options.format);
         let text = match options.format {
             Format::Json => output::json::render(&model, &rows, options.threads) + "\n",
@@ -125,7 +127,6 @@ pub fn run(sampler: &mut Sampler, options: &BatchOptions) -> anyhow::Result<()> 
             return Err(e.into());
         }
         printed += 1;
-        prev = Some(model);
         if options.count.is_some_and(|c| printed >= c) {
             break;
         }
@@ -135,8 +136,8 @@ pub fn run(sampler: &mut Sampler, options: &BatchOptions) -> anyhow::Result<()> 
     Ok(())
 }
 
-#[cfg(test)]
 #[allow(clippy::unwrap_used)]
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::cli::Cli;

@@ -2,22 +2,15 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 
+use crate::batch::Format;
 use crate::collect::{BackendChoice, WalkChoice};
 
 /// The test-only roots' defaults: the kernel's own files.
 pub const DEFAULT_PROC_ROOT: &str = "/proc";
 pub const DEFAULT_SYS_ROOT: &str = "/sys";
 pub const DEFAULT_PASSWD: &str = "/etc/passwd";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// One JSON object per line per refresh (schema in docs/batch-schema.md).
-    Json,
-    /// A `top -b`-like table per refresh.
-    Text,
-}
 
 /// An htop-class process monitor fed by one eBPF task-iterator walk per
 /// refresh.

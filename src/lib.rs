@@ -2,21 +2,38 @@
 //! one eBPF task-iterator walk per refresh.
 //!
 //! Data flows one way: kernel → [`collect`] (raw [`collect::Sample`]) →
-//! [`model`] (rates, percentages) → [`output`] (batch formats).
+//! [`model`] (rates, percentages) → a mode: the interface ([`ui`]), batch
+//! output ([`batch`]) or the exporter ([`serve`]). [`monitor`] is the
+//! pipeline they share and the start-up they all go through.
+//!
+//! What is public is what the binary, the integration tests, the benchmarks
+//! and the man page generator use; the rest stays inside.
 
-pub mod actions;
+// The pipeline.
+pub mod collect;
+pub mod model;
+pub mod monitor;
+
+// The modes.
 pub mod batch;
+pub mod serve;
+pub mod ui;
+
+// What the modes act with.
+pub mod actions;
+
+// The binary's start: the command line, its checks, `--check`; the man
+// page's sections beyond the options.
 pub mod check;
 pub mod cli;
-pub mod collect;
-pub mod config;
 pub mod man;
-pub mod model;
-pub mod output;
-pub mod present;
 pub mod privileges;
-pub mod serve;
+pub mod trust;
+
+// Used by the modes only; `present` by the collectors too.
+mod config;
+mod output;
+mod present;
+
 #[cfg(test)]
 mod test_support;
-pub mod trust;
-pub mod ui;

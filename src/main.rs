@@ -1,3 +1,7 @@
+//! The command line, checked and turned into each mode's options: the
+//! modes never see `Cli`.
+
+use std::convert::Infallible;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -5,20 +9,11 @@ use clap::Parser;
 
 use bpftop::batch::{self, BatchOptions, Selection};
 use bpftop::cli::Cli;
-use bpftop::collect::sample::BackendKind;
-use bpftop::collect::sampler::Sampler;
 use bpftop::collect::{CollectOptions, NetOptions};
+use bpftop::monitor::start::{start, Source, StartError};
 use bpftop::privileges::{self, Mode};
 use bpftop::serve::{ServeOptions, DEFAULT_INTERVAL_MS};
-
-/// Gives up what the loaded programs no longer need; a failure is reported
-/// and monitoring goes on.
-fn drop_privileges(mode: Mode, options: &CollectOptions, sampler: &Sampler) {
-    let procfs = sampler.backend() == BackendKind::Procfs;
-    if let Err(e) = privileges::drop_after_load(mode, options.gpu, procfs) {
-        eprintln!("bpftop: {e}");
-    }
-}
+use bpftop::ui::launch::InterfaceOptions;
 
 fn main() -> ExitCode {
     // First thing: a setuid/setgid bpftop would hand its privileges to
@@ -36,19 +31,23 @@ fn main() -> ExitCode {
         eprintln!("bpftop: {message}");
         return ExitCode::FAILURE;
     }
-    let options = CollectOptions {
-        threads: cli.threads,
-        proc_root: cli.proc_root.clone(),
-        sys_root: cli.sys_root.clone(),
-        net: NetOptions {
-            enabled: !cli.no_net,
-            all_families: cli.net_all_families,
+    let source = Source {
+        backend: cli.backend,
+        collect: CollectOptions {
+            threads: cli.threads,
+            proc_root: cli.proc_root.clone(),
+            sys_root: cli.sys_root.clone(),
+            net: NetOptions {
+                enabled: !cli.no_net,
+                all_families: cli.net_all_families,
+            },
+            gpu: !cli.no_gpu,
+            walk: cli.bpf_walk,
         },
-        gpu: !cli.no_gpu,
-        walk: cli.bpf_walk,
+        passwd: cli.passwd.clone(),
     };
     if cli.check {
-        print!("{}", bpftop::check::report(&options));
+        print!("{}", bpftop::check::report(&source.collect));
         return ExitCode::SUCCESS;
     }
     if let Some(addr) = cli.serve {
@@ -57,62 +56,57 @@ fn main() -> ExitCode {
             interval: Duration::from_millis(cli.delay_ms.unwrap_or(DEFAULT_INTERVAL_MS)),
             top_k: cli.serve_top,
         };
-        let result = Sampler::open(cli.backend, &options, cli.passwd.clone()).and_then(|sampler| {
-            if let Some(reason) = sampler.fallback_reason() {
-                eprintln!("bpftop: using the procfs backend: {reason}");
-            }
-            drop_privileges(Mode::Serve, &options, &sampler);
-            bpftop::serve::run(sampler, &serve)
-        });
-        if let Err(e) = result {
-            eprintln!("bpftop: {e:#}");
-            return ExitCode::FAILURE;
-        }
-        return ExitCode::SUCCESS;
+        let result = match start(&source, Mode::Serve, |_| Ok::<(), Infallible>(())) {
+            Ok(started) => bpftop::serve::run(started.monitor, &serve),
+            Err(StartError::Open(e)) => Err(e),
+            Err(StartError::Refused(never)) => match never {},
+        };
+        return exit(result);
     }
     if !cli.batch {
-        return match bpftop::ui::launch::launch(&cli, &options) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("bpftop: {e:#}");
-                ExitCode::FAILURE
-            }
+        let options = InterfaceOptions {
+            delay_ms: cli.delay_ms,
+            tree: cli.tree,
+            user: cli.user,
+            pids: cli.pids,
+            sort_key: cli.sort_key,
+            no_mouse: cli.no_mouse,
+            theme: cli.theme,
+            no_color: cli.no_color,
         };
+        return exit(bpftop::ui::launch::launch(&options, &source));
     }
-    let mut sampler = match Sampler::open(cli.backend, &options, cli.passwd.clone()) {
-        Ok(sampler) => sampler,
-        Err(e) => {
-            eprintln!("bpftop: {e:#}");
-            return ExitCode::FAILURE;
-        }
-    };
     // What cannot be honoured is bad usage, refused before any output.
-    let selection = match Selection::new(
-        &cli.pids,
-        cli.user.as_deref(),
-        cli.sort_key.as_deref(),
-        |name| sampler.uid_of(name),
-    ) {
-        Ok(selection) => selection,
-        Err(message) => {
+    let started = start(&source, Mode::Batch, |sampler| {
+        Selection::new(
+            &cli.pids,
+            cli.user.as_deref(),
+            cli.sort_key.as_deref(),
+            |name| sampler.uid_of(name),
+        )
+    });
+    let mut started = match started {
+        Ok(started) => started,
+        Err(StartError::Open(e)) => return exit(Err(e)),
+        Err(StartError::Refused(message)) => {
             eprintln!("bpftop: {message}");
             return ExitCode::from(2);
         }
     };
-    if let Some(reason) = sampler.fallback_reason() {
-        eprintln!("bpftop: using the procfs backend: {reason}");
-    }
-    drop_privileges(Mode::Batch, &options, &sampler);
-    let result = batch::run(
-        &mut sampler,
+    exit(batch::run(
+        &mut started.monitor,
         &BatchOptions {
             count: cli.count,
             delay: Duration::from_millis(cli.delay_ms.unwrap_or(1000)),
             format: cli.format,
             threads: cli.threads,
-            selection,
+            selection: started.checked,
         },
-    );
+    ))
+}
+
+/// A mode's outcome as the exit status; an error is said on stderr.
+fn exit(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -14,6 +14,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -28,12 +30,10 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-const BIN: &str = env!("CARGO_BIN_EXE_bpftop");
+use common::is_root;
+use common::tmux::{strip_sgr, Tmux};
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
+const BIN: &str = env!("CARGO_BIN_EXE_bpftop");
 
 /// The churn tests measure fork rates and RSS: one at a time.
 static CHURN: Mutex<()> = Mutex::new(());
@@ -660,89 +660,8 @@ fn check_json(backend: &str, set: &HostileSet) {
     }
 }
 
-/// A tmux server of our own (its own socket), so that its options
-/// (clipboard on) and buffers concern no one else; killed when dropped.
-struct Tmux {
-    socket: String,
-    /// The socket file, which tmux leaves behind; removed when dropped.
-    socket_path: Option<PathBuf>,
-}
-
-impl Tmux {
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket, "-f", "/dev/null"]);
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).output().expect("tmux runs");
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-e", "-t", "hardening"])
-    }
-
-    fn title(&self) -> String {
-        self.run(&["display-message", "-p", "-t", "hardening", "#{pane_title}"])
-    }
-
-    fn wait_for(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if check(&screen) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "timed out waiting for {what}; screen:\n{}",
-                strip_sgr(&screen)
-            );
-            thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        // Quitting bpftop may already have ended the server.
-        let _ = self
-            .cmd()
-            .arg("kill-server")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        if let Some(path) = &self.socket_path {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
-
-/// The screen without its SGR sequences; panics on any other escape,
-/// which would mean a sequence from a name reached the pane.
-fn strip_sgr(s: &str) -> String {
-    let mut out = String::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            for d in chars.by_ref() {
-                if d.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+/// How long the interface gets to show what a step waits for.
+const PATIENCE: Duration = Duration::from_secs(20);
 
 /// Escape sequences in a captured pane other than SGR (`ESC [ … m`).
 fn non_sgr_escapes(s: &str) -> Vec<String> {
@@ -769,42 +688,19 @@ fn non_sgr_escapes(s: &str) -> Vec<String> {
 /// process shows it on one row, with its escapes neutralised; the title,
 /// the clipboard and the layout are untouched.
 fn check_tui(set: &HostileSet) {
-    let me = std::process::id();
     let config_home = set.dir.join("config");
     std::fs::create_dir_all(&config_home).unwrap();
-    let mut tmux = Tmux {
-        socket: format!("bpftop-hardening-{me}"),
-        socket_path: None,
-    };
     // The pane starts with an idle command, so that its title can be read
     // before bpftop writes anything, and an OSC 52 from the pane would
     // reach tmux's buffers (set-clipboard on).
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "hardening",
-        "-x",
-        "220",
-        "-y",
-        "50",
-        "sleep 600",
-    ]);
-    let socket_path = tmux.run(&["display-message", "-p", "#{socket_path}"]);
-    tmux.socket_path = Some(PathBuf::from(socket_path.trim_end()));
-    tmux.run(&["set-option", "-s", "set-clipboard", "on"]);
+    let tmux = Tmux::start("hardening", (220, 50), "sleep 600").expect("tmux runs");
+    tmux.checked(&["set-option", "-s", "set-clipboard", "on"]);
     let title = tmux.title();
-    tmux.run(&[
-        "respawn-pane",
-        "-k",
-        "-t",
-        "hardening",
-        &format!(
-            "env XDG_CONFIG_HOME={} NO_COLOR=1 {BIN} -d 500",
-            config_home.display()
-        ),
-    ]);
-    let before = tmux.wait_for("the whole screen", |s| {
+    tmux.respawn(&format!(
+        "env XDG_CONFIG_HOME={} NO_COLOR=1 {BIN} -d 500",
+        config_home.display()
+    ));
+    let before = tmux.wait_for_sgr("the whole screen", PATIENCE, |s| {
         let plain = strip_sgr(s);
         plain.contains("Tasks:") && plain.contains("Command") && plain.contains("F10Quit")
     });
@@ -816,17 +712,17 @@ fn check_tui(set: &HostileSet) {
 
     for p in &set.procs {
         let pid = p.child.id();
-        tmux.run(&["send-keys", "-t", "hardening", "/"]);
-        tmux.run(&["send-keys", "-t", "hardening", "-l", &p.marker]);
-        tmux.run(&["send-keys", "-t", "hardening", "Enter"]);
-        let screen = tmux.wait_for("the search to select the hostile process", |s| {
+        tmux.keys(&["/"]);
+        tmux.keys(&["-l", &p.marker]);
+        tmux.keys(&["Enter"]);
+        let screen = tmux.wait_for_sgr("the search to select the hostile process", PATIENCE, |s| {
             s.lines()
                 .any(|l| l.contains("\x1b[7m") && strip_sgr(l).contains(&p.marker))
         });
         // Two more refreshes with the row on screen.
         thread::sleep(Duration::from_millis(1200));
         let screen = {
-            let again = tmux.screen();
+            let again = tmux.screen_sgr();
             if strip_sgr(&again).contains(&p.marker) {
                 again
             } else {
@@ -898,21 +794,15 @@ fn check_tui(set: &HostileSet) {
             );
         }
         assert_eq!(tmux.title(), title, "the pane title was changed");
-        let buffers = tmux.run(&["list-buffers", "-F", "#{buffer_sample}"]);
+        let buffers = tmux.checked(&["list-buffers", "-F", "#{buffer_sample}"]);
         assert!(
             buffers.trim().is_empty(),
             "the clipboard (tmux buffers) was written: {buffers:?}"
         );
     }
-    let bell = tmux.run(&[
-        "display-message",
-        "-p",
-        "-t",
-        "hardening",
-        "#{window_bell_flag}",
-    ]);
+    let bell = tmux.checked(&["display-message", "-p", "-t", "t", "#{window_bell_flag}"]);
     assert_eq!(bell.trim(), "0", "a BEL reached the terminal");
-    tmux.run(&["send-keys", "-t", "hardening", "q"]);
+    tmux.keys(&["q"]);
 }
 
 #[test]

@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
@@ -71,8 +73,7 @@ fn traffic(stop: Arc<AtomicBool>) -> thread::JoinHandle<()> {
 
 #[test]
 fn batch_mode_runs_with_reduced_capabilities() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if !common::is_root() {
         println!("skipped: needs root (the capabilities to load BPF programs)");
         return;
     }

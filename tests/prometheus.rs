@@ -16,6 +16,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -28,12 +30,13 @@ use std::time::{Duration, Instant};
 
 use bpftop::collect::catalog::Catalog;
 use bpftop::collect::sample::{
-    BackendKind, CpuTimes, IoCounters, MemInfo, NetCounters, NetHooks, NetworkStatus,
-    ProcessSample, Sample, SystemSample,
+    BackendKind, CpuTimes, MemInfo, NetHooks, NetworkStatus, ProcessSample, Sample, SystemSample,
 };
 use bpftop::model::Model;
 use bpftop::serve::aggregate::Aggregator;
 use bpftop::serve::exposition::{render, Refresh, SelfStats};
+use common::is_root;
+use common::sample::ProcessBuilder;
 
 const SEC: u64 = 1_000_000_000;
 
@@ -43,53 +46,18 @@ fn serial() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
 // ---------------------------------------------------------------------------
 // 1. The exposition of a known model.
 
 fn demo_process(pid: u32, cgroup: &str, comm: &[u8], cpu_s: u64) -> ProcessSample {
-    ProcessSample {
-        pid,
-        ppid: 1,
-        uid: 1000,
-        euid: 1000,
-        state: 'R',
-        comm: comm.into(),
-        cmdline: Vec::new().into(),
-        nice: 0,
-        priority: 20,
-        threads: 1,
-        processor: 0,
-        tty_nr: 0,
-        start_time_ns: SEC,
-        utime_ns: cpu_s * SEC * 3 / 4,
-        stime_ns: cpu_s * SEC / 4,
-        rss_bytes: 64 << 20,
-        shared_bytes: 0,
-        virt_bytes: 1 << 30,
-        minflt: 0,
-        majflt: 0,
-        nvcsw: 0,
-        nivcsw: 0,
-        io: Some(IoCounters {
-            rchar: 0,
-            wchar: 0,
-            read_bytes: 4096,
-            write_bytes: 8192,
-        }),
-        net: Some(NetCounters {
-            rx_bytes: 1000,
-            tx_bytes: 2000,
-            iface: None,
-        }),
-        cgroup: Some(cgroup.into()),
-        kernel_thread: false,
-        thread_list: Vec::new(),
-    }
+    ProcessBuilder::new(pid)
+        .comm(comm)
+        .cgroup(cgroup)
+        .cpu_ns(cpu_s * SEC * 3 / 4, cpu_s * SEC / 4)
+        .memory(64 << 20, 1 << 30)
+        .io(4096, 8192)
+        .net(1000, 2000)
+        .build()
 }
 
 fn demo_sample(boottime_s: u64, processes: Vec<ProcessSample>) -> Sample {

@@ -3,89 +3,27 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-struct Tmux {
-    session: String,
-}
+use common::is_root;
+use common::tmux::{strip_sgr, Tmux};
 
-impl Tmux {
-    fn start(session: &str, command: &str, config_home: &std::path::Path) -> Tmux {
-        let status = Command::new("tmux")
-            .args(["new-session", "-d", "-s", session, "-x", "160", "-y", "45"])
-            .arg(format!(
-                "env XDG_CONFIG_HOME={} NO_COLOR=1 {command}",
-                config_home.display()
-            ))
-            .status()
-            .expect("tmux runs");
-        assert!(status.success(), "tmux new-session failed");
-        Tmux {
-            session: session.to_owned(),
-        }
-    }
+/// How long the interface gets to show what a step waits for.
+const PATIENCE: Duration = Duration::from_secs(15);
 
-    fn keys(&self, keys: &[&str]) {
-        let status = Command::new("tmux")
-            .args(["send-keys", "-t", &self.session])
-            .args(keys)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    /// The screen, with SGR escape sequences (to see the selected row).
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-e", "-t", &self.session])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn wait_for(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if check(&screen) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(15),
-                "timed out waiting for {what}; screen:\n{}",
-                strip_sgr(&screen)
-            );
-            thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .status();
-    }
-}
-
-fn strip_sgr(s: &str) -> String {
-    let mut out = String::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            for d in chars.by_ref() {
-                if d.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
+/// `command` in a 160×45 terminal, colourless, with its config in
+/// `config_home`.
+fn start_in_tmux(tag: &str, command: &str, config_home: &std::path::Path) -> Tmux<'static> {
+    let command = format!(
+        "env XDG_CONFIG_HOME={} NO_COLOR=1 {command}",
+        config_home.display()
+    );
+    Tmux::start(tag, (160, 45), &command).expect("tmux runs")
 }
 
 /// A line is drawn selected (reverse video in the mono theme).
@@ -128,8 +66,7 @@ fn spawn_target() -> Target {
 
 #[test]
 fn search_tree_and_kill_in_a_real_terminal() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if !is_root() {
         eprintln!("skipped: needs root (CI runs as root)");
         return;
     }
@@ -140,21 +77,20 @@ fn search_tree_and_kill_in_a_real_terminal() {
     let config_home = std::env::temp_dir().join(format!("bpftop-e2e-cfg-{}", std::process::id()));
     std::fs::create_dir_all(&config_home).unwrap();
     let _config_dir = TempDir(config_home.clone());
-    let session = format!("bpftop-e2e-{}", std::process::id());
-    let tmux = Tmux::start(
-        &session,
+    let tmux = start_in_tmux(
+        "e2e",
         &format!("{} -d 300", env!("CARGO_BIN_EXE_bpftop")),
         &config_home,
     );
 
     // The table shows the process we spawned.
-    tmux.wait_for("the table", |s| strip_sgr(s).contains("Command"));
+    tmux.wait_for_sgr("the table", PATIENCE, |s| strip_sgr(s).contains("Command"));
 
     // `/` finds it: the selected line is the target's.
     tmux.keys(&["/"]);
     tmux.keys(&["-l", &target.name]);
     tmux.keys(&["Enter"]);
-    tmux.wait_for("the search to select the target", |s| {
+    tmux.wait_for_sgr("the search to select the target", PATIENCE, |s| {
         s.lines()
             .any(|l| is_selected(l) && strip_sgr(l).contains(&target.name))
     });
@@ -162,7 +98,7 @@ fn search_tree_and_kill_in_a_real_terminal() {
     // `t` shows it under its parent (this test), with a tree guide.
     tmux.keys(&["t"]);
     let parent = std::process::id().to_string();
-    let screen = tmux.wait_for("the tree view", |s| {
+    let screen = tmux.wait_for_sgr("the tree view", PATIENCE, |s| {
         let plain = strip_sgr(s);
         let lines: Vec<&str> = plain.lines().collect();
         let Some(at) = lines.iter().position(|l| l.contains(&target.name)) else {
@@ -182,7 +118,9 @@ fn search_tree_and_kill_in_a_real_terminal() {
     tmux.keys(&["-l", &target.name]);
     tmux.keys(&["Enter"]);
     tmux.keys(&["x"]);
-    tmux.wait_for("the signal menu", |s| strip_sgr(s).contains("Send signal"));
+    tmux.wait_for_sgr("the signal menu", PATIENCE, |s| {
+        strip_sgr(s).contains("Send signal")
+    });
     tmux.keys(&["Enter"]);
     let start = Instant::now();
     let status = loop {
@@ -192,7 +130,7 @@ fn search_tree_and_kill_in_a_real_terminal() {
         assert!(
             start.elapsed() < Duration::from_secs(10),
             "the target is still alive; screen:\n{}",
-            strip_sgr(&tmux.screen())
+            strip_sgr(&tmux.screen_sgr())
         );
         thread::sleep(Duration::from_millis(100));
     };
@@ -239,8 +177,7 @@ impl Drop for Retitler {
 
 #[test]
 fn a_title_rewritten_in_place_shows_at_the_next_refresh() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if !is_root() {
         eprintln!("skipped: needs root (CI runs as root)");
         return;
     }
@@ -252,18 +189,17 @@ fn a_title_rewritten_in_place_shows_at_the_next_refresh() {
     let config_home = std::env::temp_dir().join(format!("bpftop-e2e-title-{}", std::process::id()));
     std::fs::create_dir_all(&config_home).unwrap();
     let _config_dir = TempDir(config_home.clone());
-    let session = format!("bpftop-e2e-title-{}", std::process::id());
-    let tmux = Tmux::start(
-        &session,
+    let tmux = start_in_tmux(
+        "e2e-title",
         &format!("{} -d 500 -p {pid}", env!("CARGO_BIN_EXE_bpftop")),
         &config_home,
     );
     // The original command line (perl's) first, then the new title.
-    tmux.wait_for("the original command line", |s| {
+    tmux.wait_for_sgr("the original command line", PATIENCE, |s| {
         strip_sgr(s).contains("<STDIN>")
     });
     retitler.retitle();
-    tmux.wait_for("the new title", |s| {
+    tmux.wait_for_sgr("the new title", PATIENCE, |s| {
         let plain = strip_sgr(s);
         plain.contains(&title) && !plain.contains("<STDIN>")
     });

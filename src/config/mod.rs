@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::output::sanitize::printable;
+use crate::present::sanitize::printable;
 use crate::privileges::as_invoking_user;
 use dir::ConfigDir;
 

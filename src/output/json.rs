@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::output::sanitize::is_unsafe;
+use crate::present::sanitize::is_unsafe;
 
 use crate::collect::gpu::{GpuDevice, GpuVendor};
 use crate::collect::sample::GpuStatus;

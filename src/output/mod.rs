@@ -1,5 +1,4 @@
 //! Batch output formats of a [`crate::model::Model`].
 
 pub mod json;
-pub mod sanitize;
 pub mod text;

@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
-use super::sanitize::printable;
 use crate::model::{Model, ProcessView};
+use crate::present::sanitize::printable;
 
 /// htop-style human size of a byte count: K below 100 MiB, then M, G, T.
 pub fn human_bytes(bytes: u64) -> String {

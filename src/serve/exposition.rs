@@ -25,7 +25,7 @@ use prometheus_client::registry::{Registry, Unit};
 use super::aggregate::{groups_of, Aggregates, GroupTotals};
 use crate::collect::sample::CpuTimes;
 use crate::model::{Model, ProcessView};
-use crate::output::sanitize::printable;
+use crate::present::sanitize::printable;
 
 /// What Prometheus asks for in its Accept header.
 pub const OPENMETRICS_CONTENT_TYPE: &str =

@@ -1,6 +1,6 @@
 //! Fleet mode (`--serve`): an OpenMetrics / Prometheus exporter.
 //!
-//! A collector thread owns the sampler: each interval it samples, builds
+//! A collector thread owns the monitor: each interval it samples, builds
 //! the model, folds it into the unit and container totals and renders the
 //! exposition once; the HTTP side (hyper on the main thread) only hands out
 //! the latest rendering. Scrapes therefore never trigger a collection, and
@@ -22,8 +22,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use crate::collect::clock::clock_ticks_per_second;
-use crate::collect::sampler::Sampler;
-use crate::model::Model;
+use crate::monitor::Monitor;
 use aggregate::Aggregator;
 use exposition::{render, Refresh, SelfStats};
 use state::Shared;
@@ -45,11 +44,11 @@ pub struct ServeOptions {
 
 /// Binds, takes the first refresh (so a broken backend fails at once, as in
 /// batch mode), then serves until killed.
-pub fn run(sampler: Sampler, options: &ServeOptions) -> anyhow::Result<()> {
+pub fn run(monitor: Monitor, options: &ServeOptions) -> anyhow::Result<()> {
     let listener = TcpListener::bind(options.addr)
         .with_context(|| format!("cannot listen on {}", options.addr))?;
     let shared = Arc::new(Shared::new(options.interval));
-    let mut collector = Collector::new(sampler, options.top_k, Arc::clone(&shared));
+    let mut collector = Collector::new(monitor, options.top_k, Arc::clone(&shared));
     collector.refresh()?;
     let bound = listener.local_addr()?;
     if let Some(warning) = addr::exposure_warning(&bound) {
@@ -65,8 +64,7 @@ pub fn run(sampler: Sampler, options: &ServeOptions) -> anyhow::Result<()> {
 
 /// The collector thread's state between refreshes.
 struct Collector {
-    sampler: Sampler,
-    prev: Option<Model>,
+    monitor: Monitor,
     aggregator: Aggregator,
     top_k: usize,
     user_hz: u64,
@@ -76,10 +74,9 @@ struct Collector {
 }
 
 impl Collector {
-    fn new(sampler: Sampler, top_k: usize, shared: Arc<Shared>) -> Collector {
+    fn new(monitor: Monitor, top_k: usize, shared: Arc<Shared>) -> Collector {
         Collector {
-            sampler,
-            prev: None,
+            monitor,
             aggregator: Aggregator::new(),
             top_k,
             user_hz: clock_ticks_per_second(),
@@ -111,33 +108,32 @@ impl Collector {
         }
     }
 
+    /// One refresh, published; its model becomes the baseline only once
+    /// its exposition is.
     fn refresh(&mut self) -> anyhow::Result<()> {
         let started = Instant::now();
-        let sample = self.sampler.sample()?;
-        let cpu_ticks = sample.system.cpu_total;
-        let reason = self.sampler.fallback_reason().map(str::to_owned);
-        let sampler = &self.sampler;
-        let model = Model::next(sample, self.prev.as_ref(), reason, &|uid| {
-            sampler.user_name(uid)
-        });
-        let groups = self.aggregator.update(&model, Instant::now());
-        self.collections += 1;
-        let exposition = render(&Refresh {
-            model: &model,
-            cpu_ticks,
-            user_hz: self.user_hz,
-            groups: &groups,
-            top_k: self.top_k,
-            stats: SelfStats {
-                collection_seconds: started.elapsed().as_secs_f64(),
-                collections: self.collections,
-                collection_errors: self.errors,
-                scrapes: self.shared.scrapes(),
+        self.monitor.refresh_with(
+            |sample| sample.system.cpu_total,
+            |model, cpu_ticks| {
+                let groups = self.aggregator.update(model, Instant::now());
+                self.collections += 1;
+                let exposition = render(&Refresh {
+                    model,
+                    cpu_ticks,
+                    user_hz: self.user_hz,
+                    groups: &groups,
+                    top_k: self.top_k,
+                    stats: SelfStats {
+                        collection_seconds: started.elapsed().as_secs_f64(),
+                        collections: self.collections,
+                        collection_errors: self.errors,
+                        scrapes: self.shared.scrapes(),
+                    },
+                })
+                .context("rendering the exposition")?;
+                self.shared.publish(exposition, Instant::now());
+                Ok(())
             },
-        })
-        .context("rendering the exposition")?;
-        self.shared.publish(exposition, Instant::now());
-        self.prev = Some(model);
-        Ok(())
+        )
     }
 }

@@ -22,9 +22,9 @@ use super::terminal::{termination_flag, TerminalGuard};
 use super::view::{Effect, ViewState};
 use crate::actions::{renice, signal, yank};
 use crate::collect::sample::ProcessKey;
-use crate::collect::sampler::Sampler;
 use crate::config;
 use crate::model::Model;
+use crate::monitor::Monitor;
 
 /// Messages to the collector thread.
 enum Control {
@@ -48,35 +48,24 @@ pub struct ConfigFile {
 
 /// Samples, builds models and sends them until the UI hangs up.
 fn collector_loop(
-    mut sampler: Sampler,
+    mut monitor: Monitor,
     updates: Sender<Update>,
     control: Receiver<Control>,
     delay_ms: u64,
 ) {
     let mut delay = Duration::from_millis(delay_ms);
-    let mut prev: Option<Arc<Model>> = None;
     // The first frame does not wait for every process's command line; the
     // refresh right after it reads them.
-    sampler.defer_cmdlines(true);
+    monitor.sampler_mut().defer_cmdlines(true);
     let mut first = true;
     loop {
-        let update = match sampler.sample() {
-            Ok(sample) => {
-                let reason = sampler.fallback_reason().map(str::to_owned);
-                let model = Arc::new(Model::next(sample, prev.as_deref(), reason, &|uid| {
-                    sampler.user_name(uid)
-                }));
-                prev = Some(model.clone());
-                Ok(model)
-            }
-            Err(e) => Err(format!("{e:#}")),
-        };
+        let update = monitor.refresh().map_err(|e| format!("{e:#}"));
         if updates.send(update).is_err() {
             return;
         }
         if first {
             first = false;
-            sampler.defer_cmdlines(false);
+            monitor.sampler_mut().defer_cmdlines(false);
             continue;
         }
         let deadline = Instant::now() + delay;
@@ -84,10 +73,10 @@ fn collector_loop(
             match control.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                 Ok(Control::Delay(ms)) => delay = Duration::from_millis(ms),
                 Ok(Control::Threads(on)) => {
-                    sampler.set_threads(on);
+                    monitor.sampler_mut().set_threads(on);
                     break;
                 }
-                Ok(Control::OnScreen(pids)) => sampler.watch_titles(&pids),
+                Ok(Control::OnScreen(pids)) => monitor.sampler_mut().watch_titles(&pids),
                 Ok(Control::RefreshNow) | Err(RecvTimeoutError::Timeout) => break,
                 Err(RecvTimeoutError::Disconnected) => return,
             }
@@ -96,9 +85,9 @@ fn collector_loop(
 }
 
 /// Runs the interface until the user quits or a termination signal comes.
-pub fn run(sampler: Sampler, mut view: ViewState, config_file: ConfigFile) -> anyhow::Result<()> {
+pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> anyhow::Result<()> {
     let terminate = termination_flag()?;
-    let proc_root = sampler.proc_root().to_path_buf();
+    let proc_root = monitor.sampler().proc_root().to_path_buf();
     let (update_tx, update_rx) = mpsc::channel();
     let (control_tx, control_rx) = mpsc::channel();
     let delay = view.delay_ms;
@@ -106,9 +95,9 @@ pub fn run(sampler: Sampler, mut view: ViewState, config_file: ConfigFile) -> an
     thread::Builder::new()
         .name("collector".into())
         .spawn(move || {
-            let mut sampler = sampler;
-            sampler.set_threads(threads);
-            collector_loop(sampler, update_tx, control_rx, delay)
+            let mut monitor = monitor;
+            monitor.sampler_mut().set_threads(threads);
+            collector_loop(monitor, update_tx, control_rx, delay)
         })?;
 
     let mut freezer = super::freezer::Freezer::new(&proc_root);

@@ -33,7 +33,7 @@ use super::theme::Theme;
 use crate::collect::gpu::GpuDevice;
 use crate::collect::sample::ZramStats;
 use crate::model::{CpuSplit, SystemView};
-use crate::output::sanitize::printable;
+use crate::present::sanitize::printable;
 
 /// One meter of the header, as named in the configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

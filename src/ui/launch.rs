@@ -1,6 +1,7 @@
 //! Starting the interface: config file, command-line overrides, backend.
 
 use std::collections::HashSet;
+use std::convert::Infallible;
 use std::io::IsTerminal;
 
 use anyhow::{anyhow, bail};
@@ -10,17 +11,34 @@ use super::columns::Column;
 use super::header::Meter;
 use super::settings::{view_from, Overrides};
 use super::theme::Theme;
-use crate::cli::Cli;
 use crate::collect::sampler::Sampler;
-use crate::collect::CollectOptions;
 use crate::config::{self, Config, LoadOutcome};
+use crate::monitor::start::{start, Source, StartError};
+use crate::privileges::Mode;
 
-fn theme_from(cli: &Cli) -> anyhow::Result<Option<Theme>> {
-    let no_color = cli.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+/// What the command line asks of the interface.
+#[derive(Debug, Clone, Default)]
+pub struct InterfaceOptions {
+    pub delay_ms: Option<u64>,
+    pub tree: bool,
+    /// Only this user's processes (name or uid).
+    pub user: Option<String>,
+    /// Only these processes (none: all).
+    pub pids: Vec<u32>,
+    /// A column id.
+    pub sort_key: Option<String>,
+    pub no_mouse: bool,
+    /// A theme name.
+    pub theme: Option<String>,
+    pub no_color: bool,
+}
+
+fn theme_from(options: &InterfaceOptions) -> anyhow::Result<Option<Theme>> {
+    let no_color = options.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     if no_color {
         return Ok(Some(Theme::mono()));
     }
-    match &cli.theme {
+    match &options.theme {
         None => Ok(None),
         Some(name) => Theme::by_name(name).map(Some).ok_or_else(|| {
             anyhow!(
@@ -31,8 +49,8 @@ fn theme_from(cli: &Cli) -> anyhow::Result<Option<Theme>> {
     }
 }
 
-fn sort_key_from(cli: &Cli) -> anyhow::Result<Option<Column>> {
-    match &cli.sort_key {
+fn sort_key_from(options: &InterfaceOptions) -> anyhow::Result<Option<Column>> {
+    match &options.sort_key {
         None => Ok(None),
         Some(id) => Column::from_id(id).map(Some).ok_or_else(|| {
             let ids: Vec<&str> = Column::ALL.iter().map(|c| c.id()).collect();
@@ -41,8 +59,11 @@ fn sort_key_from(cli: &Cli) -> anyhow::Result<Option<Column>> {
     }
 }
 
-fn user_from(cli: &Cli, sampler: &Sampler) -> anyhow::Result<Option<(u32, String)>> {
-    let Some(user) = &cli.user else {
+fn user_from(
+    options: &InterfaceOptions,
+    sampler: &Sampler,
+) -> anyhow::Result<Option<(u32, String)>> {
+    let Some(user) = &options.user else {
         return Ok(None);
     };
     let uid = match user.parse::<u32>() {
@@ -55,7 +76,7 @@ fn user_from(cli: &Cli, sampler: &Sampler) -> anyhow::Result<Option<(u32, String
 }
 
 /// Runs the interactive interface.
-pub fn launch(cli: &Cli, options: &CollectOptions) -> anyhow::Result<()> {
+pub fn launch(options: &InterfaceOptions, source: &Source) -> anyhow::Result<()> {
     if !std::io::stdout().is_terminal() {
         bail!("standard output is not a terminal; use --batch for a non-interactive snapshot");
     }
@@ -71,21 +92,22 @@ pub fn launch(cli: &Cli, options: &CollectOptions) -> anyhow::Result<()> {
         Some(LoadOutcome::Loaded(c)) => (c, None),
         Some(LoadOutcome::Broken { message }) => (Config::default(), Some(message)),
     };
-    let sampler = Sampler::open(cli.backend, options, cli.passwd.clone())?;
-    // Before any thread starts: capabilities are per thread.
-    let dropped = crate::privileges::drop_after_load(
-        crate::privileges::Mode::Interactive,
-        options.gpu,
-        sampler.backend() == crate::collect::sample::BackendKind::Procfs,
-    );
+    // Opened and privileges dropped before the collector thread starts.
+    let started = match start(source, Mode::Interactive, |_| Ok::<(), Infallible>(())) {
+        Ok(started) => started,
+        Err(StartError::Open(e)) => return Err(e),
+        Err(StartError::Refused(never)) => match never {},
+    };
+    let sampler = started.monitor.sampler();
     let overrides = Overrides {
-        delay_ms: cli.delay_ms,
-        tree: cli.tree,
-        user: user_from(cli, &sampler)?,
-        pids: (!cli.pids.is_empty()).then(|| cli.pids.iter().copied().collect::<HashSet<u32>>()),
-        sort_key: sort_key_from(cli)?,
-        no_mouse: cli.no_mouse,
-        theme: theme_from(cli)?,
+        delay_ms: options.delay_ms,
+        tree: options.tree,
+        user: user_from(options, sampler)?,
+        pids: (!options.pids.is_empty())
+            .then(|| options.pids.iter().copied().collect::<HashSet<u32>>()),
+        sort_key: sort_key_from(options)?,
+        no_mouse: options.no_mouse,
+        theme: theme_from(options)?,
     };
     let (mut view, warnings) = view_from(&config, &overrides);
     let warnings = match warnings.len() {
@@ -98,9 +120,9 @@ pub fn launch(cli: &Cli, options: &CollectOptions) -> anyhow::Result<()> {
     };
     // Processes an earlier bpftop left frozen alone (killed with SIGKILL or
     // crashed): released before anything else, and said first.
-    let recovered = super::freezer::recover_at_start(&options.proc_root);
-    if let Err(e) = &dropped {
-        view.set_status(e.clone(), true);
+    let recovered = super::freezer::recover_at_start(&source.collect.proc_root);
+    if let Some(e) = started.drop_failure {
+        view.set_status(e, true);
     } else if let Some(status) = recovered {
         view.set_status(status.text, status.error);
     } else if let Some(message) = &broken_message {
@@ -109,7 +131,7 @@ pub fn launch(cli: &Cli, options: &CollectOptions) -> anyhow::Result<()> {
         view.set_status(format!("{warning} — ignored"), true);
     }
     app::run(
-        sampler,
+        started.monitor,
         view,
         ConfigFile {
             path,

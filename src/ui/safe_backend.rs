@@ -14,7 +14,7 @@ use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
 use unicode_width::UnicodeWidthStr;
 
-use crate::output::sanitize::is_unsafe;
+use crate::present::sanitize::is_unsafe;
 
 /// Wraps a backend; cells holding unsafe characters are drawn as their safe
 /// characters, or as '?'s where dropping the unsafe ones would change the

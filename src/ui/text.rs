@@ -3,7 +3,7 @@
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::output::sanitize::printable;
+use crate::present::sanitize::printable;
 
 const ZWJ: char = '\u{200d}';
 

@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../common/mod.rs"]
+mod common;
 mod gpu;
 mod net_workload;
 mod network;
@@ -26,6 +28,7 @@ use bpftop::collect::sample::{ProcessSample, Sample};
 use bpftop::collect::sampler::Sampler;
 use bpftop::collect::{BackendChoice, CollectOptions, WalkChoice};
 use bpftop::model::Model;
+use common::is_root;
 
 /// A spawned workload, killed and reaped when dropped.
 struct Workload {
@@ -97,11 +100,6 @@ fn user_name(uid: u32) -> String {
 /// The verified handle freezing goes through.
 fn cgroupfs(mount: &std::path::Path) -> bpftop::actions::cgroupfs::CgroupFs {
     bpftop::actions::cgroupfs::CgroupFs::open(mount).unwrap()
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
 }
 
 fn sampler(choice: BackendChoice, walk: WalkChoice) -> Sampler {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::support::{bin, one_interface_at_a_time, setup, Attacker, Scratch};
-use crate::tmux::Tmux;
+use crate::tmux::{self, Tmux};
 
 const SHOWN: Duration = Duration::from_secs(60);
 
@@ -74,7 +74,7 @@ fn pane(
     } else {
         env
     };
-    Tmux::start(tag, &command)
+    tmux::start(tag, &command)
 }
 
 fn has_header(screen: &str) -> bool {

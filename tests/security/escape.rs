@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::support::{bin, is_root, one_interface_at_a_time};
-use crate::tmux::Tmux;
+use crate::tmux;
 
 fn cgroup2_mount() -> Option<PathBuf> {
     let text = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
@@ -77,7 +77,7 @@ fn cgroup_name_cannot_drive_the_terminal() {
         "env NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} -p {pid}",
         bin()
     );
-    let Some(tmux) = Tmux::start("esc", &command) else {
+    let Some(tmux) = tmux::start("esc", &command) else {
         return;
     };
     // What the attack would change, set to known values first.

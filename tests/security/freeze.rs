@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use bpftop::collect::cgroups::find_cgroup2_mount;
 
 use crate::support::{bin, is_root, one_interface_at_a_time, setup, Attacker, Scratch};
-use crate::tmux::Tmux;
+use crate::tmux::{self, Tmux};
 
 /// How long anything may take on a busy machine (builds run beside us).
 const PATIENCE: Duration = Duration::from_secs(45);
@@ -156,7 +156,7 @@ impl<'a> Tui<'a> {
             "exec env XDG_CONFIG_HOME={} NO_COLOR=1 {bin} {args}",
             config_home.display()
         );
-        let tmux = Tmux::start_as(user, tag, &command).expect("tmux runs");
+        let tmux = tmux::start_as(user, tag, &command).expect("tmux runs");
         Tui {
             tmux,
             _config: config,

@@ -30,10 +30,7 @@ pub fn one_interface_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-pub fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
+pub use crate::common::is_root;
 
 /// A scratch directory every user can enter, removed on drop.
 pub struct Scratch(PathBuf);

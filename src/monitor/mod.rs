@@ -1,0 +1,107 @@
+//! The pipeline every mode shares: sample → [`Model::next`] against the
+//! previous model → the next model.
+//!
+//! A [`Monitor`] owns the sampler and the previous refresh's model, so the
+//! interface, batch mode and the exporter each only ask for the next model
+//! and decide what to do with it. [`start`] is the start-up all of them go
+//! through: open the sampler, report a fallback, drop privileges.
+
+pub mod start;
+
+use std::sync::Arc;
+
+use crate::collect::sample::Sample;
+use crate::collect::sampler::Sampler;
+use crate::model::Model;
+
+/// The sampler and the model its next refresh's rates are computed from.
+pub struct Monitor {
+    sampler: Sampler,
+    prev: Option<Arc<Model>>,
+}
+
+impl Monitor {
+    /// A monitor whose first model has no previous one (rates are 0).
+    pub fn new(sampler: Sampler) -> Monitor {
+        Monitor {
+            sampler,
+            prev: None,
+        }
+    }
+
+    /// Samples and builds the next model. A failed sample leaves the
+    /// previous model in place, so the refresh after it still has rates.
+    pub fn refresh(&mut self) -> anyhow::Result<Arc<Model>> {
+        self.refresh_with(|_| (), |model, ()| Ok(Arc::clone(model)))
+    }
+
+    /// As [`Monitor::refresh`], for a mode that does more with a refresh
+    /// than take its model: `observe` sees the raw sample before the model
+    /// takes it over (for what the model keeps to itself, such as the
+    /// exporter's cumulative CPU counters), then `use_model` gets the model
+    /// and what `observe` returned. The model becomes the next refresh's
+    /// baseline only when `use_model` succeeds: a refresh the mode could
+    /// not use counts as failed.
+    pub fn refresh_with<S, T>(
+        &mut self,
+        observe: impl FnOnce(&Sample) -> S,
+        use_model: impl FnOnce(&Arc<Model>, S) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let sample = self.sampler.sample()?;
+        let observed = observe(&sample);
+        let reason = self.sampler.fallback_reason().map(str::to_owned);
+        let sampler = &self.sampler;
+        let model = Arc::new(Model::next(sample, self.prev.as_deref(), reason, &|uid| {
+            sampler.user_name(uid)
+        }));
+        let used = use_model(&model, observed)?;
+        self.prev = Some(model);
+        Ok(used)
+    }
+
+    pub fn sampler(&self) -> &Sampler {
+        &self.sampler
+    }
+
+    /// For what a mode changes between refreshes (threads, titles).
+    pub fn sampler_mut(&mut self) -> &mut Sampler {
+        &mut self.sampler
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::collect::{BackendChoice, CollectOptions};
+
+    #[test]
+    fn each_refresh_is_the_next_ones_baseline() {
+        let options = CollectOptions {
+            gpu: false,
+            ..CollectOptions::default()
+        };
+        let sampler = Sampler::open(BackendChoice::Procfs, &options, "/etc/passwd".into()).unwrap();
+        let mut monitor = Monitor::new(sampler);
+        let first = monitor.refresh().unwrap();
+        assert!(Arc::ptr_eq(monitor.prev.as_ref().unwrap(), &first));
+        let (second, pids) = monitor
+            .refresh_with(
+                |sample| sample.processes.len(),
+                |model, pids| Ok((Arc::clone(model), pids)),
+            )
+            .unwrap();
+        assert!(Arc::ptr_eq(monitor.prev.as_ref().unwrap(), &second));
+        assert!(!Arc::ptr_eq(&first, &second));
+        assert_eq!(second.processes.len(), pids);
+        assert!(second
+            .processes
+            .iter()
+            .any(|p| p.sample.pid == std::process::id()));
+        // A refresh the mode could not use is not the next one's baseline.
+        let refused: anyhow::Result<()> =
+            monitor.refresh_with(|_| (), |_, ()| Err(anyhow::anyhow!("unused")));
+        assert!(refused.is_err());
+        assert!(Arc::ptr_eq(monitor.prev.as_ref().unwrap(), &second));
+    }
+}
