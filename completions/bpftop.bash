@@ -62,15 +62,15 @@ _bpftop() {
                     return 0
                     ;;
                 --sort-key)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "PID PPID USER PRI NI VIRT RES SHR S CPU% MEM% TIME+ Command START NLWP PROCESSOR TTY IO_READ_RATE IO_WRITE_RATE MINFLT MAJFLT CTXT CGROUP UNIT SLICE CONTAINER FROZEN NET_RX_RATE NET_TX_RATE NET_RATE NET_TOTAL IFACE GPU_PERCENT GPU_MEM GPU_INDEX" -- "${cur}"))
                     return 0
                     ;;
                 -s)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "PID PPID USER PRI NI VIRT RES SHR S CPU% MEM% TIME+ Command START NLWP PROCESSOR TTY IO_READ_RATE IO_WRITE_RATE MINFLT MAJFLT CTXT CGROUP UNIT SLICE CONTAINER FROZEN NET_RX_RATE NET_TX_RATE NET_RATE NET_TOTAL IFACE GPU_PERCENT GPU_MEM GPU_INDEX" -- "${cur}"))
                     return 0
                     ;;
                 --theme)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "default mono" -- "${cur}"))
                     return 0
                     ;;
                 --format)

@@ -2,8 +2,43 @@ complete -c bpftop -s n -l count -d 'Number of refreshes to print in batch mode 
 complete -c bpftop -s d -l delay -d 'Delay between refreshes, in milliseconds (default: 1000 in batch mode, 5000 with --serve, the configured delay — 1500 — interactively)' -r
 complete -c bpftop -s u -l user -d 'Show only the processes of USER (name or uid)' -r
 complete -c bpftop -s p -l pid -d 'Show only these processes' -r
-complete -c bpftop -s s -l sort-key -d 'Sort by this column (e.g. PID, CPU%, MEM%, TIME+, RES; see the setup screen)' -r
-complete -c bpftop -l theme -d 'Colour theme: default or mono' -r
+complete -c bpftop -s s -l sort-key -d 'Sort by this column (e.g. PID, CPU%, MEM%, TIME+, RES; the ids of the setup screen, in any case)' -r -f -a "PID\t''
+PPID\t''
+USER\t''
+PRI\t''
+NI\t''
+VIRT\t''
+RES\t''
+SHR\t''
+S\t''
+CPU%\t''
+MEM%\t''
+TIME+\t''
+Command\t''
+START\t''
+NLWP\t''
+PROCESSOR\t''
+TTY\t''
+IO_READ_RATE\t''
+IO_WRITE_RATE\t''
+MINFLT\t''
+MAJFLT\t''
+CTXT\t''
+CGROUP\t''
+UNIT\t''
+SLICE\t''
+CONTAINER\t''
+FROZEN\t''
+NET_RX_RATE\t''
+NET_TX_RATE\t''
+NET_RATE\t''
+NET_TOTAL\t''
+IFACE\t''
+GPU_PERCENT\t''
+GPU_MEM\t''
+GPU_INDEX\t''"
+complete -c bpftop -l theme -d 'Colour theme: default or mono (the interface only)' -r -f -a "default\t''
+mono\t''"
 complete -c bpftop -l format -d 'Batch output format' -r -f -a "json\t'One JSON object per line per refresh (schema in docs/batch-schema.md)'
 text\t'A `top -b`-like table per refresh'"
 complete -c bpftop -l backend -d 'Where per-process data comes from' -r -f -a "auto\t'bpf when it loads, else procfs (the reason is recorded)'
@@ -18,8 +53,8 @@ complete -c bpftop -l proc-root -d 'Root of the proc filesystem (for tests on fi
 complete -c bpftop -l sys-root -d 'Root of the sys filesystem (for tests on fixture trees)' -r -F
 complete -c bpftop -l passwd -d 'passwd file that user names come from' -r -F
 complete -c bpftop -l batch -d 'Print snapshots to stdout instead of running interactively'
-complete -c bpftop -s t -l tree -d 'Start in tree view'
-complete -c bpftop -l no-mouse -d 'Do not capture the mouse'
+complete -c bpftop -s t -l tree -d 'Start in tree view (the interface only)'
+complete -c bpftop -l no-mouse -d 'Do not capture the mouse (the interface only)'
 complete -c bpftop -l no-color -d 'No colours (also when the NO_COLOR environment variable is set)'
 complete -c bpftop -l threads -d 'Include each process\'s threads (JSON: "thread_list")'
 complete -c bpftop -l no-net -d 'Do not count per-process network bytes (no socket hooks attached)'

@@ -111,6 +111,10 @@ impl Selection {
 pub fn run(monitor: &mut Monitor, options: &BatchOptions) -> anyhow::Result<()> {
     let stdout = io::stdout();
     let mut printed = 0u64;
+    // A baseline first, as `top -b -n 1` does: the first refresh printed
+    // then has real rates (CPU%, I/O, network), over a short interval.
+    monitor.refresh()?;
+    thread::sleep(first_interval(options.delay));
     let mut next = Instant::now();
     while options.count.is_none_or(|c| printed < c) {
         let model = monitor.refresh()?;
@@ -134,6 +138,13 @@ pub fn run(monitor: &mut Monitor, options: &BatchOptions) -> anyhow::Result<()> 
         thread::sleep(next.saturating_duration_since(Instant::now()));
     }
     Ok(())
+}
+
+/// How long after the baseline the first refresh is taken: the delay, up to
+/// half a second (long enough for CPU% to mean something, short enough for
+/// `-n 1` to answer at once).
+fn first_interval(delay: Duration) -> Duration {
+    delay.min(Duration::from_millis(500))
 }
 
 #[allow(clippy::unwrap_used)]
@@ -210,10 +221,24 @@ mod tests {
     }
 
     #[test]
+    fn the_first_interval_is_short() {
+        assert_eq!(
+            first_interval(Duration::from_secs(5)),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            first_interval(Duration::from_millis(100)),
+            Duration::from_millis(100)
+        );
+    }
+
+    #[test]
     fn what_cannot_be_honoured_is_refused() {
         let e = selection(&["-u", "nosuchuser"]).unwrap_err();
         assert_eq!(e, "unknown user \"nosuchuser\"");
-        let e = selection(&["-s", "NOPE"]).unwrap_err();
+        // The command line refuses it first; the check stays for callers
+        // that do not come through it.
+        let e = Selection::new(&[], None, Some("NOPE"), |_| None).unwrap_err();
         assert!(
             e.starts_with("unknown sort key \"NOPE\" (columns: PID"),
             "{e}"

@@ -2,15 +2,37 @@
 
 use std::path::PathBuf;
 
+use clap::builder::PossibleValuesParser;
 use clap::Parser;
 
 use crate::batch::Format;
 use crate::collect::{BackendChoice, WalkChoice};
+use crate::ui::columns::Column;
+use crate::ui::theme::Theme;
 
 /// The test-only roots' defaults: the kernel's own files.
 pub const DEFAULT_PROC_ROOT: &str = "/proc";
 pub const DEFAULT_SYS_ROOT: &str = "/sys";
 pub const DEFAULT_PASSWD: &str = "/etc/passwd";
+
+/// The shortest refresh delay, ms.
+pub const MIN_DELAY_MS: u64 = 10;
+
+/// `-d`: a number of milliseconds, at least [`MIN_DELAY_MS`].
+fn parse_delay(text: &str) -> Result<u64, String> {
+    let ms: u64 = text
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a number of milliseconds"))?;
+    if ms < MIN_DELAY_MS {
+        return Err(format!("must be at least {MIN_DELAY_MS} milliseconds"));
+    }
+    Ok(ms)
+}
+
+/// The column ids `-s` accepts (completions offer them).
+fn column_ids() -> Vec<&'static str> {
+    Column::ALL.iter().map(|c| c.id()).collect()
+}
 
 /// An htop-class process monitor fed by one eBPF task-iterator walk per
 /// refresh.
@@ -28,11 +50,11 @@ pub struct Cli {
     /// Delay between refreshes, in milliseconds (default: 1000 in batch
     /// mode, 5000 with --serve, the configured delay — 1500 — interactively).
     #[arg(short = 'd', long = "delay", value_name = "MILLISECONDS",
-          value_parser = clap::value_parser!(u64).range(10..))]
+          value_parser = parse_delay)]
     pub delay_ms: Option<u64>,
 
-    /// Start in tree view.
-    #[arg(short = 't', long)]
+    /// Start in tree view (the interface only).
+    #[arg(short = 't', long, conflicts_with_all = ["batch", "serve"])]
     pub tree: bool,
 
     /// Show only the processes of USER (name or uid).
@@ -43,16 +65,19 @@ pub struct Cli {
     #[arg(short = 'p', long = "pid", value_name = "PID", value_delimiter = ',')]
     pub pids: Vec<u32>,
 
-    /// Sort by this column (e.g. PID, CPU%, MEM%, TIME+, RES; see the setup screen).
-    #[arg(short = 's', long = "sort-key", value_name = "COLUMN")]
+    /// Sort by this column (e.g. PID, CPU%, MEM%, TIME+, RES; the ids of the
+    /// setup screen, in any case).
+    #[arg(short = 's', long = "sort-key", value_name = "COLUMN", ignore_case = true,
+          hide_possible_values = true, value_parser = PossibleValuesParser::new(column_ids()))]
     pub sort_key: Option<String>,
 
-    /// Do not capture the mouse.
-    #[arg(long)]
+    /// Do not capture the mouse (the interface only).
+    #[arg(long, conflicts_with_all = ["batch", "serve"])]
     pub no_mouse: bool,
 
-    /// Colour theme: default or mono.
-    #[arg(long, value_name = "NAME")]
+    /// Colour theme: default or mono (the interface only).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["batch", "serve"],
+          value_parser = PossibleValuesParser::new(Theme::NAMES))]
     pub theme: Option<String>,
 
     /// No colours (also when the NO_COLOR environment variable is set).

@@ -10,7 +10,7 @@ use clap::Parser;
 use bpftop::batch::{self, BatchOptions, Selection};
 use bpftop::cli::Cli;
 use bpftop::collect::{CollectOptions, NetOptions};
-use bpftop::monitor::start::{start, Source, StartError};
+use bpftop::monitor::start::{start, Source, StartError, UsageError};
 use bpftop::privileges::{self, Mode};
 use bpftop::serve::{ServeOptions, DEFAULT_INTERVAL_MS};
 use bpftop::ui::launch::InterfaceOptions;
@@ -105,13 +105,18 @@ fn main() -> ExitCode {
     ))
 }
 
-/// A mode's outcome as the exit status; an error is said on stderr.
+/// A mode's outcome as the exit status (0 ok, 1 an error while running, 2
+/// bad usage); an error is said on stderr.
 fn exit(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bpftop: {e:#}");
-            ExitCode::FAILURE
+            if e.is::<UsageError>() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -21,6 +21,20 @@ pub struct Source {
     pub passwd: PathBuf,
 }
 
+/// A request a mode cannot honour (an unknown user, column or theme): bad
+/// usage, which the binary reports with exit status 2, as it does for
+/// every malformed option.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
 /// Why a mode did not start.
 #[derive(Debug)]
 pub enum StartError<E> {

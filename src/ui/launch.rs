@@ -1,10 +1,9 @@
 //! Starting the interface: config file, command-line overrides, backend.
 
 use std::collections::HashSet;
-use std::convert::Infallible;
 use std::io::IsTerminal;
 
-use anyhow::{anyhow, bail};
+use anyhow::bail;
 
 use super::app::{self, ConfigFile};
 use super::columns::Column;
@@ -13,7 +12,7 @@ use super::settings::{view_from, Overrides};
 use super::theme::Theme;
 use crate::collect::sampler::Sampler;
 use crate::config::{self, Config, LoadOutcome};
-use crate::monitor::start::{start, Source, StartError};
+use crate::monitor::start::{start, Source, StartError, UsageError};
 use crate::privileges::Mode;
 
 /// What the command line asks of the interface.
@@ -33,7 +32,7 @@ pub struct InterfaceOptions {
     pub no_color: bool,
 }
 
-fn theme_from(options: &InterfaceOptions) -> anyhow::Result<Option<Theme>> {
+fn theme_from(options: &InterfaceOptions) -> Result<Option<Theme>, UsageError> {
     let no_color = options.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     if no_color {
         return Ok(Some(Theme::mono()));
@@ -41,20 +40,23 @@ fn theme_from(options: &InterfaceOptions) -> anyhow::Result<Option<Theme>> {
     match &options.theme {
         None => Ok(None),
         Some(name) => Theme::by_name(name).map(Some).ok_or_else(|| {
-            anyhow!(
+            UsageError(format!(
                 "unknown theme \"{name}\" (themes: {})",
                 Theme::NAMES.join(", ")
-            )
+            ))
         }),
     }
 }
 
-fn sort_key_from(options: &InterfaceOptions) -> anyhow::Result<Option<Column>> {
+fn sort_key_from(options: &InterfaceOptions) -> Result<Option<Column>, UsageError> {
     match &options.sort_key {
         None => Ok(None),
         Some(id) => Column::from_id(id).map(Some).ok_or_else(|| {
             let ids: Vec<&str> = Column::ALL.iter().map(|c| c.id()).collect();
-            anyhow!("unknown sort key \"{id}\" (columns: {})", ids.join(" "))
+            UsageError(format!(
+                "unknown sort key \"{id}\" (columns: {})",
+                ids.join(" ")
+            ))
         }),
     }
 }
@@ -62,7 +64,7 @@ fn sort_key_from(options: &InterfaceOptions) -> anyhow::Result<Option<Column>> {
 fn user_from(
     options: &InterfaceOptions,
     sampler: &Sampler,
-) -> anyhow::Result<Option<(u32, String)>> {
+) -> Result<Option<(u32, String)>, UsageError> {
     let Some(user) = &options.user else {
         return Ok(None);
     };
@@ -70,7 +72,7 @@ fn user_from(
         Ok(uid) => uid,
         Err(_) => sampler
             .uid_of(user)
-            .ok_or_else(|| anyhow!("unknown user \"{user}\""))?,
+            .ok_or_else(|| UsageError(format!("unknown user \"{user}\"")))?,
     };
     Ok(Some((uid, sampler.user_name(uid))))
 }
@@ -92,22 +94,31 @@ pub fn launch(options: &InterfaceOptions, source: &Source) -> anyhow::Result<()>
         Some(LoadOutcome::Loaded(c)) => (c, None),
         Some(LoadOutcome::Broken { message }) => (Config::default(), Some(message)),
     };
-    // Opened and privileges dropped before the collector thread starts.
-    let started = match start(source, Mode::Interactive, |_| Ok::<(), Infallible>(())) {
+    // Opened and privileges dropped before the collector thread starts; what
+    // the command line asks is checked first (bad usage says nothing else).
+    let started = start(source, Mode::Interactive, |sampler| {
+        Ok::<_, UsageError>((
+            user_from(options, sampler)?,
+            sort_key_from(options)?,
+            theme_from(options)?,
+        ))
+    });
+    let started = match started {
         Ok(started) => started,
         Err(StartError::Open(e)) => return Err(e),
-        Err(StartError::Refused(never)) => match never {},
+        Err(StartError::Refused(usage)) => return Err(usage.into()),
     };
+    let (user, sort_key, theme) = started.checked;
     let sampler = started.monitor.sampler();
     let overrides = Overrides {
         delay_ms: options.delay_ms,
         tree: options.tree,
-        user: user_from(options, sampler)?,
+        user,
         pids: (!options.pids.is_empty())
             .then(|| options.pids.iter().copied().collect::<HashSet<u32>>()),
-        sort_key: sort_key_from(options)?,
+        sort_key,
         no_mouse: options.no_mouse,
-        theme: theme_from(options)?,
+        theme,
     };
     let (mut view, warnings) = view_from(&config, &overrides);
     let warnings = match warnings.len() {
