@@ -1,53 +1,28 @@
-//! The process table's columns: names, widths, sort order and cell text.
-//! Cells are formatted on demand, only for the rows on screen.
+//! The process table's columns. One table, [`COLUMNS`], holds every
+//! column's facts (id, title, width, alignment, sort direction, cell and
+//! order), as htop's field table does; [`Column`] is a small handle on an
+//! entry of it. Cells are formatted on demand, only for the rows on screen.
 
 mod gpu;
 mod net;
 
 use std::cmp::Ordering;
+use std::fmt;
 
 use super::text::display_safe;
 use crate::collect::sample::ThreadSample;
 use crate::model::{Model, ProcessView};
 use crate::output::text::{human_bytes, time_plus};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Column {
-    Pid,
-    Ppid,
-    User,
-    Priority,
-    Nice,
-    Virt,
-    Res,
-    Shr,
-    State,
-    CpuPercent,
-    MemPercent,
-    Time,
-    Command,
-    Start,
-    Nlwp,
-    Processor,
-    Tty,
-    IoReadRate,
-    IoWriteRate,
-    Minflt,
-    Majflt,
-    Ctxt,
-    Cgroup,
-    Unit,
-    Slice,
-    Container,
-    Frozen,
-    NetRxRate,
-    NetTxRate,
-    NetRate,
-    NetTotal,
-    NetIface,
-    GpuPercent,
-    GpuMem,
-    GpuIndex,
+/// A column of the process table: an index into [`COLUMNS`]. Code that
+/// names a column uses a constant such as [`Column::Pid`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Column(u8);
+
+impl fmt::Debug for Column {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Column({})", self.id())
+    }
 }
 
 /// How the renderer should style a cell (mapped to theme styles there).
@@ -73,6 +48,12 @@ impl Cell {
 
     fn normal(text: String) -> Cell {
         Cell::new(text, Emphasis::Normal)
+    }
+
+    /// A value that is not there (its source is off, or unreadable): a
+    /// dimmed "-".
+    fn absent() -> Cell {
+        Cell::new("-".to_owned(), Emphasis::Dim)
     }
 }
 
@@ -106,100 +87,610 @@ const MIB: f64 = (1 << 20) as f64;
 /// Counters up to this many digits are printed in full.
 const COUNT_DIGITS_MAX: u64 = 999_999_999;
 
-impl Column {
-    pub const ALL: &'static [Column] = &[
-        Column::Pid,
-        Column::Ppid,
-        Column::User,
-        Column::Priority,
-        Column::Nice,
-        Column::Virt,
-        Column::Res,
-        Column::Shr,
-        Column::State,
-        Column::CpuPercent,
-        Column::MemPercent,
-        Column::Time,
-        Column::Command,
-        Column::Start,
-        Column::Nlwp,
-        Column::Processor,
-        Column::Tty,
-        Column::IoReadRate,
-        Column::IoWriteRate,
-        Column::Minflt,
-        Column::Majflt,
-        Column::Ctxt,
-        Column::Cgroup,
-        Column::Unit,
-        Column::Slice,
-        Column::Container,
-        Column::Frozen,
-        Column::NetRxRate,
-        Column::NetTxRate,
-        Column::NetRate,
-        Column::NetTotal,
-        Column::NetIface,
-        Column::GpuPercent,
-        Column::GpuMem,
-        Column::GpuIndex,
-    ];
+/// Text is left-aligned, numbers right-aligned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Align {
+    Left,
+    Right,
+}
 
-    /// htop's default set.
-    pub const DEFAULT: &'static [Column] = &[
-        Column::Pid,
-        Column::User,
-        Column::Priority,
-        Column::Nice,
-        Column::Virt,
-        Column::Res,
-        Column::Shr,
-        Column::State,
-        Column::CpuPercent,
-        Column::MemPercent,
-        Column::Time,
-        Column::Command,
-    ];
+/// How a column orders processes, ascending (ties are then broken by
+/// [`compare_identity`]).
+#[derive(Clone, Copy)]
+enum Order {
+    /// By one number per process, mapped to a u64 in the column's order
+    /// (`float_key`, `signed_key`): a sort precomputes these keys instead of
+    /// reaching into every process at each comparison.
+    Key(fn(&ProcessView) -> u64),
+    /// By a comparison of the values, Equal on ties: for text, and for
+    /// values that may be absent (absent first). It must not allocate.
+    Compare(fn(&ProcessView, &ProcessView) -> Ordering),
+}
+
+/// The cell of a process, or of its thread (an index into
+/// `p.sample.thread_list`, possibly out of range) on a thread row.
+type CellFn = fn(&ProcessView, Option<usize>, &CellContext) -> Cell;
+
+/// Ascending order of two of a process's threads, by index into its
+/// `thread_list` (both in range).
+type ThreadOrderFn = fn(&ProcessView, usize, usize) -> Ordering;
+
+/// One column's facts: an entry of [`COLUMNS`].
+struct ColumnSpec {
+    /// Name in the configuration file and on the command line (matched
+    /// ignoring case); never changes once released.
+    id: &'static str,
+    /// Header text, as htop labels it; no wider than `width`.
+    title: &'static str,
+    /// One line for the setup screen.
+    description: &'static str,
+    /// Width in columns, excluding the gap the renderer puts between
+    /// columns. 0: flexible, shares the width left over.
+    width: u16,
+    align: Align,
+    /// Whether the first sort on this column puts the largest first (as
+    /// htop does for usage figures).
+    descending: bool,
+    /// One of the columns shown without a configuration (htop's set).
+    default: bool,
+    cell: CellFn,
+    order: Order,
+    /// For columns whose threads have values of their own (the cell shows
+    /// the thread's value): their order under a process. None: all equal
+    /// (thread rows then go by tid).
+    thread_order: Option<ThreadOrderFn>,
+}
+
+/// Every column, in the order of the setup screen (`Column::ALL`).
+///
+/// Adding a column is one entry here plus its cell function: a new `id`,
+/// a `title` that fits `width`, a `cell` that formats the value and an
+/// `order` that sorts by it. A value that may be absent (a counter that is
+/// off or unreadable) shows [`Cell::absent`], a dimmed "-", and sorts
+/// before every value, as the network and GPU columns do. The module's
+/// tests check every entry (unique ids, titles that fit, a total order,
+/// sort keys that agree with the order). Code that must name the column
+/// adds a constant next to [`Column::Pid`].
+const COLUMNS: &[ColumnSpec] = &[
+    ColumnSpec {
+        id: "PID",
+        title: "PID",
+        description: "Process ID (thread ID on thread rows)",
+        width: 7,
+        align: Align::Right,
+        descending: false,
+        default: true,
+        cell: |p, t, _| Cell::normal(thread_of(p, t).map_or(p.sample.pid, |t| t.tid).to_string()),
+        order: Order::Key(|p| u64::from(p.sample.pid)),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "PPID",
+        title: "PPID",
+        description: "Parent process ID",
+        width: 7,
+        align: Align::Right,
+        descending: false,
+        default: false,
+        cell: |p, _, _| Cell::normal(p.sample.ppid.to_string()),
+        order: Order::Key(|p| u64::from(p.sample.ppid)),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "USER",
+        title: "USER",
+        description: "Owner of the process (real user)",
+        width: 9,
+        align: Align::Left,
+        descending: false,
+        default: true,
+        cell: |p, _, _| Cell::normal(display_safe(p.user.as_bytes())),
+        order: Order::Compare(|a, b| a.user.cmp(&b.user).then(a.sample.uid.cmp(&b.sample.uid))),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "PRI",
+        title: "PRI",
+        description: "Kernel scheduling priority (RT for real-time)",
+        width: 3,
+        align: Align::Right,
+        descending: false,
+        default: true,
+        cell: |p, _, _| Cell::normal(priority_text(p.sample.priority)),
+        order: Order::Key(|p| signed_key(p.sample.priority)),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "NI",
+        title: "NI",
+        description: "Nice value (-20 highest priority, 19 lowest)",
+        width: 3,
+        align: Align::Right,
+        descending: false,
+        default: true,
+        cell: |p, _, _| nice_cell(p.sample.nice),
+        order: Order::Key(|p| signed_key(p.sample.nice)),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "VIRT",
+        title: "VIRT",
+        description: "Virtual memory size",
+        width: 6,
+        align: Align::Right,
+        descending: true,
+        default: true,
+        cell: |p, _, _| size_cell(p.sample.virt_bytes),
+        order: Order::Key(|p| p.sample.virt_bytes),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "RES",
+        title: "RES",
+        description: "Resident memory: file, anonymous and shared pages",
+        width: 6,
+        align: Align::Right,
+        descending: true,
+        default: true,
+        cell: |p, _, _| size_cell(p.sample.rss_bytes),
+        order: Order::Key(|p| p.sample.rss_bytes),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "SHR",
+        title: "SHR",
+        description: "Shared resident memory: file and shmem pages",
+        width: 6,
+        align: Align::Right,
+        descending: true,
+        default: true,
+        cell: |p, _, _| size_cell(p.sample.shared_bytes),
+        order: Order::Key(|p| p.sample.shared_bytes),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "S",
+        title: "S",
+        description: "State: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle",
+        width: 1,
+        align: Align::Left,
+        descending: false,
+        default: true,
+        cell: |p, t, _| state_cell(thread_of(p, t).map_or(p.sample.state, |t| t.state)),
+        order: Order::Key(|p| u64::from(u32::from(p.sample.state))),
+        thread_order: Some(|p, a, b| by_thread(p, a, b, |t| t.state)),
+    },
+    ColumnSpec {
+        id: "CPU%",
+        title: "CPU%",
+        description: "CPU usage over the last interval (100% = one core)",
+        width: 5,
+        align: Align::Right,
+        descending: true,
+        default: true,
+        cell: |p, t, _| percent_cell(cpu_percent(p, t)),
+        order: Order::Key(|p| float_key(p.cpu_percent)),
+        thread_order: Some(|p, a, b| cpu_percent(p, Some(a)).total_cmp(&cpu_percent(p, Some(b)))),
+    },
+    ColumnSpec {
+        id: "MEM%",
+        title: "MEM%",
+        description: "Resident memory as a share of total memory",
+        width: 5,
+        align: Align::Right,
+        descending: true,
+        default: true,
+        cell: |p, _, _| percent_cell(p.mem_percent),
+        order: Order::Key(|p| float_key(p.mem_percent)),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "TIME+",
+        title: "TIME+",
+        description: "Total CPU time, minutes:seconds.hundredths",
+        width: 9,
+        align: Align::Right,
+        descending: true,
+        default: true,
+        cell: |p, t, _| {
+            time_cell(thread_of(p, t).map_or(p.sample.cpu_time_ns(), |t| t.cpu_time_ns))
+        },
+        order: Order::Key(|p| p.sample.cpu_time_ns()),
+        thread_order: Some(|p, a, b| by_thread(p, a, b, |t| t.cpu_time_ns)),
+    },
+    ColumnSpec {
+        id: "Command",
+        title: "Command",
+        description: "Command line (kernel threads in brackets)",
+        width: 0,
+        align: Align::Left,
+        descending: false,
+        default: true,
+        cell: |p, t, _| command_cell(p, thread_of(p, t)),
+        order: Order::Compare(|a, b| command_bytes(a).cmp(command_bytes(b))),
+        thread_order: Some(|p, a, b| by_thread(p, a, b, |t| &t.comm)),
+    },
+    ColumnSpec {
+        id: "START",
+        title: "START",
+        description: "Start time: hour:minute today, month and day before",
+        width: 5,
+        align: Align::Left,
+        descending: false,
+        default: false,
+        cell: |p, _, ctx| Cell::normal(start_text(p.sample.start_time_ns, ctx)),
+        order: Order::Key(|p| p.sample.start_time_ns),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "NLWP",
+        title: "NLWP",
+        description: "Number of threads",
+        width: 4,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| Cell::normal(p.sample.threads.to_string()),
+        order: Order::Key(|p| u64::from(p.sample.threads)),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "PROCESSOR",
+        title: "CPU",
+        description: "CPU the process last ran on",
+        width: 3,
+        align: Align::Right,
+        descending: false,
+        default: false,
+        cell: |p, t, _| {
+            Cell::normal(
+                thread_of(p, t)
+                    .map_or(p.sample.processor, |t| t.processor)
+                    .to_string(),
+            )
+        },
+        order: Order::Key(|p| u64::from(p.sample.processor)),
+        thread_order: Some(|p, a, b| by_thread(p, a, b, |t| t.processor)),
+    },
+    ColumnSpec {
+        id: "TTY",
+        title: "TTY",
+        description: "Controlling terminal",
+        width: 8,
+        align: Align::Left,
+        descending: false,
+        default: false,
+        cell: |p, _, _| tty_cell(p.sample.tty_nr),
+        order: Order::Key(|p| u64::from(p.sample.tty_nr)),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "IO_READ_RATE",
+        title: "DISK R/s",
+        description: "Bytes read from storage per second",
+        width: 8,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| rate_cell(p, p.io_read_rate),
+        order: Order::Key(|p| float_key(io_rate_key(p, p.io_read_rate))),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "IO_WRITE_RATE",
+        title: "DISK W/s",
+        description: "Bytes written to storage per second",
+        width: 8,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| rate_cell(p, p.io_write_rate),
+        order: Order::Key(|p| float_key(io_rate_key(p, p.io_write_rate))),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "MINFLT",
+        title: "MINFLT",
+        description: "Minor page faults (no disk access)",
+        width: 9,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| count_cell(p.sample.minflt),
+        order: Order::Key(|p| p.sample.minflt),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "MAJFLT",
+        title: "MAJFLT",
+        description: "Major page faults (read from disk)",
+        width: 9,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| count_cell(p.sample.majflt),
+        order: Order::Key(|p| p.sample.majflt),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "CTXT",
+        title: "CTXT",
+        description: "Context switches, voluntary plus involuntary",
+        width: 9,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| count_cell(ctxt(p)),
+        order: Order::Key(ctxt),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "CGROUP",
+        title: "CGROUP",
+        description: "Control group (cgroup v2 path)",
+        width: 0,
+        align: Align::Left,
+        descending: false,
+        default: false,
+        cell: |p, _, _| match &p.sample.cgroup {
+            Some(path) => Cell::normal(display_safe(path.as_bytes())),
+            None => Cell::new("N/A".to_owned(), Emphasis::Dim),
+        },
+        order: Order::Compare(|a, b| a.sample.cgroup.cmp(&b.sample.cgroup)),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "UNIT",
+        title: "UNIT",
+        description: "systemd unit owning the process (deepest .service or .scope)",
+        width: 24,
+        align: Align::Left,
+        descending: false,
+        default: false,
+        cell: |p, _, ctx| optional_cell(unit_shown(p, ctx.unit_display)),
+        order: Order::Compare(|a, b| label(a, |i| &i.unit_label).cmp(&label(b, |i| &i.unit_label))),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "SLICE",
+        title: "SLICE",
+        description: "systemd slice the process runs in",
+        width: 16,
+        align: Align::Left,
+        descending: false,
+        default: false,
+        cell: |p, _, _| optional_cell(slice_name(p)),
+        order: Order::Compare(|a, b| {
+            label(a, |i| &i.slice_label).cmp(&label(b, |i| &i.slice_label))
+        }),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "CONTAINER",
+        title: "CONTAINER",
+        description: "Container: runtime and name or short id",
+        width: 22,
+        align: Align::Left,
+        descending: false,
+        default: false,
+        cell: |p, _, _| optional_cell(container_text(p)),
+        order: Order::Compare(|a, b| container_label(a).cmp(&container_label(b))),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "FROZEN",
+        title: "FROZEN",
+        description: "* when the process's cgroup is frozen (cgroup v2 freezer)",
+        width: 6,
+        align: Align::Left,
+        descending: false,
+        default: false,
+        cell: |p, _, _| match is_frozen(p) {
+            true => Cell::new("*".to_owned(), Emphasis::Highlight),
+            false => Cell::new(String::new(), Emphasis::Normal),
+        },
+        order: Order::Key(|p| u64::from(is_frozen(p))),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "NET_RX_RATE",
+        title: "NET_RX/s",
+        description: "Socket bytes received per second",
+        width: 8,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| net::rate_cell(net::rx_rate(p)),
+        order: Order::Compare(|a, b| net::compare_rates(net::rx_rate(a), net::rx_rate(b))),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "NET_TX_RATE",
+        title: "NET_TX/s",
+        description: "Socket bytes sent per second",
+        width: 8,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| net::rate_cell(net::tx_rate(p)),
+        order: Order::Compare(|a, b| net::compare_rates(net::tx_rate(a), net::tx_rate(b))),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "NET_RATE",
+        title: "NET/s",
+        description: "Socket bytes received and sent per second",
+        width: 8,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| net::rate_cell(net::rate(p)),
+        order: Order::Compare(|a, b| net::compare_rates(net::rate(a), net::rate(b))),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "NET_TOTAL",
+        title: "NET_TOT",
+        description: "Socket bytes received and sent since bpftop started",
+        // Room for the sort marker after the title.
+        width: 8,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| net::total_cell(p),
+        order: Order::Compare(|a, b| net::total(a).cmp(&net::total(b))),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "IFACE",
+        title: "IFACE",
+        description: "Interface of the last send over a routed socket",
+        width: 10,
+        align: Align::Left,
+        descending: false,
+        default: false,
+        cell: |p, _, _| net::iface_cell(p),
+        order: Order::Compare(|a, b| net::iface(a).cmp(&net::iface(b))),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "GPU_PERCENT",
+        title: "GPU%",
+        description: "GPU busy over the last interval, all GPUs (100% = one GPU)",
+        width: 5,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, ctx| gpu::busy_cell(p, ctx),
+        order: Order::Compare(gpu::compare_busy),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "GPU_MEM",
+        title: "GMEM",
+        description: "GPU memory the process holds, on all its GPUs",
+        width: 6,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, ctx| gpu::mem_cell(p, ctx),
+        order: Order::Compare(gpu::compare_mem),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "GPU_INDEX",
+        title: "GPU",
+        description: "GPUs the process uses (numbered as in the GPU meter)",
+        width: gpu::INDEX_WIDTH,
+        align: Align::Left,
+        descending: false,
+        default: false,
+        cell: |p, _, ctx| gpu::index_cell(p, ctx),
+        order: Order::Compare(gpu::compare_index),
+        thread_order: None,
+    },
+];
+
+// Column is a u8 index.
+const _: () = assert!(COLUMNS.len() <= 256);
+
+/// Whether two strings are equal, in a constant.
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn all_columns() -> [Column; COLUMNS.len()] {
+    let mut all = [Column(0); COLUMNS.len()];
+    let mut i = 0;
+    while i < all.len() {
+        all[i] = Column(i as u8);
+        i += 1;
+    }
+    all
+}
+
+const DEFAULT_COUNT: usize = {
+    let (mut n, mut i) = (0, 0);
+    while i < COLUMNS.len() {
+        if COLUMNS[i].default {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+};
+
+const fn default_columns() -> [Column; DEFAULT_COUNT] {
+    let mut default = [Column(0); DEFAULT_COUNT];
+    let (mut n, mut i) = (0, 0);
+    while i < COLUMNS.len() {
+        if COLUMNS[i].default {
+            default[n] = Column(i as u8);
+            n += 1;
+        }
+        i += 1;
+    }
+    default
+}
+
+/// The columns that code names. They are spelt as enum variants, which
+/// they stand for (in `match` patterns too).
+#[allow(non_upper_case_globals)]
+impl Column {
+    pub const Pid: Column = Column::named("PID");
+    pub const CpuPercent: Column = Column::named("CPU%");
+    pub const MemPercent: Column = Column::named("MEM%");
+    pub const Time: Column = Column::named("TIME+");
+    pub const Command: Column = Column::named("Command");
+    pub const Unit: Column = Column::named("UNIT");
+    pub const NetRxRate: Column = Column::named("NET_RX_RATE");
+    pub const NetTxRate: Column = Column::named("NET_TX_RATE");
+    pub const NetRate: Column = Column::named("NET_RATE");
+    pub const NetTotal: Column = Column::named("NET_TOTAL");
+    pub const NetIface: Column = Column::named("IFACE");
+    pub const GpuPercent: Column = Column::named("GPU_PERCENT");
+    pub const GpuMem: Column = Column::named("GPU_MEM");
+    pub const GpuIndex: Column = Column::named("GPU_INDEX");
+}
+
+impl Column {
+    /// Every column, in the table's order.
+    pub const ALL: &'static [Column] = &all_columns();
+
+    /// htop's default set, in the table's order.
+    pub const DEFAULT: &'static [Column] = &default_columns();
+
+    /// The column with exactly this id. In a constant, an id that is not
+    /// in the table does not compile; at run time (tests) it panics.
+    pub(crate) const fn named(id: &str) -> Column {
+        let mut i = 0;
+        while i < COLUMNS.len() {
+            if same(COLUMNS[i].id, id) {
+                return Column(i as u8);
+            }
+            i += 1;
+        }
+        panic!("no column with this id")
+    }
+
+    fn spec(self) -> &'static ColumnSpec {
+        &COLUMNS[usize::from(self.0)]
+    }
 
     /// Name in the configuration file.
     pub fn id(self) -> &'static str {
-        match self {
-            Column::Pid => "PID",
-            Column::Ppid => "PPID",
-            Column::User => "USER",
-            Column::Priority => "PRI",
-            Column::Nice => "NI",
-            Column::Virt => "VIRT",
-            Column::Res => "RES",
-            Column::Shr => "SHR",
-            Column::State => "S",
-            Column::CpuPercent => "CPU%",
-            Column::MemPercent => "MEM%",
-            Column::Time => "TIME+",
-            Column::Command => "Command",
-            Column::Start => "START",
-            Column::Nlwp => "NLWP",
-            Column::Processor => "PROCESSOR",
-            Column::Tty => "TTY",
-            Column::IoReadRate => "IO_READ_RATE",
-            Column::IoWriteRate => "IO_WRITE_RATE",
-            Column::Minflt => "MINFLT",
-            Column::Majflt => "MAJFLT",
-            Column::Ctxt => "CTXT",
-            Column::Cgroup => "CGROUP",
-            Column::Unit => "UNIT",
-            Column::Slice => "SLICE",
-            Column::Container => "CONTAINER",
-            Column::Frozen => "FROZEN",
-            Column::NetRxRate => "NET_RX_RATE",
-            Column::NetTxRate => "NET_TX_RATE",
-            Column::NetRate => "NET_RATE",
-            Column::NetTotal => "NET_TOTAL",
-            Column::NetIface => "IFACE",
-            Column::GpuPercent => "GPU_PERCENT",
-            Column::GpuMem => "GPU_MEM",
-            Column::GpuIndex => "GPU_INDEX",
-        }
+        self.spec().id
     }
 
     /// The column with configuration name `id`, ignoring case.
@@ -212,135 +703,29 @@ impl Column {
 
     /// Header text, as htop labels it.
     pub fn title(self) -> &'static str {
-        match self {
-            Column::Processor => "CPU",
-            Column::IoReadRate => "DISK R/s",
-            Column::IoWriteRate => "DISK W/s",
-            Column::NetRxRate => "NET_RX/s",
-            Column::NetTxRate => "NET_TX/s",
-            Column::NetRate => "NET/s",
-            Column::NetTotal => "NET_TOT",
-            Column::GpuPercent => "GPU%",
-            Column::GpuMem => "GMEM",
-            Column::GpuIndex => "GPU",
-            other => other.id(),
-        }
+        self.spec().title
     }
 
     /// One line for the setup screen.
     pub fn description(self) -> &'static str {
-        match self {
-            Column::Pid => "Process ID (thread ID on thread rows)",
-            Column::Ppid => "Parent process ID",
-            Column::User => "Owner of the process (real user)",
-            Column::Priority => "Kernel scheduling priority (RT for real-time)",
-            Column::Nice => "Nice value (-20 highest priority, 19 lowest)",
-            Column::Virt => "Virtual memory size",
-            Column::Res => "Resident memory: file, anonymous and shared pages",
-            Column::Shr => "Shared resident memory: file and shmem pages",
-            Column::State => {
-                "State: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle"
-            }
-            Column::CpuPercent => "CPU usage over the last interval (100% = one core)",
-            Column::MemPercent => "Resident memory as a share of total memory",
-            Column::Time => "Total CPU time, minutes:seconds.hundredths",
-            Column::Command => "Command line (kernel threads in brackets)",
-            Column::Start => "Start time: hour:minute today, month and day before",
-            Column::Nlwp => "Number of threads",
-            Column::Processor => "CPU the process last ran on",
-            Column::Tty => "Controlling terminal",
-            Column::IoReadRate => "Bytes read from storage per second",
-            Column::IoWriteRate => "Bytes written to storage per second",
-            Column::Minflt => "Minor page faults (no disk access)",
-            Column::Majflt => "Major page faults (read from disk)",
-            Column::Ctxt => "Context switches, voluntary plus involuntary",
-            Column::Cgroup => "Control group (cgroup v2 path)",
-            Column::Unit => "systemd unit owning the process (deepest .service or .scope)",
-            Column::Slice => "systemd slice the process runs in",
-            Column::Container => "Container: runtime and name or short id",
-            Column::Frozen => "* when the process's cgroup is frozen (cgroup v2 freezer)",
-            Column::NetRxRate => "Socket bytes received per second",
-            Column::NetTxRate => "Socket bytes sent per second",
-            Column::NetRate => "Socket bytes received and sent per second",
-            Column::NetTotal => "Socket bytes received and sent since bpftop started",
-            Column::NetIface => "Interface of the last send over a routed socket",
-            Column::GpuPercent => "GPU busy over the last interval, all GPUs (100% = one GPU)",
-            Column::GpuMem => "GPU memory the process holds, on all its GPUs",
-            Column::GpuIndex => "GPUs the process uses (numbered as in the GPU meter)",
-        }
+        self.spec().description
     }
 
     /// Width in columns, excluding the gap the renderer puts between
     /// columns. 0: flexible, shares the width left over (Command, Cgroup).
     pub fn width(self) -> u16 {
-        match self {
-            Column::Pid | Column::Ppid => 7,
-            Column::User => 9,
-            Column::Priority | Column::Nice | Column::Processor => 3,
-            Column::Virt | Column::Res | Column::Shr => 6,
-            Column::State => 1,
-            Column::CpuPercent | Column::MemPercent | Column::Start => 5,
-            Column::GpuPercent => 5,
-            Column::GpuMem => 6,
-            Column::GpuIndex => gpu::INDEX_WIDTH,
-            Column::Time | Column::Minflt | Column::Majflt | Column::Ctxt => 9,
-            Column::Nlwp => 4,
-            Column::Tty | Column::IoReadRate | Column::IoWriteRate => 8,
-            Column::NetRxRate | Column::NetTxRate | Column::NetRate => 8,
-            // Room for the sort marker after the title.
-            Column::NetTotal => 8,
-            Column::NetIface => 10,
-            Column::Unit => 24,
-            Column::Slice => 16,
-            Column::Container => 22,
-            Column::Frozen => 6,
-            Column::Command | Column::Cgroup => 0,
-        }
+        self.spec().width
     }
 
     /// Numbers are right-aligned, text left-aligned.
     pub fn align_right(self) -> bool {
-        !matches!(
-            self,
-            Column::User
-                | Column::State
-                | Column::Command
-                | Column::Start
-                | Column::Tty
-                | Column::Cgroup
-                | Column::Unit
-                | Column::Slice
-                | Column::Container
-                | Column::Frozen
-                | Column::NetIface
-                | Column::GpuIndex
-        )
+        self.spec().align == Align::Right
     }
 
     /// Whether the first sort on this column puts the largest first (as
     /// htop does for usage figures).
     pub fn default_descending(self) -> bool {
-        matches!(
-            self,
-            Column::CpuPercent
-                | Column::MemPercent
-                | Column::Time
-                | Column::Virt
-                | Column::Res
-                | Column::Shr
-                | Column::Nlwp
-                | Column::IoReadRate
-                | Column::IoWriteRate
-                | Column::Minflt
-                | Column::Majflt
-                | Column::Ctxt
-                | Column::NetRxRate
-                | Column::NetTxRate
-                | Column::NetRate
-                | Column::NetTotal
-                | Column::GpuPercent
-                | Column::GpuMem
-        )
+        self.spec().descending
     }
 
     /// Ascending order of processes by this column; a total order (ties by
@@ -351,49 +736,9 @@ impl Column {
 
     /// Ascending order of the values alone (Equal on ties).
     pub fn compare_value(self, a: &ProcessView, b: &ProcessView) -> Ordering {
-        let (x, y) = (&a.sample, &b.sample);
-        match self {
-            Column::Pid => x.pid.cmp(&y.pid),
-            Column::Ppid => x.ppid.cmp(&y.ppid),
-            Column::User => a.user.cmp(&b.user).then(x.uid.cmp(&y.uid)),
-            Column::Priority => x.priority.cmp(&y.priority),
-            Column::Nice => x.nice.cmp(&y.nice),
-            Column::Virt => x.virt_bytes.cmp(&y.virt_bytes),
-            Column::Res => x.rss_bytes.cmp(&y.rss_bytes),
-            Column::Shr => x.shared_bytes.cmp(&y.shared_bytes),
-            Column::State => x.state.cmp(&y.state),
-            Column::CpuPercent => a.cpu_percent.total_cmp(&b.cpu_percent),
-            Column::MemPercent => a.mem_percent.total_cmp(&b.mem_percent),
-            Column::Time => x.cpu_time_ns().cmp(&y.cpu_time_ns()),
-            Column::Command => command_bytes(a).cmp(command_bytes(b)),
-            Column::Start => x.start_time_ns.cmp(&y.start_time_ns),
-            Column::Nlwp => x.threads.cmp(&y.threads),
-            Column::Processor => x.processor.cmp(&y.processor),
-            Column::Tty => x.tty_nr.cmp(&y.tty_nr),
-            Column::IoReadRate => {
-                io_rate_key(a, a.io_read_rate).total_cmp(&io_rate_key(b, b.io_read_rate))
-            }
-            Column::IoWriteRate => {
-                io_rate_key(a, a.io_write_rate).total_cmp(&io_rate_key(b, b.io_write_rate))
-            }
-            Column::Minflt => x.minflt.cmp(&y.minflt),
-            Column::Majflt => x.majflt.cmp(&y.majflt),
-            Column::Ctxt => ctxt(a).cmp(&ctxt(b)),
-            Column::Cgroup => x.cgroup.cmp(&y.cgroup),
-            Column::Unit => label(a, |i| &i.unit_label).cmp(&label(b, |i| &i.unit_label)),
-            Column::Slice => label(a, |i| &i.slice_label).cmp(&label(b, |i| &i.slice_label)),
-            Column::Container => {
-                label(a, |i| &i.container_label).cmp(&label(b, |i| &i.container_label))
-            }
-            Column::Frozen => is_frozen(a).cmp(&is_frozen(b)),
-            Column::NetRxRate
-            | Column::NetTxRate
-            | Column::NetRate
-            | Column::NetTotal
-            | Column::NetIface => net::compare_value(self, a, b),
-            Column::GpuPercent | Column::GpuMem | Column::GpuIndex => {
-                gpu::compare_value(self, a, b)
-            }
+        match self.spec().order {
+            Order::Key(key) => key(a).cmp(&key(b)),
+            Order::Compare(compare) => compare(a, b),
         }
     }
 
@@ -403,44 +748,10 @@ impl Column {
     /// instead of reaching into every process at each comparison. None for
     /// the other columns.
     pub fn sort_key(self) -> Option<fn(&ProcessView) -> u64> {
-        let key: fn(&ProcessView) -> u64 = match self {
-            Column::Pid => |p| u64::from(p.sample.pid),
-            Column::Ppid => |p| u64::from(p.sample.ppid),
-            Column::Priority => |p| signed_key(p.sample.priority),
-            Column::Nice => |p| signed_key(p.sample.nice),
-            Column::Virt => |p| p.sample.virt_bytes,
-            Column::Res => |p| p.sample.rss_bytes,
-            Column::Shr => |p| p.sample.shared_bytes,
-            Column::State => |p| u64::from(u32::from(p.sample.state)),
-            Column::CpuPercent => |p| float_key(p.cpu_percent),
-            Column::MemPercent => |p| float_key(p.mem_percent),
-            Column::Time => |p| p.sample.cpu_time_ns(),
-            Column::Start => |p| p.sample.start_time_ns,
-            Column::Nlwp => |p| u64::from(p.sample.threads),
-            Column::Processor => |p| u64::from(p.sample.processor),
-            Column::Tty => |p| u64::from(p.sample.tty_nr),
-            Column::IoReadRate => |p| float_key(io_rate_key(p, p.io_read_rate)),
-            Column::IoWriteRate => |p| float_key(io_rate_key(p, p.io_write_rate)),
-            Column::Minflt => |p| p.sample.minflt,
-            Column::Majflt => |p| p.sample.majflt,
-            Column::Ctxt => ctxt,
-            Column::Frozen => |p| u64::from(is_frozen(p)),
-            Column::User
-            | Column::Command
-            | Column::Cgroup
-            | Column::Unit
-            | Column::Slice
-            | Column::Container
-            | Column::NetRxRate
-            | Column::NetTxRate
-            | Column::NetRate
-            | Column::NetTotal
-            | Column::NetIface
-            | Column::GpuPercent
-            | Column::GpuMem
-            | Column::GpuIndex => return None,
-        };
-        Some(key)
+        match self.spec().order {
+            Order::Key(key) => Some(key),
+            Order::Compare(_) => None,
+        }
     }
 
     /// Ascending order of two threads (indices into `p.sample.thread_list`)
@@ -448,16 +759,8 @@ impl Column {
     /// (and for indices out of range).
     pub fn compare_thread_value(self, p: &ProcessView, a: usize, b: usize) -> Ordering {
         let list = &p.sample.thread_list;
-        let (Some(x), Some(y)) = (list.get(a), list.get(b)) else {
-            return Ordering::Equal;
-        };
-        let cpu = |i: usize| p.thread_cpu_percent.get(i).copied().unwrap_or(0.0);
-        match self {
-            Column::State => x.state.cmp(&y.state),
-            Column::CpuPercent => cpu(a).total_cmp(&cpu(b)),
-            Column::Time => x.cpu_time_ns.cmp(&y.cpu_time_ns),
-            Column::Processor => x.processor.cmp(&y.processor),
-            Column::Command => x.comm.cmp(&y.comm),
+        match self.spec().thread_order {
+            Some(order) if a < list.len() && b < list.len() => order(p, a, b),
             _ => Ordering::Equal,
         }
     }
@@ -465,56 +768,31 @@ impl Column {
     /// The cell of process `p`, or of its thread `thread` (index into
     /// `p.sample.thread_list`) on a thread row.
     pub fn text(self, p: &ProcessView, thread: Option<usize>, ctx: &CellContext) -> Cell {
-        let t = thread.and_then(|i| p.sample.thread_list.get(i));
-        let s = &p.sample;
-        match self {
-            Column::Pid => Cell::normal(t.map_or(s.pid, |t| t.tid).to_string()),
-            Column::Ppid => Cell::normal(s.ppid.to_string()),
-            Column::User => Cell::normal(display_safe(p.user.as_bytes())),
-            Column::Priority => Cell::normal(priority_text(s.priority)),
-            Column::Nice => nice_cell(s.nice),
-            Column::Virt => size_cell(s.virt_bytes),
-            Column::Res => size_cell(s.rss_bytes),
-            Column::Shr => size_cell(s.shared_bytes),
-            Column::State => state_cell(t.map_or(s.state, |t| t.state)),
-            Column::CpuPercent => percent_cell(cpu_percent(p, thread)),
-            Column::MemPercent => percent_cell(p.mem_percent),
-            Column::Time => time_cell(t.map_or(s.cpu_time_ns(), |t| t.cpu_time_ns)),
-            Column::Command => command_cell(p, t),
-            Column::Start => Cell::normal(start_text(s.start_time_ns, ctx)),
-            Column::Nlwp => Cell::normal(s.threads.to_string()),
-            Column::Processor => Cell::normal(t.map_or(s.processor, |t| t.processor).to_string()),
-            Column::Tty => tty_cell(s.tty_nr),
-            Column::IoReadRate => rate_cell(p, p.io_read_rate),
-            Column::IoWriteRate => rate_cell(p, p.io_write_rate),
-            Column::Minflt => count_cell(s.minflt),
-            Column::Majflt => count_cell(s.majflt),
-            Column::Ctxt => count_cell(ctxt(p)),
-            Column::Cgroup => match &s.cgroup {
-                Some(path) => Cell::normal(display_safe(path.as_bytes())),
-                None => Cell::new("N/A".to_owned(), Emphasis::Dim),
-            },
-            Column::Unit => optional_cell(unit_shown(p, ctx.unit_display)),
-            Column::Slice => optional_cell(slice_name(p)),
-            Column::Container => optional_cell(container_text(p)),
-            Column::Frozen => match is_frozen(p) {
-                true => Cell::new("*".to_owned(), Emphasis::Highlight),
-                false => Cell::new(String::new(), Emphasis::Normal),
-            },
-            Column::NetRxRate
-            | Column::NetTxRate
-            | Column::NetRate
-            | Column::NetTotal
-            | Column::NetIface => net::cell(self, p),
-            Column::GpuPercent | Column::GpuMem | Column::GpuIndex => gpu::cell(self, p, ctx),
-        }
+        (self.spec().cell)(p, thread, ctx)
     }
+}
+
+/// The thread of a thread row; None on a process row, or past the list
+/// (the row then shows the process's values).
+fn thread_of(p: &ProcessView, thread: Option<usize>) -> Option<&ThreadSample> {
+    thread.and_then(|i| p.sample.thread_list.get(i))
+}
+
+/// Two threads of `p` in the order of one of their values.
+fn by_thread<'p, K: Ord>(
+    p: &'p ProcessView,
+    a: usize,
+    b: usize,
+    value: impl Fn(&'p ThreadSample) -> K,
+) -> Ordering {
+    let list = &p.sample.thread_list;
+    list.get(a).map(&value).cmp(&list.get(b).map(&value))
 }
 
 fn optional_cell(text: Option<String>) -> Cell {
     match text {
         Some(t) => Cell::normal(t),
-        None => Cell::new("-".to_owned(), Emphasis::Dim),
+        None => Cell::absent(),
     }
 }
 
@@ -966,7 +1244,10 @@ mod tests {
             assert_eq!(Column::from_id(&c.id().to_lowercase()), Some(c));
         }
         assert_eq!(Column::from_id("cpu%"), Some(Column::CpuPercent));
-        assert_eq!(Column::from_id("PROCESSOR"), Some(Column::Processor));
+        assert_eq!(
+            Column::from_id("PROCESSOR"),
+            Some(Column::named("PROCESSOR"))
+        );
         assert_eq!(Column::from_id("nope"), None);
     }
 
@@ -978,14 +1259,14 @@ mod tests {
                 assert!(width(c.title()) <= usize::from(c.width()), "{c:?}");
             }
         }
-        assert_eq!(Column::Processor.title(), "CPU");
-        assert_eq!(Column::IoWriteRate.title(), "DISK W/s");
+        assert_eq!(Column::named("PROCESSOR").title(), "CPU");
+        assert_eq!(Column::named("IO_WRITE_RATE").title(), "DISK W/s");
         let flexible: Vec<Column> = Column::ALL
             .iter()
             .copied()
             .filter(|c| c.width() == 0)
             .collect();
-        assert_eq!(flexible, vec![Column::Command, Column::Cgroup]);
+        assert_eq!(flexible, vec![Column::Command, Column::named("CGROUP")]);
         assert_eq!(Column::DEFAULT.last(), Some(&Column::Command));
         assert_eq!(Column::DEFAULT.len(), 12);
     }
@@ -993,11 +1274,11 @@ mod tests {
     #[test]
     fn usage_columns_descend_first() {
         assert!(Column::CpuPercent.default_descending());
-        assert!(Column::Res.default_descending());
-        assert!(Column::Ctxt.default_descending());
+        assert!(Column::named("RES").default_descending());
+        assert!(Column::named("CTXT").default_descending());
         assert!(!Column::Pid.default_descending());
         assert!(!Column::Command.default_descending());
-        assert!(!Column::User.default_descending());
+        assert!(!Column::named("USER").default_descending());
     }
 
     #[test]
@@ -1051,19 +1332,22 @@ mod tests {
         let cell = |col: Column, t| col.text(java, t, &c).text;
         assert_eq!(cell(Column::Pid, Some(1)), "901");
         assert_eq!(cell(Column::Pid, None), "900");
-        assert_eq!(cell(Column::State, Some(1)), "R");
-        assert_eq!(cell(Column::State, None), "S");
+        assert_eq!(cell(Column::named("S"), Some(1)), "R");
+        assert_eq!(cell(Column::named("S"), None), "S");
         assert_eq!(cell(Column::CpuPercent, Some(1)), "50.0");
         assert_eq!(cell(Column::CpuPercent, None), "100.0");
-        assert_eq!(cell(Column::Processor, Some(2)), "1");
+        assert_eq!(cell(Column::named("PROCESSOR"), Some(2)), "1");
         assert_eq!(cell(Column::Command, Some(2)), "C2 CompilerThre");
         assert_eq!(
             Column::Command.text(java, Some(2), &c).emphasis,
             Emphasis::Thread
         );
         // Process-wide values stay the process's.
-        assert_eq!(cell(Column::Res, Some(1)), cell(Column::Res, None));
-        assert_eq!(cell(Column::User, Some(1)), "www-data");
+        assert_eq!(
+            cell(Column::named("RES"), Some(1)),
+            cell(Column::named("RES"), None)
+        );
+        assert_eq!(cell(Column::named("USER"), Some(1)), "www-data");
         // An index past the list falls back to the process.
         assert_eq!(cell(Column::Pid, Some(99)), "900");
         assert_eq!(cell(Column::CpuPercent, Some(99)), "0.0");
@@ -1130,12 +1414,15 @@ mod tests {
         let top = by_pid(&m, 1301);
         let s = &top.sample;
         assert_eq!(
-            Column::Ctxt.text(top, None, &ctx()).text,
+            Column::named("CTXT").text(top, None, &ctx()).text,
             (s.nvcsw + s.nivcsw).to_string()
         );
-        assert_eq!(Column::IoReadRate.text(top, None, &ctx()).text, "64K");
+        assert_eq!(
+            Column::named("IO_READ_RATE").text(top, None, &ctx()).text,
+            "64K"
+        );
         let sshd = by_pid(&m, 400);
-        let na = Column::IoReadRate.text(sshd, None, &ctx());
+        let na = Column::named("IO_READ_RATE").text(sshd, None, &ctx());
         assert_eq!((na.text.as_str(), na.emphasis), ("N/A", Emphasis::Dim));
     }
 
@@ -1216,7 +1503,7 @@ mod tests {
         assert_eq!(time(2, 1), Ordering::Greater);
         // Process-wide columns do not order threads; nor do bad indices.
         assert_eq!(
-            Column::Res.compare_thread_value(java, 0, 2),
+            Column::named("RES").compare_thread_value(java, 0, 2),
             Ordering::Equal
         );
         assert_eq!(

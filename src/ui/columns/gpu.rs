@@ -1,44 +1,56 @@
-//! The GPU columns: per-process GPU use from `collect::gpu` (NVML or DRM
-//! fdinfo). Every cell is "-", dimmed, when no GPU source is on; a process
-//! that holds no GPU shows 0.0 / 0K (dimmed) and no GPU numbers.
+//! The GPU columns' values: per-process GPU use from `collect::gpu` (NVML
+//! or DRM fdinfo). Every cell is "-", dimmed, when no GPU source is on; a
+//! process that holds no GPU shows 0.0 / 0K (dimmed) and no GPU numbers,
+//! and sorts first.
 
 use std::cmp::Ordering;
 
-use super::{percent_cell, size_cell, Cell, CellContext, Column, Emphasis};
+use super::{percent_cell, size_cell, Cell, CellContext, Emphasis};
 use crate::model::ProcessView;
 
 /// Width of the GPU column (the numbers of the GPUs a process uses).
 pub(super) const INDEX_WIDTH: u16 = 7;
 
-/// Ascending order of the values of a GPU column (Equal for any other
-/// column). Processes holding no GPU come first; nothing is allocated.
-pub(super) fn compare_value(column: Column, a: &ProcessView, b: &ProcessView) -> Ordering {
-    let (x, y) = (a.gpu.as_ref(), b.gpu.as_ref());
-    match column {
-        Column::GpuPercent => match (x, y) {
-            (Some(x), Some(y)) => x.busy_percent.total_cmp(&y.busy_percent),
-            (x, y) => x.is_some().cmp(&y.is_some()),
-        },
-        Column::GpuMem => x.map(|g| g.mem_bytes).cmp(&y.map(|g| g.mem_bytes)),
-        Column::GpuIndex => x.map(|g| &g.devices[..]).cmp(&y.map(|g| &g.devices[..])),
-        _ => Ordering::Equal,
+pub(super) fn compare_busy(a: &ProcessView, b: &ProcessView) -> Ordering {
+    match (a.gpu.as_ref(), b.gpu.as_ref()) {
+        (Some(x), Some(y)) => x.busy_percent.total_cmp(&y.busy_percent),
+        (x, y) => x.is_some().cmp(&y.is_some()),
     }
 }
 
-/// The cell of a GPU column (empty for any other column).
-pub(super) fn cell(column: Column, p: &ProcessView, ctx: &CellContext) -> Cell {
-    if !ctx.gpu_on {
-        return Cell::new("-".to_owned(), Emphasis::Dim);
-    }
-    let gpu = p.gpu.as_ref();
-    match column {
-        Column::GpuPercent => percent_cell(gpu.map_or(0.0, |g| g.busy_percent)),
-        Column::GpuMem => size_cell(gpu.map_or(0, |g| g.mem_bytes)),
-        Column::GpuIndex => Cell::new(
-            gpu.map(|g| indices_text(&g.devices)).unwrap_or_default(),
-            Emphasis::Normal,
-        ),
-        _ => Cell::new(String::new(), Emphasis::Normal),
+pub(super) fn compare_mem(a: &ProcessView, b: &ProcessView) -> Ordering {
+    let mem = |p: &ProcessView| p.gpu.as_ref().map(|g| g.mem_bytes);
+    mem(a).cmp(&mem(b))
+}
+
+pub(super) fn compare_index(a: &ProcessView, b: &ProcessView) -> Ordering {
+    let (x, y) = (a.gpu.as_ref(), b.gpu.as_ref());
+    x.map(|g| &g.devices[..]).cmp(&y.map(|g| &g.devices[..]))
+}
+
+pub(super) fn busy_cell(p: &ProcessView, ctx: &CellContext) -> Cell {
+    when_on(ctx, || {
+        percent_cell(p.gpu.as_ref().map_or(0.0, |g| g.busy_percent))
+    })
+}
+
+pub(super) fn mem_cell(p: &ProcessView, ctx: &CellContext) -> Cell {
+    when_on(ctx, || size_cell(p.gpu.as_ref().map_or(0, |g| g.mem_bytes)))
+}
+
+pub(super) fn index_cell(p: &ProcessView, ctx: &CellContext) -> Cell {
+    when_on(ctx, || {
+        let text = p.gpu.as_ref().map(|g| indices_text(&g.devices));
+        Cell::new(text.unwrap_or_default(), Emphasis::Normal)
+    })
+}
+
+/// The cell, or "-" when no GPU source is on.
+fn when_on(ctx: &CellContext, cell: impl FnOnce() -> Cell) -> Cell {
+    if ctx.gpu_on {
+        cell()
+    } else {
+        Cell::absent()
     }
 }
 
@@ -83,6 +95,7 @@ mod tests {
     use crate::collect::gpu::ProcessGpu;
     use crate::model::testing::demo_model;
     use crate::model::Model;
+    use crate::ui::columns::Column;
     use crate::ui::test_support::order;
 
     const GPU: [Column; 3] = [Column::GpuPercent, Column::GpuMem, Column::GpuIndex];

@@ -1,61 +1,62 @@
-//! The network columns: socket bytes per process, counted in eBPF since
-//! bpftop started (`collect::sample::NetCounters`). Every cell is "-",
-//! dimmed, when the process has no counters (network counters off).
+//! The network columns' values: socket bytes per process, counted in eBPF
+//! since bpftop started (`collect::sample::NetCounters`). Every cell is
+//! "-", dimmed, when the process has no counters (network counters off);
+//! such processes sort first.
 
 use std::cmp::Ordering;
 
-use super::{bytes_rate_cell, size_cell, Cell, Column, Emphasis};
+use super::{bytes_rate_cell, size_cell, Cell, Emphasis};
 use crate::model::ProcessView;
 use crate::ui::text::display_safe;
 
-/// Ascending order of the values of a network column (Equal for any other
-/// column). Processes without counters come first; nothing is allocated.
-pub(super) fn compare_value(column: Column, a: &ProcessView, b: &ProcessView) -> Ordering {
-    match column {
-        Column::NetTotal => total(a).cmp(&total(b)),
-        Column::NetIface => iface(a).cmp(&iface(b)),
-        _ => match (rate(column, a), rate(column, b)) {
-            (Some(x), Some(y)) => x.total_cmp(&y),
-            (x, y) => x.is_some().cmp(&y.is_some()),
-        },
+/// Bytes received per second; None without counters.
+pub(super) fn rx_rate(p: &ProcessView) -> Option<f64> {
+    p.sample.net.as_ref().map(|_| p.net_rx_rate)
+}
+
+/// Bytes sent per second; None without counters.
+pub(super) fn tx_rate(p: &ProcessView) -> Option<f64> {
+    p.sample.net.as_ref().map(|_| p.net_tx_rate)
+}
+
+/// Bytes received and sent per second; None without counters.
+pub(super) fn rate(p: &ProcessView) -> Option<f64> {
+    p.sample.net.as_ref().map(|_| p.net_rx_rate + p.net_tx_rate)
+}
+
+/// Ascending order of two rates, no counters first.
+pub(super) fn compare_rates(a: Option<f64>, b: Option<f64>) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (x, y) => x.is_some().cmp(&y.is_some()),
     }
 }
 
-/// The cell of a network column (empty for any other column).
-pub(super) fn cell(column: Column, p: &ProcessView) -> Cell {
-    if p.sample.net.is_none() {
-        return Cell::new("-".to_owned(), Emphasis::Dim);
-    }
-    match column {
-        Column::NetTotal => size_cell(total(p).unwrap_or(0)),
-        Column::NetIface => match iface(p).flatten() {
-            Some(name) => Cell::new(display_safe(name.as_bytes()), Emphasis::Normal),
-            None => Cell::new(String::new(), Emphasis::Normal),
-        },
-        _ => bytes_rate_cell(rate(column, p).unwrap_or(0.0)),
-    }
-}
-
-/// Bytes per second of a rate column; None without counters.
-fn rate(column: Column, p: &ProcessView) -> Option<f64> {
-    p.sample.net.as_ref()?;
-    match column {
-        Column::NetRxRate => Some(p.net_rx_rate),
-        Column::NetTxRate => Some(p.net_tx_rate),
-        Column::NetRate => Some(p.net_rx_rate + p.net_tx_rate),
-        _ => None,
-    }
+pub(super) fn rate_cell(rate: Option<f64>) -> Cell {
+    rate.map_or_else(Cell::absent, bytes_rate_cell)
 }
 
 /// Bytes received and sent since bpftop started.
-fn total(p: &ProcessView) -> Option<u64> {
+pub(super) fn total(p: &ProcessView) -> Option<u64> {
     let n = p.sample.net.as_ref()?;
     Some(n.rx_bytes.saturating_add(n.tx_bytes))
 }
 
+pub(super) fn total_cell(p: &ProcessView) -> Cell {
+    total(p).map_or_else(Cell::absent, size_cell)
+}
+
 /// Outer None: no counters; inner None: no routed send seen.
-fn iface(p: &ProcessView) -> Option<Option<&str>> {
+pub(super) fn iface(p: &ProcessView) -> Option<Option<&str>> {
     Some(p.sample.net.as_ref()?.iface.as_deref())
+}
+
+pub(super) fn iface_cell(p: &ProcessView) -> Cell {
+    match iface(p) {
+        None => Cell::absent(),
+        Some(Some(name)) => Cell::new(display_safe(name.as_bytes()), Emphasis::Normal),
+        Some(None) => Cell::new(String::new(), Emphasis::Normal),
+    }
 }
 
 #[cfg(test)]
@@ -66,6 +67,7 @@ mod tests {
     use crate::model::testing::demo_model;
     use crate::model::Model;
     use crate::ui::columns::CellContext;
+    use crate::ui::columns::Column;
     use crate::ui::test_support::order;
 
     const NET: [Column; 5] = [

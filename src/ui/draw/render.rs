@@ -86,7 +86,7 @@ fn render_rows(view: &ViewState, area: Rect, buf: &mut Buffer) {
         for (column, x, w) in &spans {
             let mut cell = column.text(p, row.thread, &ctx);
             if let (Some(aggregate), true) = (&row.aggregate, view.aggregate_folded()) {
-                match column {
+                match *column {
                     Column::CpuPercent => cell.text = format!("{:.1}", aggregate.cpu_percent),
                     Column::MemPercent => cell.text = format!("{:.1}", aggregate.mem_percent),
                     _ => {}

@@ -135,23 +135,34 @@ mod tests {
 
     #[test]
     fn extras_go_before_command_unless_configured() {
-        use Column::*;
+        let (pid, user, command, cgroup) = (
+            Column::Pid,
+            Column::named("USER"),
+            Column::Command,
+            Column::named("CGROUP"),
+        );
+        let (rx, tx, iface, total) = (
+            Column::NetRxRate,
+            Column::NetTxRate,
+            Column::NetIface,
+            Column::NetTotal,
+        );
         assert_eq!(
             with_extras(
-                &[Pid, User, Command, Cgroup],
+                &[pid, user, command, cgroup],
                 NetView::Rates.extra_columns()
             ),
-            [Pid, User, NetRxRate, NetTxRate, NetIface, Command, Cgroup]
+            [pid, user, rx, tx, iface, command, cgroup]
         );
         assert_eq!(
-            with_extras(&[NetIface, Pid, Command], NetView::Totals.extra_columns()),
-            [NetIface, Pid, NetTotal, Command]
+            with_extras(&[iface, pid, command], NetView::Totals.extra_columns()),
+            [iface, pid, total, command]
         );
         assert_eq!(
-            with_extras(&[Pid], NetView::Totals.extra_columns()),
-            [Pid, NetTotal, NetIface]
+            with_extras(&[pid], NetView::Totals.extra_columns()),
+            [pid, total, iface]
         );
-        assert_eq!(with_extras(&[Pid, Command], &[]), [Pid, Command]);
+        assert_eq!(with_extras(&[pid, command], &[]), [pid, command]);
     }
 
     #[test]
