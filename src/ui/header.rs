@@ -22,6 +22,8 @@
 //!   on the left, one bar per row (their memory text needs the room); no
 //!   GPU, no row.
 
+use std::fmt;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::Style;
@@ -35,68 +37,259 @@ use crate::collect::sample::ZramStats;
 use crate::model::{CpuSplit, SystemView};
 use crate::present::sanitize::printable;
 
-/// One meter of the header, as named in the configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Meter {
-    Cpus,
-    CpuTotal,
-    Memory,
-    Swap,
-    Tasks,
-    Load,
-    Uptime,
-    Pressure,
-    Backend,
-    Network,
-    Gpus,
+/// One meter of the header: an index into [`METERS`]. Code that names a
+/// meter uses a constant such as [`Meter::Cpus`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Meter(u8);
+
+impl fmt::Debug for Meter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Meter({})", self.id())
+    }
+}
+
+/// How a meter takes its place in the header (see the layout rules above).
+#[derive(Clone, Copy)]
+enum Shape {
+    /// A bar per CPU, spanning both columns.
+    CpuBars,
+    /// A bar per GPU; no row without GPUs.
+    GpuBars,
+    /// One row, split over the columns with the one-row meters around it.
+    Row {
+        /// Whether there is anything to show; a meter without takes no row.
+        shown: fn(&SystemView) -> bool,
+        /// Draws the meter on its row.
+        draw: fn(&HeaderView<'_>, Rect, &mut Buffer),
+    },
+}
+
+/// One meter's facts: an entry of [`METERS`].
+struct MeterSpec {
+    /// Name in the configuration file (exact case); never changes once
+    /// released.
+    id: &'static str,
+    /// One line for the setup screen.
+    description: &'static str,
+    /// One of the meters shown without a configuration.
+    default: bool,
+    shape: Shape,
+}
+
+/// Every meter, in the order of the setup screen (`Meter::ALL`).
+///
+/// Adding a meter is one entry here plus its draw function: a new `id`, a
+/// `description`, and a `Shape::Row` whose `draw` writes its one row (a
+/// text meter: `put_spans` of the styled pieces from its text function,
+/// as `tasks_text`); `shown` hides it while there is nothing to show.
+/// Code that must name the meter adds a constant next to [`Meter::Cpus`].
+const METERS: &[MeterSpec] = &[
+    MeterSpec {
+        id: "cpus",
+        description: "A usage bar per CPU",
+        default: true,
+        shape: Shape::CpuBars,
+    },
+    MeterSpec {
+        id: "cpu",
+        description: "Average usage bar over all CPUs",
+        default: true,
+        shape: Shape::Row {
+            shown: always,
+            draw: |v, line, buf| draw_cpu_bar("Avg", &v.system.cpu_split, v.theme, line, buf),
+        },
+    },
+    MeterSpec {
+        id: "memory",
+        description: "Memory bar: used, zram, buffers, cache",
+        default: true,
+        shape: Shape::Row {
+            shown: always,
+            draw: draw_memory,
+        },
+    },
+    MeterSpec {
+        id: "swap",
+        description: "Swap bar, with zram compression ratio and zswap pool",
+        default: true,
+        shape: Shape::Row {
+            shown: always,
+            draw: |v, line, buf| {
+                let (s, t) = (v.system, v.theme);
+                draw_bar("Swp", &swap_segments(s, t), &swap_texts(s), t, line, buf);
+            },
+        },
+    },
+    MeterSpec {
+        id: "tasks",
+        description: "Processes, threads, kernel threads, running",
+        default: true,
+        shape: Shape::Row {
+            shown: always,
+            draw: |v, line, buf| put_spans(&tasks_text(v), line, buf),
+        },
+    },
+    MeterSpec {
+        id: "load",
+        description: "Load average over 1, 5 and 15 minutes",
+        default: true,
+        shape: Shape::Row {
+            shown: always,
+            draw: |v, line, buf| put_spans(&load_text(v), line, buf),
+        },
+    },
+    MeterSpec {
+        id: "uptime",
+        description: "Time since boot",
+        default: true,
+        shape: Shape::Row {
+            shown: always,
+            draw: |v, line, buf| put_spans(&uptime_text(v), line, buf),
+        },
+    },
+    MeterSpec {
+        id: "pressure",
+        description: "Pressure stall (PSI some, avg10) of CPU, memory, I/O",
+        default: true,
+        shape: Shape::Row {
+            // Not without any pressure file.
+            shown: |s| {
+                let p = &s.pressure;
+                p.cpu.is_some() || p.memory.is_some() || p.io.is_some()
+            },
+            draw: |v, line, buf| put_spans(&pressure_text(v), line, buf),
+        },
+    },
+    MeterSpec {
+        id: "backend",
+        description: "Collection backend, and why it fell back",
+        default: true,
+        shape: Shape::Row {
+            shown: always,
+            draw: |v, line, buf| put_spans(&backend_text(v), line, buf),
+        },
+    },
+    MeterSpec {
+        id: "network",
+        description: "Host network throughput per second (real interfaces)",
+        // It would take a fifth row in each column when PSI is there
+        // (offered in the setup screen).
+        default: false,
+        shape: Shape::Row {
+            shown: always,
+            draw: |v, line, buf| put_spans(&network_text(v), line, buf),
+        },
+    },
+    MeterSpec {
+        id: "gpu",
+        description: "A busy bar per GPU, with its memory used/total (none without GPUs)",
+        // Default: it takes no row on a machine without GPUs.
+        default: true,
+        shape: Shape::GpuBars,
+    },
+];
+
+// Meter is a u8 index.
+const _: () = assert!(METERS.len() <= 256);
+
+fn always(_: &SystemView) -> bool {
+    true
+}
+
+const fn all_meters() -> [Meter; METERS.len()] {
+    let mut all = [Meter(0); METERS.len()];
+    let mut i = 0;
+    while i < all.len() {
+        all[i] = Meter(i as u8);
+        i += 1;
+    }
+    all
+}
+
+const DEFAULT_COUNT: usize = {
+    let (mut n, mut i) = (0, 0);
+    while i < METERS.len() {
+        if METERS[i].default {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+};
+
+const fn default_meters() -> [Meter; DEFAULT_COUNT] {
+    let mut default = [Meter(0); DEFAULT_COUNT];
+    let (mut n, mut i) = (0, 0);
+    while i < METERS.len() {
+        if METERS[i].default {
+            default[n] = Meter(i as u8);
+            n += 1;
+        }
+        i += 1;
+    }
+    default
+}
+
+/// Whether two strings are equal, in a constant.
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The meters that code names. They are spelt as enum variants, which
+/// they stand for.
+#[allow(non_upper_case_globals)]
+impl Meter {
+    pub const Cpus: Meter = Meter::named("cpus");
+    pub const CpuTotal: Meter = Meter::named("cpu");
+    pub const Memory: Meter = Meter::named("memory");
+    pub const Swap: Meter = Meter::named("swap");
+    pub const Tasks: Meter = Meter::named("tasks");
+    pub const Load: Meter = Meter::named("load");
+    pub const Uptime: Meter = Meter::named("uptime");
+    pub const Pressure: Meter = Meter::named("pressure");
+    pub const Backend: Meter = Meter::named("backend");
+    pub const Network: Meter = Meter::named("network");
+    pub const Gpus: Meter = Meter::named("gpu");
 }
 
 impl Meter {
-    pub const ALL: &'static [Meter] = &[
-        Meter::Cpus,
-        Meter::CpuTotal,
-        Meter::Memory,
-        Meter::Swap,
-        Meter::Tasks,
-        Meter::Load,
-        Meter::Uptime,
-        Meter::Pressure,
-        Meter::Backend,
-        Meter::Network,
-        Meter::Gpus,
-    ];
+    /// Every meter, in the table's order.
+    pub const ALL: &'static [Meter] = &all_meters();
 
-    /// Without Network: it would take a fifth row in each column when PSI
-    /// is there (offered in the setup screen). With the GPU bars, which
-    /// take no row on a machine without GPUs.
-    pub const DEFAULT: &'static [Meter] = &[
-        Meter::Cpus,
-        Meter::CpuTotal,
-        Meter::Memory,
-        Meter::Swap,
-        Meter::Tasks,
-        Meter::Load,
-        Meter::Uptime,
-        Meter::Pressure,
-        Meter::Backend,
-        Meter::Gpus,
-    ];
+    /// The meters shown without a configuration, in the table's order.
+    pub const DEFAULT: &'static [Meter] = &default_meters();
+
+    /// The meter with exactly this id; in a constant, an id that is not in
+    /// the table does not compile.
+    const fn named(id: &str) -> Meter {
+        let mut i = 0;
+        while i < METERS.len() {
+            if same(METERS[i].id, id) {
+                return Meter(i as u8);
+            }
+            i += 1;
+        }
+        panic!("no meter with this id")
+    }
+
+    fn spec(self) -> &'static MeterSpec {
+        &METERS[usize::from(self.0)]
+    }
 
     /// The name used in the configuration file.
     pub fn id(self) -> &'static str {
-        match self {
-            Meter::Cpus => "cpus",
-            Meter::CpuTotal => "cpu",
-            Meter::Memory => "memory",
-            Meter::Swap => "swap",
-            Meter::Tasks => "tasks",
-            Meter::Load => "load",
-            Meter::Uptime => "uptime",
-            Meter::Pressure => "pressure",
-            Meter::Backend => "backend",
-            Meter::Network => "network",
-            Meter::Gpus => "gpu",
-        }
+        self.spec().id
     }
 
     pub fn from_id(id: &str) -> Option<Meter> {
@@ -105,19 +298,7 @@ impl Meter {
 
     /// One line for the setup screen.
     pub fn description(self) -> &'static str {
-        match self {
-            Meter::Cpus => "A usage bar per CPU",
-            Meter::CpuTotal => "Average usage bar over all CPUs",
-            Meter::Memory => "Memory bar: used, zram, buffers, cache",
-            Meter::Swap => "Swap bar, with zram compression ratio and zswap pool",
-            Meter::Tasks => "Processes, threads, kernel threads, running",
-            Meter::Load => "Load average over 1, 5 and 15 minutes",
-            Meter::Uptime => "Time since boot",
-            Meter::Pressure => "Pressure stall (PSI some, avg10) of CPU, memory, I/O",
-            Meter::Backend => "Collection backend, and why it fell back",
-            Meter::Network => "Host network throughput per second (real interfaces)",
-            Meter::Gpus => "A busy bar per GPU, with its memory used/total (none without GPUs)",
-        }
+        self.spec().description
     }
 }
 
@@ -209,33 +390,29 @@ fn layout(view: &HeaderView<'_>, width: u16) -> Vec<Slot> {
     let mut y = 0;
     let mut run = Vec::new();
     for &meter in view.meters {
-        if meter == Meter::Cpus {
-            y = place_meters(&run, &cols, y, &mut slots);
-            run.clear();
-            y = place_cpus(view.system, &cols, y, &mut slots);
-        } else if meter == Meter::Gpus {
-            // Without GPUs, as if not configured: the run goes on.
-            if !view.gpus.is_empty() {
+        match meter.spec().shape {
+            Shape::CpuBars => {
                 y = place_meters(&run, &cols, y, &mut slots);
                 run.clear();
-                y = gpu::place_gpus(view.gpus, &cols, y, &mut slots);
+                y = place_cpus(view.system, &cols, y, &mut slots);
             }
-        } else if has_content(view.system, meter) {
-            run.push(meter);
+            Shape::GpuBars => {
+                // Without GPUs, as if not configured: the run goes on.
+                if !view.gpus.is_empty() {
+                    y = place_meters(&run, &cols, y, &mut slots);
+                    run.clear();
+                    y = gpu::place_gpus(view.gpus, &cols, y, &mut slots);
+                }
+            }
+            Shape::Row { shown, .. } => {
+                if shown(view.system) {
+                    run.push(meter);
+                }
+            }
         }
     }
     place_meters(&run, &cols, y, &mut slots);
     slots
-}
-
-fn has_content(system: &SystemView, meter: Meter) -> bool {
-    match meter {
-        Meter::Pressure => {
-            let p = &system.pressure;
-            p.cpu.is_some() || p.memory.is_some() || p.io.is_some()
-        }
-        _ => true,
-    }
 }
 
 /// Splits a run of one-row meters over the columns, first half left;
@@ -336,21 +513,23 @@ fn draw_item(view: &HeaderView<'_>, item: Item, line: Rect, buf: &mut Buffer) {
                 gpu::draw_gpu(device, label, t, line, buf);
             }
         }
-        Item::Meter(Meter::Cpus | Meter::Gpus) => {}
-        Item::Meter(Meter::CpuTotal) => draw_cpu_bar("Avg", &s.cpu_split, t, line, buf),
-        Item::Meter(Meter::Memory) => {
-            let text = [format!(
-                "{}/{}",
-                human(s.mem_used_bytes),
-                human(s.mem_total_bytes)
-            )];
-            draw_bar("Mem", &memory_segments(s, t), &text, t, line, buf);
+        Item::Meter(meter) => {
+            if let Shape::Row { draw, .. } = meter.spec().shape {
+                draw(view, line, buf);
+            }
         }
-        Item::Meter(Meter::Swap) => {
-            draw_bar("Swp", &swap_segments(s, t), &swap_texts(s), t, line, buf)
-        }
-        Item::Meter(meter) => put_spans(&text_meter(view, meter), line, buf),
     }
+}
+
+/// The memory bar, with used/total over it.
+fn draw_memory(view: &HeaderView<'_>, line: Rect, buf: &mut Buffer) {
+    let (s, t) = (view.system, view.theme);
+    let text = [format!(
+        "{}/{}",
+        human(s.mem_used_bytes),
+        human(s.mem_total_bytes)
+    )];
+    draw_bar("Mem", &memory_segments(s, t), &text, t, line, buf);
 }
 
 fn draw_cpu_bar(label: &str, split: &CpuSplit, t: &Theme, line: Rect, buf: &mut Buffer) {
@@ -533,52 +712,78 @@ fn put_spans(spans: &[(String, Style)], line: Rect, buf: &mut Buffer) {
     }
 }
 
-/// The styled text of a one-line meter.
-fn text_meter(view: &HeaderView<'_>, meter: Meter) -> Vec<(String, Style)> {
+/// A text meter's label, e.g. "Tasks: ".
+fn label(t: &Theme, text: &str) -> (String, Style) {
+    (text.to_owned(), t.meter_label)
+}
+
+fn value(t: &Theme, text: String) -> (String, Style) {
+    (text, t.text)
+}
+
+fn tasks_text(view: &HeaderView<'_>) -> Vec<(String, Style)> {
     let (s, t) = (view.system, view.theme);
-    let label = |text: &str| (text.to_owned(), t.meter_label);
-    let value = |text: String| (text, t.text);
-    match meter {
-        Meter::Tasks => vec![
-            label("Tasks: "),
-            value(format!(
+    vec![
+        label(t, "Tasks: "),
+        value(
+            t,
+            format!(
                 "{}, {} thr, {} kthr; ",
                 s.tasks, s.threads, s.kernel_threads
-            )),
-            (s.running.to_string(), t.highlight),
-            value(" running".to_owned()),
-        ],
-        Meter::Load => vec![
-            label("Load average: "),
-            value(format!(
-                "{:.2} {:.2} {:.2}",
-                s.load[0], s.load[1], s.load[2]
-            )),
-        ],
-        Meter::Uptime => vec![label("Uptime: "), value(uptime(s.uptime_seconds))],
-        Meter::Pressure => {
-            let p = &s.pressure;
-            let parts = [("cpu", p.cpu), ("mem", p.memory), ("io", p.io)];
-            let text: Vec<String> = parts
-                .iter()
-                .filter_map(|(name, v)| v.map(|v| format!("{name} {:.1}%", finite(v))))
-                .collect();
-            vec![label("PSI some: "), value(text.join(" "))]
-        }
-        Meter::Backend => vec![
-            label("Backend: "),
-            value(printable(view.backend.as_bytes())),
-        ],
-        Meter::Network => vec![
-            label("Network: "),
-            value(format!(
+            ),
+        ),
+        (s.running.to_string(), t.highlight),
+        value(t, " running".to_owned()),
+    ]
+}
+
+fn load_text(view: &HeaderView<'_>) -> Vec<(String, Style)> {
+    let (s, t) = (view.system, view.theme);
+    vec![
+        label(t, "Load average: "),
+        value(
+            t,
+            format!("{:.2} {:.2} {:.2}", s.load[0], s.load[1], s.load[2]),
+        ),
+    ]
+}
+
+fn uptime_text(view: &HeaderView<'_>) -> Vec<(String, Style)> {
+    let (s, t) = (view.system, view.theme);
+    vec![label(t, "Uptime: "), value(t, uptime(s.uptime_seconds))]
+}
+
+fn pressure_text(view: &HeaderView<'_>) -> Vec<(String, Style)> {
+    let (p, t) = (&view.system.pressure, view.theme);
+    let parts = [("cpu", p.cpu), ("mem", p.memory), ("io", p.io)];
+    let text: Vec<String> = parts
+        .iter()
+        .filter_map(|(name, v)| v.map(|v| format!("{name} {:.1}%", finite(v))))
+        .collect();
+    vec![label(t, "PSI some: "), value(t, text.join(" "))]
+}
+
+fn backend_text(view: &HeaderView<'_>) -> Vec<(String, Style)> {
+    let t = view.theme;
+    vec![
+        label(t, "Backend: "),
+        value(t, printable(view.backend.as_bytes())),
+    ]
+}
+
+fn network_text(view: &HeaderView<'_>) -> Vec<(String, Style)> {
+    let (s, t) = (view.system, view.theme);
+    vec![
+        label(t, "Network: "),
+        value(
+            t,
+            format!(
                 "rx {} tx {}",
                 per_second(s.net_rx_rate),
                 per_second(s.net_tx_rate)
-            )),
-        ],
-        Meter::Cpus | Meter::CpuTotal | Meter::Memory | Meter::Swap | Meter::Gpus => Vec::new(),
-    }
+            ),
+        ),
+    ]
 }
 
 /// A throughput as htop's network meter prints it (`1.50MiB/s`); "-"
