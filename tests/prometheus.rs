@@ -18,6 +18,8 @@
 
 mod common;
 
+use common::serve::Served;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -199,54 +201,26 @@ impl Drop for TempDir {
     }
 }
 
-struct Server {
-    child: Killed,
-    addr: SocketAddr,
-    log: Arc<Mutex<String>>,
-}
+/// The exporter under test, with the queries the tests make of it.
+struct Server(Served);
 
 impl Server {
-    /// `bpftop --serve 127.0.0.1:0 ARGS`; the port comes from its stderr.
+    /// `bpftop --serve 127.0.0.1:0 ARGS`.
     fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bpftop"))
-            .args(["--serve", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let child = Killed(child);
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let sink = Arc::clone(&log);
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix("bpftop: serving http://") {
-                    let _ = tx.send(rest.trim_end_matches("/metrics").to_owned());
-                }
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("bpftop did not start serving: {}", log.lock().unwrap()));
-        Server {
-            child,
-            addr: addr.parse().unwrap(),
-            log,
-        }
+        Server(Served::start(env!("CARGO_BIN_EXE_bpftop"), args))
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.0.addr
     }
 
     fn pid(&self) -> u32 {
-        self.child.0.id()
+        self.0.child.id()
     }
 
     fn metrics(&self) -> String {
-        let (status, body) = get(self.addr, "/metrics", &[]).unwrap();
-        assert_eq!(status, 200, "log: {}", self.log.lock().unwrap());
+        let (status, body) = get(self.addr(), "/metrics", &[]).unwrap();
+        assert_eq!(status, 200, "log: {}", self.0.log());
         body
     }
 
@@ -397,7 +371,7 @@ fn promtool_accepts_a_real_scrape() {
     // The OpenMetrics rendering is the one Prometheus gets; test 3 checks
     // Prometheus parses it. Here: it ends as the format requires.
     let (status, om) = get(
-        server.addr,
+        server.addr(),
         "/metrics",
         &["Accept: application/openmetrics-text;version=1.0.0"],
     )
@@ -539,7 +513,7 @@ fn prometheus_scrapes_a_busy_unit() {
         format!(
             "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n\
              scrape_configs:\n  - job_name: bpftop\n    static_configs:\n      - targets: ['{}']\n",
-            server.addr
+            server.addr()
         ),
     )
     .unwrap();
@@ -580,7 +554,7 @@ fn prometheus_scrapes_a_busy_unit() {
             start.elapsed() < Duration::from_secs(60),
             "no two scrapes within 60 s\nprometheus log:\n{}\nbpftop log:\n{}",
             prom_log(),
-            server.log.lock().unwrap()
+            server.0.log()
         );
         thread::sleep(Duration::from_millis(500));
     }
@@ -803,7 +777,7 @@ fn load_round(server: &Server, interval: Duration) -> LoadOutcome {
     let scrapers: Vec<_> = (0..50)
         .map(|_| {
             let (stop, ok, failed) = (Arc::clone(&stop), Arc::clone(&ok), Arc::clone(&failed));
-            let addr = server.addr;
+            let addr = server.addr();
             thread::spawn(move || scraper(addr, &stop, &ok, &failed))
         })
         .collect();

@@ -13,6 +13,7 @@ use super::text::display_safe;
 use crate::collect::sample::ThreadSample;
 use crate::model::{Model, ProcessView};
 use crate::output::text::{human_bytes, time_plus};
+use crate::ui::table::table_handles;
 
 /// A column of the process table: an index into [`COLUMNS`]. Code that
 /// names a column uses a constant such as [`Column::Pid`].
@@ -591,58 +592,7 @@ const COLUMNS: &[ColumnSpec] = &[
     },
 ];
 
-// Column is a u8 index.
-const _: () = assert!(COLUMNS.len() <= 256);
-
-/// Whether two strings are equal, in a constant.
-const fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-const fn all_columns() -> [Column; COLUMNS.len()] {
-    let mut all = [Column(0); COLUMNS.len()];
-    let mut i = 0;
-    while i < all.len() {
-        all[i] = Column(i as u8);
-        i += 1;
-    }
-    all
-}
-
-const DEFAULT_COUNT: usize = {
-    let (mut n, mut i) = (0, 0);
-    while i < COLUMNS.len() {
-        if COLUMNS[i].default {
-            n += 1;
-        }
-        i += 1;
-    }
-    n
-};
-
-const fn default_columns() -> [Column; DEFAULT_COUNT] {
-    let mut default = [Column(0); DEFAULT_COUNT];
-    let (mut n, mut i) = (0, 0);
-    while i < COLUMNS.len() {
-        if COLUMNS[i].default {
-            default[n] = Column(i as u8);
-            n += 1;
-        }
-        i += 1;
-    }
-    default
-}
+table_handles!(Column, COLUMNS, "column");
 
 /// The columns that code names. They are spelt as enum variants, which
 /// they stand for (in `match` patterns too).
@@ -665,25 +615,6 @@ impl Column {
 }
 
 impl Column {
-    /// Every column, in the table's order.
-    pub const ALL: &'static [Column] = &all_columns();
-
-    /// htop's default set, in the table's order.
-    pub const DEFAULT: &'static [Column] = &default_columns();
-
-    /// The column with exactly this id. In a constant, an id that is not
-    /// in the table does not compile; at run time (tests) it panics.
-    pub(crate) const fn named(id: &str) -> Column {
-        let mut i = 0;
-        while i < COLUMNS.len() {
-            if same(COLUMNS[i].id, id) {
-                return Column(i as u8);
-            }
-            i += 1;
-        }
-        panic!("no column with this id")
-    }
-
     fn spec(self) -> &'static ColumnSpec {
         &COLUMNS[usize::from(self.0)]
     }

@@ -36,6 +36,7 @@ use crate::collect::gpu::GpuDevice;
 use crate::collect::sample::ZramStats;
 use crate::model::{CpuSplit, SystemView};
 use crate::present::sanitize::printable;
+use crate::ui::table::table_handles;
 
 /// One meter of the header: an index into [`METERS`]. Code that names a
 /// meter uses a constant such as [`Meter::Cpus`].
@@ -189,60 +190,9 @@ const METERS: &[MeterSpec] = &[
     },
 ];
 
-// Meter is a u8 index.
-const _: () = assert!(METERS.len() <= 256);
+table_handles!(Meter, METERS, "meter");
 
 fn always(_: &SystemView) -> bool {
-    true
-}
-
-const fn all_meters() -> [Meter; METERS.len()] {
-    let mut all = [Meter(0); METERS.len()];
-    let mut i = 0;
-    while i < all.len() {
-        all[i] = Meter(i as u8);
-        i += 1;
-    }
-    all
-}
-
-const DEFAULT_COUNT: usize = {
-    let (mut n, mut i) = (0, 0);
-    while i < METERS.len() {
-        if METERS[i].default {
-            n += 1;
-        }
-        i += 1;
-    }
-    n
-};
-
-const fn default_meters() -> [Meter; DEFAULT_COUNT] {
-    let mut default = [Meter(0); DEFAULT_COUNT];
-    let (mut n, mut i) = (0, 0);
-    while i < METERS.len() {
-        if METERS[i].default {
-            default[n] = Meter(i as u8);
-            n += 1;
-        }
-        i += 1;
-    }
-    default
-}
-
-/// Whether two strings are equal, in a constant.
-const fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
     true
 }
 
@@ -264,25 +214,6 @@ impl Meter {
 }
 
 impl Meter {
-    /// Every meter, in the table's order.
-    pub const ALL: &'static [Meter] = &all_meters();
-
-    /// The meters shown without a configuration, in the table's order.
-    pub const DEFAULT: &'static [Meter] = &default_meters();
-
-    /// The meter with exactly this id; in a constant, an id that is not in
-    /// the table does not compile.
-    const fn named(id: &str) -> Meter {
-        let mut i = 0;
-        while i < METERS.len() {
-            if same(METERS[i].id, id) {
-                return Meter(i as u8);
-            }
-            i += 1;
-        }
-        panic!("no meter with this id")
-    }
-
     fn spec(self) -> &'static MeterSpec {
         &METERS[usize::from(self.0)]
     }

@@ -21,6 +21,7 @@ pub mod launch;
 pub mod rows;
 pub mod safe_backend;
 pub mod state;
+mod table;
 pub mod terminal;
 #[cfg(test)]
 mod test_support;

@@ -7,9 +7,8 @@
 //! without it the exporter serves the procfs backend's figures, which is all
 //! these tests look at.
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
@@ -17,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
+use crate::common::serve::Served;
 use crate::support::bin;
 
 /// The address honest scrapes come from.
@@ -35,58 +35,9 @@ fn serial() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// `bpftop --serve 127.0.0.1:0`, killed and reaped on drop.
-struct Exporter {
-    child: Child,
-    addr: SocketAddr,
-    log: Arc<Mutex<String>>,
-}
-
-impl Exporter {
-    fn start() -> Exporter {
-        let mut child = Command::new(bin())
-            .args(["--serve", "127.0.0.1:0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let sink = Arc::clone(&log);
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix("bpftop: serving http://") {
-                    let _ = tx.send(rest.trim_end_matches("/metrics").to_owned());
-                }
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let addr = rx.recv_timeout(Duration::from_secs(60));
-        let mut exporter = Exporter {
-            child,
-            addr: SocketAddr::from((SCRAPER, 0)),
-            log,
-        };
-        match addr {
-            Ok(addr) => exporter.addr = addr.parse().unwrap(),
-            Err(_) => panic!("bpftop did not start serving: {}", exporter.log()),
-        }
-        exporter
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `bpftop --serve 127.0.0.1:0` (the build under attack).
+fn start_exporter() -> Served {
+    Served::start(&bin(), &[])
 }
 
 /// A connection to `to` from the loopback address `from`.
@@ -181,7 +132,7 @@ fn settle() {
 /// (`per_address` each), then scrapes from 127.0.0.1.
 fn scrape_while_holding(net: u8, count: usize, per_address: usize) {
     let _serial = serial();
-    let exporter = Exporter::start();
+    let exporter = start_exporter();
     let held = hold(exporter.addr, net, count, per_address);
     settle();
     let (answer, took) = scrape(exporter.addr, SCRAPE_DEADLINE);
@@ -214,7 +165,7 @@ fn a_scrape_is_answered_while_300_idle_connections_from_100_addresses_are_held()
 #[test]
 fn a_scrape_displaces_idle_connections_from_its_own_address() {
     let _serial = serial();
-    let exporter = Exporter::start();
+    let exporter = start_exporter();
     let held: Vec<TcpStream> = (0..300)
         .filter_map(|_| connect_from(SCRAPER, exporter.addr).ok())
         .collect();
@@ -267,7 +218,7 @@ fn slowloris(to: SocketAddr, net: u8, addresses: usize, stop: &AtomicBool) {
 
 fn scrapes_survive_slowloris(net: u8, addresses: usize) {
     let _serial = serial();
-    let exporter = Exporter::start();
+    let exporter = start_exporter();
     let stop = Arc::new(AtomicBool::new(false));
     let attack = {
         let (stop, to) = (Arc::clone(&stop), exporter.addr);
@@ -312,7 +263,7 @@ fn scrapes_survive_slowloris_from_ten_addresses() {
 #[test]
 fn connections_beyond_the_limit_are_answered_503() {
     let _serial = serial();
-    let exporter = Exporter::start();
+    let exporter = start_exporter();
     let mut held = hold(exporter.addr, 4, 300, 300);
     settle();
     let (mut refused, mut silent, mut open, mut other) = (0, 0, 0, Vec::new());
@@ -359,7 +310,7 @@ fn connections_beyond_the_limit_are_answered_503() {
 #[test]
 fn idle_and_dribbling_connections_are_closed_after_the_header_timeout() {
     let _serial = serial();
-    let exporter = Exporter::start();
+    let exporter = start_exporter();
     let mut idle = connect_from(Ipv4Addr::new(127, 0, 5, 1), exporter.addr).unwrap();
     let mut dribbling = connect_from(Ipv4Addr::new(127, 0, 5, 2), exporter.addr).unwrap();
     let started = Instant::now();
