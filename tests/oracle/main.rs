@@ -145,7 +145,9 @@ fn known_processes_match_proc(choice: BackendChoice, walk: WalkChoice) {
     let comm = Workload::simple(&["comm", &hex]);
     let exited = Workload::simple(&["threads_exit"]);
     let tty = Workload::simple(&["tty"]);
-    let spin = Workload::simple(&["spin", "4000"]);
+    // Spinning until killed: a slow sample (30 000 processes, a debug
+    // build) must still find its four threads.
+    let spin = Workload::simple(&["spin", "600000"]);
     thread::sleep(Duration::from_millis(300));
     // Wait for the stop to take effect.
     for _ in 0..50 {
@@ -290,14 +292,18 @@ fn known_processes_match_proc(choice: BackendChoice, walk: WalkChoice) {
 /// Four spinning threads show min(4, CPUs) × 100 % over a refresh, and
 /// the same rate /proc's counters give over the same interval.
 fn spinner_cpu_percent(choice: BackendChoice) {
-    let spin = Workload::simple(&["spin", "2500"]);
+    // Spinning until killed: on a loaded machine opening the sampler and
+    // sampling may take seconds, and the spinner must still be spinning.
+    let spin = Workload::simple(&["spin", "600000"]);
     let mut s = sampler(choice, WalkChoice::Auto);
     thread::sleep(Duration::from_millis(200));
     let t0 = truth::read(spin.pid()).unwrap();
+    let t0_at = std::time::Instant::now();
     let first = s.sample().unwrap();
     thread::sleep(Duration::from_millis(1000));
     let second = s.sample().unwrap();
     let t1 = truth::read(spin.pid()).unwrap();
+    let truth_interval = t0_at.elapsed().as_secs_f64();
     let model = Model::new(&second, Some(&first), None, &|_| String::new());
     let p = model
         .processes
@@ -308,8 +314,8 @@ fn spinner_cpu_percent(choice: BackendChoice) {
         .map(|n| n.get())
         .unwrap_or(1);
     let expected = 100.0 * 4.min(cpus) as f64;
-    let interval = (second.boottime_ns - first.boottime_ns) as f64 / 1e9;
-    let proc_rate = (t1.cpu_seconds - t0.cpu_seconds) * 100.0 / interval;
+    // /proc's rate over the test's own readings, which bracket the samples.
+    let proc_rate = (t1.cpu_seconds - t0.cpu_seconds) * 100.0 / truth_interval;
     println!(
         "    {choice:?}: spinner {:.1}%, /proc {proc_rate:.1}% (expected {expected}%, {cpus} CPUs)",
         p.cpu_percent
