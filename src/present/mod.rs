@@ -2,4 +2,5 @@
 //! serve) and by the collectors that build display labels once per cgroup.
 //! A leaf: it imports nothing from the crate.
 
+pub mod format;
 pub mod sanitize;

@@ -12,7 +12,7 @@ use std::fmt;
 use super::text::display_safe;
 use crate::collect::sample::ThreadSample;
 use crate::model::{Model, ProcessView};
-use crate::output::text::{human_bytes, time_plus};
+use crate::present::format::{human_bytes, time_plus};
 use crate::ui::table::table_handles;
 
 /// A column of the process table: an index into [`COLUMNS`]. Code that

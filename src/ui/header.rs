@@ -35,6 +35,7 @@ use super::theme::Theme;
 use crate::collect::gpu::GpuDevice;
 use crate::collect::sample::ZramStats;
 use crate::model::{CpuSplit, SystemView};
+use crate::present::format::uptime;
 use crate::present::sanitize::printable;
 use crate::ui::table::table_handles;
 
@@ -681,7 +682,10 @@ fn load_text(view: &HeaderView<'_>) -> Vec<(String, Style)> {
 
 fn uptime_text(view: &HeaderView<'_>) -> Vec<(String, Style)> {
     let (s, t) = (view.system, view.theme);
-    vec![label(t, "Uptime: "), value(t, uptime(s.uptime_seconds))]
+    vec![
+        label(t, "Uptime: "),
+        value(t, uptime(s.uptime_seconds, true)),
+    ]
 }
 
 fn pressure_text(view: &HeaderView<'_>) -> Vec<(String, Style)> {
@@ -726,21 +730,9 @@ fn per_second(rate: Option<f64>) -> String {
     }
 }
 
-/// htop's uptime: `2 days, 03:04:05`, days omitted when zero.
-fn uptime(seconds: f64) -> String {
-    // `as` saturates, and NaN becomes 0.
-    let s = seconds as u64;
-    let (days, h, m, sec) = (s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
-    match days {
-        0 => format!("{h:02}:{m:02}:{sec:02}"),
-        1 => format!("1 day, {h:02}:{m:02}:{sec:02}"),
-        d => format!("{d} days, {h:02}:{m:02}:{sec:02}"),
-    }
-}
-
 /// Sizes as htop's meters print them: binary K/M/G/T/P, three significant
 /// digits from M up (1.23G, 15.5G, 512M), whole kibibytes below. Not
-/// `output::text::human_bytes`: that one keeps K up to 100 MiB, as process
+/// `present::format::human_bytes`: that one keeps K up to 100 MiB, as process
 /// columns do, which is too wide for `used/total`.
 fn human(bytes: u64) -> String {
     const UNITS: [char; 5] = ['K', 'M', 'G', 'T', 'P'];
@@ -1231,10 +1223,8 @@ mod tests {
 
     #[test]
     fn text_meters_read_like_htop() {
-        assert_eq!(uptime(59.0), "00:00:59");
-        assert_eq!(uptime(86400.0 + 61.0), "1 day, 00:01:01");
-        assert_eq!(uptime(f64::NAN), "00:00:00");
-        assert_eq!(uptime(-5.0), "00:00:00");
+        assert_eq!(uptime(59.0, true), "00:00:59");
+        assert_eq!(uptime(86400.0 + 61.0, true), "1 day, 00:01:01");
         assert_eq!(human(0), "0K");
         assert_eq!(human(512 << 10), "512K");
         assert_eq!(human(1023 << 10), "1023K");
