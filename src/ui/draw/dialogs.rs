@@ -152,6 +152,16 @@ fn setup_content(setup: &Setup, view: &ViewState) -> (String, Vec<String>, Optio
     (title, lines, Some(setup.selected))
 }
 
+/// When a dialog's lines do not all fit (the help screen at 80×24), which
+/// are shown and how to see the others, for the bottom border.
+fn more_hint(first: usize, shown: usize, total: usize) -> Option<String> {
+    if total <= shown || shown == 0 {
+        return None;
+    }
+    let last = (first + shown).min(total);
+    Some(format!(" {}–{last} of {total}: ↑↓ PgUp PgDn ", first + 1))
+}
+
 /// A centred rectangle of at most `width` × `height` inside `area`.
 fn centred(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
@@ -203,12 +213,37 @@ pub fn render(dialog: &Dialog, view: &ViewState, area: Rect, buf: &mut Buffer) {
             Line::styled(fit(l, inner_width, false), style)
         })
         .collect();
-    let block = Block::default()
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .title(Line::styled(
             fit(&title, inner_width, false).trim_end().to_owned(),
             theme.dialog_title,
         ))
         .style(theme.dialog);
+    if let Some(hint) = more_hint(first, inner_height, lines.len()) {
+        block = block.title_bottom(Line::styled(
+            fit(&hint, inner_width, false).trim_end().to_owned(),
+            theme.dialog_title,
+        ));
+    }
     Paragraph::new(text).block(block).render(rect, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_dialog_says_how_to_see_the_rest() {
+        assert_eq!(more_hint(0, 10, 10), None);
+        assert_eq!(more_hint(0, 20, 10), None);
+        assert_eq!(
+            more_hint(0, 20, 50).as_deref(),
+            Some(" 1–20 of 50: ↑↓ PgUp PgDn ")
+        );
+        assert_eq!(
+            more_hint(30, 20, 50).as_deref(),
+            Some(" 31–50 of 50: ↑↓ PgUp PgDn ")
+        );
+    }
 }
