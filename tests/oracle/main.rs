@@ -408,6 +408,12 @@ fn batch_json_contract() {
             "rss_bytes",
             "shared_bytes",
             "virt_bytes",
+            "rss_anon_bytes",
+            "rss_file_bytes",
+            "rss_shmem_bytes",
+            "swap_bytes",
+            "pss_bytes",
+            "uss_bytes",
             "minflt",
             "majflt",
             "io_read_bytes",
@@ -417,6 +423,11 @@ fn batch_json_contract() {
         ] {
             assert!(me.get(key).is_some(), "process.{key} missing");
         }
+        // Read only when --pss asks.
+        assert!(
+            me["pss_bytes"].is_null() && me["uss_bytes"].is_null(),
+            "{me}"
+        );
         let uid = me["uid"].as_u64().unwrap() as u32;
         assert_eq!(me["user"].as_str(), Some(user_name(uid).as_str()));
         if i == 0 {
