@@ -10,6 +10,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod gpu;
+mod memory;
 mod net_workload;
 mod network;
 mod truth;
@@ -1172,6 +1173,14 @@ fn main() {
             Box::new(batch_honours_pid_user_and_sort),
         ),
         ("fallback: no BTF", Box::new(fallback_without_btf)),
+        (
+            "procfs: memory parts and swap match /proc/PID/status",
+            Box::new(|| memory::memory_parts_match_status(BackendChoice::Procfs, WalkChoice::Auto)),
+        ),
+        (
+            "batch: --pss matches smaps_rollup",
+            Box::new(memory::batch_pss_matches_smaps_rollup),
+        ),
     ];
     if is_root() {
         tests.extend([
@@ -1212,6 +1221,18 @@ fn main() {
             (
                 "bpf iter/task: RSS exactly statm's",
                 Box::new(|| rss_is_exact_for_idle_processes(WalkChoice::Iter)),
+            ),
+            (
+                "bpf open-coded: memory parts and swap match /proc/PID/status",
+                Box::new(|| {
+                    memory::memory_parts_match_status(BackendChoice::Bpf, WalkChoice::OpenCoded)
+                }),
+            ),
+            (
+                "bpf iter/task: memory parts and swap match /proc/PID/status",
+                Box::new(|| {
+                    memory::memory_parts_match_status(BackendChoice::Bpf, WalkChoice::Iter)
+                }),
             ),
             (
                 "bpf open-coded: an exec between refreshes",
