@@ -2,9 +2,11 @@
 
 use std::collections::HashSet;
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::collect::smaps::{read_smaps_rollup, SmapsRollup};
 use crate::model::{Model, ProcessView};
 use crate::monitor::Monitor;
 use crate::output;
@@ -27,6 +29,9 @@ pub struct BatchOptions {
     pub delay: Duration,
     pub format: Format,
     pub threads: bool,
+    /// `--pss`: the proc root to read the printed processes'
+    /// smaps_rollup from (JSON only); None: not asked.
+    pub pss: Option<PathBuf>,
     pub selection: Selection,
 }
 
@@ -120,7 +125,10 @@ pub fn run(monitor: &mut Monitor, options: &BatchOptions) -> anyhow::Result<()> 
         let model = monitor.refresh()?;
         let rows = options.selection.rows(&model, options.format);
         let text = match options.format {
-            Format::Json => output::json::render(&model, &rows, options.threads) + "\n",
+            Format::Json => {
+                let rollups = options.pss.as_deref().map(|root| rollups(root, &rows));
+                output::json::render(&model, &rows, options.threads, rollups.as_deref()) + "\n"
+            }
             Format::Text => output::text::render(&model, &rows) + "\n",
         };
         let mut out = stdout.lock();
@@ -138,6 +146,14 @@ pub fn run(monitor: &mut Monitor, options: &BatchOptions) -> anyhow::Result<()> 
         thread::sleep(next.saturating_duration_since(Instant::now()));
     }
     Ok(())
+}
+
+/// The smaps_rollup figures of `rows` (only those printed: reading one
+/// walks the process's page tables), in their order.
+fn rollups(proc_root: &Path, rows: &[&ProcessView]) -> Vec<Option<SmapsRollup>> {
+    rows.iter()
+        .map(|p| read_smaps_rollup(proc_root, p.sample.pid))
+        .collect()
 }
 
 /// How long after the baseline the first refresh is taken: the delay, up to

@@ -102,6 +102,14 @@ pub struct Cli {
     #[arg(long)]
     pub threads: bool,
 
+    /// With --batch --format json: read each printed process's PSS and USS
+    /// from /proc/PID/smaps_rollup (JSON "pss_bytes", "uss_bytes"). Costs a
+    /// page-table walk per process, so combine it with -p or -u.
+    // Also in conflict with --serve: clap waives a requirement that
+    // conflicts with a present option (--batch with --serve).
+    #[arg(long, requires = "batch", conflicts_with = "serve")]
+    pub pss: bool,
+
     /// Do not count per-process network bytes (no socket hooks attached).
     #[arg(long)]
     pub no_net: bool,

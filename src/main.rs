@@ -100,6 +100,7 @@ fn main() -> ExitCode {
             delay: Duration::from_millis(cli.delay_ms.unwrap_or(1000)),
             format: cli.format,
             threads: cli.threads,
+            pss: cli.pss.then(|| cli.proc_root.clone()),
             selection: started.checked,
         },
     ))

@@ -44,6 +44,9 @@ fn bad_usage_exits_2_in_every_mode() {
             "unknown user",
         ),
         (&["--batch", "--serve", "0"], "cannot be used with"),
+        (&["--pss"], "--batch"),
+        (&["--serve", "0", "--pss"], "cannot be used with"),
+        (&["--check", "--pss"], "--batch"),
     ];
     for (args, says) in cases {
         let (code, stderr) = run(args);

@@ -155,8 +155,21 @@ def verify(label, path):
         equal += rss == rss_proc
         if rss is None or abs(rss - rss_proc) > tol:
             bad.append(f"rss_bytes {rss} != /proc statm {rss_proc} (tolerance {int(tol)})")
+        # The parts of RES and swap, against /proc/PID/status (kB).
+        status = dict((k, int(v) * 1024) for k, v in
+                      re.findall(r"(\w+): (\d+) kB", field(lines, "status") or ""))
+        for key, name in (("rss_anon_bytes", "RssAnon"), ("rss_file_bytes", "RssFile"),
+                          ("rss_shmem_bytes", "RssShmem"), ("swap_bytes", "VmSwap")):
+            want = status.get(name)
+            if want is None:
+                bad.append(f"no {name} in /proc/{pid}/status")
+            elif p.get(key) is None or abs(p[key] - want) > tol:
+                bad.append(f"{key} {p.get(key)} != /proc status {name} {want}")
         print(f"  {role:<9} pid {pid:<6} ppid {ppid:<6} state {state} "
-              f"rss bpftop {rss} /proc {rss_proc}" + ("" if not bad else "  MISMATCH"))
+              f"rss bpftop {rss} /proc {rss_proc}, anon/file/shmem/swap bpftop "
+              f"{'/'.join(str(p.get(k)) for k in ('rss_anon_bytes', 'rss_file_bytes', 'rss_shmem_bytes', 'swap_bytes'))}"
+              f" /proc {'/'.join(str(status.get(k)) for k in ('RssAnon', 'RssFile', 'RssShmem', 'VmSwap'))}"
+              + ("" if not bad else "  MISMATCH"))
         if bad:
             problems.append(f"{role} {pid}: " + "; ".join(bad))
         else:

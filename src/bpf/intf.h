@@ -20,7 +20,8 @@
 enum bpftop_record_flag {
 	BPFTOP_REC_LEADER = 0x1,      /* tid == tgid: the process-wide fields are valid */
 	BPFTOP_REC_HAS_MM = 0x2,      /* the process has an address space (not a kernel thread) */
-	BPFTOP_REC_PRECISE_RSS = 0x4, /* rss_* include the per-CPU deltas (exact, as /proc on >= 6.16) */
+	BPFTOP_REC_PRECISE_RSS = 0x4, /* rss_* and swap_ents include the per-CPU
+				       * deltas (exact, as /proc on >= 6.16) */
 };
 
 /* The kernel's PF_* bits of task_record.task_flags that bpftop reads
@@ -86,6 +87,9 @@ struct task_record {
 	__s64 rss_file;
 	__s64 rss_anon;
 	__s64 rss_shmem;
+	/* Pages swapped out (MM_SWAPENTS), /proc/PID/status's VmSwap; read
+	 * like the rss_* counters, exact under the same flag. */
+	__s64 swap_ents;
 	/* Network bytes since bpftop attached its counters (struct
 	 * net_counters); zero when the process has done no socket I/O. */
 	__u64 net_rx_bytes;

@@ -159,6 +159,7 @@ static __always_inline void read_rss_post62(struct mm_struct *mm, struct task_re
 	struct mm_struct___post62 *m = (void *)mm;
 	__s64 file = m->rss_stat[0].count;
 	__s64 anon = m->rss_stat[1].count;
+	__s64 swap = m->rss_stat[2].count;
 	__s64 shmem = m->rss_stat[3].count;
 
 	if (precise_rss && cpu_offsets_valid) {
@@ -166,11 +167,13 @@ static __always_inline void read_rss_post62(struct mm_struct *mm, struct task_re
 		 * the verifier would refuse arithmetic on the typed pointers. */
 		unsigned long pf = (unsigned long)BPF_CORE_READ(m, rss_stat[0].counters);
 		unsigned long pa = (unsigned long)BPF_CORE_READ(m, rss_stat[1].counters);
+		unsigned long pw = (unsigned long)BPF_CORE_READ(m, rss_stat[2].counters);
 		unsigned long ps = (unsigned long)BPF_CORE_READ(m, rss_stat[3].counters);
 		/* Since 6.7 an mm's counters share one per-CPU allocation, an
 		 * s32 each in counter order (file, anon, swap, shmem): then one
-		 * read per CPU fetches all three, a third of the helper calls. */
-		bool packed = pa == pf + sizeof(__s32) && ps == pf + 3 * sizeof(__s32);
+		 * read per CPU fetches all four, a quarter of the helper calls. */
+		bool packed = pa == pf + sizeof(__s32) && pw == pf + 2 * sizeof(__s32) &&
+			      ps == pf + 3 * sizeof(__s32);
 
 		for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
 			unsigned long off;
@@ -185,6 +188,7 @@ static __always_inline void read_rss_post62(struct mm_struct *mm, struct task_re
 				bpf_probe_read_kernel(all, sizeof(all), (void *)(pf + off));
 				file += all[0];
 				anon += all[1];
+				swap += all[2];
 				shmem += all[3];
 				continue;
 			}
@@ -195,6 +199,9 @@ static __always_inline void read_rss_post62(struct mm_struct *mm, struct task_re
 			bpf_probe_read_kernel(&v, sizeof(v), (void *)(pa + off));
 			anon += v;
 			v = 0;
+			bpf_probe_read_kernel(&v, sizeof(v), (void *)(pw + off));
+			swap += v;
+			v = 0;
 			bpf_probe_read_kernel(&v, sizeof(v), (void *)(ps + off));
 			shmem += v;
 		}
@@ -203,6 +210,7 @@ static __always_inline void read_rss_post62(struct mm_struct *mm, struct task_re
 	rec->rss_file = file;
 	rec->rss_anon = anon;
 	rec->rss_shmem = shmem;
+	rec->swap_ents = swap;
 }
 
 static __always_inline void read_rss_pre62(struct mm_struct *mm, struct task_record *rec)
@@ -215,6 +223,7 @@ static __always_inline void read_rss_pre62(struct mm_struct *mm, struct task_rec
 	rec->rss_file = BPF_CORE_READ(m, rss_stat.count[0].counter);
 	rec->rss_anon = BPF_CORE_READ(m, rss_stat.count[1].counter);
 	rec->rss_shmem = BPF_CORE_READ(m, rss_stat.count[3].counter);
+	rec->swap_ents = BPF_CORE_READ(m, rss_stat.count[2].counter);
 	/* Before 6.2 the count is exact up to the per-thread split-RSS cache,
 	 * which /proc ignores as well. */
 	rec->record_flags |= BPFTOP_REC_PRECISE_RSS;

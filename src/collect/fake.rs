@@ -7,8 +7,9 @@ mod gpu;
 use std::sync::Arc;
 
 use super::sample::{
-    BackendKind, Comm, CpuTimes, IoCounters, MemInfo, NetCounters, NetDevTotals, NetHooks,
-    NetworkStatus, Pressure, ProcessSample, Sample, SystemSample, ThreadSample, ZramStats,
+    BackendKind, Comm, CpuTimes, IoCounters, MemInfo, MemoryParts, NetCounters, NetDevTotals,
+    NetHooks, NetworkStatus, Pressure, ProcessSample, Sample, SystemSample, ThreadSample,
+    ZramStats,
 };
 use super::Collector;
 pub use gpu::{demo_gpu, demo_gpu_status};
@@ -278,6 +279,13 @@ fn process(pid: u32, ppid: u32, uid: u32, comm: &[u8], argv: &[&[u8]]) -> Proces
         rss_bytes: 8 * MIB,
         shared_bytes: 4 * MIB,
         virt_bytes: 64 * MIB,
+        // RES = anon + file + shmem; SHR = file + shmem.
+        memory: MemoryParts {
+            anon_bytes: 4 * MIB,
+            file_bytes: 3 * MIB,
+            shmem_bytes: MIB,
+            swap_bytes: 0,
+        },
         minflt: 1_000,
         majflt: 10,
         nvcsw: 100,
@@ -306,6 +314,7 @@ fn kernel_thread(pid: u32, ppid: u32, comm: &[u8], state: char) -> ProcessSample
         rss_bytes: 0,
         shared_bytes: 0,
         virt_bytes: 0,
+        memory: MemoryParts::default(),
         minflt: 0,
         majflt: 0,
         io: Some(IoCounters::default()),
@@ -366,6 +375,12 @@ pub fn demo_processes() -> Vec<ProcessSample> {
             stime_ns: SEC,
             rss_bytes: 40 * MIB,
             shared_bytes: 38 * MIB,
+            memory: MemoryParts {
+                anon_bytes: 2 * MIB,
+                file_bytes: 6 * MIB,
+                shmem_bytes: 32 * MIB,
+                swap_bytes: 0,
+            },
             cgroup: Some("/system.slice/systemd-journald.service".into()),
             ..process(
                 350,
@@ -413,6 +428,12 @@ pub fn demo_processes() -> Vec<ProcessSample> {
             stime_ns: 600 * SEC,
             rss_bytes: 2 * GIB + 512 * MIB,
             shared_bytes: 30 * MIB,
+            memory: MemoryParts {
+                anon_bytes: 2 * GIB + 482 * MIB,
+                file_bytes: 28 * MIB,
+                shmem_bytes: 2 * MIB,
+                swap_bytes: 300 * MIB,
+            },
             virt_bytes: 12 * GIB,
             nice: 7,
             priority: 27,
@@ -446,6 +467,12 @@ pub fn demo_processes() -> Vec<ProcessSample> {
             start_time_ns: started_ago(600),
             tty_nr: pts(0),
             rss_bytes: 12 * MIB,
+            memory: MemoryParts {
+                anon_bytes: 8 * MIB,
+                file_bytes: 3 * MIB,
+                shmem_bytes: MIB,
+                swap_bytes: 0,
+            },
             cgroup: session.clone(),
             ..process(1300, 1200, 1000, b"vim", &[b"vim", b"notes.txt"])
         },
@@ -479,6 +506,7 @@ pub fn demo_processes() -> Vec<ProcessSample> {
             rss_bytes: 0,
             shared_bytes: 0,
             virt_bytes: 0,
+            memory: MemoryParts::default(),
             cgroup: session,
             ..process(1600, 1200, 1000, b"defunct-job", &[])
         },

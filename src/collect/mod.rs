@@ -15,6 +15,7 @@ pub mod netdev;
 pub mod procfs;
 pub mod sample;
 pub mod sampler;
+pub mod smaps;
 pub mod state;
 pub mod system;
 pub mod units;

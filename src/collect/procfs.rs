@@ -12,7 +12,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::cgroups::parse_cgroup_v2;
-use super::sample::{Comm, IoCounters, NetworkStatus, SystemSample, ThreadSample};
+use super::sample::{Comm, IoCounters, MemoryParts, NetworkStatus, SystemSample, ThreadSample};
 use super::{clock, BackendKind, CollectOptions, Collector, ProcessSample, Sample};
 
 /// PF_KTHREAD in the task flags (include/linux/sched.h).
@@ -46,6 +46,9 @@ pub struct StatusFields {
     pub euid: u32,
     pub nvcsw: u64,
     pub nivcsw: u64,
+    /// RssAnon, RssFile, RssShmem and VmSwap in bytes; zero where the
+    /// lines are absent (kernel threads, zombies).
+    pub memory: MemoryParts,
 }
 
 /// The fields of /proc/PID/statm this backend uses, in pages.
@@ -105,6 +108,13 @@ fn line_value<'a>(line: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     line.strip_prefix(key)?.strip_prefix(b":")
 }
 
+/// A "   1234 kB" value in bytes; None unless it has that unit, or when
+/// it overflows.
+pub(crate) fn parse_kib(value: &[u8]) -> Option<u64> {
+    let value = value.trim_ascii().strip_suffix(b"kB")?;
+    parse_num::<u64>(value)?.checked_mul(1024)
+}
+
 /// Parses /proc/PID/status (bytes: its Name line may be invalid UTF-8).
 /// None without a Uid line.
 pub fn parse_status(text: &[u8]) -> Option<StatusFields> {
@@ -122,6 +132,14 @@ pub fn parse_status(text: &[u8]) -> Option<StatusFields> {
             fields.nvcsw = parse_num(v)?;
         } else if let Some(v) = line_value(line, b"nonvoluntary_ctxt_switches") {
             fields.nivcsw = parse_num(v)?;
+        } else if let Some(v) = line_value(line, b"RssAnon") {
+            fields.memory.anon_bytes = parse_kib(v)?;
+        } else if let Some(v) = line_value(line, b"RssFile") {
+            fields.memory.file_bytes = parse_kib(v)?;
+        } else if let Some(v) = line_value(line, b"RssShmem") {
+            fields.memory.shmem_bytes = parse_kib(v)?;
+        } else if let Some(v) = line_value(line, b"VmSwap") {
+            fields.memory.swap_bytes = parse_kib(v)?;
         }
     }
     let (uid, euid) = ids?;
@@ -282,6 +300,7 @@ impl ProcfsCollector {
             majflt: stat.majflt,
             nvcsw: status.nvcsw,
             nivcsw: status.nivcsw,
+            memory: status.memory,
             io,
             net: None,
             cgroup,
@@ -488,10 +507,37 @@ mod tests {
                 euid: 0,
                 nvcsw: 17,
                 nivcsw: 4,
+                memory: MemoryParts::default(),
             }
         );
         assert!(parse_status(b"Name:\tx\nState:\tZ (zombie)\n").is_none());
+        assert!(
+            parse_status(b"Uid:\t1\t2\t2\t2\nVmSwap:\t12\n").is_none(),
+            "no unit"
+        );
         assert!(parse_status(b"Uid:\t1000\n").is_none());
+    }
+
+    #[test]
+    fn status_memory_parts_in_bytes() {
+        let text = b"Name:\tworker\nUid:\t0\t0\t0\t0\n\
+            VmRSS:\t   70124 kB\nRssAnon:\t   65536 kB\nRssFile:\t    3564 kB\n\
+            RssShmem:\t    1024 kB\nVmData:\t  1000 kB\nVmSwap:\t   32768 kB\n";
+        let status = parse_status(text).unwrap();
+        assert_eq!(
+            status.memory,
+            MemoryParts {
+                anon_bytes: 65536 << 10,
+                file_bytes: 3564 << 10,
+                shmem_bytes: 1024 << 10,
+                swap_bytes: 32768 << 10,
+            }
+        );
+        // A kernel thread's status has no memory lines at all.
+        let kthread = parse_status(b"Name:\tkworker/0:1\nUid:\t0\t0\t0\t0\n").unwrap();
+        assert_eq!(kthread.memory, MemoryParts::default());
+        assert_eq!(parse_kib(b" 18446744073709551615 kB"), None, "overflow");
+        assert_eq!(parse_kib(b"\t0 kB"), Some(0));
     }
 
     #[test]
@@ -906,6 +952,7 @@ mod tests {
                 }),
                 ids in prop::array::uniform4(any::<u32>()),
                 switches in prop::option::of((any::<u64>(), any::<u64>())),
+                kib in prop::option::of(prop::array::uniform4(0u64..1 << 40)),
                 junk in prop::collection::vec("X[A-Za-z_]{0,20}:\t[^\n]{0,30}", 0..4),
             ) {
                 let mut text = b"Name:\t".to_vec();
@@ -923,10 +970,22 @@ mod tests {
                             .as_bytes(),
                     );
                 }
+                if let Some([anon, file, shmem, swap]) = kib {
+                    text.extend_from_slice(
+                        format!(
+                            "RssAnon:\t{anon:>8} kB\nRssFile:\t{file:>8} kB\n\
+                             RssShmem:\t{shmem:>8} kB\nVmSwap:\t{swap:>8} kB\n"
+                        )
+                        .as_bytes(),
+                    );
+                }
                 let (nvcsw, nivcsw) = switches.unwrap_or((0, 0));
+                let [anon_bytes, file_bytes, shmem_bytes, swap_bytes] =
+                    kib.unwrap_or_default().map(|k| k << 10);
+                let memory = MemoryParts { anon_bytes, file_bytes, shmem_bytes, swap_bytes };
                 prop_assert_eq!(
                     parse_status(&text),
-                    Some(StatusFields { uid, euid, nvcsw, nivcsw })
+                    Some(StatusFields { uid, euid, nvcsw, nivcsw, memory })
                 );
             }
 

@@ -295,6 +295,7 @@ mod tests {
             rss_bytes: 1 << 30,
             shared_bytes: 0,
             virt_bytes: 0,
+            memory: Default::default(),
             minflt: 0,
             majflt: 0,
             nvcsw: 0,

@@ -10,6 +10,7 @@ use crate::present::sanitize::is_unsafe;
 use crate::collect::gpu::{GpuDevice, GpuVendor};
 use crate::collect::sample::GpuStatus;
 use crate::collect::sample::{NetHooks, NetworkStatus, ZramStats};
+use crate::collect::smaps::SmapsRollup;
 use crate::model::{Model, ProcessView};
 
 const NS_PER_SEC: f64 = 1e9;
@@ -99,6 +100,14 @@ struct Process {
     rss_bytes: u64,
     shared_bytes: u64,
     virt_bytes: u64,
+    /// The parts of rss_bytes, and swap (/proc/PID/status).
+    rss_anon_bytes: u64,
+    rss_file_bytes: u64,
+    rss_shmem_bytes: u64,
+    swap_bytes: u64,
+    /// From smaps_rollup, with --pss only; null otherwise.
+    pss_bytes: Option<u64>,
+    uss_bytes: Option<u64>,
     minflt: u64,
     majflt: u64,
     voluntary_ctxt_switches: u64,
@@ -279,7 +288,12 @@ fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn process(v: &ProcessView, with_threads: bool, gpu_on: bool) -> Process {
+fn process(
+    v: &ProcessView,
+    with_threads: bool,
+    gpu_on: bool,
+    rollup: Option<SmapsRollup>,
+) -> Process {
     let p = &v.sample;
     Process {
         pid: p.pid,
@@ -304,6 +318,12 @@ fn process(v: &ProcessView, with_threads: bool, gpu_on: bool) -> Process {
         rss_bytes: p.rss_bytes,
         shared_bytes: p.shared_bytes,
         virt_bytes: p.virt_bytes,
+        rss_anon_bytes: p.memory.anon_bytes,
+        rss_file_bytes: p.memory.file_bytes,
+        rss_shmem_bytes: p.memory.shmem_bytes,
+        swap_bytes: p.memory.swap_bytes,
+        pss_bytes: rollup.map(|r| r.pss_bytes),
+        uss_bytes: rollup.map(|r| r.uss_bytes),
         minflt: p.minflt,
         majflt: p.majflt,
         voluntary_ctxt_switches: p.nvcsw,
@@ -351,8 +371,15 @@ fn process(v: &ProcessView, with_threads: bool, gpu_on: bool) -> Process {
 }
 
 /// One refresh as a single line of JSON (no trailing newline), with the
-/// processes `rows`, in that order.
-pub fn render(model: &Model, rows: &[&ProcessView], with_threads: bool) -> String {
+/// processes `rows`, in that order. `rollups`, when asked for, holds each
+/// row's smaps_rollup figures (None: unreadable); without it pss_bytes and
+/// uss_bytes are null.
+pub fn render(
+    model: &Model,
+    rows: &[&ProcessView],
+    with_threads: bool,
+    rollups: Option<&[Option<SmapsRollup>]>,
+) -> String {
     let s = &model.system;
     let refresh = Refresh {
         time: model.unix_time,
@@ -391,7 +418,11 @@ pub fn render(model: &Model, rows: &[&ProcessView], with_threads: bool) -> Strin
         },
         processes: rows
             .iter()
-            .map(|p| process(p, with_threads, model.gpu_status.any_on()))
+            .enumerate()
+            .map(|(i, p)| {
+                let rollup = rollups.and_then(|r| r.get(i).copied().flatten());
+                process(p, with_threads, model.gpu_status.any_on(), rollup)
+            })
             .collect(),
     };
     // Serialising plain structs of numbers and strings cannot fail; NaN

@@ -33,6 +33,7 @@ impl ProcessBuilder {
             rss_bytes: 0,
             shared_bytes: 0,
             virt_bytes: 0,
+            memory: Default::default(),
             minflt: 0,
             majflt: 0,
             nvcsw: 0,

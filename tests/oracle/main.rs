@@ -10,6 +10,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod gpu;
+mod memory;
 mod net_workload;
 mod network;
 mod truth;
@@ -414,6 +415,12 @@ fn batch_json_contract() {
             "rss_bytes",
             "shared_bytes",
             "virt_bytes",
+            "rss_anon_bytes",
+            "rss_file_bytes",
+            "rss_shmem_bytes",
+            "swap_bytes",
+            "pss_bytes",
+            "uss_bytes",
             "minflt",
             "majflt",
             "io_read_bytes",
@@ -423,6 +430,11 @@ fn batch_json_contract() {
         ] {
             assert!(me.get(key).is_some(), "process.{key} missing");
         }
+        // Read only when --pss asks.
+        assert!(
+            me["pss_bytes"].is_null() && me["uss_bytes"].is_null(),
+            "{me}"
+        );
         let uid = me["uid"].as_u64().unwrap() as u32;
         assert_eq!(me["user"].as_str(), Some(user_name(uid).as_str()));
         if i == 0 {
@@ -1167,6 +1179,14 @@ fn main() {
             Box::new(batch_honours_pid_user_and_sort),
         ),
         ("fallback: no BTF", Box::new(fallback_without_btf)),
+        (
+            "procfs: memory parts and swap match /proc/PID/status",
+            Box::new(|| memory::memory_parts_match_status(BackendChoice::Procfs, WalkChoice::Auto)),
+        ),
+        (
+            "batch: --pss matches smaps_rollup",
+            Box::new(memory::batch_pss_matches_smaps_rollup),
+        ),
     ];
     if is_root() {
         tests.extend([
@@ -1207,6 +1227,18 @@ fn main() {
             (
                 "bpf iter/task: RSS exactly statm's",
                 Box::new(|| rss_is_exact_for_idle_processes(WalkChoice::Iter)),
+            ),
+            (
+                "bpf open-coded: memory parts and swap match /proc/PID/status",
+                Box::new(|| {
+                    memory::memory_parts_match_status(BackendChoice::Bpf, WalkChoice::OpenCoded)
+                }),
+            ),
+            (
+                "bpf iter/task: memory parts and swap match /proc/PID/status",
+                Box::new(|| {
+                    memory::memory_parts_match_status(BackendChoice::Bpf, WalkChoice::Iter)
+                }),
             ),
             (
                 "bpf open-coded: an exec between refreshes",

@@ -44,6 +44,11 @@ pub fn idle() -> ! {
 
 /// Maps and touches `bytes` of memory; shared mappings count as shmem.
 fn touch_mapping(bytes: usize, shared: bool) {
+    map_touched(bytes, shared);
+}
+
+/// `touch_mapping`, returning the mapping.
+fn map_touched(bytes: usize, shared: bool) -> *mut libc::c_void {
     let flags = libc::MAP_ANONYMOUS
         | if shared {
             libc::MAP_SHARED
@@ -65,6 +70,7 @@ fn touch_mapping(bytes: usize, shared: bool) {
         for off in (0..bytes).step_by(page) {
             *(p as *mut u8).add(off) = 1;
         }
+        p
     }
 }
 
@@ -101,6 +107,26 @@ pub fn run(args: &[String]) -> ! {
             let shm: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(16);
             touch_mapping(anon * MIB, false);
             touch_mapping(shm * MIB, true);
+            ready("");
+            idle()
+        }
+        // Anonymous memory (MiB), the first part of it pushed out to swap
+        // with MADV_PAGEOUT (Linux 5.4+; needs active swap), and shared
+        // memory.
+        "swapped" => {
+            let anon: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(48);
+            let out: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(32);
+            let shm: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(16);
+            let p = map_touched(anon * MIB, false);
+            touch_mapping(shm * MIB, true);
+            // SAFETY: advice on a range of our own mapping.
+            let rc = unsafe { libc::madvise(p, out.min(anon) * MIB, libc::MADV_PAGEOUT) };
+            assert_eq!(
+                rc,
+                0,
+                "madvise(MADV_PAGEOUT): {}",
+                std::io::Error::last_os_error()
+            );
             ready("");
             idle()
         }

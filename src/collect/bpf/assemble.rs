@@ -10,7 +10,7 @@ use rustc_hash::FxHashSet;
 use super::monotonic::{never_backwards, Counters};
 use super::record::{shown_name, ProcessAccum};
 use super::skel::task_iter::types::task_record;
-use crate::collect::sample::{Argv, IoCounters, NetCounters, ProcessSample, Sample};
+use crate::collect::sample::{Argv, IoCounters, MemoryParts, NetCounters, ProcessSample, Sample};
 use crate::collect::state::state_letter;
 
 /// The parts of a process's sample that come from outside the records.
@@ -51,23 +51,54 @@ pub fn counters(
 /// (resident, shared, virtual) bytes of the leader's address space; zero
 /// without one.
 fn memory(leader: &task_record, page: u64) -> (u64, u64, u64) {
-    if !ProcessAccum::has_mm(leader) {
+    let Some(p) = counter_pages(leader) else {
         return (0, 0, 0);
-    }
-    // /proc clamps each counter at zero (percpu_counter_read_positive).
-    let pages = |v: i64| v.max(0) as u64;
-    let file = pages(leader.rss_file);
-    let anon = pages(leader.rss_anon);
-    let shmem = pages(leader.rss_shmem);
+    };
     // Saturating: an address space torn down mid-walk may read as
     // garbage, which must not overflow.
     (
-        file.saturating_add(anon)
-            .saturating_add(shmem)
+        p.file
+            .saturating_add(p.anon)
+            .saturating_add(p.shmem)
             .saturating_mul(page),
-        file.saturating_add(shmem).saturating_mul(page),
+        p.file.saturating_add(p.shmem).saturating_mul(page),
         leader.total_vm.saturating_mul(page),
     )
+}
+
+/// The leader's memory counters in pages, each clamped at zero as /proc
+/// clamps them (get_mm_counter()); None without an address space.
+struct CounterPages {
+    file: u64,
+    anon: u64,
+    shmem: u64,
+    swap: u64,
+}
+
+fn counter_pages(leader: &task_record) -> Option<CounterPages> {
+    if !ProcessAccum::has_mm(leader) {
+        return None;
+    }
+    let pages = |v: i64| v.max(0) as u64;
+    Some(CounterPages {
+        file: pages(leader.rss_file),
+        anon: pages(leader.rss_anon),
+        shmem: pages(leader.rss_shmem),
+        swap: pages(leader.swap_ents),
+    })
+}
+
+/// RssAnon, RssFile, RssShmem and VmSwap of /proc/PID/status, in bytes.
+fn memory_parts(leader: &task_record, page: u64) -> MemoryParts {
+    let Some(p) = counter_pages(leader) else {
+        return MemoryParts::default();
+    };
+    MemoryParts {
+        anon_bytes: p.anon.saturating_mul(page),
+        file_bytes: p.file.saturating_mul(page),
+        shmem_bytes: p.shmem.saturating_mul(page),
+        swap_bytes: p.swap.saturating_mul(page),
+    }
 }
 
 /// The sample of process `pid` from its accumulation and its leader's
@@ -101,6 +132,7 @@ pub fn process_sample(
         rss_bytes: rss,
         shared_bytes: shared,
         virt_bytes: virt,
+        memory: memory_parts(leader, page),
         minflt: counters.minflt,
         majflt: counters.majflt,
         // /proc/PID/status counts the leader's own switches only.
@@ -243,6 +275,7 @@ mod tests {
         leader.rss_file = 2;
         leader.rss_anon = 3;
         leader.rss_shmem = 1;
+        leader.swap_ents = 7;
         leader.total_vm = 10;
         leader.comm[..4].copy_from_slice(&[b'b' as i8, b'a' as i8, b's' as i8, b'h' as i8]);
         let (sample, _) = assemble(&[leader]);
@@ -257,6 +290,15 @@ mod tests {
         assert_eq!(p.rss_bytes, 6 * 4096);
         assert_eq!(p.shared_bytes, 3 * 4096);
         assert_eq!(p.virt_bytes, 10 * 4096);
+        assert_eq!(
+            p.memory,
+            MemoryParts {
+                anon_bytes: 3 * 4096,
+                file_bytes: 2 * 4096,
+                shmem_bytes: 4096,
+                swap_bytes: 7 * 4096,
+            }
+        );
         assert!(!p.kernel_thread);
         assert_eq!(&*p.cmdline, &[b"prog".to_vec()]);
     }
@@ -267,13 +309,24 @@ mod tests {
         leader.rss_file = -5;
         leader.rss_anon = 4;
         leader.rss_shmem = -1;
+        leader.swap_ents = -2;
         assert_eq!(memory(&leader, 4096).0, 4 * 4096);
         assert_eq!(memory(&leader, 4096).1, 0);
+        assert_eq!(
+            memory_parts(&leader, 4096),
+            MemoryParts {
+                anon_bytes: 4 * 4096,
+                ..MemoryParts::default()
+            }
+        );
         leader.rss_anon = i64::MAX;
         leader.total_vm = u64::MAX;
         assert_eq!(memory(&leader, 4096), (u64::MAX, 0, u64::MAX));
+        leader.swap_ents = i64::MAX;
+        assert_eq!(memory_parts(&leader, 4096).swap_bytes, u64::MAX);
         leader.record_flags &= !REC_HAS_MM;
         assert_eq!(memory(&leader, 4096), (0, 0, 0));
+        assert_eq!(memory_parts(&leader, 4096), MemoryParts::default());
     }
 
     #[test]

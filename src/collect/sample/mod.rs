@@ -211,6 +211,18 @@ impl PartialEq<Vec<u8>> for Comm {
     }
 }
 
+/// What a process's resident set is made of, and what of it is swapped
+/// out, in bytes, as /proc/PID/status shows them: RssAnon, RssFile and
+/// RssShmem (which sum to RES) and VmSwap. Zero without an address space
+/// (kernel threads).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MemoryParts {
+    pub anon_bytes: u64,
+    pub file_bytes: u64,
+    pub shmem_bytes: u64,
+    pub swap_bytes: u64,
+}
+
 /// One thread of a process (only collected when thread rows are requested).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThreadSample {
@@ -256,6 +268,8 @@ pub struct ProcessSample {
     pub rss_bytes: u64,
     pub shared_bytes: u64,
     pub virt_bytes: u64,
+    /// The parts of `rss_bytes`, and swap.
+    pub memory: MemoryParts,
     pub minflt: u64,
     pub majflt: u64,
     pub nvcsw: u64,
