@@ -294,7 +294,12 @@ mod tests {
         file.seek(SeekFrom::Start(3)).unwrap();
 
         cg.write(&cg.path, "cgroup.freeze", "1");
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        // The freeze settles when every task has stopped: on a loaded
+        // machine that takes longer than on a quiet one.
+        let settled = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while states.is_frozen(&cg.path) != Some(true) && std::time::Instant::now() < settled {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         assert_eq!(states.is_frozen(&cg.path), Some(true));
         // On this kernel a child of a frozen cgroup reports "frozen 1" in
         // its cgroup.events while its own cgroup.freeze stays 0.
@@ -324,7 +329,10 @@ mod tests {
         let path = format!("{}/a\\xff\\xfe", cg.path);
         assert_eq!(states.is_frozen(&path), Some(false));
         cg.write(&cg.path, "cgroup.freeze", "1");
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        let settled = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while states.is_frozen(&path) != Some(true) && std::time::Instant::now() < settled {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         assert_eq!(states.is_frozen(&path), Some(true));
     }
 
