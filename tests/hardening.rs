@@ -354,8 +354,11 @@ fn churn_run(backend: &str, window: Duration) {
 
     // Closing the pipe ends batch mode quietly (EPIPE), exit status 0.
     drop(lines);
-    let status = wait_timeout(&mut child.0, Duration::from_secs(10))
-        .unwrap_or_else(|| panic!("{backend}: bpftop did not exit after its stdout closed"));
+    // It sees the closed pipe at its next write: within a refresh or two.
+    let exit_within = (slowest * 3).max(Duration::from_secs(10));
+    let status = wait_timeout(&mut child.0, exit_within).unwrap_or_else(|| {
+        panic!("{backend}: bpftop did not exit within {exit_within:?} after its stdout closed")
+    });
     let stderr = stderr.join().unwrap();
     let rss_10th = rss_10th.unwrap();
     let growth = (rss_last as f64 - rss_10th as f64) / rss_10th as f64 * 100.0;
