@@ -279,32 +279,17 @@ mod tests {
         ProcessSample {
             pid,
             ppid: 1,
-            uid: 0,
-            euid: 0,
             state: 'S',
             comm: b"x".into(),
-            cmdline: Vec::new().into(),
-            nice: 0,
             priority: 20,
             threads: 1,
-            processor: 0,
-            tty_nr: 0,
             start_time_ns,
             utime_ns: cpu_ns / 4 * 3,
             stime_ns: cpu_ns - cpu_ns / 4 * 3,
             rss_bytes: 1 << 30,
-            shared_bytes: 0,
-            virt_bytes: 0,
-            memory: Default::default(),
-            minflt: 0,
-            majflt: 0,
-            nvcsw: 0,
-            nivcsw: 0,
             io: Some(IoCounters::default()),
             net: Some(Default::default()),
-            cgroup: None,
-            kernel_thread: false,
-            thread_list: vec![],
+            ..Default::default()
         }
     }
 

@@ -236,7 +236,9 @@ pub struct ThreadSample {
 }
 
 /// One process (thread group), with /proc's semantics for every field.
-#[derive(Debug, Clone, PartialEq)]
+/// The default is an empty record (every number 0, no name): a base for
+/// samples built field by field, in tests above all.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProcessSample {
     pub pid: u32,
     pub ppid: u32,
