@@ -40,3 +40,17 @@ pub fn proptest_config() -> proptest::prelude::ProptestConfig {
         ..proptest::prelude::ProptestConfig::default()
     }
 }
+
+/// Set (by CI, whose machine has every precondition the tests need) to make
+/// a skipped test fail, so a missing precondition cannot pass unseen.
+pub const NO_SKIPS_ENV: &str = "BPFTOP_TEST_NO_SKIPS";
+
+/// Reports that a test cannot run here and why; fails it where
+/// `NO_SKIPS_ENV` is set. The caller returns after it.
+pub fn skip(why: &str) {
+    assert!(
+        std::env::var_os(NO_SKIPS_ENV).is_none(),
+        "skipped where skips are failures ({NO_SKIPS_ENV}): {why}"
+    );
+    eprintln!("skipped: {why}");
+}

@@ -88,7 +88,7 @@ fn a_runtime_error_exits_1() {
 #[test]
 fn the_interface_refuses_an_unknown_user_with_2() {
     if !common::is_root() {
-        println!("skipped: the interface test runs as root (CI does)");
+        common::skip("the interface test runs as root (CI does)");
         return;
     }
     let status = std::env::temp_dir().join(format!("bpftop-exit-{}", std::process::id()));

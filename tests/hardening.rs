@@ -396,7 +396,7 @@ fn churn_run(backend: &str, window: Duration) {
 #[test]
 fn churn_bpf_60s() {
     if !is_root() {
-        eprintln!("skipped: needs root");
+        common::skip("needs root");
         return;
     }
     churn_run("bpf", Duration::from_secs(60));
@@ -405,7 +405,7 @@ fn churn_bpf_60s() {
 #[test]
 fn churn_procfs_15s() {
     if !is_root() {
-        eprintln!("skipped: needs root");
+        common::skip("needs root");
         return;
     }
     churn_run("procfs", Duration::from_secs(15));
@@ -845,7 +845,7 @@ fn hostile_names() {
     let backends: &[&str] = if is_root() {
         &["bpf", "procfs"]
     } else {
-        eprintln!("bpf backend skipped: needs root");
+        common::skip("the bpf backend needs root");
         &["procfs"]
     };
     for backend in backends {

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -80,9 +82,8 @@ fn bad_usage_exits_2() {
 
 #[test]
 fn setcap_grants_the_readme_capabilities() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        println!("skipped: needs root to set file capabilities");
+    if !common::is_root() {
+        common::skip("needs root to set file capabilities");
         return;
     }
     let prefix = temp_prefix("caps");

@@ -1,8 +1,9 @@
 //! Capabilities after loading, with the real binary (as root): batch mode
 //! must keep working once bpftop has dropped CAP_BPF, CAP_PERFMON and
 //! CAP_SYS_ADMIN, and /proc/PID/status of the running process must show the
-//! reduced sets. The test's own TCP traffic must still be counted, so the
-//! network counters (map lookups through fds) work without the capabilities.
+//! reduced sets. The test's own TCP traffic, sent only after the drop, must
+//! be counted to the byte, so the network counters (map lookups through fds)
+//! keep working without the capabilities.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -51,8 +52,9 @@ fn bpf_gate_closed() -> bool {
     (major, minor) < (6, 5) && disabled
 }
 
-/// Keeps a localhost TCP connection busy until stopped.
-fn traffic(stop: Arc<AtomicBool>) -> thread::JoinHandle<()> {
+/// Keeps a localhost TCP connection busy until stopped; yields the number of
+/// bytes this process sent.
+fn traffic(stop: Arc<AtomicBool>) -> thread::JoinHandle<u64> {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let reader = thread::spawn(move || {
@@ -62,23 +64,24 @@ fn traffic(stop: Arc<AtomicBool>) -> thread::JoinHandle<()> {
     });
     thread::spawn(move || {
         let mut conn = TcpStream::connect(addr).unwrap();
+        let mut sent = 0;
         while !stop.load(Ordering::Relaxed) {
-            let _ = conn.write_all(&[b'x'; 4096]);
+            conn.write_all(&[b'x'; 4096]).unwrap();
+            sent += 4096;
             thread::sleep(Duration::from_millis(20));
         }
         drop(conn);
         reader.join().unwrap();
+        sent
     })
 }
 
 #[test]
 fn batch_mode_runs_with_reduced_capabilities() {
     if !common::is_root() {
-        println!("skipped: needs root (the capabilities to load BPF programs)");
+        common::skip("needs root (the capabilities to load BPF programs)");
         return;
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let traffic = traffic(stop.clone());
     let mut child = Command::new(BIN)
         .args(["--batch", "--backend", "bpf", "-n", "50", "-d", "100"])
         .args(["--format", "json"])
@@ -120,6 +123,11 @@ fn batch_mode_runs_with_reduced_capabilities() {
 
     let me = std::process::id();
     let mut last = serde_json::from_str::<serde_json::Value>(&first).unwrap();
+    // The traffic starts now that the capabilities are gone and stops at the
+    // tenth refresh, so the forty after it see its final total.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut traffic = Some(traffic(stop.clone()));
+    let mut sent = None;
     let mut count = 1;
     let deadline = Instant::now() + Duration::from_secs(600);
     for line in lines {
@@ -127,10 +135,12 @@ fn batch_mode_runs_with_reduced_capabilities() {
         last = serde_json::from_str(&line)
             .unwrap_or_else(|e| panic!("line {count} is not JSON ({e}): {line}"));
         count += 1;
+        if count == 10 {
+            stop.store(true, Ordering::Relaxed);
+            sent = traffic.take().map(|t| t.join().unwrap());
+        }
         assert!(Instant::now() < deadline, "too slow");
     }
-    stop.store(true, Ordering::Relaxed);
-    traffic.join().unwrap();
     let exit = child.wait().unwrap();
     let mut stderr = String::new();
     child
@@ -149,8 +159,11 @@ fn batch_mode_runs_with_reduced_capabilities() {
         .iter()
         .find(|p| p["pid"] == me)
         .expect("the test process is listed");
-    assert!(
-        mine["net_tx_bytes"].as_u64().unwrap_or(0) > 0,
-        "network counters stopped after the drop: {mine}"
+    let sent = sent.expect("the traffic ran");
+    assert!(sent > 0);
+    assert_eq!(
+        mine["net_tx_bytes"].as_u64(),
+        Some(sent),
+        "bytes sent after the drop, counted: {mine}"
     );
 }

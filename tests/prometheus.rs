@@ -337,7 +337,7 @@ fn ensure_prometheus(tool: &str) -> Result<(), String> {
 fn promtool_accepts_a_real_scrape() {
     let _serial = serial();
     if let Err(why) = ensure_prometheus("promtool") {
-        eprintln!("SKIPPED promtool_accepts_a_real_scrape: {why}");
+        common::skip(&why);
         return;
     }
     let server = Server::start(&["-d", "500"]);
@@ -481,15 +481,15 @@ fn scalar(prom: SocketAddr, q: &str) -> Option<f64> {
 fn prometheus_scrapes_a_busy_unit() {
     let _serial = serial();
     if !is_root() {
-        eprintln!("SKIPPED prometheus_scrapes_a_busy_unit: needs root (it creates a cgroup)");
+        common::skip("needs root (it creates a cgroup)");
         return;
     }
     if let Err(why) = ensure_prometheus("prometheus") {
-        eprintln!("SKIPPED prometheus_scrapes_a_busy_unit: {why}");
+        common::skip(&why);
         return;
     }
     let Some(mount) = cgroup2_mount() else {
-        eprintln!("SKIPPED prometheus_scrapes_a_busy_unit: no cgroup2 mount");
+        common::skip("no cgroup2 mount");
         return;
     };
     let dir = TempDir::new("it");

@@ -67,7 +67,7 @@ fn spawn_target() -> Target {
 #[test]
 fn search_tree_and_kill_in_a_real_terminal() {
     if !is_root() {
-        eprintln!("skipped: needs root (CI runs as root)");
+        common::skip("needs root (CI runs as root)");
         return;
     }
     if Command::new("tmux").arg("-V").output().is_err() {
@@ -154,7 +154,7 @@ impl Retitler {
         match child {
             Ok(child) => Some(Retitler { child }),
             Err(e) => {
-                eprintln!("skipped: no perl to rewrite a title: {e}");
+                common::skip(&format!("no perl to rewrite a title: {e}"));
                 None
             }
         }
@@ -178,7 +178,7 @@ impl Drop for Retitler {
 #[test]
 fn a_title_rewritten_in_place_shows_at_the_next_refresh() {
     if !is_root() {
-        eprintln!("skipped: needs root (CI runs as root)");
+        common::skip("needs root (CI runs as root)");
         return;
     }
     let title = format!("retitled-in-place-{}", std::process::id());

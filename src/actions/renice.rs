@@ -199,7 +199,7 @@ mod tests {
     #[test]
     fn unprivileged_renice_errors() {
         if !is_root() {
-            eprintln!("skipped: needs root to run a helper as another user");
+            crate::test_support::skip("needs root to run a helper as another user");
             return;
         }
         let victim = Victim::sleep();

@@ -316,8 +316,20 @@ pub(crate) mod testing {
     /// body ran to the end. False (skip) when the binary cannot be started
     /// as that user.
     pub fn run_helper_as_nobody(test: &str, env: &[(&str, String)]) -> bool {
+        use std::os::unix::fs::PermissionsExt;
         use std::os::unix::process::CommandExt;
-        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        // The checkout may sit under a directory nobody cannot enter (a 0700
+        // home): run a link to (or copy of) the binary from a fresh
+        // world-readable directory instead.
+        let dir = crate::test_support::TempDir::new("nobody");
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        let exe = dir.path().join("test-binary");
+        let own = std::env::current_exe().unwrap();
+        if fs::hard_link(&own, &exe).is_err() {
+            fs::copy(&own, &exe).unwrap();
+        }
+        fs::set_permissions(&exe, fs::Permissions::from_mode(0o755)).unwrap();
+        let mut cmd = Command::new(&exe);
         cmd.args([test, "--exact", "--ignored", "--test-threads=1"])
             .env(HELPER_ENV, "1")
             .uid(65534)
@@ -326,7 +338,7 @@ pub(crate) mod testing {
             cmd.env(name, value);
         }
         let Ok(output) = cmd.output() else {
-            eprintln!("skipped: cannot run the test binary as nobody");
+            crate::test_support::skip("cannot run the test binary as nobody");
             return false;
         };
         let log = String::from_utf8_lossy(&output.stdout);
@@ -497,7 +509,7 @@ mod tests {
     #[test]
     fn other_users_process_is_not_permitted() {
         if !is_root() {
-            eprintln!("skipped: needs root to run a helper as another user");
+            crate::test_support::skip("needs root to run a helper as another user");
             return;
         }
         let mut victim = Victim::sleep();

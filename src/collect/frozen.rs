@@ -123,11 +123,11 @@ pub(crate) mod testing {
         pub fn create() -> Option<TestCgroup> {
             // SAFETY: geteuid has no preconditions.
             if unsafe { libc::geteuid() } != 0 {
-                eprintln!("skipped: needs root to create cgroups");
+                crate::test_support::skip("needs root to create cgroups");
                 return None;
             }
             let Some(mount) = find_cgroup2_mount(Path::new("/proc")) else {
-                eprintln!("skipped: no cgroup2 mount");
+                crate::test_support::skip("no cgroup2 mount");
                 return None;
             };
             let n = NEXT.fetch_add(1, Ordering::Relaxed);
@@ -138,11 +138,11 @@ pub(crate) mod testing {
                 children: Vec::new(),
             };
             if let Err(e) = fs::create_dir(cgroup.dir(&cgroup.path)) {
-                eprintln!("skipped: cannot create a cgroup: {e}");
+                crate::test_support::skip(&format!("cannot create a cgroup: {e}"));
                 return None;
             }
             if !cgroup.dir(&cgroup.path).join("cgroup.freeze").exists() {
-                eprintln!("skipped: no cgroup.freeze (kernel < 5.2)");
+                crate::test_support::skip("no cgroup.freeze (kernel < 5.2)");
                 return None;
             }
             Some(cgroup)

@@ -691,7 +691,7 @@ a = 1
     fn a_directory_of_another_user_is_not_written() {
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } != 0 {
-            println!("skipped: needs root to give a directory away");
+            crate::test_support::skip("needs root to give a directory away");
             return;
         }
         let dir = TempDir::new("config-test");

@@ -56,14 +56,14 @@ impl<'a> Tmux<'a> {
                 Some(tmux)
             }
             Ok(out) => {
-                println!(
-                    "skipped: tmux failed: {}",
+                super::skip(&format!(
+                    "tmux failed: {}",
                     String::from_utf8_lossy(&out.stderr)
-                );
+                ));
                 None
             }
             Err(e) => {
-                println!("skipped: no tmux: {e}");
+                super::skip(&format!("no tmux: {e}"));
                 None
             }
         }

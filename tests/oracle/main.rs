@@ -600,7 +600,7 @@ fn frozen_state_follows_the_kernel() {
     use bpftop::actions::freeze;
     let Some(mount) = bpftop::collect::cgroups::find_cgroup2_mount(std::path::Path::new("/proc"))
     else {
-        println!("    skipped: no cgroup2 mount");
+        crate::common::skip("no cgroup2 mount");
         return;
     };
     let name = format!("/bpftop-oracle-{}", std::process::id());
@@ -728,7 +728,7 @@ fn units_containers_and_freezing() {
     use bpftop::actions::freeze;
     let Some(mount) = bpftop::collect::cgroups::find_cgroup2_mount(std::path::Path::new("/proc"))
     else {
-        println!("    skipped: no cgroup2 mount");
+        crate::common::skip("no cgroup2 mount");
         return;
     };
     let hex = "0123456789abcdef".repeat(4);
@@ -1302,7 +1302,7 @@ fn main() {
             ),
         ]);
     } else {
-        println!("not root: the bpf backend tests are skipped (CI runs as root)");
+        common::skip("not root: the bpf backend tests need root (CI runs as root)");
     }
 
     let mut failed = Vec::new();

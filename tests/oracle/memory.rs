@@ -118,7 +118,7 @@ pub fn memory_parts_match_status(choice: BackendChoice, walk: WalkChoice) {
     let swap = match SwapFile::on() {
         Ok(swap) => swap,
         Err(why) => {
-            println!("  skipped: no swap file can be turned on here: {why}");
+            crate::common::skip(&format!("no swap file can be turned on here: {why}"));
             return;
         }
     };

@@ -141,7 +141,7 @@ pub fn all_families_count_unix_sockets() {
     let mut sampler = bpf_sampler(true);
     let status = sampler.sample().unwrap().network;
     if !kernel_has_socket_tracepoints() {
-        println!("  skipped: counting every family needs the socket tracepoints (>= 6.3)");
+        crate::common::skip("counting every family needs the socket tracepoints (>= 6.3)");
         return;
     }
     assert_eq!(

@@ -59,11 +59,11 @@ impl Drop for HostileCgroup {
 fn cgroup_name_cannot_drive_the_terminal() {
     let _one = one_interface_at_a_time();
     if !is_root() {
-        println!("skipped: needs root (to create a cgroup)");
+        crate::common::skip("needs root (to create a cgroup)");
         return;
     }
     let Some(mount) = cgroup2_mount() else {
-        println!("skipped: no cgroup2 mount");
+        crate::common::skip("no cgroup2 mount");
         return;
     };
     // OSC 2 (title), OSC 52 (clipboard: "PWNED"), CSI 2J (clear), CSI H.

@@ -49,15 +49,15 @@ struct TestCgroup {
 impl TestCgroup {
     fn create(tag: &str) -> Option<TestCgroup> {
         if !is_root() {
-            println!("skipped: needs root (to create cgroups)");
+            crate::common::skip("needs root (to create cgroups)");
             return None;
         }
         if Command::new("tmux").arg("-V").output().is_err() {
-            println!("skipped: no tmux");
+            crate::common::skip("no tmux");
             return None;
         }
         let Some(mount) = find_cgroup2_mount(Path::new("/proc")) else {
-            println!("skipped: no cgroup2 mount");
+            crate::common::skip("no cgroup2 mount");
             return None;
         };
         let path = format!("/bpftop-sec-{tag}-{}", std::process::id());
@@ -69,7 +69,7 @@ impl TestCgroup {
         cg.remove_tree(&cg.dir(&cg.path));
         fs::create_dir(cg.dir(&cg.path)).unwrap();
         if !cg.dir(&cg.path).join("cgroup.freeze").exists() {
-            println!("skipped: no cgroup.freeze (kernel < 5.2)");
+            crate::common::skip("no cgroup.freeze (kernel < 5.2)");
             return None;
         }
         fs::create_dir(cg.dir(&cg.work())).unwrap();

@@ -81,14 +81,14 @@ impl Attacker {
         match out {
             Ok(out) if out.status.success() => {}
             Ok(out) => {
-                println!(
-                    "skipped: useradd failed: {}",
+                crate::common::skip(&format!(
+                    "useradd failed: {}",
                     String::from_utf8_lossy(&out.stderr)
-                );
+                ));
                 return None;
             }
             Err(e) => {
-                println!("skipped: no useradd: {e}");
+                crate::common::skip(&format!("no useradd: {e}"));
                 return None;
             }
         }
@@ -162,14 +162,14 @@ impl CapBinary {
         match Command::new("setcap").arg(caps).arg(&path).output() {
             Ok(out) if out.status.success() => {}
             Ok(out) => {
-                println!(
-                    "skipped: setcap failed: {}",
+                crate::common::skip(&format!(
+                    "setcap failed: {}",
                     String::from_utf8_lossy(&out.stderr)
-                );
+                ));
                 return None;
             }
             Err(e) => {
-                println!("skipped: no setcap (package libcap2-bin): {e}");
+                crate::common::skip(&format!("no setcap (package libcap2-bin): {e}"));
                 return None;
             }
         }
@@ -184,7 +184,7 @@ impl CapBinary {
 /// reason printed.
 pub fn setup(tag: &str) -> Option<(Attacker, CapBinary)> {
     if !is_root() {
-        println!("skipped: needs root (to create a user and set file capabilities)");
+        crate::common::skip("needs root (to create a user and set file capabilities)");
         return None;
     }
     let attacker = Attacker::create(tag)?;
