@@ -23,7 +23,7 @@ _bpftop() {
 
     case "${cmd}" in
         bpftop)
-            opts="-n -d -t -u -p -s -h -V --batch --count --delay --tree --user --pid --sort-key --no-mouse --theme --no-color --format --backend --bpf-walk --threads --pss --no-net --net-all-families --no-gpu --check --serve --serve-top --proc-root --sys-root --passwd --help --version"
+            opts="-n -d -t -u -p -s -h -V --batch --count --delay --tree --user --pid --sort-key --no-mouse --theme --no-color --format --backend --bpf-walk --threads --pss --no-net --net-all-families --net-hooks --no-gpu --check --serve --serve-top --proc-root --sys-root --passwd --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -83,6 +83,10 @@ _bpftop() {
                     ;;
                 --bpf-walk)
                     COMPREPLY=($(compgen -W "auto open-coded iter" -- "${cur}"))
+                    return 0
+                    ;;
+                --net-hooks)
+                    COMPREPLY=($(compgen -W "auto tracepoints fexit kprobes" -- "${cur}"))
                     return 0
                     ;;
                 --serve)

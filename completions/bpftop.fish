@@ -51,6 +51,10 @@ procfs\t''"
 complete -c bpftop -l bpf-walk -d 'How the bpf backend walks the tasks: `open-coded` (one program run per walk, kernel >= 6.7) or `iter` (iter/task, kernel >= 5.8); `auto` takes the first that loads, in that order' -r -f -a "auto\t'The open-coded task iterator where the kernel has it (6.7), else iter/task'
 open-coded\t'The open-coded task iterator only'
 iter\t'iter/task only (kernel >= 5.8)'"
+complete -c bpftop -l net-hooks -d 'Which kernel hooks count network bytes: `tracepoints` (kernel >= 6.3), `fexit` or `kprobes` (on inet_sendmsg/inet_recvmsg); `auto` takes the first that attaches, in that order. A named kind that cannot attach leaves the counters off, saying why (--check)' -r -f -a "auto\t'The socket tracepoints (6.3), else fexit, else kprobes: the first that attaches'
+tracepoints\t'tp_btf/sock_send_length and sock_recv_length only'
+fexit\t'fexit on inet_sendmsg/inet_recvmsg (and IPv6) only'
+kprobes\t'kprobes on the same functions only'"
 complete -c bpftop -l serve -d 'Serve metrics for Prometheus over HTTP at ADDR:PORT (/metrics and /healthz) instead of running interactively. A bare PORT binds 127.0.0.1: any other address must be written out' -r
 complete -c bpftop -l serve-top -d 'With --serve: per-process series only for the top K processes by CPU and the top K by resident memory (0: none). Units and containers are always all exported' -r
 complete -c bpftop -l proc-root -d 'Root of the proc filesystem (for tests on fixture trees; refused under file capabilities)' -r -F

@@ -6,7 +6,7 @@ use clap::builder::PossibleValuesParser;
 use clap::Parser;
 
 use crate::batch::Format;
-use crate::collect::{BackendChoice, WalkChoice};
+use crate::collect::{BackendChoice, NetHooksChoice, WalkChoice};
 use crate::ui::columns::Column;
 use crate::ui::theme::Theme;
 
@@ -118,6 +118,13 @@ pub struct Cli {
     /// not only IPv4 and IPv6. Needs the socket tracepoints (kernel >= 6.3).
     #[arg(long, conflicts_with = "no_net")]
     pub net_all_families: bool,
+
+    /// Which kernel hooks count network bytes: `tracepoints` (kernel >=
+    /// 6.3), `fexit` or `kprobes` (on inet_sendmsg/inet_recvmsg); `auto`
+    /// takes the first that attaches, in that order. A named kind that
+    /// cannot attach leaves the counters off, saying why (--check).
+    #[arg(long, value_enum, default_value_t = NetHooksChoice::Auto, conflicts_with = "no_net")]
+    pub net_hooks: NetHooksChoice,
 
     /// Do not look for GPUs (NVML, DRM fdinfo).
     #[arg(long)]

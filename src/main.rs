@@ -40,6 +40,7 @@ fn main() -> ExitCode {
             net: NetOptions {
                 enabled: !cli.no_net,
                 all_families: cli.net_all_families,
+                hooks: cli.net_hooks,
             },
             gpu: !cli.no_gpu,
             walk: cli.bpf_walk,

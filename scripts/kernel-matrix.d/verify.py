@@ -53,7 +53,8 @@ def verify(label, path):
     text = open(path, encoding="utf-8", errors="replace").read()
     sec = sections(text)
     problems = []
-    row = {"kernel": label, "iter": "?", "rss": "?", "rss_eq": "-", "net": "?", "pids": "0/0",
+    row = {"kernel": label, "iter": "?", "rss": "?", "rss_eq": "-", "net": "?", "forced": "?",
+           "pids": "0/0",
            "tgids": "?", "kthreads": "?", "result": "FAIL"}
 
     if "@@KM-DONE" not in text:
@@ -274,6 +275,61 @@ def verify(label, path):
     for w in wrong:
         problems.append(f"kernel thread name: {w}")
 
+    # Each kind of network hook forced in turn must count the payload where
+    # the kernel has it: the socket tracepoints from 6.3; fexit and kprobes
+    # in the guests (Debian's kernels have both); kprobes wherever the
+    # kprobe PMU exists. Elsewhere a kind may be unavailable, with a reason.
+    forced = []
+    for kind in ("tracepoints", "fexit", "kprobes"):
+        hook = sec.get(f"hook {kind}")
+        if hook is None:
+            problems.append(f"--net-hooks {kind}: no transcript section")
+            continue
+        required = ((kind == "tracepoints" and version >= (6, 3))
+                    or (kind != "tracepoints" and label == "guest")
+                    or (kind == "kprobes" and field(hook, "kprobe_pmu") == "yes"))
+        try:
+            hook_last = json.loads(field(hook, "last") or "{}")
+        except json.JSONDecodeError as e:
+            hook_last = {}
+            problems.append(f"--net-hooks {kind}: the batch is not JSON: {e}")
+        status = hook_last.get("network") or {}
+        if field(hook, "rc") != "0":
+            problems.append(f"--net-hooks {kind}: bpftop exited {field(hook, 'rc')}: "
+                            + " | ".join(l for l in hook if l.startswith("stderr ")))
+            continue
+        if not status.get("enabled"):
+            why = status.get("reason")
+            print(f"  --net-hooks {kind}: unavailable: {why}")
+            if required:
+                problems.append(f"--net-hooks {kind} does not attach on {kernel}: {why}")
+            continue
+        if status.get("hooks") != kind:
+            problems.append(f"--net-hooks {kind}: counting with {status.get('hooks')}")
+            continue
+        if int(field(hook, "received") or 0) != expected:
+            problems.append(f"--net-hooks {kind}: the transfer did not complete")
+            continue
+        if field(hook, "before_second_refresh") != "yes":
+            problems.append(f"--net-hooks {kind}: the transfer ended after bpftop's second "
+                            "refresh: raise KERNEL_MATRIX_DELAY_MS")
+            continue
+        hook_pids = {l.split()[1]: int(l.split()[2]) for l in hook if l.startswith("pid ")}
+        hook_procs = {p["pid"]: p for p in hook_last.get("processes", [])}
+        counted = True
+        for role, key in (("rx", "net_rx_bytes"), ("tx", "net_tx_bytes")):
+            p = hook_procs.get(hook_pids.get(role, -1))
+            got = p.get(key) if p else None
+            ok = got is not None and abs(got - expected) <= TRANSFER_TOLERANCE * expected
+            print(f"  --net-hooks {kind}: {role} {key} = {got} (sent {expected})"
+                  + ("" if ok else "  MISMATCH"))
+            if not ok:
+                counted = False
+                problems.append(f"--net-hooks {kind}: {role} {key} {got}, expected {expected} ± 1 %")
+        if counted:
+            forced.append(kind)
+    row["forced"] = " ".join(forced) or "none"
+
     for p in problems:
         print(f"  FAIL [{label}]: {p}")
     row["result"] = "PASS" if not problems else "FAIL"
@@ -284,7 +340,8 @@ def table(rows_path):
     rows = [json.loads(l) for l in open(rows_path, encoding="utf-8") if l.strip()]
     cols = [("kernel", "kernel"), ("iter", "task walk"), ("rss", "RSS (--check)"),
             ("rss_eq", "RSS vs statm"),
-            ("net", "network hooks"), ("pids", "pids checked"), ("tgids", "processes"),
+            ("net", "network hooks"), ("forced", "each hook forced"), ("pids", "pids checked"),
+            ("tgids", "processes"),
             ("kthreads", "kthread names"),
             ("result", "result")]
     widths = [max(len(h), *(len(str(r.get(k, ""))) for r in rows)) for k, h in cols]

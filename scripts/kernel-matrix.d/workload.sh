@@ -6,10 +6,10 @@
 #
 # Spawns known processes, runs bpftop --check and a two-refresh JSON batch
 # around a loopback TCP transfer, then prints what /proc says about each
-# spawned process. Everything goes to stdout between "@@KM" marker lines,
+# spawned process, then repeats the transfer (on PORT+1..PORT+3) under each
+# kind of network hook forced in turn. Everything goes to stdout between "@@KM" marker lines,
 # which the host's verify.py parses. It judges nothing itself: the checks
 # are all on the host, where they can say clearly what differs.
-# Prints "@@KM-PIDS" so the caller can end exactly the processes it started.
 
 BPFTOP=$1
 W=$2
@@ -19,6 +19,39 @@ TRANSFER=1000000
 
 begin() { echo "@@KM-BEGIN $1"; }
 end() { echo "@@KM-END $1"; }
+
+# Waits until TCP port $1 listens (state 0A in /proc/net/tcp*), up to 20 s.
+wait_listening() {
+    port_hex=$(printf '%04X' "$1")
+    i=0
+    while ! grep -q ":$port_hex 00000000:0000 0A\|:$port_hex 00000000000000000000000000000000:0000 0A" /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -gt 200 ] && break
+        sleep 0.1
+    done
+}
+
+# Waits until file $1 has a line or process $2 ended, up to 120 s.
+# (The file exists before the poll starts: the background shell may not
+# have opened it yet, and a failing wc would end the wait at once.)
+wait_first_line() {
+    i=0
+    while [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -lt 1 ] && kill -0 "$2" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -gt 1200 ] && break
+        sleep 0.1
+    done
+}
+
+# Waits until file $1 holds $2 bytes, up to 30 s.
+wait_size() {
+    i=0
+    while [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -lt "$2" ]; do
+        i=$((i + 1))
+        [ $i -gt 300 ] && break
+        sleep 0.1
+    done
+}
 
 cd "$W" || exit 1
 # A FIFO nobody ever writes. Opened read-write (0<>) it never blocks the
@@ -48,14 +81,7 @@ sh -c 'x=$(yes aaaaaaaaaaaaaaa | head -c 20000000); echo "memhog $$" >>pids; rea
 # sees EOF and both are still alive, with their counters, at the second
 # refresh (bpftop drops a process's counters when it exits).
 sh -c 'echo "nc_rx $$" >>pids; exec nc -l -p '"$PORT"' 0<>hold >rx' &
-# Wait until the port listens (state 0A in /proc/net/tcp*), up to 20 s.
-port_hex=$(printf '%04X' "$PORT")
-i=0
-while ! grep -q ":$port_hex 00000000:0000 0A\|:$port_hex 00000000000000000000000000000000:0000 0A" /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
-    i=$((i + 1))
-    [ $i -gt 200 ] && break
-    sleep 0.1
-done
+wait_listening "$PORT"
 
 # Wait until the memory holder has filled its 20 MB (it writes its pid then).
 i=0
@@ -72,25 +98,13 @@ end check
 
 # The batch: network totals count from bpftop's start, so bpftop starts
 # first; the transfer happens after its first refresh and before its second.
-# (batch.json exists before the poll starts: the background shell may not
-# have opened it yet, and a failing wc would end the wait at once.)
 : >batch.json
 "$BPFTOP" --batch -n 2 -d "$DELAY_MS" --format json --backend bpf >batch.json 2>batch.err &
 bpftop_pid=$!
-i=0
-while [ "$(wc -l <batch.json 2>/dev/null || echo 0)" -lt 1 ] && kill -0 "$bpftop_pid" 2>/dev/null; do
-    i=$((i + 1))
-    [ $i -gt 1200 ] && break
-    sleep 0.1
-done
+wait_first_line batch.json "$bpftop_pid"
 sh -c 'echo "nc_tx $$" >>pids; exec nc 127.0.0.1 '"$PORT"' <tx.fifo' &
 sh -c 'echo "nc_writer $$" >>pids; head -c '"$TRANSFER"' /dev/zero; exec cat 0<>hold' >tx.fifo &
-i=0
-while [ "$(stat -c %s rx 2>/dev/null || echo 0)" -lt "$TRANSFER" ]; do
-    i=$((i + 1))
-    [ $i -gt 300 ] && break
-    sleep 0.1
-done
+wait_size rx "$TRANSFER"
 received=$(stat -c %s rx 2>/dev/null || echo 0)
 # Whether the transfer finished before bpftop's second refresh.
 if kill -0 "$bpftop_pid" 2>/dev/null; then before_second=yes; else before_second=no; fi
@@ -144,5 +158,37 @@ end tgids-after
 begin tgids-batch
 cat tgids.json
 end tgids-batch
-echo "@@KM-PIDS $(cut -d' ' -f2 pids | tr '\n' ' ')"
+# Each kind of network hook forced in turn (--net-hooks), with a fresh
+# pair moving the same payload between the batch's two refreshes as above;
+# the host's verify.py decides which kinds this kernel must have.
+hook_transfer() {
+    kind=$1
+    port=$2
+    mkfifo "tx-$kind.fifo"
+    sh -c 'echo "rx $$" >'"hook-$kind.pids"'; exec nc -l -p '"$port"' 0<>hold >'"rx-$kind" &
+    wait_listening "$port"
+    : >"hook-$kind.json"
+    "$BPFTOP" --batch -n 2 -d "$DELAY_MS" --format json --backend bpf --net-hooks "$kind" \
+        >"hook-$kind.json" 2>"hook-$kind.err" &
+    hook_bpftop=$!
+    wait_first_line "hook-$kind.json" "$hook_bpftop"
+    sh -c 'echo "tx $$" >>'"hook-$kind.pids"'; exec nc 127.0.0.1 '"$port"' <'"tx-$kind.fifo" &
+    sh -c 'echo "writer $$" >>'"hook-$kind.pids"'; head -c '"$TRANSFER"' /dev/zero; exec cat 0<>hold' >"tx-$kind.fifo" &
+    wait_size "rx-$kind" "$TRANSFER"
+    if kill -0 "$hook_bpftop" 2>/dev/null; then in_time=yes; else in_time=no; fi
+    wait "$hook_bpftop"
+    hook_rc=$?
+    begin "hook $kind"
+    echo "rc $hook_rc"
+    echo "received $(stat -c %s "rx-$kind" 2>/dev/null || echo 0)"
+    echo "before_second_refresh $in_time"
+    echo "kprobe_pmu $([ -e /sys/bus/event_source/devices/kprobe ] && echo yes || echo no)"
+    sed 's/^/pid /' "hook-$kind.pids"
+    sed 's/^/stderr /' "hook-$kind.err"
+    echo "last $(tail -n 1 "hook-$kind.json")"
+    end "hook $kind"
+}
+hook_transfer tracepoints $((PORT + 1))
+hook_transfer fexit $((PORT + 2))
+hook_transfer kprobes $((PORT + 3))
 echo "@@KM-DONE"

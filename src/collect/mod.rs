@@ -81,6 +81,23 @@ pub struct NetOptions {
     pub enabled: bool,
     /// Count every socket family (AF_UNIX, netlink, ...), not only IP.
     pub all_families: bool,
+    /// Which kernel hooks may count.
+    pub hooks: NetHooksChoice,
+}
+
+/// Which kernel hooks the network counters attach to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum NetHooksChoice {
+    /// The socket tracepoints (6.3), else fexit, else kprobes: the first
+    /// that attaches.
+    #[default]
+    Auto,
+    /// tp_btf/sock_send_length and sock_recv_length only.
+    Tracepoints,
+    /// fexit on inet_sendmsg/inet_recvmsg (and IPv6) only.
+    Fexit,
+    /// kprobes on the same functions only.
+    Kprobes,
 }
 
 impl Default for NetOptions {
@@ -88,6 +105,7 @@ impl Default for NetOptions {
         NetOptions {
             enabled: true,
             all_families: false,
+            hooks: NetHooksChoice::Auto,
         }
     }
 }

@@ -45,6 +45,7 @@ fn bpf_sampler(all_families: bool) -> Sampler {
         net: NetOptions {
             enabled: true,
             all_families,
+            ..NetOptions::default()
         },
         ..CollectOptions::default()
     };

@@ -18,7 +18,7 @@ use super::libbpf_log;
 use super::skel::net as net_skel;
 use super::skel::net::types::net_counters;
 use crate::collect::sample::NetHooks;
-use crate::collect::NetOptions;
+use crate::collect::{NetHooksChoice, NetOptions};
 
 /// Processes that can have counters at once. Entries are allocated on first
 /// use; the bucket array costs 16 bytes per slot up front (1 MiB here).
@@ -111,6 +111,16 @@ impl NetCounting {
             candidates.extend([NetHooks::Fexit, NetHooks::Kprobes]);
         } else {
             reasons.push("no inet_sendmsg/inet_recvmsg in the kernel's BTF".into());
+        }
+        if let Some(only) = named_kind(options.hooks) {
+            if !candidates.contains(&only) {
+                return Err(format!(
+                    "--net-hooks {} asked for, but {}",
+                    hook_name(only),
+                    reasons.join("; ")
+                ));
+            }
+            candidates = vec![only];
         }
         for hooks in candidates {
             match Self::attach(hooks, &symbols, options.all_families) {
@@ -239,6 +249,16 @@ impl NetCounting {
         // was checked and read_unaligned copes with any alignment.
         let c = unsafe { std::ptr::read_unaligned(value.as_ptr().cast::<net_counters>()) };
         Some((c.rx_bytes, c.tx_bytes))
+    }
+}
+
+/// The one kind of hook `choice` names; None for auto.
+fn named_kind(choice: NetHooksChoice) -> Option<NetHooks> {
+    match choice {
+        NetHooksChoice::Auto => None,
+        NetHooksChoice::Tracepoints => Some(NetHooks::Tracepoints),
+        NetHooksChoice::Fexit => Some(NetHooks::Fexit),
+        NetHooksChoice::Kprobes => Some(NetHooks::Kprobes),
     }
 }
 
