@@ -121,8 +121,8 @@ fn monotonic_ns() -> u64 {
 
 fn sleep_ns(ns: i64) {
     let ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: ns,
+        tv_sec: ns / 1_000_000_000,
+        tv_nsec: ns % 1_000_000_000,
     };
     // SAFETY: nanosleep reads the timespec; the remainder is not wanted.
     unsafe { libc::nanosleep(&ts, std::ptr::null_mut()) };
@@ -138,6 +138,8 @@ unsafe fn churn_loop(shared: &ChurnShared, rate: u64, parent: libc::pid_t) -> ! 
     libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
     let start = monotonic_ns();
     let mut forks = 0u64;
+    // The long-lived children, ended at stop rather than waited for.
+    let mut lingering = [0 as libc::pid_t; LINGERING];
     while !shared.stop.load(Ordering::Relaxed) {
         while libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) > 0 {}
         let due = (monotonic_ns() - start) as u128 * u128::from(rate) / 1_000_000_000;
@@ -147,9 +149,12 @@ unsafe fn churn_loop(shared: &ChurnShared, rate: u64, parent: libc::pid_t) -> ! 
         }
         match libc::fork() {
             0 => {
-                // Most exit at once or after 2 ms; one in ten lives 50 ms,
-                // so that even a slow refresh finds some alive.
+                // Most exit at once or after 2 ms; one in ten lives 50 ms;
+                // one in LINGER_EVERY lives 10 s, so that a refresh that
+                // reads /proc for seconds (30 000 processes, a debug build)
+                // still finds children alive.
                 match forks % 10 {
+                    _ if forks % LINGER_EVERY == 0 => sleep_ns(10_000_000_000),
                     0 => sleep_ns(50_000_000),
                     n if n % 2 == 1 => sleep_ns(2_000_000),
                     _ => {}
@@ -157,15 +162,26 @@ unsafe fn churn_loop(shared: &ChurnShared, rate: u64, parent: libc::pid_t) -> ! 
                 libc::_exit(0);
             }
             pid if pid > 0 => {
+                if forks % LINGER_EVERY == 0 {
+                    lingering[(forks / LINGER_EVERY) as usize % LINGERING] = pid;
+                }
                 forks += 1;
                 shared.forks.store(forks, Ordering::Relaxed);
             }
             _ => sleep_ns(1_000_000),
         }
     }
+    for pid in lingering.into_iter().filter(|&pid| pid > 0) {
+        libc::kill(pid, libc::SIGKILL);
+    }
     while libc::waitpid(-1, std::ptr::null_mut(), 0) > 0 {}
     libc::_exit(0);
 }
+
+/// One churn child in LINGER_EVERY lives 10 s: about one a second at the
+/// test's rate, so LINGERING covers every one alive at once.
+const LINGER_EVERY: u64 = 500;
+const LINGERING: usize = 16;
 
 /// What the churn test reads of each JSON line.
 #[derive(Deserialize)]
