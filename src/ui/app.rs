@@ -109,14 +109,6 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
     let mut on_screen: Vec<u32> = Vec::new();
     let mut config_broken = config_file.broken;
     while !terminate.load(Ordering::Relaxed) {
-        let area = terminal.get_frame().area();
-        let parts = layout(area, &view);
-        let page_rows = parts.table.height.max(1) as usize;
-        if page_rows != view.page_rows {
-            // A smaller screen must still show the cursor.
-            view.page_rows = page_rows;
-            view.set_cursor(view.cursor);
-        }
         if view.mouse != mouse_captured {
             set_mouse_capture(view.mouse);
             mouse_captured = view.mouse;
@@ -137,6 +129,15 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
         if let Some(model) = latest {
             freezer.tidy(&model);
             view.set_model(model);
+        }
+        let area = terminal.get_frame().area();
+        let parts = layout(area, &view);
+        let page_rows = parts.table.height.max(1) as usize;
+        if page_rows != view.page_rows {
+            // A smaller screen (or table, under a status line) must still
+            // show the cursor.
+            view.page_rows = page_rows;
+            view.set_cursor(view.cursor);
         }
         if dirty {
             terminal.draw(|frame| render(&view, frame))?;
