@@ -188,7 +188,7 @@ mod tests {
         let route = route(true, || Ok(options("on", true)));
         assert_eq!(route, Route::TmuxBuffer);
         assert_eq!(sequences("hi", &route).unwrap(), "\x1b]52;c;aGk=\x07");
-        assert_eq!(report(&route, 2).1, false);
+        assert!(!report(&route, 2).1);
     }
 
     #[test]
