@@ -47,9 +47,33 @@ pub fn osc52(text: &str, tmux: bool) -> Result<String, String> {
     ))
 }
 
-/// Whether bpftop runs inside tmux ($TMUX set and non-empty).
-pub fn in_tmux() -> bool {
-    tmux_from(std::env::var_os("TMUX").as_deref())
+/// Where bpftop runs, as far as the clipboard is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Outside,
+    /// In tmux, whose server $TMUX names.
+    Tmux,
+    /// $TERM names tmux but $TMUX is unset (sudo drops it): tmux is there
+    /// but cannot be asked.
+    TmuxUnreachable,
+}
+
+/// [`Place`] from the environment.
+pub fn place() -> Place {
+    place_from(
+        std::env::var_os("TMUX").as_deref(),
+        std::env::var_os("TERM").as_deref(),
+    )
+}
+
+fn place_from(tmux: Option<&OsStr>, term: Option<&OsStr>) -> Place {
+    if tmux_from(tmux) {
+        Place::Tmux
+    } else if term.is_some_and(|t| t.as_encoded_bytes().starts_with(b"tmux")) {
+        Place::TmuxUnreachable
+    } else {
+        Place::Outside
+    }
 }
 
 /// Which way the sequence can reach a clipboard.
@@ -70,11 +94,13 @@ pub enum Route {
     Unknown(String),
 }
 
-/// The route, from whether bpftop runs in tmux and, only then, what tmux
-/// says of its options (`ask` is not called outside tmux).
-pub fn route(in_tmux: bool, ask: impl FnOnce() -> Result<TmuxClipboard, String>) -> Route {
-    if !in_tmux {
-        return Route::Terminal;
+/// The route, from where bpftop runs and, in a tmux it can reach, what
+/// tmux says of its options (`ask` is not called otherwise).
+pub fn route(place: Place, ask: impl FnOnce() -> Result<TmuxClipboard, String>) -> Route {
+    match place {
+        Place::Outside => return Route::Terminal,
+        Place::TmuxUnreachable => return Route::Unknown("$TMUX unset".to_owned()),
+        Place::Tmux => {}
     }
     match ask() {
         Ok(options) if options.stores_osc52() => Route::TmuxBuffer,
@@ -122,6 +148,7 @@ pub fn report(route: &Route, chars: usize) -> (String, bool) {
     }
 }
 
+/// $TMUX set and non-empty.
 fn tmux_from(value: Option<&OsStr>) -> bool {
     value.is_some_and(|v| !v.is_empty())
 }
@@ -178,14 +205,14 @@ mod tests {
 
     #[test]
     fn tmux_is_asked_only_inside_tmux() {
-        let route = route(false, || panic!("asked outside tmux"));
+        let route = route(Place::Outside, || panic!("asked outside tmux"));
         assert_eq!(route, Route::Terminal);
         assert_eq!(sequences("hi", &route).unwrap(), "\x1b]52;c;aGk=\x07");
     }
 
     #[test]
     fn set_clipboard_on_gets_the_plain_sequence_even_with_passthrough() {
-        let route = route(true, || Ok(options("on", true)));
+        let route = route(Place::Tmux, || Ok(options("on", true)));
         assert_eq!(route, Route::TmuxBuffer);
         assert_eq!(sequences("hi", &route).unwrap(), "\x1b]52;c;aGk=\x07");
         assert!(!report(&route, 2).1);
@@ -194,7 +221,7 @@ mod tests {
     #[test]
     fn passthrough_without_set_clipboard_gets_the_wrapped_one() {
         for set_clipboard in ["external", "off"] {
-            let route = route(true, || Ok(options(set_clipboard, true)));
+            let route = route(Place::Tmux, || Ok(options(set_clipboard, true)));
             assert_eq!(route, Route::TmuxPassthrough);
             assert!(sequences("hi", &route).unwrap().starts_with("\x1bPtmux;"));
         }
@@ -203,7 +230,7 @@ mod tests {
     #[test]
     fn nothing_is_sent_nor_claimed_when_tmux_drops_both() {
         // tmux 3.3's defaults: set-clipboard external, allow-passthrough off.
-        let route = route(true, || Ok(options("external", false)));
+        let route = route(Place::Tmux, || Ok(options("external", false)));
         assert_eq!(sequences("hi", &route).unwrap(), "");
         let (text, error) = report(&route, 2);
         assert!(error);
@@ -221,7 +248,7 @@ mod tests {
 
     #[test]
     fn an_unanswered_question_sends_both_and_says_so() {
-        let route = route(true, || Err("cannot run tmux: not found".into()));
+        let route = route(Place::Tmux, || Err("cannot run tmux: not found".into()));
         let sent = sequences("hi", &route).unwrap();
         assert_eq!(
             sent,
@@ -237,6 +264,26 @@ mod tests {
         for route in [Route::Terminal, Route::TmuxBuffer, Route::TmuxPassthrough] {
             assert!(sequences(&over, &route).is_err());
         }
+    }
+
+    #[test]
+    fn tmux_without_its_socket_gets_both_forms_and_a_caveat() {
+        let term = Some(OsStr::new("tmux-256color"));
+        assert_eq!(place_from(None, term), Place::TmuxUnreachable);
+        assert_eq!(
+            place_from(Some(OsStr::new("/tmp/tmux-0/default,1,0")), term),
+            Place::Tmux
+        );
+        assert_eq!(
+            place_from(None, Some(OsStr::new("xterm-256color"))),
+            Place::Outside
+        );
+        assert_eq!(place_from(None, None), Place::Outside);
+        let route = route(Place::TmuxUnreachable, || panic!("no server to ask"));
+        assert!(sequences("hi", &route).unwrap().contains("\x1bPtmux;"));
+        let (text, error) = report(&route, 2);
+        assert_eq!(text, "sent 2 characters; tmux may drop them ($TMUX unset)");
+        assert!(error);
     }
 
     #[test]

@@ -188,7 +188,7 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
                 let _ = control_tx.send(Control::RefreshNow);
             }
             Effect::Yank(text) => {
-                let route = yank::route(yank::in_tmux(), tmux_clipboard::ask);
+                let route = yank::route(yank::place(), tmux_clipboard::ask);
                 let result = yank::sequences(&text, &route).and_then(|seq| {
                     if seq.is_empty() {
                         return Ok(());
