@@ -54,7 +54,7 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("XDG_CONFIG_HOME, HOME", "where the config file is"),
     (
         "TMUX",
-        "inside tmux the yank's OSC 52 sequence is wrapped for passthrough",
+        "inside tmux a yank asks tmux where its OSC 52 sequence can go: with set-clipboard on, tmux keeps it in a paste buffer; with allow-passthrough on, it is wrapped for the terminal outside; with neither, nothing is sent and the status line says so. When TERM names tmux but TMUX is unset (as under sudo), both forms are sent and the status line says tmux may drop them",
     ),
 ];
 

@@ -680,3 +680,84 @@ fn g_and_gg_still_move() {
     assert_eq!(v.cursor, v.rows.len() - 1);
     assert_eq!(v.sort.column.id(), "CPU%");
 }
+
+/// The row above the key bar goes to the table while there is nothing to
+/// say (the header names the backend); a filter or a message takes it back.
+#[test]
+fn status_line_only_when_there_is_something_to_say() {
+    let mut v = view(80, 24);
+    let lines_of = |v: &ViewState| lines(&render(v, 80, 24));
+    let quiet = lines_of(&v);
+    assert!(quiet[23].starts_with("F1Help"));
+    assert!(
+        quiet.iter().all(|l| l.trim() != "eBPF"),
+        "a line only naming the backend:\n{}",
+        quiet.join("\n")
+    );
+    assert!(quiet.iter().any(|l| l.contains("Backend: eBPF")));
+    let titles = row_of(&quiet, "PID USER").unwrap().0;
+    let table_rows = 23 - (titles + 1);
+
+    press(&mut v, "\\java");
+    key(&mut v, KeyCode::Enter);
+    let filtered = lines_of(&v);
+    assert_eq!(filtered[22].trim_end(), "filter: java");
+    assert!(filtered[23].starts_with("F1Help"));
+    assert_eq!(
+        layout(Rect::new(0, 0, 80, 24), &v).table.height as usize,
+        table_rows - 1
+    );
+}
+
+/// gG on a machine without GPUs: the reasons this machine's collector
+/// gives, said in one line that fits 80 columns whole.
+#[test]
+fn no_gpu_message_fits_80_columns() {
+    let mut v = view(80, 24);
+    let mut model = (**v.model.as_ref().unwrap()).clone();
+    model.gpus.clear();
+    model.gpu_status.nvml = Err("libnvidia-ml.so.1 not found (no NVIDIA driver): \
+        libnvidia-ml.so.1: cannot open shared object file: No such file or directory"
+        .into());
+    model.gpu_status.drm =
+        Err("no DRM devices (/sys/class/drm lists no card or render node)".into());
+    v.set_model(Arc::new(model));
+    press(&mut v, "gG");
+    let lines = lines(&render(&v, 80, 24));
+    assert_eq!(
+        lines[22].trim_end(),
+        "no GPU: NVML: libnvidia-ml.so.1 not found; DRM: no DRM devices (bpftop --check)"
+    );
+}
+
+/// Without systemd or containers (every process in the root cgroup), O
+/// says so instead of opening an empty chooser; o says the UNIT column it
+/// changes is hidden, and only what it changed once the column is shown.
+#[test]
+fn o_and_shift_o_say_what_happened() {
+    let mut v = view(80, 24);
+    let mut model = (**v.model.as_ref().unwrap()).clone();
+    for p in &mut model.processes {
+        p.sample.cgroup = Some("/".into());
+        p.cgroup = None;
+    }
+    v.set_model(Arc::new(model));
+    press(&mut v, "O");
+    assert!(v.dialog.is_none());
+    let lines_now = lines(&render(&v, 80, 24));
+    assert_eq!(
+        lines_now[22].trim_end(),
+        "no systemd unit or container here: no process's cgroup names one"
+    );
+
+    press(&mut v, "o");
+    let said = lines(&render(&v, 80, 24))[22].trim_end().to_owned();
+    assert_eq!(
+        said,
+        "UNIT shows the cgroup path, but the UNIT column is hidden (F2 adds it)"
+    );
+    v.columns.insert(1, bpftop::ui::columns::Column::Unit);
+    press(&mut v, "o");
+    let said = lines(&render(&v, 80, 24))[22].trim_end().to_owned();
+    assert_eq!(said, "UNIT shows services only");
+}

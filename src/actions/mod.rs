@@ -1,8 +1,10 @@
 //! Things the user can do to processes and the terminal, each with its own
-//! guards: signals through pidfds, renice, clipboard yank.
+//! guards: signals through pidfds, renice, clipboard yank (and
+//! what tmux does with it).
 
 pub mod cgroupfs;
 pub mod freeze;
 pub mod renice;
 pub mod signal;
+pub mod tmux_clipboard;
 pub mod yank;

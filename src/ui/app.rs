@@ -20,7 +20,7 @@ use super::safe_backend::SafeBackend;
 use super::settings::{config_to_save, Overrides};
 use super::terminal::{termination_flag, TerminalGuard};
 use super::view::{Effect, ViewState};
-use crate::actions::{renice, signal, yank};
+use crate::actions::{renice, signal, tmux_clipboard, yank};
 use crate::collect::sample::ProcessKey;
 use crate::config;
 use crate::model::Model;
@@ -109,14 +109,6 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
     let mut on_screen: Vec<u32> = Vec::new();
     let mut config_broken = config_file.broken;
     while !terminate.load(Ordering::Relaxed) {
-        let area = terminal.get_frame().area();
-        let parts = layout(area, &view);
-        let page_rows = parts.table.height.max(1) as usize;
-        if page_rows != view.page_rows {
-            // A smaller screen must still show the cursor.
-            view.page_rows = page_rows;
-            view.set_cursor(view.cursor);
-        }
         if view.mouse != mouse_captured {
             set_mouse_capture(view.mouse);
             mouse_captured = view.mouse;
@@ -137,6 +129,15 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
         if let Some(model) = latest {
             freezer.tidy(&model);
             view.set_model(model);
+        }
+        let area = terminal.get_frame().area();
+        let parts = layout(area, &view);
+        let page_rows = parts.table.height.max(1) as usize;
+        if page_rows != view.page_rows {
+            // A smaller screen (or table, under a status line) must still
+            // show the cursor.
+            view.page_rows = page_rows;
+            view.set_cursor(view.cursor);
         }
         if dirty {
             terminal.draw(|frame| render(&view, frame))?;
@@ -187,15 +188,21 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
                 let _ = control_tx.send(Control::RefreshNow);
             }
             Effect::Yank(text) => {
-                let result = yank::osc52(&text, yank::in_tmux()).and_then(|seq| {
+                let route = yank::route(yank::place(), tmux_clipboard::ask);
+                let result = yank::sequences(&text, &route).and_then(|seq| {
+                    if seq.is_empty() {
+                        return Ok(());
+                    }
                     let out = terminal.backend_mut().composed_sequences();
                     out.write_all(seq.as_bytes())
                         .and_then(|()| out.flush())
                         .map_err(|e| e.to_string())
                 });
                 match result {
-                    Ok(()) => view
-                        .set_status(format!("yanked {} characters", text.chars().count()), false),
+                    Ok(()) => {
+                        let (message, error) = yank::report(&route, text.chars().count());
+                        view.set_status(message, error);
+                    }
                     Err(e) => view.set_status(format!("yank failed: {e}"), true),
                 }
             }

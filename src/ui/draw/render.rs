@@ -12,7 +12,8 @@ use crate::ui::header::render_header;
 use crate::ui::rows::tree_prefix;
 use crate::ui::state::layout::{column_spans, header_view};
 pub use crate::ui::state::layout::{layout, Layout};
-use crate::ui::state::view::{Input, ViewState};
+use crate::ui::state::statusline::{status_line, Tone};
+use crate::ui::state::view::ViewState;
 use crate::ui::text::fit;
 use crate::ui::theme::Theme;
 
@@ -124,15 +125,14 @@ fn render_rows(view: &ViewState, area: Rect, buf: &mut Buffer) {
 }
 
 fn render_status(view: &ViewState, area: Rect, buf: &mut Buffer) {
+    let Some((text, tone)) = status_line(view) else {
+        return;
+    };
     let theme = view.theme();
-    let (text, style) = match &view.input {
-        Input::Search(t) => (format!("Search: {t}▏"), theme.status),
-        Input::Filter(t) => (format!("Filter: {t}▏"), theme.status),
-        Input::None => match &view.status {
-            Some(s) if s.error => (s.text.clone(), theme.error),
-            Some(s) => (s.text.clone(), theme.status),
-            None => (status_summary(view), theme.dim),
-        },
+    let style = match tone {
+        Tone::Normal => theme.status,
+        Tone::Error => theme.error,
+        Tone::Quiet => theme.dim,
     };
     let text = fit(
         &crate::ui::text::display_safe(text.as_bytes()),
@@ -140,34 +140,6 @@ fn render_status(view: &ViewState, area: Rect, buf: &mut Buffer) {
         false,
     );
     buf.set_stringn(area.x, area.y, text, area.width as usize, style);
-}
-
-/// What the view currently hides or marks, when nothing else is said.
-fn status_summary(view: &ViewState) -> String {
-    let mut parts = Vec::new();
-    if view.visual_anchor.is_some() {
-        parts.push("-- VISUAL --".to_owned());
-    }
-    if !view.filter_text().is_empty() {
-        parts.push(format!("filter: {}", view.filter_text()));
-    }
-    if let Some((_, name)) = view.user_filter() {
-        parts.push(format!("user: {name}"));
-    }
-    if let Some(group) = view.group_filter() {
-        parts.push(group.label());
-    }
-    if !view.tagged.is_empty() {
-        parts.push(format!("{} tagged", view.tagged.len()));
-    }
-    if view.following() {
-        parts.push("following".to_owned());
-    }
-    if view.show_threads {
-        parts.push("threads".to_owned());
-    }
-    parts.push(view.backend_label.clone());
-    parts.join("  ")
 }
 
 const FUNCTION_KEYS: &[(&str, &str)] = &[

@@ -58,7 +58,10 @@ pub fn apply(view: &mut ViewState, action: Action) -> Effect {
         }
         Action::KernelThreads => view.toggle_kernel_threads(),
         Action::UserChooser => view.dialog = Some(dialogs::user_chooser(view)),
-        Action::GroupChooser => view.dialog = Some(dialogs::group_chooser(view)),
+        Action::GroupChooser => match dialogs::group_chooser(view) {
+            Ok(dialog) => view.dialog = Some(dialog),
+            Err(message) => view.set_status(message, true),
+        },
         Action::UnitDisplay => view.cycle_unit_display(),
         Action::Follow => view.toggle_follow(),
         Action::Setup => view.dialog = Some(Dialog::setup()),

@@ -90,17 +90,30 @@ pub fn row_text(view: &ViewState, row: usize) -> Option<String> {
     Some(cells.join(" "))
 }
 
-/// The units and containers of the current processes, to show only one.
-pub fn group_chooser(view: &ViewState) -> Dialog {
+/// The units and containers of the current processes, to show only one;
+/// Err (a message) when there is none to choose and no choice to undo, as
+/// on a machine without systemd or containers.
+pub fn group_chooser(view: &ViewState) -> Result<Dialog, String> {
     let mut units = std::collections::BTreeSet::new();
     let mut containers = std::collections::BTreeSet::new();
+    let mut cgroup_known = false;
     for p in view.model.iter().flat_map(|m| m.processes.iter()) {
+        cgroup_known |= p.sample.cgroup.is_some();
         if let Some(unit) = unit_name(p) {
             units.insert(unit);
         }
         if let Some(container) = container_text(p) {
             containers.insert(container);
         }
+    }
+    if units.is_empty() && containers.is_empty() && view.group_filter.is_none() {
+        return Err(if view.model.is_none() {
+            "no processes yet".to_owned()
+        } else if cgroup_known {
+            "no systemd unit or container here: no process's cgroup names one".to_owned()
+        } else {
+            "no units or containers: the processes' cgroups are unknown".to_owned()
+        });
     }
     let mut groups = vec![None];
     groups.extend(containers.into_iter().map(|c| Some(Group::Container(c))));
@@ -109,7 +122,7 @@ pub fn group_chooser(view: &ViewState) -> Dialog {
         .iter()
         .position(|g| g.as_ref() == view.group_filter.as_ref())
         .unwrap_or(0);
-    Dialog::Group { selected, groups }
+    Ok(Dialog::Group { selected, groups })
 }
 
 /// Opens the freeze (or, when all are frozen, thaw) confirmation for the

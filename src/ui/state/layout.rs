@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use crate::model::Model;
 use crate::ui::columns::Column;
 use crate::ui::header::{header_height, HeaderView};
+use crate::ui::state::statusline::status_line;
 use crate::ui::state::view::ViewState;
 
 /// Where each part of the screen goes.
@@ -19,7 +20,8 @@ pub struct Layout {
 }
 
 /// Splits the screen: header meters (at most half of it), column titles,
-/// the table, a status line and the function-key bar.
+/// the table, a status line when it has something to say, and the
+/// function-key bar.
 pub fn layout(area: Rect, view: &ViewState) -> Layout {
     let wanted_header = view
         .model
@@ -34,11 +36,12 @@ pub fn layout(area: Rect, view: &ViewState) -> Layout {
         y += h;
         r
     };
+    let status_h = u16::from(status_line(view).is_some());
     let header = take(header_h);
     let table_header = take(1);
     let rest = area.height.saturating_sub(header_h + 1);
-    let table = take(rest.saturating_sub(2));
-    let status = take(1);
+    let table = take(rest.saturating_sub(status_h + 1));
+    let status = take(status_h);
     let keys = take(1);
     Layout {
         header,

@@ -16,5 +16,6 @@ pub mod search;
 pub mod selection;
 pub mod settings;
 pub mod sorting;
+pub mod statusline;
 pub mod temporary;
 pub mod view;

@@ -1,6 +1,7 @@
 //! Display options: what the H, K, o and F keys and the setup screen's
 //! options switch.
 
+use crate::ui::columns::Column;
 use crate::ui::state::view::ViewState;
 use crate::ui::theme::Theme;
 
@@ -22,11 +23,19 @@ impl ViewState {
         self.rebuild();
     }
 
-    /// o: what the UNIT column shows next, said in the status line.
+    /// o: what the UNIT column shows next, said in the status line, which
+    /// also says when the column is not on screen to show it.
     pub fn cycle_unit_display(&mut self) {
         self.unit_display = self.unit_display.next();
         let text = self.unit_display.describe();
-        self.set_status(text, false);
+        if self.shown_columns().contains(&Column::Unit) {
+            self.set_status(text, false);
+        } else {
+            self.set_status(
+                format!("{text}, but the UNIT column is hidden (F2 adds it)"),
+                false,
+            );
+        }
     }
 
     /// F: following the selected process on or off.

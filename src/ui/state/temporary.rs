@@ -45,14 +45,9 @@ pub fn toggle_gpu(view: &mut ViewState) {
         return;
     };
     if !status.any_on() {
-        let reason = |r: &Result<String, String>| match r {
-            Ok(how) => how.clone(),
-            Err(why) => why.clone(),
-        };
-        let text = format!(
-            "no GPU: NVML: {}; DRM: {}",
-            reason(&status.nvml),
-            reason(&status.drm)
+        let text = no_gpu_message(
+            status.nvml.as_ref().err().map_or("", String::as_str),
+            status.drm.as_ref().err().map_or("", String::as_str),
         );
         view.set_status(text, true);
         return;
@@ -65,6 +60,71 @@ pub fn toggle_gpu(view: &mut ViewState) {
         view.set_status("GPU columns hidden", false);
     }
     view.rebuild();
+}
+
+/// Why there is no GPU view, in one status line that fits 80 columns: each
+/// source's reason up to its details (after ": " or " ("), which
+/// `bpftop --check` prints whole.
+fn no_gpu_message(nvml: &str, drm: &str) -> String {
+    let text = format!("no GPU: NVML: {}; DRM: {}", gist(nvml), gist(drm));
+    let hint = " (bpftop --check)";
+    if text.chars().count() + hint.chars().count() <= 80 {
+        text + hint
+    } else {
+        text
+    }
+}
+
+/// A reason without its details.
+fn gist(reason: &str) -> &str {
+    let end = [": ", " ("]
+        .iter()
+        .filter_map(|sep| reason.find(sep))
+        .min()
+        .unwrap_or(reason.len());
+    reason[..end].trim_end()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod gpu_message_tests {
+    use super::*;
+
+    #[test]
+    fn the_no_gpu_message_of_a_machine_without_gpus_fits_80_columns() {
+        // The reasons this machine's collector gives (seen with gG here).
+        let nvml = "libnvidia-ml.so.1 not found (no NVIDIA driver): libnvidia-ml.so.1: \
+                    cannot open shared object file: No such file or directory";
+        let drm = "no DRM devices (/sys/class/drm lists no card or render node)";
+        let text = no_gpu_message(nvml, drm);
+        assert_eq!(
+            text,
+            "no GPU: NVML: libnvidia-ml.so.1 not found; DRM: no DRM devices (bpftop --check)"
+        );
+        assert!(
+            text.chars().count() <= 80,
+            "{} columns",
+            text.chars().count()
+        );
+    }
+
+    #[test]
+    fn long_reasons_drop_the_hint_first() {
+        let text = no_gpu_message("NVML cannot count NVIDIA GPUs: Unknown", "turned off");
+        assert_eq!(
+            text,
+            "no GPU: NVML: NVML cannot count NVIDIA GPUs; DRM: turned off (bpftop --check)"
+        );
+        let long = "x".repeat(60);
+        assert!(!no_gpu_message(&long, "turned off").contains("--check"));
+    }
+
+    #[test]
+    fn short_reasons_are_kept_whole() {
+        assert_eq!(gist("turned off"), "turned off");
+        assert_eq!(gist("NVML found no NVIDIA GPU"), "NVML found no NVIDIA GPU");
+        assert_eq!(gist(""), "");
+    }
 }
 
 #[cfg(test)]
@@ -268,7 +328,7 @@ mod gpu_tests {
         assert!(status.error);
         assert_eq!(
             status.text,
-            "no GPU: NVML: no libnvidia-ml.so.1; DRM: turned off"
+            "no GPU: NVML: no libnvidia-ml.so.1; DRM: turned off (bpftop --check)"
         );
 
         let mut v = ViewState::new(Theme::mono());
