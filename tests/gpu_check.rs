@@ -6,12 +6,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 fn compare(dir: &Path) -> Option<Output> {
     if Command::new("python3").arg("--version").output().is_err() {
-        println!("skipped: the comparison needs python3");
+        common::skip("the comparison needs python3");
         return None;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

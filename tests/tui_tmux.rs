@@ -61,7 +61,7 @@ impl Drop for Target {
 
 fn preconditions() -> bool {
     if !is_root() {
-        println!("skipped: needs root (CI runs as root)");
+        common::skip("needs root (CI runs as root)");
         return false;
     }
     if Command::new("tmux").arg("-V").output().is_err() {
