@@ -101,6 +101,11 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
         })?;
 
     let mut freezer = super::freezer::Freezer::new(&proc_root);
+    // Declared before the terminal guard, so that a running strace is
+    // stopped only after the terminal is restored (drops run in reverse).
+    let mut inspector = super::inspect::Inspector::new(&proc_root);
+    // The newest model while updates are paused (Z).
+    let mut held: Option<Arc<Model>> = None;
     let _guard = TerminalGuard::enter(view.mouse)?;
     let mut mouse_captured = view.mouse;
     let mut saved = config_file.base.clone();
@@ -136,7 +141,16 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
         }
         if let Some(model) = latest {
             freezer.tidy(&model);
-            view.set_model(model);
+            held = Some(model);
+        }
+        if !view.paused() {
+            if let Some(model) = held.take() {
+                view.set_model(model);
+                inspector.refreshed(&mut view);
+            }
+        }
+        if inspector.tick(&mut view) {
+            dirty = true;
         }
         if dirty {
             terminal.draw(|frame| render(&view, frame))?;
@@ -211,6 +225,7 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
             Effect::CollectThreads(on) => {
                 let _ = control_tx.send(Control::Threads(on));
             }
+            Effect::Inspect(panel) => inspector.open(&mut view, panel),
         }
     }
     Ok(())

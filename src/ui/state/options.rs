@@ -1,5 +1,5 @@
-//! Display options: what the H, K, o and F keys and the setup screen's
-//! options switch.
+//! Display options: what the H, K, o, F, Z, # and p keys and the setup
+//! screen's options switch.
 
 use crate::ui::state::view::ViewState;
 use crate::ui::theme::Theme;
@@ -37,6 +37,28 @@ impl ViewState {
             _ => "not following".to_owned(),
         };
         self.set_status(text, false);
+    }
+
+    /// Z: updates paused or resumed. While paused the event loop holds new
+    /// models back; keys act on the list as it was.
+    pub fn toggle_pause(&mut self) {
+        self.paused = !self.paused;
+        let text = if self.paused {
+            "updates paused: Z resumes"
+        } else {
+            "updates resumed"
+        };
+        self.set_status(text, false);
+    }
+
+    /// #: the meters above the table hidden or shown.
+    pub fn toggle_header(&mut self) {
+        self.header_hidden = !self.header_hidden;
+    }
+
+    /// p: the Command column with or without the program's directory.
+    pub fn toggle_program_path(&mut self) {
+        self.program_path = !self.program_path;
     }
 
     /// The next colour theme, in [`Theme::NAMES`] order.

@@ -14,6 +14,7 @@ use crate::ui::header::Meter;
 use crate::ui::rows::{self, Filter, Group, Row, RowOptions, SortSpec};
 use crate::ui::state::dialog::Dialog;
 use crate::ui::state::overlay::Overlay;
+use crate::ui::state::panel::Panel;
 use crate::ui::theme::Theme;
 
 /// What the event loop must do after a key or mouse event.
@@ -45,6 +46,9 @@ pub enum Effect {
     SaveConfig,
     /// The collector must (not) collect thread rows.
     CollectThreads(bool),
+    /// Fill this panel (read the environment or open files, or start
+    /// tracing) and open it.
+    Inspect(Panel),
 }
 
 /// A one-line message in the status bar.
@@ -107,6 +111,12 @@ pub struct ViewState {
     /// result stays selected); following also announces when the process
     /// exits instead of silently moving on to the next row.
     pub(in crate::ui::state) follow: bool,
+    /// Z: new models are held back; the list on screen stays as it was.
+    pub(in crate::ui::state) paused: bool,
+    /// #: the meters above the table are hidden.
+    pub(in crate::ui::state) header_hidden: bool,
+    /// p: the Command column shows argv[0] with its directory.
+    pub(in crate::ui::state) program_path: bool,
     pub status: Option<Status>,
     pub input: Input,
     pub dialog: Option<Dialog>,
@@ -152,6 +162,9 @@ impl ViewState {
             group_filter: None,
             unit_display: UnitDisplay::Unit,
             follow: false,
+            paused: false,
+            header_hidden: false,
+            program_path: true,
             status: None,
             input: Input::None,
             dialog: None,
@@ -181,6 +194,21 @@ impl ViewState {
     /// Whether the selected process is followed (F).
     pub fn following(&self) -> bool {
         self.follow
+    }
+
+    /// Whether updates are paused (Z): the model on screen stays.
+    pub fn paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Whether the meters are hidden (#).
+    pub fn header_hidden(&self) -> bool {
+        self.header_hidden
+    }
+
+    /// Whether the Command column shows the program's path (p).
+    pub fn program_path(&self) -> bool {
+        self.program_path
     }
 
     /// Whether folded trees show their summed CPU and memory.
