@@ -104,8 +104,6 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
     // Declared before the terminal guard, so that a running strace is
     // stopped only after the terminal is restored (drops run in reverse).
     let mut inspector = super::inspect::Inspector::new(&proc_root);
-    // The newest model while updates are paused (Z).
-    let mut held: Option<Arc<Model>> = None;
     let _guard = TerminalGuard::enter(view.mouse)?;
     let mut mouse_captured = view.mouse;
     let mut saved = config_file.base.clone();
@@ -141,11 +139,7 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
         }
         if let Some(model) = latest {
             freezer.tidy(&model);
-            held = Some(model);
-        }
-        if !view.paused() {
-            if let Some(model) = held.take() {
-                view.set_model(model);
+            if view.receive_model(model) {
                 inspector.refreshed(&mut view);
             }
         }

@@ -39,8 +39,9 @@ impl ViewState {
         self.set_status(text, false);
     }
 
-    /// Z: updates paused or resumed. While paused the event loop holds new
-    /// models back; keys act on the list as it was.
+    /// Z: updates paused or resumed. While paused new models are held
+    /// back (see `receive_model`) and keys act on the list as it was;
+    /// resuming shows the newest one at once.
     pub fn toggle_pause(&mut self) {
         self.paused = !self.paused;
         let text = if self.paused {
@@ -48,6 +49,9 @@ impl ViewState {
         } else {
             "updates resumed"
         };
+        if let Some(model) = self.held.take().filter(|_| !self.paused) {
+            self.set_model(model);
+        }
         self.set_status(text, false);
     }
 

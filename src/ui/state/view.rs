@@ -113,6 +113,8 @@ pub struct ViewState {
     pub(in crate::ui::state) follow: bool,
     /// Z: new models are held back; the list on screen stays as it was.
     pub(in crate::ui::state) paused: bool,
+    /// The newest model that arrived while paused, shown on resuming.
+    pub(in crate::ui::state) held: Option<Arc<Model>>,
     /// #: the meters above the table are hidden.
     pub(in crate::ui::state) header_hidden: bool,
     /// p: the Command column shows argv[0] with its directory.
@@ -163,6 +165,7 @@ impl ViewState {
             unit_display: UnitDisplay::Unit,
             follow: false,
             paused: false,
+            held: None,
             header_hidden: false,
             program_path: true,
             status: None,
@@ -221,6 +224,17 @@ impl ViewState {
         self.model = Some(model);
         self.prune_tags();
         self.rebuild();
+    }
+
+    /// A new model from the collector: shown, or held back while updates
+    /// are paused (Z). True when shown.
+    pub fn receive_model(&mut self, model: Arc<Model>) -> bool {
+        if self.paused {
+            self.held = Some(model);
+            return false;
+        }
+        self.set_model(model);
+        true
     }
 
     /// Recomputes the rows after the model or a view setting changed,
