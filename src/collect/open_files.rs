@@ -32,16 +32,23 @@ pub fn list(proc_root: &Path, pid: u32) -> Result<Vec<OpenFile>, String> {
     let dir = proc_root.join(pid.to_string());
     let entries =
         fs::read_dir(dir.join("fd")).map_err(|e| refusal(&dir, pid, "open files of", &e))?;
-    let mut fds: Vec<(u32, Vec<u8>, Option<FileType>)> = entries
-        .flatten()
-        .filter_map(|entry| {
-            let fd: u32 = entry.file_name().to_str()?.parse().ok()?;
-            // Gone between the listing and here: closed meanwhile.
-            let target = fs::read_link(entry.path()).ok()?;
-            let kind = fs::metadata(entry.path()).ok().map(|m| m.file_type());
-            Some((fd, target.as_os_str().as_bytes().to_vec(), kind))
-        })
-        .collect();
+    let mut fds: Vec<(u32, Vec<u8>, Option<FileType>)> = Vec::new();
+    for entry in entries.flatten() {
+        let Some(fd) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+            continue;
+        };
+        // The directory lists without ptrace access; its links do not.
+        let target = match fs::read_link(entry.path()) {
+            Ok(target) => target,
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Err(refusal(&dir, pid, "open files of", &e));
+            }
+            // Closed between the listing and here.
+            Err(_) => continue,
+        };
+        let kind = fs::metadata(entry.path()).ok().map(|m| m.file_type());
+        fds.push((fd, target.as_os_str().as_bytes().to_vec(), kind));
+    }
     fds.sort_by_key(|(fd, _, _)| *fd);
     let sockets = if fds.iter().any(|(_, t, _)| socket_inode(t).is_some()) {
         SocketTables::read(&dir.join("net"))
