@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::actions::signal::verify_start_time;
 use crate::collect::{environ, open_files};
 use crate::ui::state::dialog::Dialog;
 use crate::ui::state::panel::{Inspect, Panel};
@@ -30,6 +31,17 @@ impl Inspector {
     /// Fills `panel` and opens it.
     pub fn open(&mut self, view: &mut ViewState, mut panel: Panel) {
         let pid = panel.key.pid;
+        let op = match panel.what {
+            Inspect::Environment => "environment of",
+            Inspect::OpenFiles => "open files of",
+            Inspect::Trace => "trace",
+        };
+        // The process the user selected, not a later one with its PID.
+        if let Err(e) = verify_start_time(&self.proc_root, panel.key, op) {
+            panel.fail(e.to_string());
+            view.dialog = Some(Dialog::Panel(panel));
+            return;
+        }
         match panel.what {
             Inspect::Environment => match environ::read(&self.proc_root, pid) {
                 Ok(mut vars) => {

@@ -55,6 +55,7 @@ pub fn panel_key(mut panel: Panel, key: KeyEvent, page: usize) -> (Option<Dialog
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::collect::sample::ProcessKey;
