@@ -169,16 +169,29 @@ fn l_shows_an_open_file_and_a_listening_socket_of_the_child() {
     let file = std::fs::File::create(&path).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let unix_path = dir.0.join("listening.sock");
+    let unix = std::os::unix::net::UnixListener::bind(&unix_path).unwrap();
     use std::os::fd::AsRawFd;
-    let (file_fd, socket_fd) = (file.as_raw_fd(), listener.as_raw_fd());
+    let (file_fd, socket_fd, unix_fd) = (file.as_raw_fd(), listener.as_raw_fd(), unix.as_raw_fd());
     let mut command = Command::new("sleep");
     command.arg("600").stdin(Stdio::null());
-    // SAFETY: dup2 is async-signal-safe; the child gets the file as fd 7
-    // and the socket as fd 8 (dup2 clears close-on-exec).
+    // SAFETY: fcntl and dup2 are async-signal-safe. The child gets the
+    // file as fd 7 and the sockets as fds 8 and 9 (dup2 clears
+    // close-on-exec); the sources are first moved above those numbers, so
+    // that no dup2 overwrites a source not yet copied.
     unsafe {
         command.pre_exec(move || {
-            if libc::dup2(file_fd, 7) < 0 || libc::dup2(socket_fd, 8) < 0 {
-                return Err(std::io::Error::last_os_error());
+            let mut high = [0; 3];
+            for (i, from) in [file_fd, socket_fd, unix_fd].into_iter().enumerate() {
+                high[i] = libc::fcntl(from, libc::F_DUPFD_CLOEXEC, 500);
+                if high[i] < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            for (i, from) in high.into_iter().enumerate() {
+                if libc::dup2(from, 7 + i as i32) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
             }
             Ok(())
         });
@@ -193,7 +206,7 @@ fn l_shows_an_open_file_and_a_listening_socket_of_the_child() {
     tmux.wait_for("the child", PATIENCE, |s| s.contains("sleep 600"));
     tmux.keys(&["l"]);
     panel(&tmux, &format!("Open files of PID {}", kid.0.id()));
-    let screen = tmux.wait_for("the file and the socket", PATIENCE, |s| {
+    let screen = tmux.wait_for("the file and the sockets", PATIENCE, |s| {
         let has = |fd: &str, kind: &str, name: &str| {
             s.lines().any(|l| {
                 let l = l.trim_start_matches('│');
@@ -203,6 +216,7 @@ fn l_shows_an_open_file_and_a_listening_socket_of_the_child() {
         };
         has("7", "REG", path.to_str().unwrap())
             && has("8", "TCP", &format!("127.0.0.1:{port} (LISTEN)"))
+            && has("9", "UNIX", unix_path.to_str().unwrap())
     });
     assert!(screen.contains("   FD TYPE"), "{screen}");
     close(&tmux);

@@ -84,8 +84,10 @@ impl Inspector {
         let progress = tracer.progress();
         let changed = !progress.lines.is_empty() || progress.ended.is_some();
         panel.push_lines(progress.lines);
-        if let Some(ended) = progress.ended {
-            panel.fail(ended);
+        match progress.ended {
+            Some((ended, true)) => panel.fail(ended),
+            Some((ended, false)) => panel.message = Some(ended),
+            None => {}
         }
         changed
     }

@@ -34,8 +34,9 @@ pub struct Tracer {
 #[derive(Debug, Default)]
 pub struct Progress {
     pub lines: Vec<Vec<u8>>,
-    /// strace ended (and its output is all read): how, as a sentence.
-    pub ended: Option<String>,
+    /// strace ended (and its output is all read): how, as a sentence,
+    /// and whether it failed (rather than outlived its process).
+    pub ended: Option<(String, bool)>,
 }
 
 impl Tracer {
@@ -159,15 +160,18 @@ fn stop(child: &mut Child) {
     let _ = child.wait();
 }
 
-fn describe_exit(status: Option<ExitStatus>) -> String {
+fn describe_exit(status: Option<ExitStatus>) -> (String, bool) {
     match status {
-        Some(s) if s.success() => "strace ended: the process has exited".to_owned(),
+        Some(s) if s.success() => ("strace ended: the process has exited".to_owned(), false),
         Some(s) => match (s.code(), s.signal()) {
-            (Some(code), _) => format!("strace failed (exit status {code}); its message is above"),
-            (None, Some(signal)) => format!("strace was stopped by signal {signal}"),
-            _ => "strace ended".to_owned(),
+            (Some(code), _) => (
+                format!("strace failed (exit status {code}); its message is above"),
+                true,
+            ),
+            (None, Some(signal)) => (format!("strace was stopped by signal {signal}"), true),
+            _ => ("strace ended".to_owned(), true),
         },
-        None => "strace ended".to_owned(),
+        None => ("strace ended".to_owned(), true),
     }
 }
 
@@ -201,7 +205,7 @@ mod tests {
             thread::sleep(Duration::from_millis(20));
         };
         assert_eq!(lines, vec![b"attach: \x1b[2J not permitted".to_vec()]);
-        assert!(ended.contains("exit status 1"), "{ended}");
+        assert!(ended.0.contains("exit status 1") && ended.1, "{ended:?}");
     }
 
     /// Dropping the tracer stops and reaps a strace that would run on.

@@ -65,7 +65,10 @@ pub fn apply(view: &mut ViewState, action: Action) -> Effect {
         Action::Environment => return inspect(view, Inspect::Environment),
         Action::OpenFiles => return inspect(view, Inspect::OpenFiles),
         Action::Trace => return inspect(view, Inspect::Trace),
-        Action::Pause => view.toggle_pause(),
+        Action::Pause => {
+            view.toggle_pause();
+            return Effect::Paused(view.paused());
+        }
         Action::ToggleHeader => view.toggle_header(),
         Action::ProgramPath => view.toggle_program_path(),
         Action::Setup => view.dialog = Some(Dialog::setup()),

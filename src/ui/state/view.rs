@@ -49,6 +49,8 @@ pub enum Effect {
     /// Fill this panel (read the environment or open files, or start
     /// tracing) and open it.
     Inspect(Panel),
+    /// Updates paused (true) or resumed: the collector may rest meanwhile.
+    Paused(bool),
 }
 
 /// A one-line message in the status bar.
