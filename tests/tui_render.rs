@@ -761,3 +761,109 @@ fn o_and_shift_o_say_what_happened() {
     let said = lines(&render(&v, 80, 24))[22].trim_end().to_owned();
     assert_eq!(said, "UNIT shows services only");
 }
+
+/// Z holds new models back (the list stays, keys still move on it) and
+/// says PAUSED in the key bar; Z again shows the newest model. `#` hides
+/// the meters, `p` the program's directory.
+#[test]
+fn pause_hide_meters_and_program_path() {
+    let mut v = view(120, 32);
+    let before = text(&render(&v, 120, 32));
+    assert!(before.contains("/usr/sbin/cron -f"), "{before}");
+    press(&mut v, "Z");
+    let mut changed = (**v.model.as_ref().unwrap()).clone();
+    changed.processes.retain(|p| p.sample.pid != 700);
+    assert!(!v.receive_model(Arc::new(changed)));
+    press(&mut v, "j");
+    assert_eq!(v.cursor, 1, "keys work on the paused list");
+    let paused = render(&v, 120, 32);
+    let paused_lines = lines(&paused);
+    assert!(text(&paused).contains("/usr/sbin/cron -f"), "still shown");
+    assert!(paused_lines.last().unwrap().trim_end().ends_with("PAUSED"));
+    press(&mut v, "#p");
+    let bare = render(&v, 120, 32);
+    let bare_lines = lines(&bare);
+    assert!(bare_lines[0].contains("PID USER"), "{}", bare_lines[0]);
+    assert!(!text(&bare).contains("Tasks:"));
+    assert!(text(&bare).contains(" cron -f"));
+    assert!(!text(&bare).contains("/usr/sbin/cron"));
+    snapshot("paused_no_meters_no_path", &bare);
+    press(&mut v, "Z");
+    let resumed = text(&render(&v, 120, 32));
+    assert!(
+        !resumed.contains("cron -f"),
+        "the held model shows: {resumed}"
+    );
+    assert!(!resumed.contains("PAUSED"));
+    press(&mut v, "#p");
+    assert!(text(&render(&v, 120, 32)).contains("Tasks:"));
+}
+
+/// A panel as the event loop fills it: e returns the selected process's
+/// panel to fill; its lines are drawn made safe, searched with / and n.
+fn opened_panel(v: &mut ViewState, keys: &str) -> bpftop::ui::state::panel::Panel {
+    match press(v, keys) {
+        Effect::Inspect(panel) => panel,
+        other => panic!("{keys}: {other:?}"),
+    }
+}
+
+#[test]
+fn environment_panel_searches_and_neutralises() {
+    use bpftop::ui::dialogs::Dialog;
+    let mut v = view(100, 16);
+    let mut panel = opened_panel(&mut v, "e");
+    let pid = v.selected().unwrap().sample.pid;
+    assert_eq!(panel.key.pid, pid);
+    panel.set_lines([
+        b"HOME=/root".to_vec(),
+        b"EVIL=\x1b]52;c;cHdu\x07\x1b[2J".to_vec(),
+        b"LANG=C.UTF-8".to_vec(),
+        b"PATH=/usr/bin".to_vec(),
+        b"TERM=xterm".to_vec(),
+    ]);
+    v.dialog = Some(Dialog::Panel(panel));
+    press(&mut v, "/lang");
+    key(&mut v, KeyCode::Enter);
+    let buf = render(&v, 100, 16);
+    let screen = text(&buf);
+    assert!(
+        screen.contains(&format!("Environment of PID {pid}")),
+        "{screen}"
+    );
+    assert!(screen.contains("EVIL=?]52;c;cHdu??[2J"), "{screen}");
+    assert!(!screen.contains('\x1b'));
+    let Some(Dialog::Panel(p)) = &v.dialog else {
+        panic!("closed")
+    };
+    assert_eq!(p.found, Some(2));
+    snapshot("environment_panel", &buf);
+    key(&mut v, KeyCode::Esc);
+    assert!(v.dialog.is_none());
+}
+
+#[test]
+fn open_files_and_trace_panels() {
+    use bpftop::ui::dialogs::Dialog;
+    let mut v = view(100, 12);
+    let mut files = opened_panel(&mut v, "l");
+    files.header = Some(format!("{:>5} {:<7} NAME", "FD", "TYPE"));
+    files.set_lines([
+        b"  cwd DIR     /srv".to_vec(),
+        b"    3 TCP     127.0.0.1:8080 (LISTEN)".to_vec(),
+        b"    4 UNIX    /run/a.sock".to_vec(),
+    ]);
+    v.dialog = Some(Dialog::Panel(files));
+    let buf = render(&v, 100, 12);
+    assert!(text(&buf).contains("   FD TYPE    NAME"));
+    snapshot("open_files_panel", &buf);
+    key(&mut v, KeyCode::Esc);
+
+    let mut trace = opened_panel(&mut v, "s");
+    trace.fail("strace is not installed: install it (the strace package) to trace system calls");
+    v.dialog = Some(Dialog::Panel(trace));
+    let buf = render(&v, 100, 12);
+    assert!(text(&buf).contains("System calls of PID"));
+    assert!(text(&buf).contains("strace is not installed"));
+    snapshot("trace_panel_without_strace", &buf);
+}

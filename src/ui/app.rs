@@ -31,6 +31,9 @@ enum Control {
     Delay(u64),
     Threads(bool),
     RefreshNow,
+    /// Updates paused (Z): no refresh until resumed, which refreshes at
+    /// once.
+    Paused(bool),
     /// The processes on screen, whose titles are read at every refresh.
     OnScreen(Vec<u32>),
 }
@@ -58,6 +61,7 @@ fn collector_loop(
     // refresh right after it reads them.
     monitor.sampler_mut().defer_cmdlines(true);
     let mut first = true;
+    let mut paused = false;
     loop {
         let update = monitor.refresh().map_err(|e| format!("{e:#}"));
         if updates.send(update).is_err() {
@@ -70,14 +74,28 @@ fn collector_loop(
         }
         let deadline = Instant::now() + delay;
         loop {
-            match control.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            let wait = if paused {
+                // Nothing to show until resumed: wake only for messages.
+                Duration::from_secs(3600)
+            } else {
+                deadline.saturating_duration_since(Instant::now())
+            };
+            match control.recv_timeout(wait) {
+                Ok(Control::Paused(on)) => {
+                    paused = on;
+                    if !on {
+                        break;
+                    }
+                }
                 Ok(Control::Delay(ms)) => delay = Duration::from_millis(ms),
                 Ok(Control::Threads(on)) => {
                     monitor.sampler_mut().set_threads(on);
                     break;
                 }
                 Ok(Control::OnScreen(pids)) => monitor.sampler_mut().watch_titles(&pids),
-                Ok(Control::RefreshNow) | Err(RecvTimeoutError::Timeout) => break,
+                Ok(Control::RefreshNow) => break,
+                Err(RecvTimeoutError::Timeout) if !paused => break,
+                Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
         }
@@ -101,6 +119,9 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
         })?;
 
     let mut freezer = super::freezer::Freezer::new(&proc_root);
+    // Declared before the terminal guard, so that a running strace is
+    // stopped only after the terminal is restored (drops run in reverse).
+    let mut inspector = super::inspect::Inspector::new(&proc_root);
     let _guard = TerminalGuard::enter(view.mouse)?;
     let mut mouse_captured = view.mouse;
     let mut saved = config_file.base.clone();
@@ -128,7 +149,12 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
         }
         if let Some(model) = latest {
             freezer.tidy(&model);
-            view.set_model(model);
+            if view.receive_model(model) {
+                inspector.refreshed(&mut view);
+            }
+        }
+        if inspector.tick(&mut view) {
+            dirty = true;
         }
         let area = terminal.get_frame().area();
         let parts = layout(area, &view);
@@ -217,6 +243,10 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
             }
             Effect::CollectThreads(on) => {
                 let _ = control_tx.send(Control::Threads(on));
+            }
+            Effect::Inspect(panel) => inspector.open(&mut view, panel),
+            Effect::Paused(on) => {
+                let _ = control_tx.send(Control::Paused(on));
             }
         }
     }

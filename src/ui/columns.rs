@@ -68,6 +68,9 @@ pub struct CellContext {
     /// Some GPU source is on (`Model::gpu_status`); without one the GPU
     /// columns show "-".
     pub gpu_on: bool,
+    /// The Command column shows argv[0] as given (a path, often); off
+    /// (htop's `p`): only the program's base name.
+    pub program_path: bool,
 }
 
 impl CellContext {
@@ -79,6 +82,7 @@ impl CellContext {
             now_unix_time: model.unix_time,
             unit_display: UnitDisplay::default(),
             gpu_on: model.gpu_status.any_on(),
+            program_path: true,
         }
     }
 }
@@ -355,7 +359,7 @@ const COLUMNS: &[ColumnSpec] = &[
         align: Align::Left,
         descending: false,
         default: true,
-        cell: |p, t, _| command_cell(p, thread_of(p, t)),
+        cell: |p, t, ctx| command_cell(p, thread_of(p, t), ctx.program_path),
         order: Order::Compare(|a, b| command_bytes(a).cmp(command_bytes(b))),
         thread_order: Some(|p, a, b| by_thread(p, a, b, |t| &t.comm)),
     },
@@ -876,6 +880,30 @@ pub fn command_text(p: &ProcessView, thread: Option<usize>) -> String {
     }
 }
 
+/// The command as shown, with argv[0]'s directory left out (`/usr/bin/foo
+/// -x` shows as `foo -x`). Only the part of argv[0] before its first space
+/// counts: a title rewritten into argv[0] keeps the slashes of its text.
+pub fn command_text_without_path(p: &ProcessView) -> String {
+    let s = &p.sample;
+    let Some(first) = s.cmdline.first().filter(|_| !s.kernel_thread) else {
+        return command_text(p, None);
+    };
+    let program_end = first.iter().position(|b| *b == b' ').unwrap_or(first.len());
+    let base = first[..program_end]
+        .iter()
+        .rposition(|b| *b == b'/')
+        .map_or(0, |slash| slash + 1);
+    if base == program_end {
+        return command_text(p, None);
+    }
+    let mut bytes: Vec<u8> = first[base..].to_vec();
+    for arg in &s.cmdline[1..] {
+        bytes.push(b' ');
+        bytes.extend_from_slice(arg);
+    }
+    display_safe(&bytes)
+}
+
 /// The command's raw bytes in display order, without allocating (sorting
 /// compares these).
 pub(super) fn command_bytes(p: &ProcessView) -> impl Iterator<Item = u8> + '_ {
@@ -1002,7 +1030,7 @@ fn time_cell(ns: u64) -> Cell {
     Cell::new(time_plus(ns), emphasis)
 }
 
-fn command_cell(p: &ProcessView, thread: Option<&ThreadSample>) -> Cell {
+fn command_cell(p: &ProcessView, thread: Option<&ThreadSample>, program_path: bool) -> Cell {
     let emphasis = if p.sample.kernel_thread {
         Emphasis::KernelThread
     } else if thread.is_some() {
@@ -1012,7 +1040,8 @@ fn command_cell(p: &ProcessView, thread: Option<&ThreadSample>) -> Cell {
     };
     let text = match thread {
         Some(t) => display_safe(&t.comm),
-        None => command_text(p, None),
+        None if program_path => command_text(p, None),
+        None => command_text_without_path(p),
     };
     Cell::new(text, emphasis)
 }
@@ -1211,7 +1240,39 @@ mod tests {
             now_unix_time: 1_000_000.0 + 3.0 * 86_400.0,
             unit_display: UnitDisplay::default(),
             gpu_on: true,
+            program_path: true,
         }
+    }
+
+    #[test]
+    fn without_program_path_argv0_shows_its_base_name_only() {
+        let mut m = demo_model();
+        let short = CellContext {
+            program_path: false,
+            ..ctx()
+        };
+        let cron = by_pid(&m, 700);
+        assert_eq!(
+            Column::Command.text(cron, None, &ctx()).text,
+            "/usr/sbin/cron -f"
+        );
+        assert_eq!(Column::Command.text(cron, None, &short).text, "cron -f");
+        let kthreadd = by_pid(&m, 2);
+        assert_eq!(
+            Column::Command.text(kthreadd, None, &short).text,
+            "[kthreadd]"
+        );
+        let retitled = m
+            .processes
+            .iter_mut()
+            .find(|p| p.sample.pid == 700)
+            .unwrap();
+        retitled.sample.cmdline = vec![b"worker: /srv/a -> /srv/b".to_vec()].into();
+        let retitled = by_pid(&m, 700);
+        assert_eq!(
+            Column::Command.text(retitled, None, &short).text,
+            "worker: /srv/a -> /srv/b"
+        );
     }
 
     #[test]

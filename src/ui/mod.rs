@@ -17,6 +17,7 @@ pub mod draw;
 pub mod freezer;
 pub mod header;
 pub mod input;
+pub mod inspect;
 pub mod launch;
 pub mod rows;
 pub mod safe_backend;
@@ -27,6 +28,7 @@ pub mod terminal;
 mod test_support;
 pub mod text;
 pub mod theme;
+pub mod tracer;
 
 // The paths the binary, the event loop and the tests have always used.
 pub use draw::render;

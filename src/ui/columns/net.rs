@@ -88,6 +88,7 @@ mod tests {
             now_unix_time: 0.0,
             unit_display: Default::default(),
             gpu_on: false,
+            program_path: true,
         };
         let cell = column.text(p, None, &ctx);
         (cell.text, cell.emphasis)

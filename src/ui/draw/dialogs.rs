@@ -83,6 +83,8 @@ fn content(dialog: &Dialog, view: &ViewState) -> (String, Vec<String>, Option<us
                 .collect();
             ("Show only".to_owned(), lines, Some(*selected))
         }
+        // Drawn over the whole screen by `panel`, not in a box.
+        Dialog::Panel(p) => (p.title(), Vec::new(), None),
     }
 }
 
@@ -177,6 +179,9 @@ fn centred(area: Rect, width: u16, height: u16) -> Rect {
 /// Draws the dialog over `area`.
 pub fn render(dialog: &Dialog, view: &ViewState, area: Rect, buf: &mut Buffer) {
     let theme = view.theme();
+    if let Dialog::Panel(panel) = dialog {
+        return super::panel::render(panel, theme, area, buf);
+    }
     let (title, lines, selected) = content(dialog, view);
     let longest = lines
         .iter()

@@ -1,4 +1,5 @@
 //! Drawing: the screen as a pure function of the view state.
 
 pub mod dialogs;
+pub mod panel;
 pub mod render;

@@ -53,6 +53,7 @@ fn render_rows(view: &ViewState, area: Rect, buf: &mut Buffer) {
     let theme = view.theme();
     let ctx = CellContext {
         unit_display: view.unit_display(),
+        program_path: view.program_path(),
         ..CellContext::for_model(model)
     };
     let spans = column_spans(&view.shown_columns(), area.width);
@@ -174,6 +175,15 @@ fn render_keys(view: &ViewState, area: Rect, buf: &mut Buffer) {
     }
 }
 
+/// While updates are paused (Z), the key bar ends with the word, as htop's
+/// does; it wins over the last function keys on a narrow screen.
+fn render_paused(view: &ViewState, area: Rect, buf: &mut Buffer) {
+    const PAUSED: &str = " PAUSED ";
+    let w = (PAUSED.len() as u16).min(area.width);
+    let x = area.x + area.width - w;
+    buf.set_stringn(x, area.y, PAUSED, w as usize, view.theme().error);
+}
+
 /// Draws the whole screen.
 pub fn render(view: &ViewState, frame: &mut Frame) {
     let area = frame.area();
@@ -196,6 +206,9 @@ pub fn draw(view: &ViewState, area: Rect, buf: &mut Buffer) {
     }
     if parts.keys.height > 0 {
         render_keys(view, parts.keys, buf);
+        if view.paused() {
+            render_paused(view, parts.keys, buf);
+        }
     }
     if let Some(dialog) = &view.dialog {
         dialogs::render(dialog, view, area, buf);

@@ -4,6 +4,7 @@ use crate::actions::yank;
 use crate::ui::state::dialog::Dialog;
 use crate::ui::state::dialogs;
 use crate::ui::state::keymap::Action;
+use crate::ui::state::panel::{Inspect, Panel};
 use crate::ui::state::temporary;
 use crate::ui::state::view::{Effect, ViewState};
 
@@ -64,11 +65,39 @@ pub fn apply(view: &mut ViewState, action: Action) -> Effect {
         },
         Action::UnitDisplay => view.cycle_unit_display(),
         Action::Follow => view.toggle_follow(),
+        Action::Environment => return inspect(view, Inspect::Environment),
+        Action::OpenFiles => return inspect(view, Inspect::OpenFiles),
+        Action::Trace => return inspect(view, Inspect::Trace),
+        Action::Pause => {
+            view.toggle_pause();
+            return Effect::Paused(view.paused());
+        }
+        Action::ToggleHeader => view.toggle_header(),
+        Action::ProgramPath => view.toggle_program_path(),
         Action::Setup => view.dialog = Some(Dialog::setup()),
         Action::Help => view.dialog = Some(Dialog::Help { scroll: 0 }),
         Action::Quit => return Effect::Quit,
     }
     Effect::None
+}
+
+/// e, l, s: a panel on the selected process, filled by the event loop.
+fn inspect(view: &mut ViewState, what: Inspect) -> Effect {
+    let Some(p) = view.selected() else {
+        view.set_status("no process selected", true);
+        return Effect::None;
+    };
+    if p.sample.kernel_thread && what != Inspect::OpenFiles {
+        let pid = p.sample.pid;
+        view.set_status(format!("PID {pid} is a kernel thread: it has no environment and no system calls of its own"), true);
+        return Effect::None;
+    }
+    let label = format!(
+        "PID {} — {}",
+        p.sample.pid,
+        crate::ui::columns::command_text(p, None)
+    );
+    Effect::Inspect(Panel::new(what, p.sample.key(), label))
 }
 
 fn half_page(view: &ViewState) -> isize {

@@ -34,6 +34,7 @@ pub fn handle_key(view: &mut ViewState, key: KeyEvent) -> Effect {
         Dialog::Setup(setup) => setup_key(view, setup, key),
         Dialog::Freeze(dialog) => freeze_key(dialog, key),
         Dialog::Group { selected, groups } => group_key(view, selected, groups, key),
+        Dialog::Panel(panel) => super::panel::panel_key(panel, key, view.page_rows),
     };
     view.dialog = kept;
     effect

@@ -1,10 +1,11 @@
 //! The dialogs' data: what each overlay (help, signal menu, sort, user and
-//! group choosers, freeze, setup) holds while it is open. How each opens
+//! group choosers, freeze, setup, inspection panels) holds while it is open. How each opens
 //! from the view is in `dialogs`, its keys in `input::dialogs`, its drawing
 //! in `draw::dialogs`.
 
 use crate::collect::sample::ProcessKey;
 use crate::ui::rows::Group;
+use crate::ui::state::panel::Panel;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dialog {
@@ -27,6 +28,8 @@ pub enum Dialog {
         /// None stands for "everything".
         groups: Vec<Option<Group>>,
     },
+    /// The selected process's environment, open files or trace.
+    Panel(Panel),
 }
 
 /// Confirmation of a freeze or thaw, listing every process it stops.

@@ -53,6 +53,14 @@ pub enum Action {
     GroupChooser,
     UnitDisplay,
     Follow,
+    /// Show the selected process's environment (e), open files (l), or
+    /// trace its system calls (s).
+    Environment,
+    OpenFiles,
+    Trace,
+    Pause,
+    ToggleHeader,
+    ProgramPath,
     Setup,
     Help,
     Quit,
@@ -230,6 +238,22 @@ pub const HELP: &[Binding] = &[
         what: "yank row / pid / command line / user (OSC 52 clipboard)",
         bound: &[(Key::Then('y', 'y'), Yank('y')), (Key::Then('y', 'p'), Yank('p')), (Key::Then('y', 'c'), Yank('c')), (Key::Then('y', 'u'), Yank('u'))],
     },
+    section("Inspect the selected process"),
+    Binding {
+        keys: "e",
+        what: "its environment (/ searches, n next)",
+        bound: &[(Key::Char('e'), Environment)],
+    },
+    Binding {
+        keys: "l",
+        what: "its open files: fd, type, path or socket endpoints (refreshed while open)",
+        bound: &[(Key::Char('l'), OpenFiles)],
+    },
+    Binding {
+        keys: "s",
+        what: "trace its system calls with strace, live; closing stops strace",
+        bound: &[(Key::Char('s'), Trace)],
+    },
     section("View"),
     Binding {
         keys: "H",
@@ -270,6 +294,21 @@ pub const HELP: &[Binding] = &[
         keys: "F",
         what: "follow: say so when the selected process exits (the selection always stays on its process)",
         bound: &[(Key::Char('F'), Follow)],
+    },
+    Binding {
+        keys: "Z",
+        what: "pause updates (the list stays as it is, keys still work); again: resume",
+        bound: &[(Key::Char('Z'), Pause)],
+    },
+    Binding {
+        keys: "#",
+        what: "hide / show the meters",
+        bound: &[(Key::Char('#'), ToggleHeader)],
+    },
+    Binding {
+        keys: "p",
+        what: "show / hide the program's path in Command",
+        bound: &[(Key::Char('p'), ProgramPath)],
     },
     Binding {
         keys: "F2 S",

@@ -19,13 +19,14 @@ pub struct Layout {
     pub keys: Rect,
 }
 
-/// Splits the screen: header meters (at most half of it), column titles,
-/// the table, a status line when it has something to say, and the
-/// function-key bar.
+/// Splits the screen: header meters (at most half of it; none when hidden
+/// with `#`), column titles, the table, a status line when it has something
+/// to say, and the function-key bar.
 pub fn layout(area: Rect, view: &ViewState) -> Layout {
     let wanted_header = view
         .model
         .as_deref()
+        .filter(|_| !view.header_hidden())
         .map(|m| header_height(&header_view(view, m), area.width))
         .unwrap_or(0);
     let header_h = wanted_header.min(area.height / 2);

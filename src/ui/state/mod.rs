@@ -12,6 +12,7 @@ pub mod layout;
 pub mod netview;
 pub mod options;
 pub mod overlay;
+pub mod panel;
 pub mod search;
 pub mod selection;
 pub mod settings;

@@ -1,5 +1,5 @@
-//! Display options: what the H, K, o and F keys and the setup screen's
-//! options switch.
+//! Display options: what the H, K, o, F, Z, # and p keys and the setup
+//! screen's options switch.
 
 use crate::ui::columns::Column;
 use crate::ui::state::view::ViewState;
@@ -46,6 +46,32 @@ impl ViewState {
             _ => "not following".to_owned(),
         };
         self.set_status(text, false);
+    }
+
+    /// Z: updates paused or resumed. While paused new models are held
+    /// back (see `receive_model`) and keys act on the list as it was;
+    /// resuming shows the newest one at once.
+    pub fn toggle_pause(&mut self) {
+        self.paused = !self.paused;
+        let text = if self.paused {
+            "updates paused: Z resumes"
+        } else {
+            "updates resumed"
+        };
+        if let Some(model) = self.held.take().filter(|_| !self.paused) {
+            self.set_model(model);
+        }
+        self.set_status(text, false);
+    }
+
+    /// #: the meters above the table hidden or shown.
+    pub fn toggle_header(&mut self) {
+        self.header_hidden = !self.header_hidden;
+    }
+
+    /// p: the Command column with or without the program's directory.
+    pub fn toggle_program_path(&mut self) {
+        self.program_path = !self.program_path;
     }
 
     /// The next colour theme, in [`Theme::NAMES`] order.

@@ -14,6 +14,7 @@ use crate::ui::header::Meter;
 use crate::ui::rows::{self, Filter, Group, Row, RowOptions, SortSpec};
 use crate::ui::state::dialog::Dialog;
 use crate::ui::state::overlay::Overlay;
+use crate::ui::state::panel::Panel;
 use crate::ui::theme::Theme;
 
 /// What the event loop must do after a key or mouse event.
@@ -45,6 +46,11 @@ pub enum Effect {
     SaveConfig,
     /// The collector must (not) collect thread rows.
     CollectThreads(bool),
+    /// Fill this panel (read the environment or open files, or start
+    /// tracing) and open it.
+    Inspect(Panel),
+    /// Updates paused (true) or resumed: the collector may rest meanwhile.
+    Paused(bool),
 }
 
 /// A one-line message in the status bar.
@@ -107,6 +113,14 @@ pub struct ViewState {
     /// result stays selected); following also announces when the process
     /// exits instead of silently moving on to the next row.
     pub(in crate::ui::state) follow: bool,
+    /// Z: new models are held back; the list on screen stays as it was.
+    pub(in crate::ui::state) paused: bool,
+    /// The newest model that arrived while paused, shown on resuming.
+    pub(in crate::ui::state) held: Option<Arc<Model>>,
+    /// #: the meters above the table are hidden.
+    pub(in crate::ui::state) header_hidden: bool,
+    /// p: the Command column shows argv[0] with its directory.
+    pub(in crate::ui::state) program_path: bool,
     pub status: Option<Status>,
     pub input: Input,
     pub dialog: Option<Dialog>,
@@ -152,6 +166,10 @@ impl ViewState {
             group_filter: None,
             unit_display: UnitDisplay::Unit,
             follow: false,
+            paused: false,
+            held: None,
+            header_hidden: false,
+            program_path: true,
             status: None,
             input: Input::None,
             dialog: None,
@@ -183,6 +201,21 @@ impl ViewState {
         self.follow
     }
 
+    /// Whether updates are paused (Z): the model on screen stays.
+    pub fn paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Whether the meters are hidden (#).
+    pub fn header_hidden(&self) -> bool {
+        self.header_hidden
+    }
+
+    /// Whether the Command column shows the program's path (p).
+    pub fn program_path(&self) -> bool {
+        self.program_path
+    }
+
     /// Whether folded trees show their summed CPU and memory.
     pub fn aggregate_folded(&self) -> bool {
         self.aggregate_folded
@@ -193,6 +226,17 @@ impl ViewState {
         self.model = Some(model);
         self.prune_tags();
         self.rebuild();
+    }
+
+    /// A new model from the collector: shown, or held back while updates
+    /// are paused (Z). True when shown.
+    pub fn receive_model(&mut self, model: Arc<Model>) -> bool {
+        if self.paused {
+            self.held = Some(model);
+            return false;
+        }
+        self.set_model(model);
+        true
     }
 
     /// Recomputes the rows after the model or a view setting changed,
