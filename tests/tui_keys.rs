@@ -48,7 +48,7 @@ impl Drop for Kid {
 
 fn ready() -> bool {
     if !is_root() {
-        eprintln!("skipped: needs root (CI runs as root)");
+        common::skip("needs root (CI runs as root)");
         return false;
     }
     if Command::new("tmux").arg("-V").output().is_err() {
@@ -262,7 +262,7 @@ fn s_traces_a_syscall_the_child_makes_and_closing_stops_strace() {
         return;
     }
     if Command::new("strace").arg("-V").output().is_err() {
-        eprintln!("skipped: strace is not installed");
+        common::skip("strace is not installed");
         return;
     }
     // The shell's `[ -e PATH ]` is a builtin: the shell itself stats the
