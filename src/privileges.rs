@@ -21,7 +21,11 @@
 //!   stat are world-readable and need nothing.
 //! * The interactive interface only: CAP_KILL (signal other users'
 //!   processes), CAP_SYS_NICE (renice) and CAP_DAC_OVERRIDE (write
-//!   cgroup.freeze). Batch and serve modes never act on processes.
+//!   cgroup.freeze); CAP_SYS_PTRACE too, so that root sees every process's
+//!   environment and open files (`e`, `l`). Batch and serve modes never act
+//!   on processes. What a process shows of another's private files
+//!   (environment, open files) is read [`with_user_rights`]: a capability
+//!   copy run by an ordinary user shows only what that user could read.
 //!
 //! * One exception to "nothing for the BPF side": when the system outgrows
 //!   the records map, the collector loads its programs again with a larger
@@ -86,7 +90,7 @@ pub struct Needs {
 /// what the process holds. Pure.
 pub fn wanted(needs: &Needs) -> Vec<Capability> {
     let mut keep = vec![Capability::CAP_DAC_READ_SEARCH];
-    if needs.gpu || needs.procfs_backend {
+    if needs.gpu || needs.procfs_backend || needs.mode == Mode::Interactive {
         keep.push(Capability::CAP_SYS_PTRACE);
     }
     if needs.bpf_gate_closed && !needs.procfs_backend {
@@ -164,6 +168,19 @@ pub fn as_invoking_user<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     // Permitted is unchanged, so raising back what was effective succeeds.
     let _ = caps::set(None, CapSet::Effective, &effective);
     Ok(result)
+}
+
+/// Runs `f` with the rights of the user who started bpftop: as it is for
+/// root, with the effective capabilities lowered for anyone else. For what
+/// bpftop shows of another process's private files (its environment, its
+/// open files), which file capabilities must not widen.
+pub fn with_user_rights<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    // SAFETY: getuid has no preconditions.
+    if unsafe { libc::getuid() } == 0 {
+        Ok(f())
+    } else {
+        as_invoking_user(f)
+    }
 }
 
 /// Capability names, lower case and sorted: "cap_kill, cap_sys_nice".
@@ -368,5 +385,11 @@ mod tests {
             describe(&kept(&no_gpu, &caps::all())),
             "cap_dac_read_search"
         );
+        // The interface keeps it for e and l (read with the user's rights).
+        let interface_no_gpu = Needs {
+            gpu: false,
+            ..needs(Mode::Interactive)
+        };
+        assert!(kept(&interface_no_gpu, &caps::all()).contains(&Capability::CAP_SYS_PTRACE));
     }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::actions::signal::verify_start_time;
 use crate::collect::{environ, open_files};
+use crate::privileges::with_user_rights;
 use crate::ui::state::dialog::Dialog;
 use crate::ui::state::panel::{Inspect, Panel};
 use crate::ui::state::view::ViewState;
@@ -43,7 +44,9 @@ impl Inspector {
             return;
         }
         match panel.what {
-            Inspect::Environment => match environ::read(&self.proc_root, pid) {
+            Inspect::Environment => match with_user_rights(|| environ::read(&self.proc_root, pid))
+                .and_then(|read| read)
+            {
                 Ok(mut vars) => {
                     // Sorted, as htop shows them.
                     vars.sort();
@@ -103,7 +106,7 @@ impl Inspector {
 }
 
 fn fill_files(proc_root: &Path, panel: &mut Panel) {
-    match open_files::list(proc_root, panel.key.pid) {
+    match with_user_rights(|| open_files::list(proc_root, panel.key.pid)).and_then(|list| list) {
         Ok(files) => {
             panel.header = Some(format!("{:>5} {:<7} NAME", "FD", "TYPE"));
             panel.set_lines(files.into_iter().map(|f| {

@@ -8,8 +8,8 @@ use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::support::{bin, one_interface_at_a_time, setup, Attacker, Scratch};
-use crate::tmux::{self, Tmux};
+use crate::support::{bin, one_interface_at_a_time, pane, setup, Attacker, Scratch};
+use crate::tmux::Tmux;
 
 const SHOWN: Duration = Duration::from_secs(60);
 
@@ -53,30 +53,6 @@ fn config_path(attacker: &Attacker) -> PathBuf {
     dir.join("config.toml")
 }
 
-/// A tmux pane running `program` as `attacker` (no capabilities but the
-/// file's), or as root with the attacker's environment when `uid` is None.
-fn pane(
-    tag: &str,
-    attacker: &Attacker,
-    program: &Path,
-    as_attacker: bool,
-) -> Option<Tmux<'static>> {
-    let env = format!(
-        "env -i HOME={home} XDG_CONFIG_HOME={home}/.config TERM=xterm-256color NO_COLOR=1 {}",
-        program.display(),
-        home = attacker.home.display()
-    );
-    let command = if as_attacker {
-        format!(
-            "setpriv --reuid={} --regid={} --clear-groups {env}",
-            attacker.uid, attacker.gid
-        )
-    } else {
-        env
-    };
-    tmux::start(tag, &command)
-}
-
 fn has_header(screen: &str) -> bool {
     screen.contains("Load average") || screen.contains("Tasks")
 }
@@ -105,7 +81,7 @@ fn a_capability_carrying_copy_does_not_write_through_a_linked_config() {
     let victim = Victim::create("cap");
     let path = config_path(&attacker);
     symlink(&victim.path, &path).unwrap();
-    let Some(tmux) = pane("cfgcap", &attacker, &binary.path, true) else {
+    let Some(tmux) = pane("cfgcap", &attacker, &binary.path, "", true) else {
         return;
     };
     let screen = save_through_setup(&tmux);
@@ -126,7 +102,7 @@ fn root_with_a_users_config_home_does_not_write_through_a_link() {
     };
     let victim = Victim::create("root");
     symlink(&victim.path, config_path(&attacker)).unwrap();
-    let Some(tmux) = pane("cfgroot", &attacker, Path::new(&bin()), false) else {
+    let Some(tmux) = pane("cfgroot", &attacker, Path::new(&bin()), "", false) else {
         return;
     };
     let screen = save_through_setup(&tmux);
@@ -145,7 +121,7 @@ fn a_fifo_config_does_not_hang_start_up() {
     // SAFETY: a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) }, 0);
     std::os::unix::fs::chown(&path, Some(attacker.uid), Some(attacker.gid)).unwrap();
-    let Some(tmux) = pane("cfgfifo", &attacker, &binary.path, true) else {
+    let Some(tmux) = pane("cfgfifo", &attacker, &binary.path, "", true) else {
         return;
     };
     let screen = tmux.wait_for("the interface despite the FIFO", SHOWN, has_header);
@@ -167,7 +143,7 @@ fn a_capability_carrying_copy_still_saves_its_users_own_config() {
     let path = config_path(&attacker);
     std::fs::write(&path, "colums = 1\n").unwrap();
     std::os::unix::fs::chown(&path, Some(attacker.uid), Some(attacker.gid)).unwrap();
-    let Some(tmux) = pane("cfgown", &attacker, &binary.path, true) else {
+    let Some(tmux) = pane("cfgown", &attacker, &binary.path, "", true) else {
         return;
     };
     let screen = save_through_setup(&tmux);

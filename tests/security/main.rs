@@ -13,5 +13,6 @@ mod escape;
 mod exporter;
 mod flags;
 mod freeze;
+mod inspect;
 mod support;
 mod tmux;

@@ -191,3 +191,29 @@ pub fn setup(tag: &str) -> Option<(Attacker, CapBinary)> {
     let binary = CapBinary::with(README_CAPS, tag)?;
     Some((attacker, binary))
 }
+
+/// A tmux pane running `program` with `args` as `attacker` (no capabilities
+/// but the file's) when `as_attacker`, else as root with the attacker's
+/// environment (`sudo -E`).
+pub fn pane(
+    tag: &str,
+    attacker: &Attacker,
+    program: &Path,
+    args: &str,
+    as_attacker: bool,
+) -> Option<crate::tmux::Tmux<'static>> {
+    let env = format!(
+        "env -i HOME={home} XDG_CONFIG_HOME={home}/.config TERM=xterm-256color NO_COLOR=1 {} {args}",
+        program.display(),
+        home = attacker.home.display()
+    );
+    let command = if as_attacker {
+        format!(
+            "setpriv --reuid={} --regid={} --clear-groups {env}",
+            attacker.uid, attacker.gid
+        )
+    } else {
+        env
+    };
+    crate::tmux::start(tag, &command)
+}
