@@ -237,11 +237,44 @@ fn search_next_and_previous_visit_every_match() {
     key(&mut v, KeyCode::F(15));
     assert_eq!(pid(&v), 400);
     v.set_cursor(5);
-    let origin = pid(&v);
     press(&mut v, "/cron");
     assert_eq!(pid(&v), 700);
     key(&mut v, KeyCode::Esc);
-    assert_eq!(pid(&v), origin, "Esc cancels the search");
+    assert_eq!(pid(&v), 700, "Esc keeps the found row, as htop does");
+    assert!(v.input == bpftop::ui::view::Input::None);
+}
+
+/// While the search line is open, F3 and Shift-F3 step through the
+/// matches of what is typed (htop's keys); after Enter, n and Shift-F3
+/// go on with the same text.
+#[test]
+fn f3_and_shift_f3_step_while_typing() {
+    let mut v = view(120, 32);
+    while v.sort.column.id() != "PID" {
+        press(&mut v, "<");
+    }
+    let pid = |v: &ViewState| v.selected().unwrap().sample.pid;
+    let shift_f3 = KeyEvent::new(KeyCode::F(3), KeyModifiers::SHIFT);
+    key(&mut v, KeyCode::F(3));
+    press(&mut v, "sbin");
+    assert_eq!(pid(&v), 1);
+    key(&mut v, KeyCode::F(3));
+    assert_eq!(pid(&v), 400, "F3: next match");
+    key(&mut v, KeyCode::F(3));
+    assert_eq!(pid(&v), 700);
+    handle_key(&mut v, shift_f3);
+    assert_eq!(pid(&v), 400, "Shift-F3: previous match");
+    key(&mut v, KeyCode::F(15));
+    assert_eq!(pid(&v), 1, "F15 is Shift-F3");
+    assert!(
+        matches!(&v.input, bpftop::ui::view::Input::Search(t) if t == "sbin"),
+        "still typing"
+    );
+    key(&mut v, KeyCode::Enter);
+    press(&mut v, "n");
+    assert_eq!(pid(&v), 400, "n after Enter");
+    handle_key(&mut v, shift_f3);
+    assert_eq!(pid(&v), 1, "Shift-F3 after Enter");
 }
 
 #[test]
@@ -480,20 +513,43 @@ fn freeze_dialog_lists_the_cgroup() {
     assert!(v.status.as_ref().is_some_and(|s| s.error));
 }
 
-/// A selected process stays selected when the list reorders (a new sort,
-/// or a refresh), so a search result or a key acts on what the user chose.
+/// At a refresh the selection keeps its place in the list, as htop's does
+/// (it starts on the top row); a search result stays on its process until
+/// the user moves, and so does a process followed with F.
 #[test]
-fn selection_stays_on_its_process() {
+fn selection_keeps_its_row_unless_it_follows() {
     let mut v = view(120, 32);
+    assert_eq!(v.cursor, 0, "starts on the top row");
+    let model = v.model.clone().unwrap();
+    let pid = |v: &ViewState| v.selected().unwrap().sample.pid;
+    press(&mut v, "jj");
+    let (row, first) = (v.cursor, pid(&v));
+    press(&mut v, "I");
+    v.set_model(model.clone());
+    assert_eq!(v.cursor, row, "a re-sorted list keeps the selected row");
+    assert_ne!(pid(&v), first, "... where another process now is");
+
     press(&mut v, "/vim");
     key(&mut v, KeyCode::Enter);
-    let before = v.cursor;
+    let found = v.cursor;
     press(&mut v, "I");
-    assert_ne!(v.cursor, before, "the list was reordered");
-    assert_eq!(v.selected().unwrap().sample.pid, 1300);
-    let model = v.model.clone().unwrap();
-    v.set_model(model);
-    assert_eq!(v.selected().unwrap().sample.pid, 1300);
+    assert_ne!(v.cursor, found, "the list was reordered");
+    v.set_model(model.clone());
+    assert_eq!(pid(&v), 1300, "the search result stays selected");
+    press(&mut v, "j");
+    let row = v.cursor;
+    press(&mut v, "I");
+    v.set_model(model.clone());
+    assert_eq!(v.cursor, row, "moving ended the hold");
+
+    press(&mut v, "F");
+    let followed = pid(&v);
+    press(&mut v, "I");
+    v.set_model(model.clone());
+    assert_eq!(pid(&v), followed, "F follows the process");
+    assert!(v.following());
+    press(&mut v, "k");
+    assert!(!v.following(), "moving ends following");
 }
 
 /// The cell of table row `row` under the column titled `title` (a

@@ -99,6 +99,10 @@ fn search_key(view: &mut ViewState, key: KeyEvent, mut text: String) -> Effect {
     match key.code {
         KeyCode::Esc => view.cancel_search(),
         KeyCode::Enter => view.keep_search(text),
+        // Shift-F3 arrives as F15 from some terminals.
+        KeyCode::F(3) if key.modifiers.contains(KeyModifiers::SHIFT) => view.search_step(false),
+        KeyCode::F(15) => view.search_step(false),
+        KeyCode::F(3) => view.search_step(true),
         KeyCode::Backspace => {
             text.pop();
             view.search_typed(text);
@@ -157,7 +161,7 @@ pub fn handle_mouse(
         MouseEventKind::Down(MouseButton::Left) if inside(layout.table) => {
             let row = view.scroll() + (event.row - layout.table.y) as usize;
             if row < view.rows.len() {
-                view.set_cursor(row);
+                view.select_row(row);
             }
         }
         MouseEventKind::Down(MouseButton::Left) if inside(layout.table_header) => {

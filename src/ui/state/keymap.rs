@@ -133,7 +133,7 @@ pub const HELP: &[Binding] = &[
     section("Search and filter"),
     Binding {
         keys: "/ F3",
-        what: "search: type to jump to the first match; Enter keeps, Esc cancels",
+        what: "search as you type; F3 / Shift-F3 next / previous; Enter or Esc ends",
         bound: &[(Key::Char('/'), Search), (Key::F(3), Search)],
     },
     Binding {
@@ -268,7 +268,7 @@ pub const HELP: &[Binding] = &[
     },
     Binding {
         keys: "F",
-        what: "follow: say so when the selected process exits (the selection always stays on its process)",
+        what: "follow the selected process as the list reorders (moving stops it)",
         bound: &[(Key::Char('F'), Follow)],
     },
     Binding {
