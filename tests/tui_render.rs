@@ -127,6 +127,32 @@ fn default_view() {
     snapshot("default_view", &buf);
 }
 
+/// Memory as htop 3.2 prints it (observed beside bpftop: KiB as a plain
+/// number below 100 000, then `708M`, `3016M`, then GiB), five characters
+/// wide, so at 80 columns Command gets what htop's fixed columns leave
+/// it, less two PID digits for pid_max up to 7 digits (htop: 15 with a
+/// 5-digit pid_max).
+/// The demo's java has 12 GiB virtual, 2.5 GiB resident, 30 MiB shared.
+#[test]
+fn memory_reads_like_htop_and_leaves_command_room_at_80_columns() {
+    let v = view(80, 24);
+    let buf = render(&v, 80, 24);
+    let lines = lines(&buf);
+    let (title_row, titles) = row_of(&lines, "PID USER").unwrap();
+    let command_at = titles[..titles.find("Command").unwrap()].chars().count();
+    assert_eq!(80 - command_at, 13, "{titles}");
+    let java = lines
+        .iter()
+        .position(|l| l.contains("/usr/bin/java"))
+        .unwrap();
+    let cell = |title| cell_under(&lines, title_row, java, title, true);
+    assert_eq!(
+        [cell("VIRT"), cell("RES"), cell("SHR")],
+        ["12.0G", "2560M", "30720"]
+    );
+    assert!(lines[java].ends_with(" /usr/bin/java"), "{}", lines[java]);
+}
+
 #[test]
 fn tree_view_with_a_fold() {
     let mut v = view(120, 32);
@@ -609,10 +635,10 @@ fn network_rates_view() {
     assert_eq!(row(1301), title_row + 2);
     assert_eq!(row(1), title_row + 3);
     let cell = |pid, title, right| cell_under(&lines, title_row, row(pid), title, right);
-    assert_eq!(cell(1301, "NET_RX/s", true), "96K");
-    assert_eq!(cell(1301, "NET_TX/s", true), "24K");
+    assert_eq!(cell(1301, "NET_RX/s", true), "96K/s");
+    assert_eq!(cell(1301, "NET_TX/s", true), "24K/s");
     assert_eq!(cell(1301, "IFACE", false), "eth0");
-    assert_eq!(cell(350, "NET_RX/s", true), "0K");
+    assert_eq!(cell(350, "NET_RX/s", true), "0B/s");
     assert_eq!(cell(400, "IFACE", false), "wg0");
     assert_eq!(cell(700, "IFACE", false), "", "cron made no routed send");
     snapshot("network_rates", &buf);
@@ -639,7 +665,7 @@ fn network_totals_view() {
     let cell = |r: usize| cell_under(&lines, title_row, title_row + r, "NET_TOT▽", true);
     assert_eq!(
         [cell(1), cell(2), cell(3), cell(4), cell(10)],
-        ["6144M", "290M", "4012K", "3772K", "16K"]
+        ["6144M", "290M", "4012", "3772", "16"]
     );
     assert!(text(&buf).contains("bytes since bpftop started"));
     snapshot("network_totals", &buf);
@@ -661,7 +687,7 @@ fn gpu_view() {
     let buf = render(&v, 120, 32);
     let lines = lines(&buf);
     let (title_row, titles) = row_of(&lines, "PID USER").unwrap();
-    assert!(titles.contains("GPU%▽   GMEM GPU     Command"), "{titles}");
+    assert!(titles.contains("GPU%▽  GMEM GPU     Command"), "{titles}");
     let order: Vec<u32> = lines[title_row + 1..title_row + 4]
         .iter()
         .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
@@ -672,7 +698,7 @@ fn gpu_view() {
     assert_eq!(cell(1, "GMEM", true), "3584M");
     assert_eq!(cell(1, "GPU ", false), "0,1");
     assert_eq!(cell(3, "GPU%▽", true), "0.0");
-    assert_eq!(cell(3, "GMEM", true), "0K");
+    assert_eq!(cell(3, "GMEM", true), "0");
     assert!(text(&buf).contains("by GPU%"));
     snapshot("gpu_view", &buf);
 
