@@ -225,6 +225,7 @@ impl ViewState {
             user: self.user_filter.as_ref().map(|(uid, _)| *uid),
             pids: self.pid_filter.as_ref(),
             group: self.group_filter.as_ref(),
+            aggregate_folded: self.aggregate_folded,
         };
         self.rows = rows::build_rows(&model, &options);
         let followed = if keep_process {
