@@ -239,6 +239,18 @@ fn toggle_in<T: PartialEq + Copy>(list: &mut Vec<T>, item: T) {
     }
 }
 
+/// Toggles a column as [`toggle_in`] does, but a column turned on goes
+/// before Command while Command is last (it takes the rest of the line, so
+/// nothing after it would show), as htop adds its columns.
+fn toggle_column(columns: &mut Vec<Column>, column: Column) {
+    let command_last = columns.last() == Some(&Column::Command);
+    if command_last && column != Column::Command && !columns.contains(&column) {
+        columns.insert(columns.len() - 1, column);
+    } else {
+        toggle_in(columns, column);
+    }
+}
+
 /// Moves enabled item `index` by `delta` places; returns its new index.
 fn move_in<T>(list: &mut [T], index: usize, delta: isize) -> usize {
     let target = index.saturating_add_signed(delta);
@@ -289,7 +301,7 @@ fn setup_toggle(view: &mut ViewState, setup: &Setup) {
     match setup.section {
         Section::Columns => {
             if let Some((column, _)) = setup_columns(view).get(setup.selected).copied() {
-                toggle_in(&mut view.columns, column);
+                toggle_column(&mut view.columns, column);
                 view.rebuild();
             }
         }
@@ -416,6 +428,28 @@ mod tests {
         assert_eq!(v.columns.len(), 2, "the next column is added");
         assert_eq!(press(&mut v, KeyCode::Esc), Effect::SaveConfig);
         assert_eq!(v.dialog, None);
+    }
+
+    /// A column turned on shows: it goes before Command, which takes the
+    /// rest of the line, while Command is last; after the user moves
+    /// Command, new columns go at the end.
+    #[test]
+    fn a_column_turned_on_goes_before_command() {
+        let mut v = view_of(demo_model());
+        let start = Column::from_id("START").unwrap();
+        let nlwp = Column::from_id("NLWP").unwrap();
+        let at = |v: &ViewState, c| setup_columns(v).iter().position(|(x, _)| *x == c).unwrap();
+        v.dialog = setup_at(Section::Columns, at(&v, start));
+        press(&mut v, KeyCode::Char(' '));
+        let n = v.columns.len();
+        assert_eq!(v.columns[n - 2..], [start, Column::Command]);
+        // Command moved up one place: no longer last.
+        v.dialog = setup_at(Section::Columns, n - 1);
+        press(&mut v, KeyCode::Char('K'));
+        assert_eq!(v.columns[n - 2..], [Column::Command, start]);
+        v.dialog = setup_at(Section::Columns, at(&v, nlwp));
+        press(&mut v, KeyCode::Char(' '));
+        assert_eq!(v.columns.last(), Some(&nlwp));
     }
 
     #[test]
