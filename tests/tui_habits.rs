@@ -57,16 +57,15 @@ impl Drop for Spinner {
     }
 }
 
-/// The table's rows: (pid, selected), top to bottom. The mono theme draws
-/// the selected row in reverse video; tmux carries attributes from line to
-/// line, so the state is tracked through every SGR sequence.
-fn table(screen: &str) -> Vec<(u32, bool)> {
+/// The screen's lines, each character with whether it is drawn in reverse
+/// video (the mono theme's selection). tmux carries attributes from line
+/// to line, so the state is tracked through every SGR sequence.
+fn cells(screen: &str) -> Vec<Vec<(char, bool)>> {
     let mut reverse = false;
-    let mut rows = Vec::new();
+    let mut out = Vec::new();
     for line in screen.lines() {
-        let mut at_pid = None;
-        let mut chars = line.chars().peekable();
-        let mut plain = String::new();
+        let mut row = Vec::new();
+        let mut chars = line.chars();
         while let Some(c) = chars.next() {
             if c == '\x1b' {
                 let mut seq = String::new();
@@ -81,17 +80,36 @@ fn table(screen: &str) -> Vec<(u32, bool)> {
                 }
                 continue;
             }
-            if at_pid.is_none() && c != ' ' {
-                at_pid = Some(reverse);
-            }
-            plain.push(c);
+            row.push((c, reverse));
         }
-        let pid = plain.split_whitespace().next().and_then(|w| w.parse().ok());
-        if let (Some(pid), Some(selected)) = (pid, at_pid) {
-            rows.push((pid, selected));
-        }
+        out.push(row);
     }
-    rows
+    out
+}
+
+/// The table's rows: (pid, selected), top to bottom.
+fn table(screen: &str) -> Vec<(u32, bool)> {
+    cells(screen)
+        .iter()
+        .filter_map(|row| {
+            let plain: String = row.iter().map(|c| c.0).collect();
+            let pid = plain.split_whitespace().next()?.parse().ok()?;
+            let first = row.iter().find(|c| c.0 != ' ')?;
+            Some((pid, first.1))
+        })
+        .collect()
+}
+
+/// Some line shows `needle` in reverse video.
+fn selected_text(screen: &str, needle: &str) -> bool {
+    cells(screen).iter().any(|row| {
+        let plain: Vec<char> = row.iter().map(|c| c.0).collect();
+        let n: Vec<char> = needle.chars().collect();
+        plain
+            .windows(n.len())
+            .position(|w| w == n.as_slice())
+            .is_some_and(|at| row[at].1)
+    })
 }
 
 /// Reverse video after the SGR parameters `seq` (as "[0;7").
@@ -244,6 +262,80 @@ fn f3_steps_through_matches_while_typing() {
     tmux.keys(&["Enter"]);
     tmux.keys(&["n"]);
     wait("n after Enter", 2);
+    tmux.keys(&["q"]);
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// The column titles line.
+fn titles(screen: &str) -> Option<String> {
+    strip_sgr(screen)
+        .lines()
+        .find(|l| l.contains(" USER ") && l.contains("TIME+"))
+        .map(str::to_owned)
+}
+
+/// At 80 columns: a column turned on in the setup screen (F2) shows,
+/// before Command; → and ← scroll the table 5 columns sideways (htop's
+/// step); `w` shows the whole command line, Esc closes it.
+#[test]
+fn columns_scroll_and_the_whole_command_line() {
+    if !ready() {
+        return;
+    }
+    let mark = format!("colmark{}", std::process::id());
+    let spinner = Spinner::spawn(&mark);
+    spinner.run(false);
+    let home = config_home("habits-columns");
+    let command = format!(
+        "env XDG_CONFIG_HOME={} NO_COLOR=1 {} -d 300 -p {}",
+        home.display(),
+        env!("CARGO_BIN_EXE_bpftop"),
+        spinner.pid()
+    );
+    let tmux = Tmux::start("habits-columns", (80, 24), &command).expect("tmux runs");
+    let first = tmux.wait_for_sgr("the table", PATIENCE, |s| table(s).len() == 1);
+    let before = titles(&first).unwrap();
+    assert!(before.ends_with("Command") || before.trim_end().ends_with("Command"));
+
+    // F2, down to START (the first hidden column after PPID, SWAP and the
+    // three RSS parts), Space, Esc.
+    tmux.keys(&["F2"]);
+    tmux.wait_for_sgr("the setup screen", PATIENCE, |s| {
+        strip_sgr(s).contains("Setup")
+    });
+    for _ in 0..17 {
+        tmux.keys(&["Down"]);
+    }
+    tmux.wait_for_sgr("START selected", PATIENCE, |s| selected_text(s, "START"));
+    tmux.keys(&["Space"]);
+    tmux.keys(&["Escape"]);
+    let screen = tmux.wait_for_sgr("START before Command", PATIENCE, |s| {
+        titles(s).is_some_and(|t| t.contains("START Command"))
+    });
+    let with_start = titles(&screen).unwrap();
+    assert!(
+        with_start.trim_end().ends_with("START Command"),
+        "{with_start}"
+    );
+
+    // → scrolls 5 columns, ← back.
+    tmux.keys(&["Right"]);
+    let shifted = format!("{:<80}", &with_start[5..]);
+    tmux.wait_for_sgr("the table 5 columns to the left", PATIENCE, |s| {
+        titles(s).is_some_and(|t| format!("{t:<80}") == shifted)
+    });
+    tmux.keys(&["Left"]);
+    tmux.wait_for_sgr("the table back", PATIENCE, |s| {
+        titles(s).is_some_and(|t| t == with_start)
+    });
+
+    // w: the command line, all of it, in a box; Esc closes it.
+    tmux.keys(&["w"]);
+    let title = format!("Command line of PID {}", spinner.pid());
+    let screen = tmux.wait_for("the command line box", PATIENCE, |s| s.contains(&title));
+    assert!(screen.contains(&format!("echo {mark}")), "{screen}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the box closed", PATIENCE, |s| !s.contains(&title));
     tmux.keys(&["q"]);
     let _ = std::fs::remove_dir_all(&home);
 }

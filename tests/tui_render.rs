@@ -762,3 +762,98 @@ fn g_and_gg_still_move() {
     assert_eq!(v.cursor, v.rows.len() - 1);
     assert_eq!(v.sort.column.id(), "CPU%");
 }
+
+/// The pid on screen row `row` (a table line starts with its pid).
+fn pid_of_line(line: &str) -> Option<u32> {
+    line.split_whitespace().next()?.parse().ok()
+}
+
+/// ← → scroll the table sideways when it is wider than the screen, 5
+/// columns a step, as htop does: at 80 columns the sshd command line
+/// (57 characters) does not fit beside the fixed columns, and → brings its
+/// end into view, no further; ← goes back to the start.
+#[test]
+fn left_and_right_scroll_a_wide_table() {
+    let mut v = view(80, 24);
+    v.page_width = 80;
+    let sshd = "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups";
+    let before = lines(&render(&v, 80, 24));
+    let (title_row, titles) = row_of(&before, "PID USER").unwrap();
+    assert!(titles.starts_with("    PID USER"));
+    let sshd_row = before
+        .iter()
+        .position(|l| pid_of_line(l) == Some(400))
+        .unwrap();
+    assert!(!before[sshd_row].contains("startups"), "cut at 80 columns");
+    key(&mut v, KeyCode::Right);
+    let after = lines(&render(&v, 80, 24));
+    assert_eq!(
+        after[title_row],
+        format!("{:<80}", &before[title_row][5..]),
+        "5 columns"
+    );
+    for _ in 0..40 {
+        key(&mut v, KeyCode::Right);
+    }
+    let far = lines(&render(&v, 80, 24));
+    let line = far[sshd_row].trim_end();
+    assert!(line.ends_with("10-100 startups"), "{line}");
+    let end = line.chars().count();
+    assert!(
+        (78..=80).contains(&end),
+        "scrolled no further than the end: {end}"
+    );
+    for _ in 0..40 {
+        key(&mut v, KeyCode::Left);
+    }
+    assert_eq!(lines(&render(&v, 80, 24)), before);
+    // A table that fits does not scroll.
+    let mut wide = view(200, 24);
+    wide.page_width = 200;
+    let fits = lines(&render(&wide, 200, 24));
+    key(&mut wide, KeyCode::Right);
+    assert_eq!(lines(&render(&wide, 200, 24)), fits);
+    assert!(fits.iter().any(|l| l.contains(sshd)));
+}
+
+/// w: the selected process's whole command line, wrapped at argument
+/// boundaries in a box; escapes and invalid bytes shown as '?' and U+FFFD
+/// (as everything drawn); Esc closes it.
+#[test]
+fn w_shows_the_whole_command_line_wrapped() {
+    let mut v = view(40, 20);
+    v.page_width = 40;
+    while v.selected().unwrap().sample.pid != 400 {
+        press(&mut v, "j");
+    }
+    press(&mut v, "w");
+    let screen = lines(&render(&v, 40, 20));
+    let boxed: Vec<String> = screen
+        .iter()
+        .filter_map(|l| {
+            let inner = l.split('│').nth(1)?;
+            Some(inner.trim().to_owned())
+        })
+        .filter(|l| !l.is_empty())
+        .collect();
+    // 36 columns inside the box at 40, cut between words.
+    assert_eq!(
+        boxed,
+        ["sshd: /usr/sbin/sshd -D [listener] 0", "of 10-100 startups"]
+    );
+    assert!(text(&render(&v, 40, 20)).contains("Command line of PID 400"));
+    snapshot("command_line", &render(&v, 40, 20));
+    key(&mut v, KeyCode::Esc);
+    assert!(v.dialog.is_none());
+
+    while v.selected().unwrap().sample.pid != 1500 {
+        press(&mut v, "j");
+    }
+    press(&mut v, "w");
+    let shown = text(&render(&v, 40, 20));
+    assert!(
+        shown.contains("./?]0;pwned?名前 --opt=\u{fffd}\u{fffd}"),
+        "{shown}"
+    );
+    assert!(!shown.contains('\x1b') && !shown.contains('\x07'));
+}

@@ -117,6 +117,7 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
             view.page_rows = page_rows;
             view.set_cursor(view.cursor);
         }
+        view.page_width = parts.table.width;
         if view.mouse != mouse_captured {
             set_mouse_capture(view.mouse);
             mouse_captured = view.mouse;

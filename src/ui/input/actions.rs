@@ -61,6 +61,11 @@ pub fn apply(view: &mut ViewState, action: Action) -> Effect {
         Action::GroupChooser => view.dialog = Some(dialogs::group_chooser(view)),
         Action::UnitDisplay => view.cycle_unit_display(),
         Action::Follow => view.toggle_follow(),
+        Action::Sideways(direction) => view.scroll_sideways(direction),
+        Action::CommandLine => match dialogs::command_line(view) {
+            Some(dialog) => view.dialog = Some(dialog),
+            None => view.set_status("no process selected", true),
+        },
         Action::Setup => view.dialog = Some(Dialog::setup()),
         Action::Help => view.dialog = Some(Dialog::Help { scroll: 0 }),
         Action::Quit => return Effect::Quit,

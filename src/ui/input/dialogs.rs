@@ -7,7 +7,9 @@ use crate::actions::signal::SIGNALS;
 use crate::ui::columns::Column;
 use crate::ui::header::Meter;
 use crate::ui::rows::Group;
-use crate::ui::state::dialog::{Dialog, FreezeDialog, Section, Setup, SignalMenu, OPTIONS};
+use crate::ui::state::dialog::{
+    CommandLine, Dialog, FreezeDialog, Section, Setup, SignalMenu, OPTIONS,
+};
 use crate::ui::state::dialogs::{setup_columns, setup_meters, sort_columns};
 use crate::ui::state::keymap::HELP;
 use crate::ui::state::view::{Effect, ViewState};
@@ -34,6 +36,7 @@ pub fn handle_key(view: &mut ViewState, key: KeyEvent) -> Effect {
         Dialog::Setup(setup) => setup_key(view, setup, key),
         Dialog::Freeze(dialog) => freeze_key(dialog, key),
         Dialog::Group { selected, groups } => group_key(view, selected, groups, key),
+        Dialog::Command(command) => command_key(view, command, key),
     };
     view.dialog = kept;
     effect
@@ -64,6 +67,24 @@ fn help_key(scroll: usize, key: KeyEvent) -> (Option<Dialog>, Effect) {
         None => scroll,
     };
     (Some(Dialog::Help { scroll }), Effect::None)
+}
+
+/// w's dialog: scrolls through the lines that do not fit; Esc, q, w close.
+fn command_key(
+    view: &ViewState,
+    mut command: CommandLine,
+    key: KeyEvent,
+) -> (Option<Dialog>, Effect) {
+    if is_close(&key) || key.code == KeyCode::Char('w') {
+        return (None, Effect::None);
+    }
+    if let Some(d) = vertical(&key) {
+        let lines = command.lines(view.page_width).len();
+        // The box shows about a page of the table's rows.
+        let most = lines.saturating_sub(view.page_rows.max(1));
+        command.scroll = step(command.scroll, most + 1, d);
+    }
+    (Some(Dialog::Command(command)), Effect::None)
 }
 
 fn signal_key(mut menu: SignalMenu, key: KeyEvent) -> (Option<Dialog>, Effect) {

@@ -8,6 +8,7 @@ use crate::ui::input::actions::apply;
 use crate::ui::input::dialogs as dialog_keys;
 use crate::ui::state::keymap::{bindings, Action, Key};
 use crate::ui::state::layout::{column_at, Layout};
+use crate::ui::state::sideways::sideways_view;
 use crate::ui::state::view::{Effect, Input, ViewState};
 
 /// Handles one key press.
@@ -59,6 +60,8 @@ fn normal_action(key: KeyEvent, visual: bool) -> Option<Action> {
         | (Key::PageDown, KeyCode::PageDown)
         | (Key::Home, KeyCode::Home)
         | (Key::End, KeyCode::End)
+        | (Key::Left, KeyCode::Left)
+        | (Key::Right, KeyCode::Right)
         | (Key::Esc, KeyCode::Esc) => true,
         _ => false,
     };
@@ -165,8 +168,10 @@ pub fn handle_mouse(
             }
         }
         MouseEventKind::Down(MouseButton::Left) if inside(layout.table_header) => {
-            let x = event.column - layout.table_header.x;
-            if let Some(column) = column_at(&view.shown_columns(), layout.table_header.width, x) {
+            let columns = view.shown_columns().into_owned();
+            let (laid_out, offset) = sideways_view(view, &columns, layout.table_header.width);
+            let x = event.column - layout.table_header.x + offset;
+            if let Some(column) = column_at(&columns, laid_out, x) {
                 view.sort_or_invert(column);
             }
         }

@@ -53,6 +53,10 @@ pub enum Action {
     GroupChooser,
     UnitDisplay,
     Follow,
+    /// Scroll the table sideways: left (-1) or right (1).
+    Sideways(i32),
+    /// The selected process's whole command line (w).
+    CommandLine,
     Setup,
     Help,
     Quit,
@@ -77,6 +81,8 @@ pub enum Key {
     PageDown,
     Home,
     End,
+    Left,
+    Right,
     Esc,
     /// A two-key command: the first key, then the second.
     Then(char, char),
@@ -124,6 +130,11 @@ pub const HELP: &[Binding] = &[
         keys: "Home End / gg G",
         what: "first / last process",
         bound: &[(Key::Home, First), (Key::End, Last), (Key::Then('g', 'g'), First), (Key::Char('G'), Last)],
+    },
+    Binding {
+        keys: "Left Right",
+        what: "scroll the table sideways when it is wider than the screen",
+        bound: &[(Key::Left, Sideways(-1)), (Key::Right, Sideways(1))],
     },
     Binding {
         keys: "mouse",
@@ -265,6 +276,11 @@ pub const HELP: &[Binding] = &[
         keys: "gG",
         what: "GPU columns (GPU%, GMEM, and GPU with several GPUs) by GPU%; again: off",
         bound: &[(Key::Then('g', 'G'), GpuView)],
+    },
+    Binding {
+        keys: "w",
+        what: "the selected process's whole command line, wrapped",
+        bound: &[(Key::Char('w'), CommandLine)],
     },
     Binding {
         keys: "F",

@@ -15,6 +15,7 @@ pub mod overlay;
 pub mod search;
 pub mod selection;
 pub mod settings;
+pub mod sideways;
 pub mod sorting;
 pub mod temporary;
 pub mod view;

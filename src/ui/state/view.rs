@@ -73,6 +73,10 @@ pub struct ViewState {
     pub(in crate::ui::state) cursor_key: Option<ProcessKey>,
     /// Number of table rows on screen (set from the layout).
     pub page_rows: usize,
+    /// Width of the table on screen (set from the layout).
+    pub page_width: u16,
+    /// Columns of the table scrolled off the left edge (← →).
+    pub(in crate::ui::state) sideways: u16,
     /// The configured columns (what the setup screen edits and saves);
     /// the table shows [`ViewState::shown_columns`].
     pub columns: Vec<Column>,
@@ -133,6 +137,8 @@ impl ViewState {
             scroll: 0,
             cursor_key: None,
             page_rows: 20,
+            page_width: 80,
+            sideways: 0,
             columns: Column::DEFAULT.to_vec(),
             sort: SortSpec {
                 column: Column::CpuPercent,
@@ -172,6 +178,12 @@ impl ViewState {
     /// Index of the first visible row.
     pub fn scroll(&self) -> usize {
         self.scroll
+    }
+
+    /// Columns of the table scrolled off the left edge, as asked (the
+    /// drawing shows no more than the table's width allows).
+    pub fn sideways(&self) -> u16 {
+        self.sideways
     }
 
     pub fn theme(&self) -> &Theme {
