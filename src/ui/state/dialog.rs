@@ -1,5 +1,5 @@
 //! The dialogs' data: what each overlay (help, signal menu, sort, user and
-//! group choosers, freeze, setup) holds while it is open. How each opens
+//! group choosers, freeze, setup, command line) holds while it is open. How each opens
 //! from the view is in `dialogs`, its keys in `input::dialogs`, its drawing
 //! in `draw::dialogs`.
 
