@@ -296,6 +296,8 @@ fn f3_and_shift_f3_step_while_typing() {
         matches!(&v.input, bpftop::ui::view::Input::Search(t) if t == "sbin"),
         "still typing"
     );
+    let bottom = lines(&render(&v, 120, 32)).pop().unwrap();
+    assert!(bottom.starts_with("F3Next  S-F3Prev"), "{bottom}");
     key(&mut v, KeyCode::Enter);
     press(&mut v, "n");
     assert_eq!(pid(&v), 400, "n after Enter");

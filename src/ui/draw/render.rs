@@ -207,11 +207,23 @@ const FUNCTION_KEYS: &[(&str, &str)] = &[
     ("F10", "Quit"),
 ];
 
+/// The key bar while a search is typed, as htop shows it.
+const SEARCH_KEYS: &[(&str, &str)] = &[
+    ("F3", "Next"),
+    ("S-F3", "Prev"),
+    ("Enter", "Done"),
+    ("Esc", "Done"),
+];
+
 fn render_keys(view: &ViewState, area: Rect, buf: &mut Buffer) {
     let theme = view.theme();
     let end = area.x + area.width;
     let mut x = area.x;
-    for (key, label) in FUNCTION_KEYS {
+    let keys = match view.input {
+        Input::Search(_) => SEARCH_KEYS,
+        _ => FUNCTION_KEYS,
+    };
+    for (key, label) in keys {
         for (text, style) in [
             (key.to_string(), theme.key),
             (format!("{label:<6}"), theme.key_label),
