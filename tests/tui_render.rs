@@ -127,6 +127,32 @@ fn default_view() {
     snapshot("default_view", &buf);
 }
 
+/// Memory as htop 3.2 prints it (observed beside bpftop: KiB as a plain
+/// number below 100 000, then `708M`, `3016M`, then GiB), five characters
+/// wide, so at 80 columns Command gets what htop's fixed columns leave
+/// it, less two PID digits for pid_max up to 7 digits (htop: 15 with a
+/// 5-digit pid_max).
+/// The demo's java has 12 GiB virtual, 2.5 GiB resident, 30 MiB shared.
+#[test]
+fn memory_reads_like_htop_and_leaves_command_room_at_80_columns() {
+    let v = view(80, 24);
+    let buf = render(&v, 80, 24);
+    let lines = lines(&buf);
+    let (title_row, titles) = row_of(&lines, "PID USER").unwrap();
+    let command_at = titles[..titles.find("Command").unwrap()].chars().count();
+    assert_eq!(80 - command_at, 13, "{titles}");
+    let java = lines
+        .iter()
+        .position(|l| l.contains("/usr/bin/java"))
+        .unwrap();
+    let cell = |title| cell_under(&lines, title_row, java, title, true);
+    assert_eq!(
+        [cell("VIRT"), cell("RES"), cell("SHR")],
+        ["12.0G", "2560M", "30720"]
+    );
+    assert!(lines[java].ends_with(" /usr/bin/java"), "{}", lines[java]);
+}
+
 #[test]
 fn tree_view_with_a_fold() {
     let mut v = view(120, 32);
@@ -237,11 +263,46 @@ fn search_next_and_previous_visit_every_match() {
     key(&mut v, KeyCode::F(15));
     assert_eq!(pid(&v), 400);
     v.set_cursor(5);
-    let origin = pid(&v);
     press(&mut v, "/cron");
     assert_eq!(pid(&v), 700);
     key(&mut v, KeyCode::Esc);
-    assert_eq!(pid(&v), origin, "Esc cancels the search");
+    assert_eq!(pid(&v), 700, "Esc keeps the found row, as htop does");
+    assert!(v.input == bpftop::ui::view::Input::None);
+}
+
+/// While the search line is open, F3 and Shift-F3 step through the
+/// matches of what is typed (htop's keys); after Enter, n and Shift-F3
+/// go on with the same text.
+#[test]
+fn f3_and_shift_f3_step_while_typing() {
+    let mut v = view(120, 32);
+    while v.sort.column.id() != "PID" {
+        press(&mut v, "<");
+    }
+    let pid = |v: &ViewState| v.selected().unwrap().sample.pid;
+    let shift_f3 = KeyEvent::new(KeyCode::F(3), KeyModifiers::SHIFT);
+    key(&mut v, KeyCode::F(3));
+    press(&mut v, "sbin");
+    assert_eq!(pid(&v), 1);
+    key(&mut v, KeyCode::F(3));
+    assert_eq!(pid(&v), 400, "F3: next match");
+    key(&mut v, KeyCode::F(3));
+    assert_eq!(pid(&v), 700);
+    handle_key(&mut v, shift_f3);
+    assert_eq!(pid(&v), 400, "Shift-F3: previous match");
+    key(&mut v, KeyCode::F(15));
+    assert_eq!(pid(&v), 1, "F15 is Shift-F3");
+    assert!(
+        matches!(&v.input, bpftop::ui::view::Input::Search(t) if t == "sbin"),
+        "still typing"
+    );
+    let bottom = lines(&render(&v, 120, 32)).pop().unwrap();
+    assert!(bottom.starts_with("F3Next  S-F3Prev"), "{bottom}");
+    key(&mut v, KeyCode::Enter);
+    press(&mut v, "n");
+    assert_eq!(pid(&v), 400, "n after Enter");
+    handle_key(&mut v, shift_f3);
+    assert_eq!(pid(&v), 1, "Shift-F3 after Enter");
 }
 
 #[test]
@@ -480,20 +541,43 @@ fn freeze_dialog_lists_the_cgroup() {
     assert!(v.status.as_ref().is_some_and(|s| s.error));
 }
 
-/// A selected process stays selected when the list reorders (a new sort,
-/// or a refresh), so a search result or a key acts on what the user chose.
+/// At a refresh the selection keeps its place in the list, as htop's does
+/// (it starts on the top row); a search result stays on its process until
+/// the user moves, and so does a process followed with F.
 #[test]
-fn selection_stays_on_its_process() {
+fn selection_keeps_its_row_unless_it_follows() {
     let mut v = view(120, 32);
+    assert_eq!(v.cursor, 0, "starts on the top row");
+    let model = v.model.clone().unwrap();
+    let pid = |v: &ViewState| v.selected().unwrap().sample.pid;
+    press(&mut v, "jj");
+    let (row, first) = (v.cursor, pid(&v));
+    press(&mut v, "I");
+    v.set_model(model.clone());
+    assert_eq!(v.cursor, row, "a re-sorted list keeps the selected row");
+    assert_ne!(pid(&v), first, "... where another process now is");
+
     press(&mut v, "/vim");
     key(&mut v, KeyCode::Enter);
-    let before = v.cursor;
+    let found = v.cursor;
     press(&mut v, "I");
-    assert_ne!(v.cursor, before, "the list was reordered");
-    assert_eq!(v.selected().unwrap().sample.pid, 1300);
-    let model = v.model.clone().unwrap();
-    v.set_model(model);
-    assert_eq!(v.selected().unwrap().sample.pid, 1300);
+    assert_ne!(v.cursor, found, "the list was reordered");
+    v.set_model(model.clone());
+    assert_eq!(pid(&v), 1300, "the search result stays selected");
+    press(&mut v, "j");
+    let row = v.cursor;
+    press(&mut v, "I");
+    v.set_model(model.clone());
+    assert_eq!(v.cursor, row, "moving ended the hold");
+
+    press(&mut v, "F");
+    let followed = pid(&v);
+    press(&mut v, "I");
+    v.set_model(model.clone());
+    assert_eq!(pid(&v), followed, "F follows the process");
+    assert!(v.following());
+    press(&mut v, "k");
+    assert!(!v.following(), "moving ends following");
 }
 
 /// The cell of table row `row` under the column titled `title` (a
@@ -553,10 +637,10 @@ fn network_rates_view() {
     assert_eq!(row(1301), title_row + 2);
     assert_eq!(row(1), title_row + 3);
     let cell = |pid, title, right| cell_under(&lines, title_row, row(pid), title, right);
-    assert_eq!(cell(1301, "NET_RX/s", true), "96K");
-    assert_eq!(cell(1301, "NET_TX/s", true), "24K");
+    assert_eq!(cell(1301, "NET_RX/s", true), "96K/s");
+    assert_eq!(cell(1301, "NET_TX/s", true), "24K/s");
     assert_eq!(cell(1301, "IFACE", false), "eth0");
-    assert_eq!(cell(350, "NET_RX/s", true), "0K");
+    assert_eq!(cell(350, "NET_RX/s", true), "0B/s");
     assert_eq!(cell(400, "IFACE", false), "wg0");
     assert_eq!(cell(700, "IFACE", false), "", "cron made no routed send");
     snapshot("network_rates", &buf);
@@ -583,7 +667,7 @@ fn network_totals_view() {
     let cell = |r: usize| cell_under(&lines, title_row, title_row + r, "NET_TOT▽", true);
     assert_eq!(
         [cell(1), cell(2), cell(3), cell(4), cell(10)],
-        ["6144M", "290M", "4012K", "3772K", "16K"]
+        ["6144M", "290M", "4012", "3772", "16"]
     );
     assert!(text(&buf).contains("bytes since bpftop started"));
     snapshot("network_totals", &buf);
@@ -605,7 +689,7 @@ fn gpu_view() {
     let buf = render(&v, 120, 32);
     let lines = lines(&buf);
     let (title_row, titles) = row_of(&lines, "PID USER").unwrap();
-    assert!(titles.contains("GPU%▽   GMEM GPU     Command"), "{titles}");
+    assert!(titles.contains("GPU%▽  GMEM GPU     Command"), "{titles}");
     let order: Vec<u32> = lines[title_row + 1..title_row + 4]
         .iter()
         .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
@@ -616,7 +700,7 @@ fn gpu_view() {
     assert_eq!(cell(1, "GMEM", true), "3584M");
     assert_eq!(cell(1, "GPU ", false), "0,1");
     assert_eq!(cell(3, "GPU%▽", true), "0.0");
-    assert_eq!(cell(3, "GMEM", true), "0K");
+    assert_eq!(cell(3, "GMEM", true), "0");
     assert!(text(&buf).contains("by GPU%"));
     snapshot("gpu_view", &buf);
 
@@ -866,4 +950,99 @@ fn open_files_and_trace_panels() {
     assert!(text(&buf).contains("System calls of PID"));
     assert!(text(&buf).contains("strace is not installed"));
     snapshot("trace_panel_without_strace", &buf);
+}
+
+/// The pid on screen row `row` (a table line starts with its pid).
+fn pid_of_line(line: &str) -> Option<u32> {
+    line.split_whitespace().next()?.parse().ok()
+}
+
+/// ← → scroll the table sideways when it is wider than the screen, 5
+/// columns a step, as htop does: at 80 columns the sshd command line
+/// (57 characters) does not fit beside the fixed columns, and → brings its
+/// end into view, no further; ← goes back to the start.
+#[test]
+fn left_and_right_scroll_a_wide_table() {
+    let mut v = view(80, 24);
+    v.page_width = 80;
+    let sshd = "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups";
+    let before = lines(&render(&v, 80, 24));
+    let (title_row, titles) = row_of(&before, "PID USER").unwrap();
+    assert!(titles.starts_with("    PID USER"));
+    let sshd_row = before
+        .iter()
+        .position(|l| pid_of_line(l) == Some(400))
+        .unwrap();
+    assert!(!before[sshd_row].contains("startups"), "cut at 80 columns");
+    key(&mut v, KeyCode::Right);
+    let after = lines(&render(&v, 80, 24));
+    assert_eq!(
+        after[title_row],
+        format!("{:<80}", &before[title_row][5..]),
+        "5 columns"
+    );
+    for _ in 0..40 {
+        key(&mut v, KeyCode::Right);
+    }
+    let far = lines(&render(&v, 80, 24));
+    let line = far[sshd_row].trim_end();
+    assert!(line.ends_with("10-100 startups"), "{line}");
+    let end = line.chars().count();
+    assert!(
+        (78..=80).contains(&end),
+        "scrolled no further than the end: {end}"
+    );
+    for _ in 0..40 {
+        key(&mut v, KeyCode::Left);
+    }
+    assert_eq!(lines(&render(&v, 80, 24)), before);
+    // A table that fits does not scroll.
+    let mut wide = view(200, 24);
+    wide.page_width = 200;
+    let fits = lines(&render(&wide, 200, 24));
+    key(&mut wide, KeyCode::Right);
+    assert_eq!(lines(&render(&wide, 200, 24)), fits);
+    assert!(fits.iter().any(|l| l.contains(sshd)));
+}
+
+/// w: the selected process's whole command line, wrapped at argument
+/// boundaries in a box; escapes and invalid bytes shown as '?' and U+FFFD
+/// (as everything drawn); Esc closes it.
+#[test]
+fn w_shows_the_whole_command_line_wrapped() {
+    let mut v = view(40, 20);
+    v.page_width = 40;
+    while v.selected().unwrap().sample.pid != 400 {
+        press(&mut v, "j");
+    }
+    press(&mut v, "w");
+    let screen = lines(&render(&v, 40, 20));
+    let boxed: Vec<String> = screen
+        .iter()
+        .filter_map(|l| {
+            let inner = l.split('│').nth(1)?;
+            Some(inner.trim().to_owned())
+        })
+        .filter(|l| !l.is_empty())
+        .collect();
+    // 36 columns inside the box at 40, cut between words.
+    assert_eq!(
+        boxed,
+        ["sshd: /usr/sbin/sshd -D [listener] 0", "of 10-100 startups"]
+    );
+    assert!(text(&render(&v, 40, 20)).contains("Command line of PID 400"));
+    snapshot("command_line", &render(&v, 40, 20));
+    key(&mut v, KeyCode::Esc);
+    assert!(v.dialog.is_none());
+
+    while v.selected().unwrap().sample.pid != 1500 {
+        press(&mut v, "j");
+    }
+    press(&mut v, "w");
+    let shown = text(&render(&v, 40, 20));
+    assert!(
+        shown.contains("./?]0;pwned?名前 --opt=\u{fffd}\u{fffd}"),
+        "{shown}"
+    );
+    assert!(!shown.contains('\x1b') && !shown.contains('\x07'));
 }

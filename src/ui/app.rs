@@ -165,6 +165,7 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
             view.page_rows = page_rows;
             view.set_cursor(view.cursor);
         }
+        view.page_width = parts.table.width;
         if dirty {
             terminal.draw(|frame| render(&view, frame))?;
             dirty = false;

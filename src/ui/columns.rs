@@ -12,7 +12,7 @@ use std::fmt;
 use super::text::display_safe;
 use crate::collect::sample::ThreadSample;
 use crate::model::{Model, ProcessView};
-use crate::present::format::{human_bytes, time_plus};
+use crate::present::format::{column_size, rate_per_second, time_plus};
 use crate::ui::table::table_handles;
 
 /// A column of the process table: an index into [`COLUMNS`]. Code that
@@ -221,7 +221,7 @@ const COLUMNS: &[ColumnSpec] = &[
         id: "VIRT",
         title: "VIRT",
         description: "Virtual memory size",
-        width: 6,
+        width: 5,
         align: Align::Right,
         descending: true,
         default: true,
@@ -233,7 +233,7 @@ const COLUMNS: &[ColumnSpec] = &[
         id: "RES",
         title: "RES",
         description: "Resident memory: file, anonymous and shared pages",
-        width: 6,
+        width: 5,
         align: Align::Right,
         descending: true,
         default: true,
@@ -245,7 +245,7 @@ const COLUMNS: &[ColumnSpec] = &[
         id: "SHR",
         title: "SHR",
         description: "Shared resident memory: file and shmem pages",
-        width: 6,
+        width: 5,
         align: Align::Right,
         descending: true,
         default: true,
@@ -257,7 +257,7 @@ const COLUMNS: &[ColumnSpec] = &[
         id: "SWAP",
         title: "SWAP",
         description: "Swapped-out memory (VmSwap)",
-        width: 6,
+        width: 5,
         align: Align::Right,
         descending: true,
         default: false,
@@ -269,7 +269,7 @@ const COLUMNS: &[ColumnSpec] = &[
         id: "RSS_ANON",
         title: "ANON",
         description: "Resident anonymous memory (RssAnon)",
-        width: 6,
+        width: 5,
         align: Align::Right,
         descending: true,
         default: false,
@@ -281,7 +281,7 @@ const COLUMNS: &[ColumnSpec] = &[
         id: "RSS_FILE",
         title: "FILE",
         description: "Resident file-backed memory (RssFile)",
-        width: 6,
+        width: 5,
         align: Align::Right,
         descending: true,
         default: false,
@@ -293,7 +293,7 @@ const COLUMNS: &[ColumnSpec] = &[
         id: "RSS_SHMEM",
         title: "SHMEM",
         description: "Resident shared memory, tmpfs and SysV (RssShmem)",
-        width: 6,
+        width: 5,
         align: Align::Right,
         descending: true,
         default: false,
@@ -329,11 +329,12 @@ const COLUMNS: &[ColumnSpec] = &[
         id: "MEM%",
         title: "MEM%",
         description: "Resident memory as a share of total memory",
-        width: 5,
+        // As htop's: 4 wide, "100" for all of it.
+        width: 4,
         align: Align::Right,
         descending: true,
         default: true,
-        cell: |p, _, _| percent_cell(p.mem_percent),
+        cell: |p, _, _| mem_percent_cell(p.mem_percent),
         order: Order::Key(|p| float_key(p.mem_percent)),
         thread_order: None,
     },
@@ -622,7 +623,7 @@ const COLUMNS: &[ColumnSpec] = &[
         id: "GPU_MEM",
         title: "GMEM",
         description: "GPU memory the process holds, on all its GPUs",
-        width: 6,
+        width: 5,
         align: Align::Right,
         descending: true,
         default: false,
@@ -989,7 +990,7 @@ fn size_cell(bytes: u64) -> Cell {
     } else {
         Emphasis::Normal
     };
-    Cell::new(human_bytes(bytes), emphasis)
+    Cell::new(column_size(bytes), emphasis)
 }
 
 /// Running and uninterruptible (usually I/O) tasks, and zombies, stand out.
@@ -1015,6 +1016,16 @@ fn percent_cell(value: f64) -> Cell {
         Emphasis::Normal
     };
     Cell::new(text, emphasis)
+}
+
+/// A share of memory in 4 characters: one decimal below 99.95 %, then
+/// "100" (a share never passes it).
+fn mem_percent_cell(value: f64) -> Cell {
+    let mut cell = percent_cell(value);
+    if value >= 99.95 {
+        cell.text = "100".to_owned();
+    }
+    cell
 }
 
 /// An hour or more of CPU stands out (htop colours the hours too).
@@ -1086,7 +1097,7 @@ fn bytes_rate_cell(rate: f64) -> Cell {
     } else {
         Emphasis::Normal
     };
-    Cell::new(human_bytes(rate.max(0.0).round() as u64), emphasis)
+    Cell::new(rate_per_second(rate), emphasis)
 }
 
 /// Counters in full up to nine digits, then in millions.
@@ -1459,7 +1470,7 @@ mod tests {
         );
         assert_eq!(
             Column::named("IO_READ_RATE").text(top, None, &ctx()).text,
-            "64K"
+            "64K/s"
         );
         let sshd = by_pid(&m, 400);
         let na = Column::named("IO_READ_RATE").text(sshd, None, &ctx());

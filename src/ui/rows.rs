@@ -11,6 +11,8 @@ use crate::collect::sample::ProcessKey;
 use crate::model::{Model, ProcessView};
 use rustc_hash::FxHashMap;
 
+mod folded;
+
 /// A "filter" (F4) string: rows whose command, comm, user, pid or cgroup
 /// contain the needle, ignoring case; with a leading '!', rows that don't.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +96,8 @@ pub struct RowOptions<'a> {
     pub pids: Option<&'a HashSet<u32>>,
     /// Only the processes of one unit or container.
     pub group: Option<&'a Group>,
+    /// Folded processes show (and sort by) their subtree's CPU% and MEM%.
+    pub aggregate_folded: bool,
 }
 
 /// A systemd unit or a container, as the UNIT and CONTAINER columns name it.
@@ -305,6 +309,21 @@ struct Forest {
     matched: Vec<bool>,
 }
 
+impl Forest {
+    /// The children of process `i`, in sort order.
+    fn children(&self, i: usize) -> &[usize] {
+        match (self.child_start.get(i), self.child_start.get(i + 1)) {
+            (Some(&from), Some(&to)) => self.child_list.get(from..to).unwrap_or_default(),
+            _ => &[],
+        }
+    }
+
+    fn children_mut(&mut self, i: usize) -> Option<&mut [usize]> {
+        let (&from, &to) = (self.child_start.get(i)?, self.child_start.get(i + 1)?);
+        self.child_list.get_mut(from..to)
+    }
+}
+
 /// Parent index of each base-visible process (its ppid, when present and
 /// base-visible).
 fn parents(procs: &[ProcessView], base: &[bool]) -> Vec<Option<usize>> {
@@ -407,13 +426,15 @@ fn forest(procs: &[ProcessView], opts: &RowOptions, base: &[bool]) -> Forest {
             *at += 1;
         }
     }
-    Forest {
+    let mut forest = Forest {
         child_start,
         child_list,
         roots,
         order,
         matched,
-    }
+    };
+    folded::sort_by_shown_value(procs, opts, &mut forest);
+    forest
 }
 
 /// Depth-first walk of the forest, emitting rows.
@@ -464,11 +485,7 @@ impl TreeWalk<'_> {
     }
 
     fn children(&self, i: usize) -> &[usize] {
-        let f = &self.forest;
-        match (f.child_start.get(i), f.child_start.get(i + 1)) {
-            (Some(&from), Some(&to)) => f.child_list.get(from..to).unwrap_or_default(),
-            _ => &[],
-        }
+        self.forest.children(i)
     }
 
     /// Appends `i`'s children not visited yet to `out`.
@@ -759,6 +776,7 @@ mod tests {
         threads: bool,
         user: Option<u32>,
         pids: Option<HashSet<u32>>,
+        aggregate: bool,
     }
 
     impl Opts {
@@ -775,6 +793,7 @@ mod tests {
                 threads: false,
                 user: None,
                 pids: None,
+                aggregate: true,
             }
         }
 
@@ -798,6 +817,7 @@ mod tests {
                     user: self.user,
                     pids: self.pids.as_ref(),
                     group: None,
+                    aggregate_folded: self.aggregate,
                 },
             )
         }
@@ -1097,6 +1117,56 @@ mod tests {
         assert!((agg.mem_percent - mem).abs() < 1e-9);
         assert!(agg.mem_percent > m.processes[index(&m, 1200)].mem_percent);
         assert!(!row_of(&rows, &m, 700).folded);
+    }
+
+    /// Under init: java (100 %), then journald, sshd, cron (0 % each, by
+    /// pid). Folded, sshd shows its subtree's 50 % (top, under bash), and
+    /// sorts by it: right after java. Without the sums shown, by its own.
+    #[test]
+    fn folded_processes_sort_by_the_sum_they_show() {
+        let m = demo_model();
+        let mut opts = Opts {
+            sort: SortSpec {
+                column: Column::CpuPercent,
+                descending: true,
+            },
+            ..Opts::tree()
+        };
+        let children_of_init = |opts: &Opts| -> Vec<u32> {
+            let rows = opts.rows(&m);
+            rows.iter()
+                .filter(|r| r.depth == 1 && r.thread.is_none())
+                .map(|r| m.processes[r.process].sample.pid)
+                .collect()
+        };
+        assert_eq!(children_of_init(&opts), [900, 350, 400, 700]);
+        opts.folded.insert(key(&m, 400));
+        let rows = opts.rows(&m);
+        check_tree(&rows, &m);
+        let sshd = row_of(&rows, &m, 400);
+        assert!((sshd.aggregate.unwrap().cpu_percent - 50.0).abs() < 1e-9);
+        assert_eq!(children_of_init(&opts), [900, 400, 350, 700]);
+        opts.sort.descending = false;
+        assert_eq!(children_of_init(&opts), [350, 700, 400, 900]);
+        opts.aggregate = false;
+        opts.sort.descending = true;
+        assert_eq!(children_of_init(&opts), [900, 350, 400, 700]);
+        // By MEM%: bash's subtree (vim's 12 MiB among them) outweighs
+        // journald's 40 MiB only when summed; folded, it shows the sum.
+        opts.aggregate = true;
+        opts.sort.column = Column::MemPercent;
+        let rows = opts.rows(&m);
+        let shown = |pid| {
+            let r = row_of(&rows, &m, pid);
+            r.aggregate
+                .map_or(m.processes[r.process].mem_percent, |a| a.mem_percent)
+        };
+        let order = children_of_init(&opts);
+        let values: Vec<f64> = order.iter().map(|&pid| shown(pid)).collect();
+        assert!(
+            values.windows(2).all(|w| w[0] >= w[1]),
+            "{order:?} {values:?}"
+        );
     }
 
     #[test]

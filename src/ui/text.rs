@@ -35,6 +35,59 @@ pub fn fit(s: &str, width: usize, align_right: bool) -> String {
     out
 }
 
+/// `s` without its first `skip` columns: what shows of it when the start
+/// is scrolled off the left edge. A wide character cut by the edge becomes
+/// a space.
+pub fn skip_columns(s: &str, skip: usize) -> String {
+    let mut used = 0;
+    let mut start = 0;
+    while start < s.len() && used < skip {
+        let end = cluster_end(s, start);
+        used += self::width(s.get(start..end).unwrap_or(""));
+        start = end;
+    }
+    let rest = s.get(start..).unwrap_or("");
+    let mut out = " ".repeat(used.saturating_sub(skip));
+    out.push_str(rest);
+    out
+}
+
+/// `words` in lines of at most `width` columns: words separated by a space
+/// while they fit, a word wider than a line cut into pieces (the whole
+/// command line in `w`, one argument per word).
+pub fn wrap_words(words: &[String], width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in words {
+        let w = self::width(word);
+        let used = self::width(&line);
+        if !line.is_empty() && used + 1 + w <= width {
+            line.push(' ');
+            line.push_str(word);
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        let mut rest = word.as_str();
+        while self::width(rest) > width {
+            let mut cut = fitting_prefix(rest, width);
+            if cut == 0 {
+                // A character wider than the line: alone on its line.
+                cut = cluster_end(rest, 0);
+            }
+            lines.push(rest.get(..cut).unwrap_or("").to_owned());
+            rest = rest.get(cut..).unwrap_or("");
+        }
+        line.push_str(rest);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// Byte length of the longest prefix of whole clusters that fits in
 /// `width` columns.
 fn fitting_prefix(s: &str, width: usize) -> usize {
@@ -88,6 +141,35 @@ mod tests {
         assert_eq!(display_safe(b"a\x1b[2Jb\x07"), "a?[2Jb?");
         assert_eq!(display_safe(b"x\xffy"), "x\u{fffd}y");
         assert_eq!(display_safe("c\u{9b}d".as_bytes()), "c?d");
+    }
+
+    #[test]
+    fn scrolled_text_loses_its_first_columns() {
+        assert_eq!(skip_columns("abcdef", 0), "abcdef");
+        assert_eq!(skip_columns("abcdef", 2), "cdef");
+        assert_eq!(skip_columns("abc", 5), "");
+        assert_eq!(skip_columns("名前x", 1), " 前x");
+        assert_eq!(skip_columns("名前x", 2), "前x");
+    }
+
+    #[test]
+    fn words_wrap_at_their_boundaries() {
+        let words = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(
+            wrap_words(&words("/usr/bin/java -Xmx4g -jar app.jar"), 16),
+            ["/usr/bin/java", "-Xmx4g -jar", "app.jar"]
+        );
+        assert_eq!(
+            wrap_words(&words("abcdefghij xy"), 4),
+            ["abcd", "efgh", "ij", "xy"]
+        );
+        assert_eq!(wrap_words(&words("ab 名前"), 3), ["ab", "名", "前"]);
+        assert_eq!(wrap_words(&[], 10), [""]);
+        for w in 1..12 {
+            for line in wrap_words(&words("a bb ccc dddd eeeee 名前名前 ffffff"), w) {
+                assert!(width(&line) <= w.max(2), "{w}: {line:?}");
+            }
+        }
     }
 
     #[test]

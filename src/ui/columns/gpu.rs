@@ -138,7 +138,7 @@ mod tests {
         let vim = by_pid(&m, 1300);
         let dim = |s: &str| (s.to_owned(), Emphasis::Dim);
         assert_eq!(text(&m, Column::GpuPercent, vim), dim("0.0"));
-        assert_eq!(text(&m, Column::GpuMem, vim), dim("0K"));
+        assert_eq!(text(&m, Column::GpuMem, vim), dim("0"));
         assert_eq!(
             text(&m, Column::GpuIndex, vim),
             (String::new(), Emphasis::Normal)

@@ -105,20 +105,20 @@ mod tests {
         let top = by_pid(&m, 1301);
         let dim = |s: &str| (s.to_owned(), Emphasis::Dim);
         let normal = |s: &str| (s.to_owned(), Emphasis::Normal);
-        assert_eq!(text(Column::NetRxRate, top), normal("96K"));
-        assert_eq!(text(Column::NetTxRate, top), normal("24K"));
-        assert_eq!(text(Column::NetRate, top), normal("120K"));
+        assert_eq!(text(Column::NetRxRate, top), normal("96K/s"));
+        assert_eq!(text(Column::NetTxRate, top), normal("24K/s"));
+        assert_eq!(text(Column::NetRate, top), normal("120K/s"));
         // 3 MiB + 700 KiB + 2 × (96 + 24) KiB = 4012 KiB.
-        assert_eq!(text(Column::NetTotal, top), normal("4012K"));
+        assert_eq!(text(Column::NetTotal, top), normal("4012"));
         assert_eq!(text(Column::NetIface, top), normal("eth0"));
 
         // Idle: no rate (dimmed), the totals unchanged.
         let vim = by_pid(&m, 1300);
-        assert_eq!(text(Column::NetRxRate, vim), dim("0K"));
-        assert_eq!(text(Column::NetRate, vim), dim("0K"));
-        assert_eq!(text(Column::NetTotal, vim), normal("3772K"));
+        assert_eq!(text(Column::NetRxRate, vim), dim("0B/s"));
+        assert_eq!(text(Column::NetRate, vim), dim("0B/s"));
+        assert_eq!(text(Column::NetTotal, vim), normal("3772"));
 
-        // 6 GiB and 240 KiB: whole MiB past 100 000 KiB; a GiB stands out.
+        // 6 GiB and 240 KiB: whole MiB up to 9999; a GiB stands out.
         let java = by_pid(&m, 900);
         assert_eq!(
             text(Column::NetTotal, java),
@@ -128,7 +128,7 @@ mod tests {
         assert_eq!(text(Column::NetTotal, by_pid(&m, 400)), normal("290M"));
         let cron = by_pid(&m, 700);
         assert_eq!(text(Column::NetIface, cron), normal(""));
-        assert_eq!(text(Column::NetTotal, cron), normal("16K"));
+        assert_eq!(text(Column::NetTotal, cron), normal("16"));
     }
 
     #[test]

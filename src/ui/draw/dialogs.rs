@@ -23,8 +23,13 @@ fn on_off(b: bool) -> &'static str {
 }
 
 /// The lines of a dialog, its title and which line is selected.
-fn content(dialog: &Dialog, view: &ViewState) -> (String, Vec<String>, Option<usize>) {
+fn content(dialog: &Dialog, view: &ViewState, area: Rect) -> (String, Vec<String>, Option<usize>) {
     match dialog {
+        Dialog::Command(command) => (
+            format!("Command line of PID {} — Esc to close", command.pid),
+            command.lines(area.width),
+            None,
+        ),
         Dialog::Help { .. } => {
             let lines = HELP
                 .iter()
@@ -182,7 +187,7 @@ pub fn render(dialog: &Dialog, view: &ViewState, area: Rect, buf: &mut Buffer) {
     if let Dialog::Panel(panel) = dialog {
         return super::panel::render(panel, theme, area, buf);
     }
-    let (title, lines, selected) = content(dialog, view);
+    let (title, lines, selected) = content(dialog, view, area);
     let longest = lines
         .iter()
         .map(|l| crate::ui::text::width(l))
@@ -200,6 +205,9 @@ pub fn render(dialog: &Dialog, view: &ViewState, area: Rect, buf: &mut Buffer) {
     // Keep the selected line (or the help scroll position) in view.
     let first = match (dialog, selected) {
         (Dialog::Help { scroll }, _) => (*scroll).min(lines.len().saturating_sub(inner_height)),
+        (Dialog::Command(command), _) => {
+            command.scroll.min(lines.len().saturating_sub(inner_height))
+        }
         (_, Some(sel)) if sel >= inner_height => sel + 1 - inner_height,
         _ => 0,
     };

@@ -12,9 +12,10 @@ use crate::ui::header::render_header;
 use crate::ui::rows::tree_prefix;
 use crate::ui::state::layout::{column_spans, header_view};
 pub use crate::ui::state::layout::{layout, Layout};
+use crate::ui::state::sideways::sideways_view;
 use crate::ui::state::statusline::{status_line, Tone};
-use crate::ui::state::view::ViewState;
-use crate::ui::text::fit;
+use crate::ui::state::view::{Input, ViewState};
+use crate::ui::text::{fit, skip_columns};
 use crate::ui::theme::Theme;
 
 fn emphasis_style(theme: &Theme, emphasis: Emphasis) -> Style {
@@ -27,10 +28,40 @@ fn emphasis_style(theme: &Theme, emphasis: Emphasis) -> Style {
     }
 }
 
+/// Draws `text`, `w` columns wide at column `x` of a table line scrolled
+/// `offset` columns sideways: only the part inside `area`.
+#[allow(clippy::too_many_arguments)]
+fn put(
+    buf: &mut Buffer,
+    area: Rect,
+    y: u16,
+    x: u16,
+    w: u16,
+    offset: u16,
+    text: &str,
+    style: Style,
+) {
+    let (start, end) = (
+        i32::from(x) - i32::from(offset),
+        i32::from(x) + i32::from(w) - i32::from(offset),
+    );
+    let right = i32::from(area.width);
+    if end <= 0 || start >= right || w == 0 {
+        return;
+    }
+    let skipped = (-start).max(0) as usize;
+    let shown = skip_columns(text, skipped);
+    let from = start.max(0);
+    let n = (end.min(right) - from) as usize;
+    buf.set_stringn(area.x + from as u16, y, shown, n, style);
+}
+
 fn render_table_header(view: &ViewState, area: Rect, buf: &mut Buffer) {
     let theme = view.theme();
     buf.set_style(area, theme.table_header);
-    for (column, x, w) in column_spans(&view.shown_columns(), area.width) {
+    let columns = view.shown_columns();
+    let (laid_out, offset) = sideways_view(view, &columns, area.width);
+    for (column, x, w) in column_spans(&columns, laid_out) {
         let sorted = column == view.sort.column;
         let mut title = column.title().to_owned();
         if sorted {
@@ -42,7 +73,7 @@ fn render_table_header(view: &ViewState, area: Rect, buf: &mut Buffer) {
             theme.table_header
         };
         let text = fit(&title, w as usize, column.align_right());
-        buf.set_stringn(area.x + x, area.y, text, w as usize, style);
+        put(buf, area, area.y, x, w, offset, &text, style);
     }
 }
 
@@ -56,7 +87,9 @@ fn render_rows(view: &ViewState, area: Rect, buf: &mut Buffer) {
         program_path: view.program_path(),
         ..CellContext::for_model(model)
     };
-    let spans = column_spans(&view.shown_columns(), area.width);
+    let columns = view.shown_columns();
+    let (laid_out, offset) = sideways_view(view, &columns, area.width);
+    let spans = column_spans(&columns, laid_out);
     let visual = view.visual_range();
     for (line, index) in (view.scroll()..view.rows.len())
         .take(area.height as usize)
@@ -100,27 +133,18 @@ fn render_rows(view: &ViewState, area: Rect, buf: &mut Buffer) {
             }
             let text = if *column == Column::Command && view.tree {
                 let prefix = tree_prefix(row);
-                let prefix_w = crate::ui::text::width(&prefix).min(*w as usize);
-                buf.set_stringn(
-                    area.x + x,
-                    y,
-                    &prefix,
-                    prefix_w,
-                    row_style.unwrap_or(theme.tree_guide),
-                );
-                let rest = (*w as usize).saturating_sub(prefix_w);
-                buf.set_stringn(
-                    area.x + x + prefix_w as u16,
-                    y,
-                    fit(&cell.text, rest, false),
-                    rest,
-                    style,
-                );
+                let prefix_w = crate::ui::text::width(&prefix).min(usize::from(*w)) as u16;
+                let prefix = fit(&prefix, usize::from(prefix_w), false);
+                let guide_style = row_style.unwrap_or(theme.tree_guide);
+                put(buf, area, y, *x, prefix_w, offset, &prefix, guide_style);
+                let rest = w.saturating_sub(prefix_w);
+                let text = fit(&cell.text, rest as usize, false);
+                put(buf, area, y, x + prefix_w, rest, offset, &text, style);
                 continue;
             } else {
                 fit(&cell.text, *w as usize, column.align_right())
             };
-            buf.set_stringn(area.x + x, y, text, *w as usize, style);
+            put(buf, area, y, *x, *w, offset, &text, style);
         }
     }
 }
@@ -156,11 +180,23 @@ const FUNCTION_KEYS: &[(&str, &str)] = &[
     ("F10", "Quit"),
 ];
 
+/// The key bar while a search is typed, as htop shows it.
+const SEARCH_KEYS: &[(&str, &str)] = &[
+    ("F3", "Next"),
+    ("S-F3", "Prev"),
+    ("Enter", "Done"),
+    ("Esc", "Done"),
+];
+
 fn render_keys(view: &ViewState, area: Rect, buf: &mut Buffer) {
     let theme = view.theme();
     let end = area.x + area.width;
     let mut x = area.x;
-    for (key, label) in FUNCTION_KEYS {
+    let keys = match view.input {
+        Input::Search(_) => SEARCH_KEYS,
+        _ => FUNCTION_KEYS,
+    };
+    for (key, label) in keys {
         for (text, style) in [
             (key.to_string(), theme.key),
             (format!("{label:<6}"), theme.key_label),

@@ -17,8 +17,8 @@ pub fn apply(view: &mut ViewState, action: Action) -> Effect {
         Action::PageDown => view.move_cursor(page(view)),
         Action::HalfPageUp => view.move_cursor(-half_page(view)),
         Action::HalfPageDown => view.move_cursor(half_page(view)),
-        Action::First => view.set_cursor(0),
-        Action::Last => view.set_cursor(usize::MAX),
+        Action::First => view.select_row(0),
+        Action::Last => view.select_row(usize::MAX),
         Action::Redraw => return Effect::Clear,
         Action::Prefix(c) => view.pending = Some(c),
         Action::Search => view.start_search(),
@@ -74,6 +74,11 @@ pub fn apply(view: &mut ViewState, action: Action) -> Effect {
         }
         Action::ToggleHeader => view.toggle_header(),
         Action::ProgramPath => view.toggle_program_path(),
+        Action::Sideways(direction) => view.scroll_sideways(direction),
+        Action::CommandLine => match dialogs::command_line(view) {
+            Some(dialog) => view.dialog = Some(dialog),
+            None => view.set_status("no process selected", true),
+        },
         Action::Setup => view.dialog = Some(Dialog::setup()),
         Action::Help => view.dialog = Some(Dialog::Help { scroll: 0 }),
         Action::Quit => return Effect::Quit,

@@ -7,7 +7,9 @@ use crate::actions::signal::SIGNALS;
 use crate::ui::columns::Column;
 use crate::ui::header::Meter;
 use crate::ui::rows::Group;
-use crate::ui::state::dialog::{Dialog, FreezeDialog, Section, Setup, SignalMenu, OPTIONS};
+use crate::ui::state::dialog::{
+    CommandLine, Dialog, FreezeDialog, Section, Setup, SignalMenu, OPTIONS,
+};
 use crate::ui::state::dialogs::{setup_columns, setup_meters, sort_columns};
 use crate::ui::state::keymap::HELP;
 use crate::ui::state::view::{Effect, ViewState};
@@ -35,6 +37,7 @@ pub fn handle_key(view: &mut ViewState, key: KeyEvent) -> Effect {
         Dialog::Freeze(dialog) => freeze_key(dialog, key),
         Dialog::Group { selected, groups } => group_key(view, selected, groups, key),
         Dialog::Panel(panel) => super::panel::panel_key(panel, key, view.page_rows),
+        Dialog::Command(command) => command_key(view, command, key),
     };
     view.dialog = kept;
     effect
@@ -65,6 +68,24 @@ fn help_key(scroll: usize, key: KeyEvent) -> (Option<Dialog>, Effect) {
         None => scroll,
     };
     (Some(Dialog::Help { scroll }), Effect::None)
+}
+
+/// w's dialog: scrolls through the lines that do not fit; Esc, q, w close.
+fn command_key(
+    view: &ViewState,
+    mut command: CommandLine,
+    key: KeyEvent,
+) -> (Option<Dialog>, Effect) {
+    if is_close(&key) || key.code == KeyCode::Char('w') {
+        return (None, Effect::None);
+    }
+    if let Some(d) = vertical(&key) {
+        let lines = command.lines(view.page_width).len();
+        // The box shows about a page of the table's rows.
+        let most = lines.saturating_sub(view.page_rows.max(1));
+        command.scroll = step(command.scroll, most + 1, d);
+    }
+    (Some(Dialog::Command(command)), Effect::None)
 }
 
 fn signal_key(mut menu: SignalMenu, key: KeyEvent) -> (Option<Dialog>, Effect) {
@@ -240,6 +261,18 @@ fn toggle_in<T: PartialEq + Copy>(list: &mut Vec<T>, item: T) {
     }
 }
 
+/// Toggles a column as [`toggle_in`] does, but a column turned on goes
+/// before Command while Command is last (it takes the rest of the line, so
+/// nothing after it would show), as htop adds its columns.
+fn toggle_column(columns: &mut Vec<Column>, column: Column) {
+    let command_last = columns.last() == Some(&Column::Command);
+    if command_last && column != Column::Command && !columns.contains(&column) {
+        columns.insert(columns.len() - 1, column);
+    } else {
+        toggle_in(columns, column);
+    }
+}
+
 /// Moves enabled item `index` by `delta` places; returns its new index.
 fn move_in<T>(list: &mut [T], index: usize, delta: isize) -> usize {
     let target = index.saturating_add_signed(delta);
@@ -290,7 +323,7 @@ fn setup_toggle(view: &mut ViewState, setup: &Setup) {
     match setup.section {
         Section::Columns => {
             if let Some((column, _)) = setup_columns(view).get(setup.selected).copied() {
-                toggle_in(&mut view.columns, column);
+                toggle_column(&mut view.columns, column);
                 view.rebuild();
             }
         }
@@ -417,6 +450,28 @@ mod tests {
         assert_eq!(v.columns.len(), 2, "the next column is added");
         assert_eq!(press(&mut v, KeyCode::Esc), Effect::SaveConfig);
         assert_eq!(v.dialog, None);
+    }
+
+    /// A column turned on shows: it goes before Command, which takes the
+    /// rest of the line, while Command is last; after the user moves
+    /// Command, new columns go at the end.
+    #[test]
+    fn a_column_turned_on_goes_before_command() {
+        let mut v = view_of(demo_model());
+        let start = Column::from_id("START").unwrap();
+        let nlwp = Column::from_id("NLWP").unwrap();
+        let at = |v: &ViewState, c| setup_columns(v).iter().position(|(x, _)| *x == c).unwrap();
+        v.dialog = setup_at(Section::Columns, at(&v, start));
+        press(&mut v, KeyCode::Char(' '));
+        let n = v.columns.len();
+        assert_eq!(v.columns[n - 2..], [start, Column::Command]);
+        // Command moved up one place: no longer last.
+        v.dialog = setup_at(Section::Columns, n - 1);
+        press(&mut v, KeyCode::Char('K'));
+        assert_eq!(v.columns[n - 2..], [Column::Command, start]);
+        v.dialog = setup_at(Section::Columns, at(&v, nlwp));
+        press(&mut v, KeyCode::Char(' '));
+        assert_eq!(v.columns.last(), Some(&nlwp));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::ui::input::actions::apply;
 use crate::ui::input::dialogs as dialog_keys;
 use crate::ui::state::keymap::{bindings, Action, Key};
 use crate::ui::state::layout::{column_at, Layout};
+use crate::ui::state::sideways::sideways_view;
 use crate::ui::state::view::{Effect, Input, ViewState};
 
 /// Handles one key press.
@@ -59,6 +60,8 @@ fn normal_action(key: KeyEvent, visual: bool) -> Option<Action> {
         | (Key::PageDown, KeyCode::PageDown)
         | (Key::Home, KeyCode::Home)
         | (Key::End, KeyCode::End)
+        | (Key::Left, KeyCode::Left)
+        | (Key::Right, KeyCode::Right)
         | (Key::Esc, KeyCode::Esc) => true,
         _ => false,
     };
@@ -99,6 +102,10 @@ fn search_key(view: &mut ViewState, key: KeyEvent, mut text: String) -> Effect {
     match key.code {
         KeyCode::Esc => view.cancel_search(),
         KeyCode::Enter => view.keep_search(text),
+        // Shift-F3 arrives as F15 from some terminals.
+        KeyCode::F(3) if key.modifiers.contains(KeyModifiers::SHIFT) => view.search_step(false),
+        KeyCode::F(15) => view.search_step(false),
+        KeyCode::F(3) => view.search_step(true),
         KeyCode::Backspace => {
             text.pop();
             view.search_typed(text);
@@ -157,12 +164,14 @@ pub fn handle_mouse(
         MouseEventKind::Down(MouseButton::Left) if inside(layout.table) => {
             let row = view.scroll() + (event.row - layout.table.y) as usize;
             if row < view.rows.len() {
-                view.set_cursor(row);
+                view.select_row(row);
             }
         }
         MouseEventKind::Down(MouseButton::Left) if inside(layout.table_header) => {
-            let x = event.column - layout.table_header.x;
-            if let Some(column) = column_at(&view.shown_columns(), layout.table_header.width, x) {
+            let columns = view.shown_columns().into_owned();
+            let (laid_out, offset) = sideways_view(view, &columns, layout.table_header.width);
+            let x = event.column - layout.table_header.x + offset;
+            if let Some(column) = column_at(&columns, laid_out, x) {
                 view.sort_or_invert(column);
             }
         }

@@ -1,11 +1,12 @@
 //! The dialogs' data: what each overlay (help, signal menu, sort, user and
-//! group choosers, freeze, setup, inspection panels) holds while it is open. How each opens
+//! group choosers, freeze, setup, inspection panels, command line) holds while it is open. How each opens
 //! from the view is in `dialogs`, its keys in `input::dialogs`, its drawing
 //! in `draw::dialogs`.
 
 use crate::collect::sample::ProcessKey;
 use crate::ui::rows::Group;
 use crate::ui::state::panel::Panel;
+use crate::ui::text::wrap_words;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dialog {
@@ -30,6 +31,26 @@ pub enum Dialog {
     },
     /// The selected process's environment, open files or trace.
     Panel(Panel),
+    Command(CommandLine),
+}
+
+/// The whole command line of one process (w), wrapped to the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandLine {
+    pub pid: u32,
+    /// The command line's words (split at spaces), each made safe to
+    /// show; lines break between them, and inside one wider than a line.
+    pub words: Vec<String>,
+    /// First line shown.
+    pub scroll: usize,
+}
+
+impl CommandLine {
+    /// The lines shown on a screen `screen_width` wide (the box leaves a
+    /// margin of two columns each side).
+    pub fn lines(&self, screen_width: u16) -> Vec<String> {
+        wrap_words(&self.words, usize::from(screen_width.saturating_sub(4)))
+    }
 }
 
 /// Confirmation of a freeze or thaw, listing every process it stops.

@@ -6,8 +6,9 @@ use crate::collect::sample::ProcessKey;
 use crate::ui::columns::{container_text, unit_name, CellContext, Column};
 use crate::ui::header::Meter;
 use crate::ui::rows::Group;
-use crate::ui::state::dialog::{Dialog, FreezeDialog, SignalMenu};
+use crate::ui::state::dialog::{CommandLine, Dialog, FreezeDialog, SignalMenu};
 use crate::ui::state::view::ViewState;
+use crate::ui::text::display_safe;
 
 /// Columns the sort chooser offers: the visible ones first, in screen
 /// order, then the hidden ones (a sort set by `T` or `-s` may be on a
@@ -21,6 +22,28 @@ pub fn sort_columns(view: &ViewState) -> Vec<Column> {
         .collect();
     columns.extend(hidden);
     columns
+}
+
+/// w: the selected process's whole command line (a kernel thread's or an
+/// empty one: its name in brackets, as the table shows it); None when no
+/// process is selected.
+pub fn command_line(view: &ViewState) -> Option<Dialog> {
+    let p = &view.selected()?.sample;
+    let words = if p.kernel_thread || p.cmdline.is_empty() {
+        vec![format!("[{}]", display_safe(&p.comm))]
+    } else {
+        // Arguments with spaces in them (process titles) wrap there too.
+        p.cmdline
+            .iter()
+            .flat_map(|a| a.split(|b| *b == b' '))
+            .map(display_safe)
+            .collect()
+    };
+    Some(Dialog::Command(CommandLine {
+        pid: p.pid,
+        words,
+        scroll: 0,
+    }))
 }
 
 pub fn sort_chooser(view: &ViewState) -> Dialog {

@@ -61,6 +61,10 @@ pub enum Action {
     Pause,
     ToggleHeader,
     ProgramPath,
+    /// Scroll the table sideways: left (-1) or right (1).
+    Sideways(i32),
+    /// The selected process's whole command line (w).
+    CommandLine,
     Setup,
     Help,
     Quit,
@@ -85,6 +89,8 @@ pub enum Key {
     PageDown,
     Home,
     End,
+    Left,
+    Right,
     Esc,
     /// A two-key command: the first key, then the second.
     Then(char, char),
@@ -134,6 +140,11 @@ pub const HELP: &[Binding] = &[
         bound: &[(Key::Home, First), (Key::End, Last), (Key::Then('g', 'g'), First), (Key::Char('G'), Last)],
     },
     Binding {
+        keys: "Left Right",
+        what: "scroll the table sideways when it is wider than the screen",
+        bound: &[(Key::Left, Sideways(-1)), (Key::Right, Sideways(1))],
+    },
+    Binding {
         keys: "mouse",
         what: "wheel scrolls, click selects, click a column title to sort",
         bound: &[],
@@ -141,7 +152,7 @@ pub const HELP: &[Binding] = &[
     section("Search and filter"),
     Binding {
         keys: "/ F3",
-        what: "search: type to jump to the first match; Enter keeps, Esc cancels",
+        what: "search as you type; F3 / Shift-F3 next / previous; Enter or Esc ends",
         bound: &[(Key::Char('/'), Search), (Key::F(3), Search)],
     },
     Binding {
@@ -291,8 +302,13 @@ pub const HELP: &[Binding] = &[
         bound: &[(Key::Then('g', 'G'), GpuView)],
     },
     Binding {
+        keys: "w",
+        what: "the selected process's whole command line, wrapped",
+        bound: &[(Key::Char('w'), CommandLine)],
+    },
+    Binding {
         keys: "F",
-        what: "follow: say so when the selected process exits (the selection always stays on its process)",
+        what: "follow the selected process as the list reorders (moving stops it)",
         bound: &[(Key::Char('F'), Follow)],
     },
     Binding {

@@ -16,6 +16,7 @@ pub mod panel;
 pub mod search;
 pub mod selection;
 pub mod settings;
+pub mod sideways;
 pub mod sorting;
 pub mod statusline;
 pub mod temporary;

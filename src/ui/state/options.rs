@@ -90,9 +90,11 @@ impl ViewState {
         }
     }
 
-    /// Folded trees' CPU and memory summed into their top process, or not.
+    /// Folded trees' CPU and memory summed into their top process (shown
+    /// and sorted by), or not.
     pub fn toggle_aggregate_folded(&mut self) {
         self.aggregate_folded = !self.aggregate_folded;
+        self.rebuild();
     }
 
     pub fn toggle_mouse(&mut self) {

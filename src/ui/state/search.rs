@@ -24,16 +24,33 @@ impl ViewState {
         self.input = Input::Search(text);
     }
 
+    /// F3 and Shift-F3 while typing: the next or previous match of the
+    /// text typed so far.
+    pub fn search_step(&mut self, forward: bool) {
+        let Input::Search(text) = &self.input else {
+            return;
+        };
+        if text.is_empty() {
+            return;
+        }
+        let needle = text.clone();
+        self.jump_to_match(&needle, self.cursor, forward);
+    }
+
     /// Enter: ends the search, keeping `text` for n and Shift-F3.
     pub fn keep_search(&mut self, text: String) {
-        self.search_text = text;
+        if !text.is_empty() {
+            self.search_text = text;
+        }
         self.input = Input::None;
     }
 
-    /// Esc: ends the search where it started.
+    /// Esc: ends the search where it got to, as htop does (the found row
+    /// stays selected); n and Shift-F3 go on from there.
     pub fn cancel_search(&mut self) {
-        self.input = Input::None;
-        self.set_cursor(self.search_origin);
+        if let Input::Search(text) = std::mem::replace(&mut self.input, Input::None) {
+            self.keep_search(text);
+        }
     }
 
     /// n, Shift-F3: the next or previous match of the last search.
@@ -46,12 +63,17 @@ impl ViewState {
         self.jump_to_match(&needle, self.cursor, forward);
     }
 
+    /// Selects the next (or previous) row after `from` matching `needle`;
+    /// the found process stays selected until the user moves.
     fn jump_to_match(&mut self, needle: &str, from: usize, forward: bool) {
         let Some(model) = self.model.clone() else {
             return;
         };
         match rows::find_match(&self.rows, &model, needle, from, forward) {
-            Some(row) => self.set_cursor(row),
+            Some(row) => {
+                self.set_cursor(row);
+                self.hold_found = true;
+            }
             None => self.set_status(format!("no match for \"{needle}\""), true),
         }
     }

@@ -79,6 +79,10 @@ pub struct ViewState {
     pub(in crate::ui::state) cursor_key: Option<ProcessKey>,
     /// Number of table rows on screen (set from the layout).
     pub page_rows: usize,
+    /// Width of the table on screen (set from the layout).
+    pub page_width: u16,
+    /// Columns of the table scrolled off the left edge (← →).
+    pub(in crate::ui::state) sideways: u16,
     /// The configured columns (what the setup screen edits and saves);
     /// the table shows [`ViewState::shown_columns`].
     pub columns: Vec<Column>,
@@ -97,7 +101,8 @@ pub struct ViewState {
     /// The process on that row: the range follows it when the list
     /// reorders, so an action on the range hits what the user selected.
     pub(in crate::ui::state) visual_anchor_key: Option<ProcessKey>,
-    /// Row the cursor was on when a search started (Esc returns there).
+    /// Row the cursor was on when a search started (typing searches from
+    /// there).
     pub(in crate::ui::state) search_origin: usize,
     pub show_kernel_threads: bool,
     pub show_threads: bool,
@@ -108,10 +113,10 @@ pub struct ViewState {
     pub(in crate::ui::state) group_filter: Option<Group>,
     /// What the UNIT column shows (o cycles).
     pub(in crate::ui::state) unit_display: UnitDisplay,
-    /// htop's F. The selection always stays on its process while the list
-    /// reorders (so a key acts on what the user selected, and a search
-    /// result stays selected); following also announces when the process
-    /// exits instead of silently moving on to the next row.
+    /// htop's F: the selection stays on its process while the list
+    /// reorders, and says so when the process exits. Otherwise, as in
+    /// htop, the selection keeps its place in the list at each refresh.
+    /// Moving the selection ends following.
     pub(in crate::ui::state) follow: bool,
     /// Z: new models are held back; the list on screen stays as it was.
     pub(in crate::ui::state) paused: bool,
@@ -121,6 +126,9 @@ pub struct ViewState {
     pub(in crate::ui::state) header_hidden: bool,
     /// p: the Command column shows argv[0] with its directory.
     pub(in crate::ui::state) program_path: bool,
+    /// A search found the selected process: it stays selected (quietly)
+    /// until the user moves, as htop keeps a search result.
+    pub(in crate::ui::state) hold_found: bool,
     pub status: Option<Status>,
     pub input: Input,
     pub dialog: Option<Dialog>,
@@ -143,6 +151,8 @@ impl ViewState {
             scroll: 0,
             cursor_key: None,
             page_rows: 20,
+            page_width: 80,
+            sideways: 0,
             columns: Column::DEFAULT.to_vec(),
             sort: SortSpec {
                 column: Column::CpuPercent,
@@ -170,6 +180,7 @@ impl ViewState {
             held: None,
             header_hidden: false,
             program_path: true,
+            hold_found: false,
             status: None,
             input: Input::None,
             dialog: None,
@@ -185,6 +196,12 @@ impl ViewState {
     /// Index of the first visible row.
     pub fn scroll(&self) -> usize {
         self.scroll
+    }
+
+    /// Columns of the table scrolled off the left edge, as asked (the
+    /// drawing shows no more than the table's width allows).
+    pub fn sideways(&self) -> u16 {
+        self.sideways
     }
 
     pub fn theme(&self) -> &Theme {
@@ -239,9 +256,17 @@ impl ViewState {
         true
     }
 
-    /// Recomputes the rows after the model or a view setting changed,
-    /// keeping the cursor on its process (or on its row once it is gone).
+    /// Recomputes the rows after the model or a view setting changed. As
+    /// in htop, the selection keeps its place in the list while the list
+    /// reorders, unless it follows its process: F, a search result not
+    /// yet moved from, or visual mode (whose range must stay on what the
+    /// user chose).
     pub fn rebuild(&mut self) {
+        let keep_process = self.follow || self.hold_found || self.visual_anchor.is_some();
+        self.rebuild_rows(keep_process);
+    }
+
+    fn rebuild_rows(&mut self, keep_process: bool) {
         let Some(model) = self.model.clone() else {
             self.rows.clear();
             return;
@@ -256,14 +281,21 @@ impl ViewState {
             user: self.user_filter.as_ref().map(|(uid, _)| *uid),
             pids: self.pid_filter.as_ref(),
             group: self.group_filter.as_ref(),
+            aggregate_folded: self.aggregate_folded,
         };
         self.rows = rows::build_rows(&model, &options);
-        let followed = self
-            .cursor_key
-            .and_then(|key| rows::position_of(&self.rows, &model, key));
-        if self.follow && followed.is_none() {
-            self.follow = false;
-            self.set_status("the followed process is gone", false);
+        let followed = if keep_process {
+            self.cursor_key
+                .and_then(|key| rows::position_of(&self.rows, &model, key))
+        } else {
+            None
+        };
+        if keep_process && followed.is_none() {
+            if self.follow {
+                self.follow = false;
+                self.set_status("the followed process is gone", false);
+            }
+            self.hold_found = false;
         }
         let cursor = followed.unwrap_or(self.cursor);
         self.set_cursor(cursor);
@@ -328,9 +360,24 @@ impl ViewState {
         self.scroll = self.scroll.min(self.rows.len().saturating_sub(page));
     }
 
+    /// The user moves the selection by `delta` rows: it no longer follows
+    /// a process (F, a search result).
     pub fn move_cursor(&mut self, delta: isize) {
         let target = self.cursor.saturating_add_signed(delta);
-        self.set_cursor(target);
+        self.select_row(target);
+    }
+
+    /// The user selects row `row` (Home, End, a click): it no longer
+    /// follows a process.
+    pub fn select_row(&mut self, row: usize) {
+        self.stop_following();
+        self.set_cursor(row);
+    }
+
+    /// Ends F and the hold on a search result.
+    pub(in crate::ui::state) fn stop_following(&mut self) {
+        self.follow = false;
+        self.hold_found = false;
     }
 
     /// The process shown on row `row`.
