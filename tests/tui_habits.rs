@@ -155,7 +155,7 @@ fn config_home(tag: &str) -> std::path::PathBuf {
 
 fn ready() -> bool {
     if !is_root() {
-        eprintln!("skipped: needs root (CI runs as root)");
+        common::skip("needs root (CI runs as root)");
         return false;
     }
     if Command::new("tmux").arg("-V").output().is_err() {
