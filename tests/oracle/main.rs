@@ -1396,6 +1396,10 @@ fn main() {
                 Box::new(|| batch_shows_titles_rewritten_in_place(WalkChoice::Iter)),
             ),
             (
+                "interface: PSS and USS of the selected process",
+                Box::new(memory::interface_shows_pss_and_uss_of_the_selected_process),
+            ),
+            (
                 "bpf: spinner CPU%",
                 Box::new(|| spinner_cpu_percent(BackendChoice::Bpf)),
             ),

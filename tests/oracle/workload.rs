@@ -272,6 +272,33 @@ pub fn run(args: &[String]) -> ! {
             ready(&fd.to_string());
             idle()
         }
+        // Shared anonymous memory (MiB) also mapped by a child, whose
+        // pages count half in each one's PSS and not in their USS, and
+        // private anonymous memory of the parent's (touched after the fork,
+        // so not shared copy-on-write with the child). Prints the child's
+        // pid.
+        "shared_pair" => {
+            let private: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(40);
+            let shared: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(24);
+            let common = map_touched(shared * MIB, true);
+            // SAFETY: fork in a single-threaded process; the child only
+            // maps the shared pages (fork does not copy the page table
+            // entries of shared mappings: it touches each page) and sleeps.
+            let child = unsafe { libc::fork() };
+            assert!(child >= 0, "fork failed");
+            if child == 0 {
+                die_with_parent();
+                let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+                for off in (0..shared * MIB).step_by(page) {
+                    // SAFETY: inside the shared mapping.
+                    unsafe { *(common as *mut u8).add(off) = 2 };
+                }
+                idle()
+            }
+            touch_mapping(private * MIB, false);
+            ready(&child.to_string());
+            idle()
+        }
         // Rewrites its argv in place to the title args[1] on SIGUSR1 (the
         // argv area holds it: it is one of the arguments).
         "retitle" => {
