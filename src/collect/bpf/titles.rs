@@ -12,11 +12,14 @@
 //! - and, for every process, once per sweep ([`TitleSweep`]): each process
 //!   has a fixed phase in the sweep, spread over the processes by a hash of
 //!   its pid, and each refresh reads the titles whose phase the sweep
-//!   passed since the previous one, so that a full turn takes at most
-//!   [`TITLE_BOUND_NS`] (10 s) at a steady refresh rate. A refresh reads
-//!   about `ran × interval / (10 s − interval)` titles, where `ran` is the
-//!   number of processes that used CPU time; at intervals of 5 s and more,
-//!   every title that may have changed is read at every refresh.
+//!   passed since the previous one. A full turn takes `⌊10 s / interval⌋`
+//!   refreshes, at most [`TITLE_BOUND_NS`] (10 s) at a steady refresh
+//!   rate, and a rewritten title is read at the first refresh whose part
+//!   of the turn holds its phase, less than a turn later: within 10 s (one
+//!   refresh, where refreshes are more than 10 s apart). A refresh reads
+//!   about `ran / ⌊10 s / interval⌋` titles, where `ran` is the number of
+//!   processes that used CPU time (half of them at 5 s, all of them above
+//!   5 s).
 //!
 //! What this cannot see: a change made to a process's memory from outside
 //! it (a debugger, /proc/PID/mem, process_vm_writev) while the process
@@ -64,24 +67,23 @@ pub struct TitleSweep {
 }
 
 impl TitleSweep {
-    /// Moves the sweep on for the refresh taken at `now_ns`: by the part of
-    /// a turn that makes a turn last `TITLE_BOUND_NS` at this refresh
-    /// interval, counting the refresh after the turn (interval / (bound −
-    /// interval)); the whole turn when refreshes are half the bound apart
-    /// or more.
+    /// Moves the sweep on for the refresh taken at `now_ns`: by a whole
+    /// number of refreshes per turn that fits `TITLE_BOUND_NS` at this
+    /// refresh interval (1/⌊bound / interval⌋ of a turn, rounded up); the
+    /// whole turn when refreshes are the bound apart or more.
     pub fn begin_refresh(&mut self, now_ns: u64) {
         let Some(last) = self.last_ns.replace(now_ns) else {
             // The first refresh reads every command line anyway.
             self.len = 0;
             return;
         };
-        let interval = now_ns.saturating_sub(last);
+        let interval = now_ns.saturating_sub(last).max(1);
+        let per_turn = TITLE_BOUND_NS / interval;
         self.start = self.position;
-        self.len = if interval.saturating_mul(2) >= TITLE_BOUND_NS {
+        self.len = if per_turn <= 1 {
             TURN
         } else {
-            let step = (u128::from(interval) << 32) / u128::from(TITLE_BOUND_NS - interval);
-            u64::try_from(step).unwrap_or(TURN)
+            TURN.div_ceil(per_turn)
         };
         // Truncation is the wrap-around of the turn.
         self.position = self.position.wrapping_add(self.len as u32);
@@ -151,7 +153,7 @@ mod tests {
 
     #[test]
     fn every_process_is_due_within_the_bound() {
-        for interval_ms in [50, 333, 1000, 1500, 2000, 3000, 4999] {
+        for interval_ms in [50, 333, 999, 1000, 1001, 1500, 2000, 3000, 4999] {
             // Three turns.
             let refreshes = 3 * TITLE_BOUND_NS / (interval_ms * MS) + 2;
             let (longest_ms, most) = sweep(interval_ms, 5000, refreshes);
@@ -159,9 +161,9 @@ mod tests {
                 longest_ms * MS <= TITLE_BOUND_NS,
                 "{interval_ms} ms: {longest_ms} ms between two reads"
             );
-            // Spread evenly: about 5000 × interval / (10 s − interval) per
-            // refresh, not all of them at once.
-            let even = 5000.0 * interval_ms as f64 / (10_000 - interval_ms) as f64;
+            // Spread evenly: about 5000 / ⌊10 s / interval⌋ per refresh,
+            // not all of them at once.
+            let even = 5000.0 / (10_000 / interval_ms) as f64;
             assert!(
                 (most as f64) <= even * 1.2 + 10.0,
                 "{interval_ms} ms: {most} due at once, {even:.0} expected"
@@ -170,12 +172,16 @@ mod tests {
     }
 
     #[test]
-    fn refreshes_half_the_bound_apart_read_every_title() {
-        for interval_ms in [5000, 7000, 30_000] {
+    fn refreshes_far_apart_read_titles_every_refresh_or_every_other() {
+        for interval_ms in [7000, 10_000, 30_000] {
             let (longest_ms, most) = sweep(interval_ms, 300, 4);
             assert_eq!(longest_ms, interval_ms, "{interval_ms} ms");
             assert_eq!(most, 300);
         }
+        // 5 s: half of them at each refresh, each every other refresh.
+        let (longest_ms, most) = sweep(5000, 300, 8);
+        assert_eq!(longest_ms, 10_000);
+        assert!((140..=160).contains(&most), "{most}");
     }
 
     #[test]
