@@ -15,10 +15,12 @@
 //!   and CAP_NET_ADMIN only matter while loading and attaching.
 //! * CAP_DAC_READ_SEARCH: container names come from docker/podman metadata
 //!   under /var/lib, readable by root only.
-//! * CAP_SYS_PTRACE: /proc/PID/fdinfo (DRM usage) and /proc/PID/io (procfs
-//!   backend) of other users' processes are ptrace-read checked. Kept when GPU
-//!   discovery is on or the backend is procfs. /proc/PID/cmdline, cgroup and
-//!   stat are world-readable and need nothing.
+//! * CAP_SYS_PTRACE: /proc/PID/fdinfo (DRM usage), /proc/PID/io (procfs
+//!   backend) and /proc/PID/smaps_rollup (the interface's PSS and USS of the
+//!   selected process) of other users' processes are ptrace-read checked.
+//!   Kept when GPU discovery is on, the backend is procfs, or in the
+//!   interface. /proc/PID/cmdline, cgroup and stat are world-readable and
+//!   need nothing.
 //! * The interactive interface only: CAP_KILL (signal other users'
 //!   processes), CAP_SYS_NICE (renice) and CAP_DAC_OVERRIDE (write
 //!   cgroup.freeze). Batch and serve modes never act on processes.
@@ -86,7 +88,7 @@ pub struct Needs {
 /// what the process holds. Pure.
 pub fn wanted(needs: &Needs) -> Vec<Capability> {
     let mut keep = vec![Capability::CAP_DAC_READ_SEARCH];
-    if needs.gpu || needs.procfs_backend {
+    if needs.gpu || needs.procfs_backend || needs.mode == Mode::Interactive {
         keep.push(Capability::CAP_SYS_PTRACE);
     }
     if needs.bpf_gate_closed && !needs.procfs_backend {
@@ -368,5 +370,11 @@ mod tests {
             describe(&kept(&no_gpu, &caps::all())),
             "cap_dac_read_search"
         );
+        // The interface reads the selected process's smaps_rollup.
+        let interface_no_gpu = Needs {
+            gpu: false,
+            ..needs(Mode::Interactive)
+        };
+        assert!(kept(&interface_no_gpu, &caps::all()).contains(&Capability::CAP_SYS_PTRACE));
     }
 }
