@@ -77,6 +77,13 @@ impl Selection {
                         ids.join(" ")
                     )
                 })?;
+                if column.for_selected_only() {
+                    return Err(format!(
+                        "cannot sort by {}: it is read for the interface's selected process \
+                         only (--pss prints PSS and USS of every printed process)",
+                        column.id()
+                    ));
+                }
                 Some(SortSpec {
                     column,
                     descending: column.default_descending(),
@@ -259,6 +266,12 @@ mod tests {
             e.starts_with("unknown sort key \"NOPE\" (columns: PID"),
             "{e}"
         );
+        // Read for the interface's selected process only: every row would
+        // tie.
+        for id in ["PSS", "uss"] {
+            let e = Selection::new(&[], None, Some(id), |_| None).unwrap_err();
+            assert!(e.starts_with("cannot sort by "), "{e}");
+        }
         let e = selection(&["-u", "a\u{1b}]2;x"]).unwrap_err();
         assert!(!e.contains('\u{1b}'), "{e}");
     }

@@ -24,7 +24,7 @@ const CAPABILITIES: &[(u32, &str, &str)] = &[
     (
         19,
         "cap_sys_ptrace",
-        "read /proc/PID/io of other users (procfs backend)",
+        "read /proc/PID/io, fdinfo and smaps_rollup of other users",
     ),
     (1, "cap_dac_override", "write cgroup files (freeze/thaw)"),
     (5, "cap_kill", "signal other users' processes"),

@@ -15,10 +15,12 @@
 //!   and CAP_NET_ADMIN only matter while loading and attaching.
 //! * CAP_DAC_READ_SEARCH: container names come from docker/podman metadata
 //!   under /var/lib, readable by root only.
-//! * CAP_SYS_PTRACE: /proc/PID/fdinfo (DRM usage) and /proc/PID/io (procfs
-//!   backend) of other users' processes are ptrace-read checked. Kept when GPU
-//!   discovery is on or the backend is procfs. /proc/PID/cmdline, cgroup and
-//!   stat are world-readable and need nothing.
+//! * CAP_SYS_PTRACE: /proc/PID/fdinfo (DRM usage), /proc/PID/io (procfs
+//!   backend) and /proc/PID/smaps_rollup (the interface's PSS and USS of the
+//!   selected process) of other users' processes are ptrace-read checked.
+//!   Kept when GPU discovery is on, the backend is procfs, or in the
+//!   interface. /proc/PID/cmdline, cgroup and stat are world-readable and
+//!   need nothing.
 //! * The interactive interface only: CAP_KILL (signal other users'
 //!   processes), CAP_SYS_NICE (renice) and CAP_DAC_OVERRIDE (write
 //!   cgroup.freeze); CAP_SYS_PTRACE too, so that root sees every process's
@@ -385,7 +387,8 @@ mod tests {
             describe(&kept(&no_gpu, &caps::all())),
             "cap_dac_read_search"
         );
-        // The interface keeps it for e and l (read with the user's rights).
+        // The interface keeps it for e and l (read with the user's rights)
+        // and for the selected process's smaps_rollup.
         let interface_no_gpu = Needs {
             gpu: false,
             ..needs(Mode::Interactive)

@@ -286,6 +286,7 @@ fn process(pid: u32, ppid: u32, uid: u32, comm: &[u8], argv: &[&[u8]]) -> Proces
             shmem_bytes: MIB,
             swap_bytes: 0,
         },
+        rollup: None,
         minflt: 1_000,
         majflt: 10,
         nvcsw: 100,

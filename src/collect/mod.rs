@@ -41,10 +41,11 @@ pub trait Collector {
     /// not wait for tens of thousands of /proc/PID/cmdline reads. A backend
     /// whose command lines cost nothing extra may ignore it.
     fn defer_cmdlines(&mut self, _defer: bool) {}
-    /// Read these processes' command lines at every refresh from now on,
-    /// replacing the previous set (the interface's rows on screen): a
-    /// process may rewrite its title without an exec. A backend that reads
-    /// every command line at every refresh may ignore it.
+    /// Read these processes' command lines at every refresh from now on
+    /// (when they may have changed), replacing the previous set (the
+    /// interface's rows on screen): a process may rewrite its title without
+    /// an exec. The others' are read again within 10 s. A backend that
+    /// reads every command line at every refresh may ignore it.
     fn watch_titles(&mut self, _pids: &[u32]) {}
 }
 

@@ -296,6 +296,7 @@ impl ProcfsCollector {
             rss_bytes: statm.resident.saturating_mul(self.page_size),
             shared_bytes: statm.shared.saturating_mul(self.page_size),
             virt_bytes: stat.vsize,
+            rollup: None,
             minflt: stat.minflt,
             majflt: stat.majflt,
             nvcsw: status.nvcsw,

@@ -11,6 +11,7 @@ use super::gpu::collector::{has_drm_devices, GpuCollector, RESCAN_NS};
 use super::gpu::discovery::{DrmFdScan, ProcfsDrmScan};
 use super::gpu::nvml::{self, NvmlSource};
 use super::sample::{BackendKind, Sample};
+use super::smaps::read_smaps_rollup;
 use super::system::SystemReader;
 use super::users::UserTable;
 use super::{BackendChoice, CollectOptions, Collector};
@@ -23,6 +24,8 @@ pub struct Sampler {
     catalog: Catalog,
     gpu: GpuCollector,
     fallback_reason: Option<String>,
+    /// Processes whose smaps_rollup each sample reads (see `inspect`).
+    inspected: Vec<u32>,
 }
 
 /// The GPU sources for a sampler whose process backend is `backend`.
@@ -74,6 +77,7 @@ impl Sampler {
                 find_cgroup2_mount(&options.proc_root).as_deref(),
             ),
             fallback_reason: opened.fallback_reason,
+            inspected: Vec::new(),
         })
     }
 
@@ -94,7 +98,21 @@ impl Sampler {
         sample.gpu = self.gpu.collect(sample.boottime_ns);
         sample.gpu_status = self.gpu.status().clone();
         self.users.refresh();
+        for &pid in &self.inspected {
+            if let Some(p) = sample.processes.iter_mut().find(|p| p.pid == pid) {
+                p.rollup = read_smaps_rollup(&self.proc_root, pid);
+            }
+        }
         Ok(sample)
+    }
+
+    /// Read these processes' PSS and USS (`ProcessSample::rollup`) at
+    /// every sample from now on, replacing the previous set. The kernel
+    /// walks a process's page tables for them: ask for a few processes
+    /// (the one a user looks at), never for all.
+    pub fn inspect(&mut self, pids: &[u32]) {
+        self.inspected.clear();
+        self.inspected.extend_from_slice(pids);
     }
 
     /// What each GPU source is doing.

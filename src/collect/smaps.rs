@@ -8,17 +8,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::procfs::parse_kib;
-
-/// A process's proportional and unique set sizes, bytes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SmapsRollup {
-    /// Pss: each resident page divided by the number of processes mapping
-    /// it.
-    pub pss_bytes: u64,
-    /// Private_Clean + Private_Dirty: the pages only this process maps,
-    /// what its exit would free.
-    pub uss_bytes: u64,
-}
+pub use super::sample::SmapsRollup;
 
 /// Parses smaps_rollup. None without a Pss line (a kernel thread's file is
 /// empty) or when a needed value is malformed; a missing Private_* line

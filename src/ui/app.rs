@@ -36,6 +36,9 @@ enum Control {
     Paused(bool),
     /// The processes on screen, whose titles are read at every refresh.
     OnScreen(Vec<u32>),
+    /// The process whose PSS and USS are read at every refresh (the
+    /// selected one, while a column shows them).
+    Inspect(Option<u32>),
 }
 
 type Update = Result<Arc<Model>, String>;
@@ -93,6 +96,7 @@ fn collector_loop(
                     break;
                 }
                 Ok(Control::OnScreen(pids)) => monitor.sampler_mut().watch_titles(&pids),
+                Ok(Control::Inspect(pid)) => monitor.sampler_mut().inspect(pid.as_slice()),
                 Ok(Control::RefreshNow) => break,
                 Err(RecvTimeoutError::Timeout) if !paused => break,
                 Err(RecvTimeoutError::Timeout) => {}
@@ -128,6 +132,7 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
     let mut terminal = Terminal::new(SafeBackend::new(CrosstermBackend::new(std::io::stdout())))?;
     let mut dirty = true;
     let mut on_screen: Vec<u32> = Vec::new();
+    let mut inspected: Option<u32> = None;
     let mut config_broken = config_file.broken;
     while !terminate.load(Ordering::Relaxed) {
         if view.mouse != mouse_captured {
@@ -173,6 +178,11 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
             if shown != on_screen {
                 let _ = control_tx.send(Control::OnScreen(shown.clone()));
                 on_screen = shown;
+            }
+            let inspect = selected_for_inspection(&view);
+            if inspect != inspected {
+                let _ = control_tx.send(Control::Inspect(inspect));
+                inspected = inspect;
             }
         }
         if let Some(status) = freezer.expire() {
@@ -252,6 +262,14 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
         }
     }
     Ok(())
+}
+
+/// The selected process, when a column shows figures read for it alone.
+fn selected_for_inspection(view: &ViewState) -> Option<u32> {
+    if !view.shown_columns().iter().any(|c| c.for_selected_only()) {
+        return None;
+    }
+    view.selected().map(|p| p.sample.pid)
 }
 
 fn set_mouse_capture(on: bool) {

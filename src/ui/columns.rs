@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 use std::fmt;
 
 use super::text::display_safe;
-use crate::collect::sample::ThreadSample;
+use crate::collect::sample::{SmapsRollup, ThreadSample};
 use crate::model::{Model, ProcessView};
 use crate::present::format::{column_size, rate_per_second, time_plus};
 use crate::ui::table::table_handles;
@@ -299,6 +299,34 @@ const COLUMNS: &[ColumnSpec] = &[
         default: false,
         cell: |p, _, _| size_cell(p.sample.memory.shmem_bytes),
         order: Order::Key(|p| p.sample.memory.shmem_bytes),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "PSS",
+        title: "PSS",
+        description: "Proportional set size, for the selected process only (smaps_rollup)",
+        width: 6,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| rollup_cell(p, |r| r.pss_bytes),
+        order: Order::Compare(|a, b| {
+            rollup_of(a, |r| r.pss_bytes).cmp(&rollup_of(b, |r| r.pss_bytes))
+        }),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "USS",
+        title: "USS",
+        description: "Unique set size: private pages, for the selected process only",
+        width: 6,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| rollup_cell(p, |r| r.uss_bytes),
+        order: Order::Compare(|a, b| {
+            rollup_of(a, |r| r.uss_bytes).cmp(&rollup_of(b, |r| r.uss_bytes))
+        }),
         thread_order: None,
     },
     ColumnSpec {
@@ -657,6 +685,8 @@ impl Column {
     pub const Time: Column = Column::named("TIME+");
     pub const Command: Column = Column::named("Command");
     pub const Unit: Column = Column::named("UNIT");
+    pub const Pss: Column = Column::named("PSS");
+    pub const Uss: Column = Column::named("USS");
     pub const NetRxRate: Column = Column::named("NET_RX_RATE");
     pub const NetTxRate: Column = Column::named("NET_TX_RATE");
     pub const NetRate: Column = Column::named("NET_RATE");
@@ -670,6 +700,12 @@ impl Column {
 impl Column {
     fn spec(self) -> &'static ColumnSpec {
         &COLUMNS[usize::from(self.0)]
+    }
+
+    /// Whether the column shows figures read for the selected process only
+    /// (PSS, USS: the kernel walks the process's page tables for them).
+    pub fn for_selected_only(self) -> bool {
+        self == Column::Pss || self == Column::Uss
     }
 
     /// Name in the configuration file.
@@ -982,6 +1018,16 @@ fn nice_cell(nice: i32) -> Cell {
 }
 
 /// Sizes of a GiB or more stand out; empty ones recede.
+/// A figure of the process's smaps_rollup, None where it was not read
+/// (read only for the selected process) or could not be.
+fn rollup_of(p: &ProcessView, figure: fn(&SmapsRollup) -> u64) -> Option<u64> {
+    p.sample.rollup.as_ref().map(figure)
+}
+
+fn rollup_cell(p: &ProcessView, figure: fn(&SmapsRollup) -> u64) -> Cell {
+    rollup_of(p, figure).map_or_else(Cell::absent, size_cell)
+}
+
 fn size_cell(bytes: u64) -> Cell {
     let emphasis = if bytes >= GIB {
         Emphasis::Highlight

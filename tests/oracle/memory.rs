@@ -237,3 +237,154 @@ pub fn batch_pss_matches_smaps_rollup() {
     drop(swap);
     assert!(compared, "smaps_rollup never held still across a refresh");
 }
+
+/// One row of the interface's table, as (pid, PSS cell, USS cell, whether
+/// it is drawn selected), from a screen with its escape sequences, for a
+/// table configured as PID PSS USS Command.
+fn pss_rows(screen_sgr: &str) -> Vec<(u32, String, String, bool)> {
+    screen_sgr
+        .lines()
+        .filter_map(|line| {
+            let selected = line.contains("\x1b[7m");
+            let plain = super::common::tmux::strip_sgr(line);
+            let mut cells = plain.split_whitespace();
+            let pid = cells.next()?.parse().ok()?;
+            let pss = cells.next()?.to_owned();
+            let uss = cells.next()?.to_owned();
+            Some((pid, pss, uss, selected))
+        })
+        .collect()
+}
+
+/// How far the PSS shown may be from smaps_rollup's read just before or
+/// after: other processes mapping the same shared libraries come and go.
+const PSS_DRIFT: u64 = 64 << 10;
+
+/// A size as the table prints it below 100 000 KiB ("54321K"), in bytes.
+fn kib_cell(cell: &str) -> Option<u64> {
+    cell.strip_suffix('K')?
+        .parse::<u64>()
+        .ok()
+        .map(|k| k * 1024)
+}
+
+/// The interface's PSS and USS columns show smaps_rollup's Pss and
+/// Private_Clean + Private_Dirty for the selected process, and "-" for the
+/// others (never read for them); the figures follow the selection. The
+/// workload holds private memory and memory shared with its child, so PSS,
+/// USS and RES all differ.
+pub fn interface_shows_pss_and_uss_of_the_selected_process() {
+    use std::time::{Duration, Instant};
+    let w = Workload::simple(&["shared_pair", "40", "24"]);
+    let parent = w.pid();
+    let child: u32 = w.note.parse().expect("the child's pid");
+    let config_home =
+        std::env::temp_dir().join(format!("bpftop-oracle-pss-{}", std::process::id()));
+    std::fs::create_dir_all(config_home.join("bpftop")).unwrap();
+    std::fs::write(
+        config_home.join("bpftop/config.toml"),
+        "columns = [\"PID\", \"PSS\", \"USS\", \"Command\"]\n",
+    )
+    .unwrap();
+    let tmux = super::common::tmux::Tmux::start(
+        "oracle-pss",
+        (160, 20),
+        &format!(
+            "env XDG_CONFIG_HOME={} NO_COLOR=1 {} -d 500 -p {parent},{child}",
+            config_home.display(),
+            env!("CARGO_BIN_EXE_bpftop")
+        ),
+    )
+    .expect("tmux runs");
+    let patience = Duration::from_secs(30);
+    // Waits until the selected row shows figures and the other "-", both
+    // rows listed; returns (selected pid, its PSS and USS cells).
+    let settled = |what: &str| -> (u32, String, String) {
+        let start = Instant::now();
+        loop {
+            let rows = pss_rows(&tmux.screen_sgr());
+            let ours: Vec<_> = rows
+                .iter()
+                .filter(|r| r.0 == parent || r.0 == child)
+                .collect();
+            if let [a, b] = ours[..] {
+                let (sel, other) = if a.3 { (a, b) } else { (b, a) };
+                if sel.3 && !other.3 && other.1 == "-" && other.2 == "-" {
+                    if let (Some(_), Some(_)) = (kib_cell(&sel.1), kib_cell(&sel.2)) {
+                        return (sel.0, sel.1.clone(), sel.2.clone());
+                    }
+                }
+            }
+            assert!(
+                start.elapsed() < patience,
+                "timed out waiting for {what}; screen:\n{}",
+                tmux.screen()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let mut checked = Vec::new();
+    for step in 0..2 {
+        if step == 1 {
+            // The other row (below or above: the cursor follows its
+            // process when the order changes): its figures appear, the
+            // first row's go.
+            let rows = pss_rows(&tmux.screen_sgr());
+            let selected_first = rows
+                .iter()
+                .find(|r| r.0 == parent || r.0 == child)
+                .is_some_and(|r| r.3);
+            tmux.keys(&[if selected_first { "j" } else { "k" }]);
+        }
+        let mut compared = false;
+        let start = Instant::now();
+        while start.elapsed() < patience {
+            let (pid, _, _) = settled("PSS and USS on the selected row");
+            if checked.contains(&pid) {
+                // The selection has not moved on screen yet.
+                std::thread::sleep(Duration::from_millis(200));
+                continue;
+            }
+            // smaps_rollup read around the screen: USS (this process's
+            // private pages) holds still; PSS moves a little whenever a
+            // process mapping the same libraries starts or exits, which a
+            // busy machine does all the time.
+            let before = rollup(pid);
+            // A refresh after `before`: the screen shows what it read.
+            std::thread::sleep(Duration::from_millis(1500));
+            let (again, shown_pss, shown_uss) = settled("PSS and USS on the selected row");
+            let after = rollup(pid);
+            if again != pid || before.1 != after.1 {
+                continue;
+            }
+            let (low, high) = (before.0.min(after.0), before.0.max(after.0));
+            let pss_shown = kib_cell(&shown_pss).unwrap();
+            assert!(
+                pss_shown + PSS_DRIFT >= low && pss_shown <= high + PSS_DRIFT,
+                "PSS of {pid}: {shown_pss}, smaps_rollup {low}..={high}"
+            );
+            assert_eq!(kib_cell(&shown_uss), Some(after.1), "USS of {pid}");
+            let (pss, uss) = after;
+            // The premises: the shared part counts half in PSS, not in USS.
+            assert!(pss >= uss + 11 * MIB, "pss {pss} uss {uss} ({pid})");
+            println!(
+                "  {pid}: PSS {shown_pss} USS {shown_uss}; smaps_rollup Pss {}K..={}K, USS {}K",
+                low >> 10,
+                high >> 10,
+                uss >> 10
+            );
+            checked.push(pid);
+            compared = true;
+            break;
+        }
+        assert!(compared, "smaps_rollup never held still (step {step})");
+    }
+    checked.sort_unstable();
+    let mut both = vec![parent, child];
+    both.sort_unstable();
+    assert_eq!(checked, both, "the figures followed the selection");
+    tmux.keys(&["q"]);
+    drop(tmux);
+    let _ = std::fs::remove_dir_all(&config_home);
+    drop(w);
+}

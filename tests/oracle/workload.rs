@@ -74,6 +74,56 @@ fn map_touched(bytes: usize, shared: bool) -> *mut libc::c_void {
     }
 }
 
+/// Set by SIGUSR1.
+static SIGNALLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_sigusr1(_: libc::c_int) {
+    SIGNALLED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Waits for SIGUSR1, however early it comes (blocked until the wait).
+fn wait_for_sigusr1() {
+    // SAFETY: signal mask calls on sigsets we own; the handler only stores
+    // to an atomic.
+    unsafe {
+        let mut usr1: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut usr1);
+        libc::sigaddset(&mut usr1, libc::SIGUSR1);
+        libc::sigprocmask(libc::SIG_BLOCK, &usr1, std::ptr::null_mut());
+        let handler: extern "C" fn(libc::c_int) = on_sigusr1;
+        libc::signal(libc::SIGUSR1, handler as libc::sighandler_t);
+        ready("");
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        while !SIGNALLED.load(std::sync::atomic::Ordering::SeqCst) {
+            libc::sigsuspend(&none);
+        }
+    }
+}
+
+/// Overwrites this process's argv memory in place with `title` (as
+/// setproctitle does: no exec, the kernel's argv area keeps its bounds),
+/// NUL-filling the rest of the area.
+fn set_title_in_place(title: &[u8]) {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    // Fields after the comm's closing parenthesis start at field 3;
+    // arg_start and arg_end are fields 48 and 49.
+    let fields: Vec<&str> = stat[stat.rfind(')').expect("comm") + 2..]
+        .split_whitespace()
+        .collect();
+    let field = |n: usize| -> usize { fields[n - 3].parse().expect("a number") };
+    let (start, end) = (field(48), field(49));
+    assert!(title.len() < end - start, "the argv area is too small");
+    // SAFETY: [arg_start, arg_end) is this process's own argv area on its
+    // stack, writable, and nothing reads argv any more (the arguments were
+    // copied at start-up).
+    unsafe {
+        let area = std::slice::from_raw_parts_mut(start as *mut u8, end - start);
+        area.fill(0);
+        area[..title.len()].copy_from_slice(title);
+    }
+}
+
 pub fn run(args: &[String]) -> ! {
     die_with_parent();
     let kind = args.first().map(String::as_str).unwrap_or("");
@@ -220,6 +270,41 @@ pub fn run(args: &[String]) -> ! {
             let null = std::fs::File::open("/dev/null").expect("opening /dev/null");
             std::mem::forget(null);
             ready(&fd.to_string());
+            idle()
+        }
+        // Shared anonymous memory (MiB) also mapped by a child, whose
+        // pages count half in each one's PSS and not in their USS, and
+        // private anonymous memory of the parent's (touched after the fork,
+        // so not shared copy-on-write with the child). Prints the child's
+        // pid.
+        "shared_pair" => {
+            let private: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(40);
+            let shared: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(24);
+            let common = map_touched(shared * MIB, true);
+            // SAFETY: fork in a single-threaded process; the child only
+            // maps the shared pages (fork does not copy the page table
+            // entries of shared mappings: it touches each page) and sleeps.
+            let child = unsafe { libc::fork() };
+            assert!(child >= 0, "fork failed");
+            if child == 0 {
+                die_with_parent();
+                let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+                for off in (0..shared * MIB).step_by(page) {
+                    // SAFETY: inside the shared mapping.
+                    unsafe { *(common as *mut u8).add(off) = 2 };
+                }
+                idle()
+            }
+            touch_mapping(private * MIB, false);
+            ready(&child.to_string());
+            idle()
+        }
+        // Rewrites its argv in place to the title args[1] on SIGUSR1 (the
+        // argv area holds it: it is one of the arguments).
+        "retitle" => {
+            let title = args.get(1).expect("a title");
+            wait_for_sigusr1();
+            set_title_in_place(title.as_bytes());
             idle()
         }
         // N idle children in a process group of their own.

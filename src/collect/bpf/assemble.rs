@@ -133,6 +133,7 @@ pub fn process_sample(
         shared_bytes: shared,
         virt_bytes: virt,
         memory: memory_parts(leader, page),
+        rollup: None,
         minflt: counters.minflt,
         majflt: counters.majflt,
         // /proc/PID/status counts the leader's own switches only.

@@ -1,7 +1,8 @@
 //! What one refresh remembers of each process for the next: the counters it
 //! reported (so that they never go backwards) and its argv (read once per
-//! exec). Kept as a vector sorted by pid and joined with the next refresh's
-//! processes, which are built in pid order too: a merge with sequential
+//! exec, and again when its title may have changed). Kept as a vector
+//! sorted by pid and joined with the next refresh's processes, which are
+//! built in pid order too: a merge with sequential
 //! memory access, where a hash map keyed by pid costs a cache miss per
 //! process per refresh.
 
@@ -16,6 +17,9 @@ pub struct Remembered {
     pub exec_id: u64,
     /// None: not read (a kernel thread, deferred, or the read failed).
     pub argv: Option<Argv>,
+    /// The process's CPU time (`counters`' user + system) when `argv` was
+    /// read: a title can only have changed if it grew since.
+    pub title_cpu_ns: u64,
     pub counters: Counters,
 }
 
@@ -73,6 +77,7 @@ mod tests {
             start_time_ns,
             exec_id: 0,
             argv: None,
+            title_cpu_ns: 0,
             counters: Counters {
                 minflt,
                 ..Default::default()

@@ -7,8 +7,9 @@
 //! attached, and each refresh opens a fresh iterator fd from its link and
 //! reads it to its end. Either way the syscalls per refresh are a constant
 //! handful however many tasks there are. Work outside the walk happens only
-//! for processes that are new or have exec'd (their cmdline) and for cgroups
-//! never seen before (their path).
+//! for processes that are new or have exec'd (their cmdline), for processes
+//! that ran and whose title is due to be read again (titles.rs), and for
+//! cgroups never seen before (their path).
 
 mod assemble;
 mod cmdline;
@@ -78,8 +79,11 @@ struct ProcessBuilder {
     net: Result<NetCounting, String>,
     /// Some record had exact RSS (the per-CPU parts summed).
     precise_rss: bool,
-    /// Processes whose command line is read at every refresh.
+    /// Processes whose command line is read at every refresh (when they
+    /// ran).
     watched: titles::WatchedTitles,
+    /// Which titles are read again at this refresh (when they ran).
+    sweep: titles::TitleSweep,
 }
 
 /// Number of tasks (threads) in the system: the denominator of
@@ -145,6 +149,7 @@ impl BpfCollector {
                 net,
                 precise_rss: false,
                 watched: titles::WatchedTitles::default(),
+                sweep: titles::TitleSweep::default(),
             },
             init: init_process::InitProcess::new(options),
         };
@@ -239,22 +244,31 @@ impl ProcessBuilder {
         let start_time_ns = leader.start_boottime;
         let previous = self.memo.previous(pid, start_time_ns);
         let counters = assemble::counters(previous.map(|r| &r.counters), &accum, leader);
+        let cpu_ns = counters.utime_ns + counters.stime_ns;
         // argv is read once per process and exec (self_exec_id changes),
-        // and at every refresh for watched processes, whose title may have
-        // been rewritten in place (a failed re-read keeps the last one).
-        let argv = if kernel_thread || !ProcessAccum::has_mm(leader) {
-            None
+        // and again when its title may have been rewritten in place: the
+        // process ran since the last read, and it is on screen or its turn
+        // in the sweep came (titles.rs). A failed re-read keeps the last one.
+        let (argv, title_cpu_ns) = if kernel_thread || !ProcessAccum::has_mm(leader) {
+            (None, cpu_ns)
         } else {
             let kept = previous
                 .filter(|r| r.exec_id == leader.exec_id)
-                .and_then(|r| r.argv.clone());
+                .and_then(|r| Some((r.argv.clone()?, r.title_cpu_ns)));
             match kept {
-                Some(argv) if self.watched.contains(pid) => {
-                    read_argv(&self.proc_root, pid).or(Some(argv))
+                Some((argv, read_at))
+                    if read_at != cpu_ns && (self.watched.contains(pid) || self.sweep.due(pid)) =>
+                {
+                    match read_argv(&self.proc_root, pid) {
+                        // The same title: the shared one stays.
+                        Some(new) if new == argv => (Some(argv), cpu_ns),
+                        Some(new) => (Some(new), cpu_ns),
+                        None => (Some(argv), read_at),
+                    }
                 }
-                Some(argv) => Some(argv),
-                None if self.defer_cmdlines => None,
-                None => read_argv(&self.proc_root, pid),
+                Some((argv, read_at)) => (Some(argv), read_at),
+                None if self.defer_cmdlines => (None, cpu_ns),
+                None => (read_argv(&self.proc_root, pid), cpu_ns),
             }
         };
         let cmdline = argv.clone().unwrap_or_else(|| self.no_argv.clone());
@@ -264,6 +278,7 @@ impl ProcessBuilder {
                 start_time_ns,
                 exec_id: leader.exec_id,
                 argv,
+                title_cpu_ns,
                 counters,
             },
         );
@@ -344,6 +359,7 @@ impl Collector for BpfCollector {
         };
         let mut live_cgroups = FxHashSet::default();
         let builder = &mut self.builder;
+        builder.sweep.begin_refresh(boottime_ns);
         assemble::processes(
             &mut agg.processes,
             &records,

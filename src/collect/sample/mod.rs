@@ -223,6 +223,18 @@ pub struct MemoryParts {
     pub swap_bytes: u64,
 }
 
+/// A process's proportional and unique set sizes, bytes, from
+/// /proc/PID/smaps_rollup (read on demand only: see `collect::smaps`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SmapsRollup {
+    /// Pss: each resident page divided by the number of processes mapping
+    /// it.
+    pub pss_bytes: u64,
+    /// Private_Clean + Private_Dirty: the pages only this process maps,
+    /// what its exit would free.
+    pub uss_bytes: u64,
+}
+
 /// One thread of a process (only collected when thread rows are requested).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThreadSample {
@@ -272,6 +284,10 @@ pub struct ProcessSample {
     pub virt_bytes: u64,
     /// The parts of `rss_bytes`, and swap.
     pub memory: MemoryParts,
+    /// PSS and USS, only for the processes the sampler was asked to
+    /// inspect (`Sampler::inspect`); None for the others and where
+    /// smaps_rollup cannot be read.
+    pub rollup: Option<SmapsRollup>,
     pub minflt: u64,
     pub majflt: u64,
     pub nvcsw: u64,
