@@ -112,6 +112,9 @@ fn in_initial_pid_namespace(proc_root: &Path) -> bool {
         .unwrap_or(true)
 }
 
+/// Loads with a larger records map per walk before a refresh gives up.
+const GROWTH_ATTEMPTS: usize = 4;
+
 impl BpfCollector {
     pub fn open(options: &CollectOptions) -> anyhow::Result<Self> {
         let btf = options.sys_root.join("kernel/btf/vmlinux");
@@ -212,21 +215,31 @@ impl BpfCollector {
         if let Some(count) = self.loaded.run()? {
             return Ok(count);
         }
-        let tasks = task_count(&self.builder.proc_root).unwrap_or(0);
-        let capacity = records_capacity(tasks.max(self.loaded.capacity));
-        let net = self.builder.net.as_ref().ok().map(NetCounting::counters_fd);
-        // Capabilities were dropped after the first load: the ones a load
-        // needs are raised from the permitted set for this one.
         // The same kind of walk as before: the kernel has not changed.
         let kind = match self.loaded.kind {
             WalkKind::OpenCoded => WalkChoice::OpenCoded,
             WalkKind::TaskIterator => WalkChoice::Iter,
         };
-        self.loaded =
-            crate::privileges::with_load_caps(|| load(kind, capacity, &self.sys_root, net))?;
-        self.loaded
-            .run()?
-            .ok_or_else(|| anyhow!("more than {capacity} tasks appeared during one walk"))
+        // Room for the tasks there are now; where a fork storm outruns even
+        // that during the walk, at least twice the last map each time.
+        let mut floor = self.loaded.capacity;
+        for _ in 0..GROWTH_ATTEMPTS {
+            let tasks = task_count(&self.builder.proc_root).unwrap_or(0);
+            let capacity = records_capacity(tasks.max(floor));
+            let net = self.builder.net.as_ref().ok().map(NetCounting::counters_fd);
+            // Capabilities were dropped after the first load: the ones a
+            // load needs are raised from the permitted set for this one.
+            self.loaded =
+                crate::privileges::with_load_caps(|| load(kind, capacity, &self.sys_root, net))?;
+            if let Some(count) = self.loaded.run()? {
+                return Ok(count);
+            }
+            floor = capacity * 2;
+        }
+        Err(anyhow!(
+            "more than {} tasks appeared during one walk, {GROWTH_ATTEMPTS} times",
+            self.loaded.capacity
+        ))
     }
 }
 
