@@ -4,6 +4,7 @@
 //! [`Effect`]: crate::ui::state::view::Effect
 
 pub mod actions;
+pub mod decode;
 pub mod dialogs;
 pub mod keys;
 pub mod panel;
