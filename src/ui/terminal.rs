@@ -56,10 +56,9 @@ fn install_panic_hook() {
 /// away, so the event loop can leave cleanly (and restore the terminal)
 /// instead of dying mid-frame.
 ///
-/// A watchdog thread makes sure we do leave: the terminal reader of
-/// crossterm spins forever on a hung-up tty (read() returns 0, which it
-/// does not treat as an end), so if the loop has not returned shortly after
-/// the flag went up, the watchdog restores the terminal and exits.
+/// A watchdog thread makes sure we do leave: if the loop has not returned
+/// shortly after the flag went up (a frame stuck writing to a hung-up
+/// terminal), the watchdog restores the terminal and exits.
 pub fn termination_flag() -> io::Result<Arc<AtomicBool>> {
     let flag = Arc::new(AtomicBool::new(false));
     for signal in [
