@@ -217,11 +217,10 @@ fn the_selection_keeps_its_row_unless_it_follows() {
     let _ = std::fs::remove_dir_all(&home);
 }
 
-/// htop 3.2's search line: F3 goes to the next match while typing; Esc
-/// closes it on the row found. After Enter, n goes on. (Shift-F3, the
-/// previous match, is checked in tui_render: tmux sends it as xterm does,
-/// ESC [1;2R, which the terminal library reads as a cursor position
-/// report.)
+/// htop 3.2's search line: F3 goes to the next match while typing,
+/// Shift-F3 to the previous one (tmux sends it as xterm does, ESC [1;2R,
+/// which htop reads as kf15); Esc closes it on the row found. After Enter,
+/// n and Shift-F3 go on.
 #[test]
 fn f3_steps_through_matches_while_typing() {
     if !ready() {
@@ -253,15 +252,36 @@ fn f3_steps_through_matches_while_typing() {
     wait("F3: the next match (wrapping)", 0);
     tmux.keys(&["F3"]);
     wait("F3: the next match", 1);
+    tmux.keys(&["S-F3"]);
+    wait("Shift-F3: the previous match", 0);
+    tmux.keys(&["S-F3"]);
+    wait("Shift-F3: the previous match (wrapping)", 2);
+    tmux.keys(&["F3"]);
+    wait("F3 after Shift-F3", 0);
     tmux.keys(&["Escape"]);
     tmux.wait_for_sgr("Esc keeps the found row", PATIENCE, |s| {
-        shows(s, &pids, 1) && !strip_sgr(s).contains("Search:")
+        shows(s, &pids, 0) && !strip_sgr(s).contains("Search:")
     });
     tmux.keys(&["/"]);
     tmux.keys(&["-l", &mark]);
     tmux.keys(&["Enter"]);
     tmux.keys(&["n"]);
-    wait("n after Enter", 2);
+    wait("n after Enter", 1);
+    tmux.keys(&["S-F3"]);
+    wait("Shift-F3 after Enter", 0);
+
+    // Esc, then a key soon after (a quick hand, well beyond the Esc
+    // timeout): the Esc closes the search and the key acts on the list,
+    // not Alt with the key typed into the search.
+    tmux.keys(&["/"]);
+    tmux.keys(&["-l", &mark]);
+    tmux.wait_for("the search line", PATIENCE, |s| s.contains("Search:"));
+    tmux.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(200));
+    tmux.keys(&["j"]);
+    tmux.wait_for_sgr("Esc closed the search, j moved down", PATIENCE, |s| {
+        shows(s, &pids, 1) && !strip_sgr(s).contains("Search:")
+    });
     tmux.keys(&["q"]);
     let _ = std::fs::remove_dir_all(&home);
 }

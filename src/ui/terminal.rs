@@ -83,7 +83,7 @@ fn watchdog(flag: &AtomicBool) {
     loop {
         std::thread::sleep(WATCH_INTERVAL);
         // SAFETY: isatty only inspects the descriptor. stdout is where we
-        // draw (stdin may be redirected; crossterm then reads /dev/tty).
+        // draw (stdin may be redirected; the input reader then reads /dev/tty).
         let tty_alive = unsafe { libc::isatty(libc::STDOUT_FILENO) } == 1;
         if !tty_alive {
             flag.store(true, Ordering::Relaxed);
