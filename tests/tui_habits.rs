@@ -359,3 +359,37 @@ fn columns_scroll_and_the_whole_command_line() {
     tmux.keys(&["q"]);
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// A resized terminal is redrawn at once, as htop's is, not at the next
+/// refresh: with an hour between refreshes, the meters stretch to the new
+/// width as soon as tmux resizes the pane.
+#[test]
+fn a_resized_terminal_is_redrawn_at_once() {
+    if !ready() {
+        return;
+    }
+    let spinner = Spinner::spawn("resize");
+    spinner.run(false);
+    let home = config_home("habits-resize");
+    let command = format!(
+        "env XDG_CONFIG_HOME={} NO_COLOR=1 {} -d 3600000 -p {}",
+        home.display(),
+        env!("CARGO_BIN_EXE_bpftop"),
+        spinner.pid()
+    );
+    let tmux = Tmux::start("habits-resize", (80, 24), &command).expect("tmux runs");
+    let widest = |s: &str| s.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    // The command line shows from the second refresh on; none follows it
+    // for an hour.
+    tmux.wait_for("the second refresh", PATIENCE, |s| {
+        s.contains("sh -c while") && widest(s) <= 80
+    });
+    tmux.checked(&["resize-window", "-t", "t", "-x", "120", "-y", "30"]);
+    tmux.wait_for("the meters at the new width", PATIENCE, |s| {
+        s.lines()
+            .next()
+            .is_some_and(|l| l.trim_end().chars().count() > 100)
+    });
+    tmux.keys(&["q"]);
+    let _ = std::fs::remove_dir_all(&home);
+}
