@@ -393,3 +393,45 @@ fn a_resized_terminal_is_redrawn_at_once() {
     tmux.keys(&["q"]);
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// The mouse reports a terminal sends in SGR mode (written into the pane
+/// as the terminal would): the wheel scrolls the selection, a click
+/// selects the row under it, as in htop.
+#[test]
+fn the_wheel_and_a_click_select_rows() {
+    if !ready() {
+        return;
+    }
+    let mark = format!("mousemark{}", std::process::id());
+    let spinners: Vec<Spinner> = (0..3)
+        .map(|i| Spinner::spawn(&format!("{mark}{i}")))
+        .collect();
+    let mut pids: Vec<u32> = spinners.iter().map(Spinner::pid).collect();
+    for s in &spinners {
+        s.run(false);
+    }
+    pids.sort_unstable();
+    let home = config_home("habits-mouse");
+    let tmux = start("habits-mouse", &pids, &home);
+    let screen = tmux.wait_for_sgr("three rows, the top one selected", PATIENCE, |s| {
+        shows(s, &pids, 0)
+    });
+    // Wheel down: three rows down, as far as the list goes.
+    tmux.keys(&["-l", "\x1b[<65;10;10M"]);
+    tmux.wait_for_sgr("the wheel moved down", PATIENCE, |s| shows(s, &pids, 2));
+    // A click (press and release) on the middle process's row; rows and
+    // columns count from 1.
+    let row = strip_sgr(&screen)
+        .lines()
+        .position(|l| l.split_whitespace().next() == Some(&pids[1].to_string()))
+        .unwrap()
+        + 1;
+    tmux.keys(&["-l", &format!("\x1b[<0;5;{row}M\x1b[<0;5;{row}m")]);
+    tmux.wait_for_sgr("the click selected its row", PATIENCE, |s| {
+        shows(s, &pids, 1)
+    });
+    tmux.keys(&["-l", "\x1b[<64;10;10M"]);
+    tmux.wait_for_sgr("the wheel moved up", PATIENCE, |s| shows(s, &pids, 0));
+    tmux.keys(&["q"]);
+    let _ = std::fs::remove_dir_all(&home);
+}
