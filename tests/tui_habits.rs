@@ -217,11 +217,10 @@ fn the_selection_keeps_its_row_unless_it_follows() {
     let _ = std::fs::remove_dir_all(&home);
 }
 
-/// htop 3.2's search line: F3 goes to the next match while typing; Esc
-/// closes it on the row found. After Enter, n goes on. (Shift-F3, the
-/// previous match, is checked in tui_render: tmux sends it as xterm does,
-/// ESC [1;2R, which the terminal library reads as a cursor position
-/// report.)
+/// htop 3.2's search line: F3 goes to the next match while typing,
+/// Shift-F3 to the previous one (tmux sends it as xterm does, ESC [1;2R,
+/// which htop reads as kf15); Esc closes it on the row found. After Enter,
+/// n and Shift-F3 go on.
 #[test]
 fn f3_steps_through_matches_while_typing() {
     if !ready() {
@@ -253,15 +252,36 @@ fn f3_steps_through_matches_while_typing() {
     wait("F3: the next match (wrapping)", 0);
     tmux.keys(&["F3"]);
     wait("F3: the next match", 1);
+    tmux.keys(&["S-F3"]);
+    wait("Shift-F3: the previous match", 0);
+    tmux.keys(&["S-F3"]);
+    wait("Shift-F3: the previous match (wrapping)", 2);
+    tmux.keys(&["F3"]);
+    wait("F3 after Shift-F3", 0);
     tmux.keys(&["Escape"]);
     tmux.wait_for_sgr("Esc keeps the found row", PATIENCE, |s| {
-        shows(s, &pids, 1) && !strip_sgr(s).contains("Search:")
+        shows(s, &pids, 0) && !strip_sgr(s).contains("Search:")
     });
     tmux.keys(&["/"]);
     tmux.keys(&["-l", &mark]);
     tmux.keys(&["Enter"]);
     tmux.keys(&["n"]);
-    wait("n after Enter", 2);
+    wait("n after Enter", 1);
+    tmux.keys(&["S-F3"]);
+    wait("Shift-F3 after Enter", 0);
+
+    // Esc, then a key soon after (a quick hand, well beyond the Esc
+    // timeout): the Esc closes the search and the key acts on the list,
+    // not Alt with the key typed into the search.
+    tmux.keys(&["/"]);
+    tmux.keys(&["-l", &mark]);
+    tmux.wait_for("the search line", PATIENCE, |s| s.contains("Search:"));
+    tmux.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(200));
+    tmux.keys(&["j"]);
+    tmux.wait_for_sgr("Esc closed the search, j moved down", PATIENCE, |s| {
+        shows(s, &pids, 1) && !strip_sgr(s).contains("Search:")
+    });
     tmux.keys(&["q"]);
     let _ = std::fs::remove_dir_all(&home);
 }
@@ -336,6 +356,82 @@ fn columns_scroll_and_the_whole_command_line() {
     assert!(screen.contains(&format!("echo {mark}")), "{screen}");
     tmux.keys(&["Escape"]);
     tmux.wait_for("the box closed", PATIENCE, |s| !s.contains(&title));
+    tmux.keys(&["q"]);
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// A resized terminal is redrawn at once, as htop's is, not at the next
+/// refresh: with an hour between refreshes, the meters stretch to the new
+/// width as soon as tmux resizes the pane.
+#[test]
+fn a_resized_terminal_is_redrawn_at_once() {
+    if !ready() {
+        return;
+    }
+    let spinner = Spinner::spawn("resize");
+    spinner.run(false);
+    let home = config_home("habits-resize");
+    let command = format!(
+        "env XDG_CONFIG_HOME={} NO_COLOR=1 {} -d 3600000 -p {}",
+        home.display(),
+        env!("CARGO_BIN_EXE_bpftop"),
+        spinner.pid()
+    );
+    let tmux = Tmux::start("habits-resize", (80, 24), &command).expect("tmux runs");
+    let widest = |s: &str| s.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    // The command line shows from the second refresh on; none follows it
+    // for an hour.
+    tmux.wait_for("the second refresh", PATIENCE, |s| {
+        s.contains("sh -c while") && widest(s) <= 80
+    });
+    tmux.checked(&["resize-window", "-t", "t", "-x", "120", "-y", "30"]);
+    tmux.wait_for("the meters at the new width", PATIENCE, |s| {
+        s.lines()
+            .next()
+            .is_some_and(|l| l.trim_end().chars().count() > 100)
+    });
+    tmux.keys(&["q"]);
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// The mouse reports a terminal sends in SGR mode (written into the pane
+/// as the terminal would): the wheel scrolls the selection, a click
+/// selects the row under it, as in htop.
+#[test]
+fn the_wheel_and_a_click_select_rows() {
+    if !ready() {
+        return;
+    }
+    let mark = format!("mousemark{}", std::process::id());
+    let spinners: Vec<Spinner> = (0..3)
+        .map(|i| Spinner::spawn(&format!("{mark}{i}")))
+        .collect();
+    let mut pids: Vec<u32> = spinners.iter().map(Spinner::pid).collect();
+    for s in &spinners {
+        s.run(false);
+    }
+    pids.sort_unstable();
+    let home = config_home("habits-mouse");
+    let tmux = start("habits-mouse", &pids, &home);
+    let screen = tmux.wait_for_sgr("three rows, the top one selected", PATIENCE, |s| {
+        shows(s, &pids, 0)
+    });
+    // Wheel down: three rows down, as far as the list goes.
+    tmux.keys(&["-l", "\x1b[<65;10;10M"]);
+    tmux.wait_for_sgr("the wheel moved down", PATIENCE, |s| shows(s, &pids, 2));
+    // A click (press and release) on the middle process's row; rows and
+    // columns count from 1.
+    let row = strip_sgr(&screen)
+        .lines()
+        .position(|l| l.split_whitespace().next() == Some(&pids[1].to_string()))
+        .unwrap()
+        + 1;
+    tmux.keys(&["-l", &format!("\x1b[<0;5;{row}M\x1b[<0;5;{row}m")]);
+    tmux.wait_for_sgr("the click selected its row", PATIENCE, |s| {
+        shows(s, &pids, 1)
+    });
+    tmux.keys(&["-l", "\x1b[<64;10;10M"]);
+    tmux.wait_for_sgr("the wheel moved up", PATIENCE, |s| shows(s, &pids, 0));
     tmux.keys(&["q"]);
     let _ = std::fs::remove_dir_all(&home);
 }

@@ -10,10 +10,11 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{self, Event, KeyEventKind};
+use crossterm::event::{Event, KeyEventKind};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 
+use super::input::reader::Input;
 use super::keys::{handle_key, handle_mouse};
 use super::render::{layout, render};
 use super::safe_backend::SafeBackend;
@@ -127,6 +128,9 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
     // stopped only after the terminal is restored (drops run in reverse).
     let mut inspector = super::inspect::Inspector::new(&proc_root);
     let _guard = TerminalGuard::enter(view.mouse)?;
+    // After the guard, so dropped before it: nothing reads the terminal
+    // once it is restored.
+    let input = Input::open()?;
     let mut mouse_captured = view.mouse;
     let mut saved = config_file.base.clone();
     let mut terminal = Terminal::new(SafeBackend::new(CrosstermBackend::new(std::io::stdout())))?;
@@ -189,10 +193,13 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
             view.status = Some(status);
             dirty = true;
         }
-        if !event::poll(Duration::from_millis(50))? {
-            continue;
-        }
-        let effect = match event::read()? {
+        let event = match input.next(Duration::from_millis(50)) {
+            Ok(Some(event)) => event,
+            Ok(None) => continue,
+            // The terminal is gone: leave, restoring what can be.
+            Err(_) => break,
+        };
+        let effect = match event {
             Event::Key(key) if key.kind != KeyEventKind::Release => {
                 freezer.confirm();
                 handle_key(&mut view, key)

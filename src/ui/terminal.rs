@@ -56,10 +56,9 @@ fn install_panic_hook() {
 /// away, so the event loop can leave cleanly (and restore the terminal)
 /// instead of dying mid-frame.
 ///
-/// A watchdog thread makes sure we do leave: the terminal reader of
-/// crossterm spins forever on a hung-up tty (read() returns 0, which it
-/// does not treat as an end), so if the loop has not returned shortly after
-/// the flag went up, the watchdog restores the terminal and exits.
+/// A watchdog thread makes sure we do leave: if the loop has not returned
+/// shortly after the flag went up (a frame stuck writing to a hung-up
+/// terminal), the watchdog restores the terminal and exits.
 pub fn termination_flag() -> io::Result<Arc<AtomicBool>> {
     let flag = Arc::new(AtomicBool::new(false));
     for signal in [
@@ -84,7 +83,7 @@ fn watchdog(flag: &AtomicBool) {
     loop {
         std::thread::sleep(WATCH_INTERVAL);
         // SAFETY: isatty only inspects the descriptor. stdout is where we
-        // draw (stdin may be redirected; crossterm then reads /dev/tty).
+        // draw (stdin may be redirected; the input reader then reads /dev/tty).
         let tty_alive = unsafe { libc::isatty(libc::STDOUT_FILENO) } == 1;
         if !tty_alive {
             flag.store(true, Ordering::Relaxed);
