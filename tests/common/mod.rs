@@ -29,3 +29,16 @@ pub fn skip(why: &str) {
     );
     println!("skipped: {why}");
 }
+
+/// How many times slower than an idle machine this one runs now: the
+/// 1-minute load average per CPU, at least 1 and at most 20. Waits for the
+/// program under test stretch by it, so a loaded machine (a build beside,
+/// 30 000 processes) gets the time it needs while an idle one fails fast.
+pub fn overload() -> f64 {
+    let load: f64 = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from) as f64;
+    (load / cpus).clamp(1.0, 20.0)
+}

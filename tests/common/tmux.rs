@@ -146,8 +146,11 @@ impl<'a> Tmux<'a> {
         self.wait(what, limit, true, check)
     }
 
+    /// `limit` is for an idle machine: it stretches by the worst overload
+    /// seen while waiting.
     fn wait(&self, what: &str, limit: Duration, sgr: bool, check: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
+        let mut stretch = 1.0_f64;
         loop {
             let screen = if sgr {
                 self.screen_sgr()
@@ -157,9 +160,11 @@ impl<'a> Tmux<'a> {
             if check(&screen) {
                 return screen;
             }
+            stretch = stretch.max(super::overload());
             assert!(
-                start.elapsed() < limit,
-                "timed out waiting for {what}; screen:\n{}",
+                start.elapsed() < limit.mul_f64(stretch),
+                "timed out waiting for {what} ({limit:?} × {stretch:.1} for the machine's load); \
+                 screen:\n{}",
                 strip_sgr(&screen)
             );
             thread::sleep(Duration::from_millis(200));

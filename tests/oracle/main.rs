@@ -567,8 +567,14 @@ fn syscalls_do_not_grow_with_processes() {
     if Command::new("strace").arg("-V").output().is_err() {
         panic!("strace is not installed (the README's test command installs it)");
     }
-    let small = syscalls_per_refresh(100);
-    let large = syscalls_per_refresh(5000);
+    // Other processes that run on the machine meanwhile have their titles
+    // re-read now and then (titles.rs): the least of three interleaved
+    // measurements of each is the one least disturbed.
+    let (mut small, mut large) = (f64::MAX, f64::MAX);
+    for _ in 0..3 {
+        small = small.min(syscalls_per_refresh(100));
+        large = large.min(syscalls_per_refresh(5000));
+    }
     println!("    syscalls per refresh: {small:.1} with 100 extra processes, {large:.1} with 5000");
     assert!((large - small).abs() <= 10.0, "{small} vs {large}");
 }

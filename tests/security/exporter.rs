@@ -150,7 +150,9 @@ fn scrape_while_holding(net: u8, count: usize, per_address: usize) {
 
 #[test]
 fn a_scrape_is_answered_while_300_idle_connections_are_held() {
-    scrape_while_holding(0, 300, 300);
+    // From one other address (127.0.4.1): 127.0.0.1 is the scraper's own,
+    // tested by `a_scrape_displaces_idle_connections_from_its_own_address`.
+    scrape_while_holding(4, 300, 300);
 }
 
 #[test]
