@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::containers::{container_of, ContainerNames};
+use super::containers::{container_of, ContainerNames, Runtime};
 use super::frozen::FrozenStates;
 use super::sample::ProcessSample;
 use super::units::{unescape_unit, unit_of};
@@ -44,7 +44,15 @@ impl Catalog {
         let unit = unit_of(path);
         let container_label = container.as_ref().map(|c| {
             let label = container_name.as_deref().unwrap_or(c.short_id());
-            format!("{}:{}", c.runtime.name(), printable(label.as_bytes()))
+            let label = printable(label.as_bytes());
+            match (&c.pod, c.runtime) {
+                // A podman pod's name lives in podman's database, which is
+                // not cheap to read: the pod is shown by its short id.
+                (Some(pod), Runtime::Podman) => {
+                    format!("{}:{}/{label}", c.runtime.name(), pod.short_id())
+                }
+                _ => format!("{}:{label}", c.runtime.name()),
+            }
         });
         let info = Arc::new(CgroupInfo {
             unit_label: unit.unit.as_deref().map(unescape_unit),
@@ -135,5 +143,22 @@ mod tests {
         processes[0].cgroup = None;
         catalog.describe(&processes);
         assert!(!catalog.infos.keys().any(|k| k.contains("docker-")));
+    }
+
+    #[test]
+    fn a_podman_pod_is_shown_before_its_container() {
+        let pod = "e59a8c55759cbacf432b17b4be898b08ddd9a6b81c5020bac579bc642f662452";
+        let ctr = "651d6fa69f47d2e419d9a6e7542b96b364baf7f4daca97eac1933ffe8cdfbdd3";
+        let mut processes = demo_processes();
+        processes[0].cgroup = Some(format!("/libpod_parent/{pod}/libpod-{ctr}").into());
+        processes[1].cgroup = Some(format!("/libpod_parent/libpod-{ctr}").into());
+        let mut catalog = Catalog::new(Path::new("/nonexistent-root"), None);
+        let facts = catalog.describe(&processes);
+        let label = |i: usize| {
+            let path = processes[i].cgroup.as_deref().unwrap_or_default();
+            facts[path].info.container_label.clone()
+        };
+        assert_eq!(label(0), Some("podman:e59a8c55759c/651d6fa69f47".into()));
+        assert_eq!(label(1), Some("podman:651d6fa69f47".into()));
     }
 }

@@ -143,6 +143,8 @@ struct Process {
     thread_list: Option<Vec<Thread>>,
 }
 
+/// A Kubernetes pod (UID and QoS class) or a podman pod (its 64-hex id in
+/// `uid`, `qos` null).
 #[derive(Serialize)]
 struct PodJson {
     uid: String,
