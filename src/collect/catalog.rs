@@ -11,6 +11,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::containers::{container_of, ContainerNames, Runtime};
 use super::frozen::FrozenStates;
+use super::frozen_v1::V1Freezer;
 use super::sample::ProcessSample;
 use super::units::{unescape_unit, unit_of};
 use crate::present::sanitize::printable;
@@ -22,6 +23,9 @@ pub struct Catalog {
     infos: FxHashMap<String, Arc<CgroupInfo>>,
     names: ContainerNames,
     frozen: Option<FrozenStates>,
+    /// The v1 freezer, where a v1 freezer hierarchy is mounted (hybrid
+    /// hosts, whose container runtimes pause through it).
+    frozen_v1: Option<V1Freezer>,
 }
 
 impl Catalog {
@@ -32,7 +36,14 @@ impl Catalog {
             infos: FxHashMap::default(),
             names: ContainerNames::new(root),
             frozen: mount.map(FrozenStates::new),
+            frozen_v1: None,
         }
+    }
+
+    /// Also reads the v1 freezer mounted at `mount` (processes under
+    /// `proc_root`): a cgroup frozen there counts as frozen.
+    pub fn follow_v1_freezer(&mut self, proc_root: &Path, mount: &Path) {
+        self.frozen_v1 = Some(V1Freezer::new(proc_root, mount));
     }
 
     fn info(&mut self, path: &str) -> Arc<CgroupInfo> {
@@ -77,6 +88,19 @@ impl Catalog {
         // lives in `processes` until we return, so no address is reused.
         let mut seen: FxHashSet<usize> = FxHashSet::default();
         let mut last = None;
+        // A task stopped by the v1 freezer shows as D: only cgroups with
+        // such a process are looked up there (the first one's pid).
+        let mut suspects: FxHashMap<&str, u32> = FxHashMap::default();
+        if self.frozen_v1.is_some() {
+            for p in processes
+                .iter()
+                .filter(|p| p.state == 'D' && !p.kernel_thread)
+            {
+                if let Some(cgroup) = p.cgroup.as_deref() {
+                    suspects.entry(cgroup).or_insert(p.pid);
+                }
+            }
+        }
         for cgroup in processes.iter().filter_map(|p| p.cgroup.as_ref()) {
             let address = Arc::as_ptr(cgroup).cast::<u8>().addr();
             if last == Some(address) {
@@ -91,12 +115,27 @@ impl Catalog {
                 continue;
             }
             let info = self.info(path);
-            let frozen = self.frozen.as_mut().and_then(|f| f.is_frozen(path));
+            let mut frozen = self.frozen.as_mut().and_then(|f| f.is_frozen(path));
+            if frozen != Some(true) {
+                let suspect = suspects.get(path).copied();
+                match self
+                    .frozen_v1
+                    .as_mut()
+                    .and_then(|f| f.is_frozen(path, suspect))
+                {
+                    Some(true) => frozen = Some(true),
+                    Some(false) => frozen = frozen.or(Some(false)),
+                    None => {}
+                }
+            }
             facts.insert(path.to_owned(), CgroupFacts { info, frozen });
         }
         self.infos
             .retain(|path, _| facts.contains_key(path.as_str()));
         if let Some(frozen) = self.frozen.as_mut() {
+            frozen.retain(|path| facts.contains_key(path));
+        }
+        if let Some(frozen) = self.frozen_v1.as_mut() {
             frozen.retain(|path| facts.contains_key(path));
         }
         let containers: FxHashSet<&str> = facts

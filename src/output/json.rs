@@ -136,7 +136,9 @@ struct Process {
     slice: Option<String>,
     container: Option<ContainerJson>,
     /// The process's cgroup is frozen (cgroup v2 freezer, inherited
-    /// freezes included); null when unknown (no cgroup2, unreadable).
+    /// freezes included, or the v1 freezer on hybrid hosts, which docker
+    /// and podman pause through there); null when unknown (no cgroup2,
+    /// unreadable).
     frozen: Option<bool>,
     kernel_thread: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
