@@ -13,6 +13,7 @@
 //! CI) only where that fails. Everything it creates is removed at the end,
 //! on failure too: containers, pod, images, the dockerd it started, and
 //! the bridges, nft tables and parent cgroups that were not there before.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

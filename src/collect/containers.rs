@@ -163,10 +163,12 @@ fn cgroupfs_container(
         // "/libpod_parent/libpod-<id>", and in a pod
         // "/libpod_parent/<pod>/libpod-<id>"
         Some("libpod_parent") => return podman_cgroupfs(name),
-        Some(pod) if is_id(pod) && ancestors.len() >= 2 => {
-            if ancestors.get(ancestors.len() - 2) == Some(&"libpod_parent") {
-                return podman_cgroupfs(name);
-            }
+        Some(pod)
+            if is_id(pod)
+                && ancestors.len() >= 2
+                && ancestors.get(ancestors.len() - 2) == Some(&"libpod_parent") =>
+        {
+            return podman_cgroupfs(name)
         }
         // "/lxc/<name>" (LXC before 4.0)
         Some("lxc") => return Some((Runtime::Lxc, printable(name))),
