@@ -204,7 +204,9 @@ mod tests {
                 // Not a hybrid or v1 host: nothing here uses the v1 freezer.
                 return None;
             };
-            let path = format!("/bpftop-test-v1-{}", std::process::id());
+            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let path = format!("/bpftop-test-v1-{}-{n}", std::process::id());
             let dir = mount.join(path.trim_start_matches('/'));
             fs::create_dir(&dir).unwrap();
             let child = Command::new("sleep").arg("60").spawn().unwrap();
@@ -255,6 +257,21 @@ mod tests {
             "THAWED\n"
         );
         assert_ne!(cg.state(), 'D');
+    }
+
+    /// A process the runtime freezes through the v1 freezer is not moved
+    /// out to be frozen alone; one in the v1 root may be.
+    #[test]
+    fn a_process_in_a_v1_freezer_cgroup_is_not_isolated() {
+        let Some((_v1, cg)) = V1Cgroup::create() else {
+            return;
+        };
+        let freezer = V1Freezer::open(Path::new("/proc")).unwrap();
+        let err = freezer.check_alone(cg.child.id()).unwrap_err();
+        assert!(err.to_string().contains(&cg.path), "{err}");
+        if v1_cgroup_of_pid(Path::new("/proc"), std::process::id()).is_none() {
+            freezer.check_alone(std::process::id()).unwrap();
+        }
     }
 
     #[test]
