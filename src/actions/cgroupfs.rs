@@ -27,6 +27,8 @@ use crate::collect::cgroups::decode_path;
 
 /// `f_type` of a cgroup2 filesystem (linux/magic.h).
 pub const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+/// `f_type` of a cgroup v1 hierarchy (linux/magic.h).
+pub const CGROUP_SUPER_MAGIC: i64 = 0x0027_e0eb;
 
 /// How paths below the mount are resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,6 +162,24 @@ impl CgroupFs {
                 io::ErrorKind::InvalidInput,
                 format!(
                     "{} is not a cgroup2 mount (filesystem magic {magic:#x})",
+                    mount.display()
+                ),
+            ));
+        }
+        Ok(fs)
+    }
+
+    /// Opens the cgroup v1 hierarchy at `mount` (the freezer's, on hybrid
+    /// hosts) and checks that it is a cgroup v1 filesystem; below it, paths
+    /// are resolved as strictly as below a cgroup2 mount.
+    pub fn open_v1(mount: &Path) -> io::Result<CgroupFs> {
+        let fs = CgroupFs::open_any(mount)?;
+        let magic = fs_type(&fs.root)?;
+        if magic != CGROUP_SUPER_MAGIC {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{} is not a cgroup v1 mount (filesystem magic {magic:#x})",
                     mount.display()
                 ),
             ));
@@ -302,7 +322,7 @@ impl CgroupFs {
         };
         let why = match error.raw_os_error() {
             Some(libc::ELOOP) => "a symbolic link is in the way",
-            Some(libc::EXDEV) => "it leads out of the cgroup2 mount",
+            Some(libc::EXDEV) => "it leads out of the cgroup mount",
             _ => return error,
         };
         io::Error::new(
@@ -508,6 +528,26 @@ mod tests {
             fs::read_to_string(s.0.join("secret")).unwrap(),
             "root only\n"
         );
+    }
+
+    #[test]
+    fn only_a_cgroup_v1_mount_is_accepted_as_v1() {
+        let s = Scratch::new("v1");
+        let err = CgroupFs::open_v1(&s.mount()).unwrap_err();
+        assert!(err.to_string().contains("not a cgroup v1 mount"), "{err}");
+        if let Some(mount) = find_cgroup2_mount(Path::new("/proc")) {
+            let err = CgroupFs::open_v1(&mount).unwrap_err();
+            assert!(err.to_string().contains("not a cgroup v1 mount"), "{err}");
+        }
+        let Some(freezer) = crate::collect::frozen_v1::find_freezer_mount(Path::new("/proc"))
+        else {
+            return;
+        };
+        let fs = CgroupFs::open_v1(&freezer).unwrap();
+        // The same protection as below cgroup2: no way out of the mount.
+        let err = fs.read("/..", "tasks").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+        assert!(fs.read("/", "cgroup.procs").is_ok());
     }
 
     #[test]

@@ -96,7 +96,7 @@ fn permission_hint(action: &str) -> &'static str {
 }
 
 /// Classifies an OS error from doing `action` ("freeze /a/b").
-fn os_error(action: String, error: &io::Error) -> FreezeError {
+pub(super) fn os_error(action: String, error: &io::Error) -> FreezeError {
     match error.raw_os_error() {
         Some(libc::EACCES | libc::EPERM) => FreezeError::PermissionDenied(action),
         _ => FreezeError::Io(format!("cannot {action}: {error}")),
@@ -123,7 +123,7 @@ fn contains(ancestor: &[&str], path: &str) -> bool {
 }
 
 /// Fails unless `path` is a plain cgroup path ("/a/b").
-fn plain(path: &str) -> Result<Vec<&str>, FreezeError> {
+pub(super) fn plain(path: &str) -> Result<Vec<&str>, FreezeError> {
     components(path).ok_or_else(|| FreezeError::Io(format!("not a cgroup path: {path:?}")))
 }
 
@@ -152,9 +152,15 @@ fn parent_of(proc_root: &Path, pid: u32) -> Option<u32> {
 impl Guards {
     /// Guards for this process, from `proc_root` (normally /proc).
     pub fn current(proc_root: &Path) -> Guards {
+        Guards::current_in(proc_root, parse_cgroup_v2)
+    }
+
+    /// The same guards in the hierarchy whose line of /proc/PID/cgroup
+    /// `line` picks (the cgroup2 one, or the v1 freezer's).
+    pub(super) fn current_in(proc_root: &Path, line: fn(&[u8]) -> Option<String>) -> Guards {
         let cgroup_of = |who: &str| {
             let text = fs::read(proc_root.join(who).join("cgroup")).ok()?;
-            parse_cgroup_v2(&text)
+            line(&text)
         };
         // SAFETY: getsid(0) asks for our own session; it has no preconditions.
         let sid = unsafe { libc::getsid(0) };
@@ -319,7 +325,7 @@ fn frozen_ancestor(cgroupfs: &CgroupFs, cgroup_path: &str) -> Option<String> {
 }
 
 /// The pids listed in the cgroup's cgroup.procs.
-fn processes(cgroupfs: &CgroupFs, cgroup_path: &str) -> io::Result<Vec<u32>> {
+pub(super) fn processes(cgroupfs: &CgroupFs, cgroup_path: &str) -> io::Result<Vec<u32>> {
     let procs = cgroupfs.read(cgroup_path, "cgroup.procs")?;
     Ok(procs
         .lines()

@@ -4,6 +4,7 @@
 
 pub mod cgroupfs;
 pub mod freeze;
+pub mod freeze_v1;
 pub mod renice;
 pub mod signal;
 pub mod tmux_clipboard;

@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::containers::{container_of, ContainerNames};
+use super::containers::{container_of, ContainerNames, Runtime};
 use super::frozen::FrozenStates;
+use super::frozen_v1::V1Freezer;
 use super::sample::ProcessSample;
 use super::units::{unescape_unit, unit_of};
 use crate::present::sanitize::printable;
@@ -22,6 +23,9 @@ pub struct Catalog {
     infos: FxHashMap<String, Arc<CgroupInfo>>,
     names: ContainerNames,
     frozen: Option<FrozenStates>,
+    /// The v1 freezer, where a v1 freezer hierarchy is mounted (hybrid
+    /// hosts, whose container runtimes pause through it).
+    frozen_v1: Option<V1Freezer>,
 }
 
 impl Catalog {
@@ -32,7 +36,14 @@ impl Catalog {
             infos: FxHashMap::default(),
             names: ContainerNames::new(root),
             frozen: mount.map(FrozenStates::new),
+            frozen_v1: None,
         }
+    }
+
+    /// Also reads the v1 freezer mounted at `mount` (processes under
+    /// `proc_root`): a cgroup frozen there counts as frozen.
+    pub fn follow_v1_freezer(&mut self, proc_root: &Path, mount: &Path) {
+        self.frozen_v1 = Some(V1Freezer::new(proc_root, mount));
     }
 
     fn info(&mut self, path: &str) -> Arc<CgroupInfo> {
@@ -44,7 +55,15 @@ impl Catalog {
         let unit = unit_of(path);
         let container_label = container.as_ref().map(|c| {
             let label = container_name.as_deref().unwrap_or(c.short_id());
-            format!("{}:{}", c.runtime.name(), printable(label.as_bytes()))
+            let label = printable(label.as_bytes());
+            match (&c.pod, c.runtime) {
+                // A podman pod's name lives in podman's database, which is
+                // not cheap to read: the pod is shown by its short id.
+                (Some(pod), Runtime::Podman) => {
+                    format!("{}:{}/{label}", c.runtime.name(), pod.short_id())
+                }
+                _ => format!("{}:{label}", c.runtime.name()),
+            }
         });
         let info = Arc::new(CgroupInfo {
             unit_label: unit.unit.as_deref().map(unescape_unit),
@@ -69,6 +88,19 @@ impl Catalog {
         // lives in `processes` until we return, so no address is reused.
         let mut seen: FxHashSet<usize> = FxHashSet::default();
         let mut last = None;
+        // A task stopped by the v1 freezer shows as D: only cgroups with
+        // such a process are looked up there (the first one's pid).
+        let mut suspects: FxHashMap<&str, u32> = FxHashMap::default();
+        if self.frozen_v1.is_some() {
+            for p in processes
+                .iter()
+                .filter(|p| p.state == 'D' && !p.kernel_thread)
+            {
+                if let Some(cgroup) = p.cgroup.as_deref() {
+                    suspects.entry(cgroup).or_insert(p.pid);
+                }
+            }
+        }
         for cgroup in processes.iter().filter_map(|p| p.cgroup.as_ref()) {
             let address = Arc::as_ptr(cgroup).cast::<u8>().addr();
             if last == Some(address) {
@@ -83,12 +115,27 @@ impl Catalog {
                 continue;
             }
             let info = self.info(path);
-            let frozen = self.frozen.as_mut().and_then(|f| f.is_frozen(path));
+            let mut frozen = self.frozen.as_mut().and_then(|f| f.is_frozen(path));
+            if frozen != Some(true) {
+                let suspect = suspects.get(path).copied();
+                match self
+                    .frozen_v1
+                    .as_mut()
+                    .and_then(|f| f.is_frozen(path, suspect))
+                {
+                    Some(true) => frozen = Some(true),
+                    Some(false) => frozen = frozen.or(Some(false)),
+                    None => {}
+                }
+            }
             facts.insert(path.to_owned(), CgroupFacts { info, frozen });
         }
         self.infos
             .retain(|path, _| facts.contains_key(path.as_str()));
         if let Some(frozen) = self.frozen.as_mut() {
+            frozen.retain(|path| facts.contains_key(path));
+        }
+        if let Some(frozen) = self.frozen_v1.as_mut() {
             frozen.retain(|path| facts.contains_key(path));
         }
         let containers: FxHashSet<&str> = facts
@@ -135,5 +182,22 @@ mod tests {
         processes[0].cgroup = None;
         catalog.describe(&processes);
         assert!(!catalog.infos.keys().any(|k| k.contains("docker-")));
+    }
+
+    #[test]
+    fn a_podman_pod_is_shown_before_its_container() {
+        let pod = "e59a8c55759cbacf432b17b4be898b08ddd9a6b81c5020bac579bc642f662452";
+        let ctr = "651d6fa69f47d2e419d9a6e7542b96b364baf7f4daca97eac1933ffe8cdfbdd3";
+        let mut processes = demo_processes();
+        processes[0].cgroup = Some(format!("/libpod_parent/{pod}/libpod-{ctr}").into());
+        processes[1].cgroup = Some(format!("/libpod_parent/libpod-{ctr}").into());
+        let mut catalog = Catalog::new(Path::new("/nonexistent-root"), None);
+        let facts = catalog.describe(&processes);
+        let label = |i: usize| {
+            let path = processes[i].cgroup.as_deref().unwrap_or_default();
+            facts[path].info.container_label.clone()
+        };
+        assert_eq!(label(0), Some("podman:e59a8c55759c/651d6fa69f47".into()));
+        assert_eq!(label(1), Some("podman:651d6fa69f47".into()));
     }
 }

@@ -16,6 +16,8 @@
 //! | podman, rootful | `/machine.slice/libpod-<id>.scope` |
 //! | podman, rootless | `/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-<id>.scope` |
 //! | podman, cgroupfs | `/libpod_parent/libpod-<id>` |
+//! | podman pod, systemd | `/machine.slice/machine-libpod_pod_<pod>.slice/libpod-<id>.scope` |
+//! | podman pod, cgroupfs | `/libpod_parent/<pod>/libpod-<id>` |
 //! | containerd (CRI) | `/kubepods.slice/…/cri-containerd-<id>.scope` |
 //! | containerd, cgroupfs | `/kubepods/burstable/pod<uid>/<id>` (bare id under kubepods) |
 //! | CRI-O | `/kubepods.slice/…/crio-<id>.scope`, cgroupfs `…/pod<uid>/crio-<id>` |
@@ -58,13 +60,28 @@ impl Runtime {
     }
 }
 
-/// A Kubernetes pod.
+/// The pod a container runs in: a Kubernetes pod or a podman pod.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pod {
-    /// The pod's UID, with dashes ("3f1c…-…").
+    /// A Kubernetes pod's UID, with dashes ("3f1c…-…"); a podman pod's
+    /// 64-hex id.
     pub uid: String,
-    /// QoS class: "besteffort", "burstable" or "guaranteed".
+    /// Kubernetes QoS class: "besteffort", "burstable" or "guaranteed";
+    /// None for podman pods.
     pub qos: Option<String>,
+}
+
+impl Pod {
+    /// How the pod is shown beside its container's name: a podman pod by
+    /// its first 12 hex digits (as `podman pod ps` shows it), a Kubernetes
+    /// pod by its UID's first group.
+    pub fn short_id(&self) -> &str {
+        if is_id(&self.uid) {
+            self.uid.get(..12).unwrap_or(&self.uid)
+        } else {
+            self.uid.split('-').next().unwrap_or(&self.uid)
+        }
+    }
 }
 
 /// The container a cgroup belongs to.
@@ -102,7 +119,7 @@ pub fn container_of(path: &str) -> Option<Container> {
     Some(Container {
         runtime,
         id,
-        pod: pod_of(ancestors),
+        pod: pod_of(runtime, ancestors),
         owner_uid: owner_of(ancestors),
     })
 }
@@ -143,12 +160,15 @@ fn cgroupfs_container(
     match parent {
         // "/docker/<id>"
         Some("docker") => return hex(name).map(|id| (Runtime::Docker, id)),
-        // "/libpod_parent/libpod-<id>"
-        Some("libpod_parent") => {
-            return name
-                .strip_prefix("libpod-")
-                .and_then(hex)
-                .map(|id| (Runtime::Podman, id))
+        // "/libpod_parent/libpod-<id>", and in a pod
+        // "/libpod_parent/<pod>/libpod-<id>"
+        Some("libpod_parent") => return podman_cgroupfs(name),
+        Some(pod)
+            if is_id(pod)
+                && ancestors.len() >= 2
+                && ancestors.get(ancestors.len() - 2) == Some(&"libpod_parent") =>
+        {
+            return podman_cgroupfs(name)
         }
         // "/lxc/<name>" (LXC before 4.0)
         Some("lxc") => return Some((Runtime::Lxc, printable(name))),
@@ -169,6 +189,32 @@ fn cgroupfs_container(
         .iter()
         .any(|a| is_kubepods(a))
         .then_some((Runtime::Containerd, id))
+}
+
+/// podman's cgroupfs-driver container cgroup "libpod-<id>".
+fn podman_cgroupfs(name: &str) -> Option<(Runtime, String)> {
+    let id = name.strip_prefix("libpod-").filter(|id| is_id(id))?;
+    Some((Runtime::Podman, id.to_owned()))
+}
+
+/// A podman pod's cgroup: systemd driver "machine-libpod_pod_<id>.slice"
+/// (rootless "user-libpod_pod_<id>.slice", or "libpod-pod-<id>.slice"),
+/// cgroupfs driver "<id>" directly under "libpod_parent".
+fn podman_pod(name: &str, above: &[&str]) -> Option<Pod> {
+    let id = match name.strip_suffix(".slice") {
+        Some(stem) => stem
+            .strip_prefix("libpod-pod-")
+            .or_else(|| {
+                let (before, id) = stem.rsplit_once("libpod_pod_")?;
+                (before.is_empty() || before.ends_with('-')).then_some(id)
+            })
+            .filter(|id| is_id(id))?,
+        None => Some(name).filter(|id| is_id(id) && above.last() == Some(&"libpod_parent"))?,
+    };
+    Some(Pod {
+        uid: id.to_owned(),
+        qos: None,
+    })
 }
 
 /// systemd-nspawn and other registered machines (libvirt's "machine-qemu…"
@@ -199,8 +245,16 @@ fn is_kubepods(name: &str) -> bool {
             .is_some_and(|s| s.split('-').any(|p| p == "kubepods"))
 }
 
-/// The deepest pod cgroup among `ancestors`.
-fn pod_of(ancestors: &[&str]) -> Option<Pod> {
+/// The pod of a container of `runtime` whose cgroup is below `ancestors`:
+/// the deepest Kubernetes pod cgroup among them, or for podman, its pod
+/// (the container's parent).
+fn pod_of(runtime: Runtime, ancestors: &[&str]) -> Option<Pod> {
+    if runtime == Runtime::Podman {
+        let (parent, above) = ancestors.split_last()?;
+        if let Some(pod) = podman_pod(parent, above) {
+            return Some(pod);
+        }
+    }
     (0..ancestors.len()).rev().find_map(|i| {
         let name = ancestors.get(i)?;
         let above = ancestors.get(..i)?;
@@ -641,6 +695,71 @@ mod tests {
         assert_eq!(
             container_of(&format!("/other-pod{UID_}.slice/docker-{A}.scope")),
             Some(c(Docker, A))
+        );
+    }
+
+    /// Paths as podman 4.3 (runc, cgroupfs driver) made them on a hybrid
+    /// host: a pod with an infra container and one container, and a plain
+    /// container beside it; then the systemd driver's and rootless shapes.
+    #[test]
+    fn podman_pods() {
+        use Runtime::*;
+        const POD: &str = "e59a8c55759cbacf432b17b4be898b08ddd9a6b81c5020bac579bc642f662452";
+        const CTR: &str = "651d6fa69f47d2e419d9a6e7542b96b364baf7f4daca97eac1933ffe8cdfbdd3";
+        const PLAIN: &str = "cf2e5a9912567b45efa6eab112e0f6252981f038c8ceba963fb30f67688ae30b";
+        let podded = |id: &str, owner: Option<u32>| Container {
+            pod: Some(Pod {
+                uid: POD.to_owned(),
+                qos: None,
+            }),
+            owner_uid: owner,
+            ..c(Podman, id)
+        };
+        let cases = [
+            (format!("/libpod_parent/{POD}/libpod-{CTR}"), Some(podded(CTR, None))),
+            (format!("/libpod_parent/libpod-{PLAIN}"), Some(c(Podman, PLAIN))),
+            (
+                format!("/machine.slice/machine-libpod_pod_{POD}.slice/libpod-{CTR}.scope"),
+                Some(podded(CTR, None)),
+            ),
+            (
+                format!("/machine.slice/libpod-pod-{POD}.slice/libpod-{CTR}.scope"),
+                Some(podded(CTR, None)),
+            ),
+            (
+                format!("/user.slice/user-1000.slice/user@1000.service/user.slice/user-libpod_pod_{POD}.slice/libpod-{CTR}.scope"),
+                Some(podded(CTR, Some(1000))),
+            ),
+            // The pod's own cgroup and its conmon are no container.
+            (format!("/libpod_parent/{POD}"), None),
+            (format!("/libpod_parent/{POD}/conmon"), None),
+            (format!("/machine.slice/machine-libpod_pod_{POD}.slice"), None),
+            (
+                format!("/machine.slice/machine-libpod_pod_{POD}.slice/libpod-conmon-{CTR}.scope"),
+                None,
+            ),
+            // A hex directory elsewhere is no pod, and holds no container.
+            (format!("/other/{POD}/libpod-{CTR}"), None),
+            // Neither is a slice whose id is not one.
+            (
+                format!("/machine.slice/machine-libpod_pod_{}.slice/libpod-{CTR}.scope", &POD[..20]),
+                Some(c(Podman, CTR)),
+            ),
+            // Docker beside them, both drivers: never in a pod.
+            (format!("/system.slice/docker-{CTR}.scope"), Some(c(Docker, CTR))),
+            (format!("/docker/{CTR}"), Some(c(Docker, CTR))),
+        ];
+        for (path, want) in cases {
+            assert_eq!(container_of(&path), want, "{path}");
+        }
+        let podman_pod = Pod {
+            uid: POD.to_owned(),
+            qos: None,
+        };
+        assert_eq!(podman_pod.short_id(), "e59a8c55759c");
+        assert_eq!(
+            pod("x").map(|p| p.short_id().to_owned()),
+            Some("3f1c2a9e".into())
         );
     }
 

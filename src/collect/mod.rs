@@ -11,6 +11,7 @@ pub mod containers;
 pub mod environ;
 pub mod fake;
 pub mod frozen;
+pub mod frozen_v1;
 pub mod gpu;
 pub mod netdev;
 pub mod open_files;

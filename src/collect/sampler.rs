@@ -7,6 +7,7 @@ use super::backend::open;
 use super::bpf::drm_fds::BpfDrmScan;
 use super::catalog::Catalog;
 use super::cgroups::find_cgroup2_mount;
+use super::frozen_v1::find_freezer_mount;
 use super::gpu::collector::{has_drm_devices, GpuCollector, RESCAN_NS};
 use super::gpu::discovery::{DrmFdScan, ProcfsDrmScan};
 use super::gpu::nvml::{self, NvmlSource};
@@ -66,16 +67,20 @@ impl Sampler {
     ) -> anyhow::Result<Self> {
         let opened = open(choice, options)?;
         let gpu = open_gpu(options, opened.collector.kind());
+        let mut catalog = Catalog::new(
+            Path::new("/"),
+            find_cgroup2_mount(&options.proc_root).as_deref(),
+        );
+        if let Some(mount) = find_freezer_mount(&options.proc_root) {
+            catalog.follow_v1_freezer(&options.proc_root, &mount);
+        }
         Ok(Sampler {
             gpu,
             proc_root: options.proc_root.clone(),
             collector: opened.collector,
             system: SystemReader::new(&options.proc_root, &options.sys_root),
             users: UserTable::new(&passwd),
-            catalog: Catalog::new(
-                Path::new("/"),
-                find_cgroup2_mount(&options.proc_root).as_deref(),
-            ),
+            catalog,
             fallback_reason: opened.fallback_reason,
             inspected: Vec::new(),
         })

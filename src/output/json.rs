@@ -136,13 +136,17 @@ struct Process {
     slice: Option<String>,
     container: Option<ContainerJson>,
     /// The process's cgroup is frozen (cgroup v2 freezer, inherited
-    /// freezes included); null when unknown (no cgroup2, unreadable).
+    /// freezes included, or the v1 freezer on hybrid hosts, which docker
+    /// and podman pause through there); null when unknown (no cgroup2,
+    /// unreadable).
     frozen: Option<bool>,
     kernel_thread: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     thread_list: Option<Vec<Thread>>,
 }
 
+/// A Kubernetes pod (UID and QoS class) or a podman pod (its 64-hex id in
+/// `uid`, `qos` null).
 #[derive(Serialize)]
 struct PodJson {
     uid: String,

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::actions::cgroupfs::CgroupFs;
 use crate::actions::freeze::{self, Creator, FreezeError, Guards};
+use crate::actions::freeze_v1::V1Freezer;
 use crate::collect::cgroups::find_cgroup2_mount;
 use crate::collect::sample::ProcessKey;
 use crate::model::Model;
@@ -29,6 +30,9 @@ type Isolated = HashMap<String, (String, u32)>;
 /// What must be undone whichever way bpftop exits.
 struct Shared {
     cgroupfs: Arc<CgroupFs>,
+    /// The v1 freezer, on hosts that mount one: the containers whose
+    /// runtime freezes them there are frozen and thawed there.
+    v1: Option<Arc<V1Freezer>>,
     /// The cgroups we created.
     isolated: Isolated,
     /// Cgroups frozen by the last freeze, until a key confirms it.
@@ -56,7 +60,7 @@ pub fn undo_on_exit() {
     shared.closing = true;
     for cgroup in std::mem::take(&mut shared.unconfirmed) {
         if !shared.isolated.contains_key(&cgroup) {
-            let _ = freeze::thaw(&shared.cgroupfs, &cgroup);
+            let _ = thaw_any(&shared.cgroupfs, shared.v1.as_deref(), &cgroup);
         }
     }
     for (path, (original, pid)) in shared.isolated.drain() {
@@ -127,10 +131,47 @@ fn failed(text: String) -> Status {
     Status { text, error: true }
 }
 
-fn is_frozen_by_itself(cgroupfs: &CgroupFs, cgroup: &str) -> bool {
+fn is_frozen_by_itself(cgroupfs: &CgroupFs, v1: Option<&V1Freezer>, cgroup: &str) -> bool {
+    if let Some(frozen) = v1.and_then(|v1| v1.is_frozen(cgroupfs, cgroup)) {
+        return frozen;
+    }
     cgroupfs
         .read(cgroup, "cgroup.freeze")
         .is_ok_and(|v| v.trim() == "1")
+}
+
+/// Freezes `cgroup` with the freezer its processes' runtime uses: the v1
+/// freezer where they are in a v1 freezer cgroup, else cgroup2's.
+fn freeze_any(
+    cgroupfs: &CgroupFs,
+    v1: Option<&V1Freezer>,
+    cgroup: &str,
+    guards: &Guards,
+) -> Result<(), FreezeError> {
+    // The cgroup2 guards hold whichever freezer is used.
+    guards.check(cgroup)?;
+    match v1.and_then(|v1| v1.freeze(cgroupfs, cgroup)) {
+        Some(result) => result,
+        None => freeze::freeze(cgroupfs, cgroup, guards),
+    }
+}
+
+/// Thaws `cgroup` with the freezer [`freeze_any`] would use, and cgroup2's
+/// too where its own `cgroup.freeze` is set.
+fn thaw_any(cgroupfs: &CgroupFs, v1: Option<&V1Freezer>, cgroup: &str) -> Result<(), FreezeError> {
+    match v1.and_then(|v1| v1.thaw(cgroupfs, cgroup)) {
+        Some(result) => {
+            result?;
+            let v2_set = cgroupfs
+                .read(cgroup, "cgroup.freeze")
+                .is_ok_and(|v| v.trim() == "1");
+            if v2_set {
+                freeze::thaw(cgroupfs, cgroup)?;
+            }
+            Ok(())
+        }
+        None => freeze::thaw(cgroupfs, cgroup),
+    }
 }
 
 impl Freezer {
@@ -143,6 +184,7 @@ impl Freezer {
             guard
                 .get_or_insert_with(|| Shared {
                     cgroupfs: Arc::clone(cgroupfs),
+                    v1: V1Freezer::open(proc_root).map(Arc::new),
                     isolated: HashMap::new(),
                     unconfirmed: Vec::new(),
                     closing: false,
@@ -204,6 +246,7 @@ impl Freezer {
 
     fn freeze_all(&self, shared: &mut Shared, cgroups: &[String]) -> Result<String, FreezeError> {
         let cgroupfs = Arc::clone(&shared.cgroupfs);
+        let v1 = shared.v1.clone();
         let guards = self.guards();
         // Check every guard first: nothing is frozen if one is refused.
         for cgroup in cgroups {
@@ -212,13 +255,13 @@ impl Freezer {
         for cgroup in cgroups {
             // Only what this request freezes is undone unconfirmed (a cgroup
             // frozen before stays frozen).
-            if !is_frozen_by_itself(&cgroupfs, cgroup) {
+            if !is_frozen_by_itself(&cgroupfs, v1.as_deref(), cgroup) {
                 shared.unconfirmed.push(cgroup.clone());
             }
-            if let Err(e) = freeze::freeze(&cgroupfs, cgroup, &guards) {
+            if let Err(e) = freeze_any(&cgroupfs, v1.as_deref(), cgroup, &guards) {
                 // Nothing half-done: thaw what this request froze.
                 for earlier in shared.unconfirmed.drain(..) {
-                    let _ = freeze::thaw(&cgroupfs, &earlier);
+                    let _ = thaw_any(&cgroupfs, v1.as_deref(), &earlier);
                 }
                 return Err(e);
             }
@@ -236,6 +279,9 @@ impl Freezer {
         cgroup: &str,
     ) -> Result<String, FreezeError> {
         let cgroupfs = Arc::clone(&shared.cgroupfs);
+        if let Some(v1) = &shared.v1 {
+            v1.check_alone(pid)?;
+        }
         let guards = self.guards();
         let creator = Creator::current(&self.proc_root).ok_or_else(|| {
             FreezeError::Io("cannot isolate: bpftop's own start time is unreadable".to_owned())
@@ -262,7 +308,10 @@ impl Freezer {
                 Some((original, pid)) => self
                     .cgroupfs()
                     .and_then(|fs| freeze::release(&fs, cgroup, &original, pid)),
-                None => self.cgroupfs().and_then(|fs| freeze::thaw(&fs, cgroup)),
+                None => self.cgroupfs().and_then(|fs| {
+                    let v1 = with_shared(|shared| shared.v1.clone()).flatten();
+                    thaw_any(&fs, v1.as_deref(), cgroup)
+                }),
             };
             if let Err(e) = result {
                 errors.push(e.to_string());
