@@ -2,6 +2,7 @@
 //! numbers users see: rates, percentages, totals. No I/O here.
 
 mod system;
+mod units;
 
 #[cfg(test)]
 pub(crate) mod testing;
@@ -15,6 +16,7 @@ use crate::collect::sample::{BackendKind, NetworkStatus, ProcessSample, Sample, 
 use crate::collect::sample::{CgroupFacts, GpuStatus};
 
 pub use system::{CpuSplit, SystemView};
+pub use units::UnitView;
 
 /// One process as shown: its raw sample plus what needs two samples.
 #[derive(Debug, Clone)]
@@ -56,6 +58,9 @@ pub struct Model {
     /// The GPUs, for the header meters.
     pub gpus: Vec<GpuDevice>,
     pub gpu_status: GpuStatus,
+    /// Units and containers with visible processes, with their cgroup's
+    /// pressure, limits and counters.
+    pub units: Vec<UnitView>,
     /// What the next refresh's rates are computed from.
     raw_system: SystemSample,
     boottime_ns: u64,
@@ -182,9 +187,11 @@ impl Model {
                     thread_cpu_percent,
                 }
             })
-            .collect();
+            .collect::<Vec<ProcessView>>();
+        let units = units::unit_rows(&processes, prev.map_or(&[], |m| &m.units), interval_ns);
 
         Model {
+            units,
             unix_time: cur.unix_time,
             backend: cur.backend,
             fallback_reason,

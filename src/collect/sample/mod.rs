@@ -10,9 +10,11 @@ use super::gpu::GpuSnapshot;
 
 pub mod cgroup;
 pub mod gpu;
+pub mod unit_stats;
 
 pub use cgroup::{CgroupFacts, CgroupInfo};
 pub use gpu::GpuStatus;
+pub use unit_stats::{CpuMax, Limit, UnitCgroup, UnitCgroupStats};
 
 use serde::Serialize;
 
