@@ -17,6 +17,8 @@ pub struct UnitView {
     /// "runtime:name" for a container, else the unit's name.
     pub label: String,
     pub is_container: bool,
+    /// The systemd unit as systemd names it (escaped), when there is one.
+    pub unit_name: Option<String>,
     /// Sum of its visible processes' CPU% (100 % = one core).
     pub cpu_percent: f64,
     /// Sum of its processes' resident memory.
@@ -66,6 +68,7 @@ pub fn unit_rows(
                 path: Arc::clone(&unit.path),
                 label,
                 is_container: info.container.is_some(),
+                unit_name: info.unit.unit.clone(),
                 cpu_percent: 0.0,
                 rss_bytes: 0,
                 processes: 0,
