@@ -90,6 +90,8 @@ fn content(dialog: &Dialog, view: &ViewState, area: Rect) -> (String, Vec<String
         }
         // Drawn over the whole screen by `panel`, not in a box.
         Dialog::Panel(p) => (p.title(), Vec::new(), None),
+        // Drawn over the whole screen by `units`.
+        Dialog::Units(_) => (String::new(), Vec::new(), None),
     }
 }
 
@@ -186,6 +188,9 @@ pub fn render(dialog: &Dialog, view: &ViewState, area: Rect, buf: &mut Buffer) {
     let theme = view.theme();
     if let Dialog::Panel(panel) = dialog {
         return super::panel::render(panel, theme, area, buf);
+    }
+    if let Dialog::Units(table) = dialog {
+        return super::units::render(table, view, area, buf);
     }
     let (title, lines, selected) = content(dialog, view, area);
     let longest = lines

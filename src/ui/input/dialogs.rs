@@ -14,7 +14,7 @@ use crate::ui::state::dialogs::{setup_columns, setup_meters, sort_columns};
 use crate::ui::state::keymap::HELP;
 use crate::ui::state::view::{Effect, ViewState};
 
-fn step(selected: usize, len: usize, delta: isize) -> usize {
+pub(super) fn step(selected: usize, len: usize, delta: isize) -> usize {
     if len == 0 {
         return 0;
     }
@@ -38,16 +38,17 @@ pub fn handle_key(view: &mut ViewState, key: KeyEvent) -> Effect {
         Dialog::Group { selected, groups } => group_key(view, selected, groups, key),
         Dialog::Panel(panel) => super::panel::panel_key(panel, key, view.page_rows),
         Dialog::Command(command) => command_key(view, command, key),
+        Dialog::Units(table) => super::units::units_key(view, table, key),
     };
     view.dialog = kept;
     effect
 }
 
-fn is_close(key: &KeyEvent) -> bool {
+pub(super) fn is_close(key: &KeyEvent) -> bool {
     matches!(key.code, KeyCode::Esc | KeyCode::Char('q') | KeyCode::F(10))
 }
 
-fn vertical(key: &KeyEvent) -> Option<isize> {
+pub(super) fn vertical(key: &KeyEvent) -> Option<isize> {
     match key.code {
         KeyCode::Up | KeyCode::Char('k') => Some(-1),
         KeyCode::Down | KeyCode::Char('j') => Some(1),

@@ -7,3 +7,4 @@ pub mod actions;
 pub mod dialogs;
 pub mod keys;
 pub mod panel;
+pub mod units;
