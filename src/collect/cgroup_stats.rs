@@ -141,6 +141,7 @@ impl OpenFiles {
             oom_kills: events.and_then(|t| parse_keyed(t, "oom_kill")),
             high_events: events.and_then(|t| parse_keyed(t, "high")),
             unavailable: self.unavailable.clone(),
+            read_ns: super::clock::boottime_ns(),
         })
     }
 }

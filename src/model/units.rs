@@ -93,6 +93,13 @@ pub fn unit_rows(
             continue;
         };
         let s = &row.stats;
+        // The files' own read times where both are known (the collector
+        // records them); the refreshes' interval otherwise.
+        let interval_ns = if s.read_ns > 0 && old.read_ns > 0 {
+            Some(s.read_ns.saturating_sub(old.read_ns))
+        } else {
+            interval_ns
+        };
         // µs per second / 1e6 * 100 = µs per second / 1e4.
         row.cgroup_cpu_percent = rate(s.usage_usec, old.usage_usec, interval_ns).map(|r| r / 1e4);
         row.throttled_percent =

@@ -840,6 +840,7 @@ mod tests {
             oom_kills: Some(2),
             high_events: Some(17),
             unavailable: None,
+            read_ns: 0,
         };
         m.units = vec![crate::model::UnitView {
             path: Arc::from("/system.slice/web.service"),

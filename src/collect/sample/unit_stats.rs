@@ -59,6 +59,9 @@ pub struct UnitCgroupStats {
     /// controller is not on cgroup v2 for this cgroup (e.g. "cpu and memory
     /// controllers are on cgroup v1").
     pub unavailable: Option<Arc<str>>,
+    /// CLOCK_BOOTTIME when the files were read, ns: what their rates
+    /// divide by (a refresh reads them well after its walk began).
+    pub read_ns: u64,
 }
 
 /// The cgroup that holds a unit or container (the path up to its own
