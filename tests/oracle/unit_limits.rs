@@ -35,6 +35,15 @@ impl Drop for Dir {
     }
 }
 
+/// A file removed when dropped.
+struct Removed(PathBuf);
+
+impl Drop for Removed {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
 fn make(dir: PathBuf) -> Dir {
     fs::create_dir(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
     Dir(dir)
@@ -224,6 +233,8 @@ pub fn memory_limit_shows_pressure() {
         Some(dir)
     };
     let file = std::env::temp_dir().join(format!("bpftop-test-{}-pagecache", std::process::id()));
+    // Declared before the workload, so removed after it is killed.
+    let _file = Removed(file.clone());
     let churn = Workload::simple(&["pagecache", file.to_str().unwrap(), "64"]);
     write(&v2.0.join("cgroup.procs"), &churn.pid().to_string());
     if let Some(v1) = &v1 {
@@ -250,7 +261,6 @@ pub fn memory_limit_shows_pressure() {
     let second = s.sample().unwrap();
     let truth_after = some_avg10();
     let high_after = keyed(&v2.0.join("memory.events"), "high");
-    let _ = fs::remove_file(&file);
 
     let model = Model::new(&second, Some(&first), None, &user_name);
     let row = unit_row(&model, &unit_path);
