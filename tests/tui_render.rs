@@ -1149,6 +1149,18 @@ fn units_view_lists_units_with_their_cgroup_facts() {
         1_000_000 + dt_usec / 4,
     );
     second.cgroups = catalog.describe(&second.processes);
+    // The files were read on the real clock, milliseconds apart; pin their
+    // read times to the fake refreshes' clock.
+    for sample in [&mut first, &mut second] {
+        let at = sample.boottime_ns;
+        for facts in sample.cgroups.values_mut() {
+            if let Some(unit) = facts.unit.as_mut() {
+                let mut stats = (*unit.stats).clone();
+                stats.read_ns = at;
+                unit.stats = Arc::new(stats);
+            }
+        }
+    }
     let model = Model::new(&second, Some(&first), None, &demo_user_name);
     let mut v = ViewState::new(Theme::mono());
     v.backend_label = "eBPF".to_owned();
@@ -1191,4 +1203,43 @@ fn units_view_lists_units_with_their_cgroup_facts() {
     press(&mut v, "gu");
     press(&mut v, "gu");
     assert!(v.dialog.is_none(), "gu again closes the table");
+}
+
+/// With the option on, inside a cgroup limited to half a CPU and 1 GiB,
+/// the CPU meter shows the cgroup's use of its quota and the memory meter
+/// its use of its limit; with the option off, the machine's.
+#[test]
+fn meters_scale_to_own_cgroup_limits() {
+    use bpftop::collect::sample::OwnCgroup;
+    let mut collector = FakeCollector::new(demo_processes());
+    let mut first = collector.collect().unwrap();
+    let mut second = collector.collect().unwrap();
+    let own = |usage_ns: u64, read_ns: u64| OwnCgroup {
+        cpu_limit_cpus: Some(0.5),
+        cpu_usage_ns: Some(usage_ns),
+        memory_limit_bytes: Some(1 << 30),
+        memory_usage_bytes: Some(600 << 20),
+        memory_cache_bytes: Some(88 << 20),
+        read_ns,
+    };
+    // 0.2 s of CPU in 1 s under half a CPU: 40 % of the limit.
+    first.system.own_cgroup = own(1_000_000_000, 5_000_000_000);
+    second.system.own_cgroup = own(1_200_000_000, 6_000_000_000);
+    let model = Arc::new(Model::new(&second, Some(&first), None, &demo_user_name));
+    let mut v = ViewState::new(Theme::mono());
+    v.set_model(Arc::clone(&model));
+    let mem_line = |v: &ViewState| {
+        let screen = lines(&render(v, 120, 30));
+        screen.into_iter().find(|l| l.starts_with("Mem[")).unwrap()
+    };
+    let host = mem_line(&v);
+    assert!(host.contains("/16.0G]"), "{host}");
+    v.set_meters_to_limits(true);
+    let limited = mem_line(&v);
+    assert!(limited.contains("512M/1.00G]"), "{limited}");
+    let avg = lines(&render(&v, 120, 30))
+        .into_iter()
+        .find(|l| l.starts_with("Avg["))
+        .unwrap();
+    assert!(avg.contains("40.0%]"), "{avg}");
 }

@@ -15,6 +15,7 @@ pub mod frozen;
 pub mod gpu;
 pub mod netdev;
 pub mod open_files;
+pub mod own_cgroup;
 pub mod procfs;
 pub mod sample;
 pub mod sampler;

@@ -10,6 +10,7 @@ use super::cgroups::find_cgroup2_mount;
 use super::gpu::collector::{has_drm_devices, GpuCollector, RESCAN_NS};
 use super::gpu::discovery::{DrmFdScan, ProcfsDrmScan};
 use super::gpu::nvml::{self, NvmlSource};
+use super::own_cgroup::OwnCgroupReader;
 use super::sample::{BackendKind, Sample};
 use super::system::SystemReader;
 use super::users::UserTable;
@@ -23,6 +24,8 @@ pub struct Sampler {
     catalog: Catalog,
     gpu: GpuCollector,
     fallback_reason: Option<String>,
+    /// bpftop's own cgroup, for meters scaled to its limits.
+    own_cgroup: OwnCgroupReader,
 }
 
 /// The GPU sources for a sampler whose process backend is `backend`.
@@ -74,6 +77,7 @@ impl Sampler {
                 find_cgroup2_mount(&options.proc_root).as_deref(),
             ),
             fallback_reason: opened.fallback_reason,
+            own_cgroup: OwnCgroupReader::new(&options.proc_root),
         })
     }
 
@@ -90,6 +94,7 @@ impl Sampler {
     pub fn sample(&mut self) -> anyhow::Result<Sample> {
         let mut sample = self.collector.collect()?;
         sample.system = self.system.read()?;
+        sample.system.own_cgroup = self.own_cgroup.read(sample.system.mem.total);
         sample.cgroups = self.catalog.describe(&sample.processes);
         sample.gpu = self.gpu.collect(sample.boottime_ns);
         sample.gpu_status = self.gpu.status().clone();

@@ -1,6 +1,7 @@
 //! The model: pure functions from raw samples (current and previous) to the
 //! numbers users see: rates, percentages, totals. No I/O here.
 
+mod limits;
 mod system;
 mod units;
 
@@ -15,6 +16,7 @@ use crate::collect::gpu::{GpuDevice, ProcessGpu};
 use crate::collect::sample::{BackendKind, NetworkStatus, ProcessSample, Sample, SystemSample};
 use crate::collect::sample::{CgroupFacts, GpuStatus};
 
+pub use limits::{within_limits, OwnLimits};
 pub use system::{CpuSplit, SystemView};
 pub use units::UnitView;
 

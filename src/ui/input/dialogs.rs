@@ -340,6 +340,7 @@ fn setup_toggle(view: &mut ViewState, setup: &Setup) {
             3 => view.toggle_mouse(),
             4 => view.toggle_kernel_threads(),
             5 => view.toggle_threads(),
+            6 => view.set_meters_to_limits(!view.meters_to_limits()),
             _ => {}
         },
     }

@@ -98,6 +98,7 @@ pub const OPTIONS: &[&str] = &[
     "Mouse",
     "Show kernel threads",
     "Show threads",
+    "CPU and memory meters to cgroup limits",
 ];
 
 impl Dialog {
