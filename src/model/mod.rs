@@ -2,6 +2,7 @@
 //! numbers users see: rates, percentages, totals. No I/O here.
 
 mod limits;
+mod scaled;
 mod system;
 mod units;
 
@@ -16,7 +17,8 @@ use crate::collect::gpu::{GpuDevice, ProcessGpu};
 use crate::collect::sample::{BackendKind, NetworkStatus, ProcessSample, Sample, SystemSample};
 use crate::collect::sample::{CgroupFacts, GpuStatus};
 
-pub use limits::{within_limits, OwnLimits};
+pub use limits::OwnLimits;
+pub use scaled::within_limits;
 pub use system::{CpuSplit, SystemView};
 pub use units::UnitView;
 

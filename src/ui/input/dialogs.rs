@@ -14,14 +14,7 @@ use crate::ui::state::dialogs::{setup_columns, setup_meters, sort_columns};
 use crate::ui::state::keymap::HELP;
 use crate::ui::state::view::{Effect, ViewState};
 
-pub(super) fn step(selected: usize, len: usize, delta: isize) -> usize {
-    if len == 0 {
-        return 0;
-    }
-    selected
-        .saturating_add_signed(delta)
-        .min(len.saturating_sub(1))
-}
+use super::lists::{is_close, step, vertical};
 
 /// Keys while a dialog is open.
 pub fn handle_key(view: &mut ViewState, key: KeyEvent) -> Effect {
@@ -42,22 +35,6 @@ pub fn handle_key(view: &mut ViewState, key: KeyEvent) -> Effect {
     };
     view.dialog = kept;
     effect
-}
-
-pub(super) fn is_close(key: &KeyEvent) -> bool {
-    matches!(key.code, KeyCode::Esc | KeyCode::Char('q') | KeyCode::F(10))
-}
-
-pub(super) fn vertical(key: &KeyEvent) -> Option<isize> {
-    match key.code {
-        KeyCode::Up | KeyCode::Char('k') => Some(-1),
-        KeyCode::Down | KeyCode::Char('j') => Some(1),
-        KeyCode::PageUp => Some(-10),
-        KeyCode::PageDown => Some(10),
-        KeyCode::Home => Some(isize::MIN / 2),
-        KeyCode::End => Some(isize::MAX / 2),
-        _ => None,
-    }
 }
 
 fn help_key(scroll: usize, key: KeyEvent) -> (Option<Dialog>, Effect) {

@@ -6,5 +6,6 @@
 pub mod actions;
 pub mod dialogs;
 pub mod keys;
+mod lists;
 pub mod panel;
 pub mod units;

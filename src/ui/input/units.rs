@@ -4,7 +4,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::dialogs::{is_close, step, vertical};
+use super::lists::{is_close, step, vertical};
 use crate::ui::state::dialog::Dialog;
 use crate::ui::state::unitview::{group_of, sorted, UnitColumn, UnitsTable};
 use crate::ui::state::view::{Effect, ViewState};
