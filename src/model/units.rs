@@ -53,11 +53,14 @@ pub fn unit_rows(
     interval_ns: Option<u64>,
 ) -> Vec<UnitView> {
     let mut rows: Vec<UnitView> = Vec::new();
-    let mut index: FxHashMap<Arc<str>, usize> = FxHashMap::default();
+    // Rows by the address of their path's Arc: the catalog shares one Arc
+    // per unit cgroup, so no string is hashed per process.
+    let mut index: FxHashMap<usize, usize> = FxHashMap::default();
     for p in processes {
         let Some(facts) = &p.cgroup else { continue };
         let Some(unit) = &facts.unit else { continue };
-        let i = *index.entry(Arc::clone(&unit.path)).or_insert_with(|| {
+        let address = Arc::as_ptr(&unit.path).cast::<u8>().addr();
+        let i = *index.entry(address).or_insert_with(|| {
             let info = &facts.info;
             let label = info
                 .container_label
