@@ -169,8 +169,12 @@ pub fn cpu_quota_throttles_a_unit() {
         (cgroup_cpu - truth_cpu).abs() <= 3.0,
         "unit CPU {cgroup_cpu:.1}% vs cpu.stat {truth_cpu:.1}%"
     );
+    // The processes' sum is timed by the walks (stamped when each began,
+    // the task read somewhere inside it: at 60 000 tasks on a loaded debug
+    // build the two walks can reach it 200 ms apart), not by the cgroup
+    // files' reads: a looser bound.
     assert!(
-        (row.cpu_percent - truth_cpu).abs() <= 4.0,
+        (row.cpu_percent - truth_cpu).abs() <= 8.0,
         "processes' CPU {:.1}% vs cpu.stat {truth_cpu:.1}%",
         row.cpu_percent
     );
