@@ -1046,3 +1046,200 @@ fn w_shows_the_whole_command_line_wrapped() {
     );
     assert!(!shown.contains('\x1b') && !shown.contains('\x07'));
 }
+
+/// A cgroup2 tree on disk holding the demo machine's cgroups with the
+/// files the units table reads; app.service is limited and throttled.
+struct CgroupFixture(std::path::PathBuf);
+
+impl CgroupFixture {
+    fn new(paths: &[&str]) -> CgroupFixture {
+        let root = std::env::temp_dir().join(format!("bpftop-units-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            root.join("cgroup.controllers"),
+            "cpuset cpu io memory pids\n",
+        )
+        .unwrap();
+        for path in paths {
+            let dir = root.join(path.trim_start_matches('/'));
+            std::fs::create_dir_all(&dir).unwrap();
+            let app = path.ends_with("app.service");
+            let psi = |avg10: &str| {
+                format!(
+                    "some avg10={avg10} avg60=0.00 avg300=0.00 total=1\n\
+                     full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+                )
+            };
+            let files = [
+                ("cgroup.procs", String::new()),
+                ("cpu.pressure", psi(if app { "35.20" } else { "0.00" })),
+                ("memory.pressure", psi(if app { "4.50" } else { "0.00" })),
+                ("io.pressure", psi("0.10")),
+                (
+                    "cpu.max",
+                    (if app {
+                        "20000 100000\n"
+                    } else {
+                        "max 100000\n"
+                    })
+                    .to_owned(),
+                ),
+                (
+                    "memory.max",
+                    (if app { "536870912\n" } else { "max\n" }).to_owned(),
+                ),
+                ("memory.high", "max\n".to_owned()),
+                (
+                    "memory.events",
+                    (if app {
+                        "low 0\nhigh 12\nmax 0\noom 1\noom_kill 1\n"
+                    } else {
+                        "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n"
+                    })
+                    .to_owned(),
+                ),
+            ];
+            for (name, text) in files {
+                std::fs::write(dir.join(name), text).unwrap();
+            }
+            CgroupFixture::set_throttled(&dir, 1_000_000);
+        }
+        CgroupFixture(root)
+    }
+
+    fn set_throttled(dir: &std::path::Path, usec: u64) {
+        let text = format!(
+            "usage_usec 5000000\nuser_usec 4000000\nsystem_usec 1000000\n\
+             nr_periods 100\nnr_throttled 80\nthrottled_usec {usec}\n"
+        );
+        std::fs::write(dir.join("cpu.stat"), text).unwrap();
+    }
+}
+
+impl Drop for CgroupFixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// gu: one row per unit with its cgroup's facts; Enter shows only the
+/// selected unit's processes; gu again closes.
+#[test]
+fn units_view_lists_units_with_their_cgroup_facts() {
+    let mut collector = FakeCollector::new(demo_processes());
+    let mut first = collector.collect().unwrap();
+    let mut second = collector.collect().unwrap();
+    let mut paths: Vec<&str> = first
+        .processes
+        .iter()
+        .filter_map(|p| p.cgroup.as_deref())
+        .filter(|c| *c != "/")
+        .collect();
+    paths.sort_unstable();
+    paths.dedup();
+    let fixture = CgroupFixture::new(&paths);
+    let mut catalog = Catalog::new(std::path::Path::new("/nonexistent"), Some(&fixture.0));
+    first.cgroups = catalog.describe(&first.processes);
+    // Between the two refreshes app.service is throttled for a further
+    // quarter of the interval.
+    let dt_usec = (second.boottime_ns - first.boottime_ns) / 1000;
+    CgroupFixture::set_throttled(
+        &fixture.0.join("system.slice/app.service"),
+        1_000_000 + dt_usec / 4,
+    );
+    second.cgroups = catalog.describe(&second.processes);
+    // The files were read on the real clock, milliseconds apart; pin their
+    // read times to the fake refreshes' clock.
+    for sample in [&mut first, &mut second] {
+        let at = sample.boottime_ns;
+        for facts in sample.cgroups.values_mut() {
+            if let Some(unit) = facts.unit.as_mut() {
+                let mut stats = (*unit.stats).clone();
+                stats.read_ns = at;
+                unit.stats = Arc::new(stats);
+            }
+        }
+    }
+    let model = Model::new(&second, Some(&first), None, &demo_user_name);
+    let mut v = ViewState::new(Theme::mono());
+    v.backend_label = "eBPF".to_owned();
+    v.page_rows = layout(Rect::new(0, 0, 120, 24), &v).table.height.max(1) as usize;
+    v.set_model(Arc::new(model));
+
+    press(&mut v, "gu");
+    assert!(
+        matches!(v.dialog, Some(bpftop::ui::dialogs::Dialog::Units(_))),
+        "gu opens the units table"
+    );
+    let buf = render(&v, 120, 24);
+    let screen = lines(&buf);
+    let (at, app) = row_of(&screen, "app.service").expect("app.service has a row");
+    for expected in [
+        " 0.20 ", " 512M ", " 35.2 ", " 4.5 ", " 25.0 ", "  1 ", " 12 ",
+    ] {
+        assert!(app.contains(expected), "{expected:?} missing from {app:?}");
+    }
+    let (_, cron) = row_of(&screen, "cron.service").expect("cron.service has a row");
+    assert!(cron.contains(" max "), "{cron:?}");
+    snapshot("units_view", &buf);
+
+    // Select app.service's row (rows start two lines below the border) and
+    // show its processes.
+    let title_row = row_of(&screen, "PROCS").unwrap().0;
+    for _ in 0..(at - title_row - 1) {
+        press(&mut v, "j");
+    }
+    key(&mut v, KeyCode::Enter);
+    assert!(v.dialog.is_none());
+    assert!(!v.rows.is_empty());
+    for r in 0..v.rows.len() {
+        let p = v.row_process(r).unwrap();
+        assert_eq!(
+            p.sample.cgroup.as_deref(),
+            Some("/system.slice/app.service")
+        );
+    }
+    press(&mut v, "gu");
+    press(&mut v, "gu");
+    assert!(v.dialog.is_none(), "gu again closes the table");
+}
+
+/// With the option on, inside a cgroup limited to half a CPU and 1 GiB,
+/// the CPU meter shows the cgroup's use of its quota and the memory meter
+/// its use of its limit; with the option off, the machine's.
+#[test]
+fn meters_scale_to_own_cgroup_limits() {
+    use bpftop::collect::sample::OwnCgroup;
+    let mut collector = FakeCollector::new(demo_processes());
+    let mut first = collector.collect().unwrap();
+    let mut second = collector.collect().unwrap();
+    let own = |usage_ns: u64, read_ns: u64| OwnCgroup {
+        cpu_limit_cpus: Some(0.5),
+        cpu_usage_ns: Some(usage_ns),
+        memory_limit_bytes: Some(1 << 30),
+        memory_usage_bytes: Some(600 << 20),
+        memory_cache_bytes: Some(88 << 20),
+        read_ns,
+    };
+    // 0.2 s of CPU in 1 s under half a CPU: 40 % of the limit.
+    first.system.own_cgroup = own(1_000_000_000, 5_000_000_000);
+    second.system.own_cgroup = own(1_200_000_000, 6_000_000_000);
+    let model = Arc::new(Model::new(&second, Some(&first), None, &demo_user_name));
+    let mut v = ViewState::new(Theme::mono());
+    v.set_model(Arc::clone(&model));
+    let mem_line = |v: &ViewState| {
+        let screen = lines(&render(v, 120, 30));
+        screen.into_iter().find(|l| l.starts_with("Mem[")).unwrap()
+    };
+    let host = mem_line(&v);
+    assert!(host.contains("/16.0G]"), "{host}");
+    v.set_meters_to_limits(true);
+    let limited = mem_line(&v);
+    assert!(limited.contains("512M/1.00G]"), "{limited}");
+    let avg = lines(&render(&v, 120, 30))
+        .into_iter()
+        .find(|l| l.starts_with("Avg["))
+        .unwrap();
+    assert!(avg.contains("40.0%]"), "{avg}");
+}

@@ -9,11 +9,12 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::cgroup_stats::UnitStatsReader;
 use super::containers::{container_of, ContainerNames, Runtime};
 use super::frozen::FrozenStates;
 use super::frozen_v1::V1Freezer;
-use super::sample::ProcessSample;
-use super::units::{unescape_unit, unit_of};
+use super::sample::{ProcessSample, UnitCgroup};
+use super::units::{components, unescape_unit, unit_of};
 use crate::present::sanitize::printable;
 
 /// The types the catalog fills, under the path other layers know them by.
@@ -26,6 +27,24 @@ pub struct Catalog {
     /// The v1 freezer, where a v1 freezer hierarchy is mounted (hybrid
     /// hosts, whose container runtimes pause through it).
     frozen_v1: Option<V1Freezer>,
+    unit_stats: Option<UnitStatsReader>,
+}
+
+/// The cgroup that holds `path`'s container (the component naming its id)
+/// or else its unit (the deepest .service/.scope): the path up to it.
+pub fn unit_cgroup_of(path: &str, info: &CgroupInfo) -> Option<String> {
+    let parts = components(path);
+    let at = match (&info.container, &info.unit.unit) {
+        (Some(c), _) => parts.iter().rposition(|p| p.contains(c.id.as_str()))?,
+        (None, Some(unit)) => parts.iter().rposition(|p| p == unit)?,
+        (None, None) => return None,
+    };
+    let mut out = String::new();
+    for part in parts.get(..=at)? {
+        out.push('/');
+        out.push_str(part);
+    }
+    Some(out)
 }
 
 impl Catalog {
@@ -37,6 +56,7 @@ impl Catalog {
             names: ContainerNames::new(root),
             frozen: mount.map(FrozenStates::new),
             frozen_v1: None,
+            unit_stats: mount.map(|m| UnitStatsReader::new(m, &root.join("proc"))),
         }
     }
 
@@ -87,6 +107,7 @@ impl Catalog {
         // Equal paths in distinct Arcs still meet in `facts`. Every Arc
         // lives in `processes` until we return, so no address is reused.
         let mut seen: FxHashSet<usize> = FxHashSet::default();
+        let mut units: FxHashMap<String, Option<UnitCgroup>> = FxHashMap::default();
         let mut last = None;
         // A task stopped by the v1 freezer shows as D: only cgroups with
         // such a process are looked up there (the first one's pid).
@@ -128,7 +149,20 @@ impl Catalog {
                     None => {}
                 }
             }
-            facts.insert(path.to_owned(), CgroupFacts { info, frozen });
+            let unit = unit_cgroup_of(path, &info).and_then(|owner| {
+                let reader = self.unit_stats.as_mut();
+                units
+                    .entry(owner)
+                    .or_insert_with_key(|owner| {
+                        let stats = reader?.read(owner)?;
+                        Some(UnitCgroup {
+                            path: Arc::from(owner.as_str()),
+                            stats: Arc::new(stats),
+                        })
+                    })
+                    .clone()
+            });
+            facts.insert(path.to_owned(), CgroupFacts { info, frozen, unit });
         }
         self.infos
             .retain(|path, _| facts.contains_key(path.as_str()));
@@ -137,6 +171,9 @@ impl Catalog {
         }
         if let Some(frozen) = self.frozen_v1.as_mut() {
             frozen.retain(|path| facts.contains_key(path));
+        }
+        if let Some(reader) = self.unit_stats.as_mut() {
+            reader.retain(|path| units.contains_key(path));
         }
         let containers: FxHashSet<&str> = facts
             .values()
@@ -150,6 +187,30 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unit_cgroup_is_the_path_up_to_the_unit_or_container() {
+        let of = |path: &str| {
+            let mut catalog = Catalog::new(Path::new("/nonexistent-root"), None);
+            let info = catalog.info(path);
+            unit_cgroup_of(path, &info)
+        };
+        assert_eq!(
+            of("/system.slice/nginx.service").as_deref(),
+            Some("/system.slice/nginx.service")
+        );
+        assert_eq!(
+            of("/user.slice/user-1000.slice/user@1000.service/app.slice/x.scope/sub").as_deref(),
+            Some("/user.slice/user-1000.slice/user@1000.service/app.slice/x.scope")
+        );
+        let id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            of(&format!("/docker/{id}/inner")).as_deref(),
+            Some(format!("/docker/{id}").as_str())
+        );
+        assert_eq!(of("/"), None);
+        assert_eq!(of("/init.scope.d/x"), None);
+    }
     use crate::collect::fake::demo_processes;
     use std::collections::HashSet;
 
@@ -178,6 +239,7 @@ mod tests {
         );
         // Without a cgroup2 mount the frozen state is unknown, not false.
         assert_eq!(docker.frozen, None);
+        assert_eq!(docker.unit, None);
         // A cgroup nobody is in any more is forgotten.
         processes[0].cgroup = None;
         catalog.describe(&processes);

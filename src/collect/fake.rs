@@ -254,6 +254,7 @@ pub fn demo_system() -> SystemSample {
             rx_bytes: 40 * GIB,
             tx_bytes: 9 * GIB,
         }),
+        own_cgroup: Default::default(),
     }
 }
 

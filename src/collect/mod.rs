@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod bpf;
 pub mod catalog;
+pub mod cgroup_stats;
 pub mod cgroups;
 pub mod clock;
 pub mod containers;
@@ -15,6 +16,7 @@ pub mod frozen_v1;
 pub mod gpu;
 pub mod netdev;
 pub mod open_files;
+pub mod own_cgroup;
 pub mod procfs;
 pub mod sample;
 pub mod sampler;

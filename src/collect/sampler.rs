@@ -11,6 +11,7 @@ use super::frozen_v1::find_freezer_mount;
 use super::gpu::collector::{has_drm_devices, GpuCollector, RESCAN_NS};
 use super::gpu::discovery::{DrmFdScan, ProcfsDrmScan};
 use super::gpu::nvml::{self, NvmlSource};
+use super::own_cgroup::OwnCgroupReader;
 use super::sample::{BackendKind, Sample};
 use super::smaps::read_smaps_rollup;
 use super::system::SystemReader;
@@ -27,6 +28,8 @@ pub struct Sampler {
     fallback_reason: Option<String>,
     /// Processes whose smaps_rollup each sample reads (see `inspect`).
     inspected: Vec<u32>,
+    /// bpftop's own cgroup, for meters scaled to its limits.
+    own_cgroup: OwnCgroupReader,
 }
 
 /// The GPU sources for a sampler whose process backend is `backend`.
@@ -83,6 +86,7 @@ impl Sampler {
             catalog,
             fallback_reason: opened.fallback_reason,
             inspected: Vec::new(),
+            own_cgroup: OwnCgroupReader::new(&options.proc_root),
         })
     }
 
@@ -99,6 +103,7 @@ impl Sampler {
     pub fn sample(&mut self) -> anyhow::Result<Sample> {
         let mut sample = self.collector.collect()?;
         sample.system = self.system.read()?;
+        sample.system.own_cgroup = self.own_cgroup.read(sample.system.mem.total);
         sample.cgroups = self.catalog.describe(&sample.processes);
         sample.gpu = self.gpu.collect(sample.boottime_ns);
         sample.gpu_status = self.gpu.status().clone();

@@ -113,6 +113,7 @@ impl SystemReader {
             uptime_seconds,
             pressure,
             net_dev,
+            own_cgroup: Default::default(),
         })
     }
 

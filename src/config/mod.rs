@@ -41,6 +41,9 @@ pub struct Config {
     pub mouse: bool,
     /// A folded tree row shows the sums of its subtree.
     pub aggregate_folded: bool,
+    /// Inside a cgroup with cpu.max / memory.max (a container), the CPU and
+    /// memory meters measure against those limits.
+    pub meters_to_limits: bool,
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -67,6 +70,7 @@ impl Default for Config {
             show_threads: false,
             mouse: true,
             aggregate_folded: true,
+            meters_to_limits: false,
         }
     }
 }
@@ -255,6 +259,10 @@ pub const KEY_HELP: &[(&str, &str)] = &[
     (
         "aggregate_folded",
         "a folded tree row shows the sums of its subtree",
+    ),
+    (
+        "meters_to_limits",
+        "in a container: CPU and memory meters against its cgroup's cpu.max and memory.max",
     ),
 ];
 
@@ -448,6 +456,7 @@ mod tests {
             show_threads: true,
             mouse: false,
             aggregate_folded: false,
+            meters_to_limits: true,
         }
     }
 
@@ -787,12 +796,14 @@ a = 1
                 (strings(), any::<String>(), any::<bool>(), any::<bool>()),
                 (DELAY_MS_RANGE, any::<String>(), strings()),
                 prop::array::uniform4(any::<bool>()),
+                any::<bool>(),
             )
                 .prop_map(
                     |(
                         (columns, sort_key, sort_descending, tree),
                         (delay_ms, theme, header_meters),
                         [show_kernel_threads, show_threads, mouse, aggregate_folded],
+                        meters_to_limits,
                     )| Config {
                         columns,
                         sort_key,
@@ -805,6 +816,7 @@ a = 1
                         show_threads,
                         mouse,
                         aggregate_folded,
+                        meters_to_limits,
                     },
                 )
         }

@@ -1,7 +1,10 @@
 //! The model: pure functions from raw samples (current and previous) to the
 //! numbers users see: rates, percentages, totals. No I/O here.
 
+mod limits;
+mod scaled;
 mod system;
+mod units;
 
 #[cfg(test)]
 pub(crate) mod testing;
@@ -14,7 +17,10 @@ use crate::collect::gpu::{GpuDevice, ProcessGpu};
 use crate::collect::sample::{BackendKind, NetworkStatus, ProcessSample, Sample, SystemSample};
 use crate::collect::sample::{CgroupFacts, GpuStatus};
 
+pub use limits::OwnLimits;
+pub use scaled::within_limits;
 pub use system::{CpuSplit, SystemView};
+pub use units::UnitView;
 
 /// One process as shown: its raw sample plus what needs two samples.
 #[derive(Debug, Clone)]
@@ -56,6 +62,9 @@ pub struct Model {
     /// The GPUs, for the header meters.
     pub gpus: Vec<GpuDevice>,
     pub gpu_status: GpuStatus,
+    /// Units and containers with visible processes, with their cgroup's
+    /// pressure, limits and counters.
+    pub units: Vec<UnitView>,
     /// What the next refresh's rates are computed from.
     raw_system: SystemSample,
     boottime_ns: u64,
@@ -182,9 +191,11 @@ impl Model {
                     thread_cpu_percent,
                 }
             })
-            .collect();
+            .collect::<Vec<ProcessView>>();
+        let units = units::unit_rows(&processes, prev.map_or(&[], |m| &m.units), interval_ns);
 
         Model {
+            units,
             unix_time: cur.unix_time,
             backend: cur.backend,
             fallback_reason,

@@ -91,6 +91,8 @@ pub struct SystemView {
     /// collect::netdev); None on the first refresh or without /proc/net/dev.
     pub net_rx_rate: Option<f64>,
     pub net_tx_rate: Option<f64>,
+    /// bpftop's own cgroup limits and their use; None when unlimited.
+    pub own_limits: Option<super::limits::OwnLimits>,
 }
 
 impl SystemView {
@@ -157,6 +159,7 @@ impl SystemView {
             pressure: s.pressure,
             net_rx_rate: net_rate(|t| t.rx_bytes),
             net_tx_rate: net_rate(|t| t.tx_bytes),
+            own_limits: super::limits::own_limits(s, prev.map(|(p, _)| p)),
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::collect::gpu::{GpuDevice, GpuVendor};
 use crate::collect::sample::GpuStatus;
 use crate::collect::sample::{NetHooks, NetworkStatus, ZramStats};
 use crate::collect::smaps::SmapsRollup;
-use crate::model::{Model, ProcessView};
+use crate::model::{Model, ProcessView, UnitView};
 
 const NS_PER_SEC: f64 = 1e9;
 
@@ -284,6 +284,69 @@ struct Refresh {
     gpus: Vec<Gpu>,
     system: System,
     processes: Vec<Process>,
+    units: Vec<Unit>,
+}
+
+#[derive(Serialize)]
+struct UnitPressure {
+    cpu: Option<f64>,
+    memory: Option<f64>,
+    io: Option<f64>,
+}
+
+/// A unit or container with printed processes, and its cgroup's facts.
+#[derive(Serialize)]
+struct Unit {
+    name: String,
+    kind: &'static str,
+    cgroup: String,
+    processes: usize,
+    cpu_percent: f64,
+    rss_bytes: u64,
+    cgroup_cpu_percent: Option<f64>,
+    pressure_some_avg10: UnitPressure,
+    cpu_max_cpus: Option<f64>,
+    cpu_quota_usec: Option<u64>,
+    cpu_period_usec: Option<u64>,
+    memory_max_bytes: Option<u64>,
+    memory_high_bytes: Option<u64>,
+    throttled_count: Option<u64>,
+    throttled_seconds: Option<f64>,
+    throttled_percent: Option<f64>,
+    throttled_per_second: Option<f64>,
+    oom_kills: Option<u64>,
+    memory_high_events: Option<u64>,
+    unavailable: Option<String>,
+}
+
+fn unit(u: &UnitView) -> Unit {
+    let s = &u.stats;
+    Unit {
+        name: u.label.clone(),
+        kind: if u.is_container { "container" } else { "unit" },
+        cgroup: u.path.to_string(),
+        processes: u.processes,
+        cpu_percent: u.cpu_percent,
+        rss_bytes: u.rss_bytes,
+        cgroup_cpu_percent: u.cgroup_cpu_percent,
+        pressure_some_avg10: UnitPressure {
+            cpu: s.cpu_some_avg10,
+            memory: s.memory_some_avg10,
+            io: s.io_some_avg10,
+        },
+        cpu_max_cpus: s.cpu_max.and_then(|m| m.cpus()),
+        cpu_quota_usec: s.cpu_max.and_then(|m| m.quota_usec),
+        cpu_period_usec: s.cpu_max.map(|m| m.period_usec),
+        memory_max_bytes: s.memory_max.and_then(|l| l.bytes()),
+        memory_high_bytes: s.memory_high.and_then(|l| l.bytes()),
+        throttled_count: s.nr_throttled,
+        throttled_seconds: s.throttled_usec.map(|us| us as f64 / 1e6),
+        throttled_percent: u.throttled_percent,
+        throttled_per_second: u.throttles_per_second,
+        oom_kills: s.oom_kills,
+        memory_high_events: s.high_events,
+        unavailable: s.unavailable.as_deref().map(str::to_owned),
+    }
 }
 
 /// Strings in JSON are lossy UTF-8 (JSON cannot carry arbitrary bytes);
@@ -428,6 +491,19 @@ pub fn render(
                 process(p, with_threads, model.gpu_status.any_on(), rollup)
             })
             .collect(),
+        units: {
+            // The units of the printed processes only (after -p, -u).
+            let shown: std::collections::HashSet<&str> = rows
+                .iter()
+                .filter_map(|p| p.cgroup.as_ref()?.unit.as_ref().map(|u| &*u.path))
+                .collect();
+            model
+                .units
+                .iter()
+                .filter(|u| shown.contains(&*u.path))
+                .map(unit)
+                .collect()
+        },
     };
     // Serialising plain structs of numbers and strings cannot fail; NaN
     // would become null rather than an error.

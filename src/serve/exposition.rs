@@ -438,9 +438,95 @@ fn families(r: &Refresh) -> Families {
         }
     }
 
+    unit_cgroups(&mut f, m);
     system(&mut f, r);
     own(&mut f, r, top.len());
     f
+}
+
+/// Each unit's and container's own cgroup: pressure, limits, throttling and
+/// memory events. A file that is absent (its controller is not on cgroup v2
+/// for the cgroup) gives no series rather than a made-up zero.
+fn unit_cgroups(f: &mut Families, m: &Model) {
+    let pressure = f.gauge(
+        "unit_pressure_some_avg10",
+        "Share of the last 10 s in which some task of the unit's cgroup stalled on the resource.",
+        Some(Unit::Other("ratio".into())),
+    );
+    let throttled = f.counter(
+        "unit_cpu_throttled",
+        "Time the unit's cgroup was throttled by its cpu.max quota.",
+        Some(Unit::Seconds),
+    );
+    let periods = f.counter(
+        "unit_cpu_throttled_periods",
+        "Periods in which the unit's cgroup was throttled (cpu.stat nr_throttled).",
+        None,
+    );
+    let cpu_max = f.gauge(
+        "unit_cpu_max_cpus",
+        "The unit's cpu.max quota in CPUs (absent when unlimited).",
+        None,
+    );
+    let memory_max = f.gauge(
+        "unit_memory_max",
+        "The unit's memory.max (absent when unlimited).",
+        Some(Unit::Bytes),
+    );
+    let memory_high = f.gauge(
+        "unit_memory_high",
+        "The unit's memory.high (absent when unlimited).",
+        Some(Unit::Bytes),
+    );
+    let ooms = f.counter(
+        "unit_oom_kills",
+        "Processes of the unit's cgroup killed by the OOM killer (memory.events oom_kill).",
+        None,
+    );
+    let highs = f.counter(
+        "unit_memory_high_events",
+        "Times the unit's cgroup went over memory.high (memory.events high).",
+        None,
+    );
+    for u in &m.units {
+        let container = if u.is_container { u.label.as_str() } else { "" };
+        let labels: Labels = Arc::new([
+            ("unit", u.unit_name.clone().unwrap_or_default()),
+            ("container", container.to_owned()),
+        ]);
+        let s = &u.stats;
+        for (resource, value) in [
+            ("cpu", s.cpu_some_avg10),
+            ("memory", s.memory_some_avg10),
+            ("io", s.io_some_avg10),
+        ] {
+            if let Some(v) = value {
+                let ratio = v / 100.0;
+                f.0[pressure].push(&labels, Some(("resource", resource)), ratio.into());
+            }
+        }
+        let mut put = |family: usize, v: Option<Value>| {
+            if let Some(v) = v {
+                f.0[family].push(&labels, None, v);
+            }
+        };
+        put(
+            throttled,
+            s.throttled_usec.map(|us| Value::Float(us as f64 / 1e6)),
+        );
+        put(periods, s.nr_throttled.map(Value::Int));
+        put(cpu_max, s.cpu_max.and_then(|c| c.cpus()).map(Value::Float));
+        put(
+            memory_max,
+            s.memory_max.and_then(|l| l.bytes()).map(Value::Int),
+        );
+        put(
+            memory_high,
+            s.memory_high.and_then(|l| l.bytes()).map(Value::Int),
+        );
+        put(ooms, s.oom_kills.map(Value::Int));
+        put(highs, s.high_events.map(Value::Int));
+    }
 }
 
 fn system(f: &mut Families, r: &Refresh) {
@@ -732,5 +818,73 @@ mod tests {
             .iter()
             .any(|l| l
                 .starts_with("bpftop_unit_cpu_seconds_total{unit=\"systemd-journald.service\"")));
+    }
+
+    #[test]
+    fn unit_cgroup_facts_are_exported_and_absent_files_give_no_series() {
+        use crate::collect::sample::{CpuMax, Limit, UnitCgroupStats};
+        let mut m = demo_model();
+        let stats = UnitCgroupStats {
+            cpu_some_avg10: Some(12.5),
+            memory_some_avg10: Some(50.0),
+            io_some_avg10: None,
+            usage_usec: Some(9_000_000),
+            nr_throttled: Some(40),
+            throttled_usec: Some(3_500_000),
+            cpu_max: Some(CpuMax {
+                quota_usec: Some(20_000),
+                period_usec: 100_000,
+            }),
+            memory_max: Some(Limit::Bytes(1 << 30)),
+            memory_high: Some(Limit::Unlimited),
+            oom_kills: Some(2),
+            high_events: Some(17),
+            unavailable: None,
+            read_ns: 0,
+        };
+        m.units = vec![crate::model::UnitView {
+            path: Arc::from("/system.slice/web.service"),
+            label: "web.service".to_owned(),
+            is_container: false,
+            unit_name: Some("web.service".to_owned()),
+            cpu_percent: 20.0,
+            rss_bytes: 1,
+            processes: 1,
+            stats: Arc::new(stats),
+            cgroup_cpu_percent: None,
+            throttled_percent: None,
+            throttles_per_second: None,
+            first_pid: 1,
+        }];
+        let text = lines(&refresh_of(&m, 0).text);
+        let has = |l: &str| assert!(text.contains(&l.to_owned()), "{l} missing");
+        let labels = "unit=\"web.service\",container=\"\"";
+        has(&format!(
+            "bpftop_unit_pressure_some_avg10_ratio{{{labels},resource=\"cpu\"}} 0.125"
+        ));
+        has(&format!(
+            "bpftop_unit_pressure_some_avg10_ratio{{{labels},resource=\"memory\"}} 0.5"
+        ));
+        has(&format!(
+            "bpftop_unit_cpu_throttled_seconds_total{{{labels}}} 3.5"
+        ));
+        has(&format!(
+            "bpftop_unit_cpu_throttled_periods_total{{{labels}}} 40"
+        ));
+        has(&format!("bpftop_unit_cpu_max_cpus{{{labels}}} 0.2"));
+        has(&format!(
+            "bpftop_unit_memory_max_bytes{{{labels}}} 1073741824"
+        ));
+        has(&format!("bpftop_unit_oom_kills_total{{{labels}}} 2"));
+        has(&format!(
+            "bpftop_unit_memory_high_events_total{{{labels}}} 17"
+        ));
+        // Unknown io pressure and an unlimited memory.high give no series.
+        assert!(!text
+            .iter()
+            .any(|l| l.starts_with("bpftop_unit_pressure") && l.contains("resource=\"io\"")));
+        assert!(!text
+            .iter()
+            .any(|l| l.starts_with("bpftop_unit_memory_high_bytes{")));
     }
 }

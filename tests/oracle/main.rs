@@ -14,6 +14,7 @@ mod memory;
 mod net_workload;
 mod network;
 mod truth;
+mod unit_limits;
 mod workload;
 
 use std::ffi::OsString;
@@ -1436,6 +1437,14 @@ fn main() {
             (
                 "cgroups: units, containers and freezing",
                 Box::new(units_containers_and_freezing),
+            ),
+            (
+                "units: a CPU quota throttles a unit",
+                Box::new(unit_limits::cpu_quota_throttles_a_unit),
+            ),
+            (
+                "units: a memory limit shows as pressure",
+                Box::new(unit_limits::memory_limit_shows_pressure),
             ),
             (
                 "gpu: DRM files are found",

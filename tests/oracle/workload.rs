@@ -131,11 +131,13 @@ pub fn run(args: &[String]) -> ! {
         match never {}
     }
     match kind {
-        // Four threads spinning for the given number of milliseconds.
+        // Threads (four unless given) spinning for the given number of
+        // milliseconds.
         "spin" => {
             let ms: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(3000);
+            let count: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(4);
             let deadline = Instant::now() + Duration::from_millis(ms);
-            let threads: Vec<_> = (0..4)
+            let threads: Vec<_> = (0..count)
                 .map(|_| {
                     thread::spawn(move || {
                         let mut x = 0u64;
@@ -150,6 +152,26 @@ pub fn run(args: &[String]) -> ! {
                 let _ = t.join();
             }
             std::process::exit(0)
+        }
+        // Writes and reads back a file of the given size (MiB) over and
+        // over: page cache a memory limit must keep reclaiming.
+        "pagecache" => {
+            let path = args.get(1).cloned().unwrap_or_default();
+            let mib: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(64);
+            let chunk = vec![0x5au8; MIB];
+            ready("");
+            loop {
+                use std::io::Read;
+                if let Ok(mut f) = std::fs::File::create(&path) {
+                    for _ in 0..mib {
+                        let _ = f.write_all(&chunk);
+                    }
+                }
+                if let Ok(mut f) = std::fs::File::open(&path) {
+                    let mut buf = vec![0u8; MIB];
+                    while f.read(&mut buf).is_ok_and(|n| n > 0) {}
+                }
+            }
         }
         // Anonymous and shared memory of known sizes (MiB).
         "hold" => {

@@ -25,4 +25,7 @@ pub struct CgroupFacts {
     pub info: Arc<CgroupInfo>,
     /// None when cgroup.events could not be read (no cgroup2, removed).
     pub frozen: Option<bool>,
+    /// The cgroup of the process's unit or container and its pressure,
+    /// limits and counters; None outside any unit or container.
+    pub unit: Option<super::UnitCgroup>,
 }

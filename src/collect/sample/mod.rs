@@ -10,9 +10,13 @@ use super::gpu::GpuSnapshot;
 
 pub mod cgroup;
 pub mod gpu;
+pub mod own_cgroup;
+pub mod unit_stats;
 
 pub use cgroup::{CgroupFacts, CgroupInfo};
 pub use gpu::GpuStatus;
+pub use own_cgroup::OwnCgroup;
+pub use unit_stats::{CpuMax, Limit, UnitCgroup, UnitCgroupStats};
 
 use serde::Serialize;
 
@@ -403,6 +407,8 @@ pub struct SystemSample {
     pub pressure: Pressure,
     /// None when /proc/net/dev cannot be read.
     pub net_dev: Option<NetDevTotals>,
+    /// bpftop's own cgroup's limits and use (filled by the sampler).
+    pub own_cgroup: OwnCgroup,
 }
 
 /// Everything one refresh produced.

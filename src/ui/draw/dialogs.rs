@@ -90,6 +90,8 @@ fn content(dialog: &Dialog, view: &ViewState, area: Rect) -> (String, Vec<String
         }
         // Drawn over the whole screen by `panel`, not in a box.
         Dialog::Panel(p) => (p.title(), Vec::new(), None),
+        // Drawn over the whole screen by `units`.
+        Dialog::Units(_) => (String::new(), Vec::new(), None),
     }
 }
 
@@ -150,13 +152,26 @@ fn setup_content(setup: &Setup, view: &ViewState) -> (String, Vec<String>, Optio
                     2 => on_off(view.aggregate_folded()).to_owned(),
                     3 => on_off(view.mouse).to_owned(),
                     4 => on_off(view.show_kernel_threads).to_owned(),
-                    _ => on_off(view.show_threads).to_owned(),
+                    5 => on_off(view.show_threads).to_owned(),
+                    _ => limits_state(view),
                 };
                 format!("{name:<42} {value}")
             })
             .collect(),
     };
     (title, lines, Some(setup.selected))
+}
+
+/// The meters-to-limits option's value, and whether there is a limit.
+fn limits_state(view: &ViewState) -> String {
+    let limited = view
+        .model
+        .as_deref()
+        .is_some_and(|m| m.system.own_limits.is_some());
+    match (view.meters_to_limits(), limited) {
+        (on, true) => on_off(on).to_owned(),
+        (on, false) => format!("{} (no cpu.max or memory.max here)", on_off(on)),
+    }
 }
 
 /// When a dialog's lines do not all fit (the help screen at 80×24), which
@@ -186,6 +201,9 @@ pub fn render(dialog: &Dialog, view: &ViewState, area: Rect, buf: &mut Buffer) {
     let theme = view.theme();
     if let Dialog::Panel(panel) = dialog {
         return super::panel::render(panel, theme, area, buf);
+    }
+    if let Dialog::Units(table) = dialog {
+        return super::units::render(table, view, area, buf);
     }
     let (title, lines, selected) = content(dialog, view, area);
     let longest = lines

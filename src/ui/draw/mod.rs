@@ -3,3 +3,4 @@
 pub mod dialogs;
 pub mod panel;
 pub mod render;
+pub mod units;

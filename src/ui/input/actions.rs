@@ -27,6 +27,10 @@ pub fn apply(view: &mut ViewState, action: Action) -> Effect {
         Action::Filter => view.start_filter(),
         Action::NetworkView => temporary::cycle_network(view),
         Action::GpuView => temporary::toggle_gpu(view),
+        Action::UnitsView => match dialogs::units_view(view) {
+            Ok(dialog) => view.dialog = Some(dialog),
+            Err(message) => view.set_status(message, true),
+        },
         Action::SortChooser => view.dialog = Some(dialogs::sort_chooser(view)),
         Action::SortPrevious => view.cycle_sort(-1),
         Action::SortNext => view.cycle_sort(1),

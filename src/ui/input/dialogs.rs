@@ -14,14 +14,7 @@ use crate::ui::state::dialogs::{setup_columns, setup_meters, sort_columns};
 use crate::ui::state::keymap::HELP;
 use crate::ui::state::view::{Effect, ViewState};
 
-fn step(selected: usize, len: usize, delta: isize) -> usize {
-    if len == 0 {
-        return 0;
-    }
-    selected
-        .saturating_add_signed(delta)
-        .min(len.saturating_sub(1))
-}
+use super::lists::{is_close, step, vertical};
 
 /// Keys while a dialog is open.
 pub fn handle_key(view: &mut ViewState, key: KeyEvent) -> Effect {
@@ -38,25 +31,10 @@ pub fn handle_key(view: &mut ViewState, key: KeyEvent) -> Effect {
         Dialog::Group { selected, groups } => group_key(view, selected, groups, key),
         Dialog::Panel(panel) => super::panel::panel_key(panel, key, view.page_rows),
         Dialog::Command(command) => command_key(view, command, key),
+        Dialog::Units(table) => super::units::units_key(view, table, key),
     };
     view.dialog = kept;
     effect
-}
-
-fn is_close(key: &KeyEvent) -> bool {
-    matches!(key.code, KeyCode::Esc | KeyCode::Char('q') | KeyCode::F(10))
-}
-
-fn vertical(key: &KeyEvent) -> Option<isize> {
-    match key.code {
-        KeyCode::Up | KeyCode::Char('k') => Some(-1),
-        KeyCode::Down | KeyCode::Char('j') => Some(1),
-        KeyCode::PageUp => Some(-10),
-        KeyCode::PageDown => Some(10),
-        KeyCode::Home => Some(isize::MIN / 2),
-        KeyCode::End => Some(isize::MAX / 2),
-        _ => None,
-    }
 }
 
 fn help_key(scroll: usize, key: KeyEvent) -> (Option<Dialog>, Effect) {
@@ -339,6 +317,7 @@ fn setup_toggle(view: &mut ViewState, setup: &Setup) {
             3 => view.toggle_mouse(),
             4 => view.toggle_kernel_threads(),
             5 => view.toggle_threads(),
+            6 => view.set_meters_to_limits(!view.meters_to_limits()),
             _ => {}
         },
     }

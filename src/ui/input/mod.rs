@@ -8,5 +8,7 @@ pub mod actions;
 pub mod decode;
 pub mod dialogs;
 pub mod keys;
+mod lists;
 pub mod panel;
 pub mod reader;
+pub mod units;

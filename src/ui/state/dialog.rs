@@ -32,6 +32,8 @@ pub enum Dialog {
     /// The selected process's environment, open files or trace.
     Panel(Panel),
     Command(CommandLine),
+    /// gu: units and containers as rows.
+    Units(super::unitview::UnitsTable),
 }
 
 /// The whole command line of one process (w), wrapped to the screen.
@@ -96,6 +98,7 @@ pub const OPTIONS: &[&str] = &[
     "Mouse",
     "Show kernel threads",
     "Show threads",
+    "CPU and memory meters to cgroup limits",
 ];
 
 impl Dialog {

@@ -113,6 +113,18 @@ pub fn row_text(view: &ViewState, row: usize) -> Option<String> {
     Some(cells.join(" "))
 }
 
+/// gu: the units and containers table; Err (a message) when no process is
+/// in a unit or container, or nothing has been collected yet.
+pub fn units_view(view: &ViewState) -> Result<Dialog, String> {
+    match view.model.as_deref() {
+        None => Err("no processes yet".to_owned()),
+        Some(m) if m.units.is_empty() => {
+            Err("no systemd unit or container here: no process's cgroup names one".to_owned())
+        }
+        Some(_) => Ok(Dialog::Units(Default::default())),
+    }
+}
+
 /// The units and containers of the current processes, to show only one;
 /// Err (a message) when there is none to choose and no choice to undo, as
 /// on a machine without systemd or containers.

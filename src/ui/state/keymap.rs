@@ -24,6 +24,7 @@ pub enum Action {
     Filter,
     NetworkView,
     GpuView,
+    UnitsView,
     SortChooser,
     SortPrevious,
     SortNext,
@@ -300,6 +301,11 @@ pub const HELP: &[Binding] = &[
         keys: "gG",
         what: "GPU columns (GPU%, GMEM, and GPU with several GPUs) by GPU%; again: off",
         bound: &[(Key::Then('g', 'G'), GpuView)],
+    },
+    Binding {
+        keys: "gu",
+        what: "units and containers: CPU, memory, pressure, limits, throttling",
+        bound: &[(Key::Then('g', 'u'), UnitsView)],
     },
     Binding {
         keys: "w",

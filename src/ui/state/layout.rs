@@ -56,7 +56,7 @@ pub fn layout(area: Rect, view: &ViewState) -> Layout {
 /// What the header draws, from the view and its model.
 pub fn header_view<'a>(view: &'a ViewState, model: &'a Model) -> HeaderView<'a> {
     HeaderView {
-        system: &model.system,
+        system: view.meter_system().unwrap_or(&model.system),
         backend: &view.backend_label,
         meters: &view.meters,
         gpus: &model.gpus,

@@ -20,4 +20,5 @@ pub mod sideways;
 pub mod sorting;
 pub mod statusline;
 pub mod temporary;
+pub mod unitview;
 pub mod view;

@@ -11,6 +11,36 @@ pub const DELAY_MIN_MS: u64 = 100;
 pub const DELAY_MAX_MS: u64 = 60_000;
 
 impl ViewState {
+    /// Setup: CPU and memory meters against bpftop's own cgroup limits.
+    pub fn set_meters_to_limits(&mut self, on: bool) {
+        self.meters_to_limits = on;
+        self.scale_meters();
+    }
+
+    pub fn meters_to_limits(&self) -> bool {
+        self.meters_to_limits
+    }
+
+    /// The system figures the meters show: scaled to the limits when the
+    /// option is on and bpftop runs under limits, else the machine's.
+    pub fn meter_system(&self) -> Option<&crate::model::SystemView> {
+        self.limited_system
+            .as_ref()
+            .or_else(|| self.model.as_deref().map(|m| &m.system))
+    }
+
+    /// Remakes the scaled figures from the current model.
+    pub(in crate::ui::state) fn scale_meters(&mut self) {
+        self.limited_system = match (self.meters_to_limits, self.model.as_deref()) {
+            (true, Some(m)) => m
+                .system
+                .own_limits
+                .as_ref()
+                .map(|l| crate::model::within_limits(&m.system, l)),
+            _ => None,
+        };
+    }
+
     /// H: thread rows on or off (the caller tells the collector).
     pub fn toggle_threads(&mut self) {
         self.show_threads = !self.show_threads;

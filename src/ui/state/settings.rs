@@ -64,6 +64,7 @@ pub fn view_from(config: &Config, overrides: &Overrides) -> (ViewState, Vec<Stri
     view.show_kernel_threads = config.show_kernel_threads;
     view.show_threads = config.show_threads;
     view.aggregate_folded = config.aggregate_folded;
+    view.set_meters_to_limits(config.meters_to_limits);
     view.mouse = config.mouse && !overrides.no_mouse;
     view.user_filter = overrides.user.clone();
     view.pid_filter = overrides.pids.clone();
@@ -126,6 +127,7 @@ pub fn config_from(view: &ViewState) -> Config {
         show_threads: view.show_threads,
         mouse: view.mouse,
         aggregate_folded: view.aggregate_folded,
+        meters_to_limits: view.meters_to_limits(),
     }
 }
 
@@ -147,6 +149,7 @@ mod tests {
             show_threads: false,
             mouse: false,
             aggregate_folded: false,
+            meters_to_limits: true,
         };
         let (view, warnings) = view_from(&config, &Overrides::default());
         assert!(warnings.is_empty(), "{warnings:?}");

@@ -140,6 +140,12 @@ pub struct ViewState {
     pub delay_ms: u64,
     /// `eBPF` or `procfs: <reason>`.
     pub backend_label: String,
+    /// The CPU and memory meters measure against bpftop's own cgroup
+    /// limits (see `options`).
+    pub(in crate::ui::state) meters_to_limits: bool,
+    /// The system figures scaled to those limits, made when a model
+    /// arrives or the option changes; None when off or unlimited.
+    pub(in crate::ui::state) limited_system: Option<crate::model::SystemView>,
 }
 
 impl ViewState {
@@ -190,6 +196,8 @@ impl ViewState {
             mouse: true,
             delay_ms: 1500,
             backend_label: String::new(),
+            meters_to_limits: false,
+            limited_system: None,
         }
     }
 
@@ -241,6 +249,7 @@ impl ViewState {
     /// Takes a new model and rebuilds the rows.
     pub fn set_model(&mut self, model: Arc<Model>) {
         self.model = Some(model);
+        self.scale_meters();
         self.prune_tags();
         self.rebuild();
     }
