@@ -524,58 +524,71 @@ fn churn_does_not_break_refreshes(choice: BackendChoice, walk: WalkChoice) {
 }
 
 /// Syscalls per refresh of the bpf backend, from strace, for a number of
-/// extra idle processes: (calls of 12 refreshes − calls of 2) / 10.
+/// extra idle processes: the median over 10 refreshes of the calls between
+/// one JSON line and the next (one write each), start-up left out.
 fn syscalls_per_refresh(extra: usize) -> f64 {
     let idle = Workload::simple(&["idle", &extra.to_string()]);
-    let count = |refreshes: u32| -> u64 {
-        let out_file = std::env::temp_dir().join(format!("bpftop-strace-{}", std::process::id()));
-        let status = Command::new("strace")
-            .arg("-f")
-            .arg("-c")
-            .arg("-o")
-            .arg(&out_file)
-            .arg(env!("CARGO_BIN_EXE_bpftop"))
-            .args([
-                "--batch",
-                "--backend",
-                "bpf",
-                "--format",
-                "json",
-                "-d",
-                "50",
-                "-n",
-            ])
-            .arg(refreshes.to_string())
-            .stdout(Stdio::null())
-            .status()
-            .expect("strace is installed");
-        assert!(status.success());
-        let report = std::fs::read_to_string(&out_file).unwrap();
-        let _ = std::fs::remove_file(&out_file);
-        let total = report
-            .lines()
-            .find(|l| l.trim_end().ends_with("total"))
-            .unwrap();
-        // "100.00    0.001234     1   1234   12 total": calls is the 4th column.
-        total.split_whitespace().nth(3).unwrap().parse().unwrap()
-    };
-    let per_refresh = (count(12) as f64 - count(2) as f64) / 10.0;
+    let out_file = std::env::temp_dir().join(format!("bpftop-strace-{}", std::process::id()));
+    let status = Command::new("strace")
+        .arg("-f")
+        .arg("-o")
+        .arg(&out_file)
+        .arg(env!("CARGO_BIN_EXE_bpftop"))
+        .args([
+            "--batch",
+            "--backend",
+            "bpf",
+            "--format",
+            "json",
+            "-d",
+            "50",
+            "-n",
+            "13",
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .expect("strace is installed");
+    assert!(status.success());
+    let trace = std::fs::read_to_string(&out_file).unwrap();
+    let _ = std::fs::remove_file(&out_file);
     drop(idle);
-    per_refresh
+    let mut per_refresh = calls_between_lines(&trace);
+    assert_eq!(per_refresh.len(), 12, "13 JSON lines, 12 gaps");
+    // The first gaps still read every process's command line.
+    per_refresh.drain(..2);
+    per_refresh.sort_unstable();
+    f64::from(per_refresh[4] + per_refresh[5]) / 2.0
+}
+
+/// In an `strace -f` log: the number of calls between each write to stdout
+/// and the next (an interrupted call, split in two lines, counts once).
+fn calls_between_lines(trace: &str) -> Vec<u32> {
+    let mut gaps = Vec::new();
+    let mut calls = None;
+    for line in trace.lines() {
+        let call = line
+            .split_once(' ')
+            .map_or("", |(_, rest)| rest.trim_start());
+        if call.starts_with("<...") || call.starts_with("+++") || call.starts_with("---") {
+            continue;
+        }
+        if call.starts_with("write(1,") {
+            if let Some(n) = calls.replace(0) {
+                gaps.push(n);
+            }
+        } else if let Some(n) = calls.as_mut() {
+            *n += 1;
+        }
+    }
+    gaps
 }
 
 fn syscalls_do_not_grow_with_processes() {
     if Command::new("strace").arg("-V").output().is_err() {
         panic!("strace is not installed (the README's test command installs it)");
     }
-    // Other processes that run on the machine meanwhile have their titles
-    // re-read now and then (titles.rs): the least of three interleaved
-    // measurements of each is the one least disturbed.
-    let (mut small, mut large) = (f64::MAX, f64::MAX);
-    for _ in 0..3 {
-        small = small.min(syscalls_per_refresh(100));
-        large = large.min(syscalls_per_refresh(5000));
-    }
+    let small = syscalls_per_refresh(100);
+    let large = syscalls_per_refresh(5000);
     println!("    syscalls per refresh: {small:.1} with 100 extra processes, {large:.1} with 5000");
     assert!((large - small).abs() <= 10.0, "{small} vs {large}");
 }
