@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use super::sample::{
     BackendKind, Comm, CpuTimes, IoCounters, MemInfo, MemoryParts, NetCounters, NetDevTotals,
-    NetHooks, NetworkStatus, Pressure, ProcessSample, Sample, SystemSample, ThreadSample,
-    ZramStats,
+    NetHooks, NetworkStatus, Pressure, ProcessSample, RunQueue, Sample, Stalls, SystemSample,
+    ThreadSample, Waits, ZramStats,
 };
 use super::Collector;
 pub use gpu::{demo_gpu, demo_gpu_status};
@@ -254,6 +254,7 @@ pub fn demo_system() -> SystemSample {
             rx_bytes: 40 * GIB,
             tx_bytes: 9 * GIB,
         }),
+        delay_accounting: Some(true),
     }
 }
 
@@ -304,6 +305,13 @@ fn process(pid: u32, ppid: u32, uid: u32, comm: &[u8], argv: &[&[u8]]) -> Proces
         cgroup: Some("/system.slice".into()),
         kernel_thread: false,
         thread_list: Vec::new(),
+        waits: Waits {
+            run: Some(RunQueue {
+                delay_ns: 0,
+                count: 0,
+            }),
+            stalls: Some(Stalls::default()),
+        },
     }
 }
 
@@ -331,6 +339,7 @@ fn thread(tid: u32, state: char, comm: &[u8], processor: u32, cpu_time_ns: u64) 
         comm: Comm::new(comm),
         processor,
         cpu_time_ns,
+        waits: Waits::default(),
     }
 }
 

@@ -14,6 +14,7 @@ mod memory;
 mod net_workload;
 mod network;
 mod truth;
+mod waits;
 mod workload;
 
 use std::ffi::OsString;
@@ -1166,6 +1167,10 @@ fn main() {
             Box::new(|| churn_does_not_break_refreshes(BackendChoice::Procfs, WalkChoice::Auto)),
         ),
         (
+            "procfs: run-queue waits",
+            Box::new(|| waits::all(BackendChoice::Procfs, WalkChoice::Auto)),
+        ),
+        (
             "procfs: every process /proc lists, no more",
             Box::new(|| tgid_set_matches_proc(BackendChoice::Procfs, WalkChoice::Auto)),
         ),
@@ -1267,6 +1272,14 @@ fn main() {
             (
                 "bpf: syscalls per refresh independent of process count",
                 Box::new(syscalls_do_not_grow_with_processes),
+            ),
+            (
+                "bpf open-coded: run-queue waits and stalls",
+                Box::new(|| waits::all(BackendChoice::Bpf, WalkChoice::OpenCoded)),
+            ),
+            (
+                "bpf iter/task: run-queue waits and stalls",
+                Box::new(|| waits::all(BackendChoice::Bpf, WalkChoice::Iter)),
             ),
             (
                 "fallback: unprivileged user",

@@ -10,9 +10,11 @@ use super::gpu::GpuSnapshot;
 
 pub mod cgroup;
 pub mod gpu;
+pub mod waits;
 
 pub use cgroup::{CgroupFacts, CgroupInfo};
 pub use gpu::GpuStatus;
+pub use waits::{RunQueue, Stalls, Waits};
 
 use serde::Serialize;
 
@@ -233,6 +235,8 @@ pub struct ThreadSample {
     pub processor: u32,
     /// Scheduler run time of this thread, ns.
     pub cpu_time_ns: u64,
+    /// Run-queue waits and stalls of this thread.
+    pub waits: Waits,
 }
 
 /// One process (thread group), with /proc's semantics for every field.
@@ -287,6 +291,9 @@ pub struct ProcessSample {
     pub kernel_thread: bool,
     /// Thread rows, filled only when requested.
     pub thread_list: Vec<ThreadSample>,
+    /// Run-queue waits and stalls of all threads, live and exited, never
+    /// going backwards.
+    pub waits: Waits,
 }
 
 impl ProcessSample {
@@ -387,6 +394,9 @@ pub struct SystemSample {
     pub pressure: Pressure,
     /// None when /proc/net/dev cannot be read.
     pub net_dev: Option<NetDevTotals>,
+    /// kernel.task_delayacct: whether stalls are being counted; None where
+    /// the kernel has no such switch (no delay accounting).
+    pub delay_accounting: Option<bool>,
 }
 
 /// Everything one refresh produced.
