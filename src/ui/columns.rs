@@ -750,9 +750,6 @@ impl Column {
     pub const GpuPercent: Column = Column::named("GPU_PERCENT");
     pub const GpuMem: Column = Column::named("GPU_MEM");
     pub const GpuIndex: Column = Column::named("GPU_INDEX");
-    pub const WaitPercent: Column = Column::named("WAIT_PERCENT");
-    pub const RunWaits: Column = Column::named("RUN_WAITS");
-    pub const IoWaitPercent: Column = Column::named("IOWAIT_PERCENT");
 }
 
 impl Column {
@@ -781,6 +778,12 @@ impl Column {
     /// One line for the setup screen.
     pub fn description(self) -> &'static str {
         self.spec().description
+    }
+
+    /// What the setup screen adds beside the column while it is selected
+    /// (how to turn on what it needs).
+    pub fn setup_note(self) -> Option<&'static str> {
+        waits::is_stall(self.id()).then_some(waits::DELAY_ACCOUNTING_NOTE)
     }
 
     /// Width in columns, excluding the gap the renderer puts between

@@ -134,7 +134,14 @@ fn setup_content(setup: &Setup, view: &ViewState) -> (String, Vec<String>, Optio
     let lines = match setup.section {
         Section::Columns => setup_columns(view)
             .into_iter()
-            .map(|(c, on)| format!("{} {:<14} {}", check(on), c.id(), c.description()))
+            .enumerate()
+            .map(|(i, (c, on))| {
+                let line = format!("{} {:<14} {}", check(on), c.id(), c.description());
+                match c.setup_note() {
+                    Some(note) if i == setup.selected => format!("{line} — {note}"),
+                    _ => line,
+                }
+            })
             .collect(),
         Section::Meters => setup_meters(view)
             .into_iter()
