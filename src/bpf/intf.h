@@ -128,6 +128,9 @@ struct walk_state {
 	__u64 count;   /* records written */
 	__u64 dropped; /* tasks not recorded because `records` was full */
 	__u64 names;   /* kthread_names entries written */
+	/* Set by userspace before each walk: follow task->delays (only while
+	 * kernel.task_delayacct counts stalls). */
+	__u64 read_delays;
 };
 
 /* A kernel thread's name as /proc shows it. */

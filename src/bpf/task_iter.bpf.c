@@ -245,7 +245,8 @@ static __always_inline void read_net_counters(struct task_struct *task, struct t
 /* Run-queue waits and stall totals of one thread, where the kernel keeps
  * them: sched_info needs CONFIG_SCHED_INFO, delays CONFIG_TASK_DELAY_ACCT
  * (allocated for every task, but only filled while task_delayacct is 1). */
-static __always_inline void read_waits(struct task_struct *task, struct task_record *rec)
+static __always_inline void read_waits(struct task_struct *task, struct task_record *rec,
+				       bool read_delays)
 {
 	struct task_delay_info *d;
 
@@ -254,7 +255,7 @@ static __always_inline void read_waits(struct task_struct *task, struct task_rec
 		rec->run_count = task->sched_info.pcount;
 		rec->record_flags |= BPFTOP_REC_SCHED_INFO;
 	}
-	if (!bpf_core_field_exists(task->delays))
+	if (!read_delays || !bpf_core_field_exists(task->delays))
 		return;
 	d = task->delays;
 	if (!d)
@@ -464,7 +465,7 @@ static __always_inline void record_task(struct task_struct *task, struct walk_st
 	rec->read_bytes = task->ioac.read_bytes;
 	rec->write_bytes = task->ioac.write_bytes;
 	__builtin_memcpy(rec->comm, task->comm, sizeof(rec->comm));
-	read_waits(task, rec);
+	read_waits(task, rec, state->read_delays);
 
 	if (rec->tid == rec->tgid) {
 		read_process(task, rec);

@@ -12,6 +12,7 @@
 
 mod assemble;
 mod cmdline;
+mod delayacct;
 pub mod drm_fds;
 mod init_process;
 mod libbpf_log;
@@ -56,6 +57,8 @@ pub struct BpfCollector {
     sys_root: PathBuf,
     builder: ProcessBuilder,
     init: init_process::InitProcess,
+    /// Whether the kernel counts stalls now (kernel.task_delayacct).
+    delayacct: delayacct::DelayAcctSwitch,
 }
 
 /// Turns a walk's per-process accumulations into samples: reads what the
@@ -147,6 +150,7 @@ impl BpfCollector {
                 watched: titles::WatchedTitles::default(),
             },
             init: init_process::InitProcess::new(options),
+            delayacct: delayacct::DelayAcctSwitch::open(&options.proc_root),
         };
         // One walk proves the walk works before auto commits to it (the
         // walk alone: building samples is ordinary code). The open-coded
@@ -204,6 +208,8 @@ impl BpfCollector {
     /// Walks all tasks, growing the records map when the system has
     /// outgrown it; returns the number of records.
     fn walk(&mut self) -> anyhow::Result<usize> {
+        let read_delays = self.delayacct.on();
+        self.loaded.read_delays = read_delays;
         if let Some(count) = self.loaded.run()? {
             return Ok(count);
         }
@@ -219,6 +225,7 @@ impl BpfCollector {
         };
         self.loaded =
             crate::privileges::with_load_caps(|| load(kind, capacity, &self.sys_root, net))?;
+        self.loaded.read_delays = read_delays;
         self.loaded
             .run()?
             .ok_or_else(|| anyhow!("more than {capacity} tasks appeared during one walk"))
