@@ -42,7 +42,14 @@ NET_TOTAL\t''
 IFACE\t''
 GPU_PERCENT\t''
 GPU_MEM\t''
-GPU_INDEX\t''"
+GPU_INDEX\t''
+WAIT_PERCENT\t''
+RUN_WAITS\t''
+IOWAIT_PERCENT\t''
+SWAPWAIT_PERCENT\t''
+RECLAIM_PERCENT\t''
+THRASH_PERCENT\t''
+COMPACT_PERCENT\t''"
 complete -c bpftop -l theme -d 'Colour theme: default or mono (the interface only)' -r -f -a "default\t''
 mono\t''"
 complete -c bpftop -l format -d 'Batch output format' -r -f -a "json\t'One JSON object per line per refresh (schema in docs/batch-schema.md)'

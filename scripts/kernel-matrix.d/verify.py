@@ -149,6 +149,9 @@ def verify(label, path):
             bad.append(f"state {p.get('state')} != /proc {state}")
         if p.get("comm") != comm:
             bad.append(f"comm {p.get('comm')!r} != /proc {comm!r}")
+        # Run-queue waits (sched_info) load where the kernel keeps them.
+        if p.get("run_delay_seconds") is None or p.get("run_waits") is None:
+            bad.append("run_delay_seconds/run_waits null: sched_info did not load")
         rss = p.get("rss_bytes")
         # With exact RSS (--check), an idle process's RSS is statm's to the
         # byte; the tolerance is for the approximate read only.

@@ -22,6 +22,10 @@ enum bpftop_record_flag {
 	BPFTOP_REC_HAS_MM = 0x2,      /* the process has an address space (not a kernel thread) */
 	BPFTOP_REC_PRECISE_RSS = 0x4, /* rss_* and swap_ents include the per-CPU
 				       * deltas (exact, as /proc on >= 6.16) */
+	BPFTOP_REC_SCHED_INFO = 0x8,  /* run_delay and run_count are valid
+				       * (the kernel has CONFIG_SCHED_INFO) */
+	BPFTOP_REC_DELAYS = 0x10,     /* the *_delay stall totals are valid
+				       * (CONFIG_TASK_DELAY_ACCT, task->delays set) */
 };
 
 /* The kernel's PF_* bits of task_record.task_flags that bpftop reads
@@ -61,6 +65,17 @@ struct task_record {
 	__u64 wchar;
 	__u64 read_bytes;
 	__u64 write_bytes;
+	/* Run-queue waits (sched_info), under BPFTOP_REC_SCHED_INFO: time
+	 * runnable but not running, and how often the task was switched in. */
+	__u64 run_delay;
+	__u64 run_count;
+	/* Stalls (task_delay_info), under BPFTOP_REC_DELAYS; they grow only
+	 * while kernel.task_delayacct is 1. */
+	__u64 blkio_delay;
+	__u64 swapin_delay;
+	__u64 reclaim_delay;
+	__u64 thrashing_delay;
+	__u64 compact_delay;
 	char comm[BPFTOP_COMM_LEN];
 
 	/* Process-wide: valid only with BPFTOP_REC_LEADER. */
@@ -82,6 +97,16 @@ struct task_record {
 	__u64 dead_wchar;
 	__u64 dead_read_bytes;
 	__u64 dead_write_bytes;
+	/* The same for run_delay .. compact_delay, from the taskstats totals
+	 * the kernel keeps of exited threads (signal->stats, CONFIG_TASKSTATS);
+	 * zero while no thread has exited beside a live one. */
+	__u64 dead_run_delay;
+	__u64 dead_run_count;
+	__u64 dead_blkio_delay;
+	__u64 dead_swapin_delay;
+	__u64 dead_reclaim_delay;
+	__u64 dead_thrashing_delay;
+	__u64 dead_compact_delay;
 	/* Address space, valid with BPFTOP_REC_HAS_MM. */
 	__u64 total_vm;
 	__s64 rss_file;
@@ -103,6 +128,9 @@ struct walk_state {
 	__u64 count;   /* records written */
 	__u64 dropped; /* tasks not recorded because `records` was full */
 	__u64 names;   /* kthread_names entries written */
+	/* Set by userspace before each walk: follow task->delays (only while
+	 * kernel.task_delayacct counts stalls). */
+	__u64 read_delays;
 };
 
 /* A kernel thread's name as /proc shows it. */

@@ -242,6 +242,55 @@ static __always_inline void read_net_counters(struct task_struct *task, struct t
 	rec->net_iface = c->iface;
 }
 
+/* Run-queue waits and stall totals of one thread, where the kernel keeps
+ * them: sched_info needs CONFIG_SCHED_INFO, delays CONFIG_TASK_DELAY_ACCT
+ * (allocated for every task, but only filled while task_delayacct is 1). */
+static __always_inline void read_waits(struct task_struct *task, struct task_record *rec,
+				       bool read_delays)
+{
+	struct task_delay_info *d;
+
+	if (bpf_core_field_exists(task->sched_info)) {
+		rec->run_delay = task->sched_info.run_delay;
+		rec->run_count = task->sched_info.pcount;
+		rec->record_flags |= BPFTOP_REC_SCHED_INFO;
+	}
+	if (!read_delays || !bpf_core_field_exists(task->delays))
+		return;
+	d = task->delays;
+	if (!d)
+		return;
+	rec->blkio_delay = d->blkio_delay;
+	rec->swapin_delay = d->swapin_delay;
+	rec->reclaim_delay = d->freepages_delay;
+	if (bpf_core_field_exists(d->thrashing_delay))
+		rec->thrashing_delay = d->thrashing_delay;
+	if (bpf_core_field_exists(d->compact_delay))
+		rec->compact_delay = d->compact_delay;
+	rec->record_flags |= BPFTOP_REC_DELAYS;
+}
+
+/* The exited threads' totals (taskstats' tgid aggregate), if any. */
+static __always_inline void read_dead_waits(struct signal_struct *sig, struct task_record *rec)
+{
+	struct taskstats *st;
+
+	if (!bpf_core_field_exists(sig->stats))
+		return;
+	st = sig->stats;
+	if (!st)
+		return;
+	rec->dead_run_delay = st->cpu_delay_total;
+	rec->dead_run_count = st->cpu_count;
+	rec->dead_blkio_delay = st->blkio_delay_total;
+	rec->dead_swapin_delay = st->swapin_delay_total;
+	rec->dead_reclaim_delay = st->freepages_delay_total;
+	if (bpf_core_field_exists(st->thrashing_delay_total))
+		rec->dead_thrashing_delay = st->thrashing_delay_total;
+	if (bpf_core_field_exists(st->compact_delay_total))
+		rec->dead_compact_delay = st->compact_delay_total;
+}
+
 static __always_inline void read_process(struct task_struct *task, struct task_record *rec)
 {
 	struct signal_struct *sig = task->signal;
@@ -270,6 +319,7 @@ static __always_inline void read_process(struct task_struct *task, struct task_r
 	rec->dead_wchar = sig->ioac.wchar;
 	rec->dead_read_bytes = sig->ioac.read_bytes;
 	rec->dead_write_bytes = sig->ioac.write_bytes;
+	read_dead_waits(sig, rec);
 	if (read_net)
 		read_net_counters(task, rec);
 
@@ -415,6 +465,7 @@ static __always_inline void record_task(struct task_struct *task, struct walk_st
 	rec->read_bytes = task->ioac.read_bytes;
 	rec->write_bytes = task->ioac.write_bytes;
 	__builtin_memcpy(rec->comm, task->comm, sizeof(rec->comm));
+	read_waits(task, rec, state->read_delays);
 
 	if (rec->tid == rec->tgid) {
 		read_process(task, rec);

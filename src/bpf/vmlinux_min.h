@@ -95,6 +95,7 @@ struct signal_struct {
 	unsigned long maj_flt;
 	unsigned long long sum_sched_runtime;
 	struct task_io_accounting ioac;
+	struct taskstats *stats;
 };
 
 /* >= 6.2: one percpu_counter per RSS kind. */
@@ -141,6 +142,34 @@ struct thread_info {
 	__u32 cpu;
 };
 
+/* Run-queue accounting (CONFIG_SCHED_INFO). */
+struct sched_info {
+	unsigned long pcount;         /* times switched in to run */
+	unsigned long long run_delay; /* ns spent runnable, waiting for a CPU */
+};
+
+/* Delay accounting (CONFIG_TASK_DELAY_ACCT): totals in ns, growing only
+ * while kernel.task_delayacct is 1. */
+struct task_delay_info {
+	__u64 blkio_delay;
+	__u64 swapin_delay;
+	__u64 freepages_delay; /* direct memory reclaim */
+	__u64 thrashing_delay;
+	__u64 compact_delay;
+};
+
+/* The taskstats totals of a process's exited threads (CONFIG_TASKSTATS);
+ * allocated when the first thread exits while others live. */
+struct taskstats {
+	__u64 cpu_count;
+	__u64 cpu_delay_total;
+	__u64 blkio_delay_total;
+	__u64 swapin_delay_total;
+	__u64 freepages_delay_total;
+	__u64 thrashing_delay_total;
+	__u64 compact_delay_total;
+};
+
 struct task_struct {
 	struct thread_info thread_info;
 	unsigned int __state;
@@ -168,6 +197,8 @@ struct task_struct {
 	struct task_io_accounting ioac;
 	struct css_set *cgroups;
 	void *worker_private;
+	struct sched_info sched_info;
+	struct task_delay_info *delays;
 };
 
 /* < 5.17: a kernel thread's struct kthread hid in set_child_tid. */

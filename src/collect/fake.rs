@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use super::sample::{
     BackendKind, Comm, CpuTimes, IoCounters, MemInfo, MemoryParts, NetCounters, NetDevTotals,
-    NetHooks, NetworkStatus, Pressure, ProcessSample, Sample, SystemSample, ThreadSample,
-    ZramStats,
+    NetHooks, NetworkStatus, Pressure, ProcessSample, RunQueue, Sample, Stalls, SystemSample,
+    ThreadSample, Waits, ZramStats,
 };
 use super::Collector;
 pub use gpu::{demo_gpu, demo_gpu_status};
@@ -255,6 +255,7 @@ pub fn demo_system() -> SystemSample {
             tx_bytes: 9 * GIB,
         }),
         own_cgroup: Default::default(),
+        delay_accounting: Some(true),
     }
 }
 
@@ -306,6 +307,13 @@ fn process(pid: u32, ppid: u32, uid: u32, comm: &[u8], argv: &[&[u8]]) -> Proces
         cgroup: Some("/system.slice".into()),
         kernel_thread: false,
         thread_list: Vec::new(),
+        waits: Waits {
+            run: Some(RunQueue {
+                delay_ns: 0,
+                count: 0,
+            }),
+            stalls: Some(Stalls::default()),
+        },
     }
 }
 
@@ -333,6 +341,7 @@ fn thread(tid: u32, state: char, comm: &[u8], processor: u32, cpu_time_ns: u64) 
         comm: Comm::new(comm),
         processor,
         cpu_time_ns,
+        waits: Waits::default(),
     }
 }
 

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::cgroups::parse_cgroup_v2;
-use super::sample::{Comm, IoCounters, MemoryParts, NetworkStatus, SystemSample, ThreadSample};
+use super::sample::{
+    Comm, IoCounters, MemoryParts, NetworkStatus, RunQueue, SystemSample, ThreadSample, Waits,
+};
 use super::{clock, BackendKind, CollectOptions, Collector, ProcessSample, Sample};
 
 /// PF_KTHREAD in the task flags (include/linux/sched.h).
@@ -199,6 +201,16 @@ pub fn split_cmdline(raw: &[u8]) -> Vec<Vec<u8>> {
     body.split(|&b| b == 0).map(<[u8]>::to_vec).collect()
 }
 
+/// The run-queue fields of /proc/PID/schedstat (or task/TID/schedstat):
+/// "run_time run_delay pcount", ns, ns, count.
+pub fn parse_schedstat(text: &[u8]) -> Option<RunQueue> {
+    let text = std::str::from_utf8(text).ok()?;
+    let mut fields = text.split_ascii_whitespace().skip(1);
+    let delay_ns = fields.next()?.parse().ok()?;
+    let count = fields.next()?.parse().ok()?;
+    Some(RunQueue { delay_ns, count })
+}
+
 /// Clock ticks to ns, without overflow for any tick count.
 fn ticks_to_ns(ticks: u64, ticks_per_second: u64) -> u64 {
     let ns = u128::from(ticks) * 1_000_000_000 / u128::from(ticks_per_second.max(1));
@@ -276,6 +288,7 @@ impl ProcfsCollector {
         } else {
             Vec::new()
         };
+        let run = self.run_queue(dir, stat.num_threads, &thread_list);
         let hz = self.ticks_per_second;
         Some(ProcessSample {
             pid: stat.pid,
@@ -307,7 +320,39 @@ impl ProcfsCollector {
             cgroup,
             kernel_thread: stat.flags & PF_KTHREAD != 0,
             thread_list,
+            // Stalls need taskstats (a netlink request per task): the eBPF
+            // backend's only.
+            waits: Waits { run, stalls: None },
         })
+    }
+
+    /// The process's run-queue waits: its live threads' schedstat summed
+    /// (the leader's own file for a single thread). /proc keeps nothing of
+    /// exited threads. None where schedstat is missing (no
+    /// CONFIG_SCHED_INFO) or unreadable.
+    fn run_queue(&mut self, dir: &Path, threads: u32, list: &[ThreadSample]) -> Option<RunQueue> {
+        if threads <= 1 {
+            return read_into(&dir.join("schedstat"), &mut self.buf)
+                .ok()
+                .and_then(parse_schedstat);
+        }
+        if !list.is_empty() {
+            let mut read = list.iter().filter_map(|t| t.waits.run).peekable();
+            read.peek()?;
+            return Some(read.fold(RunQueue::default(), RunQueue::plus));
+        }
+        let tasks = numeric_dirs(&dir.join("task")).ok()?;
+        let mut sum = RunQueue::default();
+        for (_, task_dir) in tasks {
+            // A thread that exits mid-walk is skipped, as in read_threads.
+            if let Some(r) = read_into(&task_dir.join("schedstat"), &mut self.buf)
+                .ok()
+                .and_then(parse_schedstat)
+            {
+                sum = sum.plus(r);
+            }
+        }
+        Some(sum)
     }
 
     /// The threads under `dir`/task; those that exit mid-walk are skipped.
@@ -323,6 +368,9 @@ impl ProcfsCollector {
             else {
                 continue;
             };
+            let run = read_into(&task_dir.join("schedstat"), &mut self.buf)
+                .ok()
+                .and_then(parse_schedstat);
             threads.push(ThreadSample {
                 tid: stat.pid,
                 state: stat.state,
@@ -332,6 +380,7 @@ impl ProcfsCollector {
                     stat.utime.saturating_add(stat.stime),
                     self.ticks_per_second,
                 ),
+                waits: Waits { run, stalls: None },
             });
         }
         threads
@@ -423,6 +472,14 @@ mod tests {
         line.extend_from_slice(fields.join(" ").as_bytes());
         line.push(b'\n');
         line
+    }
+
+    #[test]
+    fn schedstat_gives_run_delay_and_count() {
+        let r = parse_schedstat(b"123456 789012 34\n").expect("parsed");
+        assert_eq!((r.delay_ns, r.count), (789012, 34));
+        assert_eq!(parse_schedstat(b"1 2"), None);
+        assert_eq!(parse_schedstat(b""), None);
     }
 
     #[test]

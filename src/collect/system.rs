@@ -103,6 +103,12 @@ impl SystemReader {
         let net_dev = self
             .optional(&net_dev_path, |t| Some(parse_net_dev(t)))
             .map(|interfaces| self.interfaces.totals(&interfaces));
+        let delayacct = self.proc_root.join("sys/kernel/task_delayacct");
+        let delay_accounting = self.optional(&delayacct, |t| match t.trim() {
+            "0" => Some(false),
+            "1" => Some(true),
+            _ => None,
+        });
         Ok(SystemSample {
             cpu_total,
             cpus,
@@ -114,6 +120,7 @@ impl SystemReader {
             pressure,
             net_dev,
             own_cgroup: Default::default(),
+            delay_accounting,
         })
     }
 

@@ -5,6 +5,7 @@ mod limits;
 mod scaled;
 mod system;
 mod units;
+mod waits;
 
 #[cfg(test)]
 pub(crate) mod testing;
@@ -14,13 +15,16 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use crate::collect::gpu::{GpuDevice, ProcessGpu};
-use crate::collect::sample::{BackendKind, NetworkStatus, ProcessSample, Sample, SystemSample};
+use crate::collect::sample::{
+    BackendKind, NetworkStatus, ProcessSample, RunQueue, Sample, Stalls, SystemSample, Waits,
+};
 use crate::collect::sample::{CgroupFacts, GpuStatus};
 
 pub use limits::OwnLimits;
 pub use scaled::within_limits;
 pub use system::{CpuSplit, SystemView};
 pub use units::UnitView;
+pub use waits::{StallPercents, WaitRates};
 
 /// One process as shown: its raw sample plus what needs two samples.
 #[derive(Debug, Clone)]
@@ -42,6 +46,11 @@ pub struct ProcessView {
     /// CPU% of each entry of `sample.thread_list`, same order (0 for a
     /// thread not in the previous sample).
     pub thread_cpu_percent: Vec<f64>,
+    /// Run-queue waits and stalls over the last interval.
+    pub waits: WaitRates,
+    /// WAIT% of each entry of `sample.thread_list`, same order (None where
+    /// not measured).
+    pub thread_wait_percent: Vec<Option<f64>>,
     /// Unit, container and frozen state of the process's cgroup.
     pub cgroup: Option<CgroupFacts>,
     /// Use of the GPUs; None when the process holds none (or no GPU source
@@ -65,6 +74,8 @@ pub struct Model {
     /// Units and containers with visible processes, with their cgroup's
     /// pressure, limits and counters.
     pub units: Vec<UnitView>,
+    /// Why the stall columns are empty: None while delay accounting counts.
+    pub stalls_off: Option<&'static str>,
     /// What the next refresh's rates are computed from.
     raw_system: SystemSample,
     boottime_ns: u64,
@@ -78,29 +89,31 @@ struct Baseline {
     io: Option<(u64, u64)>,
     /// Network (rx, tx) bytes; None when not measured.
     net: Option<(u64, u64)>,
-    /// (tid, cpu ns) of each thread, sorted by tid, when threads were
-    /// collected.
-    threads: Vec<(u32, u64)>,
+    /// (tid, cpu ns, run-queue delay ns) of each thread, sorted by tid,
+    /// when threads were collected.
+    threads: Vec<(u32, u64, Option<u64>)>,
+    waits: Waits,
 }
 
 impl Baseline {
     /// `p`'s counters; its threads' only when `threads` (they are needed
     /// only as the baseline of a process that has thread rows).
     fn of(p: &ProcessSample, threads: bool) -> Self {
-        let mut threads: Vec<(u32, u64)> = if threads {
+        let mut threads: Vec<(u32, u64, Option<u64>)> = if threads {
             p.thread_list
                 .iter()
-                .map(|t| (t.tid, t.cpu_time_ns))
+                .map(|t| (t.tid, t.cpu_time_ns, t.waits.run.map(|r| r.delay_ns)))
                 .collect()
         } else {
             Vec::new()
         };
-        threads.sort_unstable_by_key(|&(tid, _)| tid);
+        threads.sort_unstable_by_key(|&(tid, _, _)| tid);
         Baseline {
             cpu_ns: p.cpu_time_ns(),
             io: p.io.map(|io| (io.read_bytes, io.write_bytes)),
             net: p.net.as_ref().map(|n| (n.rx_bytes, n.tx_bytes)),
             threads,
+            waits: p.waits,
         }
     }
 
@@ -111,6 +124,19 @@ impl Baseline {
         io: Some((0, 0)),
         net: Some((0, 0)),
         threads: Vec::new(),
+        waits: Waits {
+            run: Some(RunQueue {
+                delay_ns: 0,
+                count: 0,
+            }),
+            stalls: Some(Stalls {
+                blkio_ns: 0,
+                swapin_ns: 0,
+                reclaim_ns: 0,
+                thrashing_ns: 0,
+                compact_ns: 0,
+            }),
+        },
     };
 }
 
@@ -133,6 +159,7 @@ impl Model {
         let interval_ns = prev.map(|m| cur.boottime_ns.saturating_sub(m.boottime_ns));
         let prev_processes: &[ProcessView] = prev.map_or(&[], |m| &m.processes);
         let mem_total = system.mem_total_bytes;
+        let stalls_off = stalls_off(cur.backend, cur.system.delay_accounting);
         let mut names: FxHashMap<u32, Arc<str>> = FxHashMap::default();
         // Facts per cgroup Arc, by address: the collector shares one Arc per
         // cgroup path, so each path is hashed once rather than once per
@@ -162,6 +189,16 @@ impl Model {
                     _ => Rates::default(),
                 };
                 let thread_cpu_percent = thread_cpu_percent(&p, base.as_ref(), interval_ns);
+                let thread_wait_percent = thread_wait_percent(&p, base.as_ref(), interval_ns);
+                let waits = match interval_ns {
+                    Some(dt) if dt > 0 => WaitRates::between(
+                        p.waits,
+                        base.as_ref().map(|b| b.waits),
+                        dt,
+                        stalls_off.is_none(),
+                    ),
+                    _ => WaitRates::between(p.waits, None, 0, stalls_off.is_none()),
+                };
                 let mem_percent = if mem_total > 0 {
                     p.rss_bytes as f64 * 100.0 / mem_total as f64
                 } else {
@@ -189,6 +226,8 @@ impl Model {
                     net_rx_rate: rates.net_rx,
                     net_tx_rate: rates.net_tx,
                     thread_cpu_percent,
+                    waits,
+                    thread_wait_percent,
                 }
             })
             .collect::<Vec<ProcessView>>();
@@ -204,6 +243,7 @@ impl Model {
             network: cur.network,
             gpus: cur.gpu.devices,
             gpu_status: cur.gpu_status,
+            stalls_off,
             raw_system: cur.system,
             boottime_ns: cur.boottime_ns,
         }
@@ -234,7 +274,7 @@ fn thread_cpu_percent(
             (Some(b), Some(dt)) if dt > 0 => {
                 let before = b
                     .threads
-                    .binary_search_by_key(&t.tid, |&(tid, _)| tid)
+                    .binary_search_by_key(&t.tid, |&(tid, _, _)| tid)
                     .ok()
                     .map(|i| b.threads[i].1);
                 before.map_or(0.0, |ns| {
@@ -242,6 +282,42 @@ fn thread_cpu_percent(
                 })
             }
             _ => 0.0,
+        })
+        .collect()
+}
+
+/// Why no stall is shown, or None while they are counted.
+fn stalls_off(backend: BackendKind, delay_accounting: Option<bool>) -> Option<&'static str> {
+    match (backend, delay_accounting) {
+        (BackendKind::Procfs, _) => Some("stalls need the eBPF backend"),
+        (_, Some(true)) => None,
+        (_, Some(false)) => Some("delay accounting is off (sysctl kernel.task_delayacct=1)"),
+        (_, None) => Some("this kernel keeps no delay accounting"),
+    }
+}
+
+/// WAIT% of each of `p`'s threads (0 for a thread without a baseline,
+/// None where the run queue is not measured).
+fn thread_wait_percent(
+    p: &ProcessSample,
+    base: Option<&Baseline>,
+    interval_ns: Option<u64>,
+) -> Vec<Option<f64>> {
+    p.thread_list
+        .iter()
+        .map(|t| {
+            let now = t.waits.run?.delay_ns;
+            let before = base.and_then(|b| {
+                let i = b
+                    .threads
+                    .binary_search_by_key(&t.tid, |&(tid, _, _)| tid)
+                    .ok()?;
+                b.threads[i].2
+            });
+            Some(match (before, interval_ns) {
+                (Some(ns), Some(dt)) if dt > 0 => now.saturating_sub(ns) as f64 * 100.0 / dt as f64,
+                _ => 0.0,
+            })
         })
         .collect()
 }
@@ -431,6 +507,7 @@ mod tests {
             comm: b"t".into(),
             processor: 0,
             cpu_time_ns,
+            waits: Default::default(),
         };
         let mut a = process(7, SEC, 0);
         a.thread_list = vec![thread(7, SEC), thread(9, 0)];

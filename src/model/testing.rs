@@ -26,6 +26,7 @@ pub fn model_of(processes: Vec<super::ProcessView>) -> Model {
         gpus: Vec::new(),
         gpu_status: Default::default(),
         units: Vec::new(),
+        stalls_off: None,
         raw_system: Default::default(),
         boottime_ns: 0,
     }

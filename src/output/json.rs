@@ -74,6 +74,42 @@ struct Thread {
     comm: String,
     processor: u32,
     cpu_time_seconds: f64,
+    wait_percent: Option<f64>,
+    run_delay_seconds: Option<f64>,
+    run_waits: Option<u64>,
+}
+
+/// Stall accounting of one process: shares of the interval and totals.
+#[derive(Serialize)]
+struct StallsJson {
+    io_wait_percent: f64,
+    swap_wait_percent: f64,
+    reclaim_percent: f64,
+    thrashing_percent: f64,
+    compact_percent: f64,
+    io_wait_seconds: f64,
+    swap_wait_seconds: f64,
+    reclaim_seconds: f64,
+    thrashing_seconds: f64,
+    compact_seconds: f64,
+}
+
+fn stalls_json(v: &ProcessView) -> Option<StallsJson> {
+    let r = v.waits.stalls?;
+    let t = v.sample.waits.stalls?;
+    let secs = |ns: u64| ns as f64 / NS_PER_SEC;
+    Some(StallsJson {
+        io_wait_percent: r.blkio,
+        swap_wait_percent: r.swapin,
+        reclaim_percent: r.reclaim,
+        thrashing_percent: r.thrashing,
+        compact_percent: r.compact,
+        io_wait_seconds: secs(t.blkio_ns),
+        swap_wait_seconds: secs(t.swapin_ns),
+        reclaim_seconds: secs(t.reclaim_ns),
+        thrashing_seconds: secs(t.thrashing_ns),
+        compact_seconds: secs(t.compact_ns),
+    })
 }
 
 #[derive(Serialize)]
@@ -112,6 +148,13 @@ struct Process {
     majflt: u64,
     voluntary_ctxt_switches: u64,
     involuntary_ctxt_switches: u64,
+    /// Run-queue waits (sched_info); null where the kernel keeps none.
+    wait_percent: Option<f64>,
+    run_delay_seconds: Option<f64>,
+    run_waits: Option<u64>,
+    run_waits_per_second: Option<f64>,
+    /// Delay accounting; null while it is off ("stalls_off_reason").
+    stalls: Option<StallsJson>,
     rchar: Option<u64>,
     wchar: Option<u64>,
     io_read_bytes: Option<u64>,
@@ -282,6 +325,8 @@ struct Refresh {
     network: Network,
     gpu_sources: GpuSources,
     gpus: Vec<Gpu>,
+    /// Why every process's "stalls" is null; null while they are counted.
+    stalls_off_reason: Option<&'static str>,
     system: System,
     processes: Vec<Process>,
     units: Vec<Unit>,
@@ -395,6 +440,11 @@ fn process(
         majflt: p.majflt,
         voluntary_ctxt_switches: p.nvcsw,
         involuntary_ctxt_switches: p.nivcsw,
+        wait_percent: v.waits.wait_percent,
+        run_delay_seconds: p.waits.run.map(|r| r.delay_ns as f64 / NS_PER_SEC),
+        run_waits: p.waits.run.map(|r| r.count),
+        run_waits_per_second: v.waits.waits_per_second,
+        stalls: stalls_json(v),
         rchar: p.io.map(|io| io.rchar),
         wchar: p.io.map(|io| io.wchar),
         io_read_bytes: p.io.map(|io| io.read_bytes),
@@ -425,12 +475,16 @@ fn process(
         thread_list: with_threads.then(|| {
             p.thread_list
                 .iter()
-                .map(|t| Thread {
+                .enumerate()
+                .map(|(i, t)| Thread {
                     tid: t.tid,
                     state: t.state,
                     comm: lossy(&t.comm),
                     processor: t.processor,
                     cpu_time_seconds: t.cpu_time_ns as f64 / NS_PER_SEC,
+                    wait_percent: v.thread_wait_percent.get(i).copied().flatten(),
+                    run_delay_seconds: t.waits.run.map(|r| r.delay_ns as f64 / NS_PER_SEC),
+                    run_waits: t.waits.run.map(|r| r.count),
                 })
                 .collect()
         }),
@@ -455,6 +509,7 @@ pub fn render(
         network: Network::from(&model.network),
         gpu_sources: GpuSources::from(&model.gpu_status),
         gpus: model.gpus.iter().map(Gpu::from).collect(),
+        stalls_off_reason: model.stalls_off,
         system: System {
             cpus: s.cpus,
             cpu_percent: s.cpu_percent,

@@ -5,6 +5,7 @@
 
 mod gpu;
 mod net;
+mod waits;
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -671,6 +672,90 @@ const COLUMNS: &[ColumnSpec] = &[
         order: Order::Compare(gpu::compare_index),
         thread_order: None,
     },
+    ColumnSpec {
+        id: "WAIT_PERCENT",
+        title: "WAIT%",
+        description: "Time runnable but waiting for a CPU, share of the interval",
+        width: 5,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, t, _| waits::share_cell(waits::wait_percent(p, t)),
+        order: Order::Compare(waits::compare_wait),
+        thread_order: Some(waits::compare_thread_wait),
+    },
+    ColumnSpec {
+        id: "RUN_WAITS",
+        title: "WAITS/s",
+        description: "Times per second the process waited on a run queue",
+        width: 7,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| waits::waits_cell(waits::waits_per_second(p)),
+        order: Order::Compare(waits::compare_waits_per_second),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "IOWAIT_PERCENT",
+        title: "IOWAIT%",
+        description: "Stalled on block I/O, share of the interval (delay accounting)",
+        width: 7,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| waits::share_cell(waits::stall(p, |s| s.blkio)),
+        order: Order::Compare(|a, b| waits::compare_stall(a, b, |s| s.blkio)),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "SWAPWAIT_PERCENT",
+        title: "SWAPW%",
+        description: "Stalled on swap-in, share of the interval (delay accounting)",
+        width: 6,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| waits::share_cell(waits::stall(p, |s| s.swapin)),
+        order: Order::Compare(|a, b| waits::compare_stall(a, b, |s| s.swapin)),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "RECLAIM_PERCENT",
+        title: "RECLM%",
+        description: "Stalled in memory reclaim, share of the interval (delay accounting)",
+        width: 6,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| waits::share_cell(waits::stall(p, |s| s.reclaim)),
+        order: Order::Compare(|a, b| waits::compare_stall(a, b, |s| s.reclaim)),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "THRASH_PERCENT",
+        title: "THRSH%",
+        description: "Stalled on thrashing, share of the interval (delay accounting)",
+        width: 6,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| waits::share_cell(waits::stall(p, |s| s.thrashing)),
+        order: Order::Compare(|a, b| waits::compare_stall(a, b, |s| s.thrashing)),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "COMPACT_PERCENT",
+        title: "CMPCT%",
+        description: "Stalled in memory compaction, share of the interval (delay accounting)",
+        width: 6,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| waits::share_cell(waits::stall(p, |s| s.compact)),
+        order: Order::Compare(|a, b| waits::compare_stall(a, b, |s| s.compact)),
+        thread_order: None,
+    },
 ];
 
 table_handles!(Column, COLUMNS, "column");
@@ -729,6 +814,12 @@ impl Column {
     /// One line for the setup screen.
     pub fn description(self) -> &'static str {
         self.spec().description
+    }
+
+    /// What the setup screen adds beside the column while it is selected
+    /// (how to turn on what it needs).
+    pub fn setup_note(self) -> Option<&'static str> {
+        waits::is_stall(self.id()).then_some(waits::DELAY_ACCOUNTING_NOTE)
     }
 
     /// Width in columns, excluding the gap the renderer puts between

@@ -1425,6 +1425,8 @@ mod tests {
                     net_rx_rate: 0.0,
                     net_tx_rate: 0.0,
                     thread_cpu_percent: Vec::new(),
+                    waits: Default::default(),
+                    thread_wait_percent: Vec::new(),
                     cgroup: None,
                     gpu: None,
                 }

@@ -15,6 +15,7 @@ mod net_workload;
 mod network;
 mod truth;
 mod unit_limits;
+mod waits;
 mod workload;
 
 use std::ffi::OsString;
@@ -1325,6 +1326,10 @@ fn main() {
             Box::new(|| churn_does_not_break_refreshes(BackendChoice::Procfs, WalkChoice::Auto)),
         ),
         (
+            "procfs: run-queue waits",
+            Box::new(|| waits::all(BackendChoice::Procfs, WalkChoice::Auto)),
+        ),
+        (
             "procfs: every process /proc lists, no more",
             Box::new(|| tgid_set_matches_proc(BackendChoice::Procfs, WalkChoice::Auto)),
         ),
@@ -1438,6 +1443,14 @@ fn main() {
             (
                 "bpf: syscalls per refresh independent of process count",
                 Box::new(syscalls_do_not_grow_with_processes),
+            ),
+            (
+                "bpf open-coded: run-queue waits and stalls",
+                Box::new(|| waits::all(BackendChoice::Bpf, WalkChoice::OpenCoded)),
+            ),
+            (
+                "bpf iter/task: run-queue waits and stalls",
+                Box::new(|| waits::all(BackendChoice::Bpf, WalkChoice::Iter)),
             ),
             (
                 "fallback: unprivileged user",

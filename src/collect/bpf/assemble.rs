@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashSet;
 
 use super::monotonic::{never_backwards, Counters};
-use super::record::{shown_name, ProcessAccum};
+use super::record::{add_waits, dead_waits, shown_name, ProcessAccum};
 use super::skel::task_iter::types::task_record;
 use crate::collect::sample::{Argv, IoCounters, MemoryParts, NetCounters, ProcessSample, Sample};
 use crate::collect::state::state_letter;
@@ -44,6 +44,7 @@ pub fn counters(
                 read_bytes: accum.io.read_bytes + leader.dead_read_bytes,
                 write_bytes: accum.io.write_bytes + leader.dead_write_bytes,
             },
+            waits: add_waits(accum.waits, dead_waits(leader, accum.waits)),
         },
     )
 }
@@ -144,6 +145,7 @@ pub fn process_sample(
         cgroup: resolved.cgroup,
         kernel_thread: ProcessAccum::is_kernel_thread(leader),
         thread_list: accum.threads,
+        waits: counters.waits,
     }
 }
 

@@ -29,6 +29,8 @@ pub struct Loaded {
     /// Records of the walk run at load time, if one was (None also when
     /// it outgrew the map).
     pub proving_walk: Option<usize>,
+    /// Whether the walks read the stall counters (task->delays).
+    pub read_delays: bool,
 }
 
 /// Records for `tasks` tasks plus room to grow before a reload (which
@@ -210,6 +212,7 @@ fn load_with(
         capacity,
         kind,
         proving_walk: None,
+        read_delays: false,
     };
     // A program that loads but cannot run must fail now, while the other
     // kind can still be loaded.
@@ -224,7 +227,10 @@ impl Loaded {
     /// records map was too small for all tasks.
     pub fn run(&mut self) -> anyhow::Result<Option<usize>> {
         // (walk_tasks also resets it itself.)
-        self.walk.bytes_mut(size_of::<walk_state>()).fill(0);
+        let state = self.walk.bytes_mut(size_of::<walk_state>());
+        state.fill(0);
+        let flag = std::mem::offset_of!(walk_state, read_delays);
+        state[flag..flag + 8].copy_from_slice(&u64::from(self.read_delays).to_ne_bytes());
         self.walker.walk()?;
         let state = decode_walk_state(self.walk.bytes(size_of::<walk_state>()));
         if state.dropped > 0 {

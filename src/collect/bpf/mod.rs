@@ -13,6 +13,7 @@
 
 mod assemble;
 mod cmdline;
+mod delayacct;
 pub mod drm_fds;
 mod init_process;
 mod libbpf_log;
@@ -57,6 +58,8 @@ pub struct BpfCollector {
     sys_root: PathBuf,
     builder: ProcessBuilder,
     init: init_process::InitProcess,
+    /// Whether the kernel counts stalls now (kernel.task_delayacct).
+    delayacct: delayacct::DelayAcctSwitch,
 }
 
 /// Turns a walk's per-process accumulations into samples: reads what the
@@ -155,6 +158,7 @@ impl BpfCollector {
                 sweep: titles::TitleSweep::default(),
             },
             init: init_process::InitProcess::new(options),
+            delayacct: delayacct::DelayAcctSwitch::open(&options.proc_root),
         };
         // One walk proves the walk works before auto commits to it (the
         // walk alone: building samples is ordinary code). The open-coded
@@ -212,6 +216,8 @@ impl BpfCollector {
     /// Walks all tasks, growing the records map when the system has
     /// outgrown it; returns the number of records.
     fn walk(&mut self) -> anyhow::Result<usize> {
+        let read_delays = self.delayacct.on();
+        self.loaded.read_delays = read_delays;
         if let Some(count) = self.loaded.run()? {
             return Ok(count);
         }
@@ -231,6 +237,7 @@ impl BpfCollector {
             // load needs are raised from the permitted set for this one.
             self.loaded =
                 crate::privileges::with_load_caps(|| load(kind, capacity, &self.sys_root, net))?;
+            self.loaded.read_delays = read_delays;
             if let Some(count) = self.loaded.run()? {
                 return Ok(count);
             }

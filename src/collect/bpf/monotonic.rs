@@ -7,7 +7,7 @@
 //! what the kernel does for the user/system split anyway (prev_cputime):
 //! remember what we reported per process (memo.rs) and never report less.
 
-use crate::collect::sample::IoCounters;
+use crate::collect::sample::{IoCounters, Waits};
 
 /// The cumulative counters of one process.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -17,6 +17,7 @@ pub struct Counters {
     pub minflt: u64,
     pub majflt: u64,
     pub io: IoCounters,
+    pub waits: Waits,
 }
 
 /// Splits the scheduler's exact run time `rtime` into user and system time
@@ -68,6 +69,7 @@ pub fn never_backwards(
             read_bytes: raw.io.read_bytes.max(prev.io.read_bytes),
             write_bytes: raw.io.write_bytes.max(prev.io.write_bytes),
         },
+        waits: raw.waits.never_below(prev.waits),
     }
 }
 

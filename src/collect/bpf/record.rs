@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use super::skel::task_iter::types::{
     bpftop_record_flag, bpftop_task_flag, task_record, walk_state,
 };
-use crate::collect::sample::{Comm, IoCounters, ThreadSample};
+use crate::collect::sample::{Comm, IoCounters, RunQueue, Stalls, ThreadSample, Waits};
 use crate::collect::state::state_letter;
 
 /// Size of one record; the BPF side writes exactly `sizeof(struct task_record)`.
@@ -24,6 +24,8 @@ const _: () = assert!(RECORD_SIZE % std::mem::align_of::<task_record>() == 0);
 pub(super) const REC_LEADER: u32 = bpftop_record_flag::BPFTOP_REC_LEADER.0;
 pub(super) const REC_HAS_MM: u32 = bpftop_record_flag::BPFTOP_REC_HAS_MM.0;
 pub const REC_PRECISE_RSS: u32 = bpftop_record_flag::BPFTOP_REC_PRECISE_RSS.0;
+pub(super) const REC_SCHED_INFO: u32 = bpftop_record_flag::BPFTOP_REC_SCHED_INFO.0;
+pub(super) const REC_DELAYS: u32 = bpftop_record_flag::BPFTOP_REC_DELAYS.0;
 pub(super) const PF_KTHREAD: u32 = bpftop_task_flag::PF_KTHREAD.0;
 
 /// The records in `bytes`, borrowed in place when `bytes` is suitably
@@ -98,6 +100,51 @@ pub struct ProcessAccum {
     pub running_threads: u64,
     pub thread_count: u64,
     pub threads: Vec<ThreadSample>,
+    /// The live threads' run-queue waits and stalls, summed.
+    pub waits: Waits,
+}
+
+/// The run-queue waits and stalls of one thread's record.
+pub fn thread_waits(r: &task_record) -> Waits {
+    Waits {
+        run: (r.record_flags & REC_SCHED_INFO != 0).then_some(RunQueue {
+            delay_ns: r.run_delay,
+            count: r.run_count,
+        }),
+        stalls: (r.record_flags & REC_DELAYS != 0).then_some(Stalls {
+            blkio_ns: r.blkio_delay,
+            swapin_ns: r.swapin_delay,
+            reclaim_ns: r.reclaim_delay,
+            thrashing_ns: r.thrashing_delay,
+            compact_ns: r.compact_delay,
+        }),
+    }
+}
+
+/// The exited threads' totals that the leader's record carries, in the
+/// parts the live threads have.
+pub fn dead_waits(leader: &task_record, live: Waits) -> Waits {
+    Waits {
+        run: live.run.map(|_| RunQueue {
+            delay_ns: leader.dead_run_delay,
+            count: leader.dead_run_count,
+        }),
+        stalls: live.stalls.map(|_| Stalls {
+            blkio_ns: leader.dead_blkio_delay,
+            swapin_ns: leader.dead_swapin_delay,
+            reclaim_ns: leader.dead_reclaim_delay,
+            thrashing_ns: leader.dead_thrashing_delay,
+            compact_ns: leader.dead_compact_delay,
+        }),
+    }
+}
+
+/// `a` + `b` part by part; a part missing from either is missing.
+pub fn add_waits(a: Waits, b: Waits) -> Waits {
+    Waits {
+        run: a.run.zip(b.run).map(|(x, y)| x.plus(y)),
+        stalls: a.stalls.zip(b.stalls).map(|(x, y)| x.plus(y)),
+    }
 }
 
 impl ProcessAccum {
@@ -112,6 +159,12 @@ impl ProcessAccum {
         self.io.wchar += r.wchar;
         self.io.read_bytes += r.read_bytes;
         self.io.write_bytes += r.write_bytes;
+        let waits = thread_waits(r);
+        self.waits = if self.thread_count == 0 {
+            waits
+        } else {
+            add_waits(self.waits, waits)
+        };
         self.thread_count += 1;
         let state = state_letter(r.state, r.exit_state);
         if state == 'R' {
@@ -124,6 +177,7 @@ impl ProcessAccum {
                 comm: comm_bytes(&r.comm),
                 processor: r.processor,
                 cpu_time_ns: r.sum_exec_runtime,
+                waits,
             });
         }
         if r.record_flags & REC_LEADER != 0 {

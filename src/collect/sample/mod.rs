@@ -12,11 +12,13 @@ pub mod cgroup;
 pub mod gpu;
 pub mod own_cgroup;
 pub mod unit_stats;
+pub mod waits;
 
 pub use cgroup::{CgroupFacts, CgroupInfo};
 pub use gpu::GpuStatus;
 pub use own_cgroup::OwnCgroup;
 pub use unit_stats::{CpuMax, Limit, UnitCgroup, UnitCgroupStats};
+pub use waits::{RunQueue, Stalls, Waits};
 
 use serde::Serialize;
 
@@ -249,6 +251,8 @@ pub struct ThreadSample {
     pub processor: u32,
     /// Scheduler run time of this thread, ns.
     pub cpu_time_ns: u64,
+    /// Run-queue waits and stalls of this thread.
+    pub waits: Waits,
 }
 
 /// One process (thread group), with /proc's semantics for every field.
@@ -307,6 +311,9 @@ pub struct ProcessSample {
     pub kernel_thread: bool,
     /// Thread rows, filled only when requested.
     pub thread_list: Vec<ThreadSample>,
+    /// Run-queue waits and stalls of all threads, live and exited, never
+    /// going backwards.
+    pub waits: Waits,
 }
 
 impl ProcessSample {
@@ -409,6 +416,9 @@ pub struct SystemSample {
     pub net_dev: Option<NetDevTotals>,
     /// bpftop's own cgroup's limits and use (filled by the sampler).
     pub own_cgroup: OwnCgroup,
+    /// kernel.task_delayacct: whether stalls are being counted; None where
+    /// the kernel has no such switch (no delay accounting).
+    pub delay_accounting: Option<bool>,
 }
 
 /// Everything one refresh produced.

@@ -136,7 +136,14 @@ fn setup_content(setup: &Setup, view: &ViewState) -> (String, Vec<String>, Optio
     let lines = match setup.section {
         Section::Columns => setup_columns(view)
             .into_iter()
-            .map(|(c, on)| format!("{} {:<14} {}", check(on), c.id(), c.description()))
+            .enumerate()
+            .map(|(i, (c, on))| {
+                let line = format!("{} {:<14} {}", check(on), c.id(), c.description());
+                match c.setup_note() {
+                    Some(note) if i == setup.selected => format!("{line} — {note}"),
+                    _ => line,
+                }
+            })
             .collect(),
         Section::Meters => setup_meters(view)
             .into_iter()
@@ -276,5 +283,36 @@ mod tests {
             more_hint(30, 20, 50).as_deref(),
             Some(" 31–50 of 50: ↑↓ PgUp PgDn ")
         );
+    }
+
+    /// The selected stall column says how to turn delay accounting on;
+    /// other lines keep their one-line description.
+    #[test]
+    fn a_selected_stall_column_says_how_to_count_stalls() {
+        let view = crate::ui::test_support::view_of(crate::model::testing::demo_model());
+        let columns = setup_columns(&view);
+        let at = |id: &str| columns.iter().position(|(c, _)| c.id() == id);
+        let Some(iowait) = at("IOWAIT_PERCENT") else {
+            panic!("IOWAIT_PERCENT not in the setup screen");
+        };
+        let lines = |selected| {
+            let setup = Setup {
+                section: Section::Columns,
+                selected,
+            };
+            setup_content(&setup, &view).1
+        };
+        let selected = lines(iowait);
+        assert!(selected[iowait].contains("sysctl kernel.task_delayacct=1"));
+        assert!(selected[iowait].contains("processes started before count from then on"));
+        assert_eq!(
+            selected
+                .iter()
+                .filter(|l| l.contains("task_delayacct"))
+                .count(),
+            1
+        );
+        let elsewhere = lines(0);
+        assert!(!elsewhere.iter().any(|l| l.contains("task_delayacct")));
     }
 }
