@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use libbpf_cargo::SkeletonBuilder;
 
-const PROGRAMS: &[&str] = &["task_iter", "net", "drm_fds", "walk_floor"];
+const PROGRAMS: &[&str] = &["task_iter", "net", "exits", "drm_fds", "walk_floor"];
 
 fn main() -> Result<(), Box<dyn Error>> {
     let out = PathBuf::from(env::var_os("OUT_DIR").ok_or("cargo did not set OUT_DIR")?);

@@ -395,6 +395,7 @@ impl Collector for ProcfsCollector {
             },
             gpu: Default::default(),
             gpu_status: Default::default(),
+            exits: Default::default(),
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The model: pure functions from raw samples (current and previous) to the
 //! numbers users see: rates, percentages, totals. No I/O here.
 
+mod exited;
 mod system;
 
 #[cfg(test)]
@@ -14,6 +15,7 @@ use crate::collect::gpu::{GpuDevice, ProcessGpu};
 use crate::collect::sample::{BackendKind, NetworkStatus, ProcessSample, Sample, SystemSample};
 use crate::collect::sample::{CgroupFacts, GpuStatus};
 
+pub use exited::{ExitedView, ExitsView};
 pub use system::{CpuSplit, SystemView};
 
 /// One process as shown: its raw sample plus what needs two samples.
@@ -41,6 +43,9 @@ pub struct ProcessView {
     /// Use of the GPUs; None when the process holds none (or no GPU source
     /// is on: see `Model::gpu_status`).
     pub gpu: Option<ProcessGpu>,
+    /// CPU of its children that exited during the interval, beyond what
+    /// their rows showed (share of one CPU, like `cpu_percent`).
+    pub exited_children_cpu_percent: f64,
 }
 
 /// Everything a view needs for one refresh.
@@ -56,6 +61,8 @@ pub struct Model {
     /// The GPUs, for the header meters.
     pub gpus: Vec<GpuDevice>,
     pub gpu_status: GpuStatus,
+    /// Processes that exited during the interval.
+    pub exits: ExitsView,
     /// What the next refresh's rates are computed from.
     raw_system: SystemSample,
     boottime_ns: u64,
@@ -180,9 +187,25 @@ impl Model {
                     net_rx_rate: rates.net_rx,
                     net_tx_rate: rates.net_tx,
                     thread_cpu_percent,
+                    exited_children_cpu_percent: 0.0,
                 }
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let mut processes = processes;
+        let exits = exited::account(
+            std::mem::take(&mut cur.exits),
+            &mut processes,
+            prev_processes,
+            prev.map(|m| m.exits.dropped_total),
+            interval_ns,
+            &cur.cgroups,
+            &mut |uid| {
+                names
+                    .entry(uid)
+                    .or_insert_with(|| users(uid).into())
+                    .clone()
+            },
+        );
 
         Model {
             unix_time: cur.unix_time,
@@ -193,6 +216,7 @@ impl Model {
             network: cur.network,
             gpus: cur.gpu.devices,
             gpu_status: cur.gpu_status,
+            exits,
             raw_system: cur.system,
             boottime_ns: cur.boottime_ns,
         }
@@ -313,6 +337,7 @@ mod tests {
             network: Default::default(),
             gpu: Default::default(),
             gpu_status: Default::default(),
+            exits: Default::default(),
         }
     }
 

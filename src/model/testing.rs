@@ -25,6 +25,7 @@ pub fn model_of(processes: Vec<super::ProcessView>) -> Model {
         network: Default::default(),
         gpus: Vec::new(),
         gpu_status: Default::default(),
+        exits: Default::default(),
         raw_system: Default::default(),
         boottime_ns: 0,
     }

@@ -256,6 +256,7 @@ mod tests {
                 nvml: Err("off".into()),
                 drm: Err("off".into()),
             },
+            exits: Default::default(),
         };
         Model::new(&sample, None, None, &|_| String::new())
     }

@@ -1427,6 +1427,7 @@ mod tests {
                     thread_cpu_percent: Vec::new(),
                     cgroup: None,
                     gpu: None,
+                    exited_children_cpu_percent: 0.0,
                 }
             })
             .collect();

@@ -9,9 +9,11 @@ use std::sync::Arc;
 use super::gpu::GpuSnapshot;
 
 pub mod cgroup;
+pub mod exited;
 pub mod gpu;
 
 pub use cgroup::{CgroupFacts, CgroupInfo};
+pub use exited::{ExitCapture, ExitHook, ExitStatus, ExitedProcess, Exits};
 pub use gpu::GpuStatus;
 
 use serde::Serialize;
@@ -414,4 +416,6 @@ pub struct Sample {
     /// GPUs and each process's use of them (filled by the sampler).
     pub gpu: GpuSnapshot,
     pub gpu_status: GpuStatus,
+    /// Processes that exited since the last refresh.
+    pub exits: Exits,
 }
