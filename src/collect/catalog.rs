@@ -11,7 +11,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::containers::{container_of, ContainerNames};
 use super::frozen::FrozenStates;
-use super::sample::ProcessSample;
+use super::sample::{ExitedProcess, ProcessSample};
 use super::units::{unescape_unit, unit_of};
 use crate::present::sanitize::printable;
 
@@ -56,6 +56,22 @@ impl Catalog {
         });
         self.infos.insert(path.to_owned(), Arc::clone(&info));
         info
+    }
+
+    /// Adds to `facts` the cgroups of exited processes that no live process
+    /// is in (their unit and container; frozen unknown), so that exits are
+    /// counted where their processes ran.
+    pub fn describe_exited(
+        &mut self,
+        exited: &[ExitedProcess],
+        facts: &mut HashMap<String, CgroupFacts>,
+    ) {
+        for path in exited.iter().filter_map(|p| p.cgroup.as_deref()) {
+            if !facts.contains_key(path) {
+                let info = self.info(path);
+                facts.insert(path.to_owned(), CgroupFacts { info, frozen: None });
+            }
+        }
     }
 
     /// Facts for every distinct cgroup of `processes`; forgets cgroups no

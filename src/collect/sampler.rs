@@ -91,6 +91,8 @@ impl Sampler {
         let mut sample = self.collector.collect()?;
         sample.system = self.system.read()?;
         sample.cgroups = self.catalog.describe(&sample.processes);
+        self.catalog
+            .describe_exited(&sample.exits.processes, &mut sample.cgroups);
         sample.gpu = self.gpu.collect(sample.boottime_ns);
         sample.gpu_status = self.gpu.status().clone();
         self.users.refresh();

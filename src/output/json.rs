@@ -139,6 +139,8 @@ struct Process {
     /// freezes included); null when unknown (no cgroup2, unreadable).
     frozen: Option<bool>,
     kernel_thread: bool,
+    /// CPU of children that exited in the interval, beyond their rows.
+    exited_children_cpu_percent: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     thread_list: Option<Vec<Thread>>,
 }
@@ -280,6 +282,8 @@ struct Refresh {
     gpus: Vec<Gpu>,
     system: System,
     processes: Vec<Process>,
+    exits: super::exited::ExitsJson,
+    exited: Vec<super::exited::ExitedJson>,
 }
 
 /// Strings in JSON are lossy UTF-8 (JSON cannot carry arbitrary bytes);
@@ -355,6 +359,7 @@ fn process(
         container: container_json(v),
         frozen: v.cgroup.as_ref().and_then(|c| c.frozen),
         kernel_thread: p.kernel_thread,
+        exited_children_cpu_percent: v.exited_children_cpu_percent,
         thread_list: with_threads.then(|| {
             p.thread_list
                 .iter()
@@ -424,6 +429,8 @@ pub fn render(
                 process(p, with_threads, model.gpu_status.any_on(), rollup)
             })
             .collect(),
+        exits: super::exited::exits_json(&model.exits),
+        exited: super::exited::exited_json(&model.exits),
     };
     // Serialising plain structs of numbers and strings cannot fail; NaN
     // would become null rather than an error.
