@@ -80,6 +80,9 @@ pub fn run(args: &[String]) -> ! {
     if let Some(never) = super::net_workload::run(kind, &args[1..]) {
         match never {}
     }
+    if let Some(never) = super::exit_workload::run(kind, &args[1..]) {
+        match never {}
+    }
     match kind {
         // Four threads spinning for the given number of milliseconds.
         "spin" => {
