@@ -41,6 +41,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("cargo:rerun-if-changed=src/bpf/intf.h");
     println!("cargo:rerun-if-changed=src/bpf/vmlinux_min.h");
     println!("cargo:rerun-if-changed=src/bpf/net_maps.h");
+    println!("cargo:rerun-if-changed=src/bpf/exit_emit.h");
     println!("cargo:rerun-if-changed=src/bpf/task_kfuncs.h");
     Ok(())
 }

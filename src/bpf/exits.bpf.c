@@ -118,97 +118,27 @@ static __always_inline bool first_report(__u32 tgid, __u64 start)
 	return bpf_map_update_elem(&reported, &tgid, &start, BPF_NOEXIST) == 0;
 }
 
-/* The group's per-thread counters, summed: the exiting thread's, those of
- * threads already released (signal_struct), and the leader's when it exited
- * earlier (a zombie leader is released only with the whole group). */
-static __always_inline void add_thread(struct task_struct *t, struct exit_record *rec)
-{
-	rec->sum_exec_runtime += BPF_CORE_READ(t, se.sum_exec_runtime);
-	rec->utime += BPF_CORE_READ(t, utime);
-	rec->stime += BPF_CORE_READ(t, stime);
-	rec->min_flt += BPF_CORE_READ(t, min_flt);
-	rec->maj_flt += BPF_CORE_READ(t, maj_flt);
-	/* Field by field: the kernel's struct has more fields between ours. */
-	rec->rchar += BPF_CORE_READ(t, ioac.rchar);
-	rec->wchar += BPF_CORE_READ(t, ioac.wchar);
-	rec->read_bytes += BPF_CORE_READ(t, ioac.read_bytes);
-	rec->write_bytes += BPF_CORE_READ(t, ioac.write_bytes);
-}
+/* Direct loads, for tp_btf programs. */
+#define R(p, f) ((p)->f)
+#define READ_COMM(dst, t) __builtin_memcpy(dst, (t)->comm, sizeof(dst))
+#define EMIT emit
+#define ADD_THREAD add_thread
+#include "exit_emit.h"
+#undef R
+#undef READ_COMM
+#undef EMIT
+#undef ADD_THREAD
 
-static __always_inline void emit(struct task_struct *task, __u32 tgid)
-{
-	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
-	struct signal_struct *sig = BPF_CORE_READ(task, signal);
-	__u64 start = BPF_CORE_READ(leader, start_boottime);
-	struct exit_stats *st = stats();
-	struct exec_argv *argv;
-	struct exit_record *rec;
-	__u64 *oom;
-
-	rec = bpf_ringbuf_reserve(&exits, sizeof(*rec), 0);
-	if (!rec) {
-		if (st)
-			__sync_fetch_and_add(&st->dropped, 1);
-		goto forget;
-	}
-	__builtin_memset(rec, 0, sizeof(*rec));
-	rec->pid = tgid;
-	rec->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	rec->uid = BPF_CORE_READ(leader, real_cred, uid.val);
-	rec->start_boottime = start;
-	rec->exit_boottime = bpf_ktime_get_boot_ns();
-	rec->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
-	bpf_core_read(rec->comm, sizeof(rec->comm), &leader->comm);
-	/* What wait(2) will report: the group's code when the whole group
-	 * was told to exit, else the leader's own. */
-	if (BPF_CORE_READ(sig, flags) & SIGNAL_GROUP_EXIT)
-		rec->wait_status = BPF_CORE_READ(sig, group_exit_code);
-	else
-		rec->wait_status = BPF_CORE_READ(leader, exit_code);
-
-	rec->sum_exec_runtime = BPF_CORE_READ(sig, sum_sched_runtime);
-	rec->utime = BPF_CORE_READ(sig, utime);
-	rec->stime = BPF_CORE_READ(sig, stime);
-	rec->min_flt = BPF_CORE_READ(sig, min_flt);
-	rec->maj_flt = BPF_CORE_READ(sig, maj_flt);
-	rec->maxrss_pages = BPF_CORE_READ(sig, maxrss);
-	rec->rchar = BPF_CORE_READ(sig, ioac.rchar);
-	rec->wchar = BPF_CORE_READ(sig, ioac.wchar);
-	rec->read_bytes = BPF_CORE_READ(sig, ioac.read_bytes);
-	rec->write_bytes = BPF_CORE_READ(sig, ioac.write_bytes);
-	add_thread(task, rec);
-	if (leader != task)
-		add_thread(leader, rec);
-
-	argv = bpf_map_lookup_elem(&argv_by_tgid, &tgid);
-	if (argv && argv->start_boottime == start) {
-		__u32 len = argv->len;
-
-		rec->argv_len = len > BPFTOP_ARGV_LEN ? BPFTOP_ARGV_LEN : len;
-		__builtin_memcpy(rec->argv, argv->argv, BPFTOP_ARGV_LEN);
-		rec->flags |= BPFTOP_EXIT_ARGV;
-	}
-	oom = bpf_map_lookup_elem(&oom_victims, &tgid);
-	if (oom && (*oom == 0 || *oom == start))
-		rec->flags |= BPFTOP_EXIT_OOM_KILLED;
-	if (read_net) {
-		struct net_counters *net = bpf_map_lookup_elem(&net_by_tgid, &tgid);
-
-		if (net && net->start_boottime == start) {
-			rec->net_rx_bytes = net->rx_bytes;
-			rec->net_tx_bytes = net->tx_bytes;
-			rec->flags |= BPFTOP_EXIT_NET;
-		}
-	}
-	bpf_ringbuf_submit(rec, 0);
-	if (st)
-		__sync_fetch_and_add(&st->emitted, 1);
-forget:
-	bpf_map_delete_elem(&argv_by_tgid, &tgid);
-	bpf_map_delete_elem(&oom_victims, &tgid);
-	if (read_net)
-		bpf_map_delete_elem(&net_by_tgid, &tgid);
-}
+/* Probe reads, for the raw tracepoint. */
+#define R(p, f) BPF_CORE_READ(p, f)
+#define READ_COMM(dst, t) bpf_core_read(dst, sizeof(dst), &(t)->comm)
+#define EMIT emit_raw
+#define ADD_THREAD add_thread_raw
+#include "exit_emit.h"
+#undef R
+#undef READ_COMM
+#undef EMIT
+#undef ADD_THREAD
 
 /* 1. The kernel says whether this thread ends the group. */
 SEC("tp_btf/sched_process_exit")
@@ -241,7 +171,7 @@ int BPF_PROG(exit_raw, struct task_struct *task)
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
 	if (first_report(tgid, BPF_CORE_READ(task, group_leader, start_boottime)))
-		emit(task, tgid);
+		emit_raw(task, tgid);
 	return 0;
 }
 
