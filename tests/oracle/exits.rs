@@ -47,7 +47,10 @@ impl Drained<'_> {
 
 /// Spawns `<this test> workload <args>` (optionally in cgroup directory
 /// `cgroup`) and keeps draining `cap` while waiting for its "ready" line;
-/// returns the child and what it printed after "ready".
+/// returns the child and what it printed after "ready". The caller waits
+/// for it; should the test panic first, the workload dies with it
+/// (PR_SET_PDEATHSIG).
+#[allow(clippy::zombie_processes)]
 fn spawn_draining(
     d: &mut Drained<'_>,
     keep: &dyn Fn(&ExitedProcess) -> bool,
@@ -77,18 +80,16 @@ fn spawn_draining(
     loop {
         d.drain(keep);
         if let Ok(line) = rx.try_recv() {
-            let note = line
-                .trim_end()
-                .strip_prefix("ready")
-                .unwrap_or_else(|| panic!("workload {args:?} did not start: {line:?}"))
-                .trim()
-                .to_owned();
-            return (child, note);
+            let Some(note) = line.trim_end().strip_prefix("ready") else {
+                kill(&mut child);
+                panic!("workload {args:?} did not start: {line:?}");
+            };
+            return (child, note.trim().to_owned());
         }
-        assert!(
-            start.elapsed() < PATIENCE,
-            "workload {args:?} never got ready"
-        );
+        if start.elapsed() > PATIENCE {
+            kill(&mut child);
+            panic!("workload {args:?} never got ready");
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
