@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use libbpf_cargo::SkeletonBuilder;
 
-const PROGRAMS: &[&str] = &["task_iter", "net", "drm_fds", "walk_floor"];
+const PROGRAMS: &[&str] = &["task_iter", "net", "exits", "drm_fds", "walk_floor"];
 
 fn main() -> Result<(), Box<dyn Error>> {
     let out = PathBuf::from(env::var_os("OUT_DIR").ok_or("cargo did not set OUT_DIR")?);
@@ -41,6 +41,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("cargo:rerun-if-changed=src/bpf/intf.h");
     println!("cargo:rerun-if-changed=src/bpf/vmlinux_min.h");
     println!("cargo:rerun-if-changed=src/bpf/net_maps.h");
+    println!("cargo:rerun-if-changed=src/bpf/exit_emit.h");
     println!("cargo:rerun-if-changed=src/bpf/task_kfuncs.h");
     Ok(())
 }

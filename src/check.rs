@@ -114,6 +114,19 @@ pub fn report(options: &CollectOptions) -> String {
                 Err(reason) => format!("off: {reason}"),
             };
             let _ = writeln!(out, "  network         {network}");
+            let exits = match c.exit_capture() {
+                Ok(x) => format!(
+                    "{}, argv at exec{}",
+                    x.hook.describe(),
+                    if x.oom {
+                        ", OOM kills marked (oom/mark_victim)"
+                    } else {
+                        "; OOM kills not marked (mark_victim does not load)"
+                    }
+                ),
+                Err(reason) => format!("off: {reason}"),
+            };
+            let _ = writeln!(out, "  exits           {exits}");
             let drm_scan = match BpfDrmScan::open() {
                 Ok(_) => "loads (finds DRM files for GPU usage)".to_owned(),
                 Err(e) => format!("fails: {e:#} (GPU clients are found through /proc)"),
@@ -125,6 +138,7 @@ pub fn report(options: &CollectOptions) -> String {
             let reason = format!("{e:#}").replace('\n', "\n                  ");
             let _ = writeln!(out, "  task walk       fails: {reason}");
             let _ = writeln!(out, "  network         off: needs the bpf backend");
+            let _ = writeln!(out, "  exits           off: needs the bpf backend");
             let _ = writeln!(
                 out,
                 "backend (auto):  procfs, because the task iterator does not load"

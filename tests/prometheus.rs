@@ -87,6 +87,7 @@ fn demo_sample(boottime_s: u64, processes: Vec<ProcessSample>) -> Sample {
         },
         gpu: Default::default(),
         gpu_status: Default::default(),
+        exits: Default::default(),
     }
 }
 

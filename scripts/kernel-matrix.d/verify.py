@@ -90,6 +90,11 @@ def verify(label, path):
             desc = s[len("network"):].strip()
             row["net"] = desc.split(" ")[0] if not desc.startswith("off") else "off"
             print(f"  network hooks: {desc}")
+        elif s.startswith("exits "):
+            desc = s[len("exits"):].strip()
+            print(f"  exit hook: {desc}")
+            if desc.startswith("off"):
+                problems.append(f"--check: the exit hook does not load: {s}")
     # The walk and RSS mode are pinned: a kernel with the open-coded task
     # iterator (6.7) must get it, and every kernel here exact RSS, or a walk
     # that stopped loading would pass through the fallback unseen.
@@ -117,6 +122,10 @@ def verify(label, path):
     if len(snaps) != 2:
         problems.append(f"expected 2 JSON refreshes, got {len(snaps)}")
     last = snaps[-1] if snaps else {"processes": []}
+    # The exit between the two refreshes, with its argv and code.
+    if snaps and not any(e.get("cmdline") == ["sh", "-c", "exit 7"] and e.get("exit_code") == 7
+                         for e in last.get("exited", [])):
+        problems.append("the second refresh does not list the exit of `sh -c 'exit 7'` with code 7")
     if snaps and last.get("backend") != "bpf":
         problems.append(f"backend is {last.get('backend')!r}: {last.get('fallback_reason')}")
     procs = {p["pid"]: p for p in last.get("processes", [])}

@@ -102,6 +102,8 @@ end check
 "$BPFTOP" --batch -n 2 -d "$DELAY_MS" --format json --backend bpf >batch.json 2>batch.err &
 bpftop_pid=$!
 wait_first_line batch.json "$bpftop_pid"
+# A known exit between the two refreshes: the second lists it.
+sh -c 'exit 7'
 sh -c 'echo "nc_tx $$" >>pids; exec nc 127.0.0.1 '"$PORT"' <tx.fifo' &
 sh -c 'echo "nc_writer $$" >>pids; head -c '"$TRANSFER"' /dev/zero; exec cat 0<>hold' >tx.fifo &
 wait_size rx "$TRANSFER"

@@ -170,4 +170,58 @@ struct drm_fd_record {
 	__u32 pad;
 };
 
+/* Bytes of argv kept per exec for processes that exit (NUL-separated,
+ * cut at this length). */
+#define BPFTOP_ARGV_LEN 256
+
+/* Bits of exit_record.flags. */
+enum bpftop_exit_flag {
+	BPFTOP_EXIT_OOM_KILLED = 0x1, /* the OOM killer chose this process */
+	BPFTOP_EXIT_ARGV = 0x2,       /* argv holds the argv of its last exec */
+	BPFTOP_EXIT_NET = 0x4,        /* net_* hold its socket byte counters */
+};
+
+/* One process (thread group) that exited, emitted by exits.bpf.c into a
+ * ring buffer when its last thread exits. Totals cover every thread, live
+ * and exited, as task_record's do for a live process. Times in ns. */
+struct exit_record {
+	__u32 pid;         /* tgid */
+	__u32 ppid;
+	__u32 uid;
+	__u32 flags;       /* enum bpftop_exit_flag */
+	__s32 wait_status; /* as wait(2) reports it: exit code << 8, or signal */
+	__u32 argv_len;    /* bytes of argv used */
+	__u64 start_boottime;
+	__u64 exit_boottime;
+	__u64 sum_exec_runtime; /* CPU time of all threads */
+	__u64 utime;       /* the kernel's own split, before cputime_adjust */
+	__u64 stime;
+	__u64 maxrss_pages; /* peak resident set (signal->maxrss) */
+	__u64 min_flt;
+	__u64 maj_flt;
+	__u64 rchar;
+	__u64 wchar;
+	__u64 read_bytes;
+	__u64 write_bytes;
+	__u64 net_rx_bytes;
+	__u64 net_tx_bytes;
+	__u64 cgroup_id;
+	char comm[BPFTOP_COMM_LEN];
+	char argv[BPFTOP_ARGV_LEN];
+};
+
+/* argv of a process's last exec, kept until it exits. */
+struct exec_argv {
+	__u64 start_boottime; /* tells the process from an earlier one with its tgid */
+	__u32 len;
+	__u32 pad;
+	char argv[BPFTOP_ARGV_LEN];
+};
+
+/* Counters of the exit capture, in a one-entry mmapable array. */
+struct exit_stats {
+	__u64 emitted; /* records written to the ring buffer */
+	__u64 dropped; /* exits lost because the ring buffer was full */
+};
+
 #endif /* BPFTOP_INTF_H */

@@ -36,6 +36,8 @@ enum bpf_map_type {
 	BPF_MAP_TYPE_HASH = 1,
 	BPF_MAP_TYPE_ARRAY = 2,
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+	BPF_MAP_TYPE_LRU_HASH = 9,
+	BPF_MAP_TYPE_RINGBUF = 27,
 };
 
 enum {
@@ -96,6 +98,9 @@ struct signal_struct {
 	unsigned long long sum_sched_runtime;
 	struct task_io_accounting ioac;
 	struct taskstats *stats;
+	unsigned int flags;   /* SIGNAL_* */
+	int group_exit_code;
+	unsigned long maxrss; /* pages */
 };
 
 /* >= 6.2: one percpu_counter per RSS kind. */
@@ -119,6 +124,8 @@ struct mm_struct___pre62 {
 
 struct mm_struct {
 	unsigned long total_vm;
+	unsigned long arg_start;
+	unsigned long arg_end;
 };
 
 struct kernfs_node {
@@ -179,6 +186,7 @@ struct task_struct {
 	struct sched_entity se;
 	struct mm_struct *mm;
 	int exit_state;
+	int exit_code;
 	pid_t pid;
 	pid_t tgid;
 	struct task_struct *real_parent;

@@ -13,7 +13,7 @@ use super::cgroup_stats::UnitStatsReader;
 use super::containers::{container_of, ContainerNames, Runtime};
 use super::frozen::FrozenStates;
 use super::frozen_v1::V1Freezer;
-use super::sample::{ProcessSample, UnitCgroup};
+use super::sample::{ExitedProcess, ProcessSample, UnitCgroup};
 use super::units::{components, unescape_unit, unit_of};
 use crate::present::sanitize::printable;
 
@@ -95,6 +95,27 @@ impl Catalog {
         });
         self.infos.insert(path.to_owned(), Arc::clone(&info));
         info
+    }
+
+    /// Adds to `facts` the cgroups of exited processes that no live process
+    /// is in (their unit and container; frozen unknown), so that exits are
+    /// counted where their processes ran.
+    pub fn describe_exited(
+        &mut self,
+        exited: &[ExitedProcess],
+        facts: &mut HashMap<String, CgroupFacts>,
+    ) {
+        for path in exited.iter().filter_map(|p| p.cgroup.as_deref()) {
+            if !facts.contains_key(path) {
+                let info = self.info(path);
+                let facts_of_exited = CgroupFacts {
+                    info,
+                    frozen: None,
+                    unit: None,
+                };
+                facts.insert(path.to_owned(), facts_of_exited);
+            }
+        }
     }
 
     /// Facts for every distinct cgroup of `processes`; forgets cgroups no

@@ -182,6 +182,11 @@ impl CgroupResolver {
         self.mount.as_deref()
     }
 
+    /// Whether `id` was resolved before (to a path or to none).
+    pub fn knows(&self, id: u64) -> bool {
+        self.paths.contains_key(&id)
+    }
+
     /// The path of cgroup `id`, which process `pid` was seen in.
     pub fn resolve(&mut self, id: u64, pid: u32) -> Option<Arc<str>> {
         if let Some(path) = self.paths.get(&id) {

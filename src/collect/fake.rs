@@ -97,6 +97,7 @@ impl FakeCollector {
             },
             gpu: demo_gpu(),
             gpu_status: demo_gpu_status(),
+            exits: Default::default(),
         }
     }
 }

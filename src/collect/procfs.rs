@@ -445,6 +445,13 @@ impl Collector for ProcfsCollector {
             },
             gpu: Default::default(),
             gpu_status: Default::default(),
+            exits: crate::collect::sample::Exits {
+                capture: crate::collect::sample::ExitCapture::Off {
+                    reason: "needs the bpf backend: /proc shows only processes alive at a refresh"
+                        .into(),
+                },
+                ..Default::default()
+            },
         })
     }
 }

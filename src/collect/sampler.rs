@@ -105,6 +105,8 @@ impl Sampler {
         sample.system = self.system.read()?;
         sample.system.own_cgroup = self.own_cgroup.read(sample.system.mem.total);
         sample.cgroups = self.catalog.describe(&sample.processes);
+        self.catalog
+            .describe_exited(&sample.exits.processes, &mut sample.cgroups);
         sample.gpu = self.gpu.collect(sample.boottime_ns);
         sample.gpu_status = self.gpu.status().clone();
         self.users.refresh();

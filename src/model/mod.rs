@@ -1,6 +1,7 @@
 //! The model: pure functions from raw samples (current and previous) to the
 //! numbers users see: rates, percentages, totals. No I/O here.
 
+mod exited;
 mod limits;
 mod scaled;
 mod system;
@@ -20,6 +21,7 @@ use crate::collect::sample::{
 };
 use crate::collect::sample::{CgroupFacts, GpuStatus};
 
+pub use exited::{ExitedView, ExitsView};
 pub use limits::OwnLimits;
 pub use scaled::within_limits;
 pub use system::{CpuSplit, SystemView};
@@ -56,6 +58,9 @@ pub struct ProcessView {
     /// Use of the GPUs; None when the process holds none (or no GPU source
     /// is on: see `Model::gpu_status`).
     pub gpu: Option<ProcessGpu>,
+    /// CPU of its children that exited during the interval, beyond what
+    /// their rows showed (share of one CPU, like `cpu_percent`).
+    pub exited_children_cpu_percent: f64,
 }
 
 /// Everything a view needs for one refresh.
@@ -76,6 +81,8 @@ pub struct Model {
     pub units: Vec<UnitView>,
     /// Why the stall columns are empty: None while delay accounting counts.
     pub stalls_off: Option<&'static str>,
+    /// Processes that exited during the interval.
+    pub exits: ExitsView,
     /// What the next refresh's rates are computed from.
     raw_system: SystemSample,
     boottime_ns: u64,
@@ -228,9 +235,25 @@ impl Model {
                     thread_cpu_percent,
                     waits,
                     thread_wait_percent,
+                    exited_children_cpu_percent: 0.0,
                 }
             })
             .collect::<Vec<ProcessView>>();
+        let mut processes = processes;
+        let exits = exited::account(
+            std::mem::take(&mut cur.exits),
+            &mut processes,
+            prev_processes,
+            prev.map(|m| m.exits.dropped_total),
+            interval_ns,
+            &cur.cgroups,
+            &mut |uid| {
+                names
+                    .entry(uid)
+                    .or_insert_with(|| users(uid).into())
+                    .clone()
+            },
+        );
         let units = units::unit_rows(&processes, prev.map_or(&[], |m| &m.units), interval_ns);
 
         Model {
@@ -244,6 +267,7 @@ impl Model {
             gpus: cur.gpu.devices,
             gpu_status: cur.gpu_status,
             stalls_off,
+            exits,
             raw_system: cur.system,
             boottime_ns: cur.boottime_ns,
         }
@@ -400,6 +424,7 @@ mod tests {
             network: Default::default(),
             gpu: Default::default(),
             gpu_status: Default::default(),
+            exits: Default::default(),
         }
     }
 

@@ -27,6 +27,7 @@ pub fn model_of(processes: Vec<super::ProcessView>) -> Model {
         gpu_status: Default::default(),
         units: Vec::new(),
         stalls_off: None,
+        exits: Default::default(),
         raw_system: Default::default(),
         boottime_ns: 0,
     }

@@ -184,6 +184,8 @@ struct Process {
     /// unreadable).
     frozen: Option<bool>,
     kernel_thread: bool,
+    /// CPU of children that exited in the interval, beyond their rows.
+    exited_children_cpu_percent: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     thread_list: Option<Vec<Thread>>,
 }
@@ -329,6 +331,8 @@ struct Refresh {
     stalls_off_reason: Option<&'static str>,
     system: System,
     processes: Vec<Process>,
+    exits: super::exited::ExitsJson,
+    exited: Vec<super::exited::ExitedJson>,
     units: Vec<Unit>,
 }
 
@@ -472,6 +476,7 @@ fn process(
         container: container_json(v),
         frozen: v.cgroup.as_ref().and_then(|c| c.frozen),
         kernel_thread: p.kernel_thread,
+        exited_children_cpu_percent: v.exited_children_cpu_percent,
         thread_list: with_threads.then(|| {
             p.thread_list
                 .iter()
@@ -559,6 +564,8 @@ pub fn render(
                 .map(unit)
                 .collect()
         },
+        exits: super::exited::exits_json(&model.exits),
+        exited: super::exited::exited_json(&model.exits),
     };
     // Serialising plain structs of numbers and strings cannot fail; NaN
     // would become null rather than an error.

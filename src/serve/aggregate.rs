@@ -68,10 +68,34 @@ impl Counters {
     }
 }
 
+/// What the group's exited processes add up to since bpftop started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExitTotals {
+    pub exits: u64,
+    /// Nonzero exit code, or killed by a signal.
+    pub nonzero: u64,
+    pub oom_kills: u64,
+    /// CPU of the exited processes within the intervals they exited in,
+    /// beyond what their rows showed (part of `Counters`' CPU too).
+    pub cpu_ns: u64,
+}
+
+impl ExitTotals {
+    fn plus(self, o: ExitTotals) -> ExitTotals {
+        ExitTotals {
+            exits: self.exits + o.exits,
+            nonzero: self.nonzero + o.nonzero,
+            oom_kills: self.oom_kills + o.oom_kills,
+            cpu_ns: self.cpu_ns + o.cpu_ns,
+        }
+    }
+}
+
 /// One unit's or container's figures at a refresh.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GroupTotals {
     pub counters: Counters,
+    pub exits: ExitTotals,
     pub rss_bytes: u64,
     pub gpu_mem_bytes: u64,
     pub processes: u64,
@@ -108,6 +132,7 @@ struct Tracked {
 struct Group {
     /// What processes that left the group did while in it.
     retired: Counters,
+    exited: ExitTotals,
     /// When it last had no live process (None while it has some).
     empty_since: Option<Instant>,
 }
@@ -182,6 +207,38 @@ impl Aggregator {
         for t in previous.values() {
             self.retire(t);
         }
+        // What exited processes did after their last row (all of it for
+        // those never seen alive), so that the groups' CPU counters hold
+        // short-lived processes too.
+        for e in &model.exits.processes {
+            let p = &e.process;
+            let cpu = p.cpu_time_ns().max(1);
+            let user_ns =
+                (u128::from(e.interval_cpu_ns) * u128::from(p.utime_ns) / u128::from(cpu)) as u64;
+            let tail = Counters {
+                user_ns,
+                system_ns: e.interval_cpu_ns - user_ns.min(e.interval_cpu_ns),
+                ..Counters::default()
+            };
+            let exit = ExitTotals {
+                exits: 1,
+                nonzero: u64::from(p.status.failed()),
+                oom_kills: u64::from(p.oom_killed),
+                cpu_ns: e.interval_cpu_ns,
+            };
+            let Some(facts) = &e.cgroup else { continue };
+            let add = |groups: &mut HashMap<Arc<str>, Group>, name: &str| {
+                let g = groups.entry(Arc::from(name)).or_default();
+                g.retired = g.retired.plus(tail);
+                g.exited = g.exited.plus(exit);
+            };
+            if let Some(u) = facts.info.unit.unit.as_deref() {
+                add(&mut self.units, u);
+            }
+            if let Some(c) = facts.info.container_label.as_deref() {
+                add(&mut self.containers, c);
+            }
+        }
         Aggregates {
             units: finish(&mut self.units, units, now),
             containers: finish(&mut self.containers, containers, now),
@@ -220,6 +277,7 @@ fn finish(
         }
         let totals = live.entry(Arc::clone(name)).or_default();
         totals.counters = totals.counters.plus(g.retired);
+        totals.exits = g.exited;
         true
     });
     let mut out: Vec<_> = live.into_iter().collect();
@@ -256,6 +314,7 @@ mod tests {
                 nvml: Err("off".into()),
                 drm: Err("off".into()),
             },
+            exits: Default::default(),
         };
         Model::new(&sample, None, None, &|_| String::new())
     }
@@ -270,6 +329,104 @@ mod tests {
             cgroup: Some(cgroup.into()),
             ..demo_processes()[0].clone()
         }
+    }
+
+    /// The models of two refreshes a second apart; `exits` exited between.
+    fn two_models(
+        before: Vec<ProcessSample>,
+        after: Vec<ProcessSample>,
+        exits: Vec<crate::collect::sample::ExitedProcess>,
+    ) -> (Model, Model) {
+        let first = model(before);
+        let mut catalog = Catalog::new(Path::new("/nonexistent-root"), None);
+        let mut cgroups = catalog.describe(&after);
+        catalog.describe_exited(&exits, &mut cgroups);
+        let sample = Sample {
+            backend: crate::collect::BackendKind::Procfs,
+            boottime_ns: 101 * SEC,
+            unix_time: 0.0,
+            system: Default::default(),
+            cgroups,
+            processes: after,
+            user_threads: 0,
+            kernel_threads: 0,
+            running_threads: 0,
+            network: Default::default(),
+            gpu: Default::default(),
+            gpu_status: first.gpu_status.clone(),
+            exits: crate::collect::sample::Exits {
+                capture: Default::default(),
+                processes: exits,
+                dropped: 0,
+            },
+        };
+        let second = Model::next(sample, Some(&first), None, &|_| String::new());
+        (first, second)
+    }
+
+    fn exited(
+        pid: u32,
+        start_s: u64,
+        cgroup: &str,
+        cpu_ms: u64,
+        code: u8,
+        oom: bool,
+    ) -> crate::collect::sample::ExitedProcess {
+        crate::collect::sample::ExitedProcess {
+            pid,
+            ppid: 10,
+            uid: 0,
+            comm: b"x".into(),
+            cmdline: Vec::new().into(),
+            start_time_ns: start_s * SEC,
+            exit_time_ns: 101 * SEC,
+            utime_ns: cpu_ms * 1_000_000,
+            stime_ns: 0,
+            peak_rss_bytes: 0,
+            minflt: 0,
+            majflt: 0,
+            io: Default::default(),
+            net: None,
+            cgroup: Some(cgroup.into()),
+            status: crate::collect::sample::ExitStatus::Code(code),
+            oom_killed: oom,
+        }
+    }
+
+    #[test]
+    fn exited_processes_count_in_their_unit() {
+        let t0 = Instant::now();
+        let mut agg = Aggregator::new();
+        // 11 was seen with 7 s and exits with 7.25 s; 50 lived and died
+        // within the interval with 0.5 s, exiting 1, OOM-killed.
+        let (first, second) = two_models(
+            vec![worker(10, WEB, 5), worker(11, WEB, 7)],
+            vec![worker(10, WEB, 5)],
+            vec![
+                exited(11, 11, WEB, 7250, 0, false),
+                exited(50, 100, WEB, 500, 1, true),
+            ],
+        );
+        agg.update(&first, t0);
+        let a = agg.update(&second, t0);
+        let web = unit(&a, "web.service").cloned().unwrap_or_default();
+        assert_eq!(
+            web.counters.user_ns,
+            5 * SEC + 7250 * 1_000_000 + 500 * 1_000_000
+        );
+        assert_eq!(
+            web.exits,
+            ExitTotals {
+                exits: 2,
+                nonzero: 1,
+                oom_kills: 1,
+                cpu_ns: 750 * 1_000_000,
+            }
+        );
+        // The parent's share and the total: 0.75 s in 1 s.
+        assert!((second.exits.cpu_percent - 75.0).abs() < 1e-9);
+        let parent = second.processes.iter().find(|p| p.sample.pid == 10);
+        assert!(parent.is_some_and(|p| (p.exited_children_cpu_percent - 75.0).abs() < 1e-9));
     }
 
     fn unit<'a>(a: &'a Aggregates, name: &str) -> Option<&'a GroupTotals> {

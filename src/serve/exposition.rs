@@ -364,6 +364,7 @@ fn families(r: &Refresh) -> Families {
     let m = r.model;
     let net_on = m.network.is_on();
     let gpu_on = m.gpu_status.any_on();
+    let exits_on = m.exits.capture.is_on();
 
     let process = Resources::new(
         &mut f,
@@ -431,11 +432,28 @@ fn families(r: &Refresh) -> Families {
     ] {
         let resources = Resources::new(&mut f, names, false);
         let count = f.gauge(count, "Processes in the group now.", None);
+        let exits = exit_families(&mut f, label, exits_on);
         for (name, totals) in groups {
             let labels: Labels = Arc::new([(label, name.to_string())]);
             resources.group(&mut f, &labels, totals, net_on, gpu_on);
             f.0[count].push(&labels, None, totals.processes.into());
+            if let Some([n, nonzero, oom, cpu]) = exits {
+                let e = &totals.exits;
+                f.0[n].push(&labels, None, e.exits.into());
+                f.0[nonzero].push(&labels, None, e.nonzero.into());
+                f.0[oom].push(&labels, None, e.oom_kills.into());
+                f.0[cpu].push(&labels, None, seconds(e.cpu_ns));
+            }
         }
+    }
+    if exits_on {
+        f.single(
+            "exits_dropped",
+            "Process exits lost because the kernel's exit buffer was full.",
+            None,
+            MetricType::Counter,
+            m.exits.dropped_total.into(),
+        );
     }
 
     unit_cgroups(&mut f, m);
@@ -527,6 +545,43 @@ fn unit_cgroups(f: &mut Families, m: &Model) {
         put(ooms, s.oom_kills.map(Value::Int));
         put(highs, s.high_events.map(Value::Int));
     }
+}
+
+/// The exit counters of units or containers (`label`), when exits are
+/// captured: exits, nonzero exits, OOM kills, CPU seconds.
+fn exit_families(f: &mut Families, label: &'static str, on: bool) -> Option<[usize; 4]> {
+    if !on {
+        return None;
+    }
+    let (exits, nonzero, oom, cpu) = if label == "unit" {
+        (
+            "unit_exits",
+            "unit_nonzero_exits",
+            "unit_exits_oom_killed",
+            "unit_exited_cpu",
+        )
+    } else {
+        (
+            "container_exits",
+            "container_nonzero_exits",
+            "container_exits_oom_killed",
+            "container_exited_cpu",
+        )
+    };
+    Some([
+        f.counter(exits, "Processes of the group that exited.", None),
+        f.counter(
+            nonzero,
+            "Processes of the group that exited with a nonzero code or were killed by a signal.",
+            None,
+        ),
+        f.counter(oom, "Processes of the group the OOM killer chose.", None),
+        f.counter(
+            cpu,
+            "CPU time exited processes of the group used after their last refresh (all of it for those living shorter than a refresh); included in the group's CPU counter.",
+            Some(Unit::Seconds),
+        ),
+    ])
 }
 
 fn system(f: &mut Families, r: &Refresh) {

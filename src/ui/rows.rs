@@ -1429,6 +1429,7 @@ mod tests {
                     thread_wait_percent: Vec::new(),
                     cgroup: None,
                     gpu: None,
+                    exited_children_cpu_percent: 0.0,
                 }
             })
             .collect();

@@ -9,6 +9,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod exit_workload;
+mod exits;
 mod gpu;
 mod memory;
 mod net_workload;
@@ -1355,8 +1357,24 @@ fn main() {
     if is_root() {
         tests.extend([
             (
+                "exits: 1000 children, codes, names and CPU as getrusage",
+                Box::new(exits::thousand_children_each_reported_once) as Box<dyn Fn()>,
+            ),
+            (
+                "exits: a signal as wait(2) reports it",
+                Box::new(exits::killed_process_reports_its_signal),
+            ),
+            (
+                "exits: reported once, when the last thread exits",
+                Box::new(exits::leader_exit_is_not_the_process_exit),
+            ),
+            (
+                "exits: an OOM kill is marked",
+                Box::new(exits::oom_kill_is_marked),
+            ),
+            (
                 "bpf: auto takes the open-coded walk (6.7+) and exact RSS",
-                Box::new(auto_takes_the_best_walk_and_exact_rss) as Box<dyn Fn()>,
+                Box::new(auto_takes_the_best_walk_and_exact_rss),
             ),
             (
                 "bpf open-coded: known processes match /proc",

@@ -133,6 +133,9 @@ pub fn run(args: &[String]) -> ! {
     if let Some(never) = super::waits::workload(kind, &args[1..]) {
         match never {}
     }
+    if let Some(never) = super::exit_workload::run(kind, &args[1..]) {
+        match never {}
+    }
     match kind {
         // Threads (four unless given) spinning for the given number of
         // milliseconds.

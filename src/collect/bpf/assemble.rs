@@ -239,6 +239,7 @@ mod tests {
             network: Default::default(),
             gpu: Default::default(),
             gpu_status: Default::default(),
+            exits: Default::default(),
         }
     }
 

@@ -15,6 +15,7 @@ mod assemble;
 mod cmdline;
 mod delayacct;
 pub mod drm_fds;
+pub mod exits;
 mod init_process;
 mod libbpf_log;
 mod load;
@@ -36,6 +37,7 @@ use anyhow::{anyhow, Context};
 
 use self::assemble::Resolved;
 use self::cmdline::read_argv;
+use self::exits::ExitCapture;
 use self::load::{load, names_capacity, records_capacity, Loaded};
 use self::memo::{ProcessMemo, Remembered};
 use self::net::NetCounting;
@@ -47,7 +49,8 @@ pub use self::walker::WalkKind;
 use super::cgroups::CgroupResolver;
 use super::clock;
 use super::sample::{
-    Argv, BackendKind, NetCounters, NetworkStatus, ProcessSample, Sample, SystemSample,
+    Argv, BackendKind, ExitedProcess, Exits, NetCounters, NetworkStatus, ProcessSample, Sample,
+    SystemSample,
 };
 use super::{CollectOptions, Collector, WalkChoice};
 
@@ -60,6 +63,8 @@ pub struct BpfCollector {
     init: init_process::InitProcess,
     /// Whether the kernel counts stalls now (kernel.task_delayacct).
     delayacct: delayacct::DelayAcctSwitch,
+    /// The exit programs, or why they are not running.
+    exits: Result<ExitCapture, String>,
 }
 
 /// Turns a walk's per-process accumulations into samples: reads what the
@@ -134,7 +139,11 @@ impl BpfCollector {
             ));
         }
         let tasks = task_count(&options.proc_root).unwrap_or(0);
-        let net = NetCounting::start(options.net);
+        let mut net = NetCounting::start(options.net);
+        let exits = ExitCapture::start(net.as_ref().ok().map(NetCounting::counters_fd));
+        if let (Ok(net), Ok(_)) = (net.as_mut(), exits.as_ref()) {
+            net.hand_over_exit_cleanup();
+        }
         let loaded = load(
             options.walk,
             records_capacity(tasks),
@@ -159,6 +168,7 @@ impl BpfCollector {
             },
             init: init_process::InitProcess::new(options),
             delayacct: delayacct::DelayAcctSwitch::open(&options.proc_root),
+            exits,
         };
         // One walk proves the walk works before auto commits to it (the
         // walk alone: building samples is ordinary code). The open-coded
@@ -205,6 +215,51 @@ impl BpfCollector {
             Err(reason) => NetworkStatus::Off {
                 reason: reason.clone(),
             },
+        }
+    }
+
+    /// The exit programs, or why they are not running.
+    pub fn exit_capture(&self) -> &Result<ExitCapture, String> {
+        &self.exits
+    }
+
+    /// The processes that exited since the last call (cgroups resolved
+    /// through the cache the walk fills, or the parent's cgroup file).
+    fn drain_exits(&mut self) -> Exits {
+        let capture = match &mut self.exits {
+            Ok(capture) => capture,
+            Err(reason) => {
+                return Exits {
+                    capture: crate::collect::sample::ExitCapture::Off {
+                        reason: reason.clone(),
+                    },
+                    ..Default::default()
+                }
+            }
+        };
+        let records = capture.drain();
+        let page_size = self.builder.page_size;
+        // An id unknown to the cache is tried once per refresh, through the
+        // parent (which is often in the same cgroup).
+        let mut tried = FxHashSet::default();
+        let processes: Vec<ExitedProcess> = records
+            .iter()
+            .map(|r| {
+                let mut p = exits::decode(r, page_size, capture.net);
+                let cgroups = &mut self.builder.cgroups;
+                if r.cgroup_id != 0 && (cgroups.knows(r.cgroup_id) || tried.insert(r.cgroup_id)) {
+                    p.cgroup = cgroups.resolve(r.cgroup_id, r.ppid);
+                }
+                p
+            })
+            .collect();
+        Exits {
+            capture: crate::collect::sample::ExitCapture::On {
+                hook: capture.hook,
+                oom: capture.oom,
+            },
+            processes,
+            dropped: capture.counts().1,
         }
     }
 
@@ -354,6 +409,10 @@ impl Collector for BpfCollector {
     fn collect(&mut self) -> anyhow::Result<Sample> {
         let boottime_ns = clock::boottime_ns();
         let unix_time = clock::unix_time();
+        // Before the walk: a process exiting between the two is reported
+        // next time, its last row here being its baseline; drained after
+        // the walk, its CPU in between would be counted twice.
+        let exits = self.drain_exits();
         let count = self.walk()?;
         let records = records(self.loaded.records.bytes(count * RECORD_SIZE));
         let walk_state = decode_walk_state(self.loaded.walk.bytes(size_of::<walk_state>()));
@@ -376,6 +435,7 @@ impl Collector for BpfCollector {
             network,
             gpu: Default::default(),
             gpu_status: Default::default(),
+            exits,
         };
         let mut live_cgroups = FxHashSet::default();
         let builder = &mut self.builder;

@@ -34,6 +34,9 @@ pub struct NetCounting {
     pub all_families: bool,
     /// Keep the programs attached.
     _links: Vec<libbpf_rs::Link>,
+    /// The program deleting a process's counters at its exit, until the
+    /// exit capture takes that over (see `hand_over_exit_cleanup`).
+    exit_cleanup: Option<libbpf_rs::Link>,
     counters: MapHandle,
     iface_names: MapHandle,
     names: HashMap<u64, Option<Arc<str>>>,
@@ -183,13 +186,18 @@ impl NetCounting {
             .map_err(|e| fail("sizing", e))?;
         let loaded = open.load().map_err(|e| fail("loading", e))?;
         let mut links = Vec::new();
+        let mut exit_cleanup = None;
         for prog in loaded.object().progs_mut() {
             if wanted.iter().any(|w| prog.name() == *w) {
                 let name = prog.name().to_string_lossy().into_owned();
-                links.push(
-                    prog.attach()
-                        .map_err(|e| fail(&format!("attaching {name}"), e))?,
-                );
+                let link = prog
+                    .attach()
+                    .map_err(|e| fail(&format!("attaching {name}"), e))?;
+                if name == "process_exit" {
+                    exit_cleanup = Some(link);
+                } else {
+                    links.push(link);
+                }
             }
         }
         let handle = |map: &libbpf_rs::MapMut| {
@@ -199,10 +207,20 @@ impl NetCounting {
             hooks,
             all_families: all_families && hooks == NetHooks::Tracepoints,
             _links: links,
+            exit_cleanup,
             counters: handle(&loaded.maps.net_by_tgid)?,
             iface_names: handle(&loaded.maps.iface_names)?,
             names: HashMap::new(),
         })
+    }
+
+    /// Detaches the cleanup at process exit: the exit capture, attached
+    /// after it, reads a process's counters there and deletes them itself.
+    /// Programs on one tracepoint run in the order they were attached, so
+    /// this one would delete the counters before the exit capture reads
+    /// them.
+    pub fn hand_over_exit_cleanup(&mut self) {
+        self.exit_cleanup = None;
     }
 
     /// The counters map, for the task iterator to read.

@@ -21,5 +21,6 @@ macro_rules! skeleton {
 
 skeleton!(task_iter, "task_iter.skel.rs");
 skeleton!(net, "net.skel.rs");
+skeleton!(exits, "exits.skel.rs");
 skeleton!(drm_fds, "drm_fds.skel.rs");
 skeleton!(walk_floor, "walk_floor.skel.rs");

@@ -9,12 +9,14 @@ use std::sync::Arc;
 use super::gpu::GpuSnapshot;
 
 pub mod cgroup;
+pub mod exited;
 pub mod gpu;
 pub mod own_cgroup;
 pub mod unit_stats;
 pub mod waits;
 
 pub use cgroup::{CgroupFacts, CgroupInfo};
+pub use exited::{ExitCapture, ExitHook, ExitStatus, ExitedProcess, Exits};
 pub use gpu::GpuStatus;
 pub use own_cgroup::OwnCgroup;
 pub use unit_stats::{CpuMax, Limit, UnitCgroup, UnitCgroupStats};
@@ -446,4 +448,6 @@ pub struct Sample {
     /// GPUs and each process's use of them (filled by the sampler).
     pub gpu: GpuSnapshot,
     pub gpu_status: GpuStatus,
+    /// Processes that exited since the last refresh.
+    pub exits: Exits,
 }

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The body of exits.bpf.c's record writer, included once per way of
+ * reading the kernel: with R() a direct load (BTF-typed pointers of
+ * tp_btf programs: no helper call per field) or a CO-RE probe read (raw
+ * tracepoints). The includer defines R, READ_COMM, EMIT and ADD_THREAD.
+ */
+/* The group's per-thread counters, summed: the exiting thread's, those of
+ * threads already released (signal_struct), and the leader's when it exited
+ * earlier (a zombie leader is released only with the whole group). */
+static __always_inline void ADD_THREAD(struct task_struct *t, struct exit_record *rec)
+{
+	rec->sum_exec_runtime += R(t, se.sum_exec_runtime);
+	rec->utime += R(t, utime);
+	rec->stime += R(t, stime);
+	rec->min_flt += R(t, min_flt);
+	rec->maj_flt += R(t, maj_flt);
+	/* Field by field: the kernel's struct has more fields between ours. */
+	rec->rchar += R(t, ioac.rchar);
+	rec->wchar += R(t, ioac.wchar);
+	rec->read_bytes += R(t, ioac.read_bytes);
+	rec->write_bytes += R(t, ioac.write_bytes);
+}
+
+static __always_inline void EMIT(struct task_struct *task, __u32 tgid)
+{
+	struct task_struct *leader = R(task, group_leader);
+	struct signal_struct *sig = R(task, signal);
+	__u64 start = R(leader, start_boottime);
+	struct exit_stats *st = stats();
+	struct exec_argv *argv;
+	struct exit_record *rec;
+	struct task_struct *parent;
+	const struct cred *cred;
+	struct css_set *css;
+	struct cgroup *cgrp;
+	struct kernfs_node *kn;
+	__u64 *oom;
+
+	rec = bpf_ringbuf_reserve(&exits, sizeof(*rec), 0);
+	if (!rec) {
+		if (st)
+			__sync_fetch_and_add(&st->dropped, 1);
+		goto forget;
+	}
+	__builtin_memset(rec, 0, sizeof(*rec));
+	rec->pid = tgid;
+	parent = R(task, real_parent);
+	rec->ppid = R(parent, tgid);
+	cred = R(leader, real_cred);
+	rec->uid = R(cred, uid.val);
+	rec->start_boottime = start;
+	rec->exit_boottime = bpf_ktime_get_boot_ns();
+	css = R(task, cgroups);
+	cgrp = R(css, dfl_cgrp);
+	kn = R(cgrp, kn);
+	rec->cgroup_id = R(kn, id);
+	READ_COMM(rec->comm, leader);
+	/* What wait(2) will report: the group's code when the whole group
+	 * was told to exit, else the leader's own. */
+	if (R(sig, flags) & SIGNAL_GROUP_EXIT)
+		rec->wait_status = R(sig, group_exit_code);
+	else
+		rec->wait_status = R(leader, exit_code);
+
+	rec->sum_exec_runtime = R(sig, sum_sched_runtime);
+	rec->utime = R(sig, utime);
+	rec->stime = R(sig, stime);
+	rec->min_flt = R(sig, min_flt);
+	rec->maj_flt = R(sig, maj_flt);
+	rec->maxrss_pages = R(sig, maxrss);
+	rec->rchar = R(sig, ioac.rchar);
+	rec->wchar = R(sig, ioac.wchar);
+	rec->read_bytes = R(sig, ioac.read_bytes);
+	rec->write_bytes = R(sig, ioac.write_bytes);
+	ADD_THREAD(task, rec);
+	if (leader != task)
+		ADD_THREAD(leader, rec);
+
+	/* Entries are deleted only where found: a delete that finds nothing
+	 * costs a hash walk under the bucket lock for every exit. */
+	argv = bpf_map_lookup_elem(&argv_by_tgid, &tgid);
+	if (argv) {
+		if (argv->start_boottime == start) {
+			__u32 len = argv->len;
+
+			rec->argv_len = len > BPFTOP_ARGV_LEN ? BPFTOP_ARGV_LEN : len;
+			__builtin_memcpy(rec->argv, argv->argv, BPFTOP_ARGV_LEN);
+			rec->flags |= BPFTOP_EXIT_ARGV;
+		}
+		bpf_map_delete_elem(&argv_by_tgid, &tgid);
+	}
+	oom = bpf_map_lookup_elem(&oom_victims, &tgid);
+	if (oom) {
+		if (*oom == 0 || *oom == start)
+			rec->flags |= BPFTOP_EXIT_OOM_KILLED;
+		bpf_map_delete_elem(&oom_victims, &tgid);
+	}
+	if (read_net) {
+		struct net_counters *net = bpf_map_lookup_elem(&net_by_tgid, &tgid);
+
+		if (net) {
+			if (net->start_boottime == start) {
+				rec->net_rx_bytes = net->rx_bytes;
+				rec->net_tx_bytes = net->tx_bytes;
+				rec->flags |= BPFTOP_EXIT_NET;
+			}
+			bpf_map_delete_elem(&net_by_tgid, &tgid);
+		}
+	}
+	bpf_ringbuf_submit(rec, 0);
+	if (st)
+		__sync_fetch_and_add(&st->emitted, 1);
+	return;
+forget:
+	bpf_map_delete_elem(&argv_by_tgid, &tgid);
+	bpf_map_delete_elem(&oom_victims, &tgid);
+	if (read_net)
+		bpf_map_delete_elem(&net_by_tgid, &tgid);
+}
+

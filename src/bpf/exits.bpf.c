@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Processes that exit: one struct exit_record per thread group, written to
+ * the `exits` ring buffer when its last thread exits, so that processes
+ * living shorter than a refresh are seen too. Userspace drains the ring
+ * once per refresh.
+ *
+ * The last thread is found three ways; the loader picks the first that
+ * loads:
+ *  1. tp_btf/sched_process_exit with its group_dead argument (kernels that
+ *     pass it): exact;
+ *  2. tp_btf/sched_process_exit, task only: the thread that finds
+ *     signal->live at 0 (do_exit() decrements it before the tracepoint);
+ *     two threads exiting at once may both find 0, so the `reported` map
+ *     lets only the first report the process;
+ *  3. raw_tp/sched_process_exit, the same with probe reads.
+ *
+ * Around the exit:
+ *  - sched_process_exec keeps the first BPFTOP_ARGV_LEN bytes of argv per
+ *    process (argv_by_tgid), so a process gone before userspace could read
+ *    /proc/PID/cmdline still has its command line;
+ *  - oom/mark_victim marks the process the OOM killer chose (oom_victims);
+ *  - the network counters (net_maps.h) are read and deleted here, which is
+ *    why the loader detaches the network object's own cleanup once this
+ *    program runs.
+ * Every map entry of a process is deleted at its exit, reported or not.
+ */
+#include "vmlinux_min.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "intf.h"
+#include "net_maps.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* signal_struct.flags: the whole group is exiting (include/linux/sched/signal.h). */
+#define SIGNAL_GROUP_EXIT 0x00000004
+
+/* The network programs are attached and share net_by_tgid with us. */
+const volatile bool read_net = false;
+
+/* Never read: they make the compiler emit the flag enum and the record
+ * (which the ring buffer map cannot name) into the object's BTF, from
+ * which the Rust side gets both. */
+const volatile enum bpftop_exit_flag exit_flag_values = BPFTOP_EXIT_OOM_KILLED;
+const volatile struct exit_record exit_record_layout;
+
+/* Sized by the loader (a power of two, in bytes). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} exits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exit_stats);
+} exit_stats SEC(".maps");
+
+/* argv at the last exec, per process; sized by the loader. Entries are
+ * allocated at exec, not up front. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_argv);
+} argv_by_tgid SEC(".maps");
+
+/* Where an exec builds its entry: too large for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_argv);
+} argv_scratch SEC(".maps");
+
+/* Processes the OOM killer chose: tgid -> the leader's start_boottime (0
+ * where the tracepoint gives only a pid). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} oom_victims SEC(".maps");
+
+/* Processes already reported, where the tracepoint does not say which
+ * thread is the last: tgid -> start_boottime. Old entries age out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} reported SEC(".maps");
+
+static __always_inline struct exit_stats *stats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&exit_stats, &zero);
+}
+
+/* Whether this thread is the first to report process `tgid`. */
+static __always_inline bool first_report(__u32 tgid, __u64 start)
+{
+	__u64 *seen = bpf_map_lookup_elem(&reported, &tgid);
+
+	if (seen) {
+		if (*seen == start)
+			return false;
+		*seen = start;
+		return true;
+	}
+	/* NOEXIST: of two threads racing here, one inserts. */
+	return bpf_map_update_elem(&reported, &tgid, &start, BPF_NOEXIST) == 0;
+}
+
+/* Direct loads, for tp_btf programs. */
+#define R(p, f) ((p)->f)
+#define READ_COMM(dst, t) __builtin_memcpy(dst, (t)->comm, sizeof(dst))
+#define EMIT emit
+#define ADD_THREAD add_thread
+#include "exit_emit.h"
+#undef R
+#undef READ_COMM
+#undef EMIT
+#undef ADD_THREAD
+
+/* Probe reads, for the raw tracepoint. */
+#define R(p, f) BPF_CORE_READ(p, f)
+#define READ_COMM(dst, t) bpf_core_read(dst, sizeof(dst), &(t)->comm)
+#define EMIT emit_raw
+#define ADD_THREAD add_thread_raw
+#include "exit_emit.h"
+#undef R
+#undef READ_COMM
+#undef EMIT
+#undef ADD_THREAD
+
+/* 1. The kernel says whether this thread ends the group. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(exit_group_dead, struct task_struct *task, bool group_dead)
+{
+	if (group_dead)
+		emit(task, task->tgid);
+	return 0;
+}
+
+/* 2. The thread that finds no live thread left. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(exit_last_live, struct task_struct *task)
+{
+	__u32 tgid = task->tgid;
+
+	if (task->signal->live.counter != 0)
+		return 0;
+	if (first_report(tgid, task->group_leader->start_boottime))
+		emit(task, tgid);
+	return 0;
+}
+
+/* 3. The same through a raw tracepoint (probe reads). */
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(exit_raw, struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	if (first_report(tgid, BPF_CORE_READ(task, group_leader, start_boottime)))
+		emit_raw(task, tgid);
+	return 0;
+}
+
+/* argv of the new program: its stack holds the strings at arg_start. */
+static __always_inline void keep_argv(struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	unsigned long from = BPF_CORE_READ(task, mm, arg_start);
+	unsigned long to = BPF_CORE_READ(task, mm, arg_end);
+	struct exec_argv *v;
+	__u32 zero = 0;
+	__u64 len;
+
+	v = bpf_map_lookup_elem(&argv_scratch, &zero);
+	if (!v || to <= from)
+		return;
+	len = to - from;
+	if (len > BPFTOP_ARGV_LEN)
+		len = BPFTOP_ARGV_LEN;
+	v->start_boottime = BPF_CORE_READ(task, group_leader, start_boottime);
+	v->len = 0;
+	if (bpf_probe_read_user(v->argv, len, (void *)from) == 0)
+		v->len = len;
+	bpf_map_update_elem(&argv_by_tgid, &tgid, v, BPF_ANY);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(exec_btf)
+{
+	keep_argv(bpf_get_current_task_btf());
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(exec_raw)
+{
+	keep_argv((struct task_struct *)bpf_get_current_task());
+	return 0;
+}
+
+static __always_inline void mark_victim(__u32 tgid, __u64 start)
+{
+	bpf_map_update_elem(&oom_victims, &tgid, &start, BPF_ANY);
+}
+
+/* Kernels whose mark_victim passes the task (direct loads: on a kernel
+ * passing a pid, the verifier refuses them and the loader falls back). */
+SEC("tp_btf/mark_victim")
+int BPF_PROG(oom_task, struct task_struct *task)
+{
+	mark_victim(task->tgid, task->group_leader->start_boottime);
+	return 0;
+}
+
+/* Kernels whose mark_victim passes only the pid. */
+SEC("raw_tp/mark_victim")
+int BPF_PROG(oom_pid, int pid)
+{
+	mark_victim(pid, 0);
+	return 0;
+}

@@ -1,0 +1,252 @@
+//! Exit capture: loads exits.bpf.c with the best hooks this kernel offers
+//! and drains its ring buffer once per refresh.
+//!
+//! Draining is one `consume` over the ring's mapped pages (no syscall per
+//! exit, none at all when nothing exited); the drop counter is read from a
+//! mapped array. The per-process argv and OOM marks stay in the kernel and
+//! arrive inside the records.
+
+use std::mem::{size_of, MaybeUninit};
+use std::os::fd::BorrowedFd;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
+use libbpf_rs::{MapHandle, RingBuffer, RingBufferBuilder};
+
+use super::libbpf_log;
+use super::mapped::MappedArray;
+use super::monotonic::adjust_cputime;
+use super::record::comm_bytes;
+use super::skel::exits as exits_skel;
+use super::skel::exits::types::{exit_record, exit_stats};
+use crate::collect::procfs::split_cmdline;
+use crate::collect::sample::{ExitHook, ExitStatus, ExitedProcess, IoCounters};
+
+/// Bytes of the ring buffer: about 9 900 exits per refresh (a record is
+/// 424 bytes with its header). Kernel memory, touched by us only as far as
+/// records are written.
+pub const RING_BYTES: u32 = 4 << 20;
+/// Processes whose argv is kept at once (entries allocated at exec).
+const ARGV_ENTRIES: u32 = 1 << 16;
+
+/// The programs of one way of hooking, tried in this order.
+const ATTEMPTS: &[(ExitHook, bool, &[&str])] = &[
+    (
+        ExitHook::GroupDead,
+        true,
+        &["exit_group_dead", "exec_btf", "oom_task"],
+    ),
+    (
+        ExitHook::LastLive,
+        true,
+        &["exit_last_live", "exec_btf", "oom_task"],
+    ),
+    (
+        ExitHook::LastLive,
+        true,
+        &["exit_last_live", "exec_btf", "oom_pid"],
+    ),
+    (
+        ExitHook::RawTracepoint,
+        true,
+        &["exit_raw", "exec_raw", "oom_pid"],
+    ),
+    (ExitHook::RawTracepoint, false, &["exit_raw", "exec_raw"]),
+];
+
+/// The attached exit programs and what userspace reads of them.
+pub struct ExitCapture {
+    pub hook: ExitHook,
+    /// OOM victims are marked.
+    pub oom: bool,
+    /// Network bytes come with each record.
+    pub net: bool,
+    /// Dropped before the maps it reads.
+    ring: RingBuffer<'static>,
+    received: Arc<Mutex<Vec<exit_record>>>,
+    stats: MappedArray,
+    _ring_map: MapHandle,
+    _links: Vec<libbpf_rs::Link>,
+}
+
+impl ExitCapture {
+    /// Attaches the first set of hooks that loads here; `net_counters` is
+    /// the network programs' map, read and cleaned at each exit. The error
+    /// says why each way failed, for `--check`.
+    pub fn start(net_counters: Option<BorrowedFd<'_>>) -> Result<ExitCapture, String> {
+        let btf = libbpf_rs::btf::Btf::from_vmlinux()
+            .map_err(|_| "the kernel's BTF (/sys/kernel/btf/vmlinux) cannot be read".to_string())?;
+        if btf
+            .type_by_name::<libbpf_rs::btf::BtfType>("btf_trace_sched_process_exit")
+            .is_none()
+        {
+            return Err("the kernel has no sched_process_exit tracepoint in its BTF".into());
+        }
+        let mut reasons = Vec::new();
+        for &(hook, oom, programs) in ATTEMPTS {
+            match Self::attach(hook, oom, programs, net_counters) {
+                Ok(capture) => return Ok(capture),
+                Err(e) => reasons.push(format!("{}: {e}", programs.join("+"))),
+            }
+        }
+        Err(reasons.join("; "))
+    }
+
+    fn attach(
+        hook: ExitHook,
+        oom: bool,
+        wanted: &[&str],
+        net_counters: Option<BorrowedFd<'_>>,
+    ) -> Result<ExitCapture, String> {
+        let _capture = libbpf_log::Capture::start();
+        let fail = |what: &str, e: libbpf_rs::Error| {
+            let last = libbpf_log::take_last_line();
+            if last.is_empty() {
+                format!("{what}: {e}")
+            } else {
+                format!("{what}: {e} ({last})")
+            }
+        };
+        let mut storage = MaybeUninit::uninit();
+        let mut open = exits_skel::ExitsSkelBuilder::default()
+            .open(&mut storage)
+            .map_err(|e| fail("opening", e))?;
+        for mut prog in open.open_object_mut().progs_mut() {
+            let load = wanted.iter().any(|w| prog.name() == *w);
+            prog.set_autoload(load);
+        }
+        let rodata = open
+            .maps
+            .rodata_data
+            .as_deref_mut()
+            .ok_or("the exit object has no read-only data")?;
+        rodata.read_net = net_counters.is_some();
+        if let Some(fd) = net_counters {
+            open.maps
+                .net_by_tgid
+                .reuse_fd(fd)
+                .map_err(|e| fail("sharing the network counters", e))?;
+        }
+        open.maps
+            .exits
+            .set_max_entries(RING_BYTES)
+            .map_err(|e| fail("sizing", e))?;
+        open.maps
+            .argv_by_tgid
+            .set_max_entries(ARGV_ENTRIES)
+            .map_err(|e| fail("sizing", e))?;
+        let loaded = open.load().map_err(|e| fail("loading", e))?;
+        let mut links = Vec::new();
+        for prog in loaded.object().progs_mut() {
+            if wanted.iter().any(|w| prog.name() == *w) {
+                let name = prog.name().to_string_lossy().into_owned();
+                links.push(
+                    prog.attach()
+                        .map_err(|e| fail(&format!("attaching {name}"), e))?,
+                );
+            }
+        }
+        let ring_map = MapHandle::try_from(&loaded.maps.exits)
+            .map_err(|e| format!("keeping the ring buffer: {e}"))?;
+        let stats = MappedArray::map(&loaded.maps.exit_stats, size_of::<exit_stats>(), 1)
+            .map_err(|e| format!("{e:#}"))?;
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&received);
+        let mut builder = RingBufferBuilder::new();
+        builder
+            .add(&ring_map, move |bytes: &[u8]| {
+                if bytes.len() >= size_of::<exit_record>() {
+                    // SAFETY: exit_record is plain integers and byte
+                    // arrays, valid for any bits; the length was checked.
+                    let r = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
+                    if let Ok(mut v) = sink.lock() {
+                        v.push(r);
+                    }
+                }
+                0
+            })
+            .map_err(|e| format!("reading the ring buffer: {e}"))?;
+        let ring = builder
+            .build()
+            .map_err(|e| format!("reading the ring buffer: {e}"))?;
+        Ok(ExitCapture {
+            hook,
+            oom,
+            net: net_counters.is_some(),
+            ring,
+            received,
+            stats,
+            _ring_map: ring_map,
+            _links: links,
+        })
+    }
+
+    /// The records written since the last call, oldest first.
+    pub fn drain(&mut self) -> Vec<exit_record> {
+        // Consume reads the mapped ring: no syscall unless the kernel must
+        // be woken, and never one per record.
+        let _ = self.ring.consume();
+        self.received
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default()
+    }
+
+    /// (records written, exits dropped for a full ring) since loading.
+    pub fn counts(&self) -> (u64, u64) {
+        let base = self.stats.bytes(size_of::<exit_stats>()).as_ptr();
+        // SAFETY: the mapping is page-aligned and at least 16 bytes; the
+        // kernel updates both words atomically while we read them.
+        let (emitted, dropped) = unsafe {
+            (
+                AtomicU64::from_ptr(base.cast_mut().cast::<u64>()),
+                AtomicU64::from_ptr(base.cast_mut().cast::<u64>().add(1)),
+            )
+        };
+        (
+            emitted.load(Ordering::Relaxed),
+            dropped.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// An exit record as a sample (the cgroup path is resolved by the caller).
+pub fn decode(r: &exit_record, page_size: u64, net: bool) -> ExitedProcess {
+    let (utime_ns, stime_ns) = adjust_cputime(r.sum_exec_runtime, r.utime, r.stime, (0, 0));
+    let argv_len = (r.argv_len as usize).min(r.argv.len());
+    let cmdline = if r.flags & EXIT_ARGV != 0 {
+        let raw: Vec<u8> = r.argv[..argv_len].iter().map(|&c| c as u8).collect();
+        split_cmdline(&raw)
+    } else {
+        Vec::new()
+    };
+    ExitedProcess {
+        pid: r.pid,
+        ppid: r.ppid,
+        uid: r.uid,
+        comm: comm_bytes(&r.comm),
+        cmdline: cmdline.into(),
+        start_time_ns: r.start_boottime,
+        exit_time_ns: r.exit_boottime,
+        utime_ns,
+        stime_ns,
+        peak_rss_bytes: r.maxrss_pages.saturating_mul(page_size),
+        minflt: r.min_flt,
+        majflt: r.maj_flt,
+        io: IoCounters {
+            rchar: r.rchar,
+            wchar: r.wchar,
+            read_bytes: r.read_bytes,
+            write_bytes: r.write_bytes,
+        },
+        net: net.then_some((r.net_rx_bytes, r.net_tx_bytes)),
+        cgroup: None,
+        status: ExitStatus::from_wait_status(r.wait_status),
+        oom_killed: r.flags & EXIT_OOM_KILLED != 0,
+    }
+}
+
+/// intf.h's enum bpftop_exit_flag, from the object's BTF.
+const EXIT_OOM_KILLED: u32 = exits_skel::types::bpftop_exit_flag::BPFTOP_EXIT_OOM_KILLED.0;
+const EXIT_ARGV: u32 = exits_skel::types::bpftop_exit_flag::BPFTOP_EXIT_ARGV.0;
