@@ -140,6 +140,12 @@ fn tree_view_with_a_fold() {
         "vim under bash: {vim}"
     );
     snapshot("tree_view", &buf);
+    // F5 names what it switches to, as htop's key bar does.
+    assert!(lines[31].contains("F5List  F6"), "{}", lines[31]);
+    press(&mut v, "t");
+    let list = self::lines(&render(&v, 120, 32));
+    assert!(list[31].contains("F5Tree  F6"), "{}", list[31]);
+    press(&mut v, "t");
 
     // Fold bash: its children disappear, the fold is marked.
     let bash_row = v

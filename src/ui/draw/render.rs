@@ -183,11 +183,21 @@ const FUNCTION_KEYS: &[(&str, &str)] = &[
     ("F10", "Quit"),
 ];
 
+/// The key bar's label for `key`: F5 says what it switches to, as htop's
+/// does ("List" while the tree is shown).
+fn key_label(view: &ViewState, key: &str, label: &'static str) -> &'static str {
+    match key {
+        "F5" if view.tree => "List",
+        _ => label,
+    }
+}
+
 fn render_keys(view: &ViewState, area: Rect, buf: &mut Buffer) {
     let theme = view.theme();
     let end = area.x + area.width;
     let mut x = area.x;
-    for (key, label) in FUNCTION_KEYS {
+    for &(key, label) in FUNCTION_KEYS {
+        let label = key_label(view, key, label);
         for (text, style) in [
             (key.to_string(), theme.key),
             (format!("{label:<6}"), theme.key_label),
