@@ -11,6 +11,7 @@ pub mod containers;
 pub mod fake;
 pub mod frozen;
 pub mod gpu;
+pub mod ioprio;
 pub mod netdev;
 pub mod procfs;
 pub mod sample;

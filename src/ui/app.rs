@@ -31,7 +31,8 @@ enum Control {
     Delay(u64),
     Threads(bool),
     RefreshNow,
-    /// The processes on screen, whose titles are read at every refresh.
+    /// The processes on screen, whose titles and I/O priorities are read
+    /// at every refresh.
     OnScreen(Vec<u32>),
 }
 
@@ -76,7 +77,7 @@ fn collector_loop(
                     monitor.sampler_mut().set_threads(on);
                     break;
                 }
-                Ok(Control::OnScreen(pids)) => monitor.sampler_mut().watch_titles(&pids),
+                Ok(Control::OnScreen(pids)) => monitor.sampler_mut().watch_on_screen(&pids),
                 Ok(Control::RefreshNow) | Err(RecvTimeoutError::Timeout) => break,
                 Err(RecvTimeoutError::Disconnected) => return,
             }
