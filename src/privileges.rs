@@ -20,8 +20,8 @@
 //!   discovery is on or the backend is procfs. /proc/PID/cmdline, cgroup and
 //!   stat are world-readable and need nothing.
 //! * The interactive interface only: CAP_KILL (signal other users'
-//!   processes), CAP_SYS_NICE (renice) and CAP_DAC_OVERRIDE (write
-//!   cgroup.freeze). Batch and serve modes never act on processes.
+//!   processes), CAP_SYS_NICE (renice, CPU affinity, I/O priority) and
+//!   CAP_DAC_OVERRIDE (write cgroup.freeze). Batch and serve modes never act on processes.
 //!
 //! * One exception to "nothing for the BPF side": when the system outgrows
 //!   the records map, the collector loads its programs again with a larger

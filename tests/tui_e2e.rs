@@ -205,3 +205,154 @@ fn a_title_rewritten_in_place_shows_at_the_next_refresh() {
     });
     tmux.keys(&["q"]);
 }
+
+/// A python process with three more threads, all sleeping; killed when
+/// dropped.
+struct Threaded {
+    child: Child,
+}
+
+impl Threaded {
+    fn spawn() -> Threaded {
+        let child = Command::new("/usr/bin/python3")
+            .args([
+                "-c",
+                "import threading,time\n\
+                 [threading.Thread(target=time.sleep,args=(600,),daemon=True).start() for _ in range(3)]\n\
+                 time.sleep(600)",
+            ])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("python3 runs");
+        let threaded = Threaded { child };
+        let start = Instant::now();
+        while threaded.tids().len() < 4 {
+            assert!(start.elapsed() < PATIENCE, "the threads never started");
+            thread::sleep(Duration::from_millis(10));
+        }
+        threaded
+    }
+
+    fn tids(&self) -> Vec<u32> {
+        std::fs::read_dir(format!("/proc/{}/task", self.child.id()))
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect()
+    }
+
+    /// Each thread's Cpus_allowed_list, as the kernel prints it.
+    fn allowed_lists(&self) -> Vec<String> {
+        self.tids()
+            .iter()
+            .map(|tid| {
+                let path = format!("/proc/{}/task/{tid}/status", self.child.id());
+                let status = std::fs::read_to_string(path).unwrap();
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+                    .unwrap()
+                    .trim()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    /// What `ionice -p TID` says for each thread.
+    fn ionice(&self) -> Vec<String> {
+        self.tids()
+            .iter()
+            .map(|tid| {
+                let out = Command::new("ionice")
+                    .args(["-p", &tid.to_string()])
+                    .output()
+                    .expect("ionice runs");
+                String::from_utf8(out.stdout).unwrap().trim().to_owned()
+            })
+            .collect()
+    }
+}
+
+impl Drop for Threaded {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until `done` holds, or fails with the screen.
+fn wait_until(tmux: &Tmux<'_>, what: &str, done: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "{what}; screen:\n{}",
+            strip_sgr(&tmux.screen_sgr())
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn affinity_and_io_priority_dialogs_reach_every_thread() {
+    if !is_root() {
+        eprintln!("skipped: needs root (CI runs as root)");
+        return;
+    }
+    let online = std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap();
+    if online.trim() == "0" {
+        eprintln!("skipped: one CPU, no affinity to choose");
+        return;
+    }
+    let target = Threaded::spawn();
+    let pid = target.child.id();
+    let config_home = std::env::temp_dir().join(format!("bpftop-e2e-sched-{}", std::process::id()));
+    std::fs::create_dir_all(&config_home).unwrap();
+    let _config_dir = TempDir(config_home.clone());
+    let tmux = start_in_tmux(
+        "e2e-sched",
+        &format!("{} -d 300 -p {pid}", env!("CARGO_BIN_EXE_bpftop")),
+        &config_home,
+    );
+    tmux.wait_for_sgr("the target's row", PATIENCE, |s| {
+        strip_sgr(s)
+            .lines()
+            .any(|l| l.trim_start().starts_with(&pid.to_string()))
+    });
+
+    // `a`: every CPU checked (the process may run anywhere); uncheck the
+    // first, Enter: every thread may run only on the others.
+    tmux.keys(&["a"]);
+    let screen = tmux.wait_for_sgr("the CPU checklist", PATIENCE, |s| {
+        strip_sgr(s).contains("Use CPUs")
+    });
+    let plain = strip_sgr(&screen);
+    assert!(
+        plain.contains("[x] CPU 0") && plain.contains("[x] CPU 1"),
+        "{plain}"
+    );
+    tmux.keys(&["Space", "Enter"]);
+    let last = online.trim().rsplit(['-', ',']).next().unwrap().to_owned();
+    let expected = if last == "1" {
+        "1".to_owned()
+    } else {
+        format!("1-{last}")
+    };
+    wait_until(&tmux, "every thread allowed all CPUs but 0", || {
+        target.allowed_lists().iter().all(|l| *l == expected)
+    });
+    tmux.wait_for_sgr("the status line", PATIENCE, |s| {
+        strip_sgr(s).contains(&format!("may run on CPU {expected}"))
+    });
+
+    // `i` opens on the current class (none), End: idle, Up: best-effort 7.
+    tmux.keys(&["i"]);
+    tmux.wait_for_sgr("the I/O priority list", PATIENCE, |s| {
+        let plain = strip_sgr(s);
+        plain.contains("I/O priority of 1 process") && plain.contains("None (based on nice)")
+    });
+    tmux.keys(&["End", "Up", "Enter"]);
+    wait_until(&tmux, "every thread best-effort 7", || {
+        target.ionice().iter().all(|l| l == "best-effort: prio 7")
+    });
+    tmux.keys(&["q"]);
+}

@@ -686,3 +686,41 @@ fn g_and_gg_still_move() {
     assert_eq!(v.cursor, v.rows.len() - 1);
     assert_eq!(v.sort.column.id(), "CPU%");
 }
+
+#[test]
+fn affinity_checklist_and_io_priority_list() {
+    use bpftop::ui::state::tuning::{affinity_dialog, io_priority_dialog};
+    let mut v = view(120, 32);
+    press(&mut v, "/vim");
+    key(&mut v, KeyCode::Enter);
+    // `a` asks the event loop to read the current affinity first.
+    let targets = match press(&mut v, "a") {
+        Effect::OpenAffinity { targets } => targets,
+        other => panic!("expected the affinity to be read, got {other:?}"),
+    };
+    assert_eq!(targets.len(), 1);
+    assert_eq!(targets[0].pid, 1300);
+    // The demo machine's two CPUs; the process may run on CPU 1 only.
+    v.dialog = Some(affinity_dialog(&v, targets.clone(), &[1]));
+    let buf = render(&v, 120, 32);
+    let screen = text(&buf);
+    assert!(screen.contains("Use CPUs (1 process)"), "{screen}");
+    assert!(screen.contains("[ ] CPU 0") && screen.contains("[x] CPU 1"));
+    snapshot("affinity", &buf);
+    press(&mut v, " ");
+    assert!(text(&render(&v, 120, 32)).contains("[x] CPU 0"));
+    match key(&mut v, KeyCode::Enter) {
+        Effect::SetAffinity { targets: t, cpus } => {
+            assert_eq!((t, cpus), (targets.clone(), vec![0, 1]));
+        }
+        other => panic!("expected the affinity to be set, got {other:?}"),
+    }
+
+    assert!(matches!(press(&mut v, "i"), Effect::OpenIoPriority { .. }));
+    v.dialog = Some(io_priority_dialog(targets, None));
+    let buf = render(&v, 120, 32);
+    let screen = text(&buf);
+    assert!(screen.contains("I/O priority of 1 process"), "{screen}");
+    assert!(screen.contains("None (based on nice)") && screen.contains("Realtime 0 (High)"));
+    snapshot("io_priority", &buf);
+}

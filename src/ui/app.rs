@@ -209,6 +209,21 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
                     saved = wanted;
                 }
             }
+            Effect::OpenAffinity { targets } => {
+                super::scheduling::open_affinity(&mut view, targets)
+            }
+            Effect::SetAffinity { targets, cpus } => {
+                view.status = Some(super::scheduling::set_affinity(&proc_root, &targets, &cpus));
+            }
+            Effect::OpenIoPriority { targets } => {
+                super::scheduling::open_io_priority(&mut view, &proc_root, targets)
+            }
+            Effect::SetIoPriority { targets, priority } => {
+                view.status = Some(super::scheduling::set_io_priority(
+                    &proc_root, &targets, priority,
+                ));
+                let _ = control_tx.send(Control::RefreshNow);
+            }
             Effect::CollectThreads(on) => {
                 let _ = control_tx.send(Control::Threads(on));
             }

@@ -20,6 +20,7 @@ pub mod input;
 pub mod launch;
 pub mod rows;
 pub mod safe_backend;
+pub mod scheduling;
 pub mod state;
 mod table;
 pub mod terminal;

@@ -6,6 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use crate::actions::signal::SIGNALS;
 use crate::ui::columns::Column;
 use crate::ui::header::Meter;
+use crate::ui::input::tuning;
 use crate::ui::rows::Group;
 use crate::ui::state::dialog::{Dialog, FreezeDialog, Section, Setup, SignalMenu, OPTIONS};
 use crate::ui::state::dialogs::{setup_columns, setup_meters, sort_columns};
@@ -34,6 +35,8 @@ pub fn handle_key(view: &mut ViewState, key: KeyEvent) -> Effect {
         Dialog::Setup(setup) => setup_key(view, setup, key),
         Dialog::Freeze(dialog) => freeze_key(dialog, key),
         Dialog::Group { selected, groups } => group_key(view, selected, groups, key),
+        Dialog::Affinity(dialog) => tuning::affinity_key(view, dialog, key),
+        Dialog::IoPriority(dialog) => tuning::io_priority_key(dialog, key),
     };
     view.dialog = kept;
     effect

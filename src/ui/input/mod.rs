@@ -6,3 +6,4 @@
 pub mod actions;
 pub mod dialogs;
 pub mod keys;
+pub mod tuning;

@@ -1,10 +1,12 @@
 //! The dialogs' data: what each overlay (help, signal menu, sort, user and
-//! group choosers, freeze, setup) holds while it is open. How each opens
-//! from the view is in `dialogs`, its keys in `input::dialogs`, its drawing
+//! group choosers, freeze, setup; affinity and I/O priority in `tuning`)
+//! holds while it is open. How each opens from the view is in `dialogs`,
+//! its keys in `input::dialogs`, its drawing
 //! in `draw::dialogs`.
 
 use crate::collect::sample::ProcessKey;
 use crate::ui::rows::Group;
+use crate::ui::state::tuning::{AffinityDialog, IoPriorityDialog};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dialog {
@@ -27,6 +29,8 @@ pub enum Dialog {
         /// None stands for "everything".
         groups: Vec<Option<Group>>,
     },
+    Affinity(AffinityDialog),
+    IoPriority(IoPriorityDialog),
 }
 
 /// Confirmation of a freeze or thaw, listing every process it stops.

@@ -44,6 +44,8 @@ pub enum Action {
     SignalMenu,
     Freeze,
     Renice(i32),
+    Affinity,
+    IoPriority,
     /// Yank the row or range (y), the pid (p), the command line (c) or the
     /// user (u).
     Yank(char),
@@ -224,6 +226,16 @@ pub const HELP: &[Binding] = &[
         keys: "] F8 / [ F7",
         what: "lower / raise priority (nice +1 / −1)",
         bound: &[(Key::Char(']'), Renice(1)), (Key::F(8), Renice(1)), (Key::Char('['), Renice(-1)), (Key::F(7), Renice(-1))],
+    },
+    Binding {
+        keys: "a",
+        what: "CPU affinity: choose the CPUs the process's threads may run on",
+        bound: &[(Key::Char('a'), Affinity)],
+    },
+    Binding {
+        keys: "i",
+        what: "I/O priority: choose the class (realtime, best-effort, idle or none) and level of its threads",
+        bound: &[(Key::Char('i'), IoPriority)],
     },
     Binding {
         keys: "yy yp yc yu",

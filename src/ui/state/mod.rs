@@ -17,4 +17,5 @@ pub mod selection;
 pub mod settings;
 pub mod sorting;
 pub mod temporary;
+pub mod tuning;
 pub mod view;

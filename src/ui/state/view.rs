@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::collect::sample::ioprio::IoPriority;
 use crate::collect::sample::ProcessKey;
 use crate::model::{Model, ProcessView};
 use crate::ui::columns::{Column, UnitDisplay};
@@ -41,6 +42,22 @@ pub enum Effect {
         cgroups: Vec<String>,
     },
     Yank(String),
+    /// Read the first target's CPU affinity and open the checklist (`a`).
+    OpenAffinity {
+        targets: Vec<ProcessKey>,
+    },
+    SetAffinity {
+        targets: Vec<ProcessKey>,
+        cpus: Vec<usize>,
+    },
+    /// Read the first target's I/O priority and open the list (`i`).
+    OpenIoPriority {
+        targets: Vec<ProcessKey>,
+    },
+    SetIoPriority {
+        targets: Vec<ProcessKey>,
+        priority: IoPriority,
+    },
     /// Save the settings to the config file.
     SaveConfig,
     /// The collector must (not) collect thread rows.
