@@ -689,7 +689,7 @@ fn g_and_gg_still_move() {
 
 #[test]
 fn affinity_checklist_and_io_priority_list() {
-    use bpftop::ui::state::tuning::{affinity_dialog, io_priority_dialog};
+    use bpftop::ui::state::dialogs::{affinity_dialog, io_priority_dialog};
     let mut v = view(120, 32);
     press(&mut v, "/vim");
     key(&mut v, KeyCode::Enter);

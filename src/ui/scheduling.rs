@@ -7,7 +7,8 @@ use std::path::Path;
 use crate::actions::{affinity, ioprio};
 use crate::collect::sample::ioprio::IoPriority;
 use crate::collect::sample::ProcessKey;
-use crate::ui::state::tuning::{affinity_dialog, io_choice_label, io_priority_dialog};
+use crate::ui::state::dialogs::{affinity_dialog, io_priority_dialog};
+use crate::ui::state::tuning::io_choice_label;
 use crate::ui::state::view::{Status, ViewState};
 
 /// Opens the CPU checklist on the first target's affinity, or says why not.

@@ -93,11 +93,19 @@ mod tests {
     use super::*;
     use crate::collect::sample::ioprio::{IoClass, IoPriority};
     use crate::model::testing::demo_model;
-    use crate::ui::state::tuning::{affinity_dialog, io_priority_dialog};
+    use crate::ui::state::dialogs::{affinity_dialog, io_priority_dialog};
     use crate::ui::test_support::view_of;
 
+    /// A key to the open dialog, as `input::dialogs` hands it over.
     fn press(view: &mut ViewState, code: KeyCode) -> Effect {
-        crate::ui::input::dialogs::handle_key(view, KeyEvent::from(code))
+        let key = KeyEvent::from(code);
+        let (kept, effect) = match view.dialog.take() {
+            Some(Dialog::Affinity(d)) => affinity_key(view, d, key),
+            Some(Dialog::IoPriority(d)) => io_priority_key(d, key),
+            other => (other, Effect::None),
+        };
+        view.dialog = kept;
+        effect
     }
 
     #[test]

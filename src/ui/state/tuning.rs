@@ -1,11 +1,10 @@
 //! The scheduling dialogs' data (htop's `a` and `i`): which CPUs the
-//! targets may run on, and their I/O priority. They open with the first
-//! target's current setting, which the event loop reads and hands over.
+//! targets may run on, and their I/O priority. They open (`dialogs`) with
+//! the first target's current setting, which the event loop reads and
+//! hands over.
 
 use crate::collect::sample::ioprio::{IoClass, IoPriority, IO_LEVELS};
 use crate::collect::sample::ProcessKey;
-use crate::ui::state::dialog::Dialog;
-use crate::ui::state::view::ViewState;
 
 /// A checklist of the machine's CPUs.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,48 +63,6 @@ pub fn io_choice_label(p: IoPriority) -> String {
     }
 }
 
-/// The CPUs the checklist offers: those the header shows, and any other
-/// the process may run on now.
-fn machine_cpus(view: &ViewState, current: &[usize]) -> Vec<usize> {
-    let mut cpus: Vec<usize> = view
-        .model
-        .as_deref()
-        .map(|m| {
-            m.system
-                .per_cpu_split
-                .iter()
-                .map(|(id, _)| *id as usize)
-                .collect()
-        })
-        .unwrap_or_default();
-    cpus.extend_from_slice(current);
-    cpus.sort_unstable();
-    cpus.dedup();
-    cpus
-}
-
-/// The affinity checklist for `targets`, checked as `current` (the first
-/// target's CPUs).
-pub fn affinity_dialog(view: &ViewState, targets: Vec<ProcessKey>, current: &[usize]) -> Dialog {
-    let cpus = machine_cpus(view, current)
-        .into_iter()
-        .map(|cpu| (cpu, current.contains(&cpu)))
-        .collect();
-    Dialog::Affinity(AffinityDialog {
-        targets,
-        cpus,
-        selected: 0,
-    })
-}
-
-/// The I/O priority list for `targets`, on `current` (the first target's).
-pub fn io_priority_dialog(targets: Vec<ProcessKey>, current: Option<IoPriority>) -> Dialog {
-    let selected = current
-        .and_then(|c| io_choices().iter().position(|p| *p == c))
-        .unwrap_or(0);
-    Dialog::IoPriority(IoPriorityDialog { targets, selected })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,17 +77,5 @@ mod tests {
         assert_eq!(io_choice_label(choices[1]), "Realtime 0 (High)");
         assert_eq!(io_choice_label(choices[16]), "Best-effort 7 (Low)");
         assert_eq!(io_choice_label(choices[17]), "Idle");
-    }
-
-    #[test]
-    fn the_dialog_opens_on_the_current_choice() {
-        let be5 = IoPriority {
-            class: IoClass::BestEffort,
-            level: 5,
-        };
-        match io_priority_dialog(Vec::new(), Some(be5)) {
-            Dialog::IoPriority(d) => assert_eq!(io_choices()[d.selected], be5),
-            other => panic!("{other:?}"),
-        }
     }
 }
