@@ -45,11 +45,12 @@ impl Drop for TempDir {
     }
 }
 
-/// A `sleep` under a name no other process has, child of this test.
-fn spawn_target() -> Target {
-    let dir = std::env::temp_dir().join(format!("bpftop-e2e-{}", std::process::id()));
+/// A `sleep` under a name no other process has, child of this test;
+/// `tag` keeps the copies of tests running side by side apart.
+fn spawn_target(tag: &str) -> Target {
+    let dir = std::env::temp_dir().join(format!("bpftop-e2e-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let name = format!("e2etgt{}", std::process::id() % 100_000);
+    let name = format!("e2e{tag}{}", std::process::id() % 100_000);
     let exe = dir.join(&name);
     std::fs::copy("/bin/sleep", &exe).unwrap();
     let child = Command::new(&exe)
@@ -73,7 +74,7 @@ fn search_tree_and_kill_in_a_real_terminal() {
     if Command::new("tmux").arg("-V").output().is_err() {
         panic!("tmux is not installed (the README's test command installs it)");
     }
-    let mut target = spawn_target();
+    let mut target = spawn_target("tgt");
     let config_home = std::env::temp_dir().join(format!("bpftop-e2e-cfg-{}", std::process::id()));
     std::fs::create_dir_all(&config_home).unwrap();
     let _config_dir = TempDir(config_home.clone());
@@ -353,6 +354,65 @@ fn affinity_and_io_priority_dialogs_reach_every_thread() {
     tmux.keys(&["End", "Up", "Enter"]);
     wait_until(&tmux, "every thread best-effort 7", || {
         target.ionice().iter().all(|l| l == "best-effort: prio 7")
+    });
+    tmux.keys(&["q"]);
+}
+
+#[test]
+fn io_screen_shows_the_io_priority_and_keeps_its_sort_in_the_config() {
+    if !is_root() {
+        eprintln!("skipped: needs root (CI runs as root)");
+        return;
+    }
+    let target = spawn_target("io");
+    let pid = target.child.id();
+    // The truth: a class set by ionice, outside bpftop.
+    let set = Command::new("ionice")
+        .args(["-c", "2", "-n", "6", "-p", &pid.to_string()])
+        .status()
+        .expect("ionice runs");
+    assert!(set.success());
+    let config_home = std::env::temp_dir().join(format!("bpftop-e2e-io-{}", std::process::id()));
+    std::fs::create_dir_all(&config_home).unwrap();
+    let _config_dir = TempDir(config_home.clone());
+    let tmux = start_in_tmux(
+        "e2e-io",
+        &format!("{} -d 300 -p {pid}", env!("CARGO_BIN_EXE_bpftop")),
+        &config_home,
+    );
+    tmux.wait_for_sgr("the Main screen", PATIENCE, |s| {
+        let plain = strip_sgr(s);
+        plain.contains("[Main] [I/O]") && plain.contains(&target.name)
+    });
+    tmux.keys(&["Tab"]);
+    // The priority is read for the rows on screen: it shows once the
+    // refresh after the row first appeared has come.
+    let screen = tmux.wait_for_sgr("the I/O screen with B6", PATIENCE, |s| {
+        strip_sgr(s).lines().any(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            cells.first() == Some(&pid.to_string().as_str()) && cells.get(2) == Some(&"B6")
+        })
+    });
+    let plain = strip_sgr(&screen);
+    assert!(plain.contains("DISK R/W"), "{plain}");
+    assert!(!plain.contains("CPU%"), "{plain}");
+
+    // Sort the I/O screen by PID, save (setup, Esc), back to Main.
+    tmux.keys(&["F6"]);
+    tmux.wait_for_sgr("the sort chooser", PATIENCE, |s| {
+        strip_sgr(s).contains("Sort by")
+    });
+    tmux.keys(&["Home", "Enter", "F2"]);
+    tmux.wait_for_sgr("setup", PATIENCE, |s| strip_sgr(s).contains("Setup"));
+    tmux.keys(&["Escape"]);
+    let config = config_home.join("bpftop").join("config.toml");
+    wait_until(&tmux, "the config file", || config.exists());
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("io_sort_key = \"PID\""), "{text}");
+    assert!(text.contains("sort_key = \"CPU%\""), "{text}");
+    tmux.keys(&["BTab"]);
+    tmux.wait_for_sgr("Main's own sort", PATIENCE, |s| {
+        strip_sgr(s).contains("CPU%▽")
     });
     tmux.keys(&["q"]);
 }

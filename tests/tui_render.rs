@@ -724,3 +724,42 @@ fn affinity_checklist_and_io_priority_list() {
     assert!(screen.contains("None (based on nice)") && screen.contains("Realtime 0 (High)"));
     snapshot("io_priority", &buf);
 }
+
+#[test]
+fn io_screen_has_its_own_columns_and_sort() {
+    let mut v = view(120, 32);
+    let main = lines(&render(&v, 120, 32));
+    let tabs = main
+        .iter()
+        .position(|l| l.contains("[Main] [I/O]"))
+        .unwrap();
+    assert!(main[tabs + 1].contains("CPU%▽"), "{}", main[tabs + 1]);
+    key(&mut v, KeyCode::Tab);
+    let buf = render(&v, 120, 32);
+    let io = lines(&buf);
+    let titles = &io[tabs + 1];
+    for title in [
+        "PID",
+        "USER",
+        "IO",
+        "DISK R/W▽",
+        "DISK R/s",
+        "DISK W/s",
+        "Command",
+    ] {
+        assert!(titles.contains(title), "{title} in {titles}");
+    }
+    assert!(!titles.contains("CPU%"), "{titles}");
+    // Busiest first: java reads 64 KiB/s and writes 16 KiB/s in the demo;
+    // with no I/O class, nice 7 gives it best-effort level 5.
+    let java = &io[tabs + 2];
+    assert!(java.contains("java") && java.contains("80K"), "{java}");
+    assert!(java.contains(" B5 "), "{java}");
+    snapshot("io_screen", &buf);
+    // A sort chosen here stays here.
+    press(&mut v, "I");
+    key(&mut v, KeyCode::BackTab);
+    assert!(lines(&render(&v, 120, 32))[tabs + 1].contains("CPU%▽"));
+    key(&mut v, KeyCode::Tab);
+    assert!(lines(&render(&v, 120, 32))[tabs + 1].contains("DISK R/W△"));
+}

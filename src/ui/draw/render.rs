@@ -12,6 +12,7 @@ use crate::ui::header::render_header;
 use crate::ui::rows::tree_prefix;
 use crate::ui::state::layout::{column_spans, header_view};
 pub use crate::ui::state::layout::{layout, Layout};
+use crate::ui::state::screens::SCREEN_NAMES;
 use crate::ui::state::view::{Input, ViewState};
 use crate::ui::text::fit;
 use crate::ui::theme::Theme;
@@ -42,6 +43,27 @@ fn render_table_header(view: &ViewState, area: Rect, buf: &mut Buffer) {
         };
         let text = fit(&title, w as usize, column.align_right());
         buf.set_stringn(area.x + x, area.y, text, w as usize, style);
+    }
+}
+
+/// The screen tabs, as htop's: "[Main] [I/O]", the one on show stressed.
+fn render_tabs(view: &ViewState, area: Rect, buf: &mut Buffer) {
+    let theme = view.theme();
+    let end = area.x + area.width;
+    let mut x = area.x + 1;
+    for (i, name) in SCREEN_NAMES.iter().enumerate() {
+        let text = format!("[{name}]");
+        let style = if i == view.screen() {
+            theme.sorted_header
+        } else {
+            theme.dim
+        };
+        if x >= end {
+            return;
+        }
+        let n = crate::ui::text::width(&text).min((end - x) as usize);
+        buf.set_stringn(x, area.y, &text, n, style);
+        x = x.saturating_add(n as u16 + 1);
     }
 }
 
@@ -224,6 +246,9 @@ pub fn draw(view: &ViewState, area: Rect, buf: &mut Buffer) {
     let parts = layout(area, view);
     if let Some(model) = view.model.as_deref() {
         render_header(&header_view(view, model), parts.header, buf);
+    }
+    if parts.tabs.height > 0 {
+        render_tabs(view, parts.tabs, buf);
     }
     if parts.table_header.height > 0 {
         render_table_header(view, parts.table_header, buf);

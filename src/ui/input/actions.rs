@@ -67,6 +67,7 @@ pub fn apply(view: &mut ViewState, action: Action) -> Effect {
         Action::UserChooser => view.dialog = Some(dialogs::user_chooser(view)),
         Action::GroupChooser => view.dialog = Some(dialogs::group_chooser(view)),
         Action::UnitDisplay => view.cycle_unit_display(),
+        Action::Screen(step) => view.switch_screen(isize::from(step)),
         Action::Follow => view.toggle_follow(),
         Action::Setup => view.dialog = Some(Dialog::setup()),
         Action::Help => view.dialog = Some(Dialog::Help { scroll: 0 }),

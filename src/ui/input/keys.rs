@@ -59,7 +59,9 @@ fn normal_action(key: KeyEvent, visual: bool) -> Option<Action> {
         | (Key::PageDown, KeyCode::PageDown)
         | (Key::Home, KeyCode::Home)
         | (Key::End, KeyCode::End)
-        | (Key::Esc, KeyCode::Esc) => true,
+        | (Key::Esc, KeyCode::Esc)
+        | (Key::Tab, KeyCode::Tab)
+        | (Key::BackTab, KeyCode::BackTab) => true,
         _ => false,
     };
     let found = bindings()

@@ -54,6 +54,8 @@ pub enum Action {
     UserChooser,
     GroupChooser,
     UnitDisplay,
+    /// The next (1) or previous (-1) screen.
+    Screen(i8),
     Follow,
     Setup,
     Help,
@@ -80,6 +82,8 @@ pub enum Key {
     Home,
     End,
     Esc,
+    Tab,
+    BackTab,
     /// A two-key command: the first key, then the second.
     Then(char, char),
 }
@@ -277,6 +281,11 @@ pub const HELP: &[Binding] = &[
         keys: "gG",
         what: "GPU columns (GPU%, GMEM, and GPU with several GPUs) by GPU%; again: off",
         bound: &[(Key::Then('g', 'G'), GpuView)],
+    },
+    Binding {
+        keys: "Tab Shift-Tab",
+        what: "next / previous screen: Main, I/O (each keeps its own columns and sort)",
+        bound: &[(Key::Tab, Screen(1)), (Key::BackTab, Screen(-1))],
     },
     Binding {
         keys: "F",

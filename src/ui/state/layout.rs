@@ -12,13 +12,16 @@ use crate::ui::state::view::ViewState;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layout {
     pub header: Rect,
+    /// The screen tabs (Main, I/O); no height on small terminals.
+    pub tabs: Rect,
     pub table_header: Rect,
     pub table: Rect,
     pub status: Rect,
     pub keys: Rect,
 }
 
-/// Splits the screen: header meters (at most half of it), column titles,
+/// Splits the screen: header meters (at most half of it), the screen tabs
+/// (where the table keeps at least [`TABS_MIN_ROWS`] rows), column titles,
 /// the table, a status line and the function-key bar.
 pub fn layout(area: Rect, view: &ViewState) -> Layout {
     let wanted_header = view
@@ -35,19 +38,26 @@ pub fn layout(area: Rect, view: &ViewState) -> Layout {
         r
     };
     let header = take(header_h);
+    let below_header = area.height.saturating_sub(header_h);
+    let tabs_h = u16::from(below_header >= TABS_MIN_ROWS + 4);
+    let tabs = take(tabs_h);
     let table_header = take(1);
-    let rest = area.height.saturating_sub(header_h + 1);
+    let rest = below_header.saturating_sub(tabs_h + 1);
     let table = take(rest.saturating_sub(2));
     let status = take(1);
     let keys = take(1);
     Layout {
         header,
+        tabs,
         table_header,
         table,
         status,
         keys,
     }
 }
+
+/// The fewest table rows the screen tabs leave.
+pub const TABS_MIN_ROWS: u16 = 3;
 
 /// What the header draws, from the view and its model.
 pub fn header_view<'a>(view: &'a ViewState, model: &'a Model) -> HeaderView<'a> {

@@ -12,6 +12,8 @@ pub mod layout;
 pub mod netview;
 pub mod options;
 pub mod overlay;
+pub mod screen_settings;
+pub mod screens;
 pub mod search;
 pub mod selection;
 pub mod settings;

@@ -15,6 +15,7 @@ use crate::ui::header::Meter;
 use crate::ui::rows::{self, Filter, Group, Row, RowOptions, SortSpec};
 use crate::ui::state::dialog::Dialog;
 use crate::ui::state::overlay::Overlay;
+use crate::ui::state::screen_settings::ScreenSettings;
 use crate::ui::theme::Theme;
 
 /// What the event loop must do after a key or mouse event.
@@ -94,6 +95,11 @@ pub struct ViewState {
     /// the table shows [`ViewState::shown_columns`].
     pub columns: Vec<Column>,
     pub sort: SortSpec,
+    /// Every screen's columns and sort (Tab); the entry of the screen on
+    /// show is stale, its live settings being `columns` and `sort`.
+    pub(in crate::ui::state) screens: Vec<ScreenSettings>,
+    /// The screen on show, an index into `screens::SCREEN_NAMES`.
+    pub(in crate::ui::state) screen: usize,
     /// The temporary views (N, gG): extra columns and a sort, not saved.
     pub(in crate::ui::state) overlay: Overlay,
     pub tree: bool,
@@ -151,6 +157,8 @@ impl ViewState {
                 column: Column::CpuPercent,
                 descending: true,
             },
+            screens: vec![ScreenSettings::main_default(), ScreenSettings::io_default()],
+            screen: 0,
             overlay: Overlay::default(),
             tree: false,
             folded: HashSet::new(),
