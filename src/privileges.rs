@@ -22,12 +22,13 @@
 //!   interface. /proc/PID/cmdline, cgroup and stat are world-readable and
 //!   need nothing.
 //! * The interactive interface only: CAP_KILL (signal other users'
-//!   processes), CAP_SYS_NICE (renice) and CAP_DAC_OVERRIDE (write
-//!   cgroup.freeze); CAP_SYS_PTRACE too, so that root sees every process's
-//!   environment and open files (`e`, `l`). Batch and serve modes never act
-//!   on processes. What a process shows of another's private files
-//!   (environment, open files) is read [`with_user_rights`]: a capability
-//!   copy run by an ordinary user shows only what that user could read.
+//!   processes), CAP_SYS_NICE (renice, CPU affinity, I/O priority) and
+//!   CAP_DAC_OVERRIDE (write cgroup.freeze); CAP_SYS_PTRACE too, so that
+//!   root sees every process's environment and open files (`e`, `l`).
+//!   Batch and serve modes never act on processes. What a process shows of
+//!   another's private files (environment, open files) is read
+//!   [`with_user_rights`]: a capability copy run by an ordinary user shows
+//!   only what that user could read.
 //!
 //! * One exception to "nothing for the BPF side": when the system outgrows
 //!   the records map, the collector loads its programs again with a larger

@@ -100,18 +100,6 @@ fn table(screen: &str) -> Vec<(u32, bool)> {
         .collect()
 }
 
-/// Some line shows `needle` in reverse video.
-fn selected_text(screen: &str, needle: &str) -> bool {
-    cells(screen).iter().any(|row| {
-        let plain: Vec<char> = row.iter().map(|c| c.0).collect();
-        let n: Vec<char> = needle.chars().collect();
-        plain
-            .windows(n.len())
-            .position(|w| w == n.as_slice())
-            .is_some_and(|at| row[at].1)
-    })
-}
-
 /// Reverse video after the SGR parameters `seq` (as "[0;7").
 fn sgr_reverse(seq: &str, mut reverse: bool) -> bool {
     let params = seq.trim_start_matches('[');
@@ -317,16 +305,22 @@ fn columns_scroll_and_the_whole_command_line() {
     let before = titles(&first).unwrap();
     assert!(before.ends_with("Command") || before.trim_end().ends_with("Command"));
 
-    // F2, down to START (the first hidden column after PPID, SWAP and the
-    // three RSS parts), Space, Esc.
+    // F2, down to START (as many rows as the list shows it below PID: the
+    // list grows as columns are added), Space, Esc. The keys are read in
+    // order, so Space toggles the row the last Down reached.
     tmux.keys(&["F2"]);
-    tmux.wait_for_sgr("the setup screen", PATIENCE, |s| {
-        strip_sgr(s).contains("Setup")
+    let setup = tmux.wait_for("the setup screen", PATIENCE, |s| {
+        s.contains("Setup") && s.contains("] START ")
     });
-    for _ in 0..17 {
+    let row_of = |name: &str| {
+        setup
+            .lines()
+            .position(|l| l.contains(&format!("] {name} ")))
+            .unwrap()
+    };
+    for _ in row_of("PID")..row_of("START") {
         tmux.keys(&["Down"]);
     }
-    tmux.wait_for_sgr("START selected", PATIENCE, |s| selected_text(s, "START"));
     tmux.keys(&["Space"]);
     tmux.keys(&["Escape"]);
     let screen = tmux.wait_for_sgr("START before Command", PATIENCE, |s| {

@@ -166,6 +166,12 @@ fn tree_view_with_a_fold() {
         "vim under bash: {vim}"
     );
     snapshot("tree_view", &buf);
+    // F5 names what it switches to, as htop's key bar does.
+    assert!(lines[31].contains("F5List  F6"), "{}", lines[31]);
+    press(&mut v, "t");
+    let list = self::lines(&render(&v, 120, 32));
+    assert!(list[31].contains("F5Tree  F6"), "{}", list[31]);
+    press(&mut v, "t");
 
     // Fold bash: its children disappear, the fold is marked.
     let bash_row = v
@@ -867,7 +873,9 @@ fn pause_hide_meters_and_program_path() {
     press(&mut v, "#p");
     let bare = render(&v, 120, 32);
     let bare_lines = lines(&bare);
-    assert!(bare_lines[0].contains("PID USER"), "{}", bare_lines[0]);
+    // No meters: the screen tabs, then the column titles, at the top.
+    assert!(bare_lines[0].contains("[Main]"), "{}", bare_lines[0]);
+    assert!(bare_lines[1].contains("PID USER"), "{}", bare_lines[1]);
     assert!(!text(&bare).contains("Tasks:"));
     assert!(text(&bare).contains(" cron -f"));
     assert!(!text(&bare).contains("/usr/sbin/cron"));
@@ -1242,4 +1250,81 @@ fn meters_scale_to_own_cgroup_limits() {
         .find(|l| l.starts_with("Avg["))
         .unwrap();
     assert!(avg.contains("40.0%]"), "{avg}");
+}
+
+#[test]
+fn affinity_checklist_and_io_priority_list() {
+    use bpftop::ui::state::dialogs::{affinity_dialog, io_priority_dialog};
+    let mut v = view(120, 32);
+    press(&mut v, "/vim");
+    key(&mut v, KeyCode::Enter);
+    // `a` asks the event loop to read the current affinity first.
+    let targets = match press(&mut v, "a") {
+        Effect::OpenAffinity { targets } => targets,
+        other => panic!("expected the affinity to be read, got {other:?}"),
+    };
+    assert_eq!(targets.len(), 1);
+    assert_eq!(targets[0].pid, 1300);
+    // The demo machine's two CPUs; the process may run on CPU 1 only.
+    v.dialog = Some(affinity_dialog(&v, targets.clone(), &[1]));
+    let buf = render(&v, 120, 32);
+    let screen = text(&buf);
+    assert!(screen.contains("Use CPUs (1 process)"), "{screen}");
+    assert!(screen.contains("[ ] CPU 0") && screen.contains("[x] CPU 1"));
+    snapshot("affinity", &buf);
+    press(&mut v, " ");
+    assert!(text(&render(&v, 120, 32)).contains("[x] CPU 0"));
+    match key(&mut v, KeyCode::Enter) {
+        Effect::SetAffinity { targets: t, cpus } => {
+            assert_eq!((t, cpus), (targets.clone(), vec![0, 1]));
+        }
+        other => panic!("expected the affinity to be set, got {other:?}"),
+    }
+
+    assert!(matches!(press(&mut v, "i"), Effect::OpenIoPriority { .. }));
+    v.dialog = Some(io_priority_dialog(targets, None));
+    let buf = render(&v, 120, 32);
+    let screen = text(&buf);
+    assert!(screen.contains("I/O priority of 1 process"), "{screen}");
+    assert!(screen.contains("None (based on nice)") && screen.contains("Realtime 0 (High)"));
+    snapshot("io_priority", &buf);
+}
+
+#[test]
+fn io_screen_has_its_own_columns_and_sort() {
+    let mut v = view(120, 32);
+    let main = lines(&render(&v, 120, 32));
+    let tabs = main
+        .iter()
+        .position(|l| l.contains("[Main] [I/O]"))
+        .unwrap();
+    assert!(main[tabs + 1].contains("CPU%▽"), "{}", main[tabs + 1]);
+    key(&mut v, KeyCode::Tab);
+    let buf = render(&v, 120, 32);
+    let io = lines(&buf);
+    let titles = &io[tabs + 1];
+    for title in [
+        "PID",
+        "USER",
+        "IO",
+        "DISK R/W▽",
+        "DISK R/s",
+        "DISK W/s",
+        "Command",
+    ] {
+        assert!(titles.contains(title), "{title} in {titles}");
+    }
+    assert!(!titles.contains("CPU%"), "{titles}");
+    // Busiest first: java reads 64 KiB/s and writes 16 KiB/s in the demo;
+    // with no I/O class, nice 7 gives it best-effort level 5.
+    let java = &io[tabs + 2];
+    assert!(java.contains("java") && java.contains("80K"), "{java}");
+    assert!(java.contains(" B5 "), "{java}");
+    snapshot("io_screen", &buf);
+    // A sort chosen here stays here.
+    press(&mut v, "I");
+    key(&mut v, KeyCode::BackTab);
+    assert!(lines(&render(&v, 120, 32))[tabs + 1].contains("CPU%▽"));
+    key(&mut v, KeyCode::Tab);
+    assert!(lines(&render(&v, 120, 32))[tabs + 1].contains("DISK R/W△"));
 }

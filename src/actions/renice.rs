@@ -4,11 +4,11 @@
 //! TID is `pid`; renicing "the process" as htop users expect means setting
 //! every thread listed in /proc/PID/task.
 
-use std::fs;
 use std::io;
 use std::path::Path;
 
-use super::signal::{checked_pid, verify_start_time, ActionError};
+use super::signal::ActionError;
+use super::threads::for_each_thread;
 use crate::collect::sample::ProcessKey;
 
 const OP: &str = "renice";
@@ -21,54 +21,15 @@ pub const NICE_RANGE: std::ops::RangeInclusive<i32> = -20..=19;
 /// -20..=19. Every thread is tried; the first error is returned (EACCES:
 /// lowering nice without CAP_SYS_NICE; EPERM: another user's process).
 /// Threads that exit meanwhile are skipped.
-///
-/// setpriority has no pidfd form, so a PID recycled between the check and
-/// the calls (microseconds) could still be reniced.
 pub fn renice(proc_root: &Path, key: ProcessKey, nice: i32) -> Result<(), ActionError> {
     let nice = nice.clamp(*NICE_RANGE.start(), *NICE_RANGE.end());
-    // setpriority's who = 0 means the caller: never let 0 through.
-    checked_pid(key.pid).ok_or(ActionError::Gone {
-        op: OP,
-        pid: key.pid,
-    })?;
-    verify_start_time(proc_root, key, OP)?;
-    let tids = task_ids(proc_root, key.pid).map_err(|e| ActionError::from_io(OP, key.pid, e))?;
-    let mut first_error = None;
-    let mut changed = 0_usize;
-    for tid in tids {
-        match set_thread_nice(tid, nice) {
-            Ok(()) => changed += 1,
-            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
-        }
-    }
-    match first_error {
-        Some(e) => Err(ActionError::from_io(OP, key.pid, e)),
-        None if changed == 0 => Err(ActionError::Gone {
-            op: OP,
-            pid: key.pid,
-        }),
-        None => Ok(()),
-    }
+    for_each_thread(proc_root, key, OP, |tid| set_thread_nice(tid, nice))
 }
 
-/// The TIDs in /proc/PID/task, ascending (names that are not TIDs skipped).
-fn task_ids(proc_root: &Path, pid: u32) -> io::Result<Vec<u32>> {
-    let dir = proc_root.join(pid.to_string()).join("task");
-    let mut tids: Vec<u32> = fs::read_dir(dir)?
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
-        .filter(|&tid| tid != 0)
-        .collect();
-    tids.sort_unstable();
-    Ok(tids)
-}
-
-fn set_thread_nice(tid: u32, nice: i32) -> io::Result<()> {
-    // SAFETY: setpriority touches no memory; tid != 0 (task_ids), so it
-    // never means the calling thread.
-    if unsafe { libc::setpriority(libc::PRIO_PROCESS, tid, nice) } < 0 {
+fn set_thread_nice(tid: libc::pid_t, nice: i32) -> io::Result<()> {
+    // SAFETY: setpriority touches no memory; tid > 0 (for_each_thread),
+    // so it never means the calling thread.
+    if unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice) } < 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(())
@@ -81,6 +42,7 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::super::signal::testing::*;
+    use super::super::threads::task_ids;
     use super::*;
 
     const PROC: &str = "/proc";
@@ -117,20 +79,6 @@ mod tests {
         };
         let err = renice(Path::new(PROC), key, 19).unwrap_err();
         assert!(matches!(err, ActionError::Gone { .. }), "{err}");
-    }
-
-    #[test]
-    fn task_ids_lists_only_tids() {
-        let root = std::env::temp_dir().join(format!("bpftop-renice-{}", std::process::id()));
-        let task = root.join("77").join("task");
-        for name in ["12", "3", "0", "x", "45"] {
-            fs::create_dir_all(task.join(name)).unwrap();
-        }
-        let tids = task_ids(&root, 77);
-        fs::remove_dir_all(&root).unwrap();
-        assert_eq!(tids.unwrap(), vec![3, 12, 45]);
-        let missing = task_ids(&root, 77).unwrap_err();
-        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
     }
 
     /// Body for `every_thread_is_reniced`: a process with several threads.

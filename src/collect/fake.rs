@@ -6,6 +6,7 @@ mod gpu;
 
 use std::sync::Arc;
 
+use super::sample::ioprio::IoPriority;
 use super::sample::{
     BackendKind, Comm, CpuTimes, IoCounters, MemInfo, MemoryParts, NetCounters, NetDevTotals,
     NetHooks, NetworkStatus, Pressure, ProcessSample, RunQueue, Sample, Stalls, SystemSample,
@@ -305,6 +306,7 @@ fn process(pid: u32, ppid: u32, uid: u32, comm: &[u8], argv: &[&[u8]]) -> Proces
             tx_bytes: 700 * KIB,
             iface: Some("eth0".into()),
         }),
+        io_priority: Some(IoPriority::NONE),
         cgroup: Some("/system.slice".into()),
         kernel_thread: false,
         thread_list: Vec::new(),

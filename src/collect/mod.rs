@@ -14,6 +14,7 @@ pub mod fake;
 pub mod frozen;
 pub mod frozen_v1;
 pub mod gpu;
+pub mod ioprio;
 pub mod netdev;
 pub mod open_files;
 pub mod own_cgroup;

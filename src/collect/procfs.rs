@@ -317,6 +317,7 @@ impl ProcfsCollector {
             memory: status.memory,
             io,
             net: None,
+            io_priority: None,
             cgroup,
             kernel_thread: stat.flags & PF_KTHREAD != 0,
             thread_list,

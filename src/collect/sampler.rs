@@ -30,6 +30,9 @@ pub struct Sampler {
     inspected: Vec<u32>,
     /// bpftop's own cgroup, for meters scaled to its limits.
     own_cgroup: OwnCgroupReader,
+    /// The processes on screen, ascending: the only ones whose I/O
+    /// priority is read.
+    on_screen: Vec<u32>,
 }
 
 /// The GPU sources for a sampler whose process backend is `backend`.
@@ -87,6 +90,7 @@ impl Sampler {
             fallback_reason: opened.fallback_reason,
             inspected: Vec::new(),
             own_cgroup: OwnCgroupReader::new(&options.proc_root),
+            on_screen: Vec::new(),
         })
     }
 
@@ -109,6 +113,7 @@ impl Sampler {
             .describe_exited(&sample.exits.processes, &mut sample.cgroups);
         sample.gpu = self.gpu.collect(sample.boottime_ns);
         sample.gpu_status = self.gpu.status().clone();
+        self.read_io_priorities(&mut sample);
         self.users.refresh();
         for &pid in &self.inspected {
             if let Some(p) = sample.processes.iter_mut().find(|p| p.pid == pid) {
@@ -148,6 +153,27 @@ impl Sampler {
     /// See `Collector::watch_titles`.
     pub fn watch_titles(&mut self, pids: &[u32]) {
         self.collector.watch_titles(pids);
+    }
+
+    /// The processes on screen: their titles are read at every refresh
+    /// (`watch_titles`), and their I/O priority (one syscall each, so a
+    /// refresh costs the same at any number of processes).
+    pub fn watch_on_screen(&mut self, pids: &[u32]) {
+        self.watch_titles(pids);
+        self.on_screen = pids.to_vec();
+        self.on_screen.sort_unstable();
+        self.on_screen.dedup();
+    }
+
+    fn read_io_priorities(&self, sample: &mut Sample) {
+        if self.on_screen.is_empty() {
+            return;
+        }
+        for p in &mut sample.processes {
+            if self.on_screen.binary_search(&p.pid).is_ok() {
+                p.io_priority = super::ioprio::io_priority(p.pid);
+            }
+        }
     }
 
     /// The uid of a user name, from the same passwd table.

@@ -29,6 +29,10 @@ pub struct Config {
     /// Column id to sort by.
     pub sort_key: String,
     pub sort_descending: bool,
+    /// The I/O screen's (Tab) columns and sort, as the three above.
+    pub io_columns: Vec<String>,
+    pub io_sort_key: String,
+    pub io_sort_descending: bool,
     pub tree: bool,
     /// Time between refreshes, ms; within [`DELAY_MS_RANGE`].
     pub delay_ms: u64,
@@ -59,6 +63,17 @@ impl Default for Config {
             ]),
             sort_key: "CPU%".to_owned(),
             sort_descending: true,
+            io_columns: strings(&[
+                "PID",
+                "USER",
+                "IO_PRIORITY",
+                "IO_RATE",
+                "IO_READ_RATE",
+                "IO_WRITE_RATE",
+                "Command",
+            ]),
+            io_sort_key: "IO_RATE".to_owned(),
+            io_sort_descending: true,
             tree: false,
             delay_ms: 1500,
             theme: "default".to_owned(),
@@ -168,11 +183,13 @@ fn check_ids(text: &str, vocabulary: &Vocabulary<'_>) -> Result<(), (Option<usiz
     #[derive(Deserialize)]
     struct Lists {
         columns: Option<Vec<toml::Spanned<String>>>,
+        io_columns: Option<Vec<toml::Spanned<String>>>,
         header_meters: Option<Vec<toml::Spanned<String>>>,
     }
     let lists: Lists = toml::from_str(text).map_err(|e| (None, one_line(e.message())))?;
     let checks = [
         (lists.columns, vocabulary.columns, "column"),
+        (lists.io_columns, vocabulary.columns, "column"),
         (lists.header_meters, vocabulary.meters, "meter"),
     ];
     for (ids, known, what) in checks {
@@ -246,6 +263,15 @@ pub const KEY_HELP: &[(&str, &str)] = &[
     ),
     ("sort_key", "the column id to sort by"),
     ("sort_descending", "true: largest first"),
+    (
+        "io_columns",
+        "the I/O screen's (Tab) column ids, left to right; each at most once",
+    ),
+    ("io_sort_key", "the column id the I/O screen sorts by"),
+    (
+        "io_sort_descending",
+        "true: the I/O screen shows the largest first",
+    ),
     ("tree", "start in tree view"),
     ("delay_ms", "time between refreshes, 100 to 60000 ms"),
     ("theme", "default or mono"),
@@ -448,6 +474,9 @@ mod tests {
             columns: strings(&["PID", "Command"]),
             sort_key: "PID".to_owned(),
             sort_descending: false,
+            io_columns: strings(&["Command", "PID"]),
+            io_sort_key: "PID".to_owned(),
+            io_sort_descending: false,
             tree: true,
             delay_ms: 250,
             theme: "mono \"quoted\" ünïcode".to_owned(),
@@ -686,6 +715,13 @@ a = 1
             message.ends_with("line 2: meter `load` is listed twice"),
             "{message}"
         );
+        // The I/O screen's columns are checked alike.
+        let path = write_config(&dir, "io_columns = [\"PID\",\n \"IO_RAET\"]\n");
+        let message = broken_message(load(&path, &VOCABULARY));
+        assert!(
+            message.ends_with("line 2: unknown column `IO_RAET`"),
+            "{message}"
+        );
         // A million ids (a 214 MB process once) stop at the first repeat.
         let many = format!("columns = [{}]\n", vec!["\"PID\""; 4000].join(", "));
         let path = write_config(&dir, &many);
@@ -797,6 +833,7 @@ a = 1
                 (DELAY_MS_RANGE, any::<String>(), strings()),
                 prop::array::uniform4(any::<bool>()),
                 any::<bool>(),
+                (strings(), any::<String>(), any::<bool>()),
             )
                 .prop_map(
                     |(
@@ -804,10 +841,14 @@ a = 1
                         (delay_ms, theme, header_meters),
                         [show_kernel_threads, show_threads, mouse, aggregate_folded],
                         meters_to_limits,
+                        (io_columns, io_sort_key, io_sort_descending),
                     )| Config {
                         columns,
                         sort_key,
                         sort_descending,
+                        io_columns,
+                        io_sort_key,
+                        io_sort_descending,
                         tree,
                         delay_ms,
                         theme,

@@ -81,10 +81,12 @@ pub struct SystemView {
     pub uptime_seconds: f64,
     /// User processes (kernel threads excluded).
     pub tasks: u64,
-    /// Threads of user processes.
+    /// The other threads of user processes: every thread but each
+    /// process's main thread (htop's "thr").
     pub threads: u64,
     pub kernel_threads: u64,
-    /// Threads in state R.
+    /// Threads in state R, at most one per CPU (htop's "running": more
+    /// than that are waiting for a CPU, not running).
     pub running: u64,
     pub pressure: Pressure,
     /// Bytes per second through the host's real interfaces (see
@@ -153,9 +155,9 @@ impl SystemView {
             load: s.load,
             uptime_seconds: s.uptime_seconds,
             tasks,
-            threads: cur.user_threads,
+            threads: cur.user_threads.saturating_sub(tasks),
             kernel_threads: cur.kernel_threads,
-            running: cur.running_threads,
+            running: cur.running_threads.min(s.cpus.len().max(1) as u64),
             pressure: s.pressure,
             net_rx_rate: net_rate(|t| t.rx_bytes),
             net_tx_rate: net_rate(|t| t.tx_bytes),

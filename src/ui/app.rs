@@ -35,7 +35,8 @@ enum Control {
     /// Updates paused (Z): no refresh until resumed, which refreshes at
     /// once.
     Paused(bool),
-    /// The processes on screen, whose titles are read at every refresh.
+    /// The processes on screen, whose titles and I/O priorities are read
+    /// at every refresh.
     OnScreen(Vec<u32>),
     /// The process whose PSS and USS are read at every refresh (the
     /// selected one, while a column shows them).
@@ -96,7 +97,7 @@ fn collector_loop(
                     monitor.sampler_mut().set_threads(on);
                     break;
                 }
-                Ok(Control::OnScreen(pids)) => monitor.sampler_mut().watch_titles(&pids),
+                Ok(Control::OnScreen(pids)) => monitor.sampler_mut().watch_on_screen(&pids),
                 Ok(Control::Inspect(pid)) => monitor.sampler_mut().inspect(pid.as_slice()),
                 Ok(Control::RefreshNow) => break,
                 Err(RecvTimeoutError::Timeout) if !paused => break,
@@ -258,6 +259,21 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
                 if changed && save_config(&mut view, &config_file, &wanted, &mut config_broken) {
                     saved = wanted;
                 }
+            }
+            Effect::OpenAffinity { targets } => {
+                super::scheduling::open_affinity(&mut view, targets)
+            }
+            Effect::SetAffinity { targets, cpus } => {
+                view.status = Some(super::scheduling::set_affinity(&proc_root, &targets, &cpus));
+            }
+            Effect::OpenIoPriority { targets } => {
+                super::scheduling::open_io_priority(&mut view, &proc_root, targets)
+            }
+            Effect::SetIoPriority { targets, priority } => {
+                view.status = Some(super::scheduling::set_io_priority(
+                    &proc_root, &targets, priority,
+                ));
+                let _ = control_tx.send(Control::RefreshNow);
             }
             Effect::CollectThreads(on) => {
                 let _ = control_tx.send(Control::Threads(on));

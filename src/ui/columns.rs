@@ -4,6 +4,7 @@
 //! entry of it. Cells are formatted on demand, only for the rows on screen.
 
 mod gpu;
+mod io;
 mod net;
 mod waits;
 
@@ -472,6 +473,78 @@ const COLUMNS: &[ColumnSpec] = &[
         thread_order: None,
     },
     ColumnSpec {
+        id: "IO_RATE",
+        title: "DISK R/W",
+        description: "Bytes read from and written to storage per second",
+        width: 9,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| io::total_rate_cell(p),
+        order: Order::Key(|p| float_key(io_rate_key(p, io::rate(p)))),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "IO_PRIORITY",
+        title: "IO",
+        description: "I/O priority: R realtime, B best-effort (0 highest), id idle",
+        width: 3,
+        align: Align::Left,
+        descending: false,
+        default: false,
+        cell: |p, _, _| io::priority_cell(p),
+        order: Order::Key(io::priority_key),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "IO_READ",
+        title: "DISK READ",
+        description: "Bytes read from storage since the process started",
+        width: 9,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| io::total_cell(p, |io| io.read_bytes),
+        order: Order::Key(|p| io::total_key(p, |io| io.read_bytes)),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "IO_WRITE",
+        title: "DISK WRITE",
+        description: "Bytes written to storage since the process started",
+        width: 10,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| io::total_cell(p, |io| io.write_bytes),
+        order: Order::Key(|p| io::total_key(p, |io| io.write_bytes)),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "RCHAR",
+        title: "RCHAR",
+        description: "Bytes read through read() and the like, cache hits included",
+        width: 8,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| io::total_cell(p, |io| io.rchar),
+        order: Order::Key(|p| io::total_key(p, |io| io.rchar)),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "WCHAR",
+        title: "WCHAR",
+        description: "Bytes written through write() and the like",
+        width: 8,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, _| io::total_cell(p, |io| io.wchar),
+        order: Order::Key(|p| io::total_key(p, |io| io.wchar)),
+        thread_order: None,
+    },
+    ColumnSpec {
         id: "MINFLT",
         title: "MINFLT",
         description: "Minor page faults (no disk access)",
@@ -772,6 +845,11 @@ impl Column {
     pub const Unit: Column = Column::named("UNIT");
     pub const Pss: Column = Column::named("PSS");
     pub const Uss: Column = Column::named("USS");
+    pub const User: Column = Column::named("USER");
+    pub const IoReadRate: Column = Column::named("IO_READ_RATE");
+    pub const IoWriteRate: Column = Column::named("IO_WRITE_RATE");
+    pub const IoRate: Column = Column::named("IO_RATE");
+    pub const IoPriority: Column = Column::named("IO_PRIORITY");
     pub const NetRxRate: Column = Column::named("NET_RX_RATE");
     pub const NetTxRate: Column = Column::named("NET_TX_RATE");
     pub const NetRate: Column = Column::named("NET_RATE");

@@ -21,6 +21,7 @@ pub mod inspect;
 pub mod launch;
 pub mod rows;
 pub mod safe_backend;
+pub mod scheduling;
 pub mod state;
 mod table;
 pub mod terminal;

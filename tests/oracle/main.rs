@@ -527,8 +527,9 @@ fn churn_does_not_break_refreshes(choice: BackendChoice, walk: WalkChoice) {
 }
 
 /// Syscalls per refresh of the bpf backend, from strace, for a number of
-/// extra idle processes: the median over 10 refreshes of the calls between
-/// one JSON line and the next (one write each), start-up left out.
+/// extra idle processes: the median, over the steady refreshes, of the
+/// calls from one walk to the next (each refresh runs the walk program
+/// once), start-up left out.
 fn syscalls_per_refresh(extra: usize) -> f64 {
     let idle = Workload::simple(&["idle", &extra.to_string()]);
     let out_file = std::env::temp_dir().join(format!("bpftop-strace-{}", std::process::id()));
@@ -555,17 +556,20 @@ fn syscalls_per_refresh(extra: usize) -> f64 {
     let trace = std::fs::read_to_string(&out_file).unwrap();
     let _ = std::fs::remove_file(&out_file);
     drop(idle);
-    let mut per_refresh = calls_between_lines(&trace);
-    assert_eq!(per_refresh.len(), 12, "13 JSON lines, 12 gaps");
-    // The first gaps still read every process's command line.
-    per_refresh.drain(..2);
+    let mut per_refresh = calls_between_walks(&trace);
+    // Loading walks once or twice, and the first refreshes still read
+    // every process's command line.
+    assert!(per_refresh.len() >= 12, "13 refreshes: {per_refresh:?}");
+    per_refresh.drain(..3);
     per_refresh.sort_unstable();
-    f64::from(per_refresh[4] + per_refresh[5]) / 2.0
+    f64::from(per_refresh[per_refresh.len() / 2])
 }
 
-/// In an `strace -f` log: the number of calls between each write to stdout
-/// and the next (an interrupted call, split in two lines, counts once).
-fn calls_between_lines(trace: &str) -> Vec<u32> {
+/// In an `strace -f` log: the number of calls between each run of the walk
+/// (the open-coded walk's BPF_PROG_TEST_RUN, or iter/task's
+/// BPF_ITER_CREATE) and the next; an interrupted call, split in two lines,
+/// counts once.
+fn calls_between_walks(trace: &str) -> Vec<u32> {
     let mut gaps = Vec::new();
     let mut calls = None;
     for line in trace.lines() {
@@ -575,7 +579,7 @@ fn calls_between_lines(trace: &str) -> Vec<u32> {
         if call.starts_with("<...") || call.starts_with("+++") || call.starts_with("---") {
             continue;
         }
-        if call.starts_with("write(1,") {
+        if call.starts_with("bpf(BPF_PROG_TEST_RUN") || call.starts_with("bpf(BPF_ITER_CREATE") {
             if let Some(n) = calls.replace(0) {
                 gaps.push(n);
             }
@@ -1230,6 +1234,71 @@ fn tgid_set_matches_proc(choice: BackendChoice, walk: WalkChoice) {
     panic!("{choice:?} ({walk:?}): {last}");
 }
 
+/// htop's Tasks meter from /proc itself: processes that are not kernel
+/// threads, their threads other than each main thread, kernel threads.
+fn proc_task_counts() -> (u64, u64, u64) {
+    const PF_KTHREAD: u64 = 0x0020_0000;
+    let (mut processes, mut other_threads, mut kernel) = (0, 0, 0);
+    for pid in proc_tgids() {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // Field 9 (flags), counted from the state after the comm's ')'.
+        let Some(flags) = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(6)?.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        if flags & PF_KTHREAD != 0 {
+            kernel += 1;
+            continue;
+        }
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            continue;
+        };
+        processes += 1;
+        other_threads += (tasks.count() as u64).saturating_sub(1);
+    }
+    (processes, other_threads, kernel)
+}
+
+/// The Tasks meter counts as htop does: "N, M thr, K kthr" where thr are
+/// the threads besides each process's main thread, against /proc counted
+/// just before and after one refresh, with a process of several threads
+/// running (tried again while the machine starts or ends tasks meanwhile).
+fn tasks_meter_counts_as_htop(choice: BackendChoice, walk: WalkChoice) {
+    let _threads = Workload::simple(&["sleep_threads", "4"]);
+    let mut s = sampler(choice, walk);
+    let mut last = String::new();
+    for _ in 0..20 {
+        let before = proc_task_counts();
+        let sample = s.sample().unwrap();
+        let after = proc_task_counts();
+        if before != after {
+            last = format!("/proc changed during the refresh: {before:?} -> {after:?}");
+            continue;
+        }
+        let model = Model::new(&sample, None, None, &|_| String::new());
+        let shown = (
+            model.system.tasks,
+            model.system.threads,
+            model.system.kernel_threads,
+        );
+        if shown == before {
+            println!(
+                "  Tasks: {}, {} thr, {} kthr; {} running, as /proc counts ({choice:?}, {walk:?})",
+                shown.0, shown.1, shown.2, model.system.running
+            );
+            assert!(shown.1 >= 4, "the workload's four threads are not counted");
+            assert!(model.system.running <= model.system.cpus as u64);
+            return;
+        }
+        last = format!("meter (processes, thr, kthr) {shown:?} != /proc {before:?}");
+    }
+    panic!("{choice:?} ({walk:?}): {last}");
+}
+
 /// /proc/PID/comm of every process, read now.
 fn proc_comms() -> std::collections::BTreeMap<u32, Vec<u8>> {
     proc_tgids()
@@ -1336,6 +1405,10 @@ fn main() {
             Box::new(|| tgid_set_matches_proc(BackendChoice::Procfs, WalkChoice::Auto)),
         ),
         (
+            "procfs: the Tasks meter counts as htop does",
+            Box::new(|| tasks_meter_counts_as_htop(BackendChoice::Procfs, WalkChoice::Auto)),
+        ),
+        (
             "procfs: kernel thread names as /proc shows them",
             Box::new(|| kernel_thread_names_match_proc(BackendChoice::Procfs, WalkChoice::Auto)),
         ),
@@ -1391,6 +1464,14 @@ fn main() {
             (
                 "bpf iter/task: every process /proc lists, no more",
                 Box::new(|| tgid_set_matches_proc(BackendChoice::Bpf, WalkChoice::Iter)),
+            ),
+            (
+                "bpf open-coded: the Tasks meter counts as htop does",
+                Box::new(|| tasks_meter_counts_as_htop(BackendChoice::Bpf, WalkChoice::OpenCoded)),
+            ),
+            (
+                "bpf iter/task: the Tasks meter counts as htop does",
+                Box::new(|| tasks_meter_counts_as_htop(BackendChoice::Bpf, WalkChoice::Iter)),
             ),
             (
                 "bpf open-coded: kernel thread names as /proc shows them",

@@ -261,11 +261,10 @@ fn pss_rows(screen_sgr: &str) -> Vec<(u32, String, String, bool)> {
 const PSS_DRIFT: u64 = 64 << 10;
 
 /// A size as the table prints it below 100 000 KiB ("54321K"), in bytes.
+/// A memory cell as the interface prints it below 100 000 KiB (as htop
+/// does): a plain number of KiB, exact.
 fn kib_cell(cell: &str) -> Option<u64> {
-    cell.strip_suffix('K')?
-        .parse::<u64>()
-        .ok()
-        .map(|k| k * 1024)
+    cell.parse::<u64>().ok().map(|k| k * 1024)
 }
 
 /// The interface's PSS and USS columns show smaps_rollup's Pss and

@@ -219,6 +219,15 @@ pub fn run(args: &[String]) -> ! {
             ready("");
             idle()
         }
+        // Sleeps with N more threads, idle too.
+        "sleep_threads" => {
+            let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(4);
+            for _ in 0..n {
+                thread::spawn(|| idle());
+            }
+            ready("");
+            idle()
+        }
         // A child that exits and is never reaped.
         "zombie" => {
             // SAFETY: the child only calls _exit.

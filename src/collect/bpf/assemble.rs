@@ -142,6 +142,7 @@ pub fn process_sample(
         nivcsw: leader.nivcsw,
         io: Some(counters.io),
         net: resolved.net,
+        io_priority: None,
         cgroup: resolved.cgroup,
         kernel_thread: ProcessAccum::is_kernel_thread(leader),
         thread_list: accum.threads,

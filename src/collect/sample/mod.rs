@@ -11,6 +11,7 @@ use super::gpu::GpuSnapshot;
 pub mod cgroup;
 pub mod exited;
 pub mod gpu;
+pub mod ioprio;
 pub mod own_cgroup;
 pub mod unit_stats;
 pub mod waits;
@@ -307,6 +308,9 @@ pub struct ProcessSample {
     pub io: Option<IoCounters>,
     /// None when the network counters are off (see `Sample::network`).
     pub net: Option<NetCounters>,
+    /// Read only for the processes on screen (see `Sampler::watch_on_screen`);
+    /// None for the others and where it cannot be read.
+    pub io_priority: Option<ioprio::IoPriority>,
     /// cgroup v2 path relative to the cgroup2 mount ("/system.slice/x.service"),
     /// None when it cannot be resolved.
     pub cgroup: Option<Arc<str>>,

@@ -11,6 +11,7 @@ use crate::actions::signal::SIGNALS;
 use crate::ui::state::dialog::{Dialog, FreezeDialog, Section, Setup, OPTIONS};
 use crate::ui::state::dialogs::{setup_columns, setup_meters, sort_columns};
 use crate::ui::state::keymap::HELP;
+use crate::ui::state::tuning::{io_choice_label, io_choices, AffinityDialog};
 use crate::ui::state::view::ViewState;
 use crate::ui::text::fit;
 
@@ -92,7 +93,41 @@ fn content(dialog: &Dialog, view: &ViewState, area: Rect) -> (String, Vec<String
         Dialog::Panel(p) => (p.title(), Vec::new(), None),
         // Drawn over the whole screen by `units`.
         Dialog::Units(_) => (String::new(), Vec::new(), None),
+        Dialog::Affinity(d) => affinity_content(d),
+        Dialog::IoPriority(d) => {
+            let lines = io_choices().into_iter().map(io_choice_label).collect();
+            (
+                format!(
+                    "I/O priority of {} — Enter: set, Esc: cancel",
+                    processes(d.targets.len())
+                ),
+                lines,
+                Some(d.selected),
+            )
+        }
     }
+}
+
+/// "1 process", or "3 processes".
+fn processes(n: usize) -> String {
+    if n == 1 {
+        "1 process".to_owned()
+    } else {
+        format!("{n} processes")
+    }
+}
+
+fn affinity_content(d: &AffinityDialog) -> (String, Vec<String>, Option<usize>) {
+    let title = format!(
+        "Use CPUs ({}) — Space: toggle, a: all, Enter: set, Esc: cancel",
+        processes(d.targets.len())
+    );
+    let lines = d
+        .cpus
+        .iter()
+        .map(|(cpu, on)| format!("{} CPU {cpu}", if *on { "[x]" } else { "[ ]" }))
+        .collect();
+    (title, lines, Some(d.selected))
 }
 
 fn freeze_content(d: &FreezeDialog) -> (String, Vec<String>, Option<usize>) {

@@ -12,6 +12,7 @@ use crate::ui::header::render_header;
 use crate::ui::rows::tree_prefix;
 use crate::ui::state::layout::{column_spans, header_view};
 pub use crate::ui::state::layout::{layout, Layout};
+use crate::ui::state::screens::SCREEN_NAMES;
 use crate::ui::state::sideways::sideways_view;
 use crate::ui::state::statusline::{status_line, Tone};
 use crate::ui::state::view::{Input, ViewState};
@@ -74,6 +75,27 @@ fn render_table_header(view: &ViewState, area: Rect, buf: &mut Buffer) {
         };
         let text = fit(&title, w as usize, column.align_right());
         put(buf, area, area.y, x, w, offset, &text, style);
+    }
+}
+
+/// The screen tabs, as htop's: "[Main] [I/O]", the one on show stressed.
+fn render_tabs(view: &ViewState, area: Rect, buf: &mut Buffer) {
+    let theme = view.theme();
+    let end = area.x + area.width;
+    let mut x = area.x + 1;
+    for (i, name) in SCREEN_NAMES.iter().enumerate() {
+        let text = format!("[{name}]");
+        let style = if i == view.screen() {
+            theme.sorted_header
+        } else {
+            theme.dim
+        };
+        if x >= end {
+            return;
+        }
+        let n = crate::ui::text::width(&text).min((end - x) as usize);
+        buf.set_stringn(x, area.y, &text, n, style);
+        x = x.saturating_add(n as u16 + 1);
     }
 }
 
@@ -187,6 +209,14 @@ const SEARCH_KEYS: &[(&str, &str)] = &[
     ("Enter", "Done"),
     ("Esc", "Done"),
 ];
+/// The key bar's label for `key`: F5 says what it switches to, as htop's
+/// does ("List" while the tree is shown).
+fn key_label(view: &ViewState, key: &str, label: &'static str) -> &'static str {
+    match key {
+        "F5" if view.tree => "List",
+        _ => label,
+    }
+}
 
 fn render_keys(view: &ViewState, area: Rect, buf: &mut Buffer) {
     let theme = view.theme();
@@ -196,7 +226,8 @@ fn render_keys(view: &ViewState, area: Rect, buf: &mut Buffer) {
         Input::Search(_) => SEARCH_KEYS,
         _ => FUNCTION_KEYS,
     };
-    for (key, label) in keys {
+    for &(key, label) in keys {
+        let label = key_label(view, key, label);
         for (text, style) in [
             (key.to_string(), theme.key),
             (format!("{label:<6}"), theme.key_label),
@@ -232,6 +263,9 @@ pub fn draw(view: &ViewState, area: Rect, buf: &mut Buffer) {
     let parts = layout(area, view);
     if let Some(model) = view.model.as_deref() {
         render_header(&header_view(view, model), parts.header, buf);
+    }
+    if parts.tabs.height > 0 {
+        render_tabs(view, parts.tabs, buf);
     }
     if parts.table_header.height > 0 {
         render_table_header(view, parts.table_header, buf);

@@ -1,6 +1,7 @@
 //! What each [`Action`] does to the view state.
 
 use crate::actions::yank;
+use crate::collect::sample::ProcessKey;
 use crate::ui::state::dialog::Dialog;
 use crate::ui::state::dialogs;
 use crate::ui::state::keymap::Action;
@@ -56,6 +57,12 @@ pub fn apply(view: &mut ViewState, action: Action) -> Effect {
             }
         }
         Action::Renice(delta) => return renice(view, delta),
+        Action::Affinity => {
+            return with_targets(view, |targets| Effect::OpenAffinity { targets });
+        }
+        Action::IoPriority => {
+            return with_targets(view, |targets| Effect::OpenIoPriority { targets });
+        }
         Action::Yank(what) => return yank(view, what),
         Action::Threads => {
             view.toggle_threads();
@@ -68,6 +75,7 @@ pub fn apply(view: &mut ViewState, action: Action) -> Effect {
             Err(message) => view.set_status(message, true),
         },
         Action::UnitDisplay => view.cycle_unit_display(),
+        Action::Screen(step) => view.switch_screen(isize::from(step)),
         Action::Follow => view.toggle_follow(),
         Action::Environment => return inspect(view, Inspect::Environment),
         Action::OpenFiles => return inspect(view, Inspect::OpenFiles),
@@ -124,6 +132,16 @@ fn open_signal_menu(view: &mut ViewState) {
         return;
     }
     view.dialog = Some(dialogs::signal_menu(targets));
+}
+
+/// The effect for the targets, or a message when there are none.
+fn with_targets(view: &mut ViewState, effect: impl FnOnce(Vec<ProcessKey>) -> Effect) -> Effect {
+    let targets = view.targets();
+    if targets.is_empty() {
+        view.set_status("no process selected", true);
+        return Effect::None;
+    }
+    effect(targets)
 }
 
 fn renice(view: &mut ViewState, delta: i32) -> Effect {

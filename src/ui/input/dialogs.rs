@@ -6,6 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use crate::actions::signal::SIGNALS;
 use crate::ui::columns::Column;
 use crate::ui::header::Meter;
+use crate::ui::input::tuning;
 use crate::ui::rows::Group;
 use crate::ui::state::dialog::{
     CommandLine, Dialog, FreezeDialog, Section, Setup, SignalMenu, OPTIONS,
@@ -32,6 +33,8 @@ pub fn handle_key(view: &mut ViewState, key: KeyEvent) -> Effect {
         Dialog::Panel(panel) => super::panel::panel_key(panel, key, view.page_rows),
         Dialog::Command(command) => command_key(view, command, key),
         Dialog::Units(table) => super::units::units_key(view, table, key),
+        Dialog::Affinity(dialog) => tuning::affinity_key(view, dialog, key),
+        Dialog::IoPriority(dialog) => tuning::io_priority_key(dialog, key),
     };
     view.dialog = kept;
     effect

@@ -62,7 +62,9 @@ fn normal_action(key: KeyEvent, visual: bool) -> Option<Action> {
         | (Key::End, KeyCode::End)
         | (Key::Left, KeyCode::Left)
         | (Key::Right, KeyCode::Right)
-        | (Key::Esc, KeyCode::Esc) => true,
+        | (Key::Esc, KeyCode::Esc)
+        | (Key::Tab, KeyCode::Tab)
+        | (Key::BackTab, KeyCode::BackTab) => true,
         _ => false,
     };
     let found = bindings()

@@ -11,4 +11,5 @@ pub mod keys;
 mod lists;
 pub mod panel;
 pub mod reader;
+pub mod tuning;
 pub mod units;

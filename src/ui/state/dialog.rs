@@ -1,11 +1,13 @@
 //! The dialogs' data: what each overlay (help, signal menu, sort, user and
-//! group choosers, freeze, setup, inspection panels, command line) holds while it is open. How each opens
-//! from the view is in `dialogs`, its keys in `input::dialogs`, its drawing
-//! in `draw::dialogs`.
+//! group choosers, freeze, setup, inspection panels, command line;
+//! affinity and I/O priority in `tuning`) holds while it is open. How each
+//! opens from the view is in `dialogs`, its keys in `input::dialogs`, its
+//! drawing in `draw::dialogs`.
 
 use crate::collect::sample::ProcessKey;
 use crate::ui::rows::Group;
 use crate::ui::state::panel::Panel;
+use crate::ui::state::tuning::{AffinityDialog, IoPriorityDialog};
 use crate::ui::text::wrap_words;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +31,8 @@ pub enum Dialog {
         /// None stands for "everything".
         groups: Vec<Option<Group>>,
     },
+    Affinity(AffinityDialog),
+    IoPriority(IoPriorityDialog),
     /// The selected process's environment, open files or trace.
     Panel(Panel),
     Command(CommandLine),

@@ -2,11 +2,13 @@
 //! opens, and the lists the setup screen edits.
 
 use crate::actions::signal::SIGNALS;
+use crate::collect::sample::ioprio::IoPriority;
 use crate::collect::sample::ProcessKey;
 use crate::ui::columns::{container_text, unit_name, CellContext, Column};
 use crate::ui::header::Meter;
 use crate::ui::rows::Group;
 use crate::ui::state::dialog::{CommandLine, Dialog, FreezeDialog, SignalMenu};
+use crate::ui::state::tuning::{io_choices, AffinityDialog, IoPriorityDialog};
 use crate::ui::state::view::ViewState;
 use crate::ui::text::display_safe;
 
@@ -249,6 +251,48 @@ pub fn setup_meters(view: &ViewState) -> Vec<(Meter, bool)> {
     items
 }
 
+/// The CPUs the checklist offers: those the header shows, and any other
+/// the process may run on now.
+fn machine_cpus(view: &ViewState, current: &[usize]) -> Vec<usize> {
+    let mut cpus: Vec<usize> = view
+        .model
+        .as_deref()
+        .map(|m| {
+            m.system
+                .per_cpu_split
+                .iter()
+                .map(|(id, _)| *id as usize)
+                .collect()
+        })
+        .unwrap_or_default();
+    cpus.extend_from_slice(current);
+    cpus.sort_unstable();
+    cpus.dedup();
+    cpus
+}
+
+/// The affinity checklist for `targets`, checked as `current` (the first
+/// target's CPUs).
+pub fn affinity_dialog(view: &ViewState, targets: Vec<ProcessKey>, current: &[usize]) -> Dialog {
+    let cpus = machine_cpus(view, current)
+        .into_iter()
+        .map(|cpu| (cpu, current.contains(&cpu)))
+        .collect();
+    Dialog::Affinity(AffinityDialog {
+        targets,
+        cpus,
+        selected: 0,
+    })
+}
+
+/// The I/O priority list for `targets`, on `current` (the first target's).
+pub fn io_priority_dialog(targets: Vec<ProcessKey>, current: Option<IoPriority>) -> Dialog {
+    let selected = current
+        .and_then(|c| io_choices().iter().position(|p| *p == c))
+        .unwrap_or(0);
+    Dialog::IoPriority(IoPriorityDialog { targets, selected })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod freeze_offer_tests {
@@ -290,5 +334,23 @@ mod freeze_offer_tests {
         assert!(offers_alone("/top.scope"));
         assert!(offers_alone("/system.slice/a.service"));
         assert!(!offers_alone("/a.service/bpftop-freeze-7-by-1-2-3"));
+    }
+}
+
+#[cfg(test)]
+mod tuning_tests {
+    use super::*;
+    use crate::collect::sample::ioprio::IoClass;
+
+    #[test]
+    fn the_dialog_opens_on_the_current_choice() {
+        let be5 = IoPriority {
+            class: IoClass::BestEffort,
+            level: 5,
+        };
+        match io_priority_dialog(Vec::new(), Some(be5)) {
+            Dialog::IoPriority(d) => assert_eq!(io_choices()[d.selected], be5),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -45,6 +45,8 @@ pub enum Action {
     SignalMenu,
     Freeze,
     Renice(i32),
+    Affinity,
+    IoPriority,
     /// Yank the row or range (y), the pid (p), the command line (c) or the
     /// user (u).
     Yank(char),
@@ -53,6 +55,8 @@ pub enum Action {
     UserChooser,
     GroupChooser,
     UnitDisplay,
+    /// The next (1) or previous (-1) screen.
+    Screen(i8),
     Follow,
     /// Show the selected process's environment (e), open files (l), or
     /// trace its system calls (s).
@@ -93,6 +97,8 @@ pub enum Key {
     Left,
     Right,
     Esc,
+    Tab,
+    BackTab,
     /// A two-key command: the first key, then the second.
     Then(char, char),
 }
@@ -246,6 +252,16 @@ pub const HELP: &[Binding] = &[
         bound: &[(Key::Char(']'), Renice(1)), (Key::F(8), Renice(1)), (Key::Char('['), Renice(-1)), (Key::F(7), Renice(-1))],
     },
     Binding {
+        keys: "a",
+        what: "CPU affinity: choose the CPUs the process's threads may run on",
+        bound: &[(Key::Char('a'), Affinity)],
+    },
+    Binding {
+        keys: "i",
+        what: "I/O priority: choose the class (realtime, best-effort, idle or none) and level of its threads",
+        bound: &[(Key::Char('i'), IoPriority)],
+    },
+    Binding {
         keys: "yy yp yc yu",
         what: "yank row / pid / command line / user (OSC 52 clipboard)",
         bound: &[(Key::Then('y', 'y'), Yank('y')), (Key::Then('y', 'p'), Yank('p')), (Key::Then('y', 'c'), Yank('c')), (Key::Then('y', 'u'), Yank('u'))],
@@ -311,6 +327,11 @@ pub const HELP: &[Binding] = &[
         keys: "w",
         what: "the selected process's whole command line, wrapped",
         bound: &[(Key::Char('w'), CommandLine)],
+    },
+    Binding {
+        keys: "Tab Shift-Tab",
+        what: "next / previous screen: Main, I/O (each keeps its own columns and sort)",
+        bound: &[(Key::Tab, Screen(1)), (Key::BackTab, Screen(-1))],
     },
     Binding {
         keys: "F",

@@ -13,6 +13,8 @@ use crate::ui::state::view::ViewState;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layout {
     pub header: Rect,
+    /// The screen tabs (Main, I/O); no height on small terminals.
+    pub tabs: Rect,
     pub table_header: Rect,
     pub table: Rect,
     pub status: Rect,
@@ -20,8 +22,9 @@ pub struct Layout {
 }
 
 /// Splits the screen: header meters (at most half of it; none when hidden
-/// with `#`), column titles, the table, a status line when it has something
-/// to say, and the function-key bar.
+/// with `#`), the screen tabs (where the table keeps at least
+/// [`TABS_MIN_ROWS`] rows), column titles, the table, a status line when it
+/// has something to say, and the function-key bar.
 pub fn layout(area: Rect, view: &ViewState) -> Layout {
     let wanted_header = view
         .model
@@ -39,19 +42,26 @@ pub fn layout(area: Rect, view: &ViewState) -> Layout {
     };
     let status_h = u16::from(status_line(view).is_some());
     let header = take(header_h);
+    let below_header = area.height.saturating_sub(header_h);
+    let tabs_h = u16::from(below_header >= TABS_MIN_ROWS + 4);
+    let tabs = take(tabs_h);
     let table_header = take(1);
-    let rest = area.height.saturating_sub(header_h + 1);
+    let rest = below_header.saturating_sub(tabs_h + 1);
     let table = take(rest.saturating_sub(status_h + 1));
     let status = take(status_h);
     let keys = take(1);
     Layout {
         header,
+        tabs,
         table_header,
         table,
         status,
         keys,
     }
 }
+
+/// The fewest table rows the screen tabs leave.
+pub const TABS_MIN_ROWS: u16 = 3;
 
 /// What the header draws, from the view and its model.
 pub fn header_view<'a>(view: &'a ViewState, model: &'a Model) -> HeaderView<'a> {

@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::ui::columns::Column;
 use crate::ui::header::Meter;
 use crate::ui::rows::SortSpec;
+use crate::ui::state::screens::{ScreenSettings, IO_SCREEN, MAIN_SCREEN};
 use crate::ui::state::view::ViewState;
 use crate::ui::theme::Theme;
 
@@ -59,6 +60,24 @@ pub fn view_from(config: &Config, overrides: &Overrides) -> (ViewState, Vec<Stri
             },
         };
     }
+    let io_columns = known_ids(&config.io_columns, Column::from_id, "column", &mut warnings);
+    let mut io = ScreenSettings::io_default();
+    if !io_columns.is_empty() {
+        io.columns = io_columns;
+    }
+    match Column::from_id(&config.io_sort_key) {
+        Some(column) => {
+            io.sort = SortSpec {
+                column,
+                descending: config.io_sort_descending,
+            }
+        }
+        None => warnings.push(format!(
+            "config: unknown sort key \"{}\"",
+            config.io_sort_key
+        )),
+    }
+    view.set_screen_settings(IO_SCREEN, io);
     view.tree = config.tree || overrides.tree;
     view.delay_ms = overrides.delay_ms.unwrap_or(config.delay_ms);
     view.show_kernel_threads = config.show_kernel_threads;
@@ -115,10 +134,19 @@ pub fn config_to_save(view: &ViewState, base: &Config, overrides: &Overrides) ->
 /// The config that reproduces the view's settings (the configured columns
 /// and sort, without the network and GPU views').
 pub fn config_from(view: &ViewState) -> Config {
+    let main = view
+        .screen_settings(MAIN_SCREEN)
+        .unwrap_or_else(ScreenSettings::main_default);
+    let io = view
+        .screen_settings(IO_SCREEN)
+        .unwrap_or_else(ScreenSettings::io_default);
     Config {
-        columns: view.columns.iter().map(|c| c.id().to_owned()).collect(),
-        sort_key: view.saved_sort().column.id().to_owned(),
-        sort_descending: view.saved_sort().descending,
+        io_columns: io.columns.iter().map(|c| c.id().to_owned()).collect(),
+        io_sort_key: io.sort.column.id().to_owned(),
+        io_sort_descending: io.sort.descending,
+        columns: main.columns.iter().map(|c| c.id().to_owned()).collect(),
+        sort_key: main.sort.column.id().to_owned(),
+        sort_descending: main.sort.descending,
         tree: view.tree,
         delay_ms: view.delay_ms,
         theme: view.theme.name.to_owned(),
@@ -141,6 +169,9 @@ mod tests {
             columns: vec!["PID".into(), "RES".into(), "Command".into()],
             sort_key: "RES".into(),
             sort_descending: false,
+            io_columns: vec!["PID".into(), "IO_PRIORITY".into(), "IO_READ".into()],
+            io_sort_key: "IO_READ".into(),
+            io_sort_descending: false,
             tree: true,
             delay_ms: 2500,
             theme: "mono".into(),
@@ -154,6 +185,22 @@ mod tests {
         let (view, warnings) = view_from(&config, &Overrides::default());
         assert!(warnings.is_empty(), "{warnings:?}");
         assert_eq!(config_from(&view), config);
+    }
+
+    #[test]
+    fn each_screen_is_saved_whichever_is_on_show() {
+        let (mut view, _) = view_from(&Config::default(), &Overrides::default());
+        view.switch_screen(1);
+        view.sort_or_invert(Column::Pid);
+        let saved = config_from(&view);
+        assert_eq!(saved.sort_key, "CPU%", "the Main screen's");
+        assert_eq!(
+            (saved.io_sort_key.as_str(), saved.io_sort_descending),
+            ("PID", false)
+        );
+        let (again, warnings) = view_from(&saved, &Overrides::default());
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(config_from(&again), saved);
     }
 
     #[test]
@@ -179,10 +226,15 @@ mod tests {
         let config = Config {
             columns: vec!["PID".into(), "BOGUS".into()],
             theme: "neon".into(),
+            io_sort_key: "NOPE".into(),
             ..Config::default()
         };
         let (view, warnings) = view_from(&config, &Overrides::default());
         assert_eq!(view.columns, vec![Column::Pid]);
-        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert_eq!(
+            view.screen_settings(IO_SCREEN),
+            Some(ScreenSettings::io_default())
+        );
     }
 }

@@ -430,4 +430,16 @@ mod gpu_tests {
         assert_eq!(config_from(&v), before);
         assert_eq!(v.sort.column, Column::CpuPercent);
     }
+
+    #[test]
+    fn a_temporary_view_ends_with_its_screen() {
+        let mut v = view_of(demo_model());
+        let before = v.sort;
+        toggle_gpu(&mut v);
+        assert_ne!(v.sort, before);
+        v.switch_screen(1);
+        v.switch_screen(1);
+        assert_eq!(v.sort, before);
+        assert_eq!(*v.shown_columns(), *v.columns);
+    }
 }

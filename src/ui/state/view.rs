@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::collect::sample::ioprio::IoPriority;
 use crate::collect::sample::ProcessKey;
 use crate::model::{Model, ProcessView};
 use crate::ui::columns::{Column, UnitDisplay};
@@ -15,6 +16,7 @@ use crate::ui::rows::{self, Filter, Group, Row, RowOptions, SortSpec};
 use crate::ui::state::dialog::Dialog;
 use crate::ui::state::overlay::Overlay;
 use crate::ui::state::panel::Panel;
+use crate::ui::state::screen_settings::ScreenSettings;
 use crate::ui::theme::Theme;
 
 /// What the event loop must do after a key or mouse event.
@@ -42,6 +44,22 @@ pub enum Effect {
         cgroups: Vec<String>,
     },
     Yank(String),
+    /// Read the first target's CPU affinity and open the checklist (`a`).
+    OpenAffinity {
+        targets: Vec<ProcessKey>,
+    },
+    SetAffinity {
+        targets: Vec<ProcessKey>,
+        cpus: Vec<usize>,
+    },
+    /// Read the first target's I/O priority and open the list (`i`).
+    OpenIoPriority {
+        targets: Vec<ProcessKey>,
+    },
+    SetIoPriority {
+        targets: Vec<ProcessKey>,
+        priority: IoPriority,
+    },
     /// Save the settings to the config file.
     SaveConfig,
     /// The collector must (not) collect thread rows.
@@ -87,6 +105,11 @@ pub struct ViewState {
     /// the table shows [`ViewState::shown_columns`].
     pub columns: Vec<Column>,
     pub sort: SortSpec,
+    /// Every screen's columns and sort (Tab); the entry of the screen on
+    /// show is stale, its live settings being `columns` and `sort`.
+    pub(in crate::ui::state) screens: Vec<ScreenSettings>,
+    /// The screen on show, an index into `screens::SCREEN_NAMES`.
+    pub(in crate::ui::state) screen: usize,
     /// The temporary views (N, gG): extra columns and a sort, not saved.
     pub(in crate::ui::state) overlay: Overlay,
     pub tree: bool,
@@ -164,6 +187,8 @@ impl ViewState {
                 column: Column::CpuPercent,
                 descending: true,
             },
+            screens: vec![ScreenSettings::main_default(), ScreenSettings::io_default()],
+            screen: 0,
             overlay: Overlay::default(),
             tree: false,
             folded: HashSet::new(),
