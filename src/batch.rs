@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod pace;
+
 use crate::collect::smaps::{read_smaps_rollup, SmapsRollup};
 use crate::model::{Model, ProcessView};
 use crate::monitor::Monitor;
@@ -120,7 +122,7 @@ pub fn run(monitor: &mut Monitor, options: &BatchOptions) -> anyhow::Result<()> 
     // then has real rates (CPU%, I/O, network), over a short interval.
     monitor.refresh()?;
     thread::sleep(first_interval(options.delay));
-    let mut next = Instant::now();
+    let mut pacer = pace::Pacer::new(options.delay);
     while options.count.is_none_or(|c| printed < c) {
         let model = monitor.refresh()?;
         let rows = options.selection.rows(&model, options.format);
@@ -142,8 +144,11 @@ pub fn run(monitor: &mut Monitor, options: &BatchOptions) -> anyhow::Result<()> 
         if options.count.is_some_and(|c| printed >= c) {
             break;
         }
-        next += options.delay;
-        thread::sleep(next.saturating_duration_since(Instant::now()));
+        let (wait, warning) = pacer.printed(Instant::now());
+        if let Some(warning) = warning {
+            eprintln!("{warning}");
+        }
+        thread::sleep(wait);
     }
     Ok(())
 }
