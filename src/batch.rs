@@ -113,6 +113,9 @@ impl Selection {
     }
 }
 
+/// Bytes of output gathered before a write to stdout.
+const OUTPUT_BUFFER: usize = 64 * 1024;
+
 /// Runs until `count` refreshes were printed (or forever). A closed stdout
 /// (e.g. `| head`) ends the run quietly.
 pub fn run(monitor: &mut Monitor, options: &BatchOptions) -> anyhow::Result<()> {
@@ -126,20 +129,26 @@ pub fn run(monitor: &mut Monitor, options: &BatchOptions) -> anyhow::Result<()> 
     while options.count.is_none_or(|c| printed < c) {
         let model = monitor.refresh()?;
         let rows = options.selection.rows(&model, options.format);
-        let text = match options.format {
+        // Written as it is produced: the text of a refresh at 30 000
+        // processes is megabytes, which need not be held at once.
+        let mut out = io::BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
+        let written = match options.format {
             Format::Json => {
                 let rollups = options.pss.as_deref().map(|root| rollups(root, &rows));
-                output::json::render(&model, &rows, options.threads, rollups.as_deref()) + "\n"
+                output::json::write(&mut out, &model, &rows, options.threads, rollups.as_deref())
             }
-            Format::Text => output::text::render(&model, &rows) + "\n",
+            Format::Text => out.write_all(output::text::render(&model, &rows).as_bytes()),
         };
-        let mut out = stdout.lock();
-        if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if let Err(e) = written
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.flush())
+        {
             if e.kind() == io::ErrorKind::BrokenPipe {
                 return Ok(());
             }
             return Err(e.into());
         }
+        drop(out);
         printed += 1;
         if options.count.is_some_and(|c| printed >= c) {
             break;
