@@ -114,9 +114,9 @@ impl Selection {
 }
 
 /// Bytes of output gathered before a write to stdout: a refresh's JSON is
-/// about 1 KB per process, so a write per thousand processes, while the
-/// whole text of a refresh at 30 000 processes (30 MB) is never held.
-const OUTPUT_BUFFER: usize = 1 << 20;
+/// about 1 KB per process, so a write per four thousand processes, while
+/// the whole text of a refresh at 30 000 processes (30 MB) is never held.
+const OUTPUT_BUFFER: usize = 4 << 20;
 
 /// Runs until `count` refreshes were printed (or forever). A closed stdout
 /// (e.g. `| head`) ends the run quietly.
