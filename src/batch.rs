@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod pace;
+
 use crate::collect::smaps::{read_smaps_rollup, SmapsRollup};
 use crate::model::{Model, ProcessView};
 use crate::monitor::Monitor;
@@ -118,6 +120,11 @@ impl Selection {
     }
 }
 
+/// Bytes of output gathered before a write to stdout: a refresh's JSON is
+/// about 1 KB per process, so a write per four thousand processes, while
+/// the whole text of a refresh at 30 000 processes (30 MB) is never held.
+const OUTPUT_BUFFER: usize = 4 << 20;
+
 /// Runs until `count` refreshes were printed (or forever). A closed stdout
 /// (e.g. `| head`) ends the run quietly.
 pub fn run(monitor: &mut Monitor, options: &BatchOptions) -> anyhow::Result<()> {
@@ -127,30 +134,39 @@ pub fn run(monitor: &mut Monitor, options: &BatchOptions) -> anyhow::Result<()> 
     // then has real rates (CPU%, I/O, network), over a short interval.
     monitor.refresh()?;
     thread::sleep(first_interval(options.delay));
-    let mut next = Instant::now();
+    let mut pacer = pace::Pacer::new(options.delay);
     while options.count.is_none_or(|c| printed < c) {
         let model = monitor.refresh()?;
         let rows = options.selection.rows(&model, options.format);
-        let text = match options.format {
+        // Written as it is produced: the text of a refresh at 30 000
+        // processes is megabytes, which need not be held at once.
+        let mut out = io::BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
+        let written = match options.format {
             Format::Json => {
                 let rollups = options.pss.as_deref().map(|root| rollups(root, &rows));
-                output::json::render(&model, &rows, options.threads, rollups.as_deref()) + "\n"
+                output::json::write(&mut out, &model, &rows, options.threads, rollups.as_deref())
             }
-            Format::Text => output::text::render(&model, &rows) + "\n",
+            Format::Text => out.write_all(output::text::render(&model, &rows).as_bytes()),
         };
-        let mut out = stdout.lock();
-        if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if let Err(e) = written
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.flush())
+        {
             if e.kind() == io::ErrorKind::BrokenPipe {
                 return Ok(());
             }
             return Err(e.into());
         }
+        drop(out);
         printed += 1;
         if options.count.is_some_and(|c| printed >= c) {
             break;
         }
-        next += options.delay;
-        thread::sleep(next.saturating_duration_since(Instant::now()));
+        let (wait, warning) = pacer.printed(Instant::now());
+        if let Some(warning) = warning {
+            eprintln!("{warning}");
+        }
+        thread::sleep(wait);
     }
     Ok(())
 }

@@ -24,6 +24,7 @@ pub mod actions;
 
 // The binary's start: the command line, its checks, `--check`; the man
 // page's sections beyond the options.
+pub mod allocator;
 pub mod check;
 pub mod cli;
 pub mod man;

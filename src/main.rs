@@ -16,6 +16,8 @@ use bpftop::serve::{ServeOptions, DEFAULT_INTERVAL_MS};
 use bpftop::ui::launch::InterfaceOptions;
 
 fn main() -> ExitCode {
+    // Before any thread: the allocator's settings apply to all of them.
+    bpftop::allocator::tune();
     // First thing: a setuid/setgid bpftop would hand its privileges to
     // whoever runs it, with their environment and arguments.
     if let Err(message) = privileges::refuse_setid() {

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::collect::sample::{CgroupFacts, ExitCapture, ExitedProcess, Exits};
+use crate::collect::sample::{CgroupFacts, ExitCapture, ExitedProcess, Exits, ProcessKey};
 
-use super::ProcessView;
+use super::{Baseline, ProcessView};
 
 /// One exited process as shown.
 #[derive(Debug, Clone)]
@@ -46,14 +46,21 @@ fn row_cpu(rows: &[ProcessView], p: &ExitedProcess) -> Option<u64> {
     (row.start_time_ns == p.start_time_ns).then(|| row.cpu_time_ns())
 }
 
+/// The CPU time the last refresh's row of `p` showed, if it had one.
+fn last_cpu(before: &[(ProcessKey, Baseline)], p: &ExitedProcess) -> Option<u64> {
+    let i = before.binary_search_by_key(&p.pid, |(k, _)| k.pid).ok()?;
+    let (key, base) = &before[i];
+    (key.start_time_ns == p.start_time_ns).then_some(base.cpu_ns)
+}
+
 /// Builds the exits view and adds each exited process's interval CPU to
-/// its parent's `exited_children_cpu_percent`. `rows` and `prev_rows` are
+/// its parent's `exited_children_cpu_percent`. `rows` and `before` are
 /// this and the last refresh's processes, sorted by pid; `interval_ns` is
 /// None on the first refresh.
 pub(super) fn account(
     exits: Exits,
     rows: &mut [ProcessView],
-    prev_rows: &[ProcessView],
+    before: &[(ProcessKey, Baseline)],
     prev_dropped: Option<u64>,
     interval_ns: Option<u64>,
     cgroups: &std::collections::HashMap<String, CgroupFacts>,
@@ -67,7 +74,7 @@ pub(super) fn account(
         .into_iter()
         .map(|p| {
             // A zombie row still shows it: then its CPU is not lost.
-            let shown = row_cpu(prev_rows, &p)
+            let shown = last_cpu(before, &p)
                 .into_iter()
                 .chain(row_cpu(rows, &p))
                 .max();

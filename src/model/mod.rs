@@ -17,7 +17,8 @@ use rustc_hash::FxHashMap;
 
 use crate::collect::gpu::{GpuDevice, ProcessGpu};
 use crate::collect::sample::{
-    BackendKind, NetworkStatus, ProcessSample, RunQueue, Sample, Stalls, SystemSample, Waits,
+    BackendKind, NetworkStatus, ProcessKey, ProcessSample, RunQueue, Sample, Stalls, SystemSample,
+    Waits,
 };
 use crate::collect::sample::{CgroupFacts, GpuStatus};
 
@@ -88,6 +89,36 @@ pub struct Model {
     boottime_ns: u64,
 }
 
+/// What the next refresh's rates are computed from: the system counters and
+/// each process's counters, without the rest of its view. Kept between
+/// refreshes in place of the whole model (a tenth of its size).
+#[derive(Debug, Clone, Default)]
+pub struct Baselines {
+    raw_system: SystemSample,
+    boottime_ns: u64,
+    /// By increasing pid.
+    processes: Vec<(ProcessKey, Baseline)>,
+    /// Exits lost since the start, for the interval's count.
+    exits_dropped_total: u64,
+    /// The units' rows, for their rates.
+    units: Vec<UnitView>,
+}
+
+impl Baselines {
+    /// When the sample they come from was taken (CLOCK_BOOTTIME, ns).
+    pub fn boottime_ns(&self) -> u64 {
+        self.boottime_ns
+    }
+
+    pub fn len(&self) -> usize {
+        self.processes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.processes.is_empty()
+    }
+}
+
 /// How a counter moved between two samples of the same process.
 #[derive(Debug, Clone)]
 struct Baseline {
@@ -123,29 +154,29 @@ impl Baseline {
             waits: p.waits,
         }
     }
-
-    /// A process born after `prev` was taken used all its counters within
-    /// the interval, so its baseline is zero.
-    const ZERO: Baseline = Baseline {
-        cpu_ns: 0,
-        io: Some((0, 0)),
-        net: Some((0, 0)),
-        threads: Vec::new(),
-        waits: Waits {
-            run: Some(RunQueue {
-                delay_ns: 0,
-                count: 0,
-            }),
-            stalls: Some(Stalls {
-                blkio_ns: 0,
-                swapin_ns: 0,
-                reclaim_ns: 0,
-                thrashing_ns: 0,
-                compact_ns: 0,
-            }),
-        },
-    };
 }
+
+/// A process born after the previous sample was taken used all its
+/// counters within the interval, so its baseline is zero.
+static ZERO: Baseline = Baseline {
+    cpu_ns: 0,
+    io: Some((0, 0)),
+    net: Some((0, 0)),
+    threads: Vec::new(),
+    waits: Waits {
+        run: Some(RunQueue {
+            delay_ns: 0,
+            count: 0,
+        }),
+        stalls: Some(Stalls {
+            blkio_ns: 0,
+            swapin_ns: 0,
+            reclaim_ns: 0,
+            thrashing_ns: 0,
+            compact_ns: 0,
+        }),
+    },
+};
 
 impl Model {
     /// Builds the model for `cur`, taking its processes over (no copy per
@@ -153,8 +184,35 @@ impl Model {
     /// it (the first refresh) they are 0. `users` maps uids to names; it is
     /// asked once per distinct uid.
     pub fn next(
-        mut cur: Sample,
+        cur: Sample,
         prev: Option<&Model>,
+        fallback_reason: Option<String>,
+        users: &dyn Fn(u32) -> String,
+    ) -> Model {
+        let before = prev.map(Model::baselines);
+        Model::after(cur, before.as_ref(), fallback_reason, users)
+    }
+
+    /// What the next model's rates are computed from.
+    pub fn baselines(&self) -> Baselines {
+        Baselines {
+            raw_system: self.raw_system.clone(),
+            boottime_ns: self.boottime_ns,
+            processes: self
+                .processes
+                .iter()
+                .map(|v| (v.sample.key(), Baseline::of(&v.sample, true)))
+                .collect(),
+            exits_dropped_total: self.exits.dropped_total,
+            units: self.units.clone(),
+        }
+    }
+
+    /// As [`Model::next`], from the previous refresh's baselines rather
+    /// than its whole model.
+    pub fn after(
+        mut cur: Sample,
+        prev: Option<&Baselines>,
         fallback_reason: Option<String>,
         users: &dyn Fn(u32) -> String,
     ) -> Model {
@@ -164,7 +222,7 @@ impl Model {
         }
         let system = SystemView::new(&cur, prev.map(|m| (&m.raw_system, m.boottime_ns)));
         let interval_ns = prev.map(|m| cur.boottime_ns.saturating_sub(m.boottime_ns));
-        let prev_processes: &[ProcessView] = prev.map_or(&[], |m| &m.processes);
+        let prev_processes: &[(ProcessKey, Baseline)] = prev.map_or(&[], |m| &m.processes);
         let mem_total = system.mem_total_bytes;
         let stalls_off = stalls_off(cur.backend, cur.system.delay_accounting);
         let mut names: FxHashMap<u32, Arc<str>> = FxHashMap::default();
@@ -177,33 +235,28 @@ impl Model {
         let processes = std::mem::take(&mut cur.processes)
             .into_iter()
             .map(|p| {
-                while before.next_if(|v| v.sample.pid < p.pid).is_some() {}
+                while before.next_if(|(key, _)| key.pid < p.pid).is_some() {}
                 let seen = before
                     .peek()
-                    .filter(|v| v.sample.key() == p.key())
-                    .map(|v| Baseline::of(&v.sample, !p.thread_list.is_empty()));
+                    .filter(|(key, _)| *key == p.key())
+                    .map(|(_, b)| b);
                 let base = match (prev, seen) {
                     (_, Some(b)) => Some(b),
-                    (Some(prev), None) if p.start_time_ns >= prev.boottime_ns => {
-                        Some(Baseline::ZERO)
-                    }
+                    (Some(prev), None) if p.start_time_ns >= prev.boottime_ns => Some(&ZERO),
                     _ => None,
                 };
-                let rates = match (&base, interval_ns) {
+                let rates = match (base, interval_ns) {
                     (Some(b), Some(dt)) if dt > 0 => {
                         Rates::between(&Baseline::of(&p, false), b, dt)
                     }
                     _ => Rates::default(),
                 };
-                let thread_cpu_percent = thread_cpu_percent(&p, base.as_ref(), interval_ns);
-                let thread_wait_percent = thread_wait_percent(&p, base.as_ref(), interval_ns);
+                let thread_cpu_percent = thread_cpu_percent(&p, base, interval_ns);
+                let thread_wait_percent = thread_wait_percent(&p, base, interval_ns);
                 let waits = match interval_ns {
-                    Some(dt) if dt > 0 => WaitRates::between(
-                        p.waits,
-                        base.as_ref().map(|b| b.waits),
-                        dt,
-                        stalls_off.is_none(),
-                    ),
+                    Some(dt) if dt > 0 => {
+                        WaitRates::between(p.waits, base.map(|b| b.waits), dt, stalls_off.is_none())
+                    }
                     _ => WaitRates::between(p.waits, None, 0, stalls_off.is_none()),
                 };
                 let mem_percent = if mem_total > 0 {
@@ -244,7 +297,7 @@ impl Model {
             std::mem::take(&mut cur.exits),
             &mut processes,
             prev_processes,
-            prev.map(|m| m.exits.dropped_total),
+            prev.map(|m| m.exits_dropped_total),
             interval_ns,
             &cur.cgroups,
             &mut |uid| {

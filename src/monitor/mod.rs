@@ -12,12 +12,14 @@ use std::sync::Arc;
 
 use crate::collect::sample::Sample;
 use crate::collect::sampler::Sampler;
-use crate::model::Model;
+use crate::model::{Baselines, Model};
 
-/// The sampler and the model its next refresh's rates are computed from.
+/// The sampler and what its next refresh's rates are computed from: the
+/// last model's baselines, not the model itself, so that a mode which is
+/// done with a model frees it before the next one is built.
 pub struct Monitor {
     sampler: Sampler,
-    prev: Option<Arc<Model>>,
+    prev: Option<Baselines>,
 }
 
 impl Monitor {
@@ -51,11 +53,11 @@ impl Monitor {
         let observed = observe(&sample);
         let reason = self.sampler.fallback_reason().map(str::to_owned);
         let sampler = &self.sampler;
-        let model = Arc::new(Model::next(sample, self.prev.as_deref(), reason, &|uid| {
+        let model = Arc::new(Model::after(sample, self.prev.as_ref(), reason, &|uid| {
             sampler.user_name(uid)
         }));
         let used = use_model(&model, observed)?;
-        self.prev = Some(model);
+        self.prev = Some(model.baselines());
         Ok(used)
     }
 
@@ -75,6 +77,12 @@ mod tests {
     use super::*;
     use crate::collect::{BackendChoice, CollectOptions};
 
+    /// Whether `monitor` computes its next rates from `model`.
+    fn baseline_is(monitor: &Monitor, model: &Model) -> bool {
+        let kept = monitor.prev.as_ref().unwrap();
+        kept.boottime_ns() == model.baselines().boottime_ns() && kept.len() == model.processes.len()
+    }
+
     #[test]
     fn each_refresh_is_the_next_ones_baseline() {
         let options = CollectOptions {
@@ -84,14 +92,14 @@ mod tests {
         let sampler = Sampler::open(BackendChoice::Procfs, &options, "/etc/passwd".into()).unwrap();
         let mut monitor = Monitor::new(sampler);
         let first = monitor.refresh().unwrap();
-        assert!(Arc::ptr_eq(monitor.prev.as_ref().unwrap(), &first));
+        assert!(baseline_is(&monitor, &first));
         let (second, pids) = monitor
             .refresh_with(
                 |sample| sample.processes.len(),
                 |model, pids| Ok((Arc::clone(model), pids)),
             )
             .unwrap();
-        assert!(Arc::ptr_eq(monitor.prev.as_ref().unwrap(), &second));
+        assert!(baseline_is(&monitor, &second));
         assert!(!Arc::ptr_eq(&first, &second));
         assert_eq!(second.processes.len(), pids);
         assert!(second
@@ -102,6 +110,6 @@ mod tests {
         let refused: anyhow::Result<()> =
             monitor.refresh_with(|_| (), |_, ()| Err(anyhow::anyhow!("unused")));
         assert!(refused.is_err());
-        assert!(Arc::ptr_eq(monitor.prev.as_ref().unwrap(), &second));
+        assert!(baseline_is(&monitor, &second));
     }
 }

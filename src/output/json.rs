@@ -320,7 +320,7 @@ impl From<&GpuStatus> for GpuSources {
 }
 
 #[derive(Serialize)]
-struct Refresh {
+struct Refresh<'a> {
     time: f64,
     backend: &'static str,
     fallback_reason: Option<String>,
@@ -330,7 +330,7 @@ struct Refresh {
     /// Why every process's "stalls" is null; null while they are counted.
     stalls_off_reason: Option<&'static str>,
     system: System,
-    processes: Vec<Process>,
+    processes: Processes<'a>,
     exits: super::exited::ExitsJson,
     exited: Vec<super::exited::ExitedJson>,
     units: Vec<Unit>,
@@ -395,6 +395,25 @@ fn unit(u: &UnitView) -> Unit {
         oom_kills: s.oom_kills,
         memory_high_events: s.high_events,
         unavailable: s.unavailable.as_deref().map(str::to_owned),
+    }
+}
+
+/// The processes of a refresh, each turned into its JSON object only as it
+/// is written: at 30 000 processes a list of them built first would double
+/// the memory a refresh takes.
+struct Processes<'a> {
+    rows: &'a [&'a ProcessView],
+    with_threads: bool,
+    gpu_on: bool,
+    rollups: Option<&'a [Option<SmapsRollup>]>,
+}
+
+impl Serialize for Processes<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.rows.iter().enumerate().map(|(i, p)| {
+            let rollup = self.rollups.and_then(|r| r.get(i).copied().flatten());
+            process(p, self.with_threads, self.gpu_on, rollup)
+        }))
     }
 }
 
@@ -496,16 +515,18 @@ fn process(
     }
 }
 
-/// One refresh as a single line of JSON (no trailing newline), with the
+/// One refresh as a single line of JSON (no trailing newline), written to `out` as it
+/// is produced (no copy of the whole refresh in memory), with the
 /// processes `rows`, in that order. `rollups`, when asked for, holds each
 /// row's smaps_rollup figures (None: unreadable); without it pss_bytes and
 /// uss_bytes are null.
-pub fn render(
+pub fn write(
+    out: &mut impl Write,
     model: &Model,
     rows: &[&ProcessView],
     with_threads: bool,
     rollups: Option<&[Option<SmapsRollup>]>,
-) -> String {
+) -> io::Result<()> {
     let s = &model.system;
     let refresh = Refresh {
         time: model.unix_time,
@@ -543,14 +564,12 @@ pub fn render(
             net_rx_rate: s.net_rx_rate,
             net_tx_rate: s.net_tx_rate,
         },
-        processes: rows
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let rollup = rollups.and_then(|r| r.get(i).copied().flatten());
-                process(p, with_threads, model.gpu_status.any_on(), rollup)
-            })
-            .collect(),
+        processes: Processes {
+            rows,
+            with_threads,
+            gpu_on: model.gpu_status.any_on(),
+            rollups,
+        },
         units: {
             // The units of the printed processes only (after -p, -u).
             let shown: std::collections::HashSet<&str> = rows
@@ -567,9 +586,7 @@ pub fn render(
         exits: super::exited::exits_json(&model.exits),
         exited: super::exited::exited_json(&model.exits),
     };
-    // Serialising plain structs of numbers and strings cannot fail; NaN
-    // would become null rather than an error.
-    to_terminal_safe_json(&refresh).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    write_terminal_safe_json(out, &refresh)
 }
 
 /// JSON in which every character that must not reach a terminal raw (see
@@ -577,14 +594,13 @@ pub fn render(
 /// characters; serde_json escapes only C0) is written as a `\uXXXX`
 /// escape. Lossless: a JSON reader gets the same strings back, while
 /// `cat`ting the output cannot drive the terminal.
-pub fn to_terminal_safe_json(value: &impl Serialize) -> serde_json::Result<String> {
-    let mut out = Vec::with_capacity(4096);
-    value.serialize(&mut serde_json::Serializer::with_formatter(
-        &mut out,
-        TerminalSafe,
-    ))?;
-    // The serializer writes UTF-8 only; a failure here is unreachable.
-    String::from_utf8(out).map_err(serde::ser::Error::custom)
+pub fn write_terminal_safe_json(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
+    value
+        .serialize(&mut serde_json::Serializer::with_formatter(
+            out,
+            TerminalSafe,
+        ))
+        .map_err(io::Error::from)
 }
 
 struct TerminalSafe;
@@ -617,7 +633,9 @@ mod tests {
     #[test]
     fn unsafe_characters_are_escaped_losslessly() {
         let hostile = "a\x1b]2;t\x07b\u{9b}2J\u{85}c\u{202e}d\u{200d}e\u{e0067}f\u{e9}";
-        let json = to_terminal_safe_json(&vec![hostile]).unwrap();
+        let mut out = Vec::new();
+        write_terminal_safe_json(&mut out, &vec![hostile]).unwrap();
+        let json = String::from_utf8(out).unwrap();
         assert!(!json.chars().any(is_unsafe), "{json}");
         assert!(
             json.contains("\\u009b") && json.contains("\\u202e"),

@@ -11,7 +11,7 @@ use anyhow::{anyhow, Context};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
 use super::libbpf_log;
-use super::mapped::MappedArray;
+use super::mapped::{MappableArray, MappedArray};
 use super::record::{decode_walk_state, NAME_SIZE, RECORD_SIZE};
 use super::skel::task_iter::types::walk_state;
 use super::walker::{WalkKind, Walker};
@@ -20,7 +20,8 @@ use crate::collect::WalkChoice;
 /// The loaded program and the memory its walks write.
 pub struct Loaded {
     walker: Walker,
-    pub records: MappedArray,
+    /// Mapped only while a refresh reads them.
+    pub records: MappableArray,
     pub walk: MappedArray,
     /// Kernel threads' names longer than comm (intf.h: kthread_names).
     pub names: MappedArray,
@@ -195,15 +196,16 @@ fn load_with(
     kind.enable(&mut open.progs.walk_tasks, &mut open.progs.dump_task);
     let loaded = open.load().map_err(fail)?;
     let walker = Walker::new(kind, &loaded.progs.walk_tasks, &loaded.progs.dump_task)?;
-    let records = MappedArray::map(&loaded.maps.records, RECORD_SIZE, capacity)?;
+    let records = MappableArray::new(&loaded.maps.records, RECORD_SIZE, capacity)?;
     let walk = MappedArray::map(&loaded.maps.walk, size_of::<walk_state>(), 1)?;
     let names = MappedArray::map(
         &loaded.maps.kthread_names,
         NAME_SIZE,
         names_capacity(capacity),
     )?;
-    // The program's fd (or link) and the mappings keep the program and maps
-    // alive; the skeleton's object (and its borrow of `storage`) can go.
+    // The program's fd (or link), the records map's fd and the mappings
+    // keep the program and maps alive; the skeleton's object (and its
+    // borrow of `storage`) can go.
     let mut loaded = Loaded {
         walker,
         records,

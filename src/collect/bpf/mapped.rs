@@ -2,7 +2,7 @@
 //! space: the kernel's array memory itself, read (and reset) without
 //! syscalls.
 
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::ptr::NonNull;
 
 use anyhow::anyhow;
@@ -57,6 +57,37 @@ impl MappedArray {
     pub fn bytes_mut(&mut self, len: usize) -> &mut [u8] {
         // SAFETY: as in bytes(), and &mut self makes the borrow unique.
         unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), len.min(self.len)) }
+    }
+}
+
+/// An mmapable array map that is mapped only while it is read: mapped, its
+/// pages count in our resident memory (17 MB of records at 30 000 tasks),
+/// and they need not while the refresh goes on without them.
+pub struct MappableArray {
+    fd: OwnedFd,
+    value_size: usize,
+    entries: usize,
+}
+
+impl MappableArray {
+    /// The array map behind `fd` (kept open: the map lives as long as this
+    /// value), of `entries` values of `value_size` bytes.
+    pub fn new(fd: impl AsFd, value_size: usize, entries: usize) -> anyhow::Result<Self> {
+        let fd = fd
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| anyhow!("keeping a BPF array open: {e}"))?;
+        Ok(MappableArray {
+            fd,
+            value_size,
+            entries,
+        })
+    }
+
+    /// Maps the first `count` values (at most the array's); unmapped when
+    /// the mapping is dropped.
+    pub fn map_first(&self, count: usize) -> anyhow::Result<MappedArray> {
+        MappedArray::map(&self.fd, self.value_size, count.clamp(1, self.entries))
     }
 }
 

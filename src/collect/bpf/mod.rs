@@ -182,10 +182,10 @@ impl BpfCollector {
         if count == 0 {
             return Err(anyhow!("the task iterator returned no tasks"));
         }
-        collector.builder.precise_rss =
-            records(collector.loaded.records.bytes(count * RECORD_SIZE))
-                .iter()
-                .any(|r| r.record_flags & REC_PRECISE_RSS != 0);
+        let mapped = collector.loaded.records.map_first(count)?;
+        collector.builder.precise_rss = records(mapped.bytes(count * RECORD_SIZE))
+            .iter()
+            .any(|r| r.record_flags & REC_PRECISE_RSS != 0);
         Ok(collector)
     }
 
@@ -414,7 +414,11 @@ impl Collector for BpfCollector {
         // the walk, its CPU in between would be counted twice.
         let exits = self.drain_exits();
         let count = self.walk()?;
-        let records = records(self.loaded.records.bytes(count * RECORD_SIZE));
+        // Mapped for this refresh only (unmapped when `mapped` goes, at the
+        // end of the refresh): the records need not be resident while the
+        // model is built from the sample.
+        let mapped = self.loaded.records.map_first(count)?;
+        let records = records(mapped.bytes(count * RECORD_SIZE));
         let walk_state = decode_walk_state(self.loaded.walk.bytes(size_of::<walk_state>()));
         let named = (walk_state.names as usize).min(names_capacity(self.loaded.capacity));
         let names = self.loaded.names.bytes(named * NAME_SIZE);

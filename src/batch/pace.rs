@@ -1,0 +1,127 @@
+//! Batch mode's pace: when the next snapshot is due, and whether the
+//! snapshots come as often as the delay asks. A refresh that takes longer
+//! than the delay is not made up for with a burst of snapshots; the rate
+//! achieved instead is said once.
+
+use std::time::{Duration, Instant};
+
+/// Intervals between snapshots over which the achieved rate is judged.
+const WINDOW: u32 = 10;
+
+/// The achieved rate may fall this much short of the asked one (timer
+/// slack, a scheduler's hiccup) before it is reported.
+const TOLERANCE: f64 = 0.9;
+
+pub struct Pacer {
+    delay: Duration,
+    /// When the next snapshot is due.
+    next: Instant,
+    /// When the window's first snapshot was printed (None before the
+    /// first), and the intervals since.
+    window_start: Option<Instant>,
+    intervals: u32,
+    warned: bool,
+}
+
+impl Pacer {
+    pub fn new(delay: Duration) -> Pacer {
+        Pacer {
+            delay,
+            next: Instant::now(),
+            window_start: None,
+            intervals: 0,
+            warned: false,
+        }
+    }
+
+    /// After a snapshot was printed at `now`: how long to wait before the
+    /// next one, and, the first time a window of snapshots came less often
+    /// than the delay asks, the message that says so.
+    pub fn printed(&mut self, now: Instant) -> (Duration, Option<String>) {
+        let mut warning = None;
+        let Some(start) = self.window_start else {
+            self.window_start = Some(now);
+            self.next = now + self.delay;
+            return (self.delay, None);
+        };
+        self.intervals += 1;
+        if self.intervals >= WINDOW {
+            let elapsed = now.saturating_duration_since(start);
+            let achieved = f64::from(self.intervals) / elapsed.as_secs_f64().max(1e-9);
+            let asked = 1.0 / self.delay.as_secs_f64().max(1e-9);
+            if achieved < asked * TOLERANCE && !self.warned {
+                self.warned = true;
+                warning = Some(format!(
+                    "bpftop: a refresh takes longer than the delay of {} ms: {achieved:.1} \
+                     snapshots a second instead of {asked:.1}",
+                    self.delay.as_millis()
+                ));
+            }
+            self.window_start = Some(now);
+            self.intervals = 0;
+        }
+        self.next += self.delay;
+        // Late: the next snapshot is due a whole delay after this one, not
+        // at once.
+        if self.next < now {
+            self.next = now + self.delay;
+        }
+        (self.next.saturating_duration_since(now), warning)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Prints `n` snapshots `each` apart (the time a slow refresh takes,
+    /// or the wait the pacer asked for when that is longer); returns the
+    /// messages.
+    fn run(delay_ms: u64, each_ms: u64, n: u32) -> Vec<String> {
+        let start = Instant::now();
+        let mut pacer = Pacer::new(Duration::from_millis(delay_ms));
+        let mut now = start;
+        let mut said = Vec::new();
+        for _ in 0..n {
+            let (wait, warning) = pacer.printed(now);
+            said.extend(warning);
+            now += wait.max(Duration::from_millis(each_ms));
+        }
+        said
+    }
+
+    #[test]
+    fn a_refresh_that_keeps_up_says_nothing() {
+        assert!(run(100, 20, 100).is_empty());
+        assert!(run(100, 100, 100).is_empty());
+    }
+
+    #[test]
+    fn a_slow_refresh_is_said_once_with_the_rate() {
+        let said = run(100, 150, 100);
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].contains("delay of 100 ms"), "{}", said[0]);
+        assert!(
+            said[0].contains("6.7 snapshots a second instead of 10.0"),
+            "{}",
+            said[0]
+        );
+    }
+
+    #[test]
+    fn a_late_snapshot_is_not_followed_by_a_burst() {
+        let start = Instant::now();
+        let delay = Duration::from_millis(100);
+        let mut pacer = Pacer::new(delay);
+        // One refresh took a second: the next is still a delay away.
+        let (wait, _) = pacer.printed(start);
+        assert_eq!(wait, delay);
+        let (wait, _) = pacer.printed(start + Duration::from_secs(1));
+        assert_eq!(wait, delay);
+    }
+
+    #[test]
+    fn a_count_shorter_than_the_window_says_nothing() {
+        assert!(run(100, 500, (WINDOW - 1).max(1)).is_empty());
+    }
+}
