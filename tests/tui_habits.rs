@@ -9,7 +9,6 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::is_root;
 use common::tmux::{strip_sgr, Tmux};
 
 /// How long the interface gets to show what a step waits for.
@@ -141,17 +140,6 @@ fn config_home(tag: &str) -> std::path::PathBuf {
     dir
 }
 
-fn ready() -> bool {
-    if !is_root() {
-        common::skip("needs root (CI runs as root)");
-        return false;
-    }
-    if Command::new("tmux").arg("-V").output().is_err() {
-        panic!("tmux is not installed (the README's test command installs it)");
-    }
-    true
-}
-
 /// htop 3.2: the bar starts on the top row and keeps its row while the
 /// list re-sorts; F makes it follow its process (moving stops that); a
 /// search result stays selected until the user moves. Two busy loops
@@ -159,7 +147,7 @@ fn ready() -> bool {
 /// the other.
 #[test]
 fn the_selection_keeps_its_row_unless_it_follows() {
-    if !ready() {
+    if !common::tmux::ready() {
         return;
     }
     let mark = format!("selmark{}", std::process::id());
@@ -205,16 +193,8 @@ fn the_selection_keeps_its_row_unless_it_follows() {
     let _ = std::fs::remove_dir_all(&home);
 }
 
-/// htop 3.2's search line: F3 goes to the next match while typing,
-/// Shift-F3 to the previous one (tmux sends it as xterm does, ESC [1;2R,
-/// which htop reads as kf15); Esc closes it on the row found. After Enter,
-/// n and Shift-F3 go on.
-#[test]
-fn f3_steps_through_matches_while_typing() {
-    if !ready() {
-        return;
-    }
-    let mark = format!("srchmark{}", std::process::id());
+/// Three stopped spinners named `mark`0..2, and their pids in order.
+fn stopped_spinners(mark: &str) -> (Vec<Spinner>, Vec<u32>) {
     let spinners: Vec<Spinner> = (0..3)
         .map(|i| Spinner::spawn(&format!("{mark}{i}")))
         .collect();
@@ -223,6 +203,20 @@ fn f3_steps_through_matches_while_typing() {
         s.run(false);
     }
     pids.sort_unstable();
+    (spinners, pids)
+}
+
+/// htop 3.2's search line: F3 goes to the next match while typing,
+/// Shift-F3 to the previous one (tmux sends it as xterm does, ESC [1;2R,
+/// which htop reads as kf15); Esc closes it on the row found. After Enter,
+/// n and Shift-F3 go on.
+#[test]
+fn f3_steps_through_matches_while_typing() {
+    if !common::tmux::ready() {
+        return;
+    }
+    let mark = format!("srchmark{}", std::process::id());
+    let (_spinners, pids) = stopped_spinners(&mark);
     let home = config_home("habits-search");
     let tmux = start("habits-search", &pids, &home);
     // Stopped, all at 0 %: sorted by pid under CPU% (ties by pid).
@@ -287,7 +281,7 @@ fn titles(screen: &str) -> Option<String> {
 /// step); `w` shows the whole command line, Esc closes it.
 #[test]
 fn columns_scroll_and_the_whole_command_line() {
-    if !ready() {
+    if !common::tmux::ready() {
         return;
     }
     let mark = format!("colmark{}", std::process::id());
@@ -359,7 +353,7 @@ fn columns_scroll_and_the_whole_command_line() {
 /// width as soon as tmux resizes the pane.
 #[test]
 fn a_resized_terminal_is_redrawn_at_once() {
-    if !ready() {
+    if !common::tmux::ready() {
         return;
     }
     let spinner = Spinner::spawn("resize");
@@ -393,18 +387,11 @@ fn a_resized_terminal_is_redrawn_at_once() {
 /// selects the row under it, as in htop.
 #[test]
 fn the_wheel_and_a_click_select_rows() {
-    if !ready() {
+    if !common::tmux::ready() {
         return;
     }
     let mark = format!("mousemark{}", std::process::id());
-    let spinners: Vec<Spinner> = (0..3)
-        .map(|i| Spinner::spawn(&format!("{mark}{i}")))
-        .collect();
-    let mut pids: Vec<u32> = spinners.iter().map(Spinner::pid).collect();
-    for s in &spinners {
-        s.run(false);
-    }
-    pids.sort_unstable();
+    let (_spinners, pids) = stopped_spinners(&mark);
     let home = config_home("habits-mouse");
     let tmux = start("habits-mouse", &pids, &home);
     let screen = tmux.wait_for_sgr("three rows, the top one selected", PATIENCE, |s| {

@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::is_root;
 use common::tmux::Tmux;
 
 /// How long the interface gets to show what a step waits for.
@@ -46,17 +45,6 @@ impl Drop for Kid {
     }
 }
 
-fn ready() -> bool {
-    if !is_root() {
-        common::skip("needs root (CI runs as root)");
-        return false;
-    }
-    if Command::new("tmux").arg("-V").output().is_err() {
-        panic!("tmux is not installed (the README's test command installs it)");
-    }
-    true
-}
-
 /// bpftop with `args` in a 150×40 terminal, colourless, its config in
 /// `config`, with `env` set.
 fn bpftop(tag: &str, env: &str, args: &str, config: &Path) -> Tmux<'static> {
@@ -84,7 +72,7 @@ fn close(tmux: &Tmux) {
 
 #[test]
 fn e_shows_the_environment_the_child_was_given_and_searches_it() {
-    if !ready() {
+    if !common::tmux::ready() {
         return;
     }
     let value = format!("set-by-the-test-{}", std::process::id());
@@ -121,7 +109,7 @@ fn e_shows_the_environment_the_child_was_given_and_searches_it() {
 /// capability-carrying copy is refused them: tests/security/inspect.rs.
 #[test]
 fn root_inspects_another_users_process() {
-    if !ready() {
+    if !common::tmux::ready() {
         return;
     }
     let mark = format!("other-user-{}", std::process::id());
@@ -164,7 +152,7 @@ fn root_inspects_another_users_process() {
 
 #[test]
 fn l_shows_an_open_file_and_a_listening_socket_of_the_child() {
-    if !ready() {
+    if !common::tmux::ready() {
         return;
     }
     let dir = TempDir::new("files");
@@ -261,7 +249,7 @@ fn wait_until(what: &str, check: impl Fn() -> bool) {
 
 #[test]
 fn s_traces_a_syscall_the_child_makes_and_closing_stops_strace() {
-    if !ready() {
+    if !common::tmux::ready() {
         return;
     }
     if Command::new("strace").arg("-V").output().is_err() {
@@ -318,7 +306,7 @@ fn s_traces_a_syscall_the_child_makes_and_closing_stops_strace() {
 
 #[test]
 fn s_without_strace_says_it_is_not_installed() {
-    if !ready() {
+    if !common::tmux::ready() {
         return;
     }
     let kid = Kid(Command::new("sleep")
@@ -351,7 +339,7 @@ fn uptime(screen: &str) -> Option<String> {
 
 #[test]
 fn z_pauses_hash_hides_the_meters_and_p_drops_the_path() {
-    if !ready() {
+    if !common::tmux::ready() {
         return;
     }
     let dir = TempDir::new("view");

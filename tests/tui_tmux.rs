@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::is_root;
 use common::tmux::Tmux;
 
 /// How long the interface gets to show what a step waits for.
@@ -59,17 +58,6 @@ impl Drop for Target {
     }
 }
 
-fn preconditions() -> bool {
-    if !is_root() {
-        common::skip("needs root (CI runs as root)");
-        return false;
-    }
-    if Command::new("tmux").arg("-V").output().is_err() {
-        panic!("tmux is not installed (the README's test command installs it)");
-    }
-    true
-}
-
 /// A tmux server (default options, as tmux 3.3 ships them: set-clipboard
 /// external, allow-passthrough off) whose 80×24 pane runs bpftop showing
 /// only `pid`, once its row is on screen.
@@ -110,7 +98,7 @@ fn config_home(tag: &str) -> TempDir {
 /// clipboard, and the status line says so instead of claiming a copy.
 #[test]
 fn yank_reaches_the_tmux_buffer_or_says_it_did_not() {
-    if !preconditions() {
+    if !common::tmux::ready() {
         return;
     }
     let target = Target::spawn();
@@ -162,7 +150,7 @@ fn yank_reaches_the_tmux_buffer_or_says_it_did_not() {
 /// columns; O says why there is nothing to choose, or offers a choice.
 #[test]
 fn messages_take_a_row_only_when_there_is_something_to_say() {
-    if !preconditions() {
+    if !common::tmux::ready() {
         return;
     }
     let target = Target::spawn();

@@ -75,8 +75,6 @@ fn no_cpu(pid: u32, why: &str) -> ActionError {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use std::process::Command;
-    use std::time::{Duration, Instant};
 
     use super::super::signal::testing::*;
     use super::super::threads::task_ids;
@@ -97,17 +95,7 @@ mod tests {
 
     #[test]
     fn every_thread_gets_the_mask_proc_shows() {
-        let victim = Victim::spawn(Command::new("/usr/bin/python3").args([
-            "-c",
-            "import threading,time\n\
-             [threading.Thread(target=time.sleep,args=(60,),daemon=True).start() for _ in range(3)]\n\
-             time.sleep(60)",
-        ]));
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while task_ids(Path::new(PROC), victim.pid()).unwrap().len() < 4 {
-            assert!(Instant::now() < deadline, "the threads never started");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let victim = Victim::threaded();
         let online = affinity(std::process::id()).unwrap();
         let last = *online.last().unwrap();
         set_affinity(Path::new(PROC), victim.key(), &[last]).unwrap();

@@ -45,7 +45,6 @@ pub fn set_io_priority(
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use std::process::Command;
-    use std::time::{Duration, Instant};
 
     use super::super::signal::testing::*;
     use super::super::threads::task_ids;
@@ -65,24 +64,9 @@ mod tests {
         Some(String::from_utf8(out.stdout).unwrap().trim().to_owned())
     }
 
-    fn threaded_victim() -> Victim {
-        let victim = Victim::spawn(Command::new("/usr/bin/python3").args([
-            "-c",
-            "import threading,time\n\
-             [threading.Thread(target=time.sleep,args=(60,),daemon=True).start() for _ in range(3)]\n\
-             time.sleep(60)",
-        ]));
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while task_ids(Path::new(PROC), victim.pid()).unwrap().len() < 4 {
-            assert!(Instant::now() < deadline, "the threads never started");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        victim
-    }
-
     #[test]
     fn every_thread_gets_the_class_ionice_reports() {
-        let victim = threaded_victim();
+        let victim = Victim::threaded();
         let tids = task_ids(Path::new(PROC), victim.pid()).unwrap();
         let cases = [
             (IoClass::BestEffort, 6, "best-effort: prio 6"),

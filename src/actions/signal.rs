@@ -264,6 +264,30 @@ pub(crate) mod testing {
             Victim::spawn(Command::new("sleep").arg("30"))
         }
 
+        /// A process of four threads, all sleeping, once all four exist.
+        pub fn threaded() -> Victim {
+            let victim = Victim::spawn(Command::new("/usr/bin/python3").args([
+                "-c",
+                "import threading,time\n\
+                 [threading.Thread(target=time.sleep,args=(60,),daemon=True).start() for _ in range(3)]\n\
+                 time.sleep(60)",
+            ]));
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            let proc_root = Path::new("/proc");
+            while super::super::threads::task_ids(proc_root, victim.pid())
+                .unwrap()
+                .len()
+                < 4
+            {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the threads never started"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            victim
+        }
+
         pub fn pid(&self) -> u32 {
             self.0.id()
         }

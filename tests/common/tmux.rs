@@ -199,3 +199,20 @@ pub fn strip_sgr(s: &str) -> String {
     }
     out
 }
+
+/// Whether an interface test can run: as root (CI runs as root; otherwise
+/// a skip), with tmux installed (the README's test command installs it).
+pub fn ready() -> bool {
+    if !super::is_root() {
+        super::skip("needs root (CI runs as root)");
+        return false;
+    }
+    if std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        panic!("tmux is not installed (the README's test command installs it)");
+    }
+    true
+}

@@ -71,6 +71,20 @@ fn refused(screen: &str) -> bool {
     screen.contains("permission denied")
 }
 
+/// bpftop listing only the victim (`-p`, no GPU discovery), started by
+/// `start` with those arguments: the screens of its `e` and `l` panels.
+fn inspect(
+    victim: &Victim,
+    start: impl FnOnce(&str) -> Option<Tmux<'static>>,
+) -> Option<(String, String)> {
+    let tmux = start(&format!("--no-gpu -p {}", victim.pid()))?;
+    let done = |s: &str| refused(s) || s.contains(&victim.secret);
+    let environment = panel(&tmux, "e", victim, done);
+    let files = panel(&tmux, "l", victim, done);
+    tmux.keys(&["q"]);
+    Some((environment, files))
+}
+
 #[test]
 fn a_capability_carrying_copy_shows_no_other_users_environment_or_files() {
     let _one = one_interface_at_a_time();
@@ -78,17 +92,11 @@ fn a_capability_carrying_copy_shows_no_other_users_environment_or_files() {
         return;
     };
     let victim = Victim::start("cap");
-    let args = format!("--no-gpu -p {}", victim.pid());
-    let Some(tmux) = pane("inspcap", &attacker, &binary.path, &args, true) else {
+    let Some((environment, files)) = inspect(&victim, |args| {
+        pane("inspcap", &attacker, &binary.path, args, true)
+    }) else {
         return;
     };
-    let environment = panel(&tmux, "e", &victim, |s| {
-        refused(s) || s.contains(&victim.secret)
-    });
-    let files = panel(&tmux, "l", &victim, |s| {
-        refused(s) || s.contains(&victim.secret)
-    });
-    tmux.keys(&["q"]);
     for (what, screen) in [("environment", &environment), ("open files", &files)] {
         assert!(
             !screen.contains(&victim.secret),
@@ -107,23 +115,18 @@ fn root_sees_every_processs_environment_and_files() {
     let victim = Victim::start("root");
     // As root, without GPU discovery: the interface itself keeps what e and
     // l need.
-    let args = format!("--no-gpu -p {}", victim.pid());
-    let Some(tmux) = pane(
-        "insproot",
-        &attacker,
-        std::path::Path::new(&bin()),
-        &args,
-        false,
-    ) else {
+    let root_binary = bin();
+    let Some((environment, files)) = inspect(&victim, |args| {
+        pane(
+            "insproot",
+            &attacker,
+            std::path::Path::new(&root_binary),
+            args,
+            false,
+        )
+    }) else {
         return;
     };
-    let environment = panel(&tmux, "e", &victim, |s| {
-        refused(s) || s.contains(&victim.secret)
-    });
-    let files = panel(&tmux, "l", &victim, |s| {
-        refused(s) || s.contains(&victim.secret)
-    });
-    tmux.keys(&["q"]);
     assert!(environment.contains(&victim.secret), "{environment}");
     assert!(files.contains(&victim.secret), "{files}");
 }
