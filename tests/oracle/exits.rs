@@ -286,7 +286,7 @@ impl MemoryCgroup {
                 (m.join(name), true)
             }
             None => {
-                let v1 = std::path::Path::new("/sys/fs/cgroup/memory");
+                let v1 = v1_memory_mount()?;
                 if !v1.join("memory.limit_in_bytes").exists() {
                     return None;
                 }
@@ -326,6 +326,18 @@ impl Drop for MemoryCgroup {
     }
 }
 
+/// Where the cgroup v1 memory controller is mounted (a hybrid host).
+fn v1_memory_mount() -> Option<std::path::PathBuf> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    text.lines().find_map(|line| {
+        let (left, right) = line.split_once(" - ")?;
+        let mut fields = right.split(' ');
+        let is_memory =
+            fields.next()? == "cgroup" && fields.nth(1)?.split(',').any(|o| o == "memory");
+        is_memory.then(|| left.split(' ').nth(4).map(Into::into))?
+    })
+}
+
 fn common_cgroup2_mount() -> Option<std::path::PathBuf> {
     let text = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
     text.lines().find_map(|line| {
@@ -343,16 +355,18 @@ pub fn oom_kill_is_marked() {
         return;
     };
     let before = cg.oom_kills();
-    let target = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(u32::MAX));
-    let t2 = target.clone();
-    let keep = move |p: &ExitedProcess| p.pid == t2.load(std::sync::atomic::Ordering::Relaxed);
+    // Known by its parent and argv, not its pid: the kernel may kill it
+    // (and its record arrive) before spawn_draining returns its pid.
+    let me = std::process::id();
+    let keep = move |p: &ExitedProcess| {
+        p.ppid == me && p.cmdline.iter().any(|a| a.as_slice() == b"allocate")
+    };
     let mut d = Drained {
         cap: &mut cap,
         kept: Vec::new(),
     };
     let procs = cg.dir.join("cgroup.procs");
     let (mut child, _) = spawn_draining(&mut d, &keep, &["allocate"], Some(procs));
-    target.store(child.id(), std::sync::atomic::Ordering::Relaxed);
     let status = child.wait().unwrap();
     assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
     drain_until(&mut d, &keep, "the OOM-killed allocator", &|k| {
