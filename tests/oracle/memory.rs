@@ -242,10 +242,39 @@ pub fn batch_pss_matches_smaps_rollup() {
 /// it is drawn selected), from a screen with its escape sequences, for a
 /// table configured as PID PSS USS Command.
 fn pss_rows(screen_sgr: &str) -> Vec<(u32, String, String, bool)> {
+    // tmux carries attributes from one line to the next: the row under the
+    // (reverse-video) column titles may start reversed with no code of its
+    // own. A row is selected when reverse is on at its first cell.
+    let mut reverse = false;
     screen_sgr
         .lines()
         .filter_map(|line| {
-            let selected = line.contains("\x1b[7m");
+            let mut selected = None;
+            let mut rest = line;
+            while !rest.is_empty() {
+                if let Some(after) = rest.strip_prefix("\x1b[") {
+                    let end = after
+                        .find(|c: char| c.is_ascii_alphabetic())
+                        .unwrap_or(after.len());
+                    if after[end..].starts_with('m') {
+                        for code in after[..end].split(';') {
+                            match code {
+                                "" | "0" | "27" => reverse = false,
+                                "7" => reverse = true,
+                                _ => {}
+                            }
+                        }
+                    }
+                    rest = after.get(end + 1..).unwrap_or("");
+                    continue;
+                }
+                let c = rest.chars().next().unwrap_or(' ');
+                if selected.is_none() && !c.is_whitespace() {
+                    selected = Some(reverse);
+                }
+                rest = &rest[c.len_utf8()..];
+            }
+            let selected = selected.unwrap_or(false);
             let plain = super::common::tmux::strip_sgr(line);
             let mut cells = plain.split_whitespace();
             let pid = cells.next()?.parse().ok()?;
@@ -260,7 +289,6 @@ fn pss_rows(screen_sgr: &str) -> Vec<(u32, String, String, bool)> {
 /// after: other processes mapping the same shared libraries come and go.
 const PSS_DRIFT: u64 = 64 << 10;
 
-/// A size as the table prints it below 100 000 KiB ("54321K"), in bytes.
 /// A memory cell as the interface prints it below 100 000 KiB (as htop
 /// does): a plain number of KiB, exact.
 fn kib_cell(cell: &str) -> Option<u64> {
