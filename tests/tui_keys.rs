@@ -397,10 +397,10 @@ fn z_pauses_hash_hides_the_meters_and_p_drops_the_path() {
         s.contains(&format!("{prefix}b 600")) && !s.contains("PAUSED")
     });
 
-    // `#`: no meters; the column titles on the first line.
+    // `#`: no meters; the screen tabs and the column titles on top.
     tmux.keys(&["#"]);
     tmux.wait_for("the meters to go", PATIENCE, |s| {
-        s.lines().next().is_some_and(|l| l.contains("PID USER")) && !s.contains("Uptime:")
+        s.lines().take(2).any(|l| l.contains("PID USER")) && !s.contains("Uptime:")
     });
     tmux.keys(&["#"]);
     tmux.wait_for("the meters to come back", PATIENCE, |s| {
