@@ -392,11 +392,10 @@ fn churn_run(backend: &str, window: Duration) {
     // Nothing on stderr but the one documented line saying the refreshes
     // cannot keep the asked rate (a loaded machine, a debug build).
     let stderr = String::from_utf8_lossy(&stderr);
-    let unexpected: Vec<&str> = stderr
-        .lines()
-        .filter(|l| !l.starts_with("bpftop: a refresh takes longer than the delay"))
-        .collect();
-    assert!(unexpected.is_empty(), "{backend}: stderr: {stderr}");
+    assert!(
+        common::unexpected_stderr(&stderr).is_empty(),
+        "{backend}: stderr: {stderr}"
+    );
     assert!(status.success(), "{backend}: exit status {status:?}");
     // Asked for 520 a second; a loaded machine forks slower, and 300 a
     // second still puts exits inside every refresh.

@@ -42,3 +42,13 @@ pub fn overload() -> f64 {
     let cpus = std::thread::available_parallelism().map_or(1, usize::from) as f64;
     (load / cpus).clamp(1.0, 20.0)
 }
+
+/// The lines of a batch run's stderr other than the one documented line
+/// saying its refreshes cannot keep the asked rate (a loaded machine, a
+/// debug build): what a test must find empty.
+pub fn unexpected_stderr(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| !l.starts_with("bpftop: a refresh takes longer than the delay"))
+        .collect()
+}
