@@ -100,14 +100,7 @@ impl ExitCapture {
         net_counters: Option<BorrowedFd<'_>>,
     ) -> Result<ExitCapture, String> {
         let _capture = libbpf_log::Capture::start();
-        let fail = |what: &str, e: libbpf_rs::Error| {
-            let last = libbpf_log::take_last_line();
-            if last.is_empty() {
-                format!("{what}: {e}")
-            } else {
-                format!("{what}: {e} ({last})")
-            }
-        };
+        let fail = libbpf_log::failure;
         let mut storage = MaybeUninit::uninit();
         let mut open = exits_skel::ExitsSkelBuilder::default()
             .open(&mut storage)

@@ -61,3 +61,14 @@ pub fn take_last_line() -> String {
         .trim()
         .to_owned()
 }
+
+/// `what` failed with `e`, followed by libbpf's last log line (which says
+/// why) when it printed one.
+pub fn failure(what: &str, e: libbpf_rs::Error) -> String {
+    let last = take_last_line();
+    if last.is_empty() {
+        format!("{what}: {e}")
+    } else {
+        format!("{what}: {e} ({last})")
+    }
+}

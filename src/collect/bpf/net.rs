@@ -148,14 +148,7 @@ impl NetCounting {
         all_families: bool,
     ) -> Result<NetCounting, String> {
         let _capture = libbpf_log::Capture::start();
-        let fail = |what: &str, e: libbpf_rs::Error| {
-            let last = libbpf_log::take_last_line();
-            if last.is_empty() {
-                format!("{what}: {e}")
-            } else {
-                format!("{what}: {e} ({last})")
-            }
-        };
+        let fail = libbpf_log::failure;
         let wanted = programs(hooks, symbols);
         let mut storage = MaybeUninit::uninit();
         let mut open = net_skel::NetSkelBuilder::default()
