@@ -24,6 +24,7 @@ pub mod sampler;
 pub mod smaps;
 pub mod state;
 pub mod system;
+pub mod titles;
 pub mod units;
 pub mod users;
 
@@ -51,6 +52,39 @@ pub trait Collector {
     /// an exec. The others' are read again within 10 s. A backend that
     /// reads every command line at every refresh may ignore it.
     fn watch_titles(&mut self, _pids: &[u32]) {}
+    /// Which optional per-process values to read from now on (all, until
+    /// told otherwise). A backend for which they cost nothing extra may
+    /// ignore it.
+    fn set_extras(&mut self, _extras: Extras) {}
+}
+
+/// Per-process values that cost the procfs backend one more file per
+/// process and refresh: the interface asks only for those its columns
+/// show. Off, a sample carries None for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extras {
+    /// I/O counters (/proc/PID/io).
+    pub io: bool,
+    /// Run-queue waits (/proc/PID/schedstat, per thread).
+    pub run_queue: bool,
+}
+
+impl Extras {
+    pub const ALL: Extras = Extras {
+        io: true,
+        run_queue: true,
+    };
+    pub const NONE: Extras = Extras {
+        io: false,
+        run_queue: false,
+    };
+
+    pub fn union(self, other: Extras) -> Extras {
+        Extras {
+            io: self.io || other.io,
+            run_queue: self.run_queue || other.run_queue,
+        }
+    }
 }
 
 /// What a collector is asked for, and where the kernel's files are (tests

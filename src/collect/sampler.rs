@@ -150,6 +150,11 @@ impl Sampler {
         self.collector.defer_cmdlines(defer);
     }
 
+    /// See `Collector::set_extras`.
+    pub fn set_extras(&mut self, extras: super::Extras) {
+        self.collector.set_extras(extras);
+    }
+
     /// See `Collector::watch_titles`.
     pub fn watch_titles(&mut self, pids: &[u32]) {
         self.collector.watch_titles(pids);

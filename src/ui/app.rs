@@ -23,6 +23,7 @@ use super::terminal::{termination_flag, TerminalGuard};
 use super::view::{Effect, ViewState};
 use crate::actions::{renice, signal, tmux_clipboard, yank};
 use crate::collect::sample::ProcessKey;
+use crate::collect::Extras;
 use crate::config;
 use crate::model::Model;
 use crate::monitor::Monitor;
@@ -41,6 +42,8 @@ enum Control {
     /// The process whose PSS and USS are read at every refresh (the
     /// selected one, while a column shows them).
     Inspect(Option<u32>),
+    /// The optional per-process values the shown columns need.
+    Extras(Extras),
 }
 
 type Update = Result<Arc<Model>, String>;
@@ -99,6 +102,12 @@ fn collector_loop(
                 }
                 Ok(Control::OnScreen(pids)) => monitor.sampler_mut().watch_on_screen(&pids),
                 Ok(Control::Inspect(pid)) => monitor.sampler_mut().inspect(pid.as_slice()),
+                Ok(Control::Extras(extras)) => {
+                    monitor.sampler_mut().set_extras(extras);
+                    // A column just shown gets its values now, not a
+                    // refresh later.
+                    break;
+                }
                 Ok(Control::RefreshNow) => break,
                 Err(RecvTimeoutError::Timeout) if !paused => break,
                 Err(RecvTimeoutError::Timeout) => {}
@@ -116,11 +125,13 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
     let (control_tx, control_rx) = mpsc::channel();
     let delay = view.delay_ms;
     let threads = view.show_threads;
+    let mut extras = view.extras_wanted();
     thread::Builder::new()
         .name("collector".into())
         .spawn(move || {
             let mut monitor = monitor;
             monitor.sampler_mut().set_threads(threads);
+            monitor.sampler_mut().set_extras(extras);
             collector_loop(monitor, update_tx, control_rx, delay)
         })?;
 
@@ -188,6 +199,11 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
             if inspect != inspected {
                 let _ = control_tx.send(Control::Inspect(inspect));
                 inspected = inspect;
+            }
+            let wanted = view.extras_wanted();
+            if wanted != extras {
+                let _ = control_tx.send(Control::Extras(wanted));
+                extras = wanted;
             }
         }
         if let Some(status) = freezer.expire() {

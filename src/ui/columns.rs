@@ -13,6 +13,7 @@ use std::fmt;
 
 use super::text::display_safe;
 use crate::collect::sample::{SmapsRollup, ThreadSample};
+use crate::collect::Extras;
 use crate::model::{Model, ProcessView};
 use crate::present::format::{column_size, rate_per_second, time_plus};
 use crate::ui::table::table_handles;
@@ -869,6 +870,26 @@ impl Column {
     /// (PSS, USS: the kernel walks the process's page tables for them).
     pub fn for_selected_only(self) -> bool {
         self == Column::Pss || self == Column::Uss
+    }
+
+    /// The optional per-process values the column shows, which the
+    /// collector reads only while some column needs them.
+    pub fn extras(self) -> Extras {
+        // Constants, so that an id not in the table does not compile.
+        const IO: [Column; 7] = [
+            Column::IoReadRate,
+            Column::IoWriteRate,
+            Column::IoRate,
+            Column::named("IO_READ"),
+            Column::named("IO_WRITE"),
+            Column::named("RCHAR"),
+            Column::named("WCHAR"),
+        ];
+        const RUN_QUEUE: [Column; 2] = [Column::named("WAIT_PERCENT"), Column::named("RUN_WAITS")];
+        Extras {
+            io: IO.contains(&self),
+            run_queue: RUN_QUEUE.contains(&self),
+        }
     }
 
     /// Name in the configuration file.

@@ -1004,7 +1004,7 @@ fn rss_is_exact_for_idle_processes(walk: WalkChoice) {
 /// A process that execs between two refreshes shows its new comm and
 /// command line at the second, with no negative CPU% (its counters are
 /// the same task's, the exec resets nothing); both walks.
-fn exec_between_refreshes_shows_the_new_program(walk: WalkChoice) {
+fn exec_between_refreshes_shows_the_new_program(backend: BackendChoice, walk: WalkChoice) {
     use std::io::Write;
     let mut child = Command::new("sh")
         .args(["-c", "read line; exec sleep 600"])
@@ -1012,7 +1012,7 @@ fn exec_between_refreshes_shows_the_new_program(walk: WalkChoice) {
         .spawn()
         .unwrap();
     let pid = child.id();
-    let mut s = sampler(BackendChoice::Bpf, walk);
+    let mut s = sampler(backend, walk);
     let users = |uid: u32| uid.to_string();
     let first = s.sample().unwrap();
     let before = find(&first, pid).clone();
@@ -1036,9 +1036,9 @@ fn exec_between_refreshes_shows_the_new_program(walk: WalkChoice) {
         before.cmdline.first().map(|a| a.as_slice()),
         Some(&b"sh"[..])
     );
-    assert_eq!(after.comm.as_bytes(), b"sleep", "{walk:?}");
+    assert_eq!(after.comm.as_bytes(), b"sleep", "{backend:?} {walk:?}");
     let argv: Vec<&[u8]> = after.cmdline.iter().map(|a| a.as_slice()).collect();
-    assert_eq!(argv, [&b"sleep"[..], &b"600"[..]], "{walk:?}");
+    assert_eq!(argv, [&b"sleep"[..], &b"600"[..]], "{backend:?} {walk:?}");
     assert_eq!(after.start_time_ns, before.start_time_ns, "the same task");
     for p in &model.processes {
         assert!(
@@ -1076,15 +1076,20 @@ fn unix_now() -> f64 {
 /// interval between two refreshes is allowed on top for a loaded machine),
 /// as /proc/PID/cmdline has it. Several processes, so that their places in
 /// the sweep that re-reads titles are spread over it.
-fn batch_shows_titles_rewritten_in_place(walk: WalkChoice) {
+fn batch_shows_titles_rewritten_in_place(backend: BackendChoice, walk: WalkChoice) {
     const BOUND_S: f64 = 10.0;
     let walk_arg = match walk {
         WalkChoice::OpenCoded => "open-coded",
         WalkChoice::Iter => "iter",
         WalkChoice::Auto => "auto",
     };
+    let backend_arg = match backend {
+        BackendChoice::Bpf => "bpf",
+        BackendChoice::Procfs => "procfs",
+        BackendChoice::Auto => "auto",
+    };
     let titles: Vec<String> = (0..12)
-        .map(|i| format!("retitled-{walk_arg}-{i}: in place"))
+        .map(|i| format!("retitled-{backend_arg}-{walk_arg}-{i}: in place"))
         .collect();
     let workloads: Vec<Workload> = titles
         .iter()
@@ -1094,7 +1099,7 @@ fn batch_shows_titles_rewritten_in_place(walk: WalkChoice) {
     let originals: Vec<Vec<String>> = pids.iter().map(|&p| proc_cmdline(p)).collect();
     let list: Vec<String> = pids.iter().map(u32::to_string).collect();
     let mut child = bpftop()
-        .args(["--batch", "--backend", "bpf", "--bpf-walk", walk_arg])
+        .args(["--batch", "--backend", backend_arg, "--bpf-walk", walk_arg])
         .args(["--format", "json", "-d", "1000", "-p", &list.join(",")])
         .stdout(Stdio::piped())
         .spawn()
@@ -1124,7 +1129,7 @@ fn batch_shows_titles_rewritten_in_place(walk: WalkChoice) {
         (time, cmdlines)
     };
     let (mut last, first) = next();
-    assert_eq!(first, originals, "before the rewrite ({walk:?})");
+    assert_eq!(first, originals, "before the rewrite ({backend:?} {walk:?})");
     // Two refreshes in: the sweep is under way.
     last = last.max(next().0);
     let changed_at = unix_now();
@@ -1160,13 +1165,13 @@ fn batch_shows_titles_rewritten_in_place(walk: WalkChoice) {
             if *cmdline == truths[i] {
                 shown_after[i].get_or_insert(time - changed_at);
             } else {
-                assert_eq!(shown_after[i], None, "{} went back ({walk:?})", pids[i]);
-                assert_eq!(*cmdline, originals[i], "{} ({walk:?})", pids[i]);
+                assert_eq!(shown_after[i], None, "{} went back ({backend:?} {walk:?})", pids[i]);
+                assert_eq!(*cmdline, originals[i], "{} ({backend:?} {walk:?})", pids[i]);
             }
         }
         assert!(
             time - changed_at <= 3.0 * BOUND_S,
-            "not shown {:.1} s after the rewrite ({walk:?}): {shown_after:?}",
+            "not shown {:.1} s after the rewrite ({backend:?} {walk:?}): {shown_after:?}",
             time - changed_at
         );
     }
@@ -1185,7 +1190,7 @@ fn batch_shows_titles_rewritten_in_place(walk: WalkChoice) {
     );
     assert!(
         latest <= BOUND_S + longest_gap,
-        "a title showed {latest:.1} s after its rewrite ({walk:?})"
+        "a title showed {latest:.1} s after its rewrite ({backend:?} {walk:?})"
     );
 }
 
@@ -1401,6 +1406,21 @@ fn main() {
             Box::new(|| waits::all(BackendChoice::Procfs, WalkChoice::Auto)),
         ),
         (
+            "procfs: an exec between refreshes",
+            Box::new(|| {
+                exec_between_refreshes_shows_the_new_program(
+                    BackendChoice::Procfs,
+                    WalkChoice::Auto,
+                )
+            }),
+        ),
+        (
+            "procfs: titles rewritten in place, in batch",
+            Box::new(|| {
+                batch_shows_titles_rewritten_in_place(BackendChoice::Procfs, WalkChoice::Auto)
+            }),
+        ),
+        (
             "procfs: every process /proc lists, no more",
             Box::new(|| tgid_set_matches_proc(BackendChoice::Procfs, WalkChoice::Auto)),
         ),
@@ -1505,19 +1525,33 @@ fn main() {
             ),
             (
                 "bpf open-coded: an exec between refreshes",
-                Box::new(|| exec_between_refreshes_shows_the_new_program(WalkChoice::OpenCoded)),
+                Box::new(|| {
+                    exec_between_refreshes_shows_the_new_program(
+                        BackendChoice::Bpf,
+                        WalkChoice::OpenCoded,
+                    )
+                }),
             ),
             (
                 "bpf iter/task: an exec between refreshes",
-                Box::new(|| exec_between_refreshes_shows_the_new_program(WalkChoice::Iter)),
+                Box::new(|| {
+                    exec_between_refreshes_shows_the_new_program(
+                        BackendChoice::Bpf,
+                        WalkChoice::Iter,
+                    )
+                }),
             ),
             (
                 "bpf open-coded: titles rewritten in place, in batch",
-                Box::new(|| batch_shows_titles_rewritten_in_place(WalkChoice::OpenCoded)),
+                Box::new(|| {
+                    batch_shows_titles_rewritten_in_place(BackendChoice::Bpf, WalkChoice::OpenCoded)
+                }),
             ),
             (
                 "bpf iter/task: titles rewritten in place, in batch",
-                Box::new(|| batch_shows_titles_rewritten_in_place(WalkChoice::Iter)),
+                Box::new(|| {
+                    batch_shows_titles_rewritten_in_place(BackendChoice::Bpf, WalkChoice::Iter)
+                }),
             ),
             (
                 "interface: PSS and USS of the selected process",

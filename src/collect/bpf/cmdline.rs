@@ -1,7 +1,7 @@
 //! Command lines for the eBPF backend, read from /proc/PID/cmdline when a
 //! process is new or has exec'd since the last refresh (its self_exec_id
 //! changed; the previous argv is kept in memo.rs), and again when its title
-//! may have been rewritten in place (titles.rs says when). Reading it from
+//! may have been rewritten in place (collect/titles.rs says when). Reading it from
 //! /proc keeps the kernel's own rules (argv area, setproctitle-style
 //! rewrites); the cost is one read per new process, and none per refresh
 //! for a process that does not run.

@@ -8,7 +8,7 @@
 //! reads it to its end. Either way the syscalls per refresh are a constant
 //! handful however many tasks there are. Work outside the walk happens only
 //! for processes that are new or have exec'd (their cmdline), for processes
-//! that ran and whose title is due to be read again (titles.rs), and for
+//! that ran and whose title is due to be read again (collect/titles.rs), and for
 //! cgroups never seen before (their path).
 
 mod assemble;
@@ -25,7 +25,7 @@ mod monotonic;
 pub mod net;
 pub mod record;
 mod skel;
-mod titles;
+
 pub mod walk_floor;
 mod walker;
 
@@ -52,6 +52,7 @@ use super::sample::{
     Argv, BackendKind, ExitedProcess, Exits, NetCounters, NetworkStatus, ProcessSample, Sample,
     SystemSample,
 };
+use super::titles;
 use super::{CollectOptions, Collector, WalkChoice};
 
 pub struct BpfCollector {
@@ -323,7 +324,7 @@ impl ProcessBuilder {
         // argv is read once per process and exec (self_exec_id changes),
         // and again when its title may have been rewritten in place: the
         // process ran since the last read, and it is on screen or its turn
-        // in the sweep came (titles.rs). A failed re-read keeps the last one.
+        // in the sweep came (collect/titles.rs). A failed re-read keeps the last one.
         let (argv, title_cpu_ns) = if kernel_thread || !ProcessAccum::has_mm(leader) {
             (None, cpu_ns)
         } else {

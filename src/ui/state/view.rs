@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::collect::sample::ioprio::IoPriority;
 use crate::collect::sample::ProcessKey;
+use crate::collect::Extras;
 use crate::model::{Model, ProcessView};
 use crate::ui::columns::{Column, UnitDisplay};
 use crate::ui::header::Meter;
@@ -353,6 +354,15 @@ impl ViewState {
             None => Cow::Borrowed(&self.columns),
             Some(columns) => Cow::Owned(columns),
         }
+    }
+
+    /// The optional per-process values the collector must read for the
+    /// columns shown and the one sorted by.
+    pub fn extras_wanted(&self) -> Extras {
+        self.shown_columns()
+            .iter()
+            .chain([&self.sort.column])
+            .fold(Extras::NONE, |wanted, c| wanted.union(c.extras()))
     }
 
     /// The sort the config file keeps: the network and GPU views' are

@@ -1,24 +1,11 @@
-//! The /proc backend: the fallback when eBPF cannot load, and the oracle the
-//! other backend is tested against, so every field keeps /proc's semantics.
+//! Parsers of the /proc/PID files the procfs backend reads: bytes in,
+//! fields out, no I/O. Each keeps the kernel's semantics exactly (the
+//! backend is the oracle the eBPF one is tested against) and returns None
+//! rather than a shifted or guessed value when a file is malformed.
 
-use std::ffi::OsStr;
-use std::fs::{self, File};
-use std::io::{self, Read};
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Arc;
 
-use anyhow::Context;
-
-use super::cgroups::parse_cgroup_v2;
-use super::sample::{
-    Comm, IoCounters, MemoryParts, NetworkStatus, RunQueue, SystemSample, ThreadSample, Waits,
-};
-use super::{clock, BackendKind, CollectOptions, Collector, ProcessSample, Sample};
-
-/// PF_KTHREAD in the task flags (include/linux/sched.h).
-const PF_KTHREAD: u32 = 0x0020_0000;
+use crate::collect::sample::{IoCounters, MemoryParts, RunQueue};
 
 /// The fields of /proc/PID/stat this backend uses; times in clock ticks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +26,11 @@ pub struct StatFields {
     pub starttime: u64,
     pub vsize: u64,
     pub processor: u32,
+    /// Where argv lies in the process's memory (fields 48 and 49): new
+    /// values after every exec. Zero where the kernel hides them (no
+    /// ptrace access), for kernel threads, and on kernels before 3.5.
+    pub arg_start: u64,
+    pub arg_end: u64,
 }
 
 /// The fields of /proc/PID/status this backend uses.
@@ -51,6 +43,13 @@ pub struct StatusFields {
     /// RssAnon, RssFile, RssShmem and VmSwap in bytes; zero where the
     /// lines are absent (kernel threads, zombies).
     pub memory: MemoryParts,
+    /// Whether the RssAnon, RssFile and RssShmem lines were all there (from
+    /// kernel 4.5 on; never for kernel threads and zombies): only then do
+    /// the parts add up to the resident set, as statm counts it.
+    pub rss_parts: bool,
+    /// VmRSS in bytes (zero where absent): the resident set, the sum of
+    /// the three parts where they are there.
+    pub rss_bytes: u64,
 }
 
 /// The fields of /proc/PID/statm this backend uses, in pages.
@@ -102,6 +101,8 @@ pub fn parse_stat(line: &[u8]) -> Option<StatFields> {
         starttime: num(22)?,
         vsize: num(23)?,
         processor: u32::try_from(int(39)?).ok()?,
+        arg_start: num(48).unwrap_or(0),
+        arg_end: num(49).unwrap_or(0),
     })
 }
 
@@ -123,6 +124,7 @@ pub fn parse_status(text: &[u8]) -> Option<StatusFields> {
     let mut ids = None;
     // Context-switch lines exist on every supported kernel; 0 if missing.
     let mut fields = StatusFields::default();
+    let mut parts = 0;
     for line in text.split(|&b| b == b'\n') {
         if let Some(v) = line_value(line, b"Uid") {
             let mut nums = v
@@ -136,18 +138,24 @@ pub fn parse_status(text: &[u8]) -> Option<StatusFields> {
             fields.nivcsw = parse_num(v)?;
         } else if let Some(v) = line_value(line, b"RssAnon") {
             fields.memory.anon_bytes = parse_kib(v)?;
+            parts += 1;
         } else if let Some(v) = line_value(line, b"RssFile") {
             fields.memory.file_bytes = parse_kib(v)?;
+            parts += 1;
         } else if let Some(v) = line_value(line, b"RssShmem") {
             fields.memory.shmem_bytes = parse_kib(v)?;
+            parts += 1;
         } else if let Some(v) = line_value(line, b"VmSwap") {
             fields.memory.swap_bytes = parse_kib(v)?;
+        } else if let Some(v) = line_value(line, b"VmRSS") {
+            fields.rss_bytes = parse_kib(v)?;
         }
     }
     let (uid, euid) = ids?;
     Some(StatusFields {
         uid,
         euid,
+        rss_parts: parts == 3,
         ..fields
     })
 }
@@ -212,263 +220,24 @@ pub fn parse_schedstat(text: &[u8]) -> Option<RunQueue> {
 }
 
 /// Clock ticks to ns, without overflow for any tick count.
-fn ticks_to_ns(ticks: u64, ticks_per_second: u64) -> u64 {
+pub fn ticks_to_ns(ticks: u64, ticks_per_second: u64) -> u64 {
     let ns = u128::from(ticks) * 1_000_000_000 / u128::from(ticks_per_second.max(1));
     u64::try_from(ns).unwrap_or(u64::MAX)
-}
-
-/// Reads a whole file into `buf` (reused across reads to save allocations).
-fn read_into<'a>(path: &Path, buf: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
-    buf.clear();
-    File::open(path)?.read_to_end(buf)?;
-    Ok(buf)
-}
-
-/// A directory entry's name as a PID/TID, if it is all digits.
-fn numeric_name(name: &OsStr) -> Option<u32> {
-    let bytes = name.as_bytes();
-    if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    parse_num(bytes)
-}
-
-/// The numeric subdirectories of `dir`, sorted by number.
-fn numeric_dirs(dir: &Path) -> io::Result<Vec<(u32, PathBuf)>> {
-    let mut found: Vec<(u32, PathBuf)> = fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .filter_map(|e| Some((numeric_name(&e.file_name())?, e.path())))
-        .collect();
-    found.sort_unstable_by_key(|&(n, _)| n);
-    Ok(found)
-}
-
-pub struct ProcfsCollector {
-    proc_root: PathBuf,
-    threads: bool,
-    ticks_per_second: u64,
-    page_size: u64,
-    buf: Vec<u8>,
-}
-
-impl ProcfsCollector {
-    pub fn new(options: &CollectOptions) -> Self {
-        ProcfsCollector {
-            proc_root: options.proc_root.clone(),
-            threads: options.threads,
-            ticks_per_second: clock::clock_ticks_per_second(),
-            page_size: clock::page_size(),
-            buf: Vec::with_capacity(4096),
-        }
-    }
-
-    /// Process `pid` alone, or None when it does not exist (or is
-    /// unreadable).
-    pub fn read_pid(&mut self, pid: u32) -> Option<ProcessSample> {
-        let dir = self.proc_root.join(pid.to_string());
-        self.read_process(&dir)
-    }
-
-    /// One process, or None when it vanished (or is unreadable) mid-walk.
-    fn read_process(&mut self, dir: &Path) -> Option<ProcessSample> {
-        let buf = &mut self.buf;
-        let stat = parse_stat(read_into(&dir.join("stat"), buf).ok()?)?;
-        let status = parse_status(read_into(&dir.join("status"), buf).ok()?)?;
-        let statm = parse_statm(read_into(&dir.join("statm"), buf).ok()?)?;
-        let io = read_into(&dir.join("io"), buf).ok().and_then(parse_io);
-        let cmdline = read_into(&dir.join("cmdline"), buf)
-            .map(split_cmdline)
-            .unwrap_or_default();
-        let cgroup = read_into(&dir.join("cgroup"), buf)
-            .ok()
-            .and_then(parse_cgroup_v2)
-            .map(Arc::from);
-        let thread_list = if self.threads {
-            self.read_threads(dir)
-        } else {
-            Vec::new()
-        };
-        let run = self.run_queue(dir, stat.num_threads, &thread_list);
-        let hz = self.ticks_per_second;
-        Some(ProcessSample {
-            pid: stat.pid,
-            ppid: stat.ppid,
-            uid: status.uid,
-            euid: status.euid,
-            state: stat.state,
-            comm: Comm::new(&stat.comm),
-            cmdline: cmdline.into(),
-            nice: stat.nice,
-            priority: stat.priority,
-            threads: stat.num_threads,
-            processor: stat.processor,
-            tty_nr: stat.tty_nr,
-            start_time_ns: ticks_to_ns(stat.starttime, hz),
-            utime_ns: ticks_to_ns(stat.utime, hz),
-            stime_ns: ticks_to_ns(stat.stime, hz),
-            rss_bytes: statm.resident.saturating_mul(self.page_size),
-            shared_bytes: statm.shared.saturating_mul(self.page_size),
-            virt_bytes: stat.vsize,
-            rollup: None,
-            minflt: stat.minflt,
-            majflt: stat.majflt,
-            nvcsw: status.nvcsw,
-            nivcsw: status.nivcsw,
-            memory: status.memory,
-            io,
-            net: None,
-            io_priority: None,
-            cgroup,
-            kernel_thread: stat.flags & PF_KTHREAD != 0,
-            thread_list,
-            // Stalls need taskstats (a netlink request per task): the eBPF
-            // backend's only.
-            waits: Waits { run, stalls: None },
-        })
-    }
-
-    /// The process's run-queue waits: its live threads' schedstat summed
-    /// (the leader's own file for a single thread). /proc keeps nothing of
-    /// exited threads. None where schedstat is missing (no
-    /// CONFIG_SCHED_INFO) or unreadable.
-    fn run_queue(&mut self, dir: &Path, threads: u32, list: &[ThreadSample]) -> Option<RunQueue> {
-        if threads <= 1 {
-            return read_into(&dir.join("schedstat"), &mut self.buf)
-                .ok()
-                .and_then(parse_schedstat);
-        }
-        if !list.is_empty() {
-            let mut read = list.iter().filter_map(|t| t.waits.run).peekable();
-            read.peek()?;
-            return Some(read.fold(RunQueue::default(), RunQueue::plus));
-        }
-        let tasks = numeric_dirs(&dir.join("task")).ok()?;
-        let mut sum = RunQueue::default();
-        for (_, task_dir) in tasks {
-            // A thread that exits mid-walk is skipped, as in read_threads.
-            if let Some(r) = read_into(&task_dir.join("schedstat"), &mut self.buf)
-                .ok()
-                .and_then(parse_schedstat)
-            {
-                sum = sum.plus(r);
-            }
-        }
-        Some(sum)
-    }
-
-    /// The threads under `dir`/task; those that exit mid-walk are skipped.
-    fn read_threads(&mut self, dir: &Path) -> Vec<ThreadSample> {
-        let Ok(tasks) = numeric_dirs(&dir.join("task")) else {
-            return Vec::new();
-        };
-        let mut threads = Vec::with_capacity(tasks.len());
-        for (_, task_dir) in tasks {
-            let Some(stat) = read_into(&task_dir.join("stat"), &mut self.buf)
-                .ok()
-                .and_then(parse_stat)
-            else {
-                continue;
-            };
-            let run = read_into(&task_dir.join("schedstat"), &mut self.buf)
-                .ok()
-                .and_then(parse_schedstat);
-            threads.push(ThreadSample {
-                tid: stat.pid,
-                state: stat.state,
-                comm: Comm::new(&stat.comm),
-                processor: stat.processor,
-                cpu_time_ns: ticks_to_ns(
-                    stat.utime.saturating_add(stat.stime),
-                    self.ticks_per_second,
-                ),
-                waits: Waits { run, stalls: None },
-            });
-        }
-        threads
-    }
-
-    /// Threads of `process` in state R. Multi-threaded processes need their
-    /// task directory: the leader's state says nothing of the other threads.
-    fn running_threads(&mut self, dir: &Path, process: &ProcessSample) -> u64 {
-        let count = |threads: &[ThreadSample]| threads.iter().filter(|t| t.state == 'R').count();
-        let running = if process.threads <= 1 {
-            usize::from(process.state == 'R')
-        } else if self.threads {
-            count(&process.thread_list)
-        } else {
-            count(&self.read_threads(dir))
-        };
-        running as u64
-    }
-}
-
-impl Collector for ProcfsCollector {
-    fn kind(&self) -> BackendKind {
-        BackendKind::Procfs
-    }
-
-    fn set_threads(&mut self, threads: bool) {
-        self.threads = threads;
-    }
-
-    fn collect(&mut self) -> anyhow::Result<Sample> {
-        let dirs = numeric_dirs(&self.proc_root)
-            .with_context(|| format!("cannot list {}", self.proc_root.display()))?;
-        let mut processes = Vec::with_capacity(dirs.len());
-        let (mut user_threads, mut kernel_threads, mut running_threads) = (0, 0, 0);
-        for (_, dir) in dirs {
-            let Some(process) = self.read_process(&dir) else {
-                continue;
-            };
-            if process.kernel_thread {
-                kernel_threads += 1;
-            } else {
-                user_threads += u64::from(process.threads);
-            }
-            running_threads += self.running_threads(&dir, &process);
-            processes.push(process);
-        }
-        // Stamped after the walk so that no start time is in the future.
-        Ok(Sample {
-            backend: BackendKind::Procfs,
-            boottime_ns: clock::boottime_ns(),
-            unix_time: clock::unix_time(),
-            system: SystemSample::default(),
-            processes,
-            user_threads,
-            kernel_threads,
-            running_threads,
-            cgroups: Default::default(),
-            network: NetworkStatus::Off {
-                reason: "the procfs backend has no per-process network counters \
-                         (they are counted in eBPF)"
-                    .into(),
-            },
-            gpu: Default::default(),
-            gpu_status: Default::default(),
-            exits: crate::collect::sample::Exits {
-                capture: crate::collect::sample::ExitCapture::Off {
-                    reason: "needs the bpf backend: /proc shows only processes alive at a refresh"
-                        .into(),
-                },
-                ..Default::default()
-            },
-        })
-    }
 }
 
 #[cfg(test)]
 // Tests may panic on failure; that is how they report it.
 #[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests {
+pub(super) mod tests {
     use super::*;
-    use std::process::Command;
-    use std::sync::atomic::{AtomicU32, Ordering};
-    use std::time::{Duration, Instant};
 
     /// A complete 52-field stat line; `set` overrides fields by proc(5)
     /// number (field 3 is the state, default S; all others default to 0).
-    fn stat_line(pid: u32, comm: &[u8], set: &[(usize, &str)]) -> Vec<u8> {
+    pub(in crate::collect::procfs) fn stat_line(
+        pid: u32,
+        comm: &[u8],
+        set: &[(usize, &str)],
+    ) -> Vec<u8> {
         let mut fields: Vec<String> = (3..=52).map(|_| "0".to_string()).collect();
         fields[0] = "S".to_string();
         for &(n, v) in set {
@@ -515,6 +284,8 @@ mod tests {
                 starttime: 5,
                 vsize: 170_000_000,
                 processor: 3,
+                arg_start: 0,
+                arg_end: 0,
             }
         );
     }
@@ -537,6 +308,20 @@ mod tests {
             assert_eq!(stat.processor, 5);
         }
         assert_eq!(parse_stat(&stat_line(1, b"", &[])).unwrap().comm, b"");
+    }
+
+    #[test]
+    fn stat_argv_bounds() {
+        let set = [(48, "140737488347136"), (49, "140737488347200")];
+        let stat = parse_stat(&stat_line(7, b"x", &set)).unwrap();
+        assert_eq!(
+            (stat.arg_start, stat.arg_end),
+            (0x7fff_ffff_e000, 0x7fff_ffff_e040)
+        );
+        // Kernels before 3.5 end the line at field 44: no bounds, no error.
+        let short = b"7 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 100 3 1 1 1 1 1 1 0 0 0 0 0 0 0 17 3 0 0 0 0 0\n";
+        let stat = parse_stat(short).unwrap();
+        assert_eq!((stat.arg_start, stat.arg_end, stat.processor), (0, 0, 3));
     }
 
     #[test]
@@ -574,6 +359,8 @@ mod tests {
                 nvcsw: 17,
                 nivcsw: 4,
                 memory: MemoryParts::default(),
+                rss_parts: false,
+                rss_bytes: 0,
             }
         );
         assert!(parse_status(b"Name:\tx\nState:\tZ (zombie)\n").is_none());
@@ -599,9 +386,12 @@ mod tests {
                 swap_bytes: 32768 << 10,
             }
         );
+        assert!(status.rss_parts);
+        assert_eq!(status.rss_bytes, 70124 << 10);
         // A kernel thread's status has no memory lines at all.
         let kthread = parse_status(b"Name:\tkworker/0:1\nUid:\t0\t0\t0\t0\n").unwrap();
         assert_eq!(kthread.memory, MemoryParts::default());
+        assert!(!kthread.rss_parts);
         assert_eq!(parse_kib(b" 18446744073709551615 kB"), None, "overflow");
         assert_eq!(parse_kib(b"\t0 kB"), Some(0));
     }
@@ -652,229 +442,12 @@ mod tests {
         assert_eq!(ticks_to_ns(u64::MAX, 100), u64::MAX);
     }
 
-    /// A unique directory under the system temp dir, removed on drop.
-    struct TempTree(PathBuf);
-
-    impl TempTree {
-        fn new() -> Self {
-            static NEXT: AtomicU32 = AtomicU32::new(0);
-            let name = format!(
-                "bpftop-procfs-{}-{}",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            );
-            let path = std::env::temp_dir().join(name);
-            fs::create_dir_all(&path).unwrap();
-            TempTree(path)
-        }
-
-        fn write(&self, rel: &str, contents: &[u8]) {
-            let path = self.0.join(rel);
-            fs::create_dir_all(path.parent().unwrap()).unwrap();
-            fs::write(path, contents).unwrap();
-        }
-    }
-
-    impl Drop for TempTree {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
-
-    const STATUS: &[u8] = b"Name:\tx\nUid:\t1000\t1001\t1000\t1000\n\
-        voluntary_ctxt_switches:\t7\nnonvoluntary_ctxt_switches:\t3\n";
-
-    /// pid 100: a two-thread user process without an io file; pid 200: exits
-    /// mid-walk (no status); pid 300: a kernel thread.
-    fn fixture() -> TempTree {
-        let tree = TempTree::new();
-        let user = [
-            (4, "1"),
-            (7, "34816"),
-            (9, "4194304"),
-            (10, "11"),
-            (12, "2"),
-            (14, "100"),
-            (15, "50"),
-            (18, "20"),
-            (19, "0"),
-            (20, "2"),
-            (22, "250"),
-            (23, "123456"),
-            (39, "2"),
-        ];
-        tree.write("100/stat", &stat_line(100, b"fake (one)", &user));
-        tree.write("100/status", STATUS);
-        tree.write("100/statm", b"300 20 10 1 0 5 0\n");
-        tree.write("100/cmdline", b"fake\0--flag\0\0");
-        tree.write("100/cgroup", b"1:cpu:/\n0::/user.slice\n");
-        tree.write("100/task/100/stat", &stat_line(100, b"fake (one)", &user));
-        let worker = [(3, "R"), (14, "3"), (15, "4"), (39, "1")];
-        tree.write("100/task/101/stat", &stat_line(101, b"worker", &worker));
-        tree.write("200/stat", &stat_line(200, b"gone", &[]));
-        tree.write("200/statm", b"0 0 0 0 0 0 0\n");
-        let kthread = [(3, "I"), (4, "2"), (9, "2129984"), (20, "1")];
-        tree.write("300/stat", &stat_line(300, b"kworker/0:1", &kthread));
-        tree.write("300/status", b"Uid:\t0\t0\t0\t0\n");
-        tree.write("300/statm", b"0 0 0 0 0 0 0\n");
-        tree.write("300/cmdline", b"");
-        tree.write(
-            "300/io",
-            b"rchar: 1\nwchar: 2\nread_bytes: 3\nwrite_bytes: 4\n",
-        );
-        tree.write("uptime", b"1.00 2.00\n");
-        tree.write("net/dev", b"");
-        tree
-    }
-
-    fn collect_fixture(tree: &TempTree, threads: bool) -> Sample {
-        let options = CollectOptions {
-            threads,
-            proc_root: tree.0.clone(),
-            ..CollectOptions::default()
-        };
-        ProcfsCollector::new(&options).collect().unwrap()
-    }
-
-    #[test]
-    fn fixture_tree_skips_vanished_processes() {
-        let tree = fixture();
-        let sample = collect_fixture(&tree, true);
-        let hz = clock::clock_ticks_per_second();
-        let page = clock::page_size();
-        assert_eq!(sample.backend, BackendKind::Procfs);
-        let pids: Vec<u32> = sample.processes.iter().map(|p| p.pid).collect();
-        assert_eq!(pids, [100, 300]);
-        let p = &sample.processes[0];
-        assert_eq!((p.ppid, p.uid, p.euid, p.state), (1, 1000, 1001, 'S'));
-        assert_eq!(p.comm, b"fake (one)");
-        assert_eq!(
-            *p.cmdline,
-            [b"fake".to_vec(), b"--flag".to_vec(), Vec::new()]
-        );
-        assert_eq!((p.nice, p.priority, p.threads, p.processor), (0, 20, 2, 2));
-        assert_eq!(p.tty_nr, 34816);
-        assert_eq!(p.start_time_ns, 250 * 1_000_000_000 / hz);
-        assert_eq!(p.utime_ns, 100 * 1_000_000_000 / hz);
-        assert_eq!(p.stime_ns, 50 * 1_000_000_000 / hz);
-        assert_eq!((p.rss_bytes, p.shared_bytes), (20 * page, 10 * page));
-        assert_eq!(p.virt_bytes, 123_456);
-        assert_eq!((p.minflt, p.majflt, p.nvcsw, p.nivcsw), (11, 2, 7, 3));
-        assert_eq!(p.io, None);
-        assert_eq!(p.cgroup.as_deref(), Some("/user.slice"));
-        assert!(!p.kernel_thread);
-        let tids: Vec<u32> = p.thread_list.iter().map(|t| t.tid).collect();
-        assert_eq!(tids, [100, 101]);
-        let worker = &p.thread_list[1];
-        assert_eq!((worker.state, worker.processor), ('R', 1));
-        assert_eq!(worker.comm, b"worker");
-        assert_eq!(worker.cpu_time_ns, 7 * 1_000_000_000 / hz);
-
-        let k = &sample.processes[1];
-        assert!(k.kernel_thread);
-        assert_eq!((k.state, k.ppid, k.uid), ('I', 2, 0));
-        assert!(k.cmdline.is_empty());
-        assert_eq!(k.cgroup, None);
-        assert_eq!(k.io.map(|io| io.write_bytes), Some(4));
-
-        assert_eq!(sample.user_threads, 2);
-        assert_eq!(sample.kernel_threads, 1);
-        assert_eq!(sample.running_threads, 1);
-    }
-
-    #[test]
-    fn running_threads_counted_without_thread_rows() {
-        let tree = fixture();
-        let sample = collect_fixture(&tree, false);
-        assert!(sample.processes.iter().all(|p| p.thread_list.is_empty()));
-        assert_eq!(sample.running_threads, 1);
-    }
-
-    #[test]
-    fn unreadable_proc_root_is_an_error_naming_it() {
-        let tree = TempTree::new();
-        let missing = tree.0.join("missing");
-        let options = CollectOptions {
-            proc_root: missing.clone(),
-            ..CollectOptions::default()
-        };
-        let err = ProcfsCollector::new(&options).collect().unwrap_err();
-        assert!(format!("{err:#}").contains(&missing.display().to_string()));
-    }
-
-    /// Kills and reaps the child even when an assertion fails.
-    struct ChildGuard(std::process::Child);
-
-    impl Drop for ChildGuard {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-
-    #[test]
-    fn real_child_matches_what_we_spawned() {
-        let child = ChildGuard(Command::new("sleep").arg("30").spawn().unwrap());
-        let pid = child.0.id();
-        let mut collector = ProcfsCollector::new(&CollectOptions::default());
-        // Right after exec the child may still be on its way to nanosleep.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let (record, sample) = loop {
-            let sample = collector.collect().unwrap();
-            let found = sample.processes.iter().find(|p| p.pid == pid).cloned();
-            match found {
-                Some(p) if p.state == 'S' => break (p, sample),
-                other if Instant::now() > deadline => panic!("child not sleeping: {other:?}"),
-                _ => std::thread::sleep(Duration::from_millis(10)),
-            }
-        };
-        assert_eq!(record.ppid, std::process::id());
-        assert_eq!(*record.cmdline, [b"sleep".to_vec(), b"30".to_vec()]);
-        assert_eq!(record.comm, b"sleep");
-        // SAFETY: getuid has no preconditions.
-        assert_eq!(record.uid, unsafe { libc::getuid() });
-        assert_eq!(record.threads, 1);
-        assert!(!record.kernel_thread);
-        assert!(record.io.is_some(), "our own child's io must be readable");
-        assert!(record.start_time_ns > 0 && record.start_time_ns <= sample.boottime_ns);
-        drop(child);
-    }
-
-    fn own_task_count() -> usize {
-        fs::read_dir("/proc/self/task").unwrap().count()
-    }
-
-    #[test]
-    fn real_self_thread_count_and_argv() {
-        let me = std::process::id();
-        let mut collector = ProcfsCollector::new(&CollectOptions::default());
-        // Other tests start and stop threads concurrently: retry until the
-        // count is stable around the collection.
-        for _ in 0..200 {
-            let before = own_task_count();
-            let sample = collector.collect().unwrap();
-            let after = own_task_count();
-            let own = sample.processes.iter().find(|p| p.pid == me).unwrap();
-            // The collecting thread itself is running.
-            assert!(sample.running_threads >= 1);
-            if before != after || own.threads as usize != before {
-                continue;
-            }
-            let argv: Vec<Vec<u8>> = std::env::args_os().map(|a| a.as_bytes().to_vec()).collect();
-            assert_eq!(*own.cmdline, argv[..]);
-            // SAFETY: geteuid has no preconditions.
-            assert_eq!(own.euid, unsafe { libc::geteuid() });
-            assert!(own.io.is_some());
-            return;
-        }
-        panic!("thread count of our own process never matched /proc/self/task");
-    }
-
     /// Property tests: no input makes a parser panic, and what a parser
     /// accepts it reads exactly, whatever bytes a process put in its name
     /// or arguments.
     mod props {
         use super::*;
+        use crate::collect::cgroups::parse_cgroup_v2;
         use proptest::prelude::*;
 
         use crate::test_support::proptest_config as config;
@@ -987,6 +560,8 @@ mod tests {
                     starttime,
                     vsize,
                     processor,
+                    arg_start: 0,
+                    arg_end: 0,
                 }));
             }
 
@@ -1051,7 +626,15 @@ mod tests {
                 let memory = MemoryParts { anon_bytes, file_bytes, shmem_bytes, swap_bytes };
                 prop_assert_eq!(
                     parse_status(&text),
-                    Some(StatusFields { uid, euid, nvcsw, nivcsw, memory })
+                    Some(StatusFields {
+                        uid,
+                        euid,
+                        nvcsw,
+                        nivcsw,
+                        memory,
+                        rss_parts: kib.is_some(),
+                        rss_bytes: 0,
+                    })
                 );
             }
 
