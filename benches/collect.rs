@@ -13,7 +13,7 @@ use bpftop::collect::bpf::walk_floor::EmptyWalk;
 use bpftop::collect::bpf::{BpfCollector, WalkKind};
 use bpftop::collect::procfs::ProcfsCollector;
 use bpftop::collect::sampler::Sampler;
-use bpftop::collect::{BackendChoice, CollectOptions, Collector, WalkChoice};
+use bpftop::collect::{BackendChoice, CollectOptions, Collector, Extras, WalkChoice};
 
 fn collect(c: &mut Criterion) {
     let options = CollectOptions::default();
@@ -55,8 +55,16 @@ fn collect(c: &mut Criterion) {
         }
         Err(e) => eprintln!("bpf backend not measured: {e:#}"),
     }
+    // Everything, as batch and serve read it.
     let mut procfs = ProcfsCollector::new(&options);
     group.bench_function("procfs", |b| b.iter(|| procfs.collect().unwrap()));
+    // What the interface's default columns need (no I/O, no run-queue
+    // waits), command lines already read: the steady state.
+    let mut procfs = ProcfsCollector::new(&options);
+    procfs.set_extras(Extras::NONE);
+    group.bench_function("procfs_default_columns", |b| {
+        b.iter(|| procfs.collect().unwrap())
+    });
     group.finish();
 }
 

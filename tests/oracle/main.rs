@@ -1129,7 +1129,10 @@ fn batch_shows_titles_rewritten_in_place(backend: BackendChoice, walk: WalkChoic
         (time, cmdlines)
     };
     let (mut last, first) = next();
-    assert_eq!(first, originals, "before the rewrite ({backend:?} {walk:?})");
+    assert_eq!(
+        first, originals,
+        "before the rewrite ({backend:?} {walk:?})"
+    );
     // Two refreshes in: the sweep is under way.
     last = last.max(next().0);
     let changed_at = unix_now();
@@ -1165,7 +1168,11 @@ fn batch_shows_titles_rewritten_in_place(backend: BackendChoice, walk: WalkChoic
             if *cmdline == truths[i] {
                 shown_after[i].get_or_insert(time - changed_at);
             } else {
-                assert_eq!(shown_after[i], None, "{} went back ({backend:?} {walk:?})", pids[i]);
+                assert_eq!(
+                    shown_after[i], None,
+                    "{} went back ({backend:?} {walk:?})",
+                    pids[i]
+                );
                 assert_eq!(*cmdline, originals[i], "{} ({backend:?} {walk:?})", pids[i]);
             }
         }

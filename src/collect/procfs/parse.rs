@@ -63,6 +63,9 @@ fn parse_num<T: FromStr>(bytes: &[u8]) -> Option<T> {
     std::str::from_utf8(bytes).ok()?.trim().parse().ok()
 }
 
+/// The last field of /proc/PID/stat that [`parse_stat`] reads (arg_end).
+const STAT_FIELDS_USED: usize = 49;
+
 /// Parses /proc/PID/stat (or /proc/PID/task/TID/stat). None when the line
 /// is malformed or truncated before the processor field.
 pub fn parse_stat(line: &[u8]) -> Option<StatFields> {
@@ -75,9 +78,16 @@ pub fn parse_stat(line: &[u8]) -> Option<StatFields> {
     // turns a missing field into a parse error rather than a shift.
     let tail = line.get(close + 1..)?.strip_prefix(b" ")?;
     let tail = tail.strip_suffix(b"\n").unwrap_or(tail);
-    let rest: Vec<&[u8]> = tail.split(|&b| b == b' ').collect();
+    // On the stack: this runs for every process and thread at every
+    // refresh. Fields past the last one used are not kept.
+    let mut rest: [&[u8]; STAT_FIELDS_USED - 2] = [&[]; STAT_FIELDS_USED - 2];
+    let mut count = 0;
+    for (slot, f) in rest.iter_mut().zip(tail.split(|&b| b == b' ')) {
+        *slot = f;
+        count += 1;
+    }
     // Fields by their proc(5) number; the first after comm is field 3.
-    let field = |n: usize| rest.get(n - 3).copied();
+    let field = |n: usize| rest.get(..count)?.get(n - 3).copied();
     let num = |n: usize| field(n).and_then(parse_num::<u64>);
     let int = |n: usize| field(n).and_then(parse_num::<i64>);
     let &[state] = field(3)? else {
@@ -126,6 +136,10 @@ pub fn parse_status(text: &[u8]) -> Option<StatusFields> {
     let mut fields = StatusFields::default();
     let mut parts = 0;
     for line in text.split(|&b| b == b'\n') {
+        // Most of the ~60 lines are none of ours: one comparison skips them.
+        if !matches!(line.first(), Some(b'U' | b'v' | b'n' | b'R' | b'V')) {
+            continue;
+        }
         if let Some(v) = line_value(line, b"Uid") {
             let mut nums = v
                 .split(u8::is_ascii_whitespace)
