@@ -43,6 +43,43 @@ pub fn overload() -> f64 {
     (load / cpus).clamp(1.0, 20.0)
 }
 
+/// How many times slower than on an idle machine bpftop refreshes here
+/// now: the longest gap between the refreshes of `--batch -n 3 -d 10`
+/// (each as long as one collection) over 250 ms, at least 1 and at most
+/// 20; measured once per test binary. The load average misses what makes
+/// a debug build slow among tens of thousands of idle processes: they add
+/// no load, yet every refresh walks them all.
+pub fn refresh_slowness() -> f64 {
+    static SLOWNESS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *SLOWNESS.get_or_init(|| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_bpftop"))
+            .args(["--batch", "-n", "3", "-d", "10", "--format", "json"])
+            .stderr(std::process::Stdio::null())
+            .output();
+        let Ok(out) = out else { return 1.0 };
+        let times: Vec<f64> = out
+            .stdout
+            .split(|&b| b == b'\n')
+            .filter_map(|line| {
+                let rest = line.strip_prefix(b"{\"time\":")?;
+                let end = rest.iter().position(|&b| b == b',')?;
+                std::str::from_utf8(&rest[..end]).ok()?.parse().ok()
+            })
+            .collect();
+        let longest = times
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .fold(0.0_f64, f64::max);
+        (longest / 0.25).clamp(1.0, 20.0)
+    })
+}
+
+/// How much longer than on an idle machine a wait for bpftop may take now:
+/// the worse of [`overload`] and [`refresh_slowness`].
+pub fn patience() -> f64 {
+    overload().max(refresh_slowness())
+}
+
 /// The lines of a batch run's stderr other than the one documented line
 /// saying its refreshes cannot keep the asked rate (a loaded machine, a
 /// debug build): what a test must find empty.

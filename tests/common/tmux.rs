@@ -146,8 +146,8 @@ impl<'a> Tmux<'a> {
         self.wait(what, limit, true, check)
     }
 
-    /// `limit` is for an idle machine: it stretches by the worst overload
-    /// seen while waiting.
+    /// `limit` is for an idle machine: it stretches by the worst
+    /// [`super::patience`] seen while waiting.
     fn wait(&self, what: &str, limit: Duration, sgr: bool, check: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         let mut stretch = 1.0_f64;
@@ -160,10 +160,11 @@ impl<'a> Tmux<'a> {
             if check(&screen) {
                 return screen;
             }
-            stretch = stretch.max(super::overload());
+            stretch = stretch.max(super::patience());
             assert!(
                 start.elapsed() < limit.mul_f64(stretch),
-                "timed out waiting for {what} ({limit:?} × {stretch:.1} for the machine's load); \
+                "timed out waiting for {what} ({limit:?} × {stretch:.1} for the machine's load \
+                 and bpftop's refresh time); \
                  screen:\n{}",
                 strip_sgr(&screen)
             );
