@@ -1,6 +1,7 @@
 //! The model: pure functions from raw samples (current and previous) to the
 //! numbers users see: rates, percentages, totals. No I/O here.
 
+pub mod exit_history;
 mod exited;
 mod limits;
 mod scaled;
@@ -179,6 +180,12 @@ static ZERO: Baseline = Baseline {
 };
 
 impl Model {
+    /// When its sample was taken (CLOCK_BOOTTIME, ns): the clock of exit
+    /// and start times.
+    pub fn boottime_ns(&self) -> u64 {
+        self.boottime_ns
+    }
+
     /// Builds the model for `cur`, taking its processes over (no copy per
     /// process). Rates need `prev`, the previous refresh's model; without
     /// it (the first refresh) they are 0. `users` maps uids to names; it is
