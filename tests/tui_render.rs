@@ -1532,3 +1532,36 @@ fn exited_screen_says_why_it_is_empty() {
     assert_eq!(reasons.len(), 1, "{screen:#?}");
     snapshot("exited_off", &buf);
 }
+
+/// The exited children's columns: children exited per second on the
+/// parent's row over the refresh's interval (one second here), and the CPU
+/// they used that no row showed; "-" where exits are not captured.
+#[test]
+fn exited_children_columns() {
+    use bpftop::ui::columns::Column;
+    let ids = ["PID", "CHILD_EXITS", "CHILD_EXITED_CPU", "Command"];
+    let columns: Vec<Column> = ids.iter().map(|id| Column::from_id(id).unwrap()).collect();
+    let mut v = view_with_exits(100, 16);
+    v.columns = columns.clone();
+    v.rebuild();
+    let screen = lines(&render(&v, 100, 16));
+    let cells = |pid: &str| -> Vec<String> {
+        let (_, line) = screen
+            .iter()
+            .enumerate()
+            .find(|(_, l)| l.split_whitespace().next() == Some(pid))
+            .unwrap_or_else(|| panic!("no row for {pid}: {screen:#?}"));
+        line.split_whitespace().map(str::to_owned).collect()
+    };
+    // systemd's four workers, bash's three, cron's one run-parts (40 ms).
+    assert_eq!(cells("1")[1], "4.0");
+    assert_eq!(cells("1200")[1], "3.0");
+    assert_eq!(cells("700")[1..3], ["1.0", "4.0"]);
+    assert_eq!(cells("1301")[1..3], ["0.0", "0.0"]);
+    let mut off = view(100, 16);
+    off.columns = columns;
+    off.rebuild();
+    let screen = lines(&render(&off, 100, 16));
+    let row = screen.iter().find(|l| l.contains("cron")).unwrap();
+    assert_eq!(row.split_whitespace().collect::<Vec<_>>()[1..3], ["-", "-"]);
+}
