@@ -1565,3 +1565,25 @@ fn exited_children_columns() {
     let row = screen.iter().find(|l| l.contains("cron")).unwrap();
     assert_eq!(row.split_whitespace().collect::<Vec<_>>()[1..3], ["-", "-"]);
 }
+
+/// While updates are paused (Z) the exited screen stays as it was, and the
+/// exits that arrived meanwhile are shown on resuming, none lost.
+#[test]
+fn exited_screen_holds_while_paused() {
+    let mut v = view_with_exits(140, 20);
+    let mut later = (**v.model.as_ref().unwrap()).clone();
+    later.exits.processes.truncate(1);
+    later.exits.processes[0].process.pid = 4242;
+    press(&mut v, "Z");
+    v.receive_model(Arc::new(later));
+    press(&mut v, "X");
+    let screen = text(&render(&v, 140, 20));
+    assert!(screen.contains("Exited: 8 "), "{screen}");
+    assert!(!screen.contains(" 4242 "), "{screen}");
+    press(&mut v, "XZX");
+    let screen = text(&render(&v, 140, 20));
+    assert!(
+        screen.contains("Exited: 9 ") && screen.contains(" 4242 "),
+        "{screen}"
+    );
+}

@@ -50,7 +50,7 @@ type LoopKey = (u32, Option<Arc<str>>, Comm);
 
 fn loop_key(e: &ExitedView) -> LoopKey {
     let p = &e.process;
-    (p.ppid, p.cgroup.clone(), p.comm.clone())
+    (p.ppid, p.cgroup.clone(), p.comm)
 }
 
 /// The exits of the newest refreshes.
@@ -159,6 +159,7 @@ impl ExitHistory {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 pub(crate) mod tests {
     use super::*;
     use crate::collect::sample::{ExitStatus, ExitedProcess};

@@ -40,7 +40,7 @@ pub fn render(table: &ExitedTable, view: &ViewState, area: Rect, buf: &mut Buffe
     let width = area.width.saturating_sub(2) as usize;
     let mut rows = area.height.saturating_sub(3) as usize;
     let history = view.exit_history();
-    let exits = sorted(view, table);
+    let exits = sorted(history, view.exits_until(), table);
     let now = view.model.as_deref().map_or(0, |m| m.boottime_ns());
     let titles = line(
         COLUMNS.iter().map(|&(c, title, w)| {
@@ -54,7 +54,7 @@ pub fn render(table: &ExitedTable, view: &ViewState, area: Rect, buf: &mut Buffe
         width,
     );
     let mut text = vec![Line::styled(fit(&titles, width, false), theme.table_header)];
-    let note = match off_reason(view) {
+    let note = match off_reason(history) {
         Some(reason) => Some((reason, theme.error)),
         None if exits.is_empty() => Some((
             format!("No process exited in the last {} refreshes", history.keep()),

@@ -29,7 +29,7 @@ pub fn exited_key(
         KeyCode::Char('<') | KeyCode::Char(',') => table.cycle_sort(-1),
         _ => {
             if let Some(d) = vertical(&key) {
-                let count = sorted(view, &table).len();
+                let count = sorted(view.exit_history(), view.exits_until(), &table).len();
                 table.selected = step(table.selected, count, d);
             }
         }

@@ -8,9 +8,8 @@
 use std::cmp::Ordering;
 
 use crate::collect::sample::{ExitCapture, ExitStatus};
-use crate::model::exit_history::KeptExit;
+use crate::model::exit_history::{ExitHistory, KeptExit};
 use crate::present::format::{column_size, time_plus};
-use crate::ui::state::view::ViewState;
 use crate::ui::text::display_safe;
 
 /// The table's columns, in screen order (Command last: it takes the rest).
@@ -143,14 +142,14 @@ fn compare(a: &KeptExit, b: &KeptExit, column: ExitColumn) -> Ordering {
     }
 }
 
-/// The refresh the screen shows: the one on screen while paused.
-fn shown_refresh(view: &ViewState) -> Option<u64> {
-    view.paused().then(|| view.exits_shown_refresh())
-}
-
-/// The kept exits in the table's order.
-pub fn sorted<'v>(view: &'v ViewState, table: &ExitedTable) -> Vec<&'v KeptExit> {
-    let mut rows: Vec<&KeptExit> = view.exit_history().exits(shown_refresh(view)).collect();
+/// The kept exits up to refresh `until` (see [`ExitHistory::exits`]) in
+/// the table's order.
+pub fn sorted<'h>(
+    history: &'h ExitHistory,
+    until: Option<u64>,
+    table: &ExitedTable,
+) -> Vec<&'h KeptExit> {
+    let mut rows: Vec<&KeptExit> = history.exits(until).collect();
     rows.sort_by(|a, b| {
         let o = compare(a, b, table.sort)
             .then_with(|| {
@@ -247,8 +246,8 @@ pub fn cell(e: &KeptExit, column: ExitColumn, now_ns: u64) -> String {
 
 /// Why the table is empty for good, in one line: exits are not captured
 /// (the reason the collector gave).
-pub fn off_reason(view: &ViewState) -> Option<String> {
-    match view.exit_history().capture() {
+pub fn off_reason(history: &ExitHistory) -> Option<String> {
+    match history.capture() {
         ExitCapture::On { .. } => None,
         ExitCapture::Off { reason } => Some(format!("Exits are not captured: {reason}")),
     }

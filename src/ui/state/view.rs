@@ -287,9 +287,10 @@ impl ViewState {
         &self.exit_history
     }
 
-    /// The exit history's refresh that the model on screen came from.
-    pub fn exits_shown_refresh(&self) -> u64 {
-        self.exits_shown
+    /// The newest refresh of the exit history the screen shows: the one
+    /// on screen while paused, None (all of them) otherwise.
+    pub fn exits_until(&self) -> Option<u64> {
+        self.paused.then_some(self.exits_shown)
     }
 
     /// How many refreshes' exits the exited screen keeps (at least one);
