@@ -213,11 +213,12 @@ fn short_duration(ns: u64) -> String {
     }
 }
 
-/// Lifetime: milliseconds under a second, seconds with a decimal under a
-/// minute and a half, then minutes or hours.
+/// Lifetime: milliseconds under a second (with a decimal under 10 ms),
+/// seconds with a decimal up to 100 s, then minutes or hours.
 fn lifetime(ns: u64) -> String {
     match ns {
-        0..=999_999_999 => format!("{}ms", ns / 1_000_000),
+        0..=9_999_999 => format!("{:.1}ms", ns as f64 / 1e6),
+        10_000_000..=999_999_999 => format!("{}ms", ns / 1_000_000),
         1_000_000_000..=99_999_999_999 => format!("{:.1}s", ns as f64 / 1e9),
         _ => short_duration(ns),
     }
@@ -291,6 +292,9 @@ mod tests {
         let e = kept(ExitStatus::Code(0), false);
         assert_eq!(command(&e), "[job]");
         assert_eq!(cell(&e, ExitColumn::Lifetime, 0), "2.5s");
+        assert_eq!(lifetime(450_000), "0.5ms");
+        assert_eq!(lifetime(12_300_000), "12ms");
+        assert_eq!(lifetime(150_000_000_000), "2m");
         assert_eq!(cell(&e, ExitColumn::Ended, 63_600_000_000), "60s");
         assert_eq!(cell(&e, ExitColumn::Failures, 0), "-");
     }
