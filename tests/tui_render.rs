@@ -1328,3 +1328,262 @@ fn io_screen_has_its_own_columns_and_sort() {
     key(&mut v, KeyCode::Tab);
     assert!(lines(&render(&v, 120, 32))[tabs + 1].contains("DISK R/W△"));
 }
+
+/// An exit for the exited screen's tests: born `life_ms` before it ended
+/// `ago_ms` before the refresh at `now_ns`.
+#[allow(clippy::too_many_arguments)]
+fn exit_record(
+    now_ns: u64,
+    (pid, ppid, comm, argv): (u32, u32, &str, &[&str]),
+    (life_ms, ago_ms, cpu_ms): (u64, u64, u64),
+    status: bpftop::collect::sample::ExitStatus,
+    oom_killed: bool,
+    cgroup: &str,
+) -> bpftop::collect::sample::ExitedProcess {
+    let ms = 1_000_000;
+    let exit_time_ns = now_ns - ago_ms * ms;
+    bpftop::collect::sample::ExitedProcess {
+        pid,
+        ppid,
+        uid: 0,
+        comm: comm.as_bytes().into(),
+        cmdline: argv.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        start_time_ns: exit_time_ns - life_ms * ms,
+        exit_time_ns,
+        utime_ns: cpu_ms * ms * 3 / 4,
+        stime_ns: cpu_ms * ms / 4,
+        peak_rss_bytes: 6 << 20,
+        minflt: 0,
+        majflt: 0,
+        io: Default::default(),
+        net: None,
+        cgroup: Some(cgroup.into()),
+        status,
+        oom_killed,
+    }
+}
+
+/// The demo machine whose last refresh reported these exits: a clean
+/// cron job, a worker of app.service failing again and again (a crash
+/// loop), an OOM kill, a segfault with a core and a terminated sleep.
+fn view_with_exits(width: u16, height: u16) -> ViewState {
+    use bpftop::collect::sample::{ExitCapture, ExitHook, ExitStatus, Exits};
+    let mut collector = FakeCollector::new(demo_processes());
+    let first = collector.collect().unwrap();
+    let mut second = collector.collect().unwrap();
+    second.cgroups =
+        Catalog::new(std::path::Path::new("/nonexistent"), None).describe(&second.processes);
+    let now = second.boottime_ns;
+    let app = "/system.slice/app.service";
+    let session = "/user.slice/user-1000.slice/session-3.scope";
+    let signal = |signal, core_dumped| ExitStatus::Signal {
+        signal,
+        core_dumped,
+    };
+    let mut processes = vec![exit_record(
+        now,
+        (2001, 700, "run-parts", &["run-parts", "/etc/cron.hourly"]),
+        (1200, 900, 40),
+        ExitStatus::Code(0),
+        false,
+        "/system.slice/cron.service",
+    )];
+    for i in 0..4u32 {
+        processes.push(exit_record(
+            now,
+            (2100 + i, 1, "worker", &["/opt/app/worker", "--serve"]),
+            (80, 800 - 200 * u64::from(i), 30),
+            ExitStatus::Code(3),
+            false,
+            app,
+        ));
+    }
+    processes.extend([
+        exit_record(
+            now,
+            (2200, 1200, "convert", &["convert", "huge.tif", "out.png"]),
+            (7300, 500, 6100),
+            signal(9, false),
+            true,
+            session,
+        ),
+        exit_record(
+            now,
+            (2300, 1200, "crashy", &[]),
+            (20, 300, 10),
+            signal(11, true),
+            false,
+            session,
+        ),
+        exit_record(
+            now,
+            (2400, 1200, "sleep", &["sleep", "600"]),
+            (95_000, 100, 1),
+            signal(15, false),
+            false,
+            session,
+        ),
+    ]);
+    second.exits = Exits {
+        capture: ExitCapture::On {
+            hook: ExitHook::GroupDead,
+            oom: true,
+        },
+        processes,
+        dropped: 0,
+    };
+    let model = Model::new(&second, Some(&first), None, &demo_user_name);
+    let mut view = ViewState::new(Theme::mono());
+    view.backend_label = "eBPF".to_owned();
+    view.page_rows = layout(Rect::new(0, 0, width, height), &view)
+        .table
+        .height
+        .max(1) as usize;
+    view.receive_model(Arc::new(model));
+    view
+}
+
+/// X lists the exits, newest first, with how each ended (the OOM kill
+/// named in text), its lifetime, CPU, peak memory and unit; the crash loop
+/// shows as a count of failures; E, P and L sort; X again closes.
+#[test]
+fn exited_screen_lists_exits_and_sorts() {
+    let mut v = view_with_exits(140, 20);
+    press(&mut v, "X");
+    assert!(
+        matches!(v.dialog, Some(bpftop::ui::dialogs::Dialog::Exited(_))),
+        "X opens the exited screen"
+    );
+    let buf = render(&v, 140, 20);
+    let screen = lines(&buf);
+    assert!(
+        screen[0].contains("Exited: 8 in the last 40 refreshes"),
+        "{}",
+        screen[0]
+    );
+    let titles = row_of(&screen, "PPID").expect("column titles").0;
+    // Newest first: the sleep ended 0.1 s before the refresh.
+    assert!(screen[titles + 1].contains("sleep 600"), "{screen:#?}");
+    let (_, oom) = row_of(&screen, "convert huge.tif").unwrap();
+    for expected in [
+        " 2200 ",
+        " 1200 ",
+        "7.3s",
+        "0:06.10",
+        "OOM KILL",
+        "session-3.scope",
+    ] {
+        assert!(oom.contains(expected), "{expected:?} missing from {oom:?}");
+    }
+    let (_, segv) = row_of(&screen, "[crashy]").unwrap();
+    assert!(
+        segv.contains("SIGSEGV core") && segv.contains("20ms"),
+        "{segv:?}"
+    );
+    assert!(row_of(&screen, "SIGTERM").unwrap().1.contains("95.0s"));
+    let workers: Vec<&String> = screen.iter().filter(|l| l.contains("worker")).collect();
+    assert_eq!(workers.len(), 4, "{screen:#?}");
+    for w in &workers {
+        // Four failures of one program under one parent in one unit.
+        assert!(w.contains(" 3 ") && w.contains("     4 "), "{w:?}");
+        assert!(w.contains("app.service"), "{w:?}");
+    }
+    let clean = row_of(&screen, "run-parts").unwrap().1;
+    assert!(
+        clean.contains("cron.service") && clean.contains("    - "),
+        "{clean:?}"
+    );
+    snapshot("exited_view", &buf);
+
+    // E: the worst ending first (the OOM kill, then signals by number).
+    press(&mut v, "E");
+    let screen = lines(&render(&v, 140, 20));
+    let titles = row_of(&screen, "EXIT▼").expect("sorted by EXIT").0;
+    assert!(screen[titles + 1].contains("OOM KILL"), "{screen:#?}");
+    assert!(screen[titles + 2].contains("SIGTERM"), "{screen:#?}");
+    // P: the most CPU first.
+    press(&mut v, "P");
+    let screen = lines(&render(&v, 140, 20));
+    assert!(screen[titles + 1].contains("convert"), "{screen:#?}");
+    // L: the longest life first.
+    press(&mut v, "L");
+    let screen = lines(&render(&v, 140, 20));
+    assert!(screen[titles + 1].contains("sleep"), "{screen:#?}");
+    press(&mut v, "X");
+    assert!(v.dialog.is_none(), "X again closes");
+}
+
+/// Where exits are not captured the screen says why in one line, with the
+/// reason the sample carries.
+#[test]
+fn exited_screen_says_why_it_is_empty() {
+    let mut v = view(100, 12);
+    // The fake collector captures no exits; the model arrives as the event
+    // loop hands it over.
+    let model = v.model.clone().unwrap();
+    v.receive_model(model);
+    press(&mut v, "X");
+    let buf = render(&v, 100, 12);
+    let screen = lines(&buf);
+    let reasons: Vec<&String> = screen
+        .iter()
+        .filter(|l| l.contains("Exits are not captured: not measured by this backend"))
+        .collect();
+    assert_eq!(reasons.len(), 1, "{screen:#?}");
+    snapshot("exited_off", &buf);
+}
+
+/// The exited children's columns: children exited per second on the
+/// parent's row over the refresh's interval (one second here), and the CPU
+/// they used that no row showed; "-" where exits are not captured.
+#[test]
+fn exited_children_columns() {
+    use bpftop::ui::columns::Column;
+    let ids = ["PID", "CHILD_EXITS", "CHILD_EXITED_CPU", "Command"];
+    let columns: Vec<Column> = ids.iter().map(|id| Column::from_id(id).unwrap()).collect();
+    let mut v = view_with_exits(100, 16);
+    v.columns = columns.clone();
+    v.rebuild();
+    let screen = lines(&render(&v, 100, 16));
+    let cells = |pid: &str| -> Vec<String> {
+        let (_, line) = screen
+            .iter()
+            .enumerate()
+            .find(|(_, l)| l.split_whitespace().next() == Some(pid))
+            .unwrap_or_else(|| panic!("no row for {pid}: {screen:#?}"));
+        line.split_whitespace().map(str::to_owned).collect()
+    };
+    // systemd's four workers, bash's three, cron's one run-parts (40 ms).
+    assert_eq!(cells("1")[1], "4.0");
+    assert_eq!(cells("1200")[1], "3.0");
+    assert_eq!(cells("700")[1..3], ["1.0", "4.0"]);
+    assert_eq!(cells("1301")[1..3], ["0.0", "0.0"]);
+    let mut off = view(100, 16);
+    off.columns = columns;
+    off.rebuild();
+    let screen = lines(&render(&off, 100, 16));
+    let row = screen.iter().find(|l| l.contains("cron")).unwrap();
+    assert_eq!(row.split_whitespace().collect::<Vec<_>>()[1..3], ["-", "-"]);
+}
+
+/// While updates are paused (Z) the exited screen stays as it was, and the
+/// exits that arrived meanwhile are shown on resuming, none lost.
+#[test]
+fn exited_screen_holds_while_paused() {
+    let mut v = view_with_exits(140, 20);
+    let mut later = (**v.model.as_ref().unwrap()).clone();
+    later.exits.processes.truncate(1);
+    later.exits.processes[0].process.pid = 4242;
+    press(&mut v, "Z");
+    v.receive_model(Arc::new(later));
+    press(&mut v, "X");
+    let screen = text(&render(&v, 140, 20));
+    assert!(screen.contains("Exited: 8 "), "{screen}");
+    assert!(!screen.contains(" 4242 "), "{screen}");
+    press(&mut v, "XZX");
+    let screen = text(&render(&v, 140, 20));
+    assert!(
+        screen.contains("Exited: 9 ") && screen.contains(" 4242 "),
+        "{screen}"
+    );
+}

@@ -19,6 +19,9 @@ use dir::ConfigDir;
 /// Accepted refresh delays, ms.
 pub const DELAY_MS_RANGE: std::ops::RangeInclusive<u64> = 100..=60_000;
 
+/// Accepted numbers of refreshes whose exits the exited screen keeps.
+pub const EXITED_REFRESHES_RANGE: std::ops::RangeInclusive<usize> = 1..=1000;
+
 /// Everything the user can set. Keys missing from the file take their
 /// default; unknown keys make the file broken (a typo must not be ignored).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,6 +51,9 @@ pub struct Config {
     /// Inside a cgroup with cpu.max / memory.max (a container), the CPU and
     /// memory meters measure against those limits.
     pub meters_to_limits: bool,
+    /// The exited screen lists the exits of this many refreshes; within
+    /// [`EXITED_REFRESHES_RANGE`].
+    pub exited_refreshes: usize,
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -86,6 +92,7 @@ impl Default for Config {
             mouse: true,
             aggregate_folded: true,
             meters_to_limits: false,
+            exited_refreshes: 40,
         }
     }
 }
@@ -215,9 +222,20 @@ fn parse(text: &str) -> Result<Config, (Option<usize>, String)> {
         let line = e.span().map(|span| line_of(text, span.start));
         (line, one_line(e.message()))
     })?;
+    if !EXITED_REFRESHES_RANGE.contains(&config.exited_refreshes) {
+        return Err((
+            key_line(text, "exited_refreshes"),
+            format!(
+                "exited_refreshes must be {} to {}, not {}",
+                EXITED_REFRESHES_RANGE.start(),
+                EXITED_REFRESHES_RANGE.end(),
+                config.exited_refreshes
+            ),
+        ));
+    }
     if !DELAY_MS_RANGE.contains(&config.delay_ms) {
         return Err((
-            delay_line(text),
+            key_line(text, "delay_ms"),
             format!(
                 "delay_ms must be {} to {}, not {}",
                 DELAY_MS_RANGE.start(),
@@ -290,6 +308,10 @@ pub const KEY_HELP: &[(&str, &str)] = &[
         "meters_to_limits",
         "in a container: CPU and memory meters against its cgroup's cpu.max and memory.max",
     ),
+    (
+        "exited_refreshes",
+        "the exited screen (X) lists the exits of this many refreshes, 1 to 1000 (40: a minute at the default delay)",
+    ),
 ];
 
 /// The keys of the file.
@@ -327,15 +349,12 @@ fn line_of(text: &str, offset: usize) -> usize {
     before.matches('\n').count() + 1
 }
 
-/// The line of delay_ms's value, found by parsing again with spans (the
-/// typed parse keeps none).
-fn delay_line(text: &str) -> Option<usize> {
-    #[derive(Deserialize)]
-    struct Delay {
-        delay_ms: Option<toml::Spanned<u64>>,
-    }
-    let delay: Delay = toml::from_str(text).ok()?;
-    Some(line_of(text, delay.delay_ms?.span().start))
+/// The line of a top-level key's value, found by parsing again with spans
+/// (the typed parse keeps none).
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    let spanned: std::collections::BTreeMap<String, toml::Spanned<toml::Value>> =
+        toml::from_str(text).ok()?;
+    Some(line_of(text, spanned.get(key)?.span().start))
 }
 
 /// `path` for messages, with $HOME shown as "~".
@@ -486,6 +505,7 @@ mod tests {
             mouse: false,
             aggregate_folded: false,
             meters_to_limits: true,
+            exited_refreshes: 7,
         }
     }
 
@@ -595,6 +615,24 @@ a = 1
         assert!(parse("delay_ms = 60001").is_err());
         assert_eq!(parse("delay_ms = 100").unwrap().delay_ms, 100);
         assert_eq!(parse("delay_ms = 60000").unwrap().delay_ms, 60000);
+    }
+
+    #[test]
+    fn exited_refreshes_out_of_range_is_broken() {
+        let (line, message) =
+            parse("tree = true\nmouse = true\nexited_refreshes = 0\n").unwrap_err();
+        assert_eq!(line, Some(3));
+        assert!(
+            message.contains("exited_refreshes") && message.contains("1 to 1000"),
+            "{message}"
+        );
+        assert!(parse("exited_refreshes = 1001").is_err());
+        assert!(parse("exited_refreshes = -1").is_err());
+        assert_eq!(
+            parse("exited_refreshes = 1000").unwrap().exited_refreshes,
+            1000
+        );
+        assert_eq!(parse("").unwrap().exited_refreshes, 40);
     }
 
     #[test]
@@ -834,6 +872,7 @@ a = 1
                 prop::array::uniform4(any::<bool>()),
                 any::<bool>(),
                 (strings(), any::<String>(), any::<bool>()),
+                EXITED_REFRESHES_RANGE,
             )
                 .prop_map(
                     |(
@@ -842,6 +881,7 @@ a = 1
                         [show_kernel_threads, show_threads, mouse, aggregate_folded],
                         meters_to_limits,
                         (io_columns, io_sort_key, io_sort_descending),
+                        exited_refreshes,
                     )| Config {
                         columns,
                         sort_key,
@@ -858,6 +898,7 @@ a = 1
                         mouse,
                         aggregate_folded,
                         meters_to_limits,
+                        exited_refreshes,
                     },
                 )
         }

@@ -36,6 +36,9 @@ pub struct ExitsView {
     /// The sum of `interval_cpu_ns`, as a share of one CPU over the
     /// interval (0 on the first refresh).
     pub cpu_percent: f64,
+    /// The interval the exits arrived in, ns, for their rates: None on the
+    /// first refresh and where exits are not captured.
+    pub interval_ns: Option<u64>,
 }
 
 /// The CPU counter of the row with `p`'s identity in `rows` (sorted by
@@ -69,6 +72,7 @@ pub(super) fn account(
     let dt = interval_ns.filter(|&dt| dt > 0);
     let mut total_ns = 0u64;
     let mut per_parent: FxHashMap<u32, u64> = FxHashMap::default();
+    let mut children: FxHashMap<u32, u32> = FxHashMap::default();
     let processes: Vec<ExitedView> = exits
         .processes
         .into_iter()
@@ -83,6 +87,7 @@ pub(super) fn account(
                 None => 0,
             };
             total_ns += interval_cpu_ns;
+            *children.entry(p.ppid).or_default() += 1;
             if interval_cpu_ns > 0 {
                 *per_parent.entry(p.ppid).or_default() += interval_cpu_ns;
             }
@@ -100,7 +105,13 @@ pub(super) fn account(
             rows[i].exited_children_cpu_percent += percent(ns);
         }
     }
+    for (ppid, n) in children {
+        if let Ok(i) = rows.binary_search_by_key(&ppid, |v| v.sample.pid) {
+            rows[i].exited_children += n;
+        }
+    }
     ExitsView {
+        interval_ns: dt.filter(|_| exits.capture.is_on()),
         capture: exits.capture,
         processes,
         dropped_total: exits.dropped,

@@ -1,6 +1,7 @@
 //! The model: pure functions from raw samples (current and previous) to the
 //! numbers users see: rates, percentages, totals. No I/O here.
 
+pub mod exit_history;
 mod exited;
 mod limits;
 mod scaled;
@@ -62,6 +63,9 @@ pub struct ProcessView {
     /// CPU of its children that exited during the interval, beyond what
     /// their rows showed (share of one CPU, like `cpu_percent`).
     pub exited_children_cpu_percent: f64,
+    /// Its children whose exits arrived during the interval (see
+    /// `ExitsView::interval_ns` for the rate).
+    pub exited_children: u32,
 }
 
 /// Everything a view needs for one refresh.
@@ -179,6 +183,12 @@ static ZERO: Baseline = Baseline {
 };
 
 impl Model {
+    /// When its sample was taken (CLOCK_BOOTTIME, ns): the clock of exit
+    /// and start times.
+    pub fn boottime_ns(&self) -> u64 {
+        self.boottime_ns
+    }
+
     /// Builds the model for `cur`, taking its processes over (no copy per
     /// process). Rates need `prev`, the previous refresh's model; without
     /// it (the first refresh) they are 0. `users` maps uids to names; it is
@@ -289,6 +299,7 @@ impl Model {
                     waits,
                     thread_wait_percent,
                     exited_children_cpu_percent: 0.0,
+                    exited_children: 0,
                 }
             })
             .collect::<Vec<ProcessView>>();
@@ -307,7 +318,8 @@ impl Model {
                     .clone()
             },
         );
-        let units = units::unit_rows(&processes, prev.map_or(&[], |m| &m.units), interval_ns);
+        let mut units = units::unit_rows(&processes, prev.map_or(&[], |m| &m.units), interval_ns);
+        units::add_exits(&mut units, &exits);
 
         Model {
             units,
@@ -492,6 +504,53 @@ mod tests {
             .find(|p| p.sample.pid == pid)
             .map(|p| p.cpu_percent)
             .unwrap_or(f64::NAN)
+    }
+
+    /// Children's exits are counted on their parent's row, with the
+    /// interval they arrived in for the rate; without capture, no interval.
+    #[test]
+    fn exited_children_are_counted_on_their_parent() {
+        use crate::collect::sample::{ExitCapture, ExitHook, ExitStatus, ExitedProcess, Exits};
+        let child = |pid: u32, ppid: u32| ExitedProcess {
+            pid,
+            ppid,
+            uid: 0,
+            comm: b"ls".into(),
+            cmdline: Arc::from(Vec::new()),
+            start_time_ns: 10 * SEC + 1,
+            exit_time_ns: 11 * SEC,
+            utime_ns: SEC / 100,
+            stime_ns: SEC / 100,
+            peak_rss_bytes: 0,
+            minflt: 0,
+            majflt: 0,
+            io: Default::default(),
+            net: None,
+            cgroup: None,
+            status: ExitStatus::Code(0),
+            oom_killed: false,
+        };
+        let prev = sample(10 * SEC, vec![process(7, SEC, SEC), process(8, SEC, SEC)]);
+        let mut cur = sample(12 * SEC, vec![process(7, SEC, SEC), process(8, SEC, SEC)]);
+        cur.exits = Exits {
+            capture: ExitCapture::On {
+                hook: ExitHook::GroupDead,
+                oom: false,
+            },
+            processes: vec![child(100, 7), child(101, 7), child(102, 7), child(103, 8)],
+            dropped: 0,
+        };
+        let m = Model::new(&cur, Some(&prev), None, &no_names);
+        let counts: Vec<u32> = m.processes.iter().map(|p| p.exited_children).collect();
+        assert_eq!(counts, [3, 1]);
+        assert_eq!(m.exits.interval_ns, Some(2 * SEC));
+        // 3 × 20 ms over 2 s: 3 % of a CPU.
+        assert!((m.processes[0].exited_children_cpu_percent - 3.0).abs() < 1e-9);
+        cur.exits.capture = ExitCapture::Off {
+            reason: "off".into(),
+        };
+        let m = Model::new(&cur, Some(&prev), None, &no_names);
+        assert_eq!(m.exits.interval_ns, None);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::ProcessView;
+use super::{ExitsView, ProcessView};
 use crate::collect::sample::UnitCgroupStats;
 
 /// One systemd unit or container.
@@ -35,6 +35,10 @@ pub struct UnitView {
     pub throttles_per_second: Option<f64>,
     /// The first process's pid (a unit row's stand-in for the cursor).
     pub first_pid: u32,
+    /// Processes of its cgroup (or below) that exited per second during
+    /// the interval; None where exits are not captured or on the first
+    /// refresh.
+    pub exits_per_second: Option<f64>,
 }
 
 /// The rate of `counter` between `before` and `now`, per second, over
@@ -80,6 +84,7 @@ pub fn unit_rows(
                 throttled_percent: None,
                 throttles_per_second: None,
                 first_pid: p.sample.pid,
+                exits_per_second: None,
             });
             rows.len() - 1
         });
@@ -112,6 +117,25 @@ pub fn unit_rows(
     rows
 }
 
+/// The exits of the interval per unit row, as rates. Only units with a
+/// process alive have a row: a unit whose every process exited is not
+/// listed.
+pub fn add_exits(rows: &mut [UnitView], exits: &ExitsView) {
+    let Some(dt) = exits.interval_ns.filter(|&dt| dt > 0) else {
+        return;
+    };
+    let mut counts: FxHashMap<&str, u32> = FxHashMap::default();
+    for e in &exits.processes {
+        if let Some(unit) = e.cgroup.as_ref().and_then(|c| c.unit.as_ref()) {
+            *counts.entry(&*unit.path).or_default() += 1;
+        }
+    }
+    for row in rows {
+        let n = counts.get(&*row.path).copied().unwrap_or(0);
+        row.exits_per_second = Some(f64::from(n) * 1e9 / dt as f64);
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -127,5 +151,82 @@ mod tests {
         assert_eq!(rate(Some(1), Some(3), Some(1)), None);
         assert_eq!(rate(Some(3), Some(1), Some(0)), None);
         assert_eq!(rate(Some(3), Some(1), None), None);
+    }
+
+    #[test]
+    fn exits_per_second_count_the_units_exits_over_the_interval() {
+        use crate::collect::sample::{
+            CgroupFacts, ExitCapture, ExitHook, ExitStatus, ExitedProcess, UnitCgroup,
+        };
+        let path: Arc<str> = Arc::from("/system.slice/app.service");
+        let stats = Arc::new(UnitCgroupStats::default());
+        let row = |p: &Arc<str>| UnitView {
+            path: Arc::clone(p),
+            label: p.to_string(),
+            is_container: false,
+            unit_name: None,
+            cpu_percent: 0.0,
+            rss_bytes: 0,
+            processes: 1,
+            stats: Arc::clone(&stats),
+            cgroup_cpu_percent: None,
+            throttled_percent: None,
+            throttles_per_second: None,
+            first_pid: 1,
+            exits_per_second: None,
+        };
+        let other: Arc<str> = Arc::from("/system.slice/other.service");
+        let mut rows = vec![row(&path), row(&other)];
+        let exit = |unit: Option<&Arc<str>>| crate::model::ExitedView {
+            process: ExitedProcess {
+                pid: 9,
+                ppid: 1,
+                uid: 0,
+                comm: b"w".into(),
+                cmdline: Arc::from(Vec::new()),
+                start_time_ns: 0,
+                exit_time_ns: 1,
+                utime_ns: 0,
+                stime_ns: 0,
+                peak_rss_bytes: 0,
+                minflt: 0,
+                majflt: 0,
+                io: Default::default(),
+                net: None,
+                cgroup: None,
+                status: ExitStatus::Code(1),
+                oom_killed: false,
+            },
+            user: Arc::from("root"),
+            cgroup: Some(CgroupFacts {
+                info: Default::default(),
+                frozen: None,
+                unit: unit.map(|p| UnitCgroup {
+                    path: Arc::clone(p),
+                    stats: Arc::clone(&stats),
+                }),
+            }),
+            interval_cpu_ns: 0,
+        };
+        let mut exits = ExitsView {
+            capture: ExitCapture::On {
+                hook: ExitHook::GroupDead,
+                oom: false,
+            },
+            processes: vec![
+                exit(Some(&path)),
+                exit(Some(&path)),
+                exit(Some(&path)),
+                exit(None),
+            ],
+            interval_ns: None,
+            ..Default::default()
+        };
+        add_exits(&mut rows, &exits);
+        assert_eq!(rows[0].exits_per_second, None, "no interval: no rate");
+        exits.interval_ns = Some(2_000_000_000);
+        add_exits(&mut rows, &exits);
+        assert_eq!(rows[0].exits_per_second, Some(1.5));
+        assert_eq!(rows[1].exits_per_second, Some(0.0));
     }
 }

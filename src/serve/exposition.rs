@@ -910,6 +910,7 @@ mod tests {
             throttled_percent: None,
             throttles_per_second: None,
             first_pid: 1,
+            exits_per_second: None,
         }];
         let text = lines(&refresh_of(&m, 0).text);
         let has = |l: &str| assert!(text.contains(&l.to_owned()), "{l} missing");

@@ -3,6 +3,7 @@
 //! order), as htop's field table does; [`Column`] is a small handle on an
 //! entry of it. Cells are formatted on demand, only for the rows on screen.
 
+mod exits;
 mod gpu;
 mod io;
 mod net;
@@ -74,6 +75,9 @@ pub struct CellContext {
     /// The Command column shows argv[0] as given (a path, often); off
     /// (htop's `p`): only the program's base name.
     pub program_path: bool,
+    /// The interval exits were counted over, seconds; None where exits
+    /// are not captured (the exited children's columns show "-").
+    pub exits_interval_s: Option<f64>,
 }
 
 impl CellContext {
@@ -86,6 +90,7 @@ impl CellContext {
             unit_display: UnitDisplay::default(),
             gpu_on: model.gpu_status.any_on(),
             program_path: true,
+            exits_interval_s: model.exits.interval_ns.map(|ns| ns as f64 / 1e9),
         }
     }
 }
@@ -744,6 +749,31 @@ const COLUMNS: &[ColumnSpec] = &[
         default: false,
         cell: |p, _, ctx| gpu::index_cell(p, ctx),
         order: Order::Compare(gpu::compare_index),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "CHILD_EXITS",
+        title: "CEXIT/s",
+        description: "Children that exited per second (exits, not forks)",
+        // Room for the sort marker after the title.
+        width: 8,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, ctx| exits::rate_cell(p, ctx),
+        order: Order::Key(|p| u64::from(p.exited_children)),
+        thread_order: None,
+    },
+    ColumnSpec {
+        id: "CHILD_EXITED_CPU",
+        title: "CEXCPU%",
+        description: "CPU of children that exited, beyond their rows (% of one CPU)",
+        width: 8,
+        align: Align::Right,
+        descending: true,
+        default: false,
+        cell: |p, _, ctx| exits::cpu_cell(p, ctx),
+        order: Order::Key(|p| float_key(p.exited_children_cpu_percent)),
         thread_order: None,
     },
     ColumnSpec {
@@ -1488,6 +1518,7 @@ mod tests {
             unit_display: UnitDisplay::default(),
             gpu_on: true,
             program_path: true,
+            exits_interval_s: None,
         }
     }
 

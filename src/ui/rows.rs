@@ -1430,6 +1430,7 @@ mod tests {
                     cgroup: None,
                     gpu: None,
                     exited_children_cpu_percent: 0.0,
+                    exited_children: 0,
                 }
             })
             .collect();

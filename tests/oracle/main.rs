@@ -1473,6 +1473,10 @@ fn main() {
                 Box::new(exits::oom_kill_is_marked),
             ),
             (
+                "exits: a loop of short ls runs adds up",
+                Box::new(exits::ls_loop_cpu_adds_up),
+            ),
+            (
                 "bpf: auto takes the open-coded walk (6.7+) and exact RSS",
                 Box::new(auto_takes_the_best_walk_and_exact_rss),
             ),

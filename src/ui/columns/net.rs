@@ -89,6 +89,7 @@ mod tests {
             unit_display: Default::default(),
             gpu_on: false,
             program_path: true,
+            exits_interval_s: None,
         };
         let cell = column.text(p, None, &ctx);
         (cell.text, cell.emphasis)

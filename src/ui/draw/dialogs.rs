@@ -91,8 +91,8 @@ fn content(dialog: &Dialog, view: &ViewState, area: Rect) -> (String, Vec<String
         }
         // Drawn over the whole screen by `panel`, not in a box.
         Dialog::Panel(p) => (p.title(), Vec::new(), None),
-        // Drawn over the whole screen by `units`.
-        Dialog::Units(_) => (String::new(), Vec::new(), None),
+        // Drawn over the whole screen by `units` and `exited`.
+        Dialog::Units(_) | Dialog::Exited(_) => (String::new(), Vec::new(), None),
         Dialog::Affinity(d) => affinity_content(d),
         Dialog::IoPriority(d) => {
             let lines = io_choices().into_iter().map(io_choice_label).collect();
@@ -246,6 +246,9 @@ pub fn render(dialog: &Dialog, view: &ViewState, area: Rect, buf: &mut Buffer) {
     }
     if let Dialog::Units(table) = dialog {
         return super::units::render(table, view, area, buf);
+    }
+    if let Dialog::Exited(table) = dialog {
+        return super::exited::render(table, view, area, buf);
     }
     let (title, lines, selected) = content(dialog, view, area);
     let longest = lines

@@ -32,6 +32,7 @@ pub fn apply(view: &mut ViewState, action: Action) -> Effect {
             Ok(dialog) => view.dialog = Some(dialog),
             Err(message) => view.set_status(message, true),
         },
+        Action::ExitedView => view.dialog = Some(dialogs::exited_view()),
         Action::SortChooser => view.dialog = Some(dialogs::sort_chooser(view)),
         Action::SortPrevious => view.cycle_sort(-1),
         Action::SortNext => view.cycle_sort(1),

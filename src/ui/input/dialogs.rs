@@ -33,6 +33,7 @@ pub fn handle_key(view: &mut ViewState, key: KeyEvent) -> Effect {
         Dialog::Panel(panel) => super::panel::panel_key(panel, key, view.page_rows),
         Dialog::Command(command) => command_key(view, command, key),
         Dialog::Units(table) => super::units::units_key(view, table, key),
+        Dialog::Exited(table) => super::exited::exited_key(view, table, key),
         Dialog::Affinity(dialog) => tuning::affinity_key(view, dialog, key),
         Dialog::IoPriority(dialog) => tuning::io_priority_key(dialog, key),
     };

@@ -38,6 +38,8 @@ pub enum Dialog {
     Command(CommandLine),
     /// gu: units and containers as rows.
     Units(super::unitview::UnitsTable),
+    /// X: the processes that exited in the last refreshes.
+    Exited(super::exitview::ExitedTable),
 }
 
 /// The whole command line of one process (w), wrapped to the screen.

@@ -127,6 +127,12 @@ pub fn units_view(view: &ViewState) -> Result<Dialog, String> {
     }
 }
 
+/// X: the processes that exited in the last refreshes. It opens even
+/// while exits are not captured, to say why.
+pub fn exited_view() -> Dialog {
+    Dialog::Exited(Default::default())
+}
+
 /// The units and containers of the current processes, to show only one;
 /// Err (a message) when there is none to choose and no choice to undo, as
 /// on a machine without systemd or containers.

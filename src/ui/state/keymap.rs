@@ -25,6 +25,7 @@ pub enum Action {
     NetworkView,
     GpuView,
     UnitsView,
+    ExitedView,
     SortChooser,
     SortPrevious,
     SortNext,
@@ -322,6 +323,11 @@ pub const HELP: &[Binding] = &[
         keys: "gu",
         what: "units and containers: CPU, memory, pressure, limits, throttling",
         bound: &[(Key::Then('g', 'u'), UnitsView)],
+    },
+    Binding {
+        keys: "X",
+        what: "processes that exited lately: code or signal, OOM kills, lifetime, CPU, repeated failures",
+        bound: &[(Key::Char('X'), ExitedView)],
     },
     Binding {
         keys: "w",

@@ -5,6 +5,7 @@
 
 pub mod dialog;
 pub mod dialogs;
+pub mod exitview;
 pub mod folds;
 pub mod gpuview;
 pub mod keymap;

@@ -84,6 +84,7 @@ pub fn view_from(config: &Config, overrides: &Overrides) -> (ViewState, Vec<Stri
     view.show_threads = config.show_threads;
     view.aggregate_folded = config.aggregate_folded;
     view.set_meters_to_limits(config.meters_to_limits);
+    view.set_exit_refreshes(config.exited_refreshes);
     view.mouse = config.mouse && !overrides.no_mouse;
     view.user_filter = overrides.user.clone();
     view.pid_filter = overrides.pids.clone();
@@ -156,6 +157,7 @@ pub fn config_from(view: &ViewState) -> Config {
         mouse: view.mouse,
         aggregate_folded: view.aggregate_folded,
         meters_to_limits: view.meters_to_limits(),
+        exited_refreshes: view.exit_history().keep(),
     }
 }
 
@@ -181,6 +183,7 @@ mod tests {
             mouse: false,
             aggregate_folded: false,
             meters_to_limits: true,
+            exited_refreshes: 9,
         };
         let (view, warnings) = view_from(&config, &Overrides::default());
         assert!(warnings.is_empty(), "{warnings:?}");

@@ -24,6 +24,7 @@ pub enum UnitColumn {
     MemoryHigh,
     OomKills,
     HighEvents,
+    Exits,
     Name,
 }
 
@@ -41,6 +42,7 @@ pub const COLUMNS: &[(UnitColumn, &str, usize)] = &[
     (UnitColumn::MemoryHigh, "MEMHI", 6),
     (UnitColumn::OomKills, "OOM", 4),
     (UnitColumn::HighEvents, "HIGH", 5),
+    (UnitColumn::Exits, "EXIT/s", 6),
     (UnitColumn::Name, "UNIT/CONTAINER", 14),
 ];
 
@@ -106,6 +108,7 @@ fn number(u: &UnitView, column: UnitColumn) -> Option<f64> {
         UnitColumn::MemoryHigh => s.memory_high.and_then(|l| l.bytes()).map(|b| b as f64),
         UnitColumn::OomKills => s.oom_kills.map(|n| n as f64),
         UnitColumn::HighEvents => s.high_events.map(|n| n as f64),
+        UnitColumn::Exits => u.exits_per_second,
         UnitColumn::Name => None,
     }
 }
@@ -179,6 +182,7 @@ pub fn cell(u: &UnitView, column: UnitColumn) -> String {
         UnitColumn::HighEvents => s
             .high_events
             .map_or_else(|| "-".to_owned(), |n| n.to_string()),
+        UnitColumn::Exits => percent(u.exits_per_second),
         UnitColumn::Name => u.label.clone(),
     }
 }
@@ -214,6 +218,7 @@ mod tests {
             throttled_percent: None,
             throttles_per_second: None,
             first_pid: 1,
+            exits_per_second: None,
         }
     }
 

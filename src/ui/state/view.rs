@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::collect::sample::ioprio::IoPriority;
 use crate::collect::sample::ProcessKey;
 use crate::collect::Extras;
+use crate::model::exit_history::ExitHistory;
 use crate::model::{Model, ProcessView};
 use crate::ui::columns::{Column, UnitDisplay};
 use crate::ui::header::Meter;
@@ -19,6 +20,10 @@ use crate::ui::state::overlay::Overlay;
 use crate::ui::state::panel::Panel;
 use crate::ui::state::screen_settings::ScreenSettings;
 use crate::ui::theme::Theme;
+
+/// Refreshes whose exits the exited screen keeps unless configured: a
+/// minute at the default delay of 1.5 s.
+pub const DEFAULT_EXIT_REFRESHES: usize = 40;
 
 /// What the event loop must do after a key or mouse event.
 #[derive(Debug, Clone, PartialEq)]
@@ -170,6 +175,10 @@ pub struct ViewState {
     /// The system figures scaled to those limits, made when a model
     /// arrives or the option changes; None when off or unlimited.
     pub(in crate::ui::state) limited_system: Option<crate::model::SystemView>,
+    /// The exits of the last refreshes (X), kept also while paused.
+    pub(in crate::ui::state) exit_history: ExitHistory,
+    /// The history's refresh of the model on screen.
+    pub(in crate::ui::state) exits_shown: u64,
 }
 
 impl ViewState {
@@ -224,6 +233,8 @@ impl ViewState {
             backend_label: String::new(),
             meters_to_limits: false,
             limited_system: None,
+            exit_history: ExitHistory::new(DEFAULT_EXIT_REFRESHES),
+            exits_shown: 0,
         }
     }
 
@@ -272,8 +283,27 @@ impl ViewState {
         self.aggregate_folded
     }
 
+    /// The exits of the last refreshes.
+    pub fn exit_history(&self) -> &ExitHistory {
+        &self.exit_history
+    }
+
+    /// The newest refresh of the exit history the screen shows: the one
+    /// on screen while paused, None (all of them) otherwise.
+    pub fn exits_until(&self) -> Option<u64> {
+        self.paused.then_some(self.exits_shown)
+    }
+
+    /// How many refreshes' exits the exited screen keeps (at least one);
+    /// those kept so far are let go.
+    pub fn set_exit_refreshes(&mut self, refreshes: usize) {
+        self.exit_history = ExitHistory::new(refreshes);
+        self.exits_shown = 0;
+    }
+
     /// Takes a new model and rebuilds the rows.
     pub fn set_model(&mut self, model: Arc<Model>) {
+        self.exits_shown = self.exit_history.refresh();
         self.model = Some(model);
         self.scale_meters();
         self.prune_tags();
@@ -283,6 +313,9 @@ impl ViewState {
     /// A new model from the collector: shown, or held back while updates
     /// are paused (Z). True when shown.
     pub fn receive_model(&mut self, model: Arc<Model>) -> bool {
+        // Every refresh's exits are kept, shown or not: resuming shows only
+        // the newest model, but the exits in between happened.
+        self.exit_history.push(&model.exits);
         if self.paused {
             self.held = Some(model);
             return false;
