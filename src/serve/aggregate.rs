@@ -210,23 +210,28 @@ impl Aggregator {
         // What exited processes did after their last row (all of it for
         // those never seen alive), so that the groups' CPU counters hold
         // short-lived processes too.
-        for e in &model.exits.processes {
+        // The final CPU of processes of earlier refreshes counts the same
+        // way, without another exit.
+        let exits = model.exits.processes.iter().map(|e| {
             let p = &e.process;
-            let cpu = p.cpu_time_ns().max(1);
-            let user_ns =
-                (u128::from(e.interval_cpu_ns) * u128::from(p.utime_ns) / u128::from(cpu)) as u64;
-            let tail = Counters {
-                user_ns,
-                system_ns: e.interval_cpu_ns - user_ns.min(e.interval_cpu_ns),
-                ..Counters::default()
-            };
             let exit = ExitTotals {
                 exits: 1,
                 nonzero: u64::from(p.status.failed()),
                 oom_kills: u64::from(p.oom_killed),
                 cpu_ns: e.interval_cpu_ns,
             };
-            let Some(facts) = &e.cgroup else { continue };
+            (exit, p.utime_ns, p.cpu_time_ns(), &e.cgroup)
+        });
+        let late = model.exits.late.iter().map(|l| {
+            let exit = ExitTotals {
+                cpu_ns: l.interval_cpu_ns,
+                ..ExitTotals::default()
+            };
+            (exit, l.late.utime_ns, l.late.cpu_time_ns(), &l.cgroup)
+        });
+        for (exit, utime_ns, cpu_ns, cgroup) in exits.chain(late) {
+            let tail = split(exit.cpu_ns, utime_ns, cpu_ns);
+            let Some(facts) = cgroup else { continue };
             let add = |groups: &mut HashMap<Arc<str>, Group>, name: &str| {
                 let g = groups.entry(Arc::from(name)).or_default();
                 g.retired = g.retired.plus(tail);
@@ -255,6 +260,17 @@ impl Aggregator {
             let g = self.containers.entry(Arc::clone(c)).or_default();
             g.retired = g.retired.plus(done);
         }
+    }
+}
+
+/// `ns` of CPU as user and system time in the ratio of a process's
+/// `utime_ns` to its whole `cpu_ns`.
+fn split(ns: u64, utime_ns: u64, cpu_ns: u64) -> Counters {
+    let user_ns = (u128::from(ns) * u128::from(utime_ns) / u128::from(cpu_ns.max(1))) as u64;
+    Counters {
+        user_ns: user_ns.min(ns),
+        system_ns: ns - user_ns.min(ns),
+        ..Counters::default()
     }
 }
 
@@ -358,6 +374,7 @@ mod tests {
                 capture: Default::default(),
                 processes: exits,
                 dropped: 0,
+                ..Default::default()
             },
         };
         let second = Model::next(sample, Some(&first), None, &|_| String::new());

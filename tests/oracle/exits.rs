@@ -36,10 +36,21 @@ struct Drained<'a> {
 impl Drained<'_> {
     fn drain(&mut self, keep: &dyn Fn(&ExitedProcess) -> bool) {
         let page = 4096; // peak RSS is not compared here
-        for r in self.cap.drain() {
-            let p = decode(&r, page, false);
+        let arrived = self.cap.drain();
+        for r in &arrived.exits {
+            let p = decode(r, page, false);
             if keep(&p) {
                 self.kept.push(p);
+            }
+        }
+        // Final CPU of processes whose record came in an earlier drain.
+        for late in &arrived.late {
+            let kept = self
+                .kept
+                .iter_mut()
+                .find(|p| p.pid == late.pid && p.start_time_ns == late.start_boottime);
+            if let Some(p) = kept {
+                p.utime_ns += late.final_ns.saturating_sub(late.recorded_ns);
             }
         }
     }
