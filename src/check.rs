@@ -116,12 +116,20 @@ pub fn report(options: &CollectOptions) -> String {
             let _ = writeln!(out, "  network         {network}");
             let exits = match c.exit_capture() {
                 Ok(x) => format!(
-                    "{}, argv at exec{}",
+                    "{}, argv at exec{}{}",
                     x.hook.describe(),
                     if x.oom {
                         ", OOM kills marked (oom/mark_victim)"
                     } else {
                         "; OOM kills not marked (mark_victim does not load)"
+                    },
+                    match (&x.finals, &x.finals_off) {
+                        (true, _) => ", final CPU at sched_process_free".to_owned(),
+                        (false, Some(why)) => format!(
+                            "; CPU as at the exit hook, short processes under-counted \
+                             (sched_process_free does not load: {why})"
+                        ),
+                        (false, None) => "; CPU as at the exit hook".to_owned(),
                     }
                 ),
                 Err(reason) => format!("off: {reason}"),

@@ -1428,9 +1428,11 @@ fn view_with_exits(width: u16, height: u16) -> ViewState {
         capture: ExitCapture::On {
             hook: ExitHook::GroupDead,
             oom: true,
+            final_cpu: true,
         },
         processes,
         dropped: 0,
+        ..Default::default()
     };
     let model = Model::new(&second, Some(&first), None, &demo_user_name);
     let mut view = ViewState::new(Theme::mono());

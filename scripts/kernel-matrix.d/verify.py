@@ -95,6 +95,8 @@ def verify(label, path):
             print(f"  exit hook: {desc}")
             if desc.startswith("off"):
                 problems.append(f"--check: the exit hook does not load: {s}")
+            elif "final CPU at sched_process_free" not in desc:
+                problems.append(f"--check: no final CPU for exited processes: {s}")
     # The walk and RSS mode are pinned: a kernel with the open-coded task
     # iterator (6.7) must get it, and every kernel here exact RSS, or a walk
     # that stopped loading would pass through the fallback unseen.
@@ -126,6 +128,8 @@ def verify(label, path):
     if snaps and not any(e.get("cmdline") == ["sh", "-c", "exit 7"] and e.get("exit_code") == 7
                          for e in last.get("exited", [])):
         problems.append("the second refresh does not list the exit of `sh -c 'exit 7'` with code 7")
+    if snaps and last.get("exits", {}).get("final_cpu") is not True:
+        problems.append("exits.final_cpu is not true: exited processes keep the exit hook's CPU")
     if snaps and last.get("backend") != "bpf":
         problems.append(f"backend is {last.get('backend')!r}: {last.get('fallback_reason')}")
     procs = {p["pid"]: p for p in last.get("processes", [])}

@@ -24,6 +24,15 @@
  *    why the loader detaches the network object's own cleanup once this
  *    program runs.
  * Every map entry of a process is deleted at its exit, reported or not.
+ *
+ * After the exit: sched_process_free (tp_btf, or raw_tp with probe reads)
+ * writes a small exit_final record with the group's final CPU time when
+ * the leader's task_struct is freed. That happens only once the parent
+ * reaped the process and the leader made its last switch (the task holds
+ * an RCU reference for each, dropped by release_task() and by
+ * finish_task_switch(); the free follows a grace period after both), so
+ * the scheduler has accounted every nanosecond by then. The exit record
+ * stays at sched_process_exit: a zombie nobody reaps is still reported.
  */
 #include "vmlinux_min.h"
 #include <bpf/bpf_helpers.h>
@@ -45,6 +54,7 @@ const volatile bool read_net = false;
  * which the Rust side gets both. */
 const volatile enum bpftop_exit_flag exit_flag_values = BPFTOP_EXIT_OOM_KILLED;
 const volatile struct exit_record exit_record_layout;
+const volatile struct exit_final exit_final_layout;
 
 /* Sized by the loader (a power of two, in bytes). */
 struct {
@@ -231,5 +241,52 @@ SEC("raw_tp/mark_victim")
 int BPF_PROG(oom_pid, int pid)
 {
 	mark_victim(pid, 0);
+	return 0;
+}
+
+/* The group's CPU once its leader is freed: signal->sum_sched_runtime
+ * holds every thread as release_task() added it, the leader included; the
+ * leader's own counter is larger where it ran on after being released
+ * (a process reaping itself, or reaped before its last switch). For a
+ * single thread the larger is exact; with more threads, what the kernel
+ * charged the parent (getrusage(RUSAGE_CHILDREN)). */
+static __always_inline void emit_final(__u32 pid, __u64 start, __u64 group, __u64 own)
+{
+	struct exit_final *f = bpf_ringbuf_reserve(&exits, sizeof(*f), 0);
+
+	if (!f) {
+		struct exit_stats *st = stats();
+
+		if (st)
+			__sync_fetch_and_add(&st->finals_dropped, 1);
+		return;
+	}
+	f->pid = pid;
+	f->pad = 0;
+	f->start_boottime = start;
+	f->sum_exec_runtime = group > own ? group : own;
+	bpf_ringbuf_submit(f, 0);
+}
+
+/* Every task is freed here; only leaders (the last of a group to go)
+ * are reported. */
+SEC("tp_btf/sched_process_free")
+int BPF_PROG(free_btf, struct task_struct *task)
+{
+	if (task->pid != task->tgid)
+		return 0;
+	emit_final(task->tgid, task->start_boottime, task->signal->sum_sched_runtime,
+		   task->se.sum_exec_runtime);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_free")
+int BPF_PROG(free_raw, struct task_struct *task)
+{
+	if (BPF_CORE_READ(task, pid) != BPF_CORE_READ(task, tgid))
+		return 0;
+	emit_final(BPF_CORE_READ(task, tgid), BPF_CORE_READ(task, start_boottime),
+		   BPF_CORE_READ(task, signal, sum_sched_runtime),
+		   BPF_CORE_READ(task, se.sum_exec_runtime));
 	return 0;
 }

@@ -210,6 +210,20 @@ struct exit_record {
 	char argv[BPFTOP_ARGV_LEN];
 };
 
+/* The final CPU time of a process, written into the exit ring when its
+ * leader's task_struct is freed: after the parent reaped it and after its
+ * last switch, when the scheduler has accounted all of its run time. The
+ * exit_record, written earlier at sched_process_exit, lacks the run time
+ * since the exiting thread's last tick or switch and the rest of the exit;
+ * userspace replaces the record's CPU with this one. Told apart from an
+ * exit_record by its size. */
+struct exit_final {
+	__u32 pid;         /* tgid */
+	__u32 pad;
+	__u64 start_boottime;
+	__u64 sum_exec_runtime; /* CPU time of all threads, final */
+};
+
 /* argv of a process's last exec, kept until it exits. */
 struct exec_argv {
 	__u64 start_boottime; /* tells the process from an earlier one with its tgid */
@@ -222,6 +236,7 @@ struct exec_argv {
 struct exit_stats {
 	__u64 emitted; /* records written to the ring buffer */
 	__u64 dropped; /* exits lost because the ring buffer was full */
+	__u64 finals_dropped; /* exit_final records lost the same way */
 };
 
 #endif /* BPFTOP_INTF_H */

@@ -13,7 +13,7 @@ use super::cgroup_stats::UnitStatsReader;
 use super::containers::{container_of, ContainerNames, Runtime};
 use super::frozen::FrozenStates;
 use super::frozen_v1::V1Freezer;
-use super::sample::{ExitedProcess, ProcessSample, UnitCgroup};
+use super::sample::{ProcessSample, UnitCgroup};
 use super::units::{components, unescape_unit, unit_of};
 use crate::present::sanitize::printable;
 
@@ -97,15 +97,15 @@ impl Catalog {
         info
     }
 
-    /// Adds to `facts` the cgroups of exited processes that no live process
-    /// is in (their unit and container; frozen unknown), so that exits are
-    /// counted where their processes ran.
-    pub fn describe_exited(
+    /// Adds to `facts` the cgroups of exited processes (`paths`) that no
+    /// live process is in (their unit and container; frozen unknown), so
+    /// that exits are counted where their processes ran.
+    pub fn describe_exited<'a>(
         &mut self,
-        exited: &[ExitedProcess],
+        paths: impl IntoIterator<Item = &'a str>,
         facts: &mut HashMap<String, CgroupFacts>,
     ) {
-        for path in exited.iter().filter_map(|p| p.cgroup.as_deref()) {
+        for path in paths {
             if !facts.contains_key(path) {
                 let info = self.info(path);
                 let facts_of_exited = CgroupFacts {

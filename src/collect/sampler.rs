@@ -109,8 +109,12 @@ impl Sampler {
         sample.system = self.system.read()?;
         sample.system.own_cgroup = self.own_cgroup.read(sample.system.mem.total);
         sample.cgroups = self.catalog.describe(&sample.processes);
-        self.catalog
-            .describe_exited(&sample.exits.processes, &mut sample.cgroups);
+        // Exits, and processes of earlier exits whose final CPU came now.
+        let exits = &sample.exits;
+        let paths = (exits.processes.iter().map(|p| &p.cgroup))
+            .chain(exits.late.iter().map(|l| &l.cgroup))
+            .filter_map(|c| c.as_deref());
+        self.catalog.describe_exited(paths, &mut sample.cgroups);
         sample.gpu = self.gpu.collect(sample.boottime_ns);
         sample.gpu_status = self.gpu.status().clone();
         self.read_io_priorities(&mut sample);

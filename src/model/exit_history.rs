@@ -104,6 +104,18 @@ impl ExitHistory {
             refresh,
             failures: 0,
         }));
+        // Exits of earlier refreshes whose final CPU came now (the newest
+        // are the likeliest).
+        for l in &exits.late {
+            let kept = self.exits.iter_mut().rev().find(|e| {
+                e.exit.process.pid == l.late.pid
+                    && e.exit.process.start_time_ns == l.late.start_time_ns
+            });
+            if let Some(e) = kept {
+                e.exit.process.utime_ns = l.late.utime_ns;
+                e.exit.process.stime_ns = l.late.stime_ns;
+            }
+        }
         let oldest = self.refresh.saturating_sub(self.keep as u64 - 1);
         while self.exits.front().is_some_and(|e| e.refresh < oldest) {
             self.exits.pop_front();
@@ -196,6 +208,7 @@ pub(crate) mod tests {
             capture: ExitCapture::On {
                 hook: crate::collect::sample::ExitHook::GroupDead,
                 oom: true,
+                final_cpu: true,
             },
             processes: exits,
             ..Default::default()
@@ -245,5 +258,29 @@ pub(crate) mod tests {
         assert_eq!(h.trimmed(), 7);
         assert_eq!(h.exits(None).next().unwrap().exit.process.pid, 7);
         assert!(h.exits(None).all(KeptExit::looping));
+    }
+
+    /// A final CPU that came after its exit's refresh updates the exit kept.
+    #[test]
+    fn late_final_cpu_updates_the_exit_kept() {
+        let mut h = ExitHistory::new(3);
+        h.push(&refresh(vec![exited(10, 1, "ls", ExitStatus::Code(0))]));
+        let mut next = refresh(Vec::new());
+        next.late.push(crate::model::LateView {
+            late: crate::collect::sample::LateExitCpu {
+                pid: 10,
+                ppid: 1,
+                start_time_ns: 1_000_000_000,
+                cgroup: None,
+                recorded_ns: 15_000_000,
+                utime_ns: 30_000_000,
+                stime_ns: 10_000_000,
+            },
+            cgroup: None,
+            interval_cpu_ns: 25_000_000,
+        });
+        h.push(&next);
+        let p = &h.exits(None).next().unwrap().exit.process;
+        assert_eq!((p.utime_ns, p.stime_ns), (30_000_000, 10_000_000));
     }
 }

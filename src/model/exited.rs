@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::collect::sample::{CgroupFacts, ExitCapture, ExitedProcess, Exits, ProcessKey};
+use crate::collect::sample::{
+    CgroupFacts, ExitCapture, ExitedProcess, Exits, LateExitCpu, ProcessKey,
+};
 
 use super::{Baseline, ProcessView};
 
@@ -23,12 +25,28 @@ pub struct ExitedView {
     pub interval_cpu_ns: u64,
 }
 
+/// A process an earlier refresh listed whose final CPU came in this one.
+#[derive(Debug, Clone)]
+pub struct LateView {
+    pub late: LateExitCpu,
+    /// Unit, container and frozen state of its cgroup, where known.
+    pub cgroup: Option<CgroupFacts>,
+    /// What its final CPU adds to what was counted before (its record and
+    /// its rows), ns.
+    pub interval_cpu_ns: u64,
+}
+
 /// The exits of one refresh.
 #[derive(Debug, Clone, Default)]
 pub struct ExitsView {
     pub capture: ExitCapture,
     /// In the order they exited.
     pub processes: Vec<ExitedView>,
+    /// Processes of earlier refreshes whose final CPU came now; their
+    /// `interval_cpu_ns` is in `cpu_percent` and their parents' shares.
+    pub late: Vec<LateView>,
+    /// Final CPU times lost to a full buffer since bpftop started.
+    pub finals_dropped: u64,
     /// Exits lost because the kernel's buffer was full: since bpftop
     /// started, and within this interval.
     pub dropped_total: u64,
@@ -41,19 +59,30 @@ pub struct ExitsView {
     pub interval_ns: Option<u64>,
 }
 
-/// The CPU counter of the row with `p`'s identity in `rows` (sorted by
-/// pid), if there is one.
-fn row_cpu(rows: &[ProcessView], p: &ExitedProcess) -> Option<u64> {
-    let i = rows.binary_search_by_key(&p.pid, |v| v.sample.pid).ok()?;
+/// The CPU counter of the row of process (`pid`, `start`) in `rows`
+/// (sorted by pid), if there is one.
+fn row_cpu(rows: &[ProcessView], pid: u32, start: u64) -> Option<u64> {
+    let i = rows.binary_search_by_key(&pid, |v| v.sample.pid).ok()?;
     let row = &rows[i].sample;
-    (row.start_time_ns == p.start_time_ns).then(|| row.cpu_time_ns())
+    (row.start_time_ns == start).then(|| row.cpu_time_ns())
 }
 
-/// The CPU time the last refresh's row of `p` showed, if it had one.
-fn last_cpu(before: &[(ProcessKey, Baseline)], p: &ExitedProcess) -> Option<u64> {
-    let i = before.binary_search_by_key(&p.pid, |(k, _)| k.pid).ok()?;
+/// The CPU time the last refresh's row of (`pid`, `start`) showed, if it
+/// had one.
+fn last_cpu(before: &[(ProcessKey, Baseline)], pid: u32, start: u64) -> Option<u64> {
+    let i = before.binary_search_by_key(&pid, |(k, _)| k.pid).ok()?;
     let (key, base) = &before[i];
-    (key.start_time_ns == p.start_time_ns).then_some(base.cpu_ns)
+    (key.start_time_ns == start).then_some(base.cpu_ns)
+}
+
+/// The most CPU a row of (`pid`, `start`) showed in this refresh or the
+/// last: a zombie row shows the process until it is reaped.
+fn shown(rows: &[ProcessView], before: &[(ProcessKey, Baseline)], pid: u32, start: u64) -> u64 {
+    last_cpu(before, pid, start)
+        .into_iter()
+        .chain(row_cpu(rows, pid, start))
+        .max()
+        .unwrap_or(0)
 }
 
 /// Builds the exits view and adds each exited process's interval CPU to
@@ -78,12 +107,11 @@ pub(super) fn account(
         .into_iter()
         .map(|p| {
             // A zombie row still shows it: then its CPU is not lost.
-            let shown = last_cpu(before, &p)
-                .into_iter()
-                .chain(row_cpu(rows, &p))
-                .max();
             let interval_cpu_ns = match dt {
-                Some(_) => p.cpu_time_ns().saturating_sub(shown.unwrap_or(0)),
+                Some(_) => {
+                    p.cpu_time_ns()
+                        .saturating_sub(shown(rows, before, p.pid, p.start_time_ns))
+                }
                 None => 0,
             };
             total_ns += interval_cpu_ns;
@@ -95,6 +123,29 @@ pub(super) fn account(
                 user: user(p.uid),
                 cgroup: p.cgroup.as_ref().and_then(|c| cgroups.get(&**c).cloned()),
                 process: p,
+                interval_cpu_ns,
+            }
+        })
+        .collect();
+    // What the final CPU adds beyond the record and any row since.
+    let late: Vec<LateView> = exits
+        .late
+        .into_iter()
+        .map(|l| {
+            let counted = l
+                .recorded_ns
+                .max(shown(rows, before, l.pid, l.start_time_ns));
+            let interval_cpu_ns = match dt {
+                Some(_) => l.cpu_time_ns().saturating_sub(counted),
+                None => 0,
+            };
+            total_ns += interval_cpu_ns;
+            if interval_cpu_ns > 0 {
+                *per_parent.entry(l.ppid).or_default() += interval_cpu_ns;
+            }
+            LateView {
+                cgroup: l.cgroup.as_ref().and_then(|c| cgroups.get(&**c).cloned()),
+                late: l,
                 interval_cpu_ns,
             }
         })
@@ -114,6 +165,8 @@ pub(super) fn account(
         interval_ns: dt.filter(|_| exits.capture.is_on()),
         capture: exits.capture,
         processes,
+        late,
+        finals_dropped: exits.finals_dropped,
         dropped_total: exits.dropped,
         dropped: prev_dropped.map_or(0, |d| exits.dropped.saturating_sub(d)),
         cpu_percent: percent(total_ns),

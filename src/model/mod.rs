@@ -23,7 +23,7 @@ use crate::collect::sample::{
 };
 use crate::collect::sample::{CgroupFacts, GpuStatus};
 
-pub use exited::{ExitedView, ExitsView};
+pub use exited::{ExitedView, ExitsView, LateView};
 pub use limits::OwnLimits;
 pub use scaled::within_limits;
 pub use system::{CpuSplit, SystemView};
@@ -536,9 +536,11 @@ mod tests {
             capture: ExitCapture::On {
                 hook: ExitHook::GroupDead,
                 oom: false,
+                final_cpu: true,
             },
             processes: vec![child(100, 7), child(101, 7), child(102, 7), child(103, 8)],
             dropped: 0,
+            ..Default::default()
         };
         let m = Model::new(&cur, Some(&prev), None, &no_names);
         let counts: Vec<u32> = m.processes.iter().map(|p| p.exited_children).collect();
@@ -551,6 +553,45 @@ mod tests {
         };
         let m = Model::new(&cur, Some(&prev), None, &no_names);
         assert_eq!(m.exits.interval_ns, None);
+    }
+
+    /// The final CPU of a process listed by an earlier refresh goes to its
+    /// parent and the total, beyond what its record and any zombie row of
+    /// it counted before.
+    #[test]
+    fn late_final_cpu_adds_what_was_not_counted() {
+        use crate::collect::sample::{ExitCapture, ExitHook, Exits, LateExitCpu};
+        let late = |pid: u32, recorded_ns: u64| LateExitCpu {
+            pid,
+            ppid: 7,
+            start_time_ns: 5 * SEC,
+            cgroup: None,
+            recorded_ns,
+            utime_ns: 30_000_000,
+            stime_ns: 10_000_000,
+        };
+        // 101's zombie row showed 35 ms last refresh.
+        let prev = sample(
+            10 * SEC,
+            vec![process(7, SEC, SEC), process(101, 5 * SEC, 35_000_000)],
+        );
+        let mut cur = sample(12 * SEC, vec![process(7, SEC, SEC)]);
+        cur.exits = Exits {
+            capture: ExitCapture::On {
+                hook: ExitHook::GroupDead,
+                oom: false,
+                final_cpu: true,
+            },
+            late: vec![late(100, 10_000_000), late(101, 10_000_000)],
+            ..Default::default()
+        };
+        let m = Model::new(&cur, Some(&prev), None, &no_names);
+        let added: Vec<u64> = m.exits.late.iter().map(|l| l.interval_cpu_ns).collect();
+        assert_eq!(added, [30_000_000, 5_000_000]);
+        // 35 ms over 2 s: 1.75 % of a CPU, on the parent and in the total.
+        assert!((m.processes[0].exited_children_cpu_percent - 1.75).abs() < 1e-9);
+        assert!((m.exits.cpu_percent - 1.75).abs() < 1e-9);
+        assert_eq!(m.processes[0].exited_children, 0, "no new exit");
     }
 
     #[test]

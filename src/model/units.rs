@@ -212,6 +212,7 @@ mod tests {
             capture: ExitCapture::On {
                 hook: ExitHook::GroupDead,
                 oom: false,
+                final_cpu: true,
             },
             processes: vec![
                 exit(Some(&path)),

@@ -16,15 +16,32 @@ pub struct ExitsJson {
     enabled: bool,
     hook: Option<&'static str>,
     oom_marked: bool,
+    /// CPU times are final (taken when each process is freed).
+    final_cpu: bool,
     reason: Option<String>,
     /// Exits lost (ring buffer full) in this interval and since start.
     dropped: u64,
     dropped_total: u64,
+    /// Final CPU times lost the same way since start.
+    dropped_final_total: u64,
     /// CPU of processes that exited in the interval beyond their rows
     /// (100 = one full core): what the rows' cpu_percent leave out.
     cpu_percent: f64,
     by_unit: BTreeMap<String, GroupJson>,
     by_container: BTreeMap<String, GroupJson>,
+    /// Processes listed by an earlier refresh whose final CPU came in this
+    /// interval.
+    late: Vec<LateJson>,
+}
+
+/// What a process listed earlier used beyond what was counted then.
+#[derive(Serialize)]
+pub struct LateJson {
+    pid: u32,
+    ppid: u32,
+    start_time_seconds: f64,
+    cpu_time_seconds: f64,
+    interval_cpu_seconds: f64,
 }
 
 /// The exits of one unit or container in the interval.
@@ -122,14 +139,19 @@ fn exited(v: &ExitedView) -> ExitedJson {
 /// The capture's state and totals, with `interval_ns` the refresh's
 /// interval (None on the first refresh).
 pub fn exits_json(e: &ExitsView) -> ExitsJson {
-    let (enabled, hook, oom_marked, reason) = match &e.capture {
-        ExitCapture::On { hook, oom } => (true, Some(hook_name(*hook)), *oom, None),
-        ExitCapture::Off { reason } => (false, None, false, Some(reason.clone())),
+    let (enabled, hook, oom_marked, final_cpu, reason) = match &e.capture {
+        ExitCapture::On {
+            hook,
+            oom,
+            final_cpu,
+        } => (true, Some(hook_name(*hook)), *oom, *final_cpu, None),
+        ExitCapture::Off { reason } => (false, None, false, false, Some(reason.clone())),
     };
     let mut by_unit: BTreeMap<String, GroupJson> = BTreeMap::new();
     let mut by_container: BTreeMap<String, GroupJson> = BTreeMap::new();
     // The interval's CPU share of a process, in the units of cpu_percent.
-    let total_ns: u64 = e.processes.iter().map(|v| v.interval_cpu_ns).sum();
+    let total_ns: u64 = e.processes.iter().map(|v| v.interval_cpu_ns).sum::<u64>()
+        + e.late.iter().map(|l| l.interval_cpu_ns).sum::<u64>();
     let share = |ns: u64| {
         if total_ns == 0 {
             0.0
@@ -152,16 +174,41 @@ pub fn exits_json(e: &ExitsView) -> ExitsJson {
             add(by_container.entry(container.clone()).or_default());
         }
     }
+    for l in &e.late {
+        let Some(facts) = &l.cgroup else { continue };
+        let add = |g: &mut GroupJson| g.cpu_percent += share(l.interval_cpu_ns);
+        if let Some(unit) = &facts.info.unit.unit {
+            add(by_unit.entry(unit.clone()).or_default());
+        }
+        if let Some(container) = &facts.info.container_label {
+            add(by_container.entry(container.clone()).or_default());
+        }
+    }
+    let seconds = |ns: u64| ns as f64 / NS_PER_SEC;
+    let late = e
+        .late
+        .iter()
+        .map(|l| LateJson {
+            pid: l.late.pid,
+            ppid: l.late.ppid,
+            start_time_seconds: seconds(l.late.start_time_ns),
+            cpu_time_seconds: seconds(l.late.cpu_time_ns()),
+            interval_cpu_seconds: seconds(l.interval_cpu_ns),
+        })
+        .collect();
     ExitsJson {
         enabled,
         hook,
         oom_marked,
+        final_cpu,
         reason,
         dropped: e.dropped,
         dropped_total: e.dropped_total,
+        dropped_final_total: e.finals_dropped,
         cpu_percent: e.cpu_percent,
         by_unit,
         by_container,
+        late,
     }
 }
 

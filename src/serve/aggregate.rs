@@ -210,23 +210,28 @@ impl Aggregator {
         // What exited processes did after their last row (all of it for
         // those never seen alive), so that the groups' CPU counters hold
         // short-lived processes too.
-        for e in &model.exits.processes {
+        // The final CPU of processes of earlier refreshes counts the same
+        // way, without another exit.
+        let exits = model.exits.processes.iter().map(|e| {
             let p = &e.process;
-            let cpu = p.cpu_time_ns().max(1);
-            let user_ns =
-                (u128::from(e.interval_cpu_ns) * u128::from(p.utime_ns) / u128::from(cpu)) as u64;
-            let tail = Counters {
-                user_ns,
-                system_ns: e.interval_cpu_ns - user_ns.min(e.interval_cpu_ns),
-                ..Counters::default()
-            };
             let exit = ExitTotals {
                 exits: 1,
                 nonzero: u64::from(p.status.failed()),
                 oom_kills: u64::from(p.oom_killed),
                 cpu_ns: e.interval_cpu_ns,
             };
-            let Some(facts) = &e.cgroup else { continue };
+            (exit, p.utime_ns, p.cpu_time_ns(), &e.cgroup)
+        });
+        let late = model.exits.late.iter().map(|l| {
+            let exit = ExitTotals {
+                cpu_ns: l.interval_cpu_ns,
+                ..ExitTotals::default()
+            };
+            (exit, l.late.utime_ns, l.late.cpu_time_ns(), &l.cgroup)
+        });
+        for (exit, utime_ns, cpu_ns, cgroup) in exits.chain(late) {
+            let tail = split(exit.cpu_ns, utime_ns, cpu_ns);
+            let Some(facts) = cgroup else { continue };
             let add = |groups: &mut HashMap<Arc<str>, Group>, name: &str| {
                 let g = groups.entry(Arc::from(name)).or_default();
                 g.retired = g.retired.plus(tail);
@@ -255,6 +260,17 @@ impl Aggregator {
             let g = self.containers.entry(Arc::clone(c)).or_default();
             g.retired = g.retired.plus(done);
         }
+    }
+}
+
+/// `ns` of CPU as user and system time in the ratio of a process's
+/// `utime_ns` to its whole `cpu_ns`.
+fn split(ns: u64, utime_ns: u64, cpu_ns: u64) -> Counters {
+    let user_ns = (u128::from(ns) * u128::from(utime_ns) / u128::from(cpu_ns.max(1))) as u64;
+    Counters {
+        user_ns: user_ns.min(ns),
+        system_ns: ns - user_ns.min(ns),
+        ..Counters::default()
     }
 }
 
@@ -337,10 +353,23 @@ mod tests {
         after: Vec<ProcessSample>,
         exits: Vec<crate::collect::sample::ExitedProcess>,
     ) -> (Model, Model) {
+        two_models_late(before, after, exits, Vec::new())
+    }
+
+    /// The same, with `late` final CPU of earlier exits coming in between.
+    fn two_models_late(
+        before: Vec<ProcessSample>,
+        after: Vec<ProcessSample>,
+        exits: Vec<crate::collect::sample::ExitedProcess>,
+        late: Vec<crate::collect::sample::LateExitCpu>,
+    ) -> (Model, Model) {
         let first = model(before);
         let mut catalog = Catalog::new(Path::new("/nonexistent-root"), None);
         let mut cgroups = catalog.describe(&after);
-        catalog.describe_exited(&exits, &mut cgroups);
+        let paths = (exits.iter().map(|p| &p.cgroup))
+            .chain(late.iter().map(|l| &l.cgroup))
+            .filter_map(|c| c.as_deref());
+        catalog.describe_exited(paths, &mut cgroups);
         let sample = Sample {
             backend: crate::collect::BackendKind::Procfs,
             boottime_ns: 101 * SEC,
@@ -358,6 +387,8 @@ mod tests {
                 capture: Default::default(),
                 processes: exits,
                 dropped: 0,
+                late,
+                ..Default::default()
             },
         };
         let second = Model::next(sample, Some(&first), None, &|_| String::new());
@@ -427,6 +458,44 @@ mod tests {
         assert!((second.exits.cpu_percent - 75.0).abs() < 1e-9);
         let parent = second.processes.iter().find(|p| p.sample.pid == 10);
         assert!(parent.is_some_and(|p| (p.exited_children_cpu_percent - 75.0).abs() < 1e-9));
+    }
+
+    /// Final CPU that came a refresh after its exit counts in the unit's
+    /// CPU and exited CPU, as user and system time in the final split,
+    /// without another exit.
+    #[test]
+    fn late_final_cpu_counts_in_its_unit() {
+        let t0 = Instant::now();
+        let mut agg = Aggregator::new();
+        let late = crate::collect::sample::LateExitCpu {
+            pid: 50,
+            ppid: 10,
+            start_time_ns: 100 * SEC,
+            cgroup: Some(WEB.into()),
+            recorded_ns: 100_000_000,
+            utime_ns: 300_000_000,
+            stime_ns: 100_000_000,
+        };
+        let (first, second) = two_models_late(
+            vec![worker(10, WEB, 5)],
+            vec![worker(10, WEB, 5)],
+            Vec::new(),
+            vec![late],
+        );
+        agg.update(&first, t0);
+        let a = agg.update(&second, t0);
+        let web = unit(&a, "web.service").cloned().unwrap_or_default();
+        // 0.4 s final, 0.1 s counted before: 0.3 s more, 3:1 user.
+        assert_eq!(web.counters.user_ns, 5 * SEC + 225_000_000);
+        assert_eq!(web.counters.system_ns, 75_000_000);
+        assert_eq!(
+            web.exits,
+            ExitTotals {
+                cpu_ns: 300_000_000,
+                ..ExitTotals::default()
+            }
+        );
+        assert!((second.exits.cpu_percent - 30.0).abs() < 1e-9);
     }
 
     fn unit<'a>(a: &'a Aggregates, name: &str) -> Option<&'a GroupTotals> {

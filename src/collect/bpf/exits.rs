@@ -4,7 +4,9 @@
 //! Draining is one `consume` over the ring's mapped pages (no syscall per
 //! exit, none at all when nothing exited); the drop counter is read from a
 //! mapped array. The per-process argv and OOM marks stay in the kernel and
-//! arrive inside the records.
+//! arrive inside the records. Each process's final CPU time follows its
+//! record into the ring when the process is freed (exit_finals.rs pairs
+//! them).
 
 use std::mem::{size_of, MaybeUninit};
 use std::os::fd::BorrowedFd;
@@ -14,23 +16,27 @@ use std::sync::{Arc, Mutex};
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapHandle, RingBuffer, RingBufferBuilder};
 
+use super::exit_finals::{Arrival, Finals};
+pub use super::exit_finals::{Arrivals, LateFinal};
 use super::libbpf_log;
 use super::mapped::MappedArray;
 use super::monotonic::adjust_cputime;
 use super::record::comm_bytes;
 use super::skel::exits as exits_skel;
-use super::skel::exits::types::{exit_record, exit_stats};
+use super::skel::exits::types::{exit_final, exit_record, exit_stats};
 use crate::collect::procfs::split_cmdline;
-use crate::collect::sample::{ExitHook, ExitStatus, ExitedProcess, IoCounters};
+use crate::collect::sample::{ExitHook, ExitStatus, ExitedProcess, IoCounters, LateExitCpu};
 
-/// Bytes of the ring buffer: about 9 900 exits per refresh (a record is
-/// 424 bytes with its header). Kernel memory, touched by us only as far as
-/// records are written.
+/// Bytes of the ring buffer: about 9 200 exits per refresh (a record is
+/// 424 bytes with its header, its final CPU 32 more). Kernel memory,
+/// touched by us only as far as records are written.
 pub const RING_BYTES: u32 = 4 << 20;
 /// Processes whose argv is kept at once (entries allocated at exec).
 const ARGV_ENTRIES: u32 = 1 << 16;
 
-/// The programs of one way of hooking, tried in this order.
+/// The programs of one way of hooking, tried in this order, each first
+/// with the program that reports the final CPU (`free_btf` beside tp_btf
+/// hooks, `free_raw` beside raw ones), then without it.
 const ATTEMPTS: &[(ExitHook, bool, &[&str])] = &[
     (
         ExitHook::GroupDead,
@@ -62,9 +68,15 @@ pub struct ExitCapture {
     pub oom: bool,
     /// Network bytes come with each record.
     pub net: bool,
+    /// Each process's final CPU time follows its record (sched_process_free
+    /// attached); without it the records hold the CPU at the exit hook.
+    pub finals: bool,
+    /// Why sched_process_free did not load beside the exit hook, when not.
+    pub finals_off: Option<String>,
     /// Dropped before the maps it reads.
     ring: RingBuffer<'static>,
-    received: Arc<Mutex<Vec<exit_record>>>,
+    received: Arc<Mutex<Vec<Arrival>>>,
+    settled: Finals,
     stats: MappedArray,
     _ring_map: MapHandle,
     _links: Vec<libbpf_rs::Link>,
@@ -84,10 +96,26 @@ impl ExitCapture {
             return Err("the kernel has no sched_process_exit tracepoint in its BTF".into());
         }
         let mut reasons = Vec::new();
-        for &(hook, oom, programs) in ATTEMPTS {
-            match Self::attach(hook, oom, programs, net_counters) {
-                Ok(capture) => return Ok(capture),
-                Err(e) => reasons.push(format!("{}: {e}", programs.join("+"))),
+        for finals in [true, false] {
+            for (i, &(hook, oom, programs)) in ATTEMPTS.iter().enumerate() {
+                let mut wanted = programs.to_vec();
+                if finals {
+                    wanted.push(if hook == ExitHook::RawTracepoint {
+                        "free_raw"
+                    } else {
+                        "free_btf"
+                    });
+                }
+                match Self::attach(hook, oom, &wanted, net_counters) {
+                    Ok(mut capture) => {
+                        if !finals {
+                            // The same programs' failure with the free hook.
+                            capture.finals_off = reasons.get(i).cloned();
+                        }
+                        return Ok(capture);
+                    }
+                    Err(e) => reasons.push(format!("{}: {e}", wanted.join("+"))),
+                }
             }
         }
         Err(reasons.join("; "))
@@ -149,13 +177,21 @@ impl ExitCapture {
         let mut builder = RingBufferBuilder::new();
         builder
             .add(&ring_map, move |bytes: &[u8]| {
-                if bytes.len() >= size_of::<exit_record>() {
+                let arrival = if bytes.len() == size_of::<exit_final>() {
+                    // SAFETY: exit_final is plain integers, valid for any
+                    // bits; the length was checked.
+                    Arrival::Final(unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) })
+                } else if bytes.len() >= size_of::<exit_record>() {
                     // SAFETY: exit_record is plain integers and byte
                     // arrays, valid for any bits; the length was checked.
-                    let r = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
-                    if let Ok(mut v) = sink.lock() {
-                        v.push(r);
-                    }
+                    Arrival::Exit(Box::new(unsafe {
+                        std::ptr::read_unaligned(bytes.as_ptr().cast())
+                    }))
+                } else {
+                    return 0;
+                };
+                if let Ok(mut v) = sink.lock() {
+                    v.push(arrival);
                 }
                 0
             })
@@ -167,23 +203,39 @@ impl ExitCapture {
             hook,
             oom,
             net: net_counters.is_some(),
+            finals: wanted.iter().any(|w| w.starts_with("free_")),
+            finals_off: None,
             ring,
             received,
+            settled: Finals::default(),
             stats,
             _ring_map: ring_map,
             _links: links,
         })
     }
 
-    /// The records written since the last call, oldest first.
-    pub fn drain(&mut self) -> Vec<exit_record> {
+    /// The records written since the last call, oldest first, with the
+    /// final CPU of those already freed, and the final CPU of earlier
+    /// calls' records freed since.
+    pub fn drain(&mut self) -> Arrivals {
         // Consume reads the mapped ring: no syscall unless the kernel must
         // be woken, and never one per record.
         let _ = self.ring.consume();
-        self.received
+        let arrived = self
+            .received
             .lock()
             .map(|mut v| std::mem::take(&mut *v))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        self.settled.settle(arrived)
+    }
+
+    /// Final CPU times lost because the ring buffer was full, since
+    /// loading (their processes keep the CPU of their exit records).
+    pub fn finals_dropped(&self) -> u64 {
+        let base = self.stats.bytes(size_of::<exit_stats>()).as_ptr();
+        // SAFETY: as in `counts`; the third word of the page-aligned
+        // mapping, updated atomically by the kernel.
+        unsafe { AtomicU64::from_ptr(base.cast_mut().cast::<u64>().add(2)) }.load(Ordering::Relaxed)
     }
 
     /// (records written, exits dropped for a full ring) since loading.
@@ -240,6 +292,23 @@ pub fn decode(r: &exit_record, page_size: u64, net: bool) -> ExitedProcess {
     }
 }
 
+/// The final CPU of a process an earlier drain returned, as a sample.
+pub fn decode_late(l: &LateFinal, cgroup: Option<Arc<str>>) -> LateExitCpu {
+    let (utime_ns, stime_ns) = adjust_cputime(l.final_ns, l.utime, l.stime, (0, 0));
+    LateExitCpu {
+        pid: l.pid,
+        ppid: l.ppid,
+        start_time_ns: l.start_boottime,
+        cgroup,
+        recorded_ns: l.recorded_ns,
+        utime_ns,
+        stime_ns,
+    }
+}
+
 /// intf.h's enum bpftop_exit_flag, from the object's BTF.
 const EXIT_OOM_KILLED: u32 = exits_skel::types::bpftop_exit_flag::BPFTOP_EXIT_OOM_KILLED.0;
 const EXIT_ARGV: u32 = exits_skel::types::bpftop_exit_flag::BPFTOP_EXIT_ARGV.0;
+
+// The ring tells the two kinds of items apart by their size.
+const _: () = assert!(size_of::<exit_final>() < size_of::<exit_record>());

@@ -15,6 +15,7 @@ mod assemble;
 mod cmdline;
 mod delayacct;
 pub mod drm_fds;
+mod exit_finals;
 pub mod exits;
 mod init_process;
 mod libbpf_log;
@@ -238,29 +239,43 @@ impl BpfCollector {
                 }
             }
         };
-        let records = capture.drain();
+        let arrived = capture.drain();
         let page_size = self.builder.page_size;
         // An id unknown to the cache is tried once per refresh, through the
         // parent (which is often in the same cgroup).
         let mut tried = FxHashSet::default();
-        let processes: Vec<ExitedProcess> = records
+        let cgroups = &mut self.builder.cgroups;
+        let mut cgroup = |id: u64, ppid: u32| {
+            if id != 0 && (cgroups.knows(id) || tried.insert(id)) {
+                cgroups.resolve(id, ppid)
+            } else {
+                None
+            }
+        };
+        let processes: Vec<ExitedProcess> = arrived
+            .exits
             .iter()
             .map(|r| {
                 let mut p = exits::decode(r, page_size, capture.net);
-                let cgroups = &mut self.builder.cgroups;
-                if r.cgroup_id != 0 && (cgroups.knows(r.cgroup_id) || tried.insert(r.cgroup_id)) {
-                    p.cgroup = cgroups.resolve(r.cgroup_id, r.ppid);
-                }
+                p.cgroup = cgroup(r.cgroup_id, r.ppid);
                 p
             })
+            .collect();
+        let late = arrived
+            .late
+            .iter()
+            .map(|l| exits::decode_late(l, cgroup(l.cgroup_id, l.ppid)))
             .collect();
         Exits {
             capture: crate::collect::sample::ExitCapture::On {
                 hook: capture.hook,
                 oom: capture.oom,
+                final_cpu: capture.finals,
             },
             processes,
             dropped: capture.counts().1,
+            late,
+            finals_dropped: capture.finals_dropped(),
         }
     }
 

@@ -106,6 +106,9 @@ pub enum ExitCapture {
         hook: ExitHook,
         /// The OOM killer's choices are marked (oom/mark_victim attached).
         oom: bool,
+        /// Each process's CPU is its final one, taken when it is freed
+        /// (sched_process_free attached); else what the exit hook saw.
+        final_cpu: bool,
     },
     Off {
         reason: String,
@@ -136,6 +139,37 @@ pub struct Exits {
     /// Exits lost because the kernel's buffer was full, since bpftop
     /// started (never silent: shown and exported).
     pub dropped: u64,
+    /// Processes of earlier refreshes whose final CPU came since the last
+    /// refresh.
+    pub late: Vec<LateExitCpu>,
+    /// Final CPU times lost to a full buffer since bpftop started (those
+    /// processes keep the CPU their exit record gave).
+    pub finals_dropped: u64,
+}
+
+/// The final CPU time of a process that an earlier refresh listed: the
+/// kernel gives it once the process is reaped and has switched out for the
+/// last time, which may be after the refresh its exit came in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LateExitCpu {
+    pub pid: u32,
+    /// The parent at the time of the exit.
+    pub ppid: u32,
+    pub start_time_ns: u64,
+    /// cgroup v2 path, where known.
+    pub cgroup: Option<Arc<str>>,
+    /// The CPU time the earlier refresh had, ns.
+    pub recorded_ns: u64,
+    /// The final user and system CPU time, ns, summing to the final run
+    /// time.
+    pub utime_ns: u64,
+    pub stime_ns: u64,
+}
+
+impl LateExitCpu {
+    pub fn cpu_time_ns(&self) -> u64 {
+        self.utime_ns + self.stime_ns
+    }
 }
 
 #[cfg(test)]
