@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 
 use clap::builder::PossibleValuesParser;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 
 use crate::batch::Format;
+use crate::build_info;
 use crate::collect::{BackendChoice, NetHooksChoice, WalkChoice};
 use crate::ui::columns::Column;
 use crate::ui::theme::Theme;
@@ -161,4 +162,18 @@ pub struct Cli {
     /// passwd file that user names come from.
     #[arg(long, hide = true, default_value = DEFAULT_PASSWD)]
     pub passwd: PathBuf,
+}
+
+impl Cli {
+    /// This process's command line, exiting as clap does on bad usage,
+    /// `--help` and `--version`. `--version` also says the target, the
+    /// commit, the features and the date of the build (`-V` only the
+    /// version); they are added here rather than in `Cli`'s attributes so
+    /// that the man page, made from `Cli`, is the same for every build.
+    pub fn from_env() -> Cli {
+        let matches = Cli::command()
+            .long_version(build_info::LONG_VERSION)
+            .get_matches();
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
 }

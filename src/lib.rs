@@ -22,9 +22,10 @@ pub mod ui;
 // What the modes act with.
 pub mod actions;
 
-// The binary's start: the command line, its checks, `--check`; the man
-// page's sections beyond the options.
+// The binary's start: the command line, its checks, `--check`, what the
+// build was (`--version`); the man page's sections beyond the options.
 pub mod allocator;
+pub mod build_info;
 pub mod check;
 pub mod cli;
 pub mod man;

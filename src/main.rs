@@ -5,8 +5,6 @@ use std::convert::Infallible;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
-
 use bpftop::batch::{self, BatchOptions, Selection};
 use bpftop::cli::Cli;
 use bpftop::collect::{CollectOptions, NetOptions};
@@ -24,7 +22,7 @@ fn main() -> ExitCode {
         eprintln!("bpftop: {message}");
         return ExitCode::FAILURE;
     }
-    let cli = Cli::parse();
+    let cli = Cli::from_env();
     if let Err(message) = bpftop::trust::refuse_test_roots(&cli) {
         eprintln!("bpftop: {message}");
         return ExitCode::from(2);

@@ -295,6 +295,12 @@ def verify(label, path):
     # the kernel has it: the socket tracepoints from 6.3; fexit and kprobes
     # in the guests (Debian's kernels have both); kprobes wherever the
     # kprobe PMU exists. Elsewhere a kind may be unavailable, with a reason.
+    # fexit attaches through a BPF trampoline called from the function's
+    # ftrace site: arm64 has those direct calls from 6.4 only
+    # (DYNAMIC_FTRACE_WITH_DIRECT_CALLS); before, attaching fails with
+    # ENOTSUPP, and bpftop must fall back to kprobes and say why.
+    machine = field(info, "machine") or "x86_64"
+    fexit_possible = machine != "aarch64" or version >= (6, 4)
     forced = []
     for kind in ("tracepoints", "fexit", "kprobes"):
         hook = sec.get(f"hook {kind}")
@@ -302,7 +308,8 @@ def verify(label, path):
             problems.append(f"--net-hooks {kind}: no transcript section")
             continue
         required = ((kind == "tracepoints" and version >= (6, 3))
-                    or (kind != "tracepoints" and label == "guest")
+                    or (kind == "fexit" and label == "guest" and fexit_possible)
+                    or (kind == "kprobes" and label == "guest")
                     or (kind == "kprobes" and field(hook, "kprobe_pmu") == "yes"))
         try:
             hook_last = json.loads(field(hook, "last") or "{}")

@@ -61,6 +61,7 @@ mkfifo hold tx.fifo
 
 begin info
 echo "kernel $(uname -r)"
+echo "machine $(uname -m)"
 # The guest's page size, from the kernel itself rather than assumed.
 echo "pagesize_kb $(grep -m1 KernelPageSize /proc/self/smaps | tr -s ' ' | cut -d' ' -f2)"
 echo "workload_pid $$"
@@ -187,7 +188,9 @@ hook_transfer() {
     echo "kprobe_pmu $([ -e /sys/bus/event_source/devices/kprobe ] && echo yes || echo no)"
     sed 's/^/pid /' "hook-$kind.pids"
     sed 's/^/stderr /' "hook-$kind.err"
-    echo "last $(tail -n 1 "hook-$kind.json")"
+    # sed, not tail: busybox's tail -n 1 keeps only the last ~1 MB of a
+    # longer line (a host with 10 000 processes makes one).
+    echo "last $(sed -n '$p' "hook-$kind.json")"
     end "hook $kind"
 }
 hook_transfer tracepoints $((PORT + 1))
