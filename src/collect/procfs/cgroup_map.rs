@@ -114,8 +114,8 @@ fn join(parent: &[u8], name: &OsStr) -> Vec<u8> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::collect::cgroups::find_cgroup2_mount;
 

@@ -146,8 +146,8 @@ impl CmdlineMemo {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn stat(comm: &[u8], state: char, utime: u64, arg_start: u64) -> StatFields {

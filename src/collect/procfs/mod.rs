@@ -378,10 +378,10 @@ impl Collector for ProcfsCollector {
 }
 
 #[cfg(test)]
-// Tests may panic on failure; that is how they report it.
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use super::parse::tests::stat_line;
+    // Tests may panic on failure; that is how they report it.
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::parse::stat_line;
     use super::*;
     use std::fs;
     use std::os::unix::ffi::OsStrExt;

@@ -240,30 +240,27 @@ pub fn ticks_to_ns(ticks: u64, ticks_per_second: u64) -> u64 {
 }
 
 #[cfg(test)]
-// Tests may panic on failure; that is how they report it.
-#[allow(clippy::unwrap_used, clippy::expect_used)]
-pub(super) mod tests {
-    use super::*;
-
-    /// A complete 52-field stat line; `set` overrides fields by proc(5)
-    /// number (field 3 is the state, default S; all others default to 0).
-    pub(in crate::collect::procfs) fn stat_line(
-        pid: u32,
-        comm: &[u8],
-        set: &[(usize, &str)],
-    ) -> Vec<u8> {
-        let mut fields: Vec<String> = (3..=52).map(|_| "0".to_string()).collect();
-        fields[0] = "S".to_string();
-        for &(n, v) in set {
-            fields[n - 3] = v.to_string();
-        }
-        let mut line = format!("{pid} (").into_bytes();
-        line.extend_from_slice(comm);
-        line.extend_from_slice(b") ");
-        line.extend_from_slice(fields.join(" ").as_bytes());
-        line.push(b'\n');
-        line
+/// A complete 52-field stat line; `set` overrides fields by proc(5)
+/// number (field 3 is the state, default S; all others default to 0).
+pub(crate) fn stat_line(pid: u32, comm: &[u8], set: &[(usize, &str)]) -> Vec<u8> {
+    let mut fields: Vec<String> = (3..=52).map(|_| "0".to_string()).collect();
+    fields[0] = "S".to_string();
+    for &(n, v) in set {
+        fields[n - 3] = v.to_string();
     }
+    let mut line = format!("{pid} (").into_bytes();
+    line.extend_from_slice(comm);
+    line.extend_from_slice(b") ");
+    line.extend_from_slice(fields.join(" ").as_bytes());
+    line.push(b'\n');
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    // Tests may panic on failure; that is how they report it.
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
 
     #[test]
     fn schedstat_gives_run_delay_and_count() {
