@@ -2,11 +2,10 @@
 
 use std::fmt::Write;
 use std::fs;
-use std::path::Path;
 
 use crate::collect::bpf::drm_fds::BpfDrmScan;
 use crate::collect::bpf::BpfCollector;
-use crate::collect::cgroups::find_cgroup2_mount;
+use crate::collect::cgroups::Hierarchy;
 use crate::collect::sample::BackendKind;
 use crate::collect::sampler::open_gpu;
 use crate::collect::{CollectOptions, Collector};
@@ -68,16 +67,18 @@ pub fn report(options: &CollectOptions) -> String {
         };
         let _ = writeln!(out, "  {name:<17}{have}  {what}");
     }
-    let mount = find_cgroup2_mount(&options.proc_root);
-    let _ = writeln!(
-        out,
-        "cgroup2 mount:   {}",
-        mount
-            .as_deref()
-            .map(Path::display)
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| "none (cgroup v1 only: no CGROUP paths, no freeze)".to_owned())
-    );
+    let cgroups = match Hierarchy::find(&options.proc_root) {
+        Some(Hierarchy::V2(mount)) => format!("cgroup v2 at {}", mount.display()),
+        Some(Hierarchy::V1Systemd(mount)) => format!(
+            "no cgroup v2 mount: units, slices and containers from systemd's v1 hierarchy at {} \
+             (no unit pressure or limits; freezing a unit needs cgroup v2)",
+            mount.display()
+        ),
+        None => "neither cgroup v2 nor systemd's v1 hierarchy is mounted: \
+                 no CGROUP paths, units, containers or freeze"
+            .to_owned(),
+    };
+    let _ = writeln!(out, "cgroups:         {cgroups}");
     let _ = writeln!(out, "programs:");
     let bpf = BpfCollector::open(options);
     let bpf_loads = bpf.is_ok();

@@ -125,6 +125,80 @@ pub fn cgroup2_mount_from_mountinfo(mountinfo: &str) -> Option<PathBuf> {
     })
 }
 
+/// The mount point of the cgroup v1 hierarchy whose super options hold
+/// `option` (a controller such as `freezer`, or `name=systemd` for
+/// systemd's named hierarchy), from a mountinfo text.
+pub fn v1_mount_from_mountinfo(mountinfo: &str, option: &str) -> Option<PathBuf> {
+    mountinfo.lines().find_map(|line| {
+        // "37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer"
+        let (left, right) = line.split_once(" - ")?;
+        let mut fields = right.split(' ');
+        if fields.next()? != "cgroup" {
+            return None;
+        }
+        let options = fields.nth(1)?;
+        if !options.split(',').any(|o| o == option) {
+            return None;
+        }
+        let mount_point = left.split(' ').nth(4)?;
+        Some(PathBuf::from(unescape_mountinfo(mount_point)))
+    })
+}
+
+/// The cgroup of a /proc/PID/cgroup text in the v1 hierarchy whose
+/// controller list holds `controller` (`freezer`, `name=systemd`), escaped
+/// as cgroup paths are.
+pub fn parse_cgroup_v1(text: &[u8], controller: &[u8]) -> Option<String> {
+    text.split(|&b| b == b'\n').find_map(|line| {
+        let mut fields = line.splitn(3, |&b| b == b':');
+        let _id = fields.next()?;
+        let controllers = fields.next()?;
+        let path = fields.next()?;
+        controllers
+            .split(|&b| b == b',')
+            .any(|c| c == controller)
+            .then(|| encode_path(path))
+    })
+}
+
+/// The hierarchy processes' cgroups are named in: cgroup v2, or, on hosts
+/// that mount none, systemd's v1 named hierarchy (`name=systemd`), whose
+/// paths carry the same slices, units and container scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hierarchy {
+    V2(PathBuf),
+    V1Systemd(PathBuf),
+}
+
+impl Hierarchy {
+    pub fn find(proc_root: &Path) -> Option<Hierarchy> {
+        let text = fs::read_to_string(proc_root.join("self/mountinfo")).ok()?;
+        Hierarchy::from_mountinfo(&text)
+    }
+
+    pub fn from_mountinfo(mountinfo: &str) -> Option<Hierarchy> {
+        cgroup2_mount_from_mountinfo(mountinfo)
+            .map(Hierarchy::V2)
+            .or_else(|| {
+                v1_mount_from_mountinfo(mountinfo, "name=systemd").map(Hierarchy::V1Systemd)
+            })
+    }
+
+    pub fn mount(&self) -> &Path {
+        match self {
+            Hierarchy::V2(mount) | Hierarchy::V1Systemd(mount) => mount,
+        }
+    }
+
+    /// A process's cgroup in this hierarchy, from its /proc/PID/cgroup.
+    pub fn path_in(&self, proc_pid_cgroup: &[u8]) -> Option<String> {
+        match self {
+            Hierarchy::V2(_) => parse_cgroup_v2(proc_pid_cgroup),
+            Hierarchy::V1Systemd(_) => parse_cgroup_v1(proc_pid_cgroup, b"name=systemd"),
+        }
+    }
+}
+
 /// mountinfo escapes space, tab, newline and backslash as \ooo.
 pub(crate) fn unescape_mountinfo(s: &str) -> String {
     let bytes = s.as_bytes();
@@ -240,6 +314,34 @@ mod tests {
         assert_eq!(
             parse_cgroup_v2(b"0::/t/a\xff\xfeb\n").as_deref(),
             Some("/t/a\\xff\\xfeb")
+        );
+    }
+
+    #[test]
+    fn v1_only_hosts_name_cgroups_in_systemds_hierarchy() {
+        let v1_only =
+            "30 25 0:26 / /sys/fs/cgroup/systemd rw,nosuid - cgroup cgroup rw,xattr,name=systemd\n\
+            31 25 0:27 / /sys/fs/cgroup/freezer rw - cgroup cgroup rw,freezer\n";
+        let h = Hierarchy::V1Systemd(PathBuf::from("/sys/fs/cgroup/systemd"));
+        assert_eq!(Hierarchy::from_mountinfo(v1_only), Some(h.clone()));
+        let text = b"5:freezer:/docker/abc\n1:name=systemd:/system.slice/nginx.service\n0::/\n";
+        assert_eq!(
+            h.path_in(text).as_deref(),
+            Some("/system.slice/nginx.service")
+        );
+        assert_eq!(
+            parse_cgroup_v1(text, b"freezer").as_deref(),
+            Some("/docker/abc")
+        );
+        // Where cgroup2 is mounted (hybrid), it wins.
+        let hybrid =
+            format!("{v1_only}32 25 0:28 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n");
+        let h = Hierarchy::V2(PathBuf::from("/sys/fs/cgroup/unified"));
+        assert_eq!(Hierarchy::from_mountinfo(&hybrid), Some(h.clone()));
+        assert_eq!(h.path_in(text).as_deref(), Some("/"));
+        assert_eq!(
+            Hierarchy::from_mountinfo("31 25 0:27 / /x rw - cgroup cgroup rw,cpu\n"),
+            None
         );
     }
 

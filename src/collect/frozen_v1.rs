@@ -20,7 +20,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use super::cgroups::{decode_path, encode_path, unescape_mountinfo};
+use super::cgroups::{decode_path, parse_cgroup_v1, v1_mount_from_mountinfo};
 
 /// `freezer.state` files kept open across refreshes, at most.
 const MAX_OPEN_FILES: usize = 256;
@@ -28,20 +28,7 @@ const MAX_OPEN_FILES: usize = 256;
 /// The mount point of the cgroup v1 hierarchy that holds the `freezer`
 /// controller, from a mountinfo text.
 pub fn freezer_mount_from_mountinfo(mountinfo: &str) -> Option<PathBuf> {
-    mountinfo.lines().find_map(|line| {
-        // "37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer"
-        let (left, right) = line.split_once(" - ")?;
-        let mut fields = right.split(' ');
-        if fields.next()? != "cgroup" {
-            return None;
-        }
-        let options = fields.nth(1)?;
-        if !options.split(',').any(|o| o == "freezer") {
-            return None;
-        }
-        let mount_point = left.split(' ').nth(4)?;
-        Some(PathBuf::from(unescape_mountinfo(mount_point)))
-    })
+    v1_mount_from_mountinfo(mountinfo, "freezer")
 }
 
 /// The v1 freezer hierarchy's mount point on this system, if any.
@@ -53,16 +40,7 @@ pub fn find_freezer_mount(proc_root: &Path) -> Option<PathBuf> {
 /// The v1 freezer cgroup from a /proc/PID/cgroup text (the line whose
 /// controller list holds `freezer`), escaped as cgroup paths are.
 pub fn parse_cgroup_freezer(text: &[u8]) -> Option<String> {
-    text.split(|&b| b == b'\n').find_map(|line| {
-        let mut fields = line.splitn(3, |&b| b == b':');
-        let _id = fields.next()?;
-        let controllers = fields.next()?;
-        let path = fields.next()?;
-        controllers
-            .split(|&b| b == b',')
-            .any(|c| c == b"freezer")
-            .then(|| encode_path(path))
-    })
+    parse_cgroup_v1(text, b"freezer")
 }
 
 /// The value of a `freezer.state` text: FROZEN is frozen; THAWED and

@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod bpf;
 pub mod catalog;
+pub mod cgroup_map;
 pub mod cgroup_stats;
 pub mod cgroups;
 pub mod clock;

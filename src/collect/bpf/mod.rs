@@ -47,7 +47,8 @@ use self::record::{
 };
 use self::skel::task_iter::types::{task_record, walk_state};
 pub use self::walker::WalkKind;
-use super::cgroups::CgroupResolver;
+use super::cgroup_map::CgroupMap;
+use super::cgroups::{CgroupResolver, Hierarchy};
 use super::clock;
 use super::sample::{
     Argv, BackendKind, ExitedProcess, Exits, NetCounters, NetworkStatus, ProcessSample, Sample,
@@ -78,6 +79,9 @@ struct ProcessBuilder {
     page_size: u64,
     proc_root: PathBuf,
     cgroups: CgroupResolver,
+    /// On hosts without cgroup v2 (whose ids the walk records), cgroups
+    /// come from systemd's v1 hierarchy instead, by its tree.
+    v1_cgroups: Option<(Hierarchy, CgroupMap)>,
     /// Last refresh's counters and argv of each process.
     memo: ProcessMemo,
     /// Return an empty argv for processes not read yet (see
@@ -160,6 +164,10 @@ impl BpfCollector {
                 page_size: clock::page_size(),
                 proc_root: options.proc_root.clone(),
                 cgroups: CgroupResolver::new(&options.proc_root),
+                v1_cgroups: match Hierarchy::find(&options.proc_root) {
+                    Some(h @ Hierarchy::V1Systemd(_)) => Some((h, CgroupMap::default())),
+                    _ => None,
+                },
                 memo: ProcessMemo::default(),
                 defer_cmdlines: false,
                 no_argv: Argv::from(Vec::new()),
@@ -376,9 +384,13 @@ impl ProcessBuilder {
         if leader.record_flags & REC_PRECISE_RSS != 0 {
             self.precise_rss = true;
         }
-        let cgroup = match leader.cgroup_id {
-            0 => None,
-            id => self.cgroups.resolve(id, pid),
+        let cgroup = match (&self.v1_cgroups, leader.cgroup_id) {
+            (Some((hierarchy, map)), _) => map.get(pid).or_else(|| {
+                let text = std::fs::read(self.proc_root.join(format!("{pid}/cgroup"))).ok()?;
+                hierarchy.path_in(&text).map(std::sync::Arc::from)
+            }),
+            (None, 0) => None,
+            (None, id) => self.cgroups.resolve(id, pid),
         };
         let net = match &mut self.net {
             Ok(counting) => Some(NetCounters {
@@ -460,6 +472,9 @@ impl Collector for BpfCollector {
         let mut live_cgroups = FxHashSet::default();
         let builder = &mut self.builder;
         builder.sweep.begin_refresh(boottime_ns);
+        if let Some((hierarchy, map)) = &mut builder.v1_cgroups {
+            map.refresh(hierarchy, &builder.proc_root);
+        }
         assemble::processes(
             &mut agg.processes,
             &records,

@@ -11,10 +11,9 @@
 //!   `status` holds the resident set's parts, so statm is not read.
 //! - `cmdline` only where it may have changed (see [`memo`]).
 //! - `io` and `schedstat` only while someone wants them ([`Extras`]).
-//! - the cgroup from the cgroup tree, one read per cgroup ([`cgroup_map`]),
-//!   and /proc/PID/cgroup only where that cannot tell.
+//! - the cgroup from the cgroup tree, one read per cgroup
+//!   ([`CgroupMap`]), and /proc/PID/cgroup only where that cannot tell.
 
-mod cgroup_map;
 mod memo;
 mod parse;
 mod proc_dir;
@@ -25,7 +24,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use self::cgroup_map::CgroupMap;
 use self::memo::{CmdlineMemo, Moment};
 pub(crate) use self::parse::parse_kib;
 use self::parse::ticks_to_ns;
@@ -34,7 +32,8 @@ pub use self::parse::{
     StatmFields, StatusFields,
 };
 use self::proc_dir::{ProcDir, RelPath};
-use super::cgroups::{find_cgroup2_mount, parse_cgroup_v2};
+use super::cgroup_map::CgroupMap;
+use super::cgroups::{parse_cgroup_v2, Hierarchy};
 use super::sample::{
     Argv, Comm, ExitCapture, Exits, NetworkStatus, RunQueue, SystemSample, ThreadSample, Waits,
 };
@@ -51,7 +50,8 @@ pub struct ProcfsCollector {
     extras: Extras,
     ticks_per_second: u64,
     page_size: u64,
-    cgroup2_mount: Option<PathBuf>,
+    /// Where cgroups are named; None: only /proc/PID/cgroup's v2 line.
+    hierarchy: Option<Hierarchy>,
     cgroups: CgroupMap,
     cmdlines: CmdlineMemo,
     buf: Vec<u8>,
@@ -77,7 +77,7 @@ impl ProcfsCollector {
             extras: Extras::ALL,
             ticks_per_second: clock::clock_ticks_per_second(),
             page_size: clock::page_size(),
-            cgroup2_mount: find_cgroup2_mount(&options.proc_root),
+            hierarchy: Hierarchy::find(&options.proc_root),
             cgroups: CgroupMap::default(),
             cmdlines: CmdlineMemo::default(),
             buf: Vec::with_capacity(8192),
@@ -225,9 +225,16 @@ impl ProcfsCollector {
         if let Some(path) = self.cgroups.get(pid) {
             return Some(path);
         }
-        self.read(&RelPath::process(pid, "cgroup"))
-            .and_then(parse_cgroup_v2)
-            .map(Arc::from)
+        // Taken for the read, which borrows the collector.
+        let hierarchy = self.hierarchy.take();
+        let path = self
+            .read(&RelPath::process(pid, "cgroup"))
+            .and_then(|text| match &hierarchy {
+                Some(h) => h.path_in(text),
+                None => parse_cgroup_v2(text),
+            });
+        self.hierarchy = hierarchy;
+        path.map(Arc::from)
     }
 
     /// The threads of `pid`: their rows (when asked for), how many run, and
@@ -328,8 +335,8 @@ impl Collector for ProcfsCollector {
             self.pids = pids;
             return Err(e);
         }
-        if let Some(mount) = &self.cgroup2_mount {
-            self.cgroups.refresh(mount, &self.proc_root);
+        if let Some(hierarchy) = &self.hierarchy {
+            self.cgroups.refresh(hierarchy, &self.proc_root);
         }
         self.cmdlines.begin_refresh(clock::boottime_ns());
         let mut processes = Vec::with_capacity(pids.len());

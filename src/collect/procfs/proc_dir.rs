@@ -100,11 +100,11 @@ impl ProcDir {
     /// file, which saves the empty read that would confirm it: the files
     /// read this way (a process's stat, status, io, schedstat, cgroup and
     /// cmdline) hand out all they have up to the size asked for in one
-    /// read. Files that are produced record by record (cgroup.procs) are
-    /// read with [`read_all`].
+    /// read (unlike files produced record by record, such as cgroup.procs,
+    /// which this is not for).
     pub fn read(&self, path: &RelPath, buf: &mut Vec<u8>) -> io::Result<()> {
         let file = self.open_at(path)?;
-        read_file(&file, buf, true)
+        read_file(&file, buf)
     }
 
     fn open_at(&self, path: &RelPath) -> io::Result<OwnedFd> {
@@ -139,14 +139,7 @@ impl ProcDir {
     }
 }
 
-/// Reads all of a file that produces its text record by record, until an
-/// empty read.
-pub fn read_all(path: &Path, buf: &mut Vec<u8>) -> io::Result<()> {
-    let file = fs::File::open(path)?;
-    read_file(&file.into(), buf, false)
-}
-
-fn read_file(fd: &OwnedFd, buf: &mut Vec<u8>, short_read_ends: bool) -> io::Result<()> {
+fn read_file(fd: &OwnedFd, buf: &mut Vec<u8>) -> io::Result<()> {
     buf.clear();
     if buf.capacity() < FIRST_READ {
         buf.reserve(FIRST_READ);
@@ -169,7 +162,7 @@ fn read_file(fd: &OwnedFd, buf: &mut Vec<u8>, short_read_ends: bool) -> io::Resu
         let (n, offered) = (n as usize, spare.len());
         // SAFETY: the read initialised these n bytes.
         unsafe { buf.set_len(buf.len() + n) };
-        if n == 0 || (short_read_ends && n < offered) {
+        if n == 0 || n < offered {
             return Ok(());
         }
     }
@@ -249,13 +242,10 @@ mod tests {
         proc_dir
             .read(&RelPath::process(7, "cmdline"), &mut buf)
             .unwrap();
-        let mut all = Vec::new();
-        read_all(&dir.join("7/cmdline"), &mut all).unwrap();
         let mut pids = Vec::new();
         proc_dir.numbers(OsStr::new(""), &mut pids).unwrap();
         fs::remove_dir_all(&dir).unwrap();
         assert_eq!(buf, big);
-        assert_eq!(all, big);
         assert_eq!(pids, [7]);
     }
 }

@@ -1,6 +1,8 @@
-//! Every process's cgroup v2 path from the cgroup tree instead of from each
+//! Every process's cgroup from the cgroup tree instead of from each
 //! process: one `cgroup.procs` read per cgroup (hundreds on a big machine)
-//! replaces one /proc/PID/cgroup read per process (tens of thousands).
+//! replaces one /proc/PID/cgroup read per process (tens of thousands). The
+//! tree is cgroup v2's, or systemd's v1 hierarchy on hosts without v2
+//! ([`Hierarchy`]).
 //!
 //! The map is exact, never stale: a process listed in exactly one cgroup
 //! was in that cgroup at the moment that file was read, as a read of its
@@ -22,8 +24,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::proc_dir::read_all;
-use crate::collect::cgroups::{encode_path, parse_cgroup_v2};
+use super::cgroups::{encode_path, Hierarchy};
 
 /// Where a process was found.
 enum Seen {
@@ -40,11 +41,12 @@ pub struct CgroupMap {
 }
 
 impl CgroupMap {
-    /// Walks the cgroup2 tree under `mount`, then checks the result
-    /// against our own /proc/self/cgroup (under `proc_root`).
-    pub fn refresh(&mut self, mount: &Path, proc_root: &Path) {
+    /// Walks the tree of `hierarchy`, then checks the result against our
+    /// own /proc/self/cgroup (under `proc_root`).
+    pub fn refresh(&mut self, hierarchy: &Hierarchy, proc_root: &Path) {
         self.by_pid.clear();
         self.usable = false;
+        let mount = hierarchy.mount();
         let mut stack: Vec<(PathBuf, Vec<u8>)> = vec![(mount.to_path_buf(), b"/".to_vec())];
         while let Some((dir, path)) = stack.pop() {
             let Ok(entries) = fs::read_dir(&dir) else {
@@ -59,12 +61,15 @@ impl CgroupMap {
                 stack.push((entry.path(), child));
             }
         }
-        self.usable = self.finds_ourselves(proc_root);
+        self.usable = self.finds_ourselves(hierarchy, proc_root);
     }
 
     /// Records the processes of one cgroup.
     fn list(&mut self, dir: &Path, path: &[u8]) {
-        if read_all(&dir.join("cgroup.procs"), &mut self.buf).is_err() {
+        self.buf.clear();
+        let read = fs::File::open(dir.join("cgroup.procs"))
+            .and_then(|mut file| std::io::Read::read_to_end(&mut file, &mut self.buf));
+        if read.is_err() {
             return;
         }
         let path: Arc<str> = encode_path(path).into();
@@ -79,11 +84,11 @@ impl CgroupMap {
         }
     }
 
-    fn finds_ourselves(&self, proc_root: &Path) -> bool {
+    fn finds_ourselves(&self, hierarchy: &Hierarchy, proc_root: &Path) -> bool {
         let Ok(text) = fs::read(proc_root.join("self/cgroup")) else {
             return false;
         };
-        let Some(own) = parse_cgroup_v2(&text) else {
+        let Some(own) = hierarchy.path_in(&text) else {
             return false;
         };
         matches!(self.by_pid.get(&std::process::id()), Some(Seen::Once(p)) if **p == own)
@@ -117,7 +122,36 @@ fn join(parent: &[u8], name: &OsStr) -> Vec<u8> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::collect::cgroups::find_cgroup2_mount;
+
+    /// A v1-only host's systemd hierarchy, as a directory tree: our own
+    /// process in a service, two others in a slice and the root.
+    #[test]
+    fn walks_systemds_v1_tree_on_hosts_without_v2() {
+        let me = std::process::id();
+        let dir = std::env::temp_dir().join(format!("bpftop-cgmap-{me}"));
+        let mount = dir.join("systemd");
+        let unit = mount.join("system.slice/x.service");
+        fs::create_dir_all(&unit).unwrap();
+        fs::create_dir_all(dir.join("proc/self")).unwrap();
+        fs::write(mount.join("cgroup.procs"), "1\n").unwrap();
+        fs::write(mount.join("system.slice/cgroup.procs"), "").unwrap();
+        fs::write(unit.join("cgroup.procs"), format!("{me}\n77\n")).unwrap();
+        let own = "3:cpu:/\n1:name=systemd:/system.slice/x.service\n";
+        fs::write(dir.join("proc/self/cgroup"), own).unwrap();
+        let mut map = CgroupMap::default();
+        map.refresh(&Hierarchy::V1Systemd(mount.clone()), &dir.join("proc"));
+        let found = [1, 77, me, 5].map(|pid| map.get(pid));
+        // Our own process elsewhere than the tree says: the map is not used.
+        fs::write(dir.join("proc/self/cgroup"), "1:name=systemd:/\n").unwrap();
+        map.refresh(&Hierarchy::V1Systemd(mount), &dir.join("proc"));
+        let unusable = map.get(77);
+        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(found[0].as_deref(), Some("/"));
+        assert_eq!(found[1].as_deref(), Some("/system.slice/x.service"));
+        assert_eq!(found[2].as_deref(), Some("/system.slice/x.service"));
+        assert_eq!(found[3], None, "not listed: read from /proc");
+        assert_eq!(unusable, None);
+    }
 
     #[test]
     fn paths_join_like_the_kernel_prints_them() {
@@ -129,12 +163,12 @@ mod tests {
     #[test]
     fn agrees_with_every_process_cgroup_file() {
         let proc_root = Path::new("/proc");
-        let Some(mount) = find_cgroup2_mount(proc_root) else {
-            crate::test_support::skip("no cgroup2 mount on this machine");
+        let Some(hierarchy) = Hierarchy::find(proc_root) else {
+            crate::test_support::skip("no cgroup hierarchy names processes on this machine");
             return;
         };
         let mut map = CgroupMap::default();
-        map.refresh(&mount, proc_root);
+        map.refresh(&hierarchy, proc_root);
         assert!(
             map.usable,
             "our own process was not found where /proc/self/cgroup says"
@@ -156,14 +190,14 @@ mod tests {
             let read = || {
                 fs::read(entry.path().join("cgroup"))
                     .ok()
-                    .and_then(|t| parse_cgroup_v2(&t))
+                    .and_then(|t| hierarchy.path_in(&t))
             };
             let mut walked = Some(walked);
             for _ in 0..3 {
                 if walked.as_deref() == read().as_deref() {
                     break;
                 }
-                map.refresh(&mount, proc_root);
+                map.refresh(&hierarchy, proc_root);
                 walked = map.get(pid);
             }
             if let (Some(walked), Some(read)) = (walked, read()) {
