@@ -353,6 +353,32 @@ def verify(label, path):
             forced.append(kind)
     row["forced"] = " ".join(forced) or "none"
 
+    # Guests: with only systemd's v1 hierarchy mounted, both backends name
+    # the sleeper's service from there, and --check says where cgroups
+    # come from.
+    v1 = sec.get("v1-only")
+    if label != "host":
+        if v1 is None:
+            problems.append("no v1-only section (the guest's cgroup v1 check did not run)")
+        else:
+            v1_pid = field(v1, "pid")
+            if field(v1, "setup_rc") != "0":
+                problems.append(f"v1-only: mounting systemd's v1 hierarchy failed: {v1}")
+            if "systemd's v1 hierarchy" not in (field(v1, "check") or ""):
+                problems.append(f"v1-only: --check does not name the v1 hierarchy: {field(v1, 'check')}")
+            for backend in ("bpf", "procfs"):
+                line = next((l for l in v1 if l.startswith(backend + " ")), "")
+                try:
+                    procs = json.loads(line[len(backend) + 1:]).get("processes", [])
+                except ValueError:
+                    procs = []
+                p = next((p for p in procs if str(p.get("pid")) == v1_pid), None)
+                got = (p or {}).get("cgroup"), (p or {}).get("unit")
+                print(f"  v1 only, {backend}: cgroup {got[0]}, unit {got[1]}")
+                if got != ("/system.slice/km-v1.service", "km-v1.service"):
+                    problems.append(f"v1-only {backend}: pid {v1_pid} shows {got}, expected "
+                                    "/system.slice/km-v1.service and km-v1.service")
+
     for p in problems:
         print(f"  FAIL [{label}]: {p}")
     row["result"] = "PASS" if not problems else "FAIL"

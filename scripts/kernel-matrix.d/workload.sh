@@ -196,4 +196,28 @@ hook_transfer() {
 hook_transfer tracepoints $((PORT + 1))
 hook_transfer fexit $((PORT + 2))
 hook_transfer kprobes $((PORT + 3))
+
+# Guests only (PID 1 can unmount cgroup2; a host cannot): a host with no
+# cgroup v2 mount, only systemd's v1 named hierarchy. A sleeper moved into
+# a service there must show that service in both backends.
+if [ "${KM_V1_CHECK:-}" = yes ]; then
+    begin v1-only
+    umount /sys/fs/cgroup &&
+        mount -t tmpfs tmpfs /sys/fs/cgroup &&
+        mkdir /sys/fs/cgroup/systemd &&
+        mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd &&
+        mkdir -p /sys/fs/cgroup/systemd/system.slice/km-v1.service
+    echo "setup_rc $?"
+    sleep 600 &
+    v1_pid=$!
+    echo "$v1_pid" >/sys/fs/cgroup/systemd/system.slice/km-v1.service/cgroup.procs
+    echo "pid $v1_pid"
+    echo "proc_cgroup $(tr '\n' ' ' <"/proc/$v1_pid/cgroup")"
+    echo "check $("$BPFTOP" --check 2>&1 | grep '^cgroups:')"
+    for backend in bpf procfs; do
+        "$BPFTOP" --batch -n 1 --format json --backend "$backend" -p "$v1_pid" >"v1-$backend.json" 2>&1
+        echo "$backend $(sed -n '$p' "v1-$backend.json")"
+    done
+    end v1-only
+fi
 echo "@@KM-DONE"
