@@ -353,6 +353,33 @@ def verify(label, path):
             forced.append(kind)
     row["forced"] = " ".join(forced) or "none"
 
+    # Guests: a busy loop under cpu.max 20000/100000 shows its unit
+    # throttled about 80 % of the time and itself at about 20 % CPU.
+    throttle = sec.get("throttle")
+    if label != "host":
+        if throttle is None:
+            problems.append("no throttle section (the guest's cpu.max check did not run)")
+        else:
+            busy = field(throttle, "pid")
+            try:
+                last = json.loads(field(throttle, "last") or "{}")
+            except ValueError:
+                last = {}
+            unit = next((u for u in last.get("units", [])
+                         if u.get("cgroup") == "/km.slice/km-busy.service"), {})
+            proc = next((p for p in last.get("processes", []) if str(p.get("pid")) == busy), {})
+            throttled, cpu = unit.get("throttled_percent"), proc.get("cpu_percent")
+            quota = (unit.get("cpu_quota_usec"), unit.get("cpu_period_usec"))
+            print(f"  cpu.max {quota}: unit throttled {throttled} % of the time, loop CPU {cpu} %")
+            if field(throttle, "setup_rc") != "0":
+                problems.append(f"throttle: the cgroup could not be set up: {throttle}")
+            elif quota != (20000, 100000):
+                problems.append(f"throttle: cpu.max shows {quota}, set 20000 100000")
+            elif throttled is None or not 65 <= throttled <= 95:
+                problems.append(f"throttle: throttled {throttled} % of the time, expected about 80")
+            elif cpu is None or not 12 <= cpu <= 28:
+                problems.append(f"throttle: the loop shows {cpu} % CPU, expected about 20")
+
     # Guests: with only systemd's v1 hierarchy mounted, both backends name
     # the sleeper's service from there, and --check says where cgroups
     # come from.
