@@ -380,6 +380,38 @@ def verify(label, path):
             elif cpu is None or not 12 <= cpu <= 28:
                 problems.append(f"throttle: the loop shows {cpu} % CPU, expected about 20")
 
+    # Guests: an allocator under memory.high shows the limit and its
+    # high events rising (the kernel's memory.events is the truth).
+    memhigh = sec.get("memhigh")
+    if label != "host":
+        if memhigh is None:
+            problems.append("no memhigh section (the guest's memory.high check did not run)")
+        else:
+            def unit_of(key):
+                try:
+                    line = json.loads(field(memhigh, key) or "{}")
+                except ValueError:
+                    return {}
+                return next((u for u in line.get("units", [])
+                             if u.get("cgroup") == "/km.slice/km-alloc.service"), {})
+            first, last = unit_of("first"), unit_of("last")
+            events = (field(memhigh, "events") or "").split()
+            kernel_high = next((int(v) for k, v in zip(events, events[1:]) if k == "high"), None)
+            seen = (last.get("memory_high_bytes"), first.get("memory_high_events"),
+                    last.get("memory_high_events"), (last.get("pressure_some_avg10") or {}).get("memory"))
+            print(f"  memory.high: limit {seen[0]}, high events {seen[1]} -> {seen[2]} "
+                  f"(kernel after: {kernel_high}), memory pressure {seen[3]}")
+            if field(memhigh, "setup_rc") != "0":
+                problems.append(f"memhigh: the cgroup could not be set up: {memhigh}")
+            elif seen[0] != 16 << 20:
+                problems.append(f"memhigh: memory.high shows {seen[0]}, set 16 MiB")
+            elif seen[2] is None or seen[1] is None or not seen[2] > seen[1]:
+                problems.append(f"memhigh: high events {seen[1]} -> {seen[2]}, expected rising")
+            elif kernel_high is None or seen[2] > kernel_high:
+                problems.append(f"memhigh: {seen[2]} high events shown, the kernel counted {kernel_high}")
+            elif field(memhigh, "pressure") and not (seen[3] or 0) > 0:
+                problems.append(f"memhigh: memory pressure {seen[3]} under a throttled allocator")
+
     # Guests: with only systemd's v1 hierarchy mounted, both backends name
     # the sleeper's service from there, and --check says where cgroups
     # come from.

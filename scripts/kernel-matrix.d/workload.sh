@@ -218,6 +218,29 @@ if [ "${KM_GUEST:-}" = yes ]; then
     echo "last $(sed -n '$p' throttle.json)"
     sed 's/^/stderr /' throttle.err
     end throttle
+
+    # An allocator under memory.high 16 MiB (no swap in the guest: the
+    # kernel throttles it): its unit must show memory.high and its high
+    # events rising.
+    begin memhigh
+    mg=/sys/fs/cgroup/km.slice/km-alloc.service
+    echo +memory >/sys/fs/cgroup/cgroup.subtree_control &&
+        echo +memory >/sys/fs/cgroup/km.slice/cgroup.subtree_control &&
+        mkdir -p "$mg" &&
+        echo 16M >"$mg/memory.high"
+    echo "setup_rc $?"
+    sh -c 'echo $$ >'"$mg"'/cgroup.procs; x=$(yes aaaaaaaaaaaaaaa | head -c 64000000); read _ 0<>hold' &
+    alloc=$!
+    echo "pid $alloc"
+    "$BPFTOP" --batch -n 3 -d 2000 --format json --backend bpf -p "$alloc" >memhigh.json 2>memhigh.err
+    echo "rc $?"
+    echo "events $(tr '\n' ' ' <"$mg/memory.events")"
+    echo "pressure $(tr '\n' ' ' <"$mg/memory.pressure" 2>/dev/null)"
+    kill "$alloc"
+    echo "first $(sed -n '1p' memhigh.json)"
+    echo "last $(sed -n '$p' memhigh.json)"
+    sed 's/^/stderr /' memhigh.err
+    end memhigh
 fi
 
 # Guests only (PID 1 can unmount cgroup2; a host cannot): a host with no
