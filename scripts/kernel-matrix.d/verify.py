@@ -412,6 +412,26 @@ def verify(label, path):
             elif field(memhigh, "pressure") and not (seen[3] or 0) > 0:
                 problems.append(f"memhigh: memory pressure {seen[3]} under a throttled allocator")
 
+    # Guests: two loops sharing CPU 0 wait about half the time, one alone
+    # on CPU 1 next to nothing.
+    waits = sec.get("waits")
+    if label != "host":
+        if waits is None:
+            problems.append("no waits section (the guest's run-queue check did not run)")
+        else:
+            pids = (field(waits, "pids") or "").split()
+            try:
+                last = json.loads(field(waits, "last") or "{}")
+            except ValueError:
+                last = {}
+            by_pid = {str(p.get("pid")): p.get("wait_percent") for p in last.get("processes", [])}
+            got = [by_pid.get(p) for p in pids]
+            print(f"  WAIT% of two loops on CPU 0 and one on CPU 1: {got}")
+            if len(got) != 3 or None in got:
+                problems.append(f"waits: WAIT% missing: {got}")
+            elif not (38 <= got[0] <= 62 and 38 <= got[1] <= 62 and got[2] <= 10):
+                problems.append(f"waits: WAIT% {got}, expected about 50, 50 and 0")
+
     # Guests: with only systemd's v1 hierarchy mounted, both backends name
     # the sleeper's service from there, and --check says where cgroups
     # come from.

@@ -241,6 +241,23 @@ if [ "${KM_GUEST:-}" = yes ]; then
     echo "last $(sed -n '$p' memhigh.json)"
     sed 's/^/stderr /' memhigh.err
     end memhigh
+
+    # Run-queue waits on a machine with nothing else to run: two busy loops
+    # pinned to CPU 0 each wait half the time; one alone on CPU 1, never.
+    begin waits
+    taskset -c 0 sh -c 'while :; do :; done' &
+    w1=$!
+    taskset -c 0 sh -c 'while :; do :; done' &
+    w2=$!
+    taskset -c 1 sh -c 'while :; do :; done' &
+    w3=$!
+    echo "pids $w1 $w2 $w3"
+    "$BPFTOP" --batch -n 3 -d 2000 --format json --backend bpf -p "$w1,$w2,$w3" >waits.json 2>waits.err
+    echo "rc $?"
+    kill "$w1" "$w2" "$w3"
+    echo "last $(sed -n '$p' waits.json)"
+    sed 's/^/stderr /' waits.err
+    end waits
 fi
 
 # Guests only (PID 1 can unmount cgroup2; a host cannot): a host with no
