@@ -8,8 +8,8 @@
 //! reads it to its end. Either way the syscalls per refresh are a constant
 //! handful however many tasks there are. Work outside the walk happens only
 //! for processes that are new or have exec'd (their cmdline), for processes
-//! that ran and whose title is due to be read again (collect/titles.rs), and for
-//! cgroups never seen before (their path).
+//! that ran and whose title is due to be read again (collect/titles.rs),
+//! and for cgroups never seen before (their path).
 
 mod assemble;
 mod cmdline;
@@ -26,7 +26,6 @@ mod monotonic;
 pub mod net;
 pub mod record;
 mod skel;
-
 pub mod walk_floor;
 mod walker;
 
@@ -347,7 +346,8 @@ impl ProcessBuilder {
         // argv is read once per process and exec (self_exec_id changes),
         // and again when its title may have been rewritten in place: the
         // process ran since the last read, and it is on screen or its turn
-        // in the sweep came (collect/titles.rs). A failed re-read keeps the last one.
+        // in the sweep came (collect/titles.rs). A failed re-read keeps the
+        // last one.
         let (argv, title_cpu_ns) = if kernel_thread || !ProcessAccum::has_mm(leader) {
             (None, cpu_ns)
         } else {
