@@ -7,6 +7,7 @@ use clap::Parser;
 
 use crate::batch::Format;
 use crate::collect::{BackendChoice, NetHooksChoice, WalkChoice};
+use crate::record::when::{parse_retain, Retain};
 use crate::ui::columns::Column;
 use crate::ui::theme::Theme;
 
@@ -39,6 +40,11 @@ fn column_ids() -> Vec<&'static str> {
 #[derive(Debug, Parser)]
 #[command(name = "bpftop", version, about)]
 pub struct Cli {
+    /// `record` or `replay` (the flight recorder); none: the interface,
+    /// batch mode, the exporter or --check.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Print snapshots to stdout instead of running interactively.
     #[arg(long)]
     pub batch: bool,
@@ -161,4 +167,73 @@ pub struct Cli {
     /// passwd file that user names come from.
     #[arg(long, hide = true, default_value = DEFAULT_PASSWD)]
     pub passwd: PathBuf,
+}
+
+/// The flight recorder's commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Record every refresh to disk, to be replayed later (runs until
+    /// killed, or for -n refreshes). The options before `record` choose
+    /// what is collected (--backend, --threads, --no-net, --no-gpu).
+    Record(RecordArgs),
+    /// Print the refreshes of a recording as `--batch` printed them then.
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RecordArgs {
+    /// Directory of the recording (default: /var/lib/bpftop as root,
+    /// $XDG_STATE_HOME/bpftop or ~/.local/state/bpftop otherwise).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Keep frames younger than an age (7d, 12h, 30m) and within a size
+    /// (2GiB, 500MiB); give it twice for both. Older or excess frames are
+    /// deleted while recording. Default: 7d and 2GiB.
+    #[arg(long, value_name = "AGE|SIZE", value_parser = parse_retain)]
+    pub retain: Vec<Retain>,
+
+    /// Delay between refreshes, in milliseconds (default: 1000).
+    #[arg(short = 'd', long = "delay", value_name = "MILLISECONDS",
+          value_parser = parse_delay)]
+    pub delay_ms: Option<u64>,
+
+    /// Stop after this many refreshes (default: until killed).
+    #[arg(short = 'n', long = "count", value_name = "COUNT")]
+    pub count: Option<u64>,
+
+    /// Also write each recorded refresh (but the first) to FILE as
+    /// `--batch --format json` prints it (for tests of the round trip).
+    #[arg(long, hide = true, value_name = "FILE")]
+    pub tee_json: Option<PathBuf>,
+
+    /// A key frame every N frames (for tests and measurements).
+    #[arg(long, hide = true, value_name = "N", default_value_t = crate::record::KEY_EVERY,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub key_every: u32,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// Directory of the recording (the default of `record`).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Print the refreshes to stdout (the only way to replay so far).
+    #[arg(long)]
+    pub batch: bool,
+
+    /// Output format, as with --batch.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// First refresh to print: seconds since the epoch (as the JSON's
+    /// "time"), a UTC date and time (2026-12-07T03:12:00Z) or a time ago
+    /// (-10m). Default: the start of the recording.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub from: Option<String>,
+
+    /// Last refresh to print, in the same forms. Default: the end.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub to: Option<String>,
 }

@@ -1,0 +1,433 @@
+//! One recorded refresh: the raw sample and what the model reads beside it
+//! (user names, the fallback reason), so that a replay builds the same
+//! model without reading the machine it runs on.
+//!
+//! A frame is postcard-encoded, then zstd-compressed. A key frame holds
+//! every process; a delta frame only the processes that differ from the
+//! previous frame's and the pids that are gone, so an idle process costs
+//! nothing after its key frame.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::collect::gpu::GpuSnapshot;
+use crate::collect::sample::{
+    BackendKind, CgroupFacts, Exits, GpuStatus, NetworkStatus, ProcessSample, Sample, SystemSample,
+};
+use crate::model::Model;
+
+/// zstd's level: 3 is its default; frames are small, so a higher level
+/// buys little and costs CPU at every refresh.
+const ZSTD_LEVEL: i32 = 3;
+
+/// Whether a frame holds every process or only the changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Key,
+    Delta,
+}
+
+/// The sample without its processes, borrowed for writing.
+#[derive(Serialize)]
+struct RestRef<'a> {
+    backend: BackendKind,
+    boottime_ns: u64,
+    unix_time: f64,
+    system: &'a SystemSample,
+    user_threads: u64,
+    kernel_threads: u64,
+    running_threads: u64,
+    cgroups: &'a HashMap<String, CgroupFacts>,
+    network: &'a NetworkStatus,
+    gpu: &'a GpuSnapshot,
+    gpu_status: &'a GpuStatus,
+    exits: &'a Exits,
+}
+
+/// The same, read back.
+#[derive(Deserialize)]
+struct Rest {
+    backend: BackendKind,
+    boottime_ns: u64,
+    unix_time: f64,
+    system: SystemSample,
+    user_threads: u64,
+    kernel_threads: u64,
+    running_threads: u64,
+    cgroups: HashMap<String, CgroupFacts>,
+    network: NetworkStatus,
+    gpu: GpuSnapshot,
+    gpu_status: GpuStatus,
+    exits: Exits,
+}
+
+#[derive(Serialize)]
+enum ProcessesRef<'a> {
+    Key(Vec<&'a ProcessSample>),
+    Delta {
+        removed: Vec<u32>,
+        changed: Vec<&'a ProcessSample>,
+    },
+}
+
+#[derive(Deserialize)]
+enum Processes {
+    Key(Vec<ProcessSample>),
+    Delta {
+        removed: Vec<u32>,
+        changed: Vec<ProcessSample>,
+    },
+}
+
+/// What the model reads besides the sample: the user name of every uid
+/// it shows, and why the backend fell back.
+#[derive(Serialize, Deserialize, Default)]
+struct Beside {
+    fallback_reason: Option<String>,
+    users: Vec<(u32, String)>,
+}
+
+/// A sample encoded, waiting for its model (for the user names).
+pub struct Pending {
+    kind: Kind,
+    bytes: Vec<u8>,
+}
+
+impl Pending {
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+}
+
+/// Turns refreshes into frames: a key frame every `key_every` frames (and
+/// first), delta frames against the previous frame in between.
+pub struct Encoder {
+    key_every: u32,
+    /// The previous frame's model: its processes are what the next delta
+    /// is taken against (the model holds them anyway, sorted by pid).
+    prev: Option<Arc<Model>>,
+    since_key: u32,
+}
+
+impl Encoder {
+    pub fn new(key_every: u32) -> Encoder {
+        Encoder {
+            key_every: key_every.max(1),
+            prev: None,
+            since_key: 0,
+        }
+    }
+
+    /// The next frame is a key frame (after a frame that was not stored).
+    pub fn reset(&mut self) {
+        self.prev = None;
+    }
+
+    /// Encodes `sample`: the first half of a frame.
+    pub fn encode(&self, sample: &Sample) -> anyhow::Result<Pending> {
+        let mut order: Vec<&ProcessSample> = sample.processes.iter().collect();
+        if !order.is_sorted_by_key(|p| p.pid) {
+            order.sort_unstable_by_key(|p| p.pid);
+        }
+        let (kind, processes) = match &self.prev {
+            Some(prev) if self.since_key < self.key_every => {
+                let (removed, changed) = delta(&prev.processes, &order);
+                (Kind::Delta, ProcessesRef::Delta { removed, changed })
+            }
+            _ => (Kind::Key, ProcessesRef::Key(order)),
+        };
+        let rest = RestRef {
+            backend: sample.backend,
+            boottime_ns: sample.boottime_ns,
+            unix_time: sample.unix_time,
+            system: &sample.system,
+            user_threads: sample.user_threads,
+            kernel_threads: sample.kernel_threads,
+            running_threads: sample.running_threads,
+            cgroups: &sample.cgroups,
+            network: &sample.network,
+            gpu: &sample.gpu,
+            gpu_status: &sample.gpu_status,
+            exits: &sample.exits,
+        };
+        let bytes = postcard::to_stdvec(&rest)?;
+        let bytes = postcard::to_extend(&processes, bytes)?;
+        Ok(Pending { kind, bytes })
+    }
+
+    /// Completes the frame with what `model` (built from that sample) read
+    /// beside it, and compresses it: its kind and bytes.
+    pub fn finish(&self, pending: Pending, model: &Model) -> anyhow::Result<(Kind, Vec<u8>)> {
+        let mut users: Vec<(u32, String)> = model
+            .processes
+            .iter()
+            .map(|p| (p.sample.uid, &p.user))
+            .chain(
+                model
+                    .exits
+                    .processes
+                    .iter()
+                    .map(|e| (e.process.uid, &e.user)),
+            )
+            .map(|(uid, name)| (uid, name.to_string()))
+            .collect();
+        users.sort_unstable();
+        users.dedup();
+        let beside = Beside {
+            fallback_reason: model.fallback_reason.clone(),
+            users,
+        };
+        let bytes = postcard::to_extend(&beside, pending.bytes)?;
+        Ok((pending.kind, zstd::bulk::compress(&bytes, ZSTD_LEVEL)?))
+    }
+
+    /// The frame of `kind` built from `model` was stored: it is the next
+    /// delta's base.
+    pub fn stored(&mut self, kind: Kind, model: &Arc<Model>) {
+        self.since_key = match kind {
+            Kind::Key => 1,
+            Kind::Delta => self.since_key + 1,
+        };
+        self.prev = Some(Arc::clone(model));
+    }
+}
+
+/// The pids of `before` not in `now`, and the processes of `now` that are
+/// new or differ from their entry in `before`; both by increasing pid.
+fn delta<'a>(
+    before: &[crate::model::ProcessView],
+    now: &[&'a ProcessSample],
+) -> (Vec<u32>, Vec<&'a ProcessSample>) {
+    let mut removed = Vec::new();
+    let mut changed = Vec::new();
+    let mut old = before.iter().map(|v| &v.sample).peekable();
+    for &p in now {
+        while let Some(gone) = old.next_if(|o| o.pid < p.pid) {
+            removed.push(gone.pid);
+        }
+        match old.next_if(|o| o.pid == p.pid) {
+            Some(o) if o == p => {}
+            _ => changed.push(p),
+        }
+    }
+    removed.extend(old.map(|o| o.pid));
+    (removed, changed)
+}
+
+/// A frame read back: the sample, and how the model it was recorded with
+/// named users and the backend's fallback.
+pub struct Decoded {
+    pub kind: Kind,
+    pub sample: Sample,
+    pub fallback_reason: Option<String>,
+    pub users: HashMap<u32, Arc<str>>,
+}
+
+impl Decoded {
+    /// The recorded name of `uid` (its number where none was recorded).
+    pub fn user_name(&self, uid: u32) -> String {
+        self.users
+            .get(&uid)
+            .map_or_else(|| uid.to_string(), |name| name.to_string())
+    }
+}
+
+/// Turns frames back into samples; a delta frame applies to the previous
+/// frame's processes.
+#[derive(Default)]
+pub struct Decoder {
+    /// The last frame's processes, by increasing pid; None before a key
+    /// frame.
+    processes: Option<Vec<ProcessSample>>,
+}
+
+impl Decoder {
+    pub fn new() -> Decoder {
+        Decoder::default()
+    }
+
+    /// Decodes the compressed frame `blob`. A delta frame needs the frame
+    /// before it to have been decoded by this decoder.
+    pub fn decode(&mut self, blob: &[u8]) -> anyhow::Result<Decoded> {
+        let bytes = zstd::stream::decode_all(blob).context("the frame is not zstd data")?;
+        let (rest, tail): (Rest, &[u8]) =
+            postcard::take_from_bytes(&bytes).context("the frame's system part is damaged")?;
+        let (processes, tail): (Processes, &[u8]) =
+            postcard::take_from_bytes(tail).context("the frame's processes are damaged")?;
+        let (beside, _): (Beside, &[u8]) =
+            postcard::take_from_bytes(tail).context("the frame's user names are damaged")?;
+        let (kind, now) = match processes {
+            Processes::Key(mut all) => {
+                all.sort_unstable_by_key(|p| p.pid);
+                (Kind::Key, all)
+            }
+            Processes::Delta { removed, changed } => {
+                let before = self
+                    .processes
+                    .take()
+                    .context("a delta frame without the frame before it")?;
+                (Kind::Delta, apply(before, &removed, changed))
+            }
+        };
+        self.processes = Some(now.clone());
+        let sample = Sample {
+            backend: rest.backend,
+            boottime_ns: rest.boottime_ns,
+            unix_time: rest.unix_time,
+            system: rest.system,
+            processes: now,
+            user_threads: rest.user_threads,
+            kernel_threads: rest.kernel_threads,
+            running_threads: rest.running_threads,
+            cgroups: rest.cgroups,
+            network: rest.network,
+            gpu: rest.gpu,
+            gpu_status: rest.gpu_status,
+            exits: rest.exits,
+        };
+        Ok(Decoded {
+            kind,
+            sample,
+            fallback_reason: beside.fallback_reason,
+            users: beside
+                .users
+                .into_iter()
+                .map(|(uid, name)| (uid, Arc::from(name)))
+                .collect(),
+        })
+    }
+}
+
+/// `before` without the pids `removed`, with `changed` in place of (or
+/// beside) the processes of the same pid; all three by increasing pid.
+fn apply(
+    before: Vec<ProcessSample>,
+    removed: &[u32],
+    changed: Vec<ProcessSample>,
+) -> Vec<ProcessSample> {
+    let mut out = Vec::with_capacity(before.len() + changed.len());
+    let mut gone = removed.iter().peekable();
+    let mut new = changed.into_iter().peekable();
+    for p in before {
+        while let Some(n) = new.next_if(|n| n.pid < p.pid) {
+            out.push(n);
+        }
+        while gone.next_if(|&&g| g < p.pid).is_some() {}
+        if let Some(n) = new.next_if(|n| n.pid == p.pid) {
+            out.push(n);
+        } else if gone.next_if(|&&g| g == p.pid).is_none() {
+            out.push(p);
+        }
+    }
+    out.extend(new);
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::collect::fake::{demo_processes, FakeCollector};
+    use crate::collect::sample::Comm;
+    use crate::collect::Collector;
+
+    fn demo_sample() -> Sample {
+        FakeCollector::new(demo_processes()).collect().unwrap()
+    }
+
+    fn names(decoded: &Decoded) -> Vec<(u32, Vec<u8>)> {
+        decoded
+            .sample
+            .processes
+            .iter()
+            .map(|p| (p.pid, p.comm.to_vec()))
+            .collect()
+    }
+
+    fn model_of(sample: &Sample) -> Arc<Model> {
+        Arc::new(Model::after(sample.clone(), None, None, &|uid| {
+            format!("user{uid}")
+        }))
+    }
+
+    /// Encodes and "stores" the next frame.
+    fn frame(encoder: &mut Encoder, sample: &Sample) -> Vec<u8> {
+        let pending = encoder.encode(sample).unwrap();
+        let model = model_of(sample);
+        let (kind, blob) = encoder.finish(pending, &model).unwrap();
+        encoder.stored(kind, &model);
+        blob
+    }
+
+    #[test]
+    fn delta_frames_carry_only_changes_and_decode_to_the_whole_sample() {
+        let first = demo_sample();
+        let mut second = first.clone();
+        // One process changed, one gone, one new.
+        second.processes[1].utime_ns += 5_000_000;
+        let gone = second.processes.remove(2).pid;
+        let mut born = second.processes[0].clone();
+        born.pid = 999_999;
+        born.comm = Comm::new(b"newcomer");
+        second.processes.push(born);
+        let mut encoder = Encoder::new(60);
+        let mut decoder = Decoder::new();
+        let key = frame(&mut encoder, &first);
+        assert_eq!(encoder.encode(&second).unwrap().kind(), Kind::Delta);
+        let delta = frame(&mut encoder, &second);
+        assert!(delta.len() < key.len(), "{} >= {}", delta.len(), key.len());
+        let a = decoder.decode(&key).unwrap();
+        assert_eq!(a.kind, Kind::Key);
+        let mut expected = first.processes.clone();
+        expected.sort_by_key(|p| p.pid);
+        assert_eq!(a.sample.processes, expected);
+        assert_eq!(a.sample.system, first.system);
+        let b = decoder.decode(&delta).unwrap();
+        let mut expected = second.processes.clone();
+        expected.sort_by_key(|p| p.pid);
+        assert_eq!(b.sample.processes, expected);
+        assert!(!names(&b).iter().any(|(pid, _)| *pid == gone));
+        assert_eq!(
+            b.user_name(first.processes[0].uid),
+            format!("user{}", first.processes[0].uid)
+        );
+    }
+
+    #[test]
+    fn a_delta_without_its_base_or_garbage_is_an_error() {
+        let sample = demo_sample();
+        let mut encoder = Encoder::new(60);
+        frame(&mut encoder, &sample);
+        let delta = frame(&mut encoder, &sample);
+        let e = Decoder::new().decode(&delta).err().unwrap();
+        assert!(
+            format!("{e:#}").contains("without the frame before it"),
+            "{e:#}"
+        );
+        let e = Decoder::new().decode(b"not a frame").err().unwrap();
+        assert!(format!("{e:#}").contains("not zstd"), "{e:#}");
+        let e = Decoder::new()
+            .decode(&zstd::bulk::compress(b"\xff\xff\xff", 3).unwrap())
+            .err()
+            .unwrap();
+        assert!(format!("{e:#}").contains("damaged"), "{e:#}");
+    }
+
+    #[test]
+    fn merging_keeps_pid_order() {
+        let p = |pid: u32| ProcessSample {
+            pid,
+            ..ProcessSample::default()
+        };
+        let out = apply(
+            vec![p(1), p(3), p(5), p(7)],
+            &[3, 7],
+            vec![p(2), p(5), p(9)],
+        );
+        let pids: Vec<u32> = out.iter().map(|p| p.pid).collect();
+        assert_eq!(pids, [1, 2, 5, 9]);
+    }
+}
