@@ -444,3 +444,127 @@ fn lock(dir: &Path) -> anyhow::Result<File> {
     }
     Ok(file)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::test_support::TempDir;
+
+    /// Frames 1..=8 at times 1..=8, key frames at 1, 4 and 7, 100 bytes
+    /// each.
+    fn eight_frames(dir: &Path) -> Store {
+        let mut store = Store::open_for_writing(dir).unwrap();
+        let session = store.begin_session(0.0, 1000, false).unwrap();
+        for id in 1..=8 {
+            let kind = if id % 3 == 1 { Kind::Key } else { Kind::Delta };
+            store
+                .append(session, id as f64, kind, &[id as u8; 100])
+                .unwrap();
+        }
+        store
+    }
+
+    fn ids(store: &Store) -> Vec<i64> {
+        let all = store.frames_between(f64::MIN, f64::MAX).unwrap();
+        all.iter().map(|f| f.id).collect()
+    }
+
+    #[test]
+    fn retention_deletes_whole_groups_by_age_and_by_size() {
+        let dir = TempDir::new("store-retain");
+        let mut store = eight_frames(dir.path());
+        assert_eq!(store.frame_bytes(), 800);
+        let keys: Vec<i64> = store
+            .frames_between(f64::MIN, f64::MAX)
+            .unwrap()
+            .iter()
+            .map(|f| f.key)
+            .collect();
+        assert_eq!(keys, [1, 1, 1, 4, 4, 4, 7, 7]);
+        // Frames 1-3 are older than 4.5, but 4-6 are needed by 5 and 6.
+        store.enforce(Some(4.5), None).unwrap();
+        assert_eq!(ids(&store), [4, 5, 6, 7, 8]);
+        store.enforce(None, Some(350)).unwrap();
+        assert_eq!(ids(&store), [7, 8]);
+        assert_eq!(store.frame_bytes(), 200);
+        // The newest group stays, whatever the limits.
+        store.enforce(Some(100.0), Some(1)).unwrap();
+        assert_eq!(ids(&store), [7, 8]);
+        // Reopened: the size is counted again from the frames.
+        drop(store);
+        let store = Store::open_for_writing(dir.path()).unwrap();
+        assert_eq!(store.frame_bytes(), 200);
+    }
+
+    #[test]
+    fn seeking_finds_the_frame_at_or_before_a_time() {
+        let dir = TempDir::new("store-seek");
+        let store = eight_frames(dir.path());
+        assert_eq!(store.frame_at(5.5).unwrap().unwrap().id, 5);
+        assert_eq!(store.frame_at(5.0).unwrap().unwrap().id, 5);
+        // Before the first: the first.
+        assert_eq!(store.frame_at(0.5).unwrap().unwrap().id, 1);
+        assert_eq!(store.neighbour(5, true).unwrap().unwrap().id, 6);
+        assert_eq!(store.neighbour(1, false).unwrap(), None);
+        let mut seen = Vec::new();
+        store
+            .each_frame(4, 6, |info, data| {
+                seen.push((info.id, info.key, data[0]));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen, [(4, 4, 4), (5, 4, 5), (6, 4, 6)]);
+    }
+
+    #[test]
+    fn a_second_recorder_is_refused() {
+        let dir = TempDir::new("store-lock");
+        let _first = Store::open_for_writing(dir.path()).unwrap();
+        let e = Store::open_for_writing(dir.path()).err().unwrap();
+        assert!(format!("{e:#}").contains("recording into"), "{e:#}");
+        // Readers are welcome.
+        Store::open_for_reading(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn what_is_not_a_recording_of_this_format_is_named() {
+        let dir = TempDir::new("store-refuse");
+        let path = dir.path().join(FILE_NAME);
+        let refused = |dir: &Path| {
+            let r = format!("{:#}", Store::open_for_reading(dir).err().unwrap());
+            let w = format!("{:#}", Store::open_for_writing(dir).err().unwrap());
+            (r, w)
+        };
+        let missing = format!("{:#}", Store::open_for_reading(dir.path()).err().unwrap());
+        assert!(missing.contains("no recording in"), "{missing}");
+        std::fs::write(&path, b"this is not a database, just text\n".repeat(200)).unwrap();
+        let (r, w) = refused(dir.path());
+        assert!(r.contains("is not a bpftop recording"), "{r}");
+        assert!(w.contains("is not a bpftop recording"), "{w}");
+        std::fs::remove_file(&path).unwrap();
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE notes (text TEXT);")
+            .unwrap();
+        let (r, w) = refused(dir.path());
+        assert!(r.contains("another program"), "{r}");
+        assert!(w.contains("another program"), "{w}");
+        std::fs::remove_file(&path).unwrap();
+        drop(Store::open_for_writing(dir.path()).unwrap());
+        let set_version = |v: i32| {
+            Connection::open(&path)
+                .unwrap()
+                .execute_batch(&format!("PRAGMA user_version = {v};"))
+                .unwrap();
+        };
+        set_version(FORMAT_VERSION + 1);
+        let (r, w) = refused(dir.path());
+        assert!(r.contains("newer than this bpftop"), "{r}");
+        assert!(r.contains(&writer()), "{r}");
+        assert!(w.contains("newer than this bpftop"), "{w}");
+        set_version(FORMAT_VERSION - 1);
+        let (r, _) = refused(dir.path());
+        assert!(r.contains("no longer reads"), "{r}");
+    }
+}
