@@ -47,6 +47,13 @@ fn bad_usage_exits_2_in_every_mode() {
         (&["--pss"], "--batch"),
         (&["--serve", "0", "--pss"], "cannot be used with"),
         (&["--check", "--pss"], "--batch"),
+        (&["record", "--retain", "7x"], "neither an age"),
+        (&["record", "-d", "1"], "at least 10 milliseconds"),
+        (
+            &["replay", "--batch", "--from", "yesterday"],
+            "is not a time",
+        ),
+        (&["replay", "--dir", "/nonexistent"], "--batch"),
     ];
     for (args, says) in cases {
         let (code, stderr) = run(args);

@@ -272,6 +272,24 @@ impl Store {
         Ok(id)
     }
 
+    /// Stores many frames (session, time, kind, data) in one transaction:
+    /// for imports and benchmarks, where a commit per frame is not wanted.
+    pub fn append_all<'a>(
+        &mut self,
+        frames: impl IntoIterator<Item = (i64, f64, Kind, &'a [u8])>,
+    ) -> anyhow::Result<()> {
+        self.conn
+            .execute_batch("BEGIN")
+            .map_err(|e| self.error(e))?;
+        for (session, time, kind, data) in frames {
+            if let Err(e) = self.append(session, time, kind, data) {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+        }
+        self.conn.execute_batch("COMMIT").map_err(|e| self.error(e))
+    }
+
     /// Deletes the oldest frames, whole groups (a key frame and its deltas)
     /// at a time, while they are older than `oldest` or the frames take
     /// more than `max_bytes`. The newest group always stays.
