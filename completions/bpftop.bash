@@ -237,13 +237,17 @@ _bpftop() {
             return 0
             ;;
         bpftop__subcmd__replay)
-            opts="-h --dir --batch --format --from --to --help"
+            opts="-h --dir --batch --at --format --from --to --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

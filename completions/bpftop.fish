@@ -114,7 +114,7 @@ complete -c bpftop -n "__fish_bpftop_needs_command" -l check -d 'Report what wor
 complete -c bpftop -n "__fish_bpftop_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bpftop -n "__fish_bpftop_needs_command" -s V -l version -d 'Print version'
 complete -c bpftop -n "__fish_bpftop_needs_command" -f -a "record" -d 'Record every refresh to disk, to be replayed later (runs until killed, or for -n refreshes). The options before `record` choose what is collected (--backend, --threads, --no-net, --no-gpu)'
-complete -c bpftop -n "__fish_bpftop_needs_command" -f -a "replay" -d 'Print the refreshes of a recording as `--batch` printed them then'
+complete -c bpftop -n "__fish_bpftop_needs_command" -f -a "replay" -d 'Open the interface on a recording (keys , . { } move through it), or with --batch print its refreshes as `--batch` printed them then. The interface\'s options go before `replay` (-t, -u, -p, -s, --theme)'
 complete -c bpftop -n "__fish_bpftop_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bpftop -n "__fish_bpftop_using_subcommand record" -l dir -d 'Directory of the recording (default: /var/lib/bpftop as root, $XDG_STATE_HOME/bpftop or ~/.local/state/bpftop otherwise)' -r -F
 complete -c bpftop -n "__fish_bpftop_using_subcommand record" -l retain -d 'Keep frames younger than an age (7d, 12h, 30m) and within a size (2GiB, 500MiB); give it twice for both. Older or excess frames are deleted while recording. Default: 7d and 2GiB' -r
@@ -124,12 +124,13 @@ complete -c bpftop -n "__fish_bpftop_using_subcommand record" -l tee-json -d 'Al
 complete -c bpftop -n "__fish_bpftop_using_subcommand record" -l key-every -d 'A key frame every N frames (for tests and measurements)' -r
 complete -c bpftop -n "__fish_bpftop_using_subcommand record" -s h -l help -d 'Print help'
 complete -c bpftop -n "__fish_bpftop_using_subcommand replay" -l dir -d 'Directory of the recording (the default of `record`)' -r -F
+complete -c bpftop -n "__fish_bpftop_using_subcommand replay" -l at -d 'In the interface: start at the refresh taken at TIME or last before it (the forms of --from). Default: the first refresh' -r
 complete -c bpftop -n "__fish_bpftop_using_subcommand replay" -l format -d 'Output format, as with --batch' -r -f -a "json\t'One JSON object per line per refresh (schema in docs/batch-schema.md)'
 text\t'A `top -b`-like table per refresh'"
 complete -c bpftop -n "__fish_bpftop_using_subcommand replay" -l from -d 'First refresh to print: seconds since the epoch (as the JSON\'s "time"), a UTC date and time (2026-12-07T03:12:00Z) or a time ago (-10m). Default: the start of the recording' -r
 complete -c bpftop -n "__fish_bpftop_using_subcommand replay" -l to -d 'Last refresh to print, in the same forms. Default: the end' -r
-complete -c bpftop -n "__fish_bpftop_using_subcommand replay" -l batch -d 'Print the refreshes to stdout (the only way to replay so far)'
+complete -c bpftop -n "__fish_bpftop_using_subcommand replay" -l batch -d 'Print the refreshes to stdout instead of opening the interface'
 complete -c bpftop -n "__fish_bpftop_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bpftop -n "__fish_bpftop_using_subcommand help; and not __fish_seen_subcommand_from record replay help" -f -a "record" -d 'Record every refresh to disk, to be replayed later (runs until killed, or for -n refreshes). The options before `record` choose what is collected (--backend, --threads, --no-net, --no-gpu)'
-complete -c bpftop -n "__fish_bpftop_using_subcommand help; and not __fish_seen_subcommand_from record replay help" -f -a "replay" -d 'Print the refreshes of a recording as `--batch` printed them then'
+complete -c bpftop -n "__fish_bpftop_using_subcommand help; and not __fish_seen_subcommand_from record replay help" -f -a "replay" -d 'Open the interface on a recording (keys , . { } move through it), or with --batch print its refreshes as `--batch` printed them then. The interface\'s options go before `replay` (-t, -u, -p, -s, --theme)'
 complete -c bpftop -n "__fish_bpftop_using_subcommand help; and not __fish_seen_subcommand_from record replay help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -176,7 +176,9 @@ pub enum Command {
     /// killed, or for -n refreshes). The options before `record` choose
     /// what is collected (--backend, --threads, --no-net, --no-gpu).
     Record(RecordArgs),
-    /// Print the refreshes of a recording as `--batch` printed them then.
+    /// Open the interface on a recording (keys , . { } move through it), or
+    /// with --batch print its refreshes as `--batch` printed them then.
+    /// The interface's options go before `replay` (-t, -u, -p, -s, --theme).
     Replay(ReplayArgs),
 }
 
@@ -219,9 +221,19 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
-    /// Print the refreshes to stdout (the only way to replay so far).
+    /// Print the refreshes to stdout instead of opening the interface.
     #[arg(long)]
     pub batch: bool,
+
+    /// In the interface: start at the refresh taken at TIME or last before
+    /// it (the forms of --from). Default: the first refresh.
+    #[arg(
+        long,
+        value_name = "TIME",
+        allow_hyphen_values = true,
+        conflicts_with = "batch"
+    )]
+    pub at: Option<String>,
 
     /// Output format, as with --batch.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -230,10 +242,20 @@ pub struct ReplayArgs {
     /// First refresh to print: seconds since the epoch (as the JSON's
     /// "time"), a UTC date and time (2026-12-07T03:12:00Z) or a time ago
     /// (-10m). Default: the start of the recording.
-    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "TIME",
+        allow_hyphen_values = true,
+        requires = "batch"
+    )]
     pub from: Option<String>,
 
     /// Last refresh to print, in the same forms. Default: the end.
-    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "TIME",
+        allow_hyphen_values = true,
+        requires = "batch"
+    )]
     pub to: Option<String>,
 }

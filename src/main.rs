@@ -54,7 +54,19 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Record(args)) => return record(&source, args, cli.threads),
-        Some(Command::Replay(args)) => return replay(&args),
+        Some(Command::Replay(args)) => {
+            let interface = InterfaceOptions {
+                delay_ms: cli.delay_ms,
+                tree: cli.tree,
+                user: cli.user.clone(),
+                pids: cli.pids.clone(),
+                sort_key: cli.sort_key.clone(),
+                no_mouse: cli.no_mouse,
+                theme: cli.theme.clone(),
+                no_color: cli.no_color,
+            };
+            return replay(&args, &interface);
+        }
         None => {}
     }
     if cli.check {
@@ -146,13 +158,7 @@ fn record(source: &Source, args: RecordArgs, threads: bool) -> ExitCode {
 }
 
 /// `bpftop replay`.
-fn replay(args: &ReplayArgs) -> ExitCode {
-    if !args.batch {
-        eprintln!(
-            "bpftop: replay prints a recording with --batch (the interface cannot show one yet)"
-        );
-        return ExitCode::from(2);
-    }
+fn replay(args: &ReplayArgs, interface: &InterfaceOptions) -> ExitCode {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
@@ -160,6 +166,17 @@ fn replay(args: &ReplayArgs) -> ExitCode {
         None => Ok(default),
         Some(t) => parse_moment(t, now),
     };
+    let dir = args.dir.clone().unwrap_or_else(bpftop::record::default_dir);
+    if !args.batch {
+        let at = match args.at.as_ref().map(|t| parse_moment(t, now)).transpose() {
+            Ok(at) => at,
+            Err(e) => {
+                eprintln!("bpftop: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        return exit(bpftop::ui::launch::launch_replay(interface, &dir, at));
+    }
     let (from, to) = match (moment(&args.from, f64::MIN), moment(&args.to, f64::MAX)) {
         (Ok(from), Ok(to)) => (from, to),
         (Err(e), _) | (_, Err(e)) => {
@@ -168,7 +185,7 @@ fn replay(args: &ReplayArgs) -> ExitCode {
         }
     };
     exit(bpftop::record::replay::run(&ReplayOptions {
-        dir: args.dir.clone().unwrap_or_else(bpftop::record::default_dir),
+        dir,
         from,
         to,
         format: args.format,

@@ -53,7 +53,9 @@ fn bad_usage_exits_2_in_every_mode() {
             &["replay", "--batch", "--from", "yesterday"],
             "is not a time",
         ),
-        (&["replay", "--dir", "/nonexistent"], "--batch"),
+        (&["replay", "--from", "-1m"], "--batch"),
+        (&["replay", "--batch", "--at", "-1m"], "cannot be used with"),
+        (&["replay", "--at", "soon"], "is not a time"),
     ];
     for (args, says) in cases {
         let (code, stderr) = run(args);

@@ -2,7 +2,8 @@
 //! live batch JSON printed for the same refreshes (written beside the
 //! recording by `record --tee-json`), a recorder killed with SIGKILL loses
 //! at most the frame it was writing, and files that are not recordings are
-//! refused with a clear message.
+//! refused with a clear message; the interface moves through a recording
+//! and acts on none of its processes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -305,4 +306,76 @@ fn garbage_foreign_and_newer_files_are_refused_clearly() {
         );
         assert!(stderr.contains("written by bpftop "), "{stderr}");
     }
+}
+
+/// `date -u`'s rendering of a Unix time, as the header shows it.
+fn utc(time: f64) -> String {
+    let out = Command::new("date")
+        .args(["-u", "-d", &format!("@{}", time.floor()), "+%F %T"])
+        .output()
+        .unwrap();
+    text(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn the_interface_steps_through_a_recording_and_acts_on_none_of_it() {
+    let dir = TempDir::new("interface");
+    let tee = dir.0.join("live.json");
+    let rec = dir.0.join("rec");
+    let out = bpftop(&[
+        "--no-gpu",
+        "--backend",
+        "procfs",
+        "record",
+        "--dir",
+        rec.to_str().unwrap(),
+        "-n",
+        "5",
+        "-d",
+        "1100",
+        "--tee-json",
+        tee.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let live = std::fs::read(&tee).unwrap();
+    // Refreshes 2 to 5 (the first is not printed), at least a second apart,
+    // so each shows a different time.
+    let times: Vec<String> = lines(&live).iter().map(|l| utc(time_of(l))).collect();
+    assert_eq!(times.len(), 4);
+    let at = time_of(lines(&live)[1]);
+    let command = format!(
+        "XDG_CONFIG_HOME=/nonexistent {BIN} replay --dir {} --at {at}; sleep 600",
+        rec.display()
+    );
+    let Some(tmux) = common::tmux::Tmux::start("replay", (140, 30), &command) else {
+        return;
+    };
+    let patience = Duration::from_secs_f64(30.0 * common::overload());
+    let shows = |time: &str| {
+        let marker = format!("replay of {time} UTC");
+        tmux.wait_for(&marker.clone(), patience, move |s| s.contains(&marker));
+    };
+    shows(&times[1]);
+    tmux.keys(&["."]);
+    shows(&times[2]);
+    tmux.keys(&[","]);
+    shows(&times[1]);
+    tmux.keys(&[","]);
+    shows(&times[0]);
+    // A minute forward: past the end of a few seconds' recording, the
+    // last refresh; then nothing further, said.
+    tmux.keys(&["}"]);
+    shows(&times[3]);
+    tmux.keys(&["."]);
+    tmux.wait_for("the end of the recording", patience, |s| {
+        s.contains("the recording ends at")
+    });
+    // Signals would reach today's holder of a recorded pid: refused.
+    tmux.keys(&["F9"]);
+    tmux.wait_for("the signal menu", patience, |s| s.contains("15 TERM"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the refusal", patience, |s| {
+        s.contains("cannot be acted on")
+    });
+    tmux.keys(&["q"]);
 }

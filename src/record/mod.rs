@@ -4,6 +4,7 @@
 //! ([`replay`]).
 
 pub mod frame;
+pub mod player;
 pub mod replay;
 pub mod store;
 pub mod when;

@@ -26,6 +26,9 @@ use crate::collect::sample::ProcessKey;
 use crate::config;
 use crate::model::Model;
 use crate::monitor::Monitor;
+use crate::record::player::{Move, Player};
+use crate::record::when::format_utc;
+use crate::ui::state::keymap::Travel;
 
 /// Messages to the collector thread.
 enum Control {
@@ -41,6 +44,16 @@ enum Control {
     /// The process whose PSS and USS are read at every refresh (the
     /// selected one, while a column shows them).
     Inspect(Option<u32>),
+    /// Another refresh of the recording (replay only).
+    Travel(Travel),
+}
+
+/// Where the models come from.
+pub enum Feed {
+    /// This machine's refreshes.
+    Live(Monitor),
+    /// A recording; `first` is the model of the refresh to start at.
+    Replay { player: Player, first: Arc<Model> },
 }
 
 type Update = Result<Arc<Model>, String>;
@@ -100,6 +113,7 @@ fn collector_loop(
                 Ok(Control::OnScreen(pids)) => monitor.sampler_mut().watch_on_screen(&pids),
                 Ok(Control::Inspect(pid)) => monitor.sampler_mut().inspect(pid.as_slice()),
                 Ok(Control::RefreshNow) => break,
+                Ok(Control::Travel(_)) => {}
                 Err(RecvTimeoutError::Timeout) if !paused => break,
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
@@ -108,21 +122,65 @@ fn collector_loop(
     }
 }
 
+/// Sends the recording's models: the first, then one per move asked for.
+fn player_loop(
+    mut player: Player,
+    first: Arc<Model>,
+    updates: Sender<Update>,
+    control: Receiver<Control>,
+) {
+    if updates.send(Ok(first)).is_err() {
+        return;
+    }
+    while let Ok(message) = control.recv() {
+        let step = match message {
+            Control::Travel(Travel::Refreshes(n)) => Move::Refreshes(n),
+            Control::Travel(Travel::Seconds(s)) => Move::Seconds(s),
+            _ => continue,
+        };
+        let update = player.go(step).map_err(|e| format!("{e:#}"));
+        if updates.send(update).is_err() {
+            return;
+        }
+    }
+}
+
+/// What the header says of a recorded refresh: where it came from and when
+/// it was taken.
+fn replay_label(model: &Model) -> String {
+    format!(
+        "{}, replay of {} UTC",
+        model.backend.label(),
+        format_utc(model.unix_time)
+    )
+}
+
 /// Runs the interface until the user quits or a termination signal comes.
-pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> anyhow::Result<()> {
+pub fn run(feed: Feed, mut view: ViewState, config_file: ConfigFile) -> anyhow::Result<()> {
     let terminate = termination_flag()?;
-    let proc_root = monitor.sampler().proc_root().to_path_buf();
+    let replaying = matches!(feed, Feed::Replay { .. });
+    let proc_root = match &feed {
+        Feed::Live(monitor) => monitor.sampler().proc_root().to_path_buf(),
+        Feed::Replay { .. } => PathBuf::from("/proc"),
+    };
     let (update_tx, update_rx) = mpsc::channel();
     let (control_tx, control_rx) = mpsc::channel();
     let delay = view.delay_ms;
     let threads = view.show_threads;
-    thread::Builder::new()
-        .name("collector".into())
-        .spawn(move || {
-            let mut monitor = monitor;
-            monitor.sampler_mut().set_threads(threads);
-            collector_loop(monitor, update_tx, control_rx, delay)
-        })?;
+    match feed {
+        Feed::Live(monitor) => {
+            thread::Builder::new()
+                .name("collector".into())
+                .spawn(move || {
+                    let mut monitor = monitor;
+                    monitor.sampler_mut().set_threads(threads);
+                    collector_loop(monitor, update_tx, control_rx, delay)
+                })?
+        }
+        Feed::Replay { player, first } => thread::Builder::new()
+            .name("player".into())
+            .spawn(move || player_loop(player, first, update_tx, control_rx))?,
+    };
 
     let mut freezer = super::freezer::Freezer::new(&proc_root);
     // Declared before the terminal guard, so that a running strace is
@@ -158,6 +216,9 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
             dirty = true;
         }
         if let Some(model) = latest {
+            if replaying {
+                view.backend_label = replay_label(&model);
+            }
             freezer.tidy(&model);
             if view.receive_model(model) {
                 inspector.refreshed(&mut view);
@@ -210,8 +271,21 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
             _ => continue,
         };
         dirty = true;
+        let effect = if replaying {
+            on_a_recording(&mut view, effect)
+        } else {
+            effect
+        };
         match effect {
             Effect::None => {}
+            Effect::Travel(to) if replaying => {
+                let _ = control_tx.send(Control::Travel(to));
+            }
+            Effect::Travel(_) => view.set_status(
+                "stepping through refreshes works on a recording: bpftop record, then bpftop replay"
+                    .to_owned(),
+                true,
+            ),
             Effect::Quit => break,
             Effect::Clear => terminal.clear()?,
             Effect::Signal { targets, signal } => {
@@ -285,6 +359,32 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
         }
     }
     Ok(())
+}
+
+/// What becomes of `effect` while a recording is shown: nothing acts on
+/// processes (the pids are of the past; a process with the same pid today
+/// is another one) or reads their files; the status line says so.
+fn on_a_recording(view: &mut ViewState, effect: Effect) -> Effect {
+    match effect {
+        Effect::Signal { .. }
+        | Effect::Renice { .. }
+        | Effect::Freeze { .. }
+        | Effect::Thaw { .. }
+        | Effect::OpenAffinity { .. }
+        | Effect::SetAffinity { .. }
+        | Effect::OpenIoPriority { .. }
+        | Effect::SetIoPriority { .. }
+        | Effect::Inspect(_) => {
+            view.set_status(
+                "a recording is shown: its processes cannot be acted on or inspected".to_owned(),
+                true,
+            );
+            Effect::None
+        }
+        // Thread rows and pauses belong to live collection.
+        Effect::CollectThreads(_) | Effect::Paused(_) => Effect::None,
+        other => other,
+    }
 }
 
 /// The selected process, when a column shows figures read for it alone.

@@ -64,6 +64,8 @@ pub enum Action {
     OpenFiles,
     Trace,
     Pause,
+    /// Another refresh of a recording (bpftop replay).
+    Travel(Travel),
     ToggleHeader,
     ProgramPath,
     /// Scroll the table sideways: left (-1) or right (1).
@@ -73,6 +75,15 @@ pub enum Action {
     Setup,
     Help,
     Quit,
+}
+
+/// Where to go in a recording from the refresh shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Travel {
+    /// This many refreshes later (negative: earlier).
+    Refreshes(i32),
+    /// The refresh this many seconds later (negative: earlier).
+    Seconds(i32),
 }
 
 /// A key as the table names it.
@@ -342,6 +353,22 @@ pub const HELP: &[Binding] = &[
         keys: "Z",
         what: "pause updates (the list stays as it is, keys still work); again: resume",
         bound: &[(Key::Char('Z'), Pause)],
+    },
+    Binding {
+        keys: ", .",
+        what: "a recording (bpftop replay): the refresh before / after the one shown",
+        bound: &[
+            (Key::Char(','), Travel(self::Travel::Refreshes(-1))),
+            (Key::Char('.'), Travel(self::Travel::Refreshes(1))),
+        ],
+    },
+    Binding {
+        keys: "{ }",
+        what: "a recording: a minute back / forward",
+        bound: &[
+            (Key::Char('{'), Travel(self::Travel::Seconds(-60))),
+            (Key::Char('}'), Travel(self::Travel::Seconds(60))),
+        ],
     },
     Binding {
         keys: "#",

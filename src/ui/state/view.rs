@@ -69,6 +69,8 @@ pub enum Effect {
     Inspect(Panel),
     /// Updates paused (true) or resumed: the collector may rest meanwhile.
     Paused(bool),
+    /// Show another refresh of the recording.
+    Travel(super::keymap::Travel),
 }
 
 /// A one-line message in the status bar.
