@@ -135,7 +135,7 @@ impl Stream {
         let pending = self.encoder.encode(&sample).unwrap();
         let model = std::sync::Arc::new(Model::after(sample, self.prev.as_ref(), None, &names));
         let (kind, blob) = self.encoder.finish(pending, &model).unwrap();
-        self.encoder.stored(kind, &model);
+        self.encoder.stored(kind);
         self.prev = Some(model.baselines());
         self.sizes.add(kind, blob.len(), self.count);
         self.blobs.push((kind, blob));
@@ -213,6 +213,8 @@ fn main() {
     let (mut refresh_cpu, mut record_cpu) = (Vec::new(), Vec::new());
     let mut processes = 0;
     let mut last = None;
+    // (encode, finish, store) of each refresh.
+    let mut parts: Vec<(Duration, Duration, Duration)> = Vec::new();
     for _ in 0..refreshes {
         let next = Instant::now() + Duration::from_secs(1);
         let before = thread_cpu();
@@ -220,7 +222,7 @@ fn main() {
             .refresh_with(
                 |sample| {
                     let t = thread_cpu();
-                    let pending = encoder.borrow().encode(sample);
+                    let pending = encoder.borrow_mut().encode(sample);
                     let spent = thread_cpu() - t;
                     // Not timed: copies for the other streams.
                     let t = thread_cpu();
@@ -231,8 +233,10 @@ fn main() {
                     let t = thread_cpu();
                     let mut encoder = encoder.borrow_mut();
                     let (kind, blob) = encoder.finish(pending?, model)?;
+                    let stored = thread_cpu();
                     store.append(session, time, kind, &blob)?;
-                    encoder.stored(kind, model);
+                    parts.push((spent, stored - t, thread_cpu() - stored));
+                    encoder.stored(kind);
                     Ok((
                         kind,
                         blob.len(),
@@ -282,6 +286,16 @@ fn main() {
         refresh_cpu.len() - 1,
         amortized / refresh_ms * 100.0
     );
+    let part = |pick: fn(&(Duration, Duration, Duration)) -> Duration| {
+        ms(&parts[1..].iter().map(pick).collect::<Vec<_>>())
+    };
+    println!(
+        "  of which: encoding the sample {:.2} ms, names and compression {:.2} ms, \
+         storing {:.2} ms",
+        part(|p| p.0),
+        part(|p| p.1),
+        part(|p| p.2)
+    );
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
     // A day of the first 1000 processes; two hours of all of them (a day
@@ -291,6 +305,9 @@ fn main() {
         ("first 1000", &subset, 86_400),
         ("all", &whole_group, 7_200),
     ] {
+        if std::env::var_os("BPFTOP_BENCH_NO_SEEK").is_some() {
+            break;
+        }
         let (took, size) = seek(&dir, &stream.blobs, frames);
         println!(
             "seek, {label}: {:.1} h at 1 Hz ({:.0} MB) opened in the middle in {:.0} ms",

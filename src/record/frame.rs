@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Context;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::collect::gpu::GpuSnapshot;
@@ -106,10 +107,24 @@ impl Pending {
 /// first), delta frames against the previous frame in between.
 pub struct Encoder {
     key_every: u32,
-    /// The previous frame's model: its processes are what the next delta
-    /// is taken against (the model holds them anyway, sorted by pid).
-    prev: Option<Arc<Model>>,
+    /// The previous frame's processes, as (pid, fingerprint) by pid: what
+    /// the next delta is taken against. 12 bytes a process, rather than
+    /// the samples themselves.
+    prev: Option<Vec<(u32, u64)>>,
+    /// The fingerprints of the frame encoded last, until it is stored.
+    staged: Vec<(u32, u64)>,
     since_key: u32,
+}
+
+/// A process's fingerprint: a hash of every field. FxHash turns a change
+/// of any one word into a different hash (each step is a bijection of the
+/// state); unrelated changes of several words collide with a chance of
+/// about 2^-64.
+fn fingerprint(p: &ProcessSample) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = rustc_hash::FxHasher::default();
+    p.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl Encoder {
@@ -117,6 +132,7 @@ impl Encoder {
         Encoder {
             key_every: key_every.max(1),
             prev: None,
+            staged: Vec::new(),
             since_key: 0,
         }
     }
@@ -127,14 +143,17 @@ impl Encoder {
     }
 
     /// Encodes `sample`: the first half of a frame.
-    pub fn encode(&self, sample: &Sample) -> anyhow::Result<Pending> {
+    pub fn encode(&mut self, sample: &Sample) -> anyhow::Result<Pending> {
         let mut order: Vec<&ProcessSample> = sample.processes.iter().collect();
         if !order.is_sorted_by_key(|p| p.pid) {
             order.sort_unstable_by_key(|p| p.pid);
         }
+        self.staged.clear();
+        self.staged
+            .extend(order.iter().map(|p| (p.pid, fingerprint(p))));
         let (kind, processes) = match &self.prev {
             Some(prev) if self.since_key < self.key_every => {
-                let (removed, changed) = delta(&prev.processes, &order);
+                let (removed, changed) = delta(prev, &self.staged, &order);
                 (Kind::Delta, ProcessesRef::Delta { removed, changed })
             }
             _ => (Kind::Key, ProcessesRef::Key(order)),
@@ -161,21 +180,22 @@ impl Encoder {
     /// Completes the frame with what `model` (built from that sample) read
     /// beside it, and compresses it: its kind and bytes.
     pub fn finish(&self, pending: Pending, model: &Model) -> anyhow::Result<(Kind, Vec<u8>)> {
-        let mut users: Vec<(u32, String)> = model
+        // A name per distinct uid (a few), not per process (thousands).
+        let mut names: FxHashMap<u32, &Arc<str>> = FxHashMap::default();
+        let shown = model.processes.iter().map(|p| (p.sample.uid, &p.user));
+        let exited = model
+            .exits
             .processes
             .iter()
-            .map(|p| (p.sample.uid, &p.user))
-            .chain(
-                model
-                    .exits
-                    .processes
-                    .iter()
-                    .map(|e| (e.process.uid, &e.user)),
-            )
+            .map(|e| (e.process.uid, &e.user));
+        for (uid, name) in shown.chain(exited) {
+            names.entry(uid).or_insert(name);
+        }
+        let mut users: Vec<(u32, String)> = names
+            .into_iter()
             .map(|(uid, name)| (uid, name.to_string()))
             .collect();
         users.sort_unstable();
-        users.dedup();
         let beside = Beside {
             fallback_reason: model.fallback_reason.clone(),
             users,
@@ -184,36 +204,39 @@ impl Encoder {
         Ok((pending.kind, zstd::bulk::compress(&bytes, ZSTD_LEVEL)?))
     }
 
-    /// The frame of `kind` built from `model` was stored: it is the next
-    /// delta's base.
-    pub fn stored(&mut self, kind: Kind, model: &Arc<Model>) {
+    /// The frame of `kind` encoded last was stored: it is the next delta's
+    /// base.
+    pub fn stored(&mut self, kind: Kind) {
         self.since_key = match kind {
             Kind::Key => 1,
             Kind::Delta => self.since_key + 1,
         };
-        self.prev = Some(Arc::clone(model));
+        let prev = self.prev.get_or_insert_with(Vec::new);
+        std::mem::swap(prev, &mut self.staged);
     }
 }
 
 /// The pids of `before` not in `now`, and the processes of `now` that are
-/// new or differ from their entry in `before`; both by increasing pid.
+/// new or whose fingerprint changed; both by increasing pid. `prints` are
+/// `now`'s fingerprints, in its order.
 fn delta<'a>(
-    before: &[crate::model::ProcessView],
+    before: &[(u32, u64)],
+    prints: &[(u32, u64)],
     now: &[&'a ProcessSample],
 ) -> (Vec<u32>, Vec<&'a ProcessSample>) {
     let mut removed = Vec::new();
     let mut changed = Vec::new();
-    let mut old = before.iter().map(|v| &v.sample).peekable();
-    for &p in now {
-        while let Some(gone) = old.next_if(|o| o.pid < p.pid) {
-            removed.push(gone.pid);
+    let mut old = before.iter().peekable();
+    for (&(pid, print), &p) in prints.iter().zip(now) {
+        while let Some(&(gone, _)) = old.next_if(|(o, _)| *o < pid) {
+            removed.push(gone);
         }
-        match old.next_if(|o| o.pid == p.pid) {
-            Some(o) if o == p => {}
+        match old.next_if(|(o, _)| *o == pid) {
+            Some(&(_, was)) if was == print => {}
             _ => changed.push(p),
         }
     }
-    removed.extend(old.map(|o| o.pid));
+    removed.extend(old.map(|&(pid, _)| pid));
     (removed, changed)
 }
 
@@ -273,6 +296,8 @@ impl Decoder {
             }
         };
         self.processes = Some(now.clone());
+        let mut cgroups = rest.cgroups;
+        share_units(&mut cgroups);
         let sample = Sample {
             backend: rest.backend,
             boottime_ns: rest.boottime_ns,
@@ -282,7 +307,7 @@ impl Decoder {
             user_threads: rest.user_threads,
             kernel_threads: rest.kernel_threads,
             running_threads: rest.running_threads,
-            cgroups: rest.cgroups,
+            cgroups,
             network: rest.network,
             gpu: rest.gpu,
             gpu_status: rest.gpu_status,
@@ -298,6 +323,21 @@ impl Decoder {
                 .map(|(uid, name)| (uid, Arc::from(name)))
                 .collect(),
         })
+    }
+}
+
+/// Makes the cgroups of one unit share its `UnitCgroup`, as the
+/// collector's catalog does (one per unit cgroup): the model counts a
+/// unit's processes by that sharing. Decoding gives each cgroup its own.
+fn share_units(cgroups: &mut HashMap<String, CgroupFacts>) {
+    let mut units: HashMap<Arc<str>, crate::collect::sample::UnitCgroup> = HashMap::new();
+    for facts in cgroups.values_mut() {
+        if let Some(unit) = facts.unit.as_mut() {
+            let shared = units
+                .entry(Arc::clone(&unit.path))
+                .or_insert_with(|| unit.clone());
+            *unit = shared.clone();
+        }
     }
 }
 
@@ -358,7 +398,7 @@ mod tests {
         let pending = encoder.encode(sample).unwrap();
         let model = model_of(sample);
         let (kind, blob) = encoder.finish(pending, &model).unwrap();
-        encoder.stored(kind, &model);
+        encoder.stored(kind);
         blob
     }
 
@@ -414,6 +454,34 @@ mod tests {
             .err()
             .unwrap();
         assert!(format!("{e:#}").contains("damaged"), "{e:#}");
+    }
+
+    #[test]
+    fn the_cgroups_of_a_unit_share_it_again() {
+        use crate::collect::sample::{CgroupFacts, UnitCgroup, UnitCgroupStats};
+        let mut sample = demo_sample();
+        let unit = UnitCgroup {
+            path: Arc::from("/system.slice/a.service"),
+            stats: Arc::new(UnitCgroupStats::default()),
+        };
+        for path in ["/system.slice/a.service/x", "/system.slice/a.service/y"] {
+            let facts = CgroupFacts {
+                info: Arc::default(),
+                frozen: None,
+                unit: Some(unit.clone()),
+            };
+            sample.cgroups.insert(path.to_owned(), facts);
+        }
+        let mut encoder = Encoder::new(60);
+        let blob = frame(&mut encoder, &sample);
+        let decoded = Decoder::new().decode(&blob).unwrap();
+        let unit_of = |path: &str| decoded.sample.cgroups[path].unit.clone().unwrap();
+        let (x, y) = (
+            unit_of("/system.slice/a.service/x"),
+            unit_of("/system.slice/a.service/y"),
+        );
+        assert!(Arc::ptr_eq(&x.path, &y.path));
+        assert!(Arc::ptr_eq(&x.stats, &y.stats));
     }
 
     #[test]

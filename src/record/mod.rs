@@ -89,12 +89,12 @@ pub fn run(monitor: &mut Monitor, options: &RecordOptions) -> anyhow::Result<()>
     let mut stored = 0u64;
     while options.count.is_none_or(|c| stored < c) {
         let result = monitor.refresh_with(
-            |sample| (encoder.borrow().encode(sample), sample.unix_time),
+            |sample| (encoder.borrow_mut().encode(sample), sample.unix_time),
             |model, (pending, time)| {
                 let mut encoder = encoder.borrow_mut();
                 let (kind, blob) = encoder.finish(pending?, model)?;
                 store.append(session, time, kind, &blob)?;
-                encoder.stored(kind, model);
+                encoder.stored(kind);
                 if kind == frame::Kind::Key {
                     store.enforce(options.max_age.map(|age| now() - age), options.max_bytes)?;
                 }

@@ -52,7 +52,7 @@ impl BackendKind {
 
 /// I/O accounting as /proc/PID/io reports it, summed over all threads,
 /// including exited ones.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Hash, Eq, Serialize, serde::Deserialize)]
 pub struct IoCounters {
     pub rchar: u64,
     pub wchar: u64,
@@ -62,7 +62,7 @@ pub struct IoCounters {
 
 /// Socket bytes of one process, counted in eBPF since bpftop attached its
 /// counters (not since the process started: the kernel keeps no such total).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Hash, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NetCounters {
     pub rx_bytes: u64,
     pub tx_bytes: u64,
@@ -247,7 +247,7 @@ impl PartialEq<Vec<u8>> for Comm {
 /// out, in bytes, as /proc/PID/status shows them: RssAnon, RssFile and
 /// RssShmem (which sum to RES) and VmSwap. Zero without an address space
 /// (kernel threads).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Hash, Eq, Serialize, serde::Deserialize)]
 pub struct MemoryParts {
     pub anon_bytes: u64,
     pub file_bytes: u64,
@@ -257,7 +257,9 @@ pub struct MemoryParts {
 
 /// A process's proportional and unique set sizes, bytes, from
 /// /proc/PID/smaps_rollup (read on demand only: see `collect::smaps`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Hash, Eq, serde::Serialize, serde::Deserialize,
+)]
 pub struct SmapsRollup {
     /// Pss: each resident page divided by the number of processes mapping
     /// it.
@@ -268,7 +270,7 @@ pub struct SmapsRollup {
 }
 
 /// One thread of a process (only collected when thread rows are requested).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSample {
     pub tid: u32,
     /// State letter as /proc/TID/stat shows it.
@@ -284,7 +286,7 @@ pub struct ThreadSample {
 /// One process (thread group), with /proc's semantics for every field.
 /// The default is an empty record (every number 0, no name): a base for
 /// samples built field by field, in tests above all.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ProcessSample {
     pub pid: u32,
     pub ppid: u32,
