@@ -383,3 +383,65 @@ fn the_interface_steps_through_a_recording_and_acts_on_none_of_it() {
     });
     tmux.keys(&["q"]);
 }
+
+/// The time a header marker `label` shows ("… rewound to 2026-12-07
+/// 03:12:05 UTC …"), if any.
+fn marker_time<'s>(screen: &'s str, label: &str) -> Option<&'s str> {
+    let at = screen.find(label)? + label.len();
+    screen.get(at..at + 19)
+}
+
+#[test]
+fn the_live_interface_rewinds_and_returns_to_live() {
+    let command =
+        format!("XDG_CONFIG_HOME=/nonexistent {BIN} --no-gpu --backend procfs -d 300; sleep 600");
+    let Some(tmux) = common::tmux::Tmux::start("rewind", (140, 30), &command) else {
+        return;
+    };
+    let patience = Duration::from_secs_f64(30.0 * common::overload());
+    tmux.wait_for("the table", patience, |s| s.contains("Command"));
+    // Back one refresh, as soon as there is an earlier one.
+    let deadline = Instant::now() + patience;
+    let first = loop {
+        tmux.keys(&[","]);
+        std::thread::sleep(Duration::from_millis(300));
+        if let Some(t) = marker_time(&tmux.screen(), "rewound to ") {
+            break t.to_owned();
+        }
+        assert!(Instant::now() < deadline, "no rewind: {}", tmux.screen());
+    };
+    // A refresh of the past: not later than now.
+    assert!(first <= utc(now()), "{first}");
+    // One more back: an earlier refresh (they are 0.3 s apart; the marker
+    // shows seconds, so it may be the same second, never a later one).
+    tmux.keys(&[","]);
+    std::thread::sleep(Duration::from_millis(500));
+    let second = marker_time(&tmux.screen(), "rewound to ")
+        .expect("still rewound")
+        .to_owned();
+    assert!(second <= first, "{second} after {first}");
+    // While rewound, live refreshes do not replace the refresh shown.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        marker_time(&tmux.screen(), "rewound to "),
+        Some(second.as_str())
+    );
+    // Its processes are of the past: not acted on.
+    tmux.keys(&["F9"]);
+    tmux.wait_for("the signal menu", patience, |s| s.contains("15 TERM"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the refusal", patience, |s| s.contains("L returns to live"));
+    // One key back to live.
+    tmux.keys(&["L"]);
+    tmux.wait_for("the live header", patience, |s| {
+        s.contains("Backend: procfs") && !s.contains("rewound to")
+    });
+    tmux.keys(&["q"]);
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}

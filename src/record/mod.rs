@@ -6,6 +6,7 @@
 pub mod frame;
 pub mod player;
 pub mod replay;
+pub mod ring;
 pub mod store;
 pub mod when;
 
@@ -23,6 +24,40 @@ use crate::monitor::Monitor;
 use crate::privileges::with_user_rights;
 use frame::Encoder;
 use store::Store;
+
+/// Where frames are kept: a recording on disk or the rewind ring.
+pub trait Frames {
+    /// The last frame taken at or before `time`, else the first frame.
+    fn frame_at(&self, time: f64) -> anyhow::Result<Option<store::FrameInfo>>;
+    /// The frame right after (`later`) or before frame `id`.
+    fn neighbour(&self, id: i64, later: bool) -> anyhow::Result<Option<store::FrameInfo>>;
+    /// The frames `from` to `to` (ids, inclusive), in order.
+    fn each_frame(
+        &self,
+        from: i64,
+        to: i64,
+        each: &mut dyn FnMut(store::FrameInfo, &[u8]) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()>;
+}
+
+impl Frames for Store {
+    fn frame_at(&self, time: f64) -> anyhow::Result<Option<store::FrameInfo>> {
+        Store::frame_at(self, time)
+    }
+
+    fn neighbour(&self, id: i64, later: bool) -> anyhow::Result<Option<store::FrameInfo>> {
+        Store::neighbour(self, id, later)
+    }
+
+    fn each_frame(
+        &self,
+        from: i64,
+        to: i64,
+        each: &mut dyn FnMut(store::FrameInfo, &[u8]) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        Store::each_frame(self, from, to, each)
+    }
+}
 
 /// A key frame every this many frames: what opening at a time decodes at
 /// most, and what retention deletes at least.

@@ -2,14 +2,14 @@
 //! refresh, one refresh or a minute before or after the one shown.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
 
 use super::frame::Decoder;
-use super::store::{FrameInfo, Store};
+use super::store::FrameInfo;
 use super::when::format_utc;
+use super::Frames;
 use crate::model::{Baselines, Model};
 
 /// Where to go from the refresh shown.
@@ -21,8 +21,10 @@ pub enum Move {
     Seconds(i32),
 }
 
+/// The refresh shown and how to build the next one asked for; the frames
+/// (a recording, the rewind ring) are passed to each call.
+#[derive(Default)]
 pub struct Player {
-    store: Store,
     decoder: Decoder,
     /// The refresh shown, and the baselines of its model (for the next
     /// refresh's rates, when it is the one after it).
@@ -32,37 +34,36 @@ pub struct Player {
 }
 
 impl Player {
-    pub fn open(dir: &Path) -> anyhow::Result<Player> {
-        Ok(Player {
-            store: Store::open_for_reading(dir)?,
-            decoder: Decoder::new(),
-            at: None,
-            users: HashMap::new(),
-        })
+    pub fn new() -> Player {
+        Player::default()
     }
 
     /// The refresh taken at or last before `time` (the first one when
     /// none was).
-    pub fn seek(&mut self, time: f64) -> anyhow::Result<Arc<Model>> {
-        let frame = self
-            .store
+    pub fn seek(&mut self, frames: &dyn Frames, time: f64) -> anyhow::Result<Arc<Model>> {
+        let frame = frames
             .frame_at(time)?
             .context("the recording holds no refresh")?;
-        self.load(frame)
+        self.load(frames, frame)
+    }
+
+    /// The frame shown.
+    pub fn at(&self) -> Option<FrameInfo> {
+        self.at.as_ref().map(|(f, _)| *f)
     }
 
     /// The refresh `step` away from the one shown; Err (saying where the
     /// recording ends) when there is none.
-    pub fn go(&mut self, step: Move) -> anyhow::Result<Arc<Model>> {
+    pub fn go(&mut self, frames: &dyn Frames, step: Move) -> anyhow::Result<Arc<Model>> {
         let Some((at, _)) = self.at.as_ref() else {
-            return self.seek(f64::MIN);
+            return self.seek(frames, f64::MIN);
         };
         let at = *at;
         let target = match step {
             Move::Refreshes(n) => {
                 let mut frame = Some(at);
                 for _ in 0..n.unsigned_abs() {
-                    frame = frame.and_then(|f| self.store.neighbour(f.id, n > 0).ok().flatten());
+                    frame = frame.and_then(|f| frames.neighbour(f.id, n > 0).ok().flatten());
                 }
                 frame
             }
@@ -70,15 +71,15 @@ impl Player {
                 // The last refresh at or before the time asked for; at
                 // least one refresh away from the one shown (a gap in the
                 // recording longer than the jump).
-                let near = self.store.frame_at(at.time + f64::from(s))?;
+                let near = frames.frame_at(at.time + f64::from(s))?;
                 match near {
                     Some(f) if (s > 0 && f.id > at.id) || (s < 0 && f.id < at.id) => Some(f),
-                    _ => self.store.neighbour(at.id, s > 0)?,
+                    _ => frames.neighbour(at.id, s > 0)?,
                 }
             }
         };
         match target {
-            Some(frame) => self.load(frame),
+            Some(frame) => self.load(frames, frame),
             None if matches!(step, Move::Refreshes(n) | Move::Seconds(n) if n < 0) => {
                 anyhow::bail!("the recording starts at {} UTC", format_utc(at.time))
             }
@@ -101,7 +102,7 @@ impl Player {
 
     /// Builds the model of `frame`: after the refresh shown when it is the
     /// next one, else decoded from its key frame (at most a group).
-    fn load(&mut self, frame: FrameInfo) -> anyhow::Result<Arc<Model>> {
+    pub fn load(&mut self, frames: &dyn Frames, frame: FrameInfo) -> anyhow::Result<Arc<Model>> {
         let follows = self
             .at
             .as_ref()
@@ -112,8 +113,7 @@ impl Player {
             frame.id
         } else {
             self.decoder = Decoder::new();
-            let before = self
-                .store
+            let before = frames
                 .neighbour(frame.id, false)?
                 .filter(|b| b.session == frame.session);
             before.map_or(frame.key, |b| b.key)
@@ -122,7 +122,7 @@ impl Player {
         let mut built = None;
         let decoder = &mut self.decoder;
         let mut users = HashMap::new();
-        self.store.each_frame(start, frame.id, |info, data| {
+        frames.each_frame(start, frame.id, &mut |info, data| {
             let decoded = decoder
                 .decode(data)
                 .with_context(|| format!("frame {} cannot be read", info.id))?;

@@ -27,7 +27,9 @@ use crate::config;
 use crate::model::Model;
 use crate::monitor::Monitor;
 use crate::record::player::{Move, Player};
+use crate::record::store::Store;
 use crate::record::when::format_utc;
+use crate::ui::rewind::Rewind;
 use crate::ui::state::keymap::Travel;
 
 /// Messages to the collector thread.
@@ -53,10 +55,16 @@ pub enum Feed {
     /// This machine's refreshes.
     Live(Monitor),
     /// A recording; `first` is the model of the refresh to start at.
-    Replay { player: Player, first: Arc<Model> },
+    Replay {
+        store: Store,
+        player: Player,
+        first: Arc<Model>,
+    },
 }
 
-type Update = Result<Arc<Model>, String>;
+/// A model, and whether it is of the past (a recording, or rewound), or
+/// what went wrong.
+type Update = Result<(Arc<Model>, bool), String>;
 
 /// Where the config lives, whether the file there failed to parse, what
 /// it said, and what the command line overrode for this run.
@@ -80,8 +88,12 @@ fn collector_loop(
     monitor.sampler_mut().defer_cmdlines(true);
     let mut first = true;
     let mut paused = false;
+    let mut rewind = Rewind::new();
     loop {
-        let update = monitor.refresh().map_err(|e| format!("{e:#}"));
+        let update = rewind
+            .refresh(&mut monitor)
+            .map(|model| (model, false))
+            .map_err(|e| format!("{e:#}"));
         if updates.send(update).is_err() {
             return;
         }
@@ -92,7 +104,7 @@ fn collector_loop(
         }
         let deadline = Instant::now() + delay;
         loop {
-            let wait = if paused {
+            let wait = if paused || rewind.is_back() {
                 // Nothing to show until resumed: wake only for messages.
                 Duration::from_secs(3600)
             } else {
@@ -101,20 +113,32 @@ fn collector_loop(
             match control.recv_timeout(wait) {
                 Ok(Control::Paused(on)) => {
                     paused = on;
-                    if !on {
+                    if !on && !rewind.is_back() {
                         break;
                     }
                 }
                 Ok(Control::Delay(ms)) => delay = Duration::from_millis(ms),
                 Ok(Control::Threads(on)) => {
                     monitor.sampler_mut().set_threads(on);
-                    break;
+                    if !rewind.is_back() {
+                        break;
+                    }
                 }
                 Ok(Control::OnScreen(pids)) => monitor.sampler_mut().watch_on_screen(&pids),
                 Ok(Control::Inspect(pid)) => monitor.sampler_mut().inspect(pid.as_slice()),
-                Ok(Control::RefreshNow) => break,
-                Ok(Control::Travel(_)) => {}
-                Err(RecvTimeoutError::Timeout) if !paused => break,
+                Ok(Control::RefreshNow) if !rewind.is_back() => break,
+                Ok(Control::RefreshNow) => {}
+                Ok(Control::Travel(to)) => match rewind.travel(to) {
+                    // Back to live: a refresh at once.
+                    None => break,
+                    Some(moved) => {
+                        let update = moved.map(|m| (m, true)).map_err(|e| format!("{e:#}"));
+                        if updates.send(update).is_err() {
+                            return;
+                        }
+                    }
+                },
+                Err(RecvTimeoutError::Timeout) if !paused && !rewind.is_back() => break,
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
@@ -124,41 +148,56 @@ fn collector_loop(
 
 /// Sends the recording's models: the first, then one per move asked for.
 fn player_loop(
+    store: Store,
     mut player: Player,
     first: Arc<Model>,
     updates: Sender<Update>,
     control: Receiver<Control>,
 ) {
-    if updates.send(Ok(first)).is_err() {
+    if updates.send(Ok((first, true))).is_err() {
         return;
     }
     while let Ok(message) = control.recv() {
         let step = match message {
             Control::Travel(Travel::Refreshes(n)) => Move::Refreshes(n),
             Control::Travel(Travel::Seconds(s)) => Move::Seconds(s),
+            Control::Travel(Travel::Live) => {
+                let said = "a recording is shown: there is no live refresh".to_owned();
+                if updates.send(Err(said)).is_err() {
+                    return;
+                }
+                continue;
+            }
             _ => continue,
         };
-        let update = player.go(step).map_err(|e| format!("{e:#}"));
+        let update = player
+            .go(&store, step)
+            .map(|m| (m, true))
+            .map_err(|e| format!("{e:#}"));
         if updates.send(update).is_err() {
             return;
         }
     }
 }
 
-/// What the header says of a recorded refresh: where it came from and when
-/// it was taken.
-fn replay_label(model: &Model) -> String {
-    format!(
-        "{}, replay of {} UTC",
-        model.backend.label(),
-        format_utc(model.unix_time)
-    )
+/// What the header says of a past refresh: where it came from and when it
+/// was taken.
+fn past_label(model: &Model, replaying: bool) -> String {
+    let (backend, time) = (model.backend.label(), format_utc(model.unix_time));
+    if replaying {
+        format!("{backend}, replay of {time} UTC")
+    } else {
+        format!("{backend}, rewound to {time} UTC (L: live)")
+    }
 }
 
 /// Runs the interface until the user quits or a termination signal comes.
 pub fn run(feed: Feed, mut view: ViewState, config_file: ConfigFile) -> anyhow::Result<()> {
     let terminate = termination_flag()?;
     let replaying = matches!(feed, Feed::Replay { .. });
+    let live_label = view.backend_label.clone();
+    // A past refresh is shown (replay, or rewound).
+    let mut past = replaying;
     let proc_root = match &feed {
         Feed::Live(monitor) => monitor.sampler().proc_root().to_path_buf(),
         Feed::Replay { .. } => PathBuf::from("/proc"),
@@ -177,9 +216,13 @@ pub fn run(feed: Feed, mut view: ViewState, config_file: ConfigFile) -> anyhow::
                     collector_loop(monitor, update_tx, control_rx, delay)
                 })?
         }
-        Feed::Replay { player, first } => thread::Builder::new()
+        Feed::Replay {
+            store,
+            player,
+            first,
+        } => thread::Builder::new()
             .name("player".into())
-            .spawn(move || player_loop(player, first, update_tx, control_rx))?,
+            .spawn(move || player_loop(store, player, first, update_tx, control_rx))?,
     };
 
     let mut freezer = super::freezer::Freezer::new(&proc_root);
@@ -206,7 +249,15 @@ pub fn run(feed: Feed, mut view: ViewState, config_file: ConfigFile) -> anyhow::
         let mut latest = None;
         loop {
             match update_rx.try_recv() {
-                Ok(Ok(model)) => latest = Some(model),
+                Ok(Ok((model, of_the_past))) => {
+                    past = of_the_past;
+                    view.backend_label = if past {
+                        past_label(&model, replaying)
+                    } else {
+                        live_label.clone()
+                    };
+                    latest = Some(model);
+                }
                 Ok(Err(message)) => view.set_status(message, true),
                 Err(mpsc::TryRecvError::Empty) => break,
                 Err(mpsc::TryRecvError::Disconnected) => {
@@ -216,8 +267,10 @@ pub fn run(feed: Feed, mut view: ViewState, config_file: ConfigFile) -> anyhow::
             dirty = true;
         }
         if let Some(model) = latest {
-            if replaying {
-                view.backend_label = replay_label(&model);
+            // A past refresh asked for is shown, paused (Z) or not.
+            if past && !replaying && view.paused() {
+                view.toggle_pause();
+                let _ = control_tx.send(Control::Paused(false));
             }
             freezer.tidy(&model);
             if view.receive_model(model) {
@@ -271,21 +324,16 @@ pub fn run(feed: Feed, mut view: ViewState, config_file: ConfigFile) -> anyhow::
             _ => continue,
         };
         dirty = true;
-        let effect = if replaying {
-            on_a_recording(&mut view, effect)
+        let effect = if past {
+            of_the_past(&mut view, effect, replaying)
         } else {
             effect
         };
         match effect {
             Effect::None => {}
-            Effect::Travel(to) if replaying => {
+            Effect::Travel(to) => {
                 let _ = control_tx.send(Control::Travel(to));
             }
-            Effect::Travel(_) => view.set_status(
-                "stepping through refreshes works on a recording: bpftop record, then bpftop replay"
-                    .to_owned(),
-                true,
-            ),
             Effect::Quit => break,
             Effect::Clear => terminal.clear()?,
             Effect::Signal { targets, signal } => {
@@ -361,10 +409,10 @@ pub fn run(feed: Feed, mut view: ViewState, config_file: ConfigFile) -> anyhow::
     Ok(())
 }
 
-/// What becomes of `effect` while a recording is shown: nothing acts on
+/// What becomes of `effect` while a past refresh is shown: nothing acts on
 /// processes (the pids are of the past; a process with the same pid today
-/// is another one) or reads their files; the status line says so.
-fn on_a_recording(view: &mut ViewState, effect: Effect) -> Effect {
+/// may be another one) or reads their files; the status line says so.
+fn of_the_past(view: &mut ViewState, effect: Effect, replaying: bool) -> Effect {
     match effect {
         Effect::Signal { .. }
         | Effect::Renice { .. }
@@ -375,14 +423,16 @@ fn on_a_recording(view: &mut ViewState, effect: Effect) -> Effect {
         | Effect::OpenIoPriority { .. }
         | Effect::SetIoPriority { .. }
         | Effect::Inspect(_) => {
-            view.set_status(
-                "a recording is shown: its processes cannot be acted on or inspected".to_owned(),
-                true,
-            );
+            let what = if replaying {
+                "a recording is shown: its processes cannot be acted on or inspected"
+            } else {
+                "a past refresh is shown: L returns to live, where processes can be acted on"
+            };
+            view.set_status(what.to_owned(), true);
             Effect::None
         }
         // Thread rows and pauses belong to live collection.
-        Effect::CollectThreads(_) | Effect::Paused(_) => Effect::None,
+        Effect::CollectThreads(_) | Effect::Paused(_) if replaying => Effect::None,
         other => other,
     }
 }

@@ -16,6 +16,7 @@ use crate::config::{self, Config, LoadOutcome};
 use crate::monitor::start::{start, Source, StartError, UsageError};
 use crate::privileges::Mode;
 use crate::record::player::Player;
+use crate::record::store::Store;
 
 /// What the command line asks of the interface.
 #[derive(Debug, Clone, Default)]
@@ -109,8 +110,9 @@ pub fn launch_replay(
         bail!("standard output is not a terminal; use replay --batch to print a recording");
     }
     // A recording that cannot be read is said before the screen changes.
-    let mut player = Player::open(dir)?;
-    let first = player.seek(at.unwrap_or(f64::MIN))?;
+    let store = Store::open_for_reading(dir)?;
+    let mut player = Player::new();
+    let first = player.seek(&store, at.unwrap_or(f64::MIN))?;
     let (path, config, broken_message) = load_config();
     let user = match &options.user {
         None => None,
@@ -144,7 +146,11 @@ pub fn launch_replay(
         );
     }
     app::run(
-        Feed::Replay { player, first },
+        Feed::Replay {
+            store,
+            player,
+            first,
+        },
         view,
         ConfigFile {
             path,

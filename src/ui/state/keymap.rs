@@ -84,6 +84,8 @@ pub enum Travel {
     Refreshes(i32),
     /// The refresh this many seconds later (negative: earlier).
     Seconds(i32),
+    /// Back to the live refreshes.
+    Live,
 }
 
 /// A key as the table names it.
@@ -356,7 +358,7 @@ pub const HELP: &[Binding] = &[
     },
     Binding {
         keys: ", .",
-        what: "a recording (bpftop replay): the refresh before / after the one shown",
+        what: "rewind: the refresh before / after the one shown (the last 10 minutes, or a recording)",
         bound: &[
             (Key::Char(','), Travel(self::Travel::Refreshes(-1))),
             (Key::Char('.'), Travel(self::Travel::Refreshes(1))),
@@ -364,11 +366,16 @@ pub const HELP: &[Binding] = &[
     },
     Binding {
         keys: "{ }",
-        what: "a recording: a minute back / forward",
+        what: "rewind: a minute back / forward",
         bound: &[
             (Key::Char('{'), Travel(self::Travel::Seconds(-60))),
             (Key::Char('}'), Travel(self::Travel::Seconds(60))),
         ],
+    },
+    Binding {
+        keys: "L",
+        what: "back to the live refreshes after rewinding",
+        bound: &[(Key::Char('L'), Travel(self::Travel::Live))],
     },
     Binding {
         keys: "#",
