@@ -174,8 +174,11 @@ fn seek(dir: &std::path::Path, group: &[(Kind, Vec<u8>)], frames: u32) -> (Durat
     let mut built = None;
     store
         .each_frame(before.key, at.id, |info, data| {
+            if info.id < before.id {
+                return decoder.skip(data);
+            }
             let decoded = decoder.decode(data)?;
-            if info.id >= before.id {
+            {
                 let users = decoded.users;
                 let model = Model::after(decoded.sample, prev.as_ref(), None, &|uid| {
                     users.get(&uid).map_or_else(String::new, |n| n.to_string())

@@ -7,7 +7,7 @@
 //! previous frame's and the pids that are gone, so an idle process costs
 //! nothing after its key frame.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -262,9 +262,21 @@ impl Decoded {
 /// frame's processes.
 #[derive(Default)]
 pub struct Decoder {
-    /// The last frame's processes, by increasing pid; None before a key
-    /// frame.
-    processes: Option<Vec<ProcessSample>>,
+    /// The last frame's processes, by pid (a delta changes a few of them in
+    /// place); None before a key frame.
+    processes: Option<BTreeMap<u32, ProcessSample>>,
+}
+
+/// A frame's parts, decompressed and decoded.
+fn parts(blob: &[u8]) -> anyhow::Result<(Rest, Processes, Beside)> {
+    let bytes = zstd::stream::decode_all(blob).context("the frame is not zstd data")?;
+    let (rest, tail): (Rest, &[u8]) =
+        postcard::take_from_bytes(&bytes).context("the frame's system part is damaged")?;
+    let (processes, tail): (Processes, &[u8]) =
+        postcard::take_from_bytes(tail).context("the frame's processes are damaged")?;
+    let (beside, _): (Beside, &[u8]) =
+        postcard::take_from_bytes(tail).context("the frame's user names are damaged")?;
+    Ok((rest, processes, beside))
 }
 
 impl Decoder {
@@ -272,30 +284,46 @@ impl Decoder {
         Decoder::default()
     }
 
-    /// Decodes the compressed frame `blob`. A delta frame needs the frame
-    /// before it to have been decoded by this decoder.
-    pub fn decode(&mut self, blob: &[u8]) -> anyhow::Result<Decoded> {
-        let bytes = zstd::stream::decode_all(blob).context("the frame is not zstd data")?;
-        let (rest, tail): (Rest, &[u8]) =
-            postcard::take_from_bytes(&bytes).context("the frame's system part is damaged")?;
-        let (processes, tail): (Processes, &[u8]) =
-            postcard::take_from_bytes(tail).context("the frame's processes are damaged")?;
-        let (beside, _): (Beside, &[u8]) =
-            postcard::take_from_bytes(tail).context("the frame's user names are damaged")?;
-        let (kind, now) = match processes {
-            Processes::Key(mut all) => {
-                all.sort_unstable_by_key(|p| p.pid);
-                (Kind::Key, all)
+    /// Applies the frame's processes to the last frame's.
+    fn advance(&mut self, processes: Processes) -> anyhow::Result<Kind> {
+        match processes {
+            Processes::Key(all) => {
+                self.processes = Some(all.into_iter().map(|p| (p.pid, p)).collect());
+                Ok(Kind::Key)
             }
             Processes::Delta { removed, changed } => {
                 let before = self
                     .processes
-                    .take()
+                    .as_mut()
                     .context("a delta frame without the frame before it")?;
-                (Kind::Delta, apply(before, &removed, changed))
+                for pid in removed {
+                    before.remove(&pid);
+                }
+                for p in changed {
+                    before.insert(p.pid, p);
+                }
+                Ok(Kind::Delta)
             }
-        };
-        self.processes = Some(now.clone());
+        }
+    }
+
+    /// Reads the frame `blob` only as the base of the next one (no sample
+    /// is built: seeking passes over up to a group of frames).
+    pub fn skip(&mut self, blob: &[u8]) -> anyhow::Result<()> {
+        let (_, processes, _) = parts(blob)?;
+        self.advance(processes).map(drop)
+    }
+
+    /// Decodes the compressed frame `blob`. A delta frame needs the frame
+    /// before it to have been decoded (or skipped) by this decoder.
+    pub fn decode(&mut self, blob: &[u8]) -> anyhow::Result<Decoded> {
+        let (rest, processes, beside) = parts(blob)?;
+        let kind = self.advance(processes)?;
+        let now: Vec<ProcessSample> = self
+            .processes
+            .as_ref()
+            .map(|all| all.values().cloned().collect())
+            .unwrap_or_default();
         let mut cgroups = rest.cgroups;
         share_units(&mut cgroups);
         let sample = Sample {
@@ -339,31 +367,6 @@ fn share_units(cgroups: &mut HashMap<String, CgroupFacts>) {
             *unit = shared.clone();
         }
     }
-}
-
-/// `before` without the pids `removed`, with `changed` in place of (or
-/// beside) the processes of the same pid; all three by increasing pid.
-fn apply(
-    before: Vec<ProcessSample>,
-    removed: &[u32],
-    changed: Vec<ProcessSample>,
-) -> Vec<ProcessSample> {
-    let mut out = Vec::with_capacity(before.len() + changed.len());
-    let mut gone = removed.iter().peekable();
-    let mut new = changed.into_iter().peekable();
-    for p in before {
-        while let Some(n) = new.next_if(|n| n.pid < p.pid) {
-            out.push(n);
-        }
-        while gone.next_if(|&&g| g < p.pid).is_some() {}
-        if let Some(n) = new.next_if(|n| n.pid == p.pid) {
-            out.push(n);
-        } else if gone.next_if(|&&g| g == p.pid).is_none() {
-            out.push(p);
-        }
-    }
-    out.extend(new);
-    out
 }
 
 #[cfg(test)]
@@ -485,17 +488,21 @@ mod tests {
     }
 
     #[test]
-    fn merging_keeps_pid_order() {
-        let p = |pid: u32| ProcessSample {
-            pid,
-            ..ProcessSample::default()
-        };
-        let out = apply(
-            vec![p(1), p(3), p(5), p(7)],
-            &[3, 7],
-            vec![p(2), p(5), p(9)],
-        );
-        let pids: Vec<u32> = out.iter().map(|p| p.pid).collect();
-        assert_eq!(pids, [1, 2, 5, 9]);
+    fn a_skipped_frame_is_a_base_as_a_decoded_one() {
+        let first = demo_sample();
+        let mut second = first.clone();
+        second.processes[0].stime_ns += 1;
+        second.processes.remove(1);
+        let mut encoder = Encoder::new(60);
+        let key = frame(&mut encoder, &first);
+        let delta = frame(&mut encoder, &second);
+        let mut decoding = Decoder::new();
+        decoding.decode(&key).unwrap();
+        let mut skipping = Decoder::new();
+        skipping.skip(&key).unwrap();
+        let a = decoding.decode(&delta).unwrap();
+        let b = skipping.decode(&delta).unwrap();
+        assert_eq!(a.sample.processes, b.sample.processes);
+        assert_eq!(a.sample.processes.len(), first.processes.len() - 1);
     }
 }

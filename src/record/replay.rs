@@ -50,12 +50,11 @@ pub fn run(options: &ReplayOptions) -> anyhow::Result<()> {
     let mut out = io::BufWriter::new(stdout.lock());
     let mut threads = None;
     let written = store.each_frame(start, last.id, |info, data| {
-        let decoded = decoder
-            .decode(data)
-            .with_context(|| format!("frame {} cannot be read", info.id))?;
+        let unreadable = || format!("frame {} cannot be read", info.id);
         if info.id < models_from {
-            return Ok(());
+            return decoder.skip(data).with_context(unreadable);
         }
+        let decoded = decoder.decode(data).with_context(unreadable)?;
         let baseline = prev
             .take()
             .filter(|(session, _)| *session == info.session)

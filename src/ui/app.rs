@@ -53,13 +53,16 @@ enum Control {
 /// Where the models come from.
 pub enum Feed {
     /// This machine's refreshes.
-    Live(Monitor),
-    /// A recording; `first` is the model of the refresh to start at.
-    Replay {
-        store: Store,
-        player: Player,
-        first: Arc<Model>,
-    },
+    Live(Box<Monitor>),
+    /// A recording.
+    Replay(Box<Replay>),
+}
+
+/// A recording to show; `first` is the model of the refresh to start at.
+pub struct Replay {
+    pub store: Store,
+    pub player: Player,
+    pub first: Arc<Model>,
 }
 
 /// A model, and whether it is of the past (a recording, or rewound), or
@@ -194,13 +197,13 @@ fn past_label(model: &Model, replaying: bool) -> String {
 /// Runs the interface until the user quits or a termination signal comes.
 pub fn run(feed: Feed, mut view: ViewState, config_file: ConfigFile) -> anyhow::Result<()> {
     let terminate = termination_flag()?;
-    let replaying = matches!(feed, Feed::Replay { .. });
+    let replaying = matches!(feed, Feed::Replay(_));
     let live_label = view.backend_label.clone();
     // A past refresh is shown (replay, or rewound).
     let mut past = replaying;
     let proc_root = match &feed {
         Feed::Live(monitor) => monitor.sampler().proc_root().to_path_buf(),
-        Feed::Replay { .. } => PathBuf::from("/proc"),
+        Feed::Replay(_) => PathBuf::from("/proc"),
     };
     let (update_tx, update_rx) = mpsc::channel();
     let (control_tx, control_rx) = mpsc::channel();
@@ -211,18 +214,21 @@ pub fn run(feed: Feed, mut view: ViewState, config_file: ConfigFile) -> anyhow::
             thread::Builder::new()
                 .name("collector".into())
                 .spawn(move || {
-                    let mut monitor = monitor;
+                    let mut monitor = *monitor;
                     monitor.sampler_mut().set_threads(threads);
                     collector_loop(monitor, update_tx, control_rx, delay)
                 })?
         }
-        Feed::Replay {
-            store,
-            player,
-            first,
-        } => thread::Builder::new()
+        Feed::Replay(replay) => thread::Builder::new()
             .name("player".into())
-            .spawn(move || player_loop(store, player, first, update_tx, control_rx))?,
+            .spawn(move || {
+                let Replay {
+                    store,
+                    player,
+                    first,
+                } = *replay;
+                player_loop(store, player, first, update_tx, control_rx)
+            })?,
     };
 
     let mut freezer = super::freezer::Freezer::new(&proc_root);

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::bail;
 
-use super::app::{self, ConfigFile, Feed};
+use super::app::{self, ConfigFile, Feed, Replay};
 use super::columns::Column;
 use super::header::Meter;
 use super::settings::{view_from, Overrides};
@@ -146,11 +146,11 @@ pub fn launch_replay(
         );
     }
     app::run(
-        Feed::Replay {
+        Feed::Replay(Box::new(Replay {
             store,
             player,
             first,
-        },
+        })),
         view,
         ConfigFile {
             path,
@@ -215,7 +215,7 @@ pub fn launch(options: &InterfaceOptions, source: &Source) -> anyhow::Result<()>
         view.set_status(format!("{warning} — ignored"), true);
     }
     app::run(
-        Feed::Live(started.monitor),
+        Feed::Live(Box::new(started.monitor)),
         view,
         ConfigFile {
             path,
