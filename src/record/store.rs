@@ -3,6 +3,7 @@
 //! described in ARCHITECTURE.md ("The flight recorder").
 
 use std::fs::File;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -82,10 +83,22 @@ impl Store {
     /// Opens the recording in `dir` for writing, creating the directory
     /// and the database when missing.
     pub fn open_for_writing(dir: &Path) -> anyhow::Result<Store> {
-        std::fs::create_dir_all(dir)
+        // The recording holds every process's command line: readable by
+        // its owner only (a directory made here, and the database, whose
+        // WAL and index files SQLite creates with the same mode).
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
             .with_context(|| format!("cannot create the directory {}", describe(dir)))?;
         let lock = lock(dir)?;
         let path = dir.join(FILE_NAME);
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", describe(&path)))?;
         let conn =
             Connection::open(&path).with_context(|| format!("cannot open {}", describe(&path)))?;
         let mut store = Store {
@@ -513,6 +526,17 @@ mod tests {
         drop(store);
         let store = Store::open_for_writing(dir.path()).unwrap();
         assert_eq!(store.frame_bytes(), 200);
+    }
+
+    #[test]
+    fn only_the_owner_reads_a_new_recording() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = TempDir::new("store-mode");
+        let inner = dir.path().join("rec");
+        drop(eight_frames(&inner));
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&inner), 0o700);
+        assert_eq!(mode(&inner.join(FILE_NAME)), 0o600);
     }
 
     #[test]
