@@ -445,3 +445,24 @@ fn now() -> f64 {
         .unwrap()
         .as_secs_f64()
 }
+
+#[test]
+fn rewinding_can_be_turned_off_in_the_config_file() {
+    let dir = TempDir::new("rewind-off");
+    std::fs::create_dir_all(dir.0.join("bpftop")).unwrap();
+    std::fs::write(dir.0.join("bpftop/config.toml"), "rewind_minutes = 0\n").unwrap();
+    let command = format!(
+        "XDG_CONFIG_HOME={} {BIN} --no-gpu --backend procfs -d 300; sleep 600",
+        dir.0.display()
+    );
+    let Some(tmux) = common::tmux::Tmux::start("rewind-off", (140, 30), &command) else {
+        return;
+    };
+    let patience = Duration::from_secs_f64(30.0 * common::overload());
+    tmux.wait_for("the table", patience, |s| s.contains("Command"));
+    std::thread::sleep(Duration::from_millis(1000));
+    tmux.keys(&[","]);
+    tmux.wait_for("the refusal", patience, |s| s.contains("rewinding is off"));
+    assert!(!tmux.screen().contains("rewound to"));
+    tmux.keys(&["q"]);
+}

@@ -84,6 +84,7 @@ fn collector_loop(
     updates: Sender<Update>,
     control: Receiver<Control>,
     delay_ms: u64,
+    rewind_minutes: u32,
 ) {
     let mut delay = Duration::from_millis(delay_ms);
     // The first frame does not wait for every process's command line; the
@@ -91,7 +92,7 @@ fn collector_loop(
     monitor.sampler_mut().defer_cmdlines(true);
     let mut first = true;
     let mut paused = false;
-    let mut rewind = Rewind::new();
+    let mut rewind = Rewind::new(f64::from(rewind_minutes) * 60.0);
     loop {
         let update = rewind
             .refresh(&mut monitor)
@@ -209,6 +210,7 @@ pub fn run(feed: Feed, mut view: ViewState, config_file: ConfigFile) -> anyhow::
     let (control_tx, control_rx) = mpsc::channel();
     let delay = view.delay_ms;
     let threads = view.show_threads;
+    let rewind_minutes = view.rewind_minutes;
     match feed {
         Feed::Live(monitor) => {
             thread::Builder::new()
@@ -216,7 +218,7 @@ pub fn run(feed: Feed, mut view: ViewState, config_file: ConfigFile) -> anyhow::
                 .spawn(move || {
                     let mut monitor = *monitor;
                     monitor.sampler_mut().set_threads(threads);
-                    collector_loop(monitor, update_tx, control_rx, delay)
+                    collector_loop(monitor, update_tx, control_rx, delay, rewind_minutes)
                 })?
         }
         Feed::Replay(replay) => thread::Builder::new()

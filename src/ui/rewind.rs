@@ -14,27 +14,22 @@ use crate::record::ring::Ring;
 use crate::record::KEY_EVERY;
 use crate::ui::state::keymap::Travel;
 
-/// How much is kept: ten minutes.
-pub const KEEP_SECS: f64 = 600.0;
-
 pub struct Rewind {
+    /// Seconds kept; 0: rewinding is off.
+    keep_secs: f64,
     encoder: RefCell<Encoder>,
     ring: Ring,
     /// While a past refresh is shown: where it is.
     player: Option<Player>,
 }
 
-impl Default for Rewind {
-    fn default() -> Self {
-        Rewind::new()
-    }
-}
-
 impl Rewind {
-    pub fn new() -> Rewind {
+    /// Keeps `keep_secs` of refreshes (0: none, at no cost).
+    pub fn new(keep_secs: f64) -> Rewind {
         Rewind {
+            keep_secs,
             encoder: RefCell::new(Encoder::new(KEY_EVERY)),
-            ring: Ring::new(KEEP_SECS),
+            ring: Ring::new(keep_secs),
             player: None,
         }
     }
@@ -42,6 +37,9 @@ impl Rewind {
     /// A live refresh, kept for rewinding. A refresh that cannot be kept
     /// is shown all the same (the next one kept is a key frame).
     pub fn refresh(&mut self, monitor: &mut Monitor) -> anyhow::Result<Arc<Model>> {
+        if self.keep_secs <= 0.0 {
+            return monitor.refresh();
+        }
         let (encoder, ring) = (&self.encoder, &mut self.ring);
         monitor.refresh_with(
             |sample| (encoder.borrow_mut().encode(sample), sample.unix_time),
@@ -77,6 +75,11 @@ impl Rewind {
             Travel::Live => {
                 self.player = None;
                 return None;
+            }
+            _ if self.keep_secs <= 0.0 => {
+                return Some(Err(anyhow::anyhow!(
+                    "rewinding is off (rewind_minutes = 0 in the config file)"
+                )))
             }
             Travel::Refreshes(n) => Move::Refreshes(n),
             Travel::Seconds(s) => Move::Seconds(s),
