@@ -92,7 +92,7 @@ impl Default for Config {
             mouse: true,
             aggregate_folded: true,
             meters_to_limits: false,
-            rewind_minutes: 10,
+            rewind_minutes: 0,
         }
     }
 }
@@ -295,7 +295,7 @@ pub const KEY_HELP: &[(&str, &str)] = &[
     ("theme", "default or mono"),
     (
         "rewind_minutes",
-        "minutes of refreshes kept in memory for rewinding (, . { } L), 0 to 120; 0: none",
+        "minutes of refreshes kept in memory for rewinding (, . { } L), 0 to 120; 0 (the default): none",
     ),
     (
         "header_meters",

@@ -48,9 +48,10 @@ struct RestRef<'a> {
     exits: &'a Exits,
 }
 
-/// The same, read back.
-#[derive(Deserialize)]
-struct Rest {
+/// The same, owned: read back, or copied to be encoded later (the
+/// interface's rewind encodes after the refresh is shown).
+#[derive(Serialize, Deserialize, Clone)]
+pub struct Rest {
     backend: BackendKind,
     boottime_ns: u64,
     unix_time: f64,
@@ -95,6 +96,30 @@ struct Beside {
 pub struct Pending {
     kind: Kind,
     bytes: Vec<u8>,
+}
+
+impl Rest {
+    /// What a frame holds of `sample` besides its processes.
+    pub fn of(sample: &Sample) -> Rest {
+        Rest {
+            backend: sample.backend,
+            boottime_ns: sample.boottime_ns,
+            unix_time: sample.unix_time,
+            system: sample.system.clone(),
+            user_threads: sample.user_threads,
+            kernel_threads: sample.kernel_threads,
+            running_threads: sample.running_threads,
+            cgroups: sample.cgroups.clone(),
+            network: sample.network.clone(),
+            gpu: sample.gpu.clone(),
+            gpu_status: sample.gpu_status.clone(),
+            exits: sample.exits.clone(),
+        }
+    }
+
+    pub fn unix_time(&self) -> f64 {
+        self.unix_time
+    }
 }
 
 impl Pending {
@@ -148,16 +173,6 @@ impl Encoder {
         if !order.is_sorted_by_key(|p| p.pid) {
             order.sort_unstable_by_key(|p| p.pid);
         }
-        self.staged.clear();
-        self.staged
-            .extend(order.iter().map(|p| (p.pid, fingerprint(p))));
-        let (kind, processes) = match &self.prev {
-            Some(prev) if self.since_key < self.key_every => {
-                let (removed, changed) = delta(prev, &self.staged, &order);
-                (Kind::Delta, ProcessesRef::Delta { removed, changed })
-            }
-            _ => (Kind::Key, ProcessesRef::Key(order)),
-        };
         let rest = RestRef {
             backend: sample.backend,
             boottime_ns: sample.boottime_ns,
@@ -172,7 +187,35 @@ impl Encoder {
             gpu_status: &sample.gpu_status,
             exits: &sample.exits,
         };
-        let bytes = postcard::to_stdvec(&rest)?;
+        self.encode_parts(&rest, order)
+    }
+
+    /// Encodes a refresh after its model was built: `rest` copied from its
+    /// sample, the processes from the model (which holds their samples).
+    pub fn encode_later(&mut self, rest: &Rest, model: &Model) -> anyhow::Result<Pending> {
+        let mut order: Vec<&ProcessSample> = model.processes.iter().map(|v| &v.sample).collect();
+        if !order.is_sorted_by_key(|p| p.pid) {
+            order.sort_unstable_by_key(|p| p.pid);
+        }
+        self.encode_parts(rest, order)
+    }
+
+    fn encode_parts(
+        &mut self,
+        rest: &impl Serialize,
+        order: Vec<&ProcessSample>,
+    ) -> anyhow::Result<Pending> {
+        self.staged.clear();
+        self.staged
+            .extend(order.iter().map(|p| (p.pid, fingerprint(p))));
+        let (kind, processes) = match &self.prev {
+            Some(prev) if self.since_key < self.key_every => {
+                let (removed, changed) = delta(prev, &self.staged, &order);
+                (Kind::Delta, ProcessesRef::Delta { removed, changed })
+            }
+            _ => (Kind::Key, ProcessesRef::Key(order)),
+        };
+        let bytes = postcard::to_stdvec(rest)?;
         let bytes = postcard::to_extend(&processes, bytes)?;
         Ok(Pending { kind, bytes })
     }

@@ -94,12 +94,18 @@ fn collector_loop(
     let mut paused = false;
     let mut rewind = Rewind::new(f64::from(rewind_minutes) * 60.0);
     loop {
-        let update = rewind
-            .refresh(&mut monitor)
-            .map(|model| (model, false))
-            .map_err(|e| format!("{e:#}"));
+        let (update, kept) = match rewind.refresh(&mut monitor) {
+            Ok((model, rest)) => (Ok((Arc::clone(&model), false)), rest.map(|r| (model, r))),
+            Err(e) => (Err(format!("{e:#}")), None),
+        };
         if updates.send(update).is_err() {
             return;
+        }
+        // Shown first, kept for rewinding after; not the first refresh,
+        // taken before the command lines are read (the next one, with
+        // them, follows at once).
+        if let Some((model, rest)) = kept.filter(|_| !first) {
+            rewind.keep(&model, &rest);
         }
         if first {
             first = false;

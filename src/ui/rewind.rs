@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::model::Model;
 use crate::monitor::Monitor;
-use crate::record::frame::Encoder;
+use crate::record::frame::{Encoder, Rest};
 use crate::record::player::{Move, Player};
 use crate::record::ring::Ring;
 use crate::record::KEY_EVERY;
@@ -34,27 +34,31 @@ impl Rewind {
         }
     }
 
-    /// A live refresh, kept for rewinding. A refresh that cannot be kept
-    /// is shown all the same (the next one kept is a key frame).
-    pub fn refresh(&mut self, monitor: &mut Monitor) -> anyhow::Result<Arc<Model>> {
+    /// A live refresh, and what keeping it for rewinding needs besides its
+    /// model (None while rewinding is off): the model is shown first, then
+    /// [`Rewind::keep`] encodes it, so rewinding never delays a refresh.
+    pub fn refresh(&mut self, monitor: &mut Monitor) -> anyhow::Result<(Arc<Model>, Option<Rest>)> {
         if self.keep_secs <= 0.0 {
-            return monitor.refresh();
+            return monitor.refresh().map(|model| (model, None));
         }
-        let (encoder, ring) = (&self.encoder, &mut self.ring);
-        monitor.refresh_with(
-            |sample| (encoder.borrow_mut().encode(sample), sample.unix_time),
-            |model, (pending, time)| {
-                let mut encoder = encoder.borrow_mut();
-                match pending.and_then(|p| encoder.finish(p, model)) {
-                    Ok((kind, blob)) => {
-                        ring.push(time, kind, blob);
-                        encoder.stored(kind);
-                    }
-                    Err(_) => encoder.reset(),
-                }
-                Ok(Arc::clone(model))
-            },
-        )
+        monitor.refresh_with(Rest::of, |model, rest| Ok((Arc::clone(model), Some(rest))))
+    }
+
+    /// Keeps the refresh `model` was built from (`rest`: the rest of its
+    /// sample). One that cannot be kept is skipped (the next one kept is a
+    /// key frame).
+    pub fn keep(&mut self, model: &Model, rest: &Rest) {
+        let encoder = self.encoder.get_mut();
+        match encoder
+            .encode_later(rest, model)
+            .and_then(|p| encoder.finish(p, model))
+        {
+            Ok((kind, blob)) => {
+                self.ring.push(rest.unix_time(), kind, blob);
+                encoder.stored(kind);
+            }
+            Err(_) => encoder.reset(),
+        }
     }
 
     /// Whether a past refresh is shown (live refreshes wait meanwhile).

@@ -358,7 +358,7 @@ pub const HELP: &[Binding] = &[
     },
     Binding {
         keys: ", .",
-        what: "rewind: the refresh before / after the one shown (the last 10 minutes, or a recording)",
+        what: "rewind: the refresh before / after the one shown (a recording, or rewind_minutes)",
         bound: &[
             (Key::Char(','), Travel(self::Travel::Refreshes(-1))),
             (Key::Char('.'), Travel(self::Travel::Refreshes(1))),

@@ -224,7 +224,7 @@ impl ViewState {
             meters: Meter::DEFAULT.to_vec(),
             mouse: true,
             delay_ms: 1500,
-            rewind_minutes: 10,
+            rewind_minutes: 0,
             backend_label: String::new(),
             meters_to_limits: false,
             limited_system: None,
