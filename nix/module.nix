@@ -21,9 +21,41 @@ in
       default = self.packages.${pkgs.stdenv.hostPlatform.system}.bpftop;
       description = "The bpftop package.";
     };
+    recorder = {
+      enable = lib.mkEnableOption "the bpftop flight recorder (`bpftop record`, as root)";
+      dir = lib.mkOption {
+        type = lib.types.str;
+        default = "/var/lib/bpftop";
+        description = "Directory of the recording (`bpftop replay --dir`).";
+      };
+      retain = lib.mkOption {
+        type = lib.types.listOf lib.types.str;
+        default = [ "7d" "2GiB" ];
+        description = "What to keep: an age and/or a size (`--retain`).";
+      };
+      delayMs = lib.mkOption {
+        type = lib.types.ints.between 10 3600000;
+        default = 1000;
+        description = "Milliseconds between recorded refreshes.";
+      };
+    };
   };
 
-  config = lib.mkIf cfg.enable {
+  config = lib.mkMerge [
+  (lib.mkIf cfg.recorder.enable {
+    systemd.services.bpftop-recorder = {
+      description = "bpftop flight recorder";
+      wantedBy = [ "multi-user.target" ];
+      serviceConfig = {
+        ExecStart = lib.escapeShellArgs ([
+          "${cfg.package}/bin/bpftop" "--no-gpu" "record"
+          "--dir" cfg.recorder.dir "-d" (toString cfg.recorder.delayMs)
+        ] ++ lib.concatMap (r: [ "--retain" r ]) cfg.recorder.retain);
+        Restart = "on-failure";
+      };
+    };
+  })
+  (lib.mkIf cfg.enable {
     users.groups.${cfg.group} = { };
     security.wrappers.bpftop = {
       source = "${cfg.package}/bin/bpftop";
@@ -36,5 +68,6 @@ in
     };
     # Man page and completions (the wrapper shadows the binary in PATH).
     environment.systemPackages = [ cfg.package ];
-  };
+  })
+  ];
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
-mod pace;
+pub(crate) mod pace;
 
 use crate::collect::smaps::{read_smaps_rollup, SmapsRollup};
 use crate::model::{Model, ProcessView};
@@ -137,21 +137,19 @@ pub fn run(monitor: &mut Monitor, options: &BatchOptions) -> anyhow::Result<()> 
     let mut pacer = pace::Pacer::new(options.delay);
     while options.count.is_none_or(|c| printed < c) {
         let model = monitor.refresh()?;
-        let rows = options.selection.rows(&model, options.format);
         // Written as it is produced: the text of a refresh at 30 000
         // processes is megabytes, which need not be held at once.
         let mut out = io::BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
-        let written = match options.format {
-            Format::Json => {
-                let rollups = options.pss.as_deref().map(|root| rollups(root, &rows));
-                output::json::write(&mut out, &model, &rows, options.threads, rollups.as_deref())
-            }
-            Format::Text => out.write_all(output::text::render(&model, &rows).as_bytes()),
-        };
-        if let Err(e) = written
-            .and_then(|()| out.write_all(b"\n"))
-            .and_then(|()| out.flush())
-        {
+        let written = write_refresh(
+            &mut out,
+            &model,
+            &options.selection,
+            options.format,
+            options.threads,
+            options.pss.as_deref(),
+        )
+        .and_then(|()| out.flush());
+        if let Err(e) = written {
             if e.kind() == io::ErrorKind::BrokenPipe {
                 return Ok(());
             }
@@ -169,6 +167,28 @@ pub fn run(monitor: &mut Monitor, options: &BatchOptions) -> anyhow::Result<()> 
         thread::sleep(wait);
     }
     Ok(())
+}
+
+/// One refresh as batch mode prints it, its newline included (also what
+/// `record --tee-json` and `replay --batch` print). `pss`: the proc root to
+/// read the printed processes' smaps_rollup from (JSON only).
+pub fn write_refresh(
+    out: &mut impl Write,
+    model: &Model,
+    selection: &Selection,
+    format: Format,
+    threads: bool,
+    pss: Option<&Path>,
+) -> io::Result<()> {
+    let rows = selection.rows(model, format);
+    match format {
+        Format::Json => {
+            let rollups = pss.map(|root| rollups(root, &rows));
+            output::json::write(out, model, &rows, threads, rollups.as_deref())?;
+        }
+        Format::Text => out.write_all(output::text::render(model, &rows).as_bytes())?,
+    }
+    out.write_all(b"\n")
 }
 
 /// The smaps_rollup figures of `rows` (only those printed: reading one

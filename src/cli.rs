@@ -8,6 +8,7 @@ use clap::{CommandFactory, FromArgMatches, Parser};
 use crate::batch::Format;
 use crate::build_info;
 use crate::collect::{BackendChoice, NetHooksChoice, WalkChoice};
+use crate::record::when::{parse_retain, Retain};
 use crate::ui::columns::Column;
 use crate::ui::theme::Theme;
 
@@ -40,6 +41,11 @@ fn column_ids() -> Vec<&'static str> {
 #[derive(Debug, Parser)]
 #[command(name = "bpftop", version, about)]
 pub struct Cli {
+    /// `record` or `replay` (the flight recorder); none: the interface,
+    /// batch mode, the exporter or --check.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Print snapshots to stdout instead of running interactively.
     #[arg(long)]
     pub batch: bool,
@@ -176,4 +182,95 @@ impl Cli {
             .get_matches();
         Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
     }
+}
+
+/// The flight recorder's commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Record every refresh to disk, to be replayed later (runs until
+    /// killed, or for -n refreshes). The options before `record` choose
+    /// what is collected (--backend, --threads, --no-net, --no-gpu).
+    Record(RecordArgs),
+    /// Open the interface on a recording (keys , . { } move through it), or
+    /// with --batch print its refreshes as `--batch` printed them then.
+    /// The interface's options go before `replay` (-t, -u, -p, -s, --theme).
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RecordArgs {
+    /// Directory of the recording (default: /var/lib/bpftop as root,
+    /// $XDG_STATE_HOME/bpftop or ~/.local/state/bpftop otherwise).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Keep frames younger than an age (7d, 12h, 30m) and within a size
+    /// (2GiB, 500MiB); give it twice for both. Older or excess frames are
+    /// deleted while recording. Default: 7d and 2GiB.
+    #[arg(long, value_name = "AGE|SIZE", value_parser = parse_retain)]
+    pub retain: Vec<Retain>,
+
+    /// Delay between refreshes, in milliseconds (default: 1000).
+    #[arg(short = 'd', long = "delay", value_name = "MILLISECONDS",
+          value_parser = parse_delay)]
+    pub delay_ms: Option<u64>,
+
+    /// Stop after this many refreshes (default: until killed).
+    #[arg(short = 'n', long = "count", value_name = "COUNT")]
+    pub count: Option<u64>,
+
+    /// Also write each recorded refresh (but the first) to FILE as
+    /// `--batch --format json` prints it (for tests of the round trip).
+    #[arg(long, hide = true, value_name = "FILE")]
+    pub tee_json: Option<PathBuf>,
+
+    /// A key frame every N frames (for tests and measurements).
+    #[arg(long, hide = true, value_name = "N", default_value_t = crate::record::KEY_EVERY,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub key_every: u32,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// Directory of the recording (the default of `record`).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Print the refreshes to stdout instead of opening the interface.
+    #[arg(long)]
+    pub batch: bool,
+
+    /// In the interface: start at the refresh taken at TIME or last before
+    /// it (the forms of --from). Default: the first refresh.
+    #[arg(
+        long,
+        value_name = "TIME",
+        allow_hyphen_values = true,
+        conflicts_with = "batch"
+    )]
+    pub at: Option<String>,
+
+    /// Output format, as with --batch.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// First refresh to print: seconds since the epoch (as the JSON's
+    /// "time"), a UTC date and time (2026-12-07T03:12:00Z) or a time ago
+    /// (-10m). Default: the start of the recording.
+    #[arg(
+        long,
+        value_name = "TIME",
+        allow_hyphen_values = true,
+        requires = "batch"
+    )]
+    pub from: Option<String>,
+
+    /// Last refresh to print, in the same forms. Default: the end.
+    #[arg(
+        long,
+        value_name = "TIME",
+        allow_hyphen_values = true,
+        requires = "batch"
+    )]
+    pub to: Option<String>,
 }

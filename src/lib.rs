@@ -16,6 +16,7 @@ pub mod monitor;
 
 // The modes.
 pub mod batch;
+pub mod record;
 pub mod serve;
 pub mod ui;
 

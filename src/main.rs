@@ -6,10 +6,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use bpftop::batch::{self, BatchOptions, Selection};
-use bpftop::cli::Cli;
+use bpftop::cli::{Cli, Command, RecordArgs, ReplayArgs};
 use bpftop::collect::{CollectOptions, NetOptions};
 use bpftop::monitor::start::{start, Source, StartError, UsageError};
 use bpftop::privileges::{self, Mode};
+use bpftop::record::replay::ReplayOptions;
+use bpftop::record::when::{parse_moment, Retain};
+use bpftop::record::RecordOptions;
 use bpftop::serve::{ServeOptions, DEFAULT_INTERVAL_MS};
 use bpftop::ui::launch::InterfaceOptions;
 
@@ -47,6 +50,23 @@ fn main() -> ExitCode {
         },
         passwd: cli.passwd.clone(),
     };
+    match cli.command {
+        Some(Command::Record(args)) => return record(&source, args, cli.threads),
+        Some(Command::Replay(args)) => {
+            let interface = InterfaceOptions {
+                delay_ms: cli.delay_ms,
+                tree: cli.tree,
+                user: cli.user.clone(),
+                pids: cli.pids.clone(),
+                sort_key: cli.sort_key.clone(),
+                no_mouse: cli.no_mouse,
+                theme: cli.theme.clone(),
+                no_color: cli.no_color,
+            };
+            return replay(&args, &interface);
+        }
+        None => {}
+    }
     if cli.check {
         print!("{}", bpftop::check::report(&source.collect));
         return ExitCode::SUCCESS;
@@ -105,6 +125,69 @@ fn main() -> ExitCode {
             selection: started.checked,
         },
     ))
+}
+
+/// `bpftop record`.
+fn record(source: &Source, args: RecordArgs, threads: bool) -> ExitCode {
+    let age = args.retain.iter().rev().find_map(|r| match r {
+        Retain::Age(secs) => Some(*secs),
+        Retain::Bytes(_) => None,
+    });
+    let bytes = args.retain.iter().rev().find_map(|r| match r {
+        Retain::Bytes(b) => Some(*b),
+        Retain::Age(_) => None,
+    });
+    let options = RecordOptions {
+        dir: args.dir.unwrap_or_else(bpftop::record::default_dir),
+        delay: Duration::from_millis(args.delay_ms.unwrap_or(1000)),
+        count: args.count,
+        max_age: Some(age.unwrap_or(bpftop::record::DEFAULT_MAX_AGE_SECS)),
+        max_bytes: Some(bytes.unwrap_or(bpftop::record::DEFAULT_MAX_BYTES)),
+        threads,
+        tee_json: args.tee_json,
+        key_every: args.key_every,
+    };
+    let result = match start(source, Mode::Batch, |_| Ok::<(), Infallible>(())) {
+        Ok(mut started) => bpftop::record::run(&mut started.monitor, &options),
+        Err(StartError::Open(e)) => Err(e),
+        Err(StartError::Refused(never)) => match never {},
+    };
+    exit(result)
+}
+
+/// `bpftop replay`.
+fn replay(args: &ReplayArgs, interface: &InterfaceOptions) -> ExitCode {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let moment = |text: &Option<String>, default: f64| match text {
+        None => Ok(default),
+        Some(t) => parse_moment(t, now),
+    };
+    let dir = args.dir.clone().unwrap_or_else(bpftop::record::default_dir);
+    if !args.batch {
+        let at = match args.at.as_ref().map(|t| parse_moment(t, now)).transpose() {
+            Ok(at) => at,
+            Err(e) => {
+                eprintln!("bpftop: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        return exit(bpftop::ui::launch::launch_replay(interface, &dir, at));
+    }
+    let (from, to) = match (moment(&args.from, f64::MIN), moment(&args.to, f64::MAX)) {
+        (Ok(from), Ok(to)) => (from, to),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("bpftop: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    exit(bpftop::record::replay::run(&ReplayOptions {
+        dir,
+        from,
+        to,
+        format: args.format,
+    }))
 }
 
 /// A mode's outcome as the exit status (0 ok, 1 an error while running, 2

@@ -6,6 +6,9 @@
 
 use std::fmt::Write;
 
+use clap::CommandFactory;
+
+use crate::cli::Cli;
 use crate::config::KEY_HELP;
 use crate::ui::state::keymap::HELP;
 
@@ -39,6 +42,10 @@ const FILES: &[(&str, &str)] = &[
     (
         "/sys/kernel/btf/vmlinux",
         "the kernel's BTF: without it the eBPF backend cannot load",
+    ),
+    (
+        "/var/lib/bpftop/recording.db",
+        "the flight recorder's frames (root's default; else $XDG_STATE_HOME/bpftop or ~/.local/state/bpftop), an SQLite database, with recording.lock beside it while a recorder runs",
     ),
     (
         "the cgroup2 mount",
@@ -83,7 +90,40 @@ const EXAMPLES: &[(&str, &str)] = &[
         "Prometheus metrics at http://127.0.0.1:9100/metrics",
     ),
     ("bpftop \\-\\-check", "what works on this kernel and why"),
+    (
+        "bpftop record \\-\\-retain 3d \\-\\-retain 1GiB",
+        "record every second into /var/lib/bpftop, keeping 3 days and at most 1 GiB",
+    ),
+    (
+        "bpftop replay \\-\\-batch \\-\\-format json \\-\\-from 2026\\-12\\-07T03:10Z \\-\\-to 2026\\-12\\-07T03:15Z",
+        "what batch JSON printed between 03:10 and 03:15 UTC",
+    ),
 ];
+
+/// The visible options of each command (record, replay), from the command
+/// line's definition.
+fn subcommands(out: &mut String) {
+    let cli = Cli::command();
+    for sub in cli.get_subcommands() {
+        let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+        let _ = writeln!(out, ".SS \"bpftop {}\"\n{}", sub.get_name(), escape(&about));
+        for arg in sub.get_arguments().filter(|a| !a.is_hide_set()) {
+            let Some(long) = arg.get_long() else { continue };
+            let mut tag = match arg.get_short() {
+                Some(short) => format!("-{short}, --{long}"),
+                None => format!("--{long}"),
+            };
+            if arg.get_action().takes_values() {
+                if let Some(names) = arg.get_value_names() {
+                    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+                    tag = format!("{tag} {}", names.join(" "));
+                }
+            }
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            tagged(out, &[(&tag, &help)]);
+        }
+    }
+}
 
 /// The extra sections, in roff.
 pub fn extra_sections() -> String {
@@ -103,6 +143,14 @@ pub fn extra_sections() -> String {
          line, the defaults are used, and saving keeps it as config.toml.broken.\n",
     );
     tagged(&mut out, KEY_HELP);
+    out.push_str(".SH \"FLIGHT RECORDER\"\n");
+    out.push_str(
+        "bpftop record stores every refresh's raw counters in an SQLite database, compressed, \
+         a whole frame every minute and only the processes that changed in between; bpftop \
+         replay builds the refreshes again as they were shown then. The options before the \
+         command choose what is collected.\n",
+    );
+    subcommands(&mut out);
     out.push_str(".SH FILES\n");
     tagged(&mut out, FILES);
     out.push_str(".SH ENVIRONMENT\n");
@@ -134,6 +182,9 @@ mod tests {
         for binding in HELP {
             assert!(page.contains(&escape(binding.keys)), "{}", binding.keys);
         }
+        for option in ["\\-\\-retain", "\\-\\-from", "\\-\\-to"] {
+            assert!(page.contains(option), "{option}");
+        }
         for (key, _) in KEY_HELP {
             assert!(page.contains(&format!("\\fB{}\\fR", escape(key))), "{key}");
         }
@@ -143,6 +194,7 @@ mod tests {
             "FILES",
             "ENVIRONMENT",
             "\"EXIT STATUS\"",
+            "\"FLIGHT RECORDER\"",
             "EXAMPLES",
         ] {
             assert!(page.contains(&format!(".SH {section}\n")), "{section}");

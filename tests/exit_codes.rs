@@ -47,6 +47,15 @@ fn bad_usage_exits_2_in_every_mode() {
         (&["--pss"], "--batch"),
         (&["--serve", "0", "--pss"], "cannot be used with"),
         (&["--check", "--pss"], "--batch"),
+        (&["record", "--retain", "7x"], "neither an age"),
+        (&["record", "-d", "1"], "at least 10 milliseconds"),
+        (
+            &["replay", "--batch", "--from", "yesterday"],
+            "is not a time",
+        ),
+        (&["replay", "--from", "-1m"], "--batch"),
+        (&["replay", "--batch", "--at", "-1m"], "cannot be used with"),
+        (&["replay", "--at", "soon"], "is not a time"),
     ];
     for (args, says) in cases {
         let (code, stderr) = run(args);

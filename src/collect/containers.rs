@@ -37,7 +37,7 @@ use serde_json::Value;
 use super::units::{components, printable, unescape_unit};
 
 /// A container runtime.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Runtime {
     Docker,
     Podman,
@@ -61,7 +61,7 @@ impl Runtime {
 }
 
 /// The pod a container runs in: a Kubernetes pod or a podman pod.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Pod {
     /// A Kubernetes pod's UID, with dashes ("3f1c…-…"); a podman pod's
     /// 64-hex id.
@@ -85,7 +85,7 @@ impl Pod {
 }
 
 /// The container a cgroup belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Container {
     pub runtime: Runtime,
     /// The full 64-hex id; for LXC and nspawn, the container's name.

@@ -2,7 +2,7 @@
 //! Pure functions: the caller classifies each distinct path once and caches it.
 
 /// The systemd unit and slice a cgroup belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct UnitInfo {
     /// The deepest ".service" or ".scope" component, as systemd names it
     /// (still escaped, so it can be passed to systemctl).

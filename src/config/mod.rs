@@ -16,6 +16,9 @@ use crate::present::sanitize::printable;
 use crate::privileges::as_invoking_user;
 use dir::ConfigDir;
 
+/// Accepted rewind lengths, minutes (0: no rewind).
+pub const REWIND_MINUTES_RANGE: std::ops::RangeInclusive<u32> = 0..=120;
+
 /// Accepted refresh delays, ms.
 pub const DELAY_MS_RANGE: std::ops::RangeInclusive<u64> = 100..=60_000;
 
@@ -54,6 +57,9 @@ pub struct Config {
     /// The exited screen lists the exits of this many refreshes; within
     /// [`EXITED_REFRESHES_RANGE`].
     pub exited_refreshes: usize,
+    /// Minutes of refreshes the interface keeps for rewinding; within
+    /// [`REWIND_MINUTES_RANGE`], 0: none.
+    pub rewind_minutes: u32,
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -93,6 +99,7 @@ impl Default for Config {
             aggregate_folded: true,
             meters_to_limits: false,
             exited_refreshes: 40,
+            rewind_minutes: 0,
         }
     }
 }
@@ -244,6 +251,17 @@ fn parse(text: &str) -> Result<Config, (Option<usize>, String)> {
             ),
         ));
     }
+    if !REWIND_MINUTES_RANGE.contains(&config.rewind_minutes) {
+        return Err((
+            None,
+            format!(
+                "rewind_minutes must be {} to {}, not {}",
+                REWIND_MINUTES_RANGE.start(),
+                REWIND_MINUTES_RANGE.end(),
+                config.rewind_minutes
+            ),
+        ));
+    }
     Ok(config)
 }
 
@@ -293,6 +311,10 @@ pub const KEY_HELP: &[(&str, &str)] = &[
     ("tree", "start in tree view"),
     ("delay_ms", "time between refreshes, 100 to 60000 ms"),
     ("theme", "default or mono"),
+    (
+        "rewind_minutes",
+        "minutes of refreshes kept in memory for rewinding (, . { } L), 0 to 120; 0 (the default): none",
+    ),
     (
         "header_meters",
         "meter ids: cpus cpu memory swap tasks load uptime pressure backend network gpu",
@@ -506,6 +528,7 @@ mod tests {
             aggregate_folded: false,
             meters_to_limits: true,
             exited_refreshes: 7,
+            rewind_minutes: 3,
         }
     }
 
@@ -602,6 +625,13 @@ a = 1
         assert_eq!(line, Some(3));
         let (line, _) = parse("tree = true\ntree = false\n").unwrap_err();
         assert_eq!(line, Some(2));
+    }
+
+    #[test]
+    fn rewind_out_of_range_is_broken() {
+        let (_, message) = parse("rewind_minutes = 500\n").unwrap_err();
+        assert_eq!(message, "rewind_minutes must be 0 to 120, not 500");
+        assert_eq!(parse("rewind_minutes = 0\n").unwrap().rewind_minutes, 0);
     }
 
     #[test]
@@ -868,7 +898,12 @@ a = 1
             let strings = || prop::collection::vec(any::<String>(), 0..4);
             (
                 (strings(), any::<String>(), any::<bool>(), any::<bool>()),
-                (DELAY_MS_RANGE, any::<String>(), strings()),
+                (
+                    DELAY_MS_RANGE,
+                    any::<String>(),
+                    strings(),
+                    REWIND_MINUTES_RANGE,
+                ),
                 prop::array::uniform4(any::<bool>()),
                 any::<bool>(),
                 (strings(), any::<String>(), any::<bool>()),
@@ -877,7 +912,7 @@ a = 1
                 .prop_map(
                     |(
                         (columns, sort_key, sort_descending, tree),
-                        (delay_ms, theme, header_meters),
+                        (delay_ms, theme, header_meters, rewind_minutes),
                         [show_kernel_threads, show_threads, mouse, aggregate_folded],
                         meters_to_limits,
                         (io_columns, io_sort_key, io_sort_descending),
@@ -899,6 +934,7 @@ a = 1
                         aggregate_folded,
                         meters_to_limits,
                         exited_refreshes,
+                        rewind_minutes,
                     },
                 )
         }

@@ -27,6 +27,11 @@ use crate::collect::Extras;
 use crate::config;
 use crate::model::Model;
 use crate::monitor::Monitor;
+use crate::record::player::{Move, Player};
+use crate::record::store::Store;
+use crate::record::when::format_utc;
+use crate::ui::rewind::Rewind;
+use crate::ui::state::keymap::Travel;
 
 /// Messages to the collector thread.
 enum Control {
@@ -44,9 +49,28 @@ enum Control {
     Inspect(Option<u32>),
     /// The optional per-process values the shown columns need.
     Extras(Extras),
+    /// Another refresh of the recording (replay only).
+    Travel(Travel),
 }
 
-type Update = Result<Arc<Model>, String>;
+/// Where the models come from.
+pub enum Feed {
+    /// This machine's refreshes.
+    Live(Box<Monitor>),
+    /// A recording.
+    Replay(Box<Replay>),
+}
+
+/// A recording to show; `first` is the model of the refresh to start at.
+pub struct Replay {
+    pub store: Store,
+    pub player: Player,
+    pub first: Arc<Model>,
+}
+
+/// A model, and whether it is of the past (a recording, or rewound), or
+/// what went wrong.
+type Update = Result<(Arc<Model>, bool), String>;
 
 /// Where the config lives, whether the file there failed to parse, what
 /// it said, and what the command line overrode for this run.
@@ -63,6 +87,7 @@ fn collector_loop(
     updates: Sender<Update>,
     control: Receiver<Control>,
     delay_ms: u64,
+    rewind_minutes: u32,
 ) {
     let mut delay = Duration::from_millis(delay_ms);
     // The first frame does not wait for every process's command line; the
@@ -70,10 +95,20 @@ fn collector_loop(
     monitor.sampler_mut().defer_cmdlines(true);
     let mut first = true;
     let mut paused = false;
+    let mut rewind = Rewind::new(f64::from(rewind_minutes) * 60.0);
     loop {
-        let update = monitor.refresh().map_err(|e| format!("{e:#}"));
+        let (update, kept) = match rewind.refresh(&mut monitor) {
+            Ok((model, rest)) => (Ok((Arc::clone(&model), false)), rest.map(|r| (model, r))),
+            Err(e) => (Err(format!("{e:#}")), None),
+        };
         if updates.send(update).is_err() {
             return;
+        }
+        // Shown first, kept for rewinding after; not the first refresh,
+        // taken before the command lines are read (the next one, with
+        // them, follows at once).
+        if let Some((model, rest)) = kept.filter(|_| !first) {
+            rewind.keep(&model, &rest);
         }
         if first {
             first = false;
@@ -82,7 +117,7 @@ fn collector_loop(
         }
         let deadline = Instant::now() + delay;
         loop {
-            let wait = if paused {
+            let wait = if paused || rewind.is_back() {
                 // Nothing to show until resumed: wake only for messages.
                 Duration::from_secs(3600)
             } else {
@@ -91,25 +126,40 @@ fn collector_loop(
             match control.recv_timeout(wait) {
                 Ok(Control::Paused(on)) => {
                     paused = on;
-                    if !on {
+                    if !on && !rewind.is_back() {
                         break;
                     }
                 }
                 Ok(Control::Delay(ms)) => delay = Duration::from_millis(ms),
                 Ok(Control::Threads(on)) => {
                     monitor.sampler_mut().set_threads(on);
-                    break;
+                    if !rewind.is_back() {
+                        break;
+                    }
                 }
                 Ok(Control::OnScreen(pids)) => monitor.sampler_mut().watch_on_screen(&pids),
                 Ok(Control::Inspect(pid)) => monitor.sampler_mut().inspect(pid.as_slice()),
                 Ok(Control::Extras(extras)) => {
                     monitor.sampler_mut().set_extras(extras);
                     // A column just shown gets its values now, not a
-                    // refresh later.
-                    break;
+                    // refresh later (unless a past refresh is shown).
+                    if !rewind.is_back() {
+                        break;
+                    }
                 }
-                Ok(Control::RefreshNow) => break,
-                Err(RecvTimeoutError::Timeout) if !paused => break,
+                Ok(Control::RefreshNow) if !rewind.is_back() => break,
+                Ok(Control::RefreshNow) => {}
+                Ok(Control::Travel(to)) => match rewind.travel(to) {
+                    // Back to live: a refresh at once.
+                    None => break,
+                    Some(moved) => {
+                        let update = moved.map(|m| (m, true)).map_err(|e| format!("{e:#}"));
+                        if updates.send(update).is_err() {
+                            return;
+                        }
+                    }
+                },
+                Err(RecvTimeoutError::Timeout) if !paused && !rewind.is_back() => break,
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
@@ -117,23 +167,90 @@ fn collector_loop(
     }
 }
 
+/// Sends the recording's models: the first, then one per move asked for.
+fn player_loop(
+    store: Store,
+    mut player: Player,
+    first: Arc<Model>,
+    updates: Sender<Update>,
+    control: Receiver<Control>,
+) {
+    if updates.send(Ok((first, true))).is_err() {
+        return;
+    }
+    while let Ok(message) = control.recv() {
+        let step = match message {
+            Control::Travel(Travel::Refreshes(n)) => Move::Refreshes(n),
+            Control::Travel(Travel::Seconds(s)) => Move::Seconds(s),
+            Control::Travel(Travel::Live) => {
+                let said = "a recording is shown: there is no live refresh".to_owned();
+                if updates.send(Err(said)).is_err() {
+                    return;
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        let update = player
+            .go(&store, step)
+            .map(|m| (m, true))
+            .map_err(|e| format!("{e:#}"));
+        if updates.send(update).is_err() {
+            return;
+        }
+    }
+}
+
+/// What the header says of a past refresh: where it came from and when it
+/// was taken.
+fn past_label(model: &Model, replaying: bool) -> String {
+    let (backend, time) = (model.backend.label(), format_utc(model.unix_time));
+    if replaying {
+        format!("{backend}, replay of {time} UTC")
+    } else {
+        format!("{backend}, rewound to {time} UTC (L: live)")
+    }
+}
+
 /// Runs the interface until the user quits or a termination signal comes.
-pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> anyhow::Result<()> {
+pub fn run(feed: Feed, mut view: ViewState, config_file: ConfigFile) -> anyhow::Result<()> {
     let terminate = termination_flag()?;
-    let proc_root = monitor.sampler().proc_root().to_path_buf();
+    let replaying = matches!(feed, Feed::Replay(_));
+    let live_label = view.backend_label.clone();
+    // A past refresh is shown (replay, or rewound).
+    let mut past = replaying;
+    let proc_root = match &feed {
+        Feed::Live(monitor) => monitor.sampler().proc_root().to_path_buf(),
+        Feed::Replay(_) => PathBuf::from("/proc"),
+    };
     let (update_tx, update_rx) = mpsc::channel();
     let (control_tx, control_rx) = mpsc::channel();
     let delay = view.delay_ms;
     let threads = view.show_threads;
     let mut extras = view.extras_wanted();
-    thread::Builder::new()
-        .name("collector".into())
-        .spawn(move || {
-            let mut monitor = monitor;
-            monitor.sampler_mut().set_threads(threads);
-            monitor.sampler_mut().set_extras(extras);
-            collector_loop(monitor, update_tx, control_rx, delay)
-        })?;
+    let rewind_minutes = view.rewind_minutes;
+    match feed {
+        Feed::Live(monitor) => {
+            thread::Builder::new()
+                .name("collector".into())
+                .spawn(move || {
+                    let mut monitor = *monitor;
+                    monitor.sampler_mut().set_threads(threads);
+                    monitor.sampler_mut().set_extras(extras);
+                    collector_loop(monitor, update_tx, control_rx, delay, rewind_minutes)
+                })?
+        }
+        Feed::Replay(replay) => thread::Builder::new()
+            .name("player".into())
+            .spawn(move || {
+                let Replay {
+                    store,
+                    player,
+                    first,
+                } = *replay;
+                player_loop(store, player, first, update_tx, control_rx)
+            })?,
+    };
 
     let mut freezer = super::freezer::Freezer::new(&proc_root);
     // Declared before the terminal guard, so that a running strace is
@@ -159,7 +276,15 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
         let mut latest = None;
         loop {
             match update_rx.try_recv() {
-                Ok(Ok(model)) => latest = Some(model),
+                Ok(Ok((model, of_the_past))) => {
+                    past = of_the_past;
+                    view.backend_label = if past {
+                        past_label(&model, replaying)
+                    } else {
+                        live_label.clone()
+                    };
+                    latest = Some(model);
+                }
                 Ok(Err(message)) => view.set_status(message, true),
                 Err(mpsc::TryRecvError::Empty) => break,
                 Err(mpsc::TryRecvError::Disconnected) => {
@@ -169,6 +294,11 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
             dirty = true;
         }
         if let Some(model) = latest {
+            // A past refresh asked for is shown, paused (Z) or not.
+            if past && !replaying && view.paused() {
+                view.toggle_pause();
+                let _ = control_tx.send(Control::Paused(false));
+            }
             freezer.tidy(&model);
             if view.receive_model(model) {
                 inspector.refreshed(&mut view);
@@ -226,8 +356,16 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
             _ => continue,
         };
         dirty = true;
+        let effect = if past {
+            of_the_past(&mut view, effect, replaying)
+        } else {
+            effect
+        };
         match effect {
             Effect::None => {}
+            Effect::Travel(to) => {
+                let _ = control_tx.send(Control::Travel(to));
+            }
             Effect::Quit => break,
             Effect::Clear => terminal.clear()?,
             Effect::Signal { targets, signal } => {
@@ -301,6 +439,34 @@ pub fn run(monitor: Monitor, mut view: ViewState, config_file: ConfigFile) -> an
         }
     }
     Ok(())
+}
+
+/// What becomes of `effect` while a past refresh is shown: nothing acts on
+/// processes (the pids are of the past; a process with the same pid today
+/// may be another one) or reads their files; the status line says so.
+fn of_the_past(view: &mut ViewState, effect: Effect, replaying: bool) -> Effect {
+    match effect {
+        Effect::Signal { .. }
+        | Effect::Renice { .. }
+        | Effect::Freeze { .. }
+        | Effect::Thaw { .. }
+        | Effect::OpenAffinity { .. }
+        | Effect::SetAffinity { .. }
+        | Effect::OpenIoPriority { .. }
+        | Effect::SetIoPriority { .. }
+        | Effect::Inspect(_) => {
+            let what = if replaying {
+                "a recording is shown: its processes cannot be acted on or inspected"
+            } else {
+                "a past refresh is shown: L returns to live, where processes can be acted on"
+            };
+            view.set_status(what.to_owned(), true);
+            Effect::None
+        }
+        // Thread rows and pauses belong to live collection.
+        Effect::CollectThreads(_) | Effect::Paused(_) if replaying => Effect::None,
+        other => other,
+    }
 }
 
 /// The selected process, when a column shows figures read for it alone.

@@ -2,10 +2,11 @@
 
 use std::collections::HashSet;
 use std::io::IsTerminal;
+use std::path::Path;
 
 use anyhow::bail;
 
-use super::app::{self, ConfigFile};
+use super::app::{self, ConfigFile, Feed, Replay};
 use super::columns::Column;
 use super::header::Meter;
 use super::settings::{view_from, Overrides};
@@ -14,6 +15,8 @@ use crate::collect::sampler::Sampler;
 use crate::config::{self, Config, LoadOutcome};
 use crate::monitor::start::{start, Source, StartError, UsageError};
 use crate::privileges::Mode;
+use crate::record::player::Player;
+use crate::record::store::Store;
 
 /// What the command line asks of the interface.
 #[derive(Debug, Clone, Default)]
@@ -77,11 +80,9 @@ fn user_from(
     Ok(Some((uid, sampler.user_name(uid))))
 }
 
-/// Runs the interactive interface.
-pub fn launch(options: &InterfaceOptions, source: &Source) -> anyhow::Result<()> {
-    if !std::io::stdout().is_terminal() {
-        bail!("standard output is not a terminal; use --batch for a non-interactive snapshot");
-    }
+/// The config file's path, its settings (the defaults when it is missing
+/// or broken) and, when broken, why.
+fn load_config() -> (Option<std::path::PathBuf>, Config, Option<String>) {
     let path = config::config_path();
     let columns: Vec<&str> = Column::ALL.iter().map(|c| c.id()).collect();
     let meters: Vec<&str> = Meter::ALL.iter().map(|m| m.id()).collect();
@@ -94,6 +95,78 @@ pub fn launch(options: &InterfaceOptions, source: &Source) -> anyhow::Result<()>
         Some(LoadOutcome::Loaded(c)) => (c, None),
         Some(LoadOutcome::Broken { message }) => (Config::default(), Some(message)),
     };
+    (path, config, broken_message)
+}
+
+/// Runs the interface on the recording in `dir`, from its refresh at
+/// `at` (seconds since the epoch; the first refresh when None). Nothing
+/// of this machine is read but the config file.
+pub fn launch_replay(
+    options: &InterfaceOptions,
+    dir: &Path,
+    at: Option<f64>,
+) -> anyhow::Result<()> {
+    if !std::io::stdout().is_terminal() {
+        bail!("standard output is not a terminal; use replay --batch to print a recording");
+    }
+    // A recording that cannot be read is said before the screen changes.
+    let store = Store::open_for_reading(dir)?;
+    let mut player = Player::new();
+    let first = player.seek(&store, at.unwrap_or(f64::MIN))?;
+    let (path, config, broken_message) = load_config();
+    let user = match &options.user {
+        None => None,
+        Some(user) => {
+            let uid = match user.parse::<u32>() {
+                Ok(uid) => uid,
+                Err(_) => player.uid_of(user).ok_or_else(|| {
+                    UsageError(format!("unknown user \"{user}\" in the recording"))
+                })?,
+            };
+            Some((uid, user.clone()))
+        }
+    };
+    let overrides = Overrides {
+        delay_ms: options.delay_ms,
+        tree: options.tree,
+        user,
+        pids: (!options.pids.is_empty())
+            .then(|| options.pids.iter().copied().collect::<HashSet<u32>>()),
+        sort_key: sort_key_from(options)?,
+        no_mouse: options.no_mouse,
+        theme: theme_from(options)?,
+    };
+    let (mut view, _) = view_from(&config, &overrides);
+    if let Some(message) = &broken_message {
+        view.set_status(format!("{message} — using defaults"), true);
+    } else {
+        view.set_status(
+            ", . a refresh back / forward, { } a minute (? for help)".to_owned(),
+            false,
+        );
+    }
+    app::run(
+        Feed::Replay(Box::new(Replay {
+            store,
+            player,
+            first,
+        })),
+        view,
+        ConfigFile {
+            path,
+            broken: broken_message.is_some(),
+            base: config,
+            overrides,
+        },
+    )
+}
+
+/// Runs the interactive interface.
+pub fn launch(options: &InterfaceOptions, source: &Source) -> anyhow::Result<()> {
+    if !std::io::stdout().is_terminal() {
+        bail!("standard output is not a terminal; use --batch for a non-interactive snapshot");
+    }
+    let (path, config, broken_message) = load_config();
     // Opened and privileges dropped before the collector thread starts; what
     // the command line asks is checked first (bad usage says nothing else).
     let started = start(source, Mode::Interactive, |sampler| {
@@ -142,7 +215,7 @@ pub fn launch(options: &InterfaceOptions, source: &Source) -> anyhow::Result<()>
         view.set_status(format!("{warning} — ignored"), true);
     }
     app::run(
-        started.monitor,
+        Feed::Live(Box::new(started.monitor)),
         view,
         ConfigFile {
             path,

@@ -19,6 +19,7 @@ pub mod header;
 pub mod input;
 pub mod inspect;
 pub mod launch;
+pub mod rewind;
 pub mod rows;
 pub mod safe_backend;
 pub mod scheduling;

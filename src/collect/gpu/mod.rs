@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 /// Who drives a GPU.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum GpuVendor {
     Nvidia,
     /// A DRM driver reporting fdinfo usage stats ("amdgpu", "i915", "xe",
@@ -21,7 +21,7 @@ pub enum GpuVendor {
 }
 
 /// One GPU, for the header meters.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GpuDevice {
     /// bpftop's index: NVML devices first (in NVML order), then DRM devices
     /// by PCI address (or device path when not PCI).
@@ -37,7 +37,7 @@ pub struct GpuDevice {
 }
 
 /// One process's use of all GPUs.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProcessGpu {
     /// Busy share summed over the process's clients and engines on all
     /// GPUs, in percent of one GPU (like CPU%, it can exceed 100 with
@@ -50,7 +50,7 @@ pub struct ProcessGpu {
 }
 
 /// What the GPU sources saw at one refresh.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GpuSnapshot {
     pub devices: Vec<GpuDevice>,
     /// Keyed by pid (both NVML and fdinfo identify processes by pid).

@@ -6,7 +6,7 @@ use crate::collect::containers::Container;
 use crate::collect::units::UnitInfo;
 
 /// The unchanging facts of one cgroup path.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct CgroupInfo {
     pub unit: UnitInfo,
     pub container: Option<Container>,
@@ -20,7 +20,7 @@ pub struct CgroupInfo {
 }
 
 /// A cgroup as of one refresh.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CgroupFacts {
     pub info: Arc<CgroupInfo>,
     /// None when cgroup.events could not be read (no cgroup2, removed).

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{Argv, Comm, IoCounters};
 
 /// How a process ended, as wait(2) reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ExitStatus {
     /// exit(code) or a return from main.
     Code(u8),
@@ -38,7 +38,7 @@ impl ExitStatus {
 }
 
 /// One process (thread group) that exited; totals cover all its threads.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExitedProcess {
     pub pid: u32,
     /// The parent at the time of the exit.
@@ -78,7 +78,7 @@ impl ExitedProcess {
 }
 
 /// Which kernel hook reports exits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExitHook {
     /// tp_btf/sched_process_exit with the kernel's group_dead argument.
@@ -100,7 +100,7 @@ impl ExitHook {
 }
 
 /// Whether exits are captured.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ExitCapture {
     On {
         hook: ExitHook,
@@ -130,7 +130,7 @@ impl ExitCapture {
 }
 
 /// The exits of one refresh.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Exits {
     pub capture: ExitCapture,
     /// Processes whose last thread exited since the last refresh, in the
@@ -150,7 +150,7 @@ pub struct Exits {
 /// The final CPU time of a process that an earlier refresh listed: the
 /// kernel gives it once the process is reaped and has switched out for the
 /// last time, which may be after the refresh its exit came in.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LateExitCpu {
     pub pid: u32,
     /// The parent at the time of the exit.

@@ -1,7 +1,7 @@
 //! What a sample says about its GPU sources (filled by the GPU collector).
 
 /// What each GPU source is doing, for `--check` and the interface.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GpuStatus {
     /// Ok: what NVML reads; Err: why it is off.
     pub nvml: Result<String, String>,

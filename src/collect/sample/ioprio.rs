@@ -1,7 +1,7 @@
 //! I/O priority as ioprio_get(2) reports it: a class and a level.
 
 /// An I/O scheduling class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum IoClass {
     /// No class set: the kernel derives a best-effort level from the nice
     /// value ((nice + 20) / 5).
@@ -13,7 +13,7 @@ pub enum IoClass {
 
 /// A class and its level, 0 (highest) to 7 (lowest); the level means
 /// nothing for `None` and `Idle`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct IoPriority {
     pub class: IoClass,
     pub level: u8,

@@ -26,7 +26,7 @@ pub use waits::{RunQueue, Stalls, Waits};
 use serde::Serialize;
 
 /// Which backend produced a sample.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BackendKind {
     Bpf,
@@ -52,7 +52,7 @@ impl BackendKind {
 
 /// I/O accounting as /proc/PID/io reports it, summed over all threads,
 /// including exited ones.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Hash, Eq, Serialize, serde::Deserialize)]
 pub struct IoCounters {
     pub rchar: u64,
     pub wchar: u64,
@@ -62,7 +62,7 @@ pub struct IoCounters {
 
 /// Socket bytes of one process, counted in eBPF since bpftop attached its
 /// counters (not since the process started: the kernel keeps no such total).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Hash, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NetCounters {
     pub rx_bytes: u64,
     pub tx_bytes: u64,
@@ -72,7 +72,7 @@ pub struct NetCounters {
 }
 
 /// Where the per-process network counters come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NetHooks {
     /// tp_btf/sock_send_length and sock_recv_length (kernel >= 6.3).
@@ -94,7 +94,7 @@ impl NetHooks {
 }
 
 /// Whether this sample has per-process network counters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum NetworkStatus {
     On {
         hooks: NetHooks,
@@ -150,6 +150,29 @@ impl Comm {
 
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..usize::from(self.len)]
+    }
+}
+
+/// Stored as its bytes (what a recording holds), read back cut at CAPACITY.
+impl Serialize for Comm {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(self.as_bytes())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Comm {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Bytes;
+        impl serde::de::Visitor<'_> for Bytes {
+            type Value = Comm;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a task name's bytes")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<Comm, E> {
+                Ok(Comm::new(bytes))
+            }
+        }
+        deserializer.deserialize_bytes(Bytes)
     }
 }
 
@@ -224,7 +247,7 @@ impl PartialEq<Vec<u8>> for Comm {
 /// out, in bytes, as /proc/PID/status shows them: RssAnon, RssFile and
 /// RssShmem (which sum to RES) and VmSwap. Zero without an address space
 /// (kernel threads).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Hash, Eq, Serialize, serde::Deserialize)]
 pub struct MemoryParts {
     pub anon_bytes: u64,
     pub file_bytes: u64,
@@ -234,7 +257,9 @@ pub struct MemoryParts {
 
 /// A process's proportional and unique set sizes, bytes, from
 /// /proc/PID/smaps_rollup (read on demand only: see `collect::smaps`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Hash, Eq, serde::Serialize, serde::Deserialize,
+)]
 pub struct SmapsRollup {
     /// Pss: each resident page divided by the number of processes mapping
     /// it.
@@ -245,7 +270,7 @@ pub struct SmapsRollup {
 }
 
 /// One thread of a process (only collected when thread rows are requested).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSample {
     pub tid: u32,
     /// State letter as /proc/TID/stat shows it.
@@ -261,7 +286,7 @@ pub struct ThreadSample {
 /// One process (thread group), with /proc's semantics for every field.
 /// The default is an empty record (every number 0, no name): a base for
 /// samples built field by field, in tests above all.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ProcessSample {
     pub pid: u32,
     pub ppid: u32,
@@ -344,7 +369,7 @@ pub struct ProcessKey {
 }
 
 /// Time split of one CPU (or all CPUs) from /proc/stat, in USER_HZ ticks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CpuTimes {
     pub user: u64,
     pub nice: u64,
@@ -360,7 +385,7 @@ pub struct CpuTimes {
 }
 
 /// /proc/meminfo, in bytes. Optional fields are absent on some kernels.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MemInfo {
     pub total: u64,
     pub free: u64,
@@ -377,7 +402,7 @@ pub struct MemInfo {
 }
 
 /// Totals over /sys/block/zram*/mm_stat, bytes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ZramStats {
     /// Uncompressed size of the data stored.
     pub orig_bytes: u64,
@@ -388,7 +413,7 @@ pub struct ZramStats {
 }
 
 /// PSI "some avg10" percentages from /proc/pressure.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Pressure {
     pub cpu: Option<f64>,
     pub memory: Option<f64>,
@@ -397,14 +422,14 @@ pub struct Pressure {
 
 /// Bytes through the network interfaces of bpftop's network namespace
 /// (/proc/net/dev), loopback excluded: traffic that left or entered the host.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NetDevTotals {
     pub rx_bytes: u64,
     pub tx_bytes: u64,
 }
 
 /// System-wide state, read from a constant number of files per refresh.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SystemSample {
     pub cpu_total: CpuTimes,
     /// One entry per online CPU, indexed by position in /proc/stat (cpuN).
@@ -428,7 +453,7 @@ pub struct SystemSample {
 }
 
 /// Everything one refresh produced.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Sample {
     pub backend: BackendKind,
     /// Monotonic time of the collection (CLOCK_BOOTTIME), ns: the clock

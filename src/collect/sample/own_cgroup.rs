@@ -4,7 +4,7 @@
 
 /// bpftop's own cgroup as of one refresh. None fields: no limit set, or
 /// not readable (no cgroup of that kind).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OwnCgroup {
     /// cpu.max (v2) or cfs_quota_us / cfs_period_us (v1), in CPUs.
     pub cpu_limit_cpus: Option<f64>,

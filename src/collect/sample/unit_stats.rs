@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 /// A memory limit as cgroup v2 writes it: "max" or a number of bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Limit {
     Unlimited,
     Bytes(u64),
@@ -21,7 +21,7 @@ impl Limit {
 }
 
 /// `cpu.max`: a quota per period, both in microseconds; no quota is "max".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CpuMax {
     pub quota_usec: Option<u64>,
     pub period_usec: u64,
@@ -38,7 +38,7 @@ impl CpuMax {
 /// One cgroup's files as of one refresh. Every field is None where its file
 /// is absent: the controller is not enabled for the cgroup on cgroup v2
 /// (see `unavailable`), or the kernel has no PSI.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UnitCgroupStats {
     /// "some avg10" of cpu.pressure, memory.pressure, io.pressure (%).
     pub cpu_some_avg10: Option<f64>,
@@ -66,7 +66,7 @@ pub struct UnitCgroupStats {
 
 /// The cgroup that holds a unit or container (the path up to its own
 /// component) and its files' values.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UnitCgroup {
     /// "/system.slice/nginx.service", as in /proc/PID/cgroup.
     pub path: Arc<str>,

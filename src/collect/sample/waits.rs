@@ -3,7 +3,9 @@
 //! task_delay_info). Cumulative ns, as the kernel keeps them.
 
 /// Run-queue waits of a task or a process.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Hash, Eq, serde::Serialize, serde::Deserialize,
+)]
 pub struct RunQueue {
     /// Time runnable but not running, ns (schedstat's second field).
     pub delay_ns: u64,
@@ -13,7 +15,9 @@ pub struct RunQueue {
 
 /// Stall totals of delay accounting, ns. They grow only while
 /// kernel.task_delayacct is 1.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Hash, Eq, serde::Serialize, serde::Deserialize,
+)]
 pub struct Stalls {
     /// Waiting for block I/O (swap-in excluded).
     pub blkio_ns: u64,
@@ -70,7 +74,9 @@ impl RunQueue {
 
 /// A task's or a process's waits; each part None where the kernel does not
 /// keep it (or, for the procfs backend, where it cannot be read).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Hash, Eq, serde::Serialize, serde::Deserialize,
+)]
 pub struct Waits {
     pub run: Option<RunQueue>,
     /// Kept by the kernel (CONFIG_TASK_DELAY_ACCT); meaningful only while

@@ -94,6 +94,7 @@ pub fn apply(view: &mut ViewState, action: Action) -> Effect {
         },
         Action::Setup => view.dialog = Some(Dialog::setup()),
         Action::Help => view.dialog = Some(Dialog::Help { scroll: 0 }),
+        Action::Travel(to) => return Effect::Travel(to),
         Action::Quit => return Effect::Quit,
     }
     Effect::None

@@ -65,6 +65,8 @@ pub enum Action {
     OpenFiles,
     Trace,
     Pause,
+    /// Another refresh of a recording (bpftop replay).
+    Travel(Travel),
     ToggleHeader,
     ProgramPath,
     /// Scroll the table sideways: left (-1) or right (1).
@@ -74,6 +76,17 @@ pub enum Action {
     Setup,
     Help,
     Quit,
+}
+
+/// Where to go in a recording from the refresh shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Travel {
+    /// This many refreshes later (negative: earlier).
+    Refreshes(i32),
+    /// The refresh this many seconds later (negative: earlier).
+    Seconds(i32),
+    /// Back to the live refreshes.
+    Live,
 }
 
 /// A key as the table names it.
@@ -348,6 +361,27 @@ pub const HELP: &[Binding] = &[
         keys: "Z",
         what: "pause updates (the list stays as it is, keys still work); again: resume",
         bound: &[(Key::Char('Z'), Pause)],
+    },
+    Binding {
+        keys: ", .",
+        what: "rewind: the refresh before / after the one shown (a recording, or rewind_minutes)",
+        bound: &[
+            (Key::Char(','), Travel(self::Travel::Refreshes(-1))),
+            (Key::Char('.'), Travel(self::Travel::Refreshes(1))),
+        ],
+    },
+    Binding {
+        keys: "{ }",
+        what: "rewind: a minute back / forward",
+        bound: &[
+            (Key::Char('{'), Travel(self::Travel::Seconds(-60))),
+            (Key::Char('}'), Travel(self::Travel::Seconds(60))),
+        ],
+    },
+    Binding {
+        keys: "L",
+        what: "back to the live refreshes after rewinding",
+        bound: &[(Key::Char('L'), Travel(self::Travel::Live))],
     },
     Binding {
         keys: "#",

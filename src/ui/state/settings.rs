@@ -80,6 +80,7 @@ pub fn view_from(config: &Config, overrides: &Overrides) -> (ViewState, Vec<Stri
     view.set_screen_settings(IO_SCREEN, io);
     view.tree = config.tree || overrides.tree;
     view.delay_ms = overrides.delay_ms.unwrap_or(config.delay_ms);
+    view.rewind_minutes = config.rewind_minutes;
     view.show_kernel_threads = config.show_kernel_threads;
     view.show_threads = config.show_threads;
     view.aggregate_folded = config.aggregate_folded;
@@ -158,6 +159,7 @@ pub fn config_from(view: &ViewState) -> Config {
         aggregate_folded: view.aggregate_folded,
         meters_to_limits: view.meters_to_limits(),
         exited_refreshes: view.exit_history().keep(),
+        rewind_minutes: view.rewind_minutes,
     }
 }
 
@@ -184,6 +186,7 @@ mod tests {
             aggregate_folded: false,
             meters_to_limits: true,
             exited_refreshes: 9,
+            rewind_minutes: 0,
         };
         let (view, warnings) = view_from(&config, &Overrides::default());
         assert!(warnings.is_empty(), "{warnings:?}");

@@ -75,6 +75,8 @@ pub enum Effect {
     Inspect(Panel),
     /// Updates paused (true) or resumed: the collector may rest meanwhile.
     Paused(bool),
+    /// Show another refresh of the recording.
+    Travel(super::keymap::Travel),
 }
 
 /// A one-line message in the status bar.
@@ -167,6 +169,8 @@ pub struct ViewState {
     pub meters: Vec<Meter>,
     pub mouse: bool,
     pub delay_ms: u64,
+    /// Minutes of refreshes kept for rewinding (0: none).
+    pub rewind_minutes: u32,
     /// `eBPF` or `procfs: <reason>`.
     pub backend_label: String,
     /// The CPU and memory meters measure against bpftop's own cgroup
@@ -230,6 +234,7 @@ impl ViewState {
             meters: Meter::DEFAULT.to_vec(),
             mouse: true,
             delay_ms: 1500,
+            rewind_minutes: 0,
             backend_label: String::new(),
             meters_to_limits: false,
             limited_system: None,
