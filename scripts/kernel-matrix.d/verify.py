@@ -49,6 +49,15 @@ def field(lines, key):
     return None
 
 
+def json_field(lines, key):
+    """The JSON object on a section's `key` line; {} where absent or not JSON."""
+    try:
+        value = json.loads(field(lines, key) or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def verify(label, path):
     text = open(path, encoding="utf-8", errors="replace").read()
     sec = sections(text)
@@ -361,10 +370,7 @@ def verify(label, path):
             problems.append("no throttle section (the guest's cpu.max check did not run)")
         else:
             busy = field(throttle, "pid")
-            try:
-                last = json.loads(field(throttle, "last") or "{}")
-            except ValueError:
-                last = {}
+            last = json_field(throttle, "last")
             unit = next((u for u in last.get("units", [])
                          if u.get("cgroup") == "/km.slice/km-busy.service"), {})
             proc = next((p for p in last.get("processes", []) if str(p.get("pid")) == busy), {})
@@ -388,10 +394,7 @@ def verify(label, path):
             problems.append("no memhigh section (the guest's memory.high check did not run)")
         else:
             def unit_of(key):
-                try:
-                    line = json.loads(field(memhigh, key) or "{}")
-                except ValueError:
-                    return {}
+                line = json_field(memhigh, key)
                 return next((u for u in line.get("units", [])
                              if u.get("cgroup") == "/km.slice/km-alloc.service"), {})
             first, last = unit_of("first"), unit_of("last")
@@ -420,10 +423,7 @@ def verify(label, path):
             problems.append("no waits section (the guest's run-queue check did not run)")
         else:
             pids = (field(waits, "pids") or "").split()
-            try:
-                last = json.loads(field(waits, "last") or "{}")
-            except ValueError:
-                last = {}
+            last = json_field(waits, "last")
             by_pid = {str(p.get("pid")): p.get("wait_percent") for p in last.get("processes", [])}
             got = [by_pid.get(p) for p in pids]
             print(f"  WAIT% of two loops on CPU 0 and one on CPU 1: {got}")
