@@ -60,6 +60,10 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     ("XDG_CONFIG_HOME, HOME", "where the config file is"),
     (
+        "BPFTOP_REFRESH_COUNT",
+        "a file whose one line, COUNT UNIX_TIME, every refresh rewrites in place (through a shared mapping: no system call), for benchmarks to count refreshes; created when missing, never through a symbolic link, refused under file capabilities",
+    ),
+    (
         "TMUX",
         "inside tmux a yank asks tmux where its OSC 52 sequence can go: with set-clipboard on, tmux keeps it in a paste buffer; with allow-passthrough on, it is wrapped for the terminal outside; with neither, nothing is sent and the status line says so. When TERM names tmux but TMUX is unset (as under sudo), both forms are sent and the status line says tmux may drop them",
     ),

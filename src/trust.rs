@@ -2,7 +2,8 @@
 //! ordinary user runs bpftop with rights that user does not have, so the
 //! test-only roots (`--proc-root`, `--sys-root`, `--passwd`) would let them
 //! read root-only files as command lines or aim a freeze at any file: they
-//! are refused then, and the real /proc and /sys must be what they claim.
+//! are refused then, as is the benchmarks' `BPFTOP_REFRESH_COUNT` file, and
+//! the real /proc and /sys must be what they claim.
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
@@ -54,10 +55,13 @@ fn fs_magic(path: &Path) -> std::io::Result<i64> {
 pub fn refuse_test_roots(cli: &Cli) -> Result<(), String> {
     // SAFETY: getuid has no preconditions.
     let real_uid = unsafe { libc::getuid() };
-    let used = test_roots_in_use(cli);
+    let mut used = test_roots_in_use(cli);
+    if std::env::var_os(crate::monitor::refresh_count::ENV).is_some() {
+        used.push(crate::monitor::refresh_count::ENV);
+    }
     if !used.is_empty() && holds_more_than_its_user(real_uid, crate::privileges::held().len()) {
         return Err(format!(
-            "{} {} for tests only and refused while bpftop holds capabilities (file capabilities) that uid {real_uid} does not have",
+            "{} {} for tests and benchmarks only and refused while bpftop holds capabilities (file capabilities) that uid {real_uid} does not have",
             used.join(", "),
             if used.len() == 1 { "is" } else { "are" }
         ));

@@ -85,7 +85,7 @@ fn search_tree_and_kill_in_a_real_terminal() {
     );
 
     // The table shows the process we spawned.
-    tmux.wait_for_sgr("the table", PATIENCE, |s| strip_sgr(s).contains("Command"));
+    tmux.wait_for_data(PATIENCE);
 
     // `/` finds it: the selected line is the target's.
     tmux.keys(&["/"]);

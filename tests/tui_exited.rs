@@ -65,7 +65,7 @@ fn x_lists_exits_with_their_codes_and_signal() {
         env!("CARGO_BIN_EXE_bpftop")
     );
     let tmux = Tmux::start("exited", (200, 60), &command).expect("tmux runs");
-    tmux.wait_for("the table", PATIENCE, |s| s.contains("Command"));
+    tmux.wait_for_data(PATIENCE);
     tmux.keys(&["X"]);
     let screen = tmux.wait_for("the exited screen", PATIENCE, |s| s.contains("Exited: "));
     if let Some(line) = screen

@@ -83,7 +83,7 @@ fn gu_lists_a_unit_and_enter_shows_its_processes() {
         env!("CARGO_BIN_EXE_bpftop")
     );
     let tmux = Tmux::start("units", (160, 40), &command).expect("tmux runs");
-    tmux.wait_for("the table", PATIENCE, |s| s.contains("Command"));
+    tmux.wait_for_data(PATIENCE);
 
     // Until a refresh has seen the sleep in its cgroup, gu may find no unit
     // (and says so in the status line): ask again until the table opens.

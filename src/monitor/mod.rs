@@ -6,6 +6,7 @@
 //! and decide what to do with it. [`start`] is the start-up all of them go
 //! through: open the sampler, report a fallback, drop privileges.
 
+pub mod refresh_count;
 pub mod start;
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use crate::collect::sample::Sample;
 use crate::collect::sampler::Sampler;
 use crate::model::{Baselines, Model};
+use refresh_count::RefreshCount;
 
 /// The sampler and what its next refresh's rates are computed from: the
 /// last model's baselines, not the model itself, so that a mode which is
@@ -20,6 +22,8 @@ use crate::model::{Baselines, Model};
 pub struct Monitor {
     sampler: Sampler,
     prev: Option<Baselines>,
+    /// Counts refreshes for a benchmark ([`refresh_count`]).
+    counter: Option<RefreshCount>,
 }
 
 impl Monitor {
@@ -28,7 +32,13 @@ impl Monitor {
         Monitor {
             sampler,
             prev: None,
+            counter: None,
         }
+    }
+
+    /// Counts each successful refresh in `counter`.
+    pub fn count_refreshes(&mut self, counter: RefreshCount) {
+        self.counter = Some(counter);
     }
 
     /// Samples and builds the next model. A failed sample leaves the
@@ -58,6 +68,9 @@ impl Monitor {
         }));
         let used = use_model(&model, observed)?;
         self.prev = Some(model.baselines());
+        if let Some(counter) = &mut self.counter {
+            counter.tick();
+        }
         Ok(used)
     }
 

@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use super::refresh_count::RefreshCount;
 use super::Monitor;
 use crate::collect::sample::BackendKind;
 use crate::collect::sampler::Sampler;
@@ -83,8 +84,12 @@ pub fn start<T, E>(
         }
         other => other,
     };
+    let mut monitor = Monitor::new(sampler);
+    if let Some(counter) = RefreshCount::from_env().map_err(StartError::Open)? {
+        monitor.count_refreshes(counter);
+    }
     Ok(Started {
-        monitor: Monitor::new(sampler),
+        monitor,
         checked,
         drop_failure,
     })

@@ -136,6 +136,16 @@ impl<'a> Tmux<'a> {
         self.wait(what, limit, false, check)
     }
 
+    /// Waits until a refresh's data is on screen: the header is drawn only
+    /// with data, while the table's titles show from the start. Keys that
+    /// act on rows (a search) must wait for this, not for the titles: at
+    /// 30 000 processes under load the first refresh can take seconds.
+    pub fn wait_for_data(&self, limit: Duration) -> String {
+        self.wait_for("the first refresh", limit, |s| {
+            s.contains("Tasks: ") && s.contains("Command")
+        })
+    }
+
     /// As [`Tmux::wait_for`], on the screen with its escape sequences.
     pub fn wait_for_sgr(
         &self,

@@ -89,3 +89,69 @@ fn test_roots_are_refused_under_file_capabilities() {
     );
     assert!(!stdout.contains(SECRET), "{stdout}");
 }
+
+/// `BPFTOP_REFRESH_COUNT` names a file bpftop creates and rewrites: under
+/// file capabilities (which may include overriding file permissions) it
+/// must be refused before anything is written, or any user could cut root's
+/// files; without them it reaches only what the user may write.
+#[test]
+fn the_refresh_count_file_is_refused_under_file_capabilities() {
+    let Some((attacker, binary)) = setup("refresh-count") else {
+        return;
+    };
+    let scratch = Scratch::new("refresh-count");
+    let precious = scratch.path().join("root-only");
+    std::fs::write(&precious, SECRET).unwrap();
+    std::fs::set_permissions(&precious, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let with_count = |program: &Path, file: &Path| {
+        let mut command = attacker.command(program);
+        command.env("BPFTOP_REFRESH_COUNT", file).args([
+            "--batch",
+            "-n",
+            "2",
+            "-d",
+            "100",
+            "--format",
+            "json",
+            "--backend",
+            "procfs",
+            "-p",
+            "1",
+        ]);
+        command.output().unwrap()
+    };
+
+    let out = with_count(&binary.path, &precious);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("BPFTOP_REFRESH_COUNT"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), SECRET);
+
+    // Without capabilities: the root-only file cannot be opened (a runtime
+    // error naming the variable), and a file of the user's own counts.
+    let plain = scratch.path().join("bpftop-plain");
+    std::fs::copy(bin(), &plain).unwrap();
+    std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = with_count(&plain, &precious);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(stderr.contains("BPFTOP_REFRESH_COUNT"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), SECRET);
+
+    let own = scratch.path().join("own");
+    std::fs::create_dir(&own).unwrap();
+    std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let count = own.join("count");
+    let out = with_count(&plain, &count);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Two snapshots printed, and the short first interval before them
+    // (what makes CPU% real in the first) is a refresh too.
+    let printed = String::from_utf8_lossy(&out.stdout).lines().count();
+    assert_eq!(printed, 2);
+    let line = std::fs::read_to_string(&count).unwrap();
+    assert_eq!(line.split_whitespace().next(), Some("3"), "{line:?}");
+}
