@@ -175,8 +175,13 @@ impl<'a> Tmux<'a> {
                 start.elapsed() < limit.mul_f64(stretch),
                 "timed out waiting for {what} ({limit:?} × {stretch:.1} for the machine's load \
                  and bpftop's refresh time); \
-                 screen:\n{}",
-                strip_sgr(&screen)
+                 screen:\n{}{}",
+                strip_sgr(&screen),
+                if sgr {
+                    format!("\nwith its escape sequences:\n{screen:?}")
+                } else {
+                    String::new()
+                }
             );
             thread::sleep(Duration::from_millis(200));
         }
