@@ -158,6 +158,10 @@ fn encode_tty(major: u32, minor: u32) -> u32 {
     (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)
 }
 
+/// Processes already built whose space in the grouping is given back at a
+/// time (none on a machine with fewer).
+const RELEASE_STEP: usize = (1 << 20) / std::mem::size_of::<(u32, ProcessAccum)>();
+
 /// Moves the grouped `processes` into `sample` in pid order, each built by
 /// `build` from its accumulation and its leader's record, and counts the
 /// sample's threads; the cgroup ids of the processes kept go into
@@ -171,11 +175,16 @@ pub fn processes(
     mut build: impl FnMut(u32, ProcessAccum, &task_record) -> ProcessSample,
 ) {
     let mut last_cgroup = None;
-    // In pid order, as the memo's merge needs and the sample promises; the
-    // walk's order is nearly that already (creation order, or tid order),
-    // which the stable sort's run detection makes cheap.
-    processes.sort_by_key(|(pid, _)| *pid);
-    for (pid, accum) in processes.drain(..) {
+    // In pid order, as the memo's merge needs and the sample promises,
+    // taken from the end of `processes`, whose space is given back as the
+    // sample grows (at 30 000 processes the two are 7 and 14 MB). The
+    // walk's order is nearly ascending already (creation order, or tid
+    // order), which the stable sort's run detection makes cheap.
+    processes.sort_by_key(|(pid, _)| std::cmp::Reverse(*pid));
+    while let Some((pid, accum)) = processes.pop() {
+        if processes.capacity() - processes.len() >= RELEASE_STEP {
+            processes.shrink_to_fit();
+        }
         sample.running_threads += accum.running_threads;
         let threads = accum.thread_count;
         let Some(leader) = accum.leader.map(|i| &records[i]) else {

@@ -1,10 +1,12 @@
 //! What one refresh remembers of each process for the next: the counters it
 //! reported (so that they never go backwards) and its argv (read once per
-//! exec, and again when its title may have changed). Kept as a vector
+//! exec, and again when its title may have changed). Kept
 //! sorted by pid and joined with the next refresh's processes, which are
 //! built in pid order too: a merge with sequential
 //! memory access, where a hash map keyed by pid costs a cache miss per
 //! process per refresh.
+
+use std::collections::VecDeque;
 
 use crate::collect::sample::Argv;
 
@@ -23,14 +25,17 @@ pub struct Remembered {
     pub counters: Counters,
 }
 
+/// One buffer holds both refreshes: the previous refresh's entries not yet
+/// passed at its front, this refresh's at its back. The merge takes from
+/// the front what it passes and adds at the back, so the buffer holds about
+/// one refresh's processes (more only by the processes that appeared ahead
+/// of those that went), where two vectors, the previous and the current,
+/// would hold two.
 #[derive(Debug, Default)]
 pub struct ProcessMemo {
-    /// The previous refresh's processes, by increasing pid.
-    previous: Vec<(u32, Remembered)>,
-    /// This refresh's, as they are built.
-    current: Vec<(u32, Remembered)>,
-    /// Where the merge stands in `previous`.
-    cursor: usize,
+    entries: VecDeque<(u32, Remembered)>,
+    /// How many entries at the front are the previous refresh's.
+    previous: usize,
 }
 
 impl ProcessMemo {
@@ -40,31 +45,40 @@ impl ProcessMemo {
     pub fn previous(&mut self, pid: u32, start_time_ns: u64) -> Option<&Remembered> {
         // A linear step, not a binary search: the next entry is nearly
         // always the one wanted, and the whole merge stays O(n).
-        while self
-            .previous
-            .get(self.cursor)
-            .is_some_and(|(p, _)| *p < pid)
-        {
-            self.cursor += 1;
-        }
-        match self.previous.get(self.cursor) {
-            Some((p, r)) if *p == pid && r.start_time_ns == start_time_ns => Some(r),
+        self.pass(|p| p < pid);
+        match self.entries.front() {
+            Some((p, r)) if self.previous > 0 && *p == pid && r.start_time_ns == start_time_ns => {
+                Some(r)
+            }
             _ => None,
         }
     }
 
     /// Records this refresh's entry for `pid` (in increasing pid order).
     pub fn remember(&mut self, pid: u32, entry: Remembered) {
-        debug_assert!(self.current.last().is_none_or(|(p, _)| *p < pid));
-        self.current.push((pid, entry));
+        // The previous entry of this pid, if any, has been looked at.
+        self.pass(|p| p <= pid);
+        debug_assert!(
+            self.entries.len() == self.previous
+                || self.entries.back().is_some_and(|(p, _)| *p < pid)
+        );
+        self.entries.push_back((pid, entry));
     }
 
     /// This refresh's entries become the previous ones; processes not seen
     /// in it are forgotten.
     pub fn end_refresh(&mut self) {
-        std::mem::swap(&mut self.previous, &mut self.current);
-        self.current.clear();
-        self.cursor = 0;
+        self.pass(|_| true);
+        self.previous = self.entries.len();
+    }
+
+    /// Forgets the previous refresh's entries at the front while `passed`
+    /// says so of their pid.
+    fn pass(&mut self, passed: impl Fn(u32) -> bool) {
+        while self.previous > 0 && self.entries.front().is_some_and(|(p, _)| passed(*p)) {
+            self.entries.pop_front();
+            self.previous -= 1;
+        }
     }
 }
 
@@ -116,5 +130,27 @@ mod tests {
             "4 was not seen in the second refresh"
         );
         assert_eq!(memo.previous(5, 1).map(|r| r.counters.minflt), Some(2));
+    }
+
+    #[test]
+    fn processes_that_come_and_go_keep_their_own_entries() {
+        // Refreshes with pids appearing ahead of and behind the ones that
+        // go; each refresh must find exactly the entries of the one before.
+        let refreshes: [&[u32]; 4] = [&[2, 4, 6, 8], &[1, 2, 3, 8, 9], &[9, 10, 11], &[]];
+        let mut memo = ProcessMemo::default();
+        let mut before: &[u32] = &[];
+        for (n, pids) in refreshes.iter().enumerate() {
+            let n = n as u64;
+            for &pid in *pids {
+                let found = memo.previous(pid, 0).map(|r| r.counters.minflt);
+                // Refresh n remembers n + 1.
+                let expected = before.contains(&pid).then_some(n);
+                assert_eq!(found, expected, "pid {pid} in refresh {n}");
+                memo.remember(pid, entry(0, n + 1));
+            }
+            memo.end_refresh();
+            assert_eq!(memo.entries.len(), pids.len(), "only this refresh is kept");
+            before = pids;
+        }
     }
 }

@@ -194,6 +194,11 @@ impl ProcessAccum {
     }
 }
 
+/// A tgid index at least this large (tens of thousands of processes) is
+/// given back after each grouping; a smaller one is kept, so that an
+/// ordinary machine's refresh allocates nothing for it.
+const KEEP_INDEX_BYTES: usize = 256 << 10;
+
 /// Groups a walk's records by thread group, in order of first appearance.
 /// Kept between refreshes, so that its buffers are allocated once.
 #[derive(Debug, Default)]
@@ -217,7 +222,15 @@ impl Aggregator {
     pub fn group(&mut self, records: &[task_record]) {
         self.processes.clear();
         self.index.clear();
+        // At most a process per record: no growth, no rehashing.
+        self.processes.reserve(records.len());
+        self.index.reserve(records.len());
         self.add_records(records);
+        // Not needed again before the next walk; a large one is given
+        // back (the grouped processes are, by `assemble::processes`).
+        if self.index.capacity() * size_of::<(u32, usize)>() >= KEEP_INDEX_BYTES {
+            self.index = FxHashMap::default();
+        }
     }
 
     fn add_records(&mut self, records: &[task_record]) {
