@@ -391,15 +391,10 @@ fn marker_time<'s>(screen: &'s str, label: &str) -> Option<&'s str> {
     screen.get(at..at + 19)
 }
 
+/// Rewinding is on by default: no config file.
 #[test]
 fn the_live_interface_rewinds_and_returns_to_live() {
-    let dir = TempDir::new("rewind-on");
-    std::fs::create_dir_all(dir.0.join("bpftop")).unwrap();
-    std::fs::write(dir.0.join("bpftop/config.toml"), "rewind_minutes = 10\n").unwrap();
-    let command = format!(
-        "XDG_CONFIG_HOME={} {BIN} --no-gpu -d 300; sleep 600",
-        dir.0.display()
-    );
+    let command = format!("XDG_CONFIG_HOME=/nonexistent {BIN} --no-gpu -d 300; sleep 600");
     let Some(tmux) = common::tmux::Tmux::start("rewind", (140, 30), &command) else {
         return;
     };
@@ -461,8 +456,14 @@ fn now() -> f64 {
 }
 
 #[test]
-fn rewinding_is_off_by_default() {
-    let command = format!("XDG_CONFIG_HOME=/nonexistent {BIN} --no-gpu -d 300; sleep 600");
+fn rewind_minutes_0_turns_rewinding_off() {
+    let dir = TempDir::new("rewind-off");
+    std::fs::create_dir_all(dir.0.join("bpftop")).unwrap();
+    std::fs::write(dir.0.join("bpftop/config.toml"), "rewind_minutes = 0\n").unwrap();
+    let command = format!(
+        "XDG_CONFIG_HOME={} {BIN} --no-gpu -d 300; sleep 600",
+        dir.0.display()
+    );
     let Some(tmux) = common::tmux::Tmux::start("rewind-off", (140, 30), &command) else {
         return;
     };

@@ -234,7 +234,7 @@ impl ViewState {
             meters: Meter::DEFAULT.to_vec(),
             mouse: true,
             delay_ms: 1500,
-            rewind_minutes: 0,
+            rewind_minutes: crate::config::REWIND_MINUTES_DEFAULT,
             backend_label: String::new(),
             meters_to_limits: false,
             limited_system: None,
