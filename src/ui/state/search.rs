@@ -148,7 +148,7 @@ mod tests {
     fn a_search_typed_before_the_first_model_runs_on_it() {
         let model = demo_model();
         let last = model.processes.iter().max_by_key(|p| p.sample.pid).unwrap();
-        let name = String::from_utf8_lossy(&last.sample.comm.to_vec()).into_owned();
+        let name = String::from_utf8_lossy(&last.sample.comm).into_owned();
         let mut view = ViewState::new(Theme::mono());
         view.start_search();
         view.search_typed(name.clone());
