@@ -5,6 +5,10 @@
 //!   over a group (a key frame every 60 frames), for every process the
 //!   machine has and for the first 1 000 of them (the same refreshes,
 //!   fewer processes);
+//! - bytes per changed process: each delta frame's size against the
+//!   processes it carries (new or changed since the refresh before; gone
+//!   ones by pid), fitted by least squares over the deltas: the slope is
+//!   what a process that changed costs, the intercept the system part;
 //! - CPU per refresh: what encoding, compressing and storing a frame adds
 //!   to a refresh (sample + model), in thread CPU time;
 //! - seek: opening a recording of a day at 1 Hz at a time in its middle,
@@ -99,6 +103,51 @@ impl Sizes {
             group * 86_400.0 / f64::from(1u32 << 30)
         );
     }
+}
+
+/// The processes of `now` that are new or differ from `before`'s, and
+/// those of `before` that are gone: what a delta frame carries.
+fn changed(before: &Sample, now: &Sample) -> usize {
+    let old: std::collections::HashMap<u32, &bpftop::collect::sample::ProcessSample> =
+        before.processes.iter().map(|p| (p.pid, p)).collect();
+    let pids: std::collections::HashSet<u32> = now.processes.iter().map(|p| p.pid).collect();
+    let differ = now
+        .processes
+        .iter()
+        .filter(|p| old.get(&p.pid).is_none_or(|o| *o != *p))
+        .count();
+    differ + old.keys().filter(|pid| !pids.contains(pid)).count()
+}
+
+/// Bytes per changed process: the least-squares line through the delta
+/// frames' (processes carried, bytes).
+fn report_changes(changes: &[(usize, usize)]) {
+    if changes.len() < 2 {
+        return;
+    }
+    let n = changes.len() as f64;
+    let (sx, sy) = changes.iter().fold((0.0, 0.0), |(sx, sy), &(bytes, k)| {
+        (sx + k as f64, sy + bytes as f64)
+    });
+    let (mx, my) = (sx / n, sy / n);
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for &(bytes, k) in changes {
+        sxy += (k as f64 - mx) * (bytes as f64 - my);
+        sxx += (k as f64 - mx) * (k as f64 - mx);
+    }
+    let (least, most) = changes
+        .iter()
+        .fold((usize::MAX, 0), |(lo, hi), &(_, k)| (lo.min(k), hi.max(k)));
+    if sxx == 0.0 {
+        println!("bytes per changed process: every delta carried {least} processes");
+        return;
+    }
+    let slope = sxy / sxx;
+    println!(
+        "bytes per changed process: {slope:.1} (least squares over {} deltas carrying          {least}-{most} processes, mean {mx:.0}; {:.0} bytes at none)",
+        changes.len(),
+        my - slope * mx
+    );
 }
 
 /// `sample` with only its first `n` processes by pid (the same refresh,
@@ -215,7 +264,9 @@ fn main() {
     let mut whole_group = Stream::new(KEY_EVERY);
     let (mut refresh_cpu, mut record_cpu) = (Vec::new(), Vec::new());
     let mut processes = 0;
-    let mut last = None;
+    let mut last: Option<Sample> = None;
+    // (bytes, processes changed) of each delta frame of every process.
+    let mut changes: Vec<(usize, usize)> = Vec::new();
     // (encode, finish, store) of each refresh.
     let mut parts: Vec<(Duration, Duration, Duration)> = Vec::new();
     for _ in 0..refreshes {
@@ -255,6 +306,9 @@ fn main() {
         refresh_cpu.push(total - recording - copying);
         record_cpu.push((kind, recording));
         all.add(kind, bytes, processes);
+        if let (Kind::Delta, Some(before)) = (kind, last.as_ref()) {
+            changes.push((bytes, changed(before, &copy)));
+        }
         subset.push(first(&copy, 1000));
         last = Some(copy.clone());
         whole_group.push(copy);
@@ -281,6 +335,7 @@ fn main() {
     subset.sizes.key.clear();
     subset.sizes.key_of(&first(&last, 1000));
     all.report("all", processes);
+    report_changes(&changes);
     subset.sizes.report("first 1000", 1000.min(processes));
     println!(
         "CPU per refresh (thread CPU, {} refreshes after the first): sample + model {refresh_ms:.2} ms; \

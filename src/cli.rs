@@ -193,7 +193,9 @@ pub enum Command {
     Record(RecordArgs),
     /// Open the interface on a recording (keys , . { } move through it), or
     /// with --batch print its refreshes as `--batch` printed them then.
-    /// The interface's options go before `replay` (-t, -u, -p, -s, --theme).
+    /// The interface's options go before `replay` (-t, -u, -p, -s, --theme),
+    /// and so do batch mode's selection (-p, -u, -s, -n) with --batch; -u
+    /// names users as the recording named them.
     Replay(ReplayArgs),
 }
 

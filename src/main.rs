@@ -25,7 +25,7 @@ fn main() -> ExitCode {
         eprintln!("bpftop: {message}");
         return ExitCode::FAILURE;
     }
-    let cli = Cli::from_env();
+    let mut cli = Cli::from_env();
     if let Err(message) = bpftop::trust::refuse_test_roots(&cli) {
         eprintln!("bpftop: {message}");
         return ExitCode::from(2);
@@ -50,9 +50,12 @@ fn main() -> ExitCode {
         },
         passwd: cli.passwd.clone(),
     };
-    match cli.command {
-        Some(Command::Record(args)) => return record(&source, args, cli.threads),
+    match cli.command.take() {
+        Some(Command::Record(args)) => return record(&source, args, &cli),
         Some(Command::Replay(args)) => {
+            if args.batch {
+                return replay_batch(&args, &cli);
+            }
             let interface = InterfaceOptions {
                 delay_ms: cli.delay_ms,
                 tree: cli.tree,
@@ -128,7 +131,7 @@ fn main() -> ExitCode {
 }
 
 /// `bpftop record`.
-fn record(source: &Source, args: RecordArgs, threads: bool) -> ExitCode {
+fn record(source: &Source, args: RecordArgs, cli: &Cli) -> ExitCode {
     let age = args.retain.iter().rev().find_map(|r| match r {
         Retain::Age(secs) => Some(*secs),
         Retain::Bytes(_) => None,
@@ -143,20 +146,57 @@ fn record(source: &Source, args: RecordArgs, threads: bool) -> ExitCode {
         count: args.count,
         max_age: Some(age.unwrap_or(bpftop::record::DEFAULT_MAX_AGE_SECS)),
         max_bytes: Some(bytes.unwrap_or(bpftop::record::DEFAULT_MAX_BYTES)),
-        threads,
+        threads: cli.threads,
         tee_json: args.tee_json,
+        tee_selection: Selection::default(),
         key_every: args.key_every,
     };
-    let result = match start(source, Mode::Batch, |_| Ok::<(), Infallible>(())) {
-        Ok(mut started) => bpftop::record::run(&mut started.monitor, &options),
+    // The JSON copy selects as batch mode does (users by this machine's
+    // names); what cannot be honoured is refused before recording.
+    let started = start(source, Mode::Batch, |sampler| {
+        Selection::new(
+            &cli.pids,
+            cli.user.as_deref(),
+            cli.sort_key.as_deref(),
+            |name| sampler.uid_of(name),
+        )
+    });
+    let result = match started {
+        Ok(mut started) => bpftop::record::run(
+            &mut started.monitor,
+            &RecordOptions {
+                tee_selection: started.checked,
+                ..options
+            },
+        ),
         Err(StartError::Open(e)) => Err(e),
-        Err(StartError::Refused(never)) => match never {},
+        Err(StartError::Refused(message)) => {
+            eprintln!("bpftop: {message}");
+            return ExitCode::from(2);
+        }
     };
     exit(result)
 }
 
-/// `bpftop replay`.
+/// `bpftop replay` (the interface).
 fn replay(args: &ReplayArgs, interface: &InterfaceOptions) -> ExitCode {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let dir = args.dir.clone().unwrap_or_else(bpftop::record::default_dir);
+    let at = match args.at.as_ref().map(|t| parse_moment(t, now)).transpose() {
+        Ok(at) => at,
+        Err(e) => {
+            eprintln!("bpftop: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    exit(bpftop::ui::launch::launch_replay(interface, &dir, at))
+}
+
+/// `bpftop replay --batch`: the selection of live batch mode (-p, -u, -s,
+/// -n), users named as the recording named them.
+fn replay_batch(args: &ReplayArgs, cli: &Cli) -> ExitCode {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
@@ -165,16 +205,15 @@ fn replay(args: &ReplayArgs, interface: &InterfaceOptions) -> ExitCode {
         Some(t) => parse_moment(t, now),
     };
     let dir = args.dir.clone().unwrap_or_else(bpftop::record::default_dir);
-    if !args.batch {
-        let at = match args.at.as_ref().map(|t| parse_moment(t, now)).transpose() {
-            Ok(at) => at,
-            Err(e) => {
-                eprintln!("bpftop: {e}");
-                return ExitCode::from(2);
-            }
-        };
-        return exit(bpftop::ui::launch::launch_replay(interface, &dir, at));
-    }
+    // A user name is looked up in each refresh's recorded names, not in
+    // this machine's.
+    let selection = match Selection::new(&cli.pids, None, cli.sort_key.as_deref(), |_| None) {
+        Ok(selection) => selection,
+        Err(message) => {
+            eprintln!("bpftop: {message}");
+            return ExitCode::from(2);
+        }
+    };
     let (from, to) = match (moment(&args.from, f64::MIN), moment(&args.to, f64::MAX)) {
         (Ok(from), Ok(to)) => (from, to),
         (Err(e), _) | (_, Err(e)) => {
@@ -187,6 +226,9 @@ fn replay(args: &ReplayArgs, interface: &InterfaceOptions) -> ExitCode {
         from,
         to,
         format: args.format,
+        selection,
+        user: cli.user.clone(),
+        count: cli.count,
     }))
 }
 

@@ -19,6 +19,9 @@ use dir::ConfigDir;
 /// Accepted rewind lengths, minutes (0: no rewind).
 pub const REWIND_MINUTES_RANGE: std::ops::RangeInclusive<u32> = 0..=120;
 
+/// Minutes kept for rewinding unless the config file says otherwise.
+pub const REWIND_MINUTES_DEFAULT: u32 = 10;
+
 /// Accepted refresh delays, ms.
 pub const DELAY_MS_RANGE: std::ops::RangeInclusive<u64> = 100..=60_000;
 
@@ -99,7 +102,7 @@ impl Default for Config {
             aggregate_folded: true,
             meters_to_limits: false,
             exited_refreshes: 40,
-            rewind_minutes: 0,
+            rewind_minutes: REWIND_MINUTES_DEFAULT,
         }
     }
 }
@@ -313,7 +316,7 @@ pub const KEY_HELP: &[(&str, &str)] = &[
     ("theme", "default or mono"),
     (
         "rewind_minutes",
-        "minutes of refreshes kept in memory for rewinding (, . { } L), 0 to 120; 0 (the default): none",
+        "minutes of refreshes kept in memory for rewinding (, . { } L), 0 to 120 (default 10); 0: none",
     ),
     (
         "header_meters",

@@ -78,8 +78,10 @@ pub struct RecordOptions {
     pub max_bytes: Option<u64>,
     pub threads: bool,
     /// Also print each recorded refresh (but the first, which has no
-    /// rates) here, as `--batch --format json` would.
+    /// rates) here, as `--batch --format json` would with `tee_selection`
+    /// (-p, -u, -s); every process is recorded whatever it selects.
     pub tee_json: Option<PathBuf>,
+    pub tee_selection: Selection,
     pub key_every: u32,
 }
 
@@ -119,7 +121,7 @@ pub fn run(monitor: &mut Monitor, options: &RecordOptions) -> anyhow::Result<()>
     store.enforce(options.max_age.map(|age| now() - age), options.max_bytes)?;
     let session = store.begin_session(now(), options.delay.as_millis() as u64, options.threads)?;
     let encoder = RefCell::new(Encoder::new(options.key_every));
-    let selection = Selection::default();
+    let selection = &options.tee_selection;
     let mut pacer = Pacer::new(options.delay);
     let mut stored = 0u64;
     while options.count.is_none_or(|c| stored < c) {
@@ -137,7 +139,7 @@ pub fn run(monitor: &mut Monitor, options: &RecordOptions) -> anyhow::Result<()>
                     batch::write_refresh(
                         tee,
                         model,
-                        &selection,
+                        selection,
                         Format::Json,
                         options.threads,
                         None,

@@ -2,8 +2,10 @@
 //! built into its model again (after the refresh before it, as live) and
 //! printed as batch mode printed it.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{bail, Context};
 
@@ -20,6 +22,32 @@ pub struct ReplayOptions {
     pub from: f64,
     pub to: f64,
     pub format: Format,
+    /// -p and -s, as live batch mode selects.
+    pub selection: Selection,
+    /// -u: a uid, or a user name looked up in each refresh's recorded
+    /// names (not this machine's).
+    pub user: Option<String>,
+    /// -n: at most this many refreshes.
+    pub count: Option<u64>,
+}
+
+/// A uid no process has: the kernel reserves (uid_t)-1 ("no change" to
+/// setresuid and chown), so a selection of it admits nothing.
+const NO_UID: u32 = u32::MAX;
+
+/// The uid `user` names in a refresh that recorded `names` (every uid
+/// shown then): a number is a uid; a name recorded for no uid is no
+/// process's, then.
+fn uid_named(user: &str, names: &HashMap<u32, Arc<str>>) -> u32 {
+    if let Ok(uid) = user.parse::<u32>() {
+        return uid;
+    }
+    names
+        .iter()
+        .filter(|(_, name)| &***name == user)
+        .map(|(uid, _)| *uid)
+        .min()
+        .unwrap_or(NO_UID)
 }
 
 /// Prints the refreshes recorded from `from` to `to`. The first refresh of
@@ -45,11 +73,16 @@ pub fn run(options: &ReplayOptions) -> anyhow::Result<()> {
     let mut wanted = frames.iter().map(|f| f.id).peekable();
     let mut decoder = Decoder::new();
     let mut prev: Option<(i64, Baselines)> = None;
-    let selection = Selection::default();
+    let mut selection = options.selection.clone();
+    let mut printed = 0u64;
+    let mut named = false;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut threads = None;
     let written = store.each_frame(start, last.id, |info, data| {
+        if options.count.is_some_and(|c| printed >= c) {
+            return Ok(());
+        }
         let unreadable = || format!("frame {} cannot be read", info.id);
         if info.id < models_from {
             return decoder.skip(data).with_context(unreadable);
@@ -80,12 +113,28 @@ pub fn run(options: &ReplayOptions) -> anyhow::Result<()> {
                     t
                 }
             };
+            if let Some(user) = &options.user {
+                let uid = uid_named(user, &users);
+                named |= uid != NO_UID;
+                selection.uid = Some(uid);
+            }
             batch::write_refresh(&mut out, &model, &selection, options.format, threads, None)?;
+            printed += 1;
         }
         prev = Some((info.session, model.baselines()));
         Ok(())
     });
-    match written.and_then(|()| out.flush().map_err(anyhow::Error::from)) {
+    let written = written.and_then(|()| out.flush().map_err(anyhow::Error::from));
+    if written.is_ok() && printed > 0 && !named {
+        if let Some(user) = &options.user {
+            // As live batch mode refuses a user it does not know.
+            bail!(
+                "no process of user \"{}\" was recorded in the refreshes printed",
+                crate::present::sanitize::printable(user.as_bytes())
+            );
+        }
+    }
+    match written {
         // A closed stdout (`| head`) ends the replay quietly.
         Err(e)
             if e.root_cause()

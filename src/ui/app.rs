@@ -108,7 +108,7 @@ fn collector_loop(
         // taken before the command lines are read (the next one, with
         // them, follows at once).
         if let Some((model, rest)) = kept.filter(|_| !first) {
-            rewind.keep(&model, &rest);
+            rewind.keep(model, rest);
         }
         if first {
             first = false;

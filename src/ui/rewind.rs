@@ -1,64 +1,76 @@
 //! Rewind in the live interface: the last minutes of refreshes kept in
 //! memory as frames (the recorder's encoding: an idle process costs nothing
 //! after its key frame), and the model of a past refresh on demand. Runs on
-//! the collector thread.
+//! the collector thread; the encoding on a thread of its own ([`keeper`]).
 
-use std::cell::RefCell;
+mod keeper;
+
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::model::Model;
 use crate::monitor::Monitor;
-use crate::record::frame::{Encoder, Rest};
+use crate::record::frame::Rest;
 use crate::record::player::{Move, Player};
-use crate::record::ring::Ring;
-use crate::record::KEY_EVERY;
 use crate::ui::state::keymap::Travel;
+use keeper::Keeper;
+
+/// How long a key that moves back from live waits for the refreshes
+/// handed to the encoder to be kept (one encoding; a debug build's key
+/// frame of many processes is the slowest).
+const SETTLE: Duration = Duration::from_secs(5);
 
 pub struct Rewind {
     /// Seconds kept; 0: rewinding is off.
     keep_secs: f64,
-    encoder: RefCell<Encoder>,
-    ring: Ring,
+    /// The encoder thread's end; Err: why rewinding is off.
+    keeper: Result<Keeper, String>,
     /// While a past refresh is shown: where it is.
     player: Option<Player>,
 }
 
 impl Rewind {
-    /// Keeps `keep_secs` of refreshes (0: none, at no cost).
+    /// Keeps `keep_secs` of refreshes (0: none, at no cost: no thread,
+    /// nothing encoded).
     pub fn new(keep_secs: f64) -> Rewind {
+        let keeper = if keep_secs > 0.0 {
+            Keeper::start(keep_secs)
+                .map_err(|e| format!("rewinding is off: its thread did not start ({e})"))
+        } else {
+            Err("rewinding is off (rewind_minutes = 0 in the config file)".to_owned())
+        };
         Rewind {
             keep_secs,
-            encoder: RefCell::new(Encoder::new(KEY_EVERY)),
-            ring: Ring::new(keep_secs),
+            keeper,
             player: None,
         }
     }
 
     /// A live refresh, and what keeping it for rewinding needs besides its
     /// model (None while rewinding is off): the model is shown first, then
-    /// [`Rewind::keep`] encodes it, so rewinding never delays a refresh.
+    /// [`Rewind::keep`] hands it to the encoder thread.
     pub fn refresh(&mut self, monitor: &mut Monitor) -> anyhow::Result<(Arc<Model>, Option<Rest>)> {
-        if self.keep_secs <= 0.0 {
+        if self.keep_secs <= 0.0 || self.keeper.is_err() {
             return monitor.refresh().map(|model| (model, None));
         }
         monitor.refresh_with(Rest::of, |model, rest| Ok((Arc::clone(model), Some(rest))))
     }
 
     /// Keeps the refresh `model` was built from (`rest`: the rest of its
-    /// sample). One that cannot be kept is skipped (the next one kept is a
-    /// key frame).
-    pub fn keep(&mut self, model: &Model, rest: &Rest) {
-        let encoder = self.encoder.get_mut();
-        match encoder
-            .encode_later(rest, model)
-            .and_then(|p| encoder.finish(p, model))
-        {
-            Ok((kind, blob)) => {
-                self.ring.push(rest.unix_time(), kind, blob);
-                encoder.stored(kind);
-            }
-            Err(_) => encoder.reset(),
+    /// sample), encoded on the encoder thread; never waits for it. A
+    /// refresh that finds the encoder busy, or that cannot be encoded, is
+    /// skipped (after one that could not, the next one kept is a key
+    /// frame).
+    pub fn keep(&mut self, model: Arc<Model>, rest: Rest) {
+        if let Ok(keeper) = self.keeper.as_mut() {
+            keeper.offer(model, rest);
         }
+    }
+
+    /// Refreshes not kept because the encoder was still busy with earlier
+    /// ones.
+    pub fn dropped(&self) -> u64 {
+        self.keeper.as_ref().map_or(0, Keeper::dropped)
     }
 
     /// Whether a past refresh is shown (live refreshes wait meanwhile).
@@ -68,7 +80,7 @@ impl Rewind {
 
     /// Bytes the kept refreshes take.
     pub fn bytes(&self) -> usize {
-        self.ring.bytes()
+        self.keeper.as_ref().map_or(0, |k| k.kept().ring.bytes())
     }
 
     /// The refresh `to` leads to from the one shown; None: back to live
@@ -80,30 +92,33 @@ impl Rewind {
                 self.player = None;
                 return None;
             }
-            _ if self.keep_secs <= 0.0 => {
-                return Some(Err(anyhow::anyhow!(
-                    "rewinding is off (rewind_minutes = 0 in the config file)"
-                )))
-            }
             Travel::Refreshes(n) => Move::Refreshes(n),
             Travel::Seconds(s) => Move::Seconds(s),
+        };
+        let keeper = match self.keeper.as_ref() {
+            Ok(keeper) => keeper,
+            Err(why) => return Some(Err(anyhow::anyhow!("{why}"))),
         };
         let forward = matches!(step, Move::Refreshes(n) | Move::Seconds(n) if n > 0);
         let Some(player) = self.player.as_mut() else {
             if forward {
                 return Some(Err(anyhow::anyhow!("this is the live refresh")));
             }
-            let newest = self.ring.newest()?;
+            // From live: the refresh shown is the newest handed over, so
+            // the ring is to hold it before a step back is counted from it.
+            let kept = keeper.settled(SETTLE);
+            let newest = kept.ring.newest()?;
             let mut player = Player::new();
             let moved = player
-                .load(&self.ring, newest)
-                .and_then(|_| player.go(&self.ring, step));
+                .load(&kept.ring, newest)
+                .and_then(|_| player.go(&kept.ring, step));
             if moved.is_ok() {
                 self.player = Some(player);
             }
             return Some(moved);
         };
-        match player.go(&self.ring, step) {
+        let kept = keeper.kept();
+        match player.go(&kept.ring, step) {
             Err(_) if forward => {
                 self.player = None;
                 None

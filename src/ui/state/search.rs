@@ -63,10 +63,27 @@ impl ViewState {
         self.jump_to_match(&needle, self.cursor, forward);
     }
 
+    /// The first model came after a search was typed (a slow first
+    /// refresh: keys typed at once are not lost): the search runs on it,
+    /// from the top, as it would have.
+    pub(in crate::ui::state) fn search_on_arrival(&mut self) {
+        let needle = match &self.input {
+            Input::Search(text) if !text.is_empty() => text.clone(),
+            _ => self.search_text.clone(),
+        };
+        if !needle.is_empty() {
+            let len = self.rows.len().max(1);
+            let before_origin = (self.search_origin + len - 1) % len;
+            self.jump_to_match(&needle, before_origin, true);
+        }
+    }
+
     /// Selects the next (or previous) row after `from` matching `needle`;
-    /// the found process stays selected until the user moves.
+    /// the found process stays selected until the user moves. Before the
+    /// first model, waits for it.
     fn jump_to_match(&mut self, needle: &str, from: usize, forward: bool) {
         let Some(model) = self.model.clone() else {
+            self.search_waits = true;
             return;
         };
         match rows::find_match(&self.rows, &model, needle, from, forward) {
@@ -113,5 +130,33 @@ impl ViewState {
 
     pub fn group_filter(&self) -> Option<&Group> {
         self.group_filter.as_ref()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::model::testing::demo_model;
+    use crate::ui::state::view::ViewState;
+    use crate::ui::theme::Theme;
+
+    /// A search typed and ended before the first model finds its process
+    /// when the model comes (keys typed at once are not lost).
+    #[test]
+    fn a_search_typed_before_the_first_model_runs_on_it() {
+        let model = demo_model();
+        let last = model.processes.iter().max_by_key(|p| p.sample.pid).unwrap();
+        let name = String::from_utf8_lossy(&last.sample.comm).into_owned();
+        let mut view = ViewState::new(Theme::mono());
+        view.start_search();
+        view.search_typed(name.clone());
+        view.keep_search(name.clone());
+        view.set_model(Arc::new(model));
+        let found = view.selected().map(|p| p.sample.comm.to_vec());
+        assert_eq!(found, Some(name.clone().into_bytes()));
+        // Once: the next model does not search again.
+        assert!(!view.search_waits);
     }
 }

@@ -160,6 +160,8 @@ pub struct ViewState {
     /// A search found the selected process: it stays selected (quietly)
     /// until the user moves, as htop keeps a search result.
     pub(in crate::ui::state) hold_found: bool,
+    /// A search was typed before the first model came: it runs on it.
+    pub(in crate::ui::state) search_waits: bool,
     pub status: Option<Status>,
     pub input: Input,
     pub dialog: Option<Dialog>,
@@ -226,6 +228,7 @@ impl ViewState {
             header_hidden: false,
             program_path: true,
             hold_found: false,
+            search_waits: false,
             status: None,
             input: Input::None,
             dialog: None,
@@ -234,7 +237,7 @@ impl ViewState {
             meters: Meter::DEFAULT.to_vec(),
             mouse: true,
             delay_ms: 1500,
-            rewind_minutes: 0,
+            rewind_minutes: crate::config::REWIND_MINUTES_DEFAULT,
             backend_label: String::new(),
             meters_to_limits: false,
             limited_system: None,
@@ -313,6 +316,9 @@ impl ViewState {
         self.scale_meters();
         self.prune_tags();
         self.rebuild();
+        if std::mem::take(&mut self.search_waits) {
+            self.search_on_arrival();
+        }
     }
 
     /// A new model from the collector: shown, or held back while updates
