@@ -3,7 +3,8 @@
  * The body of exits.bpf.c's record writer, included once per way of
  * reading the kernel: with R() a direct load (BTF-typed pointers of
  * tp_btf programs: no helper call per field) or a CO-RE probe read (raw
- * tracepoints). The includer defines R, READ_COMM, EMIT and ADD_THREAD.
+ * tracepoints). The includer defines R, READ_COMM, EMIT, ADD_THREAD and
+ * KEEP_ARGV.
  */
 /* The group's per-thread counters, summed: the exiting thread's, those of
  * threads already released (signal_struct), and the leader's when it exited
@@ -27,7 +28,6 @@ static __always_inline void EMIT(struct task_struct *task, __u32 tgid)
 	struct task_struct *leader = R(task, group_leader);
 	struct signal_struct *sig = R(task, signal);
 	__u64 start = R(leader, start_boottime);
-	struct exit_stats *st = stats();
 	struct exec_argv *argv;
 	struct exit_record *rec;
 	struct task_struct *parent;
@@ -35,10 +35,11 @@ static __always_inline void EMIT(struct task_struct *task, __u32 tgid)
 	struct css_set *css;
 	struct cgroup *cgrp;
 	struct kernfs_node *kn;
-	__u64 *oom;
 
 	rec = bpf_ringbuf_reserve(&exits, sizeof(*rec), 0);
 	if (!rec) {
+		struct exit_stats *st = stats();
+
 		if (st)
 			__sync_fetch_and_add(&st->dropped, 1);
 		goto forget;
@@ -58,6 +59,8 @@ static __always_inline void EMIT(struct task_struct *task, __u32 tgid)
 	READ_COMM(rec->comm, leader);
 	/* What wait(2) will report: the group's code when the whole group
 	 * was told to exit, else the leader's own. */
+	if (R(sig, oom_mm))
+		rec->flags |= BPFTOP_EXIT_OOM_KILLED;
 	if (R(sig, flags) & SIGNAL_GROUP_EXIT)
 		rec->wait_status = R(sig, group_exit_code);
 	else
@@ -90,12 +93,6 @@ static __always_inline void EMIT(struct task_struct *task, __u32 tgid)
 		}
 		bpf_map_delete_elem(&argv_by_tgid, &tgid);
 	}
-	oom = bpf_map_lookup_elem(&oom_victims, &tgid);
-	if (oom) {
-		if (*oom == 0 || *oom == start)
-			rec->flags |= BPFTOP_EXIT_OOM_KILLED;
-		bpf_map_delete_elem(&oom_victims, &tgid);
-	}
 	if (read_net) {
 		struct net_counters *net = bpf_map_lookup_elem(&net_by_tgid, &tgid);
 
@@ -108,14 +105,36 @@ static __always_inline void EMIT(struct task_struct *task, __u32 tgid)
 			bpf_map_delete_elem(&net_by_tgid, &tgid);
 		}
 	}
-	bpf_ringbuf_submit(rec, 0);
-	if (st)
-		__sync_fetch_and_add(&st->emitted, 1);
+	bpf_ringbuf_submit(rec, BPF_RB_NO_WAKEUP);
 	return;
 forget:
 	bpf_map_delete_elem(&argv_by_tgid, &tgid);
-	bpf_map_delete_elem(&oom_victims, &tgid);
 	if (read_net)
 		bpf_map_delete_elem(&net_by_tgid, &tgid);
 }
 
+
+/* argv of the new program: its stack holds the strings at arg_start. */
+static __always_inline void KEEP_ARGV(struct task_struct *task)
+{
+	struct mm_struct *mm = R(task, mm);
+	unsigned long from = R(mm, arg_start);
+	unsigned long to = R(mm, arg_end);
+	__u32 tgid = R(task, tgid);
+	struct exec_argv *v;
+	__u32 zero = 0;
+	__u64 len;
+
+	v = bpf_map_lookup_elem(&argv_scratch, &zero);
+	if (!v || to <= from)
+		return;
+	len = to - from;
+	if (len > BPFTOP_ARGV_LEN)
+		len = BPFTOP_ARGV_LEN;
+	/* The task that execs leads its group from here on (de_thread()). */
+	v->start_boottime = R(task, start_boottime);
+	v->len = 0;
+	if (bpf_probe_read_user(v->argv, len, (void *)from) == 0)
+		v->len = len;
+	bpf_map_update_elem(&argv_by_tgid, &tgid, v, BPF_ANY);
+}

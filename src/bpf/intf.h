@@ -234,7 +234,6 @@ struct exec_argv {
 
 /* Counters of the exit capture, in a one-entry mmapable array. */
 struct exit_stats {
-	__u64 emitted; /* records written to the ring buffer */
 	__u64 dropped; /* exits lost because the ring buffer was full */
 	__u64 finals_dropped; /* exit_final records lost the same way */
 };

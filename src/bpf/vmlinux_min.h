@@ -45,6 +45,11 @@ enum {
 	BPF_F_MMAPABLE = (1U << 10),
 };
 
+/* bpf_ringbuf_submit() flags. */
+enum {
+	BPF_RB_NO_WAKEUP = (1ULL << 0),
+};
+
 enum {
 	BPF_ANY = 0,
 	BPF_NOEXIST = 1,
@@ -101,6 +106,9 @@ struct signal_struct {
 	unsigned int flags;   /* SIGNAL_* */
 	int group_exit_code;
 	unsigned long maxrss; /* pages */
+	/* Set by the OOM killer when it chooses the process (mark_oom_victim),
+	 * kept for the signal struct's life. */
+	struct mm_struct *oom_mm;
 };
 
 /* >= 6.2: one percpu_counter per RSS kind. */

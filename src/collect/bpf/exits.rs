@@ -37,34 +37,17 @@ const ARGV_ENTRIES: u32 = 1 << 16;
 /// The programs of one way of hooking, tried in this order, each first
 /// with the program that reports the final CPU (`free_btf` beside tp_btf
 /// hooks, `free_raw` beside raw ones), then without it.
-const ATTEMPTS: &[(ExitHook, bool, &[&str])] = &[
-    (
-        ExitHook::GroupDead,
-        true,
-        &["exit_group_dead", "exec_btf", "oom_task"],
-    ),
-    (
-        ExitHook::LastLive,
-        true,
-        &["exit_last_live", "exec_btf", "oom_task"],
-    ),
-    (
-        ExitHook::LastLive,
-        true,
-        &["exit_last_live", "exec_btf", "oom_pid"],
-    ),
-    (
-        ExitHook::RawTracepoint,
-        true,
-        &["exit_raw", "exec_raw", "oom_pid"],
-    ),
-    (ExitHook::RawTracepoint, false, &["exit_raw", "exec_raw"]),
+const ATTEMPTS: &[(ExitHook, &[&str])] = &[
+    (ExitHook::GroupDead, &["exit_group_dead", "exec_btf"]),
+    (ExitHook::LastLive, &["exit_last_live", "exec_btf"]),
+    (ExitHook::RawTracepoint, &["exit_raw", "exec_raw"]),
 ];
 
 /// The attached exit programs and what userspace reads of them.
 pub struct ExitCapture {
     pub hook: ExitHook,
-    /// OOM victims are marked.
+    /// OOM victims are marked (every hook reads the kernel's own mark,
+    /// signal->oom_mm, at the exit).
     pub oom: bool,
     /// Network bytes come with each record.
     pub net: bool,
@@ -97,7 +80,7 @@ impl ExitCapture {
         }
         let mut reasons = Vec::new();
         for finals in [true, false] {
-            for (i, &(hook, oom, programs)) in ATTEMPTS.iter().enumerate() {
+            for (i, &(hook, programs)) in ATTEMPTS.iter().enumerate() {
                 let mut wanted = programs.to_vec();
                 if finals {
                     wanted.push(if hook == ExitHook::RawTracepoint {
@@ -106,7 +89,7 @@ impl ExitCapture {
                         "free_btf"
                     });
                 }
-                match Self::attach(hook, oom, &wanted, net_counters) {
+                match Self::attach(hook, &wanted, net_counters) {
                     Ok(mut capture) => {
                         if !finals {
                             // The same programs' failure with the free hook.
@@ -123,7 +106,6 @@ impl ExitCapture {
 
     fn attach(
         hook: ExitHook,
-        oom: bool,
         wanted: &[&str],
         net_counters: Option<BorrowedFd<'_>>,
     ) -> Result<ExitCapture, String> {
@@ -201,7 +183,7 @@ impl ExitCapture {
             .map_err(|e| format!("reading the ring buffer: {e}"))?;
         Ok(ExitCapture {
             hook,
-            oom,
+            oom: true,
             net: net_counters.is_some(),
             finals: wanted.iter().any(|w| w.starts_with("free_")),
             finals_off: None,
@@ -232,27 +214,23 @@ impl ExitCapture {
     /// Final CPU times lost because the ring buffer was full, since
     /// loading (their processes keep the CPU of their exit records).
     pub fn finals_dropped(&self) -> u64 {
-        let base = self.stats.bytes(size_of::<exit_stats>()).as_ptr();
-        // SAFETY: as in `counts`; the third word of the page-aligned
-        // mapping, updated atomically by the kernel.
-        unsafe { AtomicU64::from_ptr(base.cast_mut().cast::<u64>().add(2)) }.load(Ordering::Relaxed)
+        self.stat(1)
     }
 
-    /// (records written, exits dropped for a full ring) since loading.
-    pub fn counts(&self) -> (u64, u64) {
+    /// Exits dropped because the ring buffer was full, since loading.
+    /// (Records written are not counted in the kernel: a shared counter
+    /// bumped by every exit would cost each exit a contended cache line.)
+    pub fn dropped(&self) -> u64 {
+        self.stat(0)
+    }
+
+    /// Word `i` of the mapped exit_stats.
+    fn stat(&self, i: usize) -> u64 {
+        debug_assert!(i < size_of::<exit_stats>() / size_of::<u64>());
         let base = self.stats.bytes(size_of::<exit_stats>()).as_ptr();
-        // SAFETY: the mapping is page-aligned and at least 16 bytes; the
-        // kernel updates both words atomically while we read them.
-        let (emitted, dropped) = unsafe {
-            (
-                AtomicU64::from_ptr(base.cast_mut().cast::<u64>()),
-                AtomicU64::from_ptr(base.cast_mut().cast::<u64>().add(1)),
-            )
-        };
-        (
-            emitted.load(Ordering::Relaxed),
-            dropped.load(Ordering::Relaxed),
-        )
+        // SAFETY: the mapping is page-aligned and holds exit_stats, whose
+        // words the kernel updates atomically while we read them.
+        unsafe { AtomicU64::from_ptr(base.cast_mut().cast::<u64>().add(i)) }.load(Ordering::Relaxed)
     }
 }
 

@@ -280,7 +280,7 @@ impl BpfCollector {
                 final_cpu: capture.finals,
             },
             processes,
-            dropped: capture.counts().1,
+            dropped: capture.dropped(),
             late,
             finals_dropped: capture.finals_dropped(),
         }
