@@ -28,7 +28,6 @@ static __always_inline void EMIT(struct task_struct *task, __u32 tgid)
 	struct task_struct *leader = R(task, group_leader);
 	struct signal_struct *sig = R(task, signal);
 	__u64 start = R(leader, start_boottime);
-	struct exec_argv *argv;
 	struct exit_record *rec;
 	struct task_struct *parent;
 	const struct cred *cred;
@@ -57,10 +56,10 @@ static __always_inline void EMIT(struct task_struct *task, __u32 tgid)
 	kn = R(cgrp, kn);
 	rec->cgroup_id = R(kn, id);
 	READ_COMM(rec->comm, leader);
-	/* What wait(2) will report: the group's code when the whole group
-	 * was told to exit, else the leader's own. */
 	if (R(sig, oom_mm))
 		rec->flags |= BPFTOP_EXIT_OOM_KILLED;
+	/* What wait(2) will report: the group's code when the whole group
+	 * was told to exit, else the leader's own. */
 	if (R(sig, flags) & SIGNAL_GROUP_EXIT)
 		rec->wait_status = R(sig, group_exit_code);
 	else
@@ -80,19 +79,6 @@ static __always_inline void EMIT(struct task_struct *task, __u32 tgid)
 	if (leader != task)
 		ADD_THREAD(leader, rec);
 
-	/* Entries are deleted only where found: a delete that finds nothing
-	 * costs a hash walk under the bucket lock for every exit. */
-	argv = bpf_map_lookup_elem(&argv_by_tgid, &tgid);
-	if (argv) {
-		if (argv->start_boottime == start) {
-			__u32 len = argv->len;
-
-			rec->argv_len = len > BPFTOP_ARGV_LEN ? BPFTOP_ARGV_LEN : len;
-			__builtin_memcpy(rec->argv, argv->argv, BPFTOP_ARGV_LEN);
-			rec->flags |= BPFTOP_EXIT_ARGV;
-		}
-		bpf_map_delete_elem(&argv_by_tgid, &tgid);
-	}
 	if (read_net) {
 		struct net_counters *net = bpf_map_lookup_elem(&net_by_tgid, &tgid);
 
@@ -108,11 +94,9 @@ static __always_inline void EMIT(struct task_struct *task, __u32 tgid)
 	bpf_ringbuf_submit(rec, BPF_RB_NO_WAKEUP);
 	return;
 forget:
-	bpf_map_delete_elem(&argv_by_tgid, &tgid);
 	if (read_net)
 		bpf_map_delete_elem(&net_by_tgid, &tgid);
 }
-
 
 /* argv of the new program: its stack holds the strings at arg_start. */
 static __always_inline void KEEP_ARGV(struct task_struct *task)
@@ -120,21 +104,24 @@ static __always_inline void KEEP_ARGV(struct task_struct *task)
 	struct mm_struct *mm = R(task, mm);
 	unsigned long from = R(mm, arg_start);
 	unsigned long to = R(mm, arg_end);
-	__u32 tgid = R(task, tgid);
 	struct exec_argv *v;
-	__u32 zero = 0;
 	__u64 len;
 
-	v = bpf_map_lookup_elem(&argv_scratch, &zero);
-	if (!v || to <= from)
+	if (to <= from)
+		return;
+	/* Where the ring is full, the process's exit (written later) will
+	 * most likely be dropped as well and counted then. */
+	v = bpf_ringbuf_reserve(&exits, sizeof(*v), 0);
+	if (!v)
 		return;
 	len = to - from;
 	if (len > BPFTOP_ARGV_LEN)
 		len = BPFTOP_ARGV_LEN;
+	v->pid = R(task, tgid);
 	/* The task that execs leads its group from here on (de_thread()). */
 	v->start_boottime = R(task, start_boottime);
 	v->len = 0;
 	if (bpf_probe_read_user(v->argv, len, (void *)from) == 0)
 		v->len = len;
-	bpf_map_update_elem(&argv_by_tgid, &tgid, v, BPF_ANY);
+	bpf_ringbuf_submit(v, BPF_RB_NO_WAKEUP);
 }

@@ -16,9 +16,10 @@
  *  3. raw_tp/sched_process_exit, the same with probe reads.
  *
  * Around the exit:
- *  - sched_process_exec keeps the first BPFTOP_ARGV_LEN bytes of argv per
- *    process (argv_by_tgid), so a process gone before userspace could read
- *    /proc/PID/cmdline still has its command line;
+ *  - sched_process_exec sends the first BPFTOP_ARGV_LEN bytes of argv
+ *    through the same ring (struct exec_argv), so a process gone before
+ *    userspace could read /proc/PID/cmdline still has its command line;
+ *    userspace pairs it with the exit record that follows;
  *  - the process the OOM killer chose is the one whose signal->oom_mm is
  *    set (mark_oom_victim() sets it for the signal struct's life): read at
  *    the exit, no hook or map of our own;
@@ -63,6 +64,7 @@ const volatile bool read_net = false;
 const volatile enum bpftop_exit_flag exit_flag_values = BPFTOP_EXIT_OOM_KILLED;
 const volatile struct exit_record exit_record_layout;
 const volatile struct exit_final exit_final_layout;
+const volatile struct exec_argv exec_argv_layout;
 
 /* Sized by the loader (a power of two, in bytes). */
 struct {
@@ -77,24 +79,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct exit_stats);
 } exit_stats SEC(".maps");
-
-/* argv at the last exec, per process; sized by the loader. Entries are
- * allocated at exec, not up front. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct exec_argv);
-} argv_by_tgid SEC(".maps");
-
-/* Where an exec builds its entry: too large for the BPF stack. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct exec_argv);
-} argv_scratch SEC(".maps");
 
 /* Processes already reported, where the tracepoint does not say which
  * thread is the last: tgid -> start_boottime. Old entries age out. */

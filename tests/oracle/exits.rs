@@ -38,7 +38,7 @@ impl Drained<'_> {
         let page = 4096; // peak RSS is not compared here
         let arrived = self.cap.drain();
         for r in &arrived.exits {
-            let p = decode(r, page, false);
+            let p = decode(r, arrived.argv_of(r), page, false);
             if keep(&p) {
                 self.kept.push(p);
             }

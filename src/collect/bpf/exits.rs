@@ -3,9 +3,10 @@
 //!
 //! Draining is one `consume` over the ring's mapped pages (no syscall per
 //! exit, none at all when nothing exited); the drop counter is read from a
-//! mapped array. The per-process argv and OOM marks stay in the kernel and
-//! arrive inside the records. Each process's final CPU time follows its
-//! record into the ring when the process is freed (exit_finals.rs pairs
+//! mapped array. The argv of each exec comes through the same ring and is
+//! kept here per process until its exit record follows (the exit itself
+//! then copies and looks up nothing). Each process's final CPU time follows
+//! its record into the ring when the process is freed (exit_finals.rs pairs
 //! them).
 
 use std::mem::{size_of, MaybeUninit};
@@ -15,6 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapHandle, RingBuffer, RingBufferBuilder};
+use rustc_hash::FxHashMap;
 
 use super::exit_finals::{Arrival, Finals};
 pub use super::exit_finals::{Arrivals, LateFinal};
@@ -23,16 +25,24 @@ use super::mapped::MappedArray;
 use super::monotonic::adjust_cputime;
 use super::record::comm_bytes;
 use super::skel::exits as exits_skel;
-use super::skel::exits::types::{exit_final, exit_record, exit_stats};
+use super::skel::exits::types::{exec_argv, exit_final, exit_record, exit_stats};
 use crate::collect::procfs::split_cmdline;
 use crate::collect::sample::{ExitHook, ExitStatus, ExitedProcess, IoCounters, LateExitCpu};
 
-/// Bytes of the ring buffer: about 9 200 exits per refresh (a record is
-/// 424 bytes with its header, its final CPU 32 more). Kernel memory,
+/// Bytes of the ring buffer: about 8 700 exec'd processes per refresh (an
+/// exec's argv is 280 bytes with its header, the exit record 168, its
+/// final CPU 32), about 20 000 forked ones that do not exec. Kernel memory,
 /// touched by us only as far as records are written.
 pub const RING_BYTES: u32 = 4 << 20;
-/// Processes whose argv is kept at once (entries allocated at exec).
-const ARGV_ENTRIES: u32 = 1 << 16;
+/// Processes whose argv (from their last exec) is kept at once, awaiting
+/// their exit; beyond, new execs are not kept.
+const ARGV_KEPT: usize = 1 << 16;
+
+/// One item of the ring, as the callback saw it.
+enum Item {
+    Exec(Box<exec_argv>),
+    Arrival(Arrival),
+}
 
 /// The programs of one way of hooking, tried in this order, each first
 /// with the program that reports the final CPU (`free_btf` beside tp_btf
@@ -58,8 +68,10 @@ pub struct ExitCapture {
     pub finals_off: Option<String>,
     /// Dropped before the maps it reads.
     ring: RingBuffer<'static>,
-    received: Arc<Mutex<Vec<Arrival>>>,
+    received: Arc<Mutex<Vec<Item>>>,
     settled: Finals,
+    /// tgid -> (start_boottime, argv of its last exec), until its exit.
+    argv: FxHashMap<u32, (u64, Box<[u8]>)>,
     stats: MappedArray,
     _ring_map: MapHandle,
     _links: Vec<libbpf_rs::Link>,
@@ -135,10 +147,6 @@ impl ExitCapture {
             .exits
             .set_max_entries(RING_BYTES)
             .map_err(|e| fail("sizing", e))?;
-        open.maps
-            .argv_by_tgid
-            .set_max_entries(ARGV_ENTRIES)
-            .map_err(|e| fail("sizing", e))?;
         let loaded = open.load().map_err(|e| fail("loading", e))?;
         let mut links = Vec::new();
         for prog in loaded.object().progs_mut() {
@@ -159,18 +167,20 @@ impl ExitCapture {
         let mut builder = RingBufferBuilder::new();
         builder
             .add(&ring_map, move |bytes: &[u8]| {
-                let arrival = if bytes.len() == size_of::<exit_final>() {
-                    // SAFETY: exit_final is plain integers, valid for any
-                    // bits; the length was checked.
-                    Arrival::Final(unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) })
-                } else if bytes.len() >= size_of::<exit_record>() {
-                    // SAFETY: exit_record is plain integers and byte
-                    // arrays, valid for any bits; the length was checked.
-                    Arrival::Exit(Box::new(unsafe {
+                // SAFETY (each read): the three items are plain integers
+                // and byte arrays, valid for any bits; the length was
+                // checked (the kernel rounds it up to 8, which none needs).
+                let arrival = match bytes.len() {
+                    FINAL => Item::Arrival(Arrival::Final(unsafe {
                         std::ptr::read_unaligned(bytes.as_ptr().cast())
-                    }))
-                } else {
-                    return 0;
+                    })),
+                    EXIT => Item::Arrival(Arrival::Exit(Box::new(unsafe {
+                        std::ptr::read_unaligned(bytes.as_ptr().cast())
+                    }))),
+                    EXEC => Item::Exec(Box::new(unsafe {
+                        std::ptr::read_unaligned(bytes.as_ptr().cast())
+                    })),
+                    _ => return 0,
                 };
                 if let Ok(mut v) = sink.lock() {
                     v.push(arrival);
@@ -190,6 +200,7 @@ impl ExitCapture {
             ring,
             received,
             settled: Finals::default(),
+            argv: FxHashMap::default(),
             stats,
             _ring_map: ring_map,
             _links: links,
@@ -203,12 +214,39 @@ impl ExitCapture {
         // Consume reads the mapped ring: no syscall unless the kernel must
         // be woken, and never one per record.
         let _ = self.ring.consume();
-        let arrived = self
+        let items = self
             .received
             .lock()
             .map(|mut v| std::mem::take(&mut *v))
             .unwrap_or_default();
-        self.settled.settle(arrived)
+        let mut argv = FxHashMap::default();
+        let mut arrived = Vec::with_capacity(items.len());
+        // In ring order: an exec's argv comes before the exit of its
+        // process, a later exec's replaces it.
+        for item in items {
+            match item {
+                Item::Exec(e) => {
+                    let len = (e.len as usize).min(e.argv.len());
+                    if self.argv.len() < ARGV_KEPT || self.argv.contains_key(&e.pid) {
+                        let bytes = e.argv[..len].iter().map(|&c| c as u8).collect();
+                        self.argv.insert(e.pid, (e.start_boottime, bytes));
+                    }
+                }
+                Item::Arrival(a) => {
+                    if let Arrival::Exit(r) = &a {
+                        if let Some((start, bytes)) = self.argv.remove(&r.pid) {
+                            if start == r.start_boottime {
+                                argv.insert((r.pid, start), bytes);
+                            }
+                        }
+                    }
+                    arrived.push(a);
+                }
+            }
+        }
+        let mut out = self.settled.settle(arrived);
+        out.argv = argv;
+        out
     }
 
     /// Final CPU times lost because the ring buffer was full, since
@@ -234,16 +272,11 @@ impl ExitCapture {
     }
 }
 
-/// An exit record as a sample (the cgroup path is resolved by the caller).
-pub fn decode(r: &exit_record, page_size: u64, net: bool) -> ExitedProcess {
+/// An exit record as a sample, with the argv of its last exec where one
+/// came (the cgroup path is resolved by the caller).
+pub fn decode(r: &exit_record, argv: Option<&[u8]>, page_size: u64, net: bool) -> ExitedProcess {
     let (utime_ns, stime_ns) = adjust_cputime(r.sum_exec_runtime, r.utime, r.stime, (0, 0));
-    let argv_len = (r.argv_len as usize).min(r.argv.len());
-    let cmdline = if r.flags & EXIT_ARGV != 0 {
-        let raw: Vec<u8> = r.argv[..argv_len].iter().map(|&c| c as u8).collect();
-        split_cmdline(&raw)
-    } else {
-        Vec::new()
-    };
+    let cmdline = argv.map(split_cmdline).unwrap_or_default();
     ExitedProcess {
         pid: r.pid,
         ppid: r.ppid,
@@ -286,7 +319,9 @@ pub fn decode_late(l: &LateFinal, cgroup: Option<Arc<str>>) -> LateExitCpu {
 
 /// intf.h's enum bpftop_exit_flag, from the object's BTF.
 const EXIT_OOM_KILLED: u32 = exits_skel::types::bpftop_exit_flag::BPFTOP_EXIT_OOM_KILLED.0;
-const EXIT_ARGV: u32 = exits_skel::types::bpftop_exit_flag::BPFTOP_EXIT_ARGV.0;
 
-// The ring tells the two kinds of items apart by their size.
-const _: () = assert!(size_of::<exit_final>() < size_of::<exit_record>());
+/// The ring's items, told apart by their sizes.
+const FINAL: usize = size_of::<exit_final>();
+const EXIT: usize = size_of::<exit_record>();
+const EXEC: usize = size_of::<exec_argv>();
+const _: () = assert!(FINAL != EXIT && EXIT != EXEC && EXEC != FINAL);

@@ -263,7 +263,7 @@ impl BpfCollector {
             .exits
             .iter()
             .map(|r| {
-                let mut p = exits::decode(r, page_size, capture.net);
+                let mut p = exits::decode(r, arrived.argv_of(r), page_size, capture.net);
                 p.cgroup = cgroup(r.cgroup_id, r.ppid);
                 p
             })
