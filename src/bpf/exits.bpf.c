@@ -58,9 +58,9 @@ char LICENSE[] SEC("license") = "GPL";
 /* The network programs are attached and share net_by_tgid with us. */
 const volatile bool read_net = false;
 
-/* Never read: they make the compiler emit the flag enum and the record
- * (which the ring buffer map cannot name) into the object's BTF, from
- * which the Rust side gets both. */
+/* Never read: they make the compiler emit the flag enum and the ring's
+ * items (which the ring buffer map cannot name) into the object's BTF,
+ * from which the Rust side gets them. */
 const volatile enum bpftop_exit_flag exit_flag_values = BPFTOP_EXIT_OOM_KILLED;
 const volatile struct exit_record exit_record_layout;
 const volatile struct exit_final exit_final_layout;

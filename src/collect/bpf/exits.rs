@@ -3,7 +3,10 @@
 //!
 //! Draining is one `consume` over the ring's mapped pages (no syscall per
 //! exit, none at all when nothing exited); the drop counter is read from a
-//! mapped array. The argv of each exec comes through the same ring and is
+//! mapped array. Between refreshes a thread consumes the ring every
+//! CONSUME_EVERY as well, so that long refresh intervals (the exporter's
+//! five seconds) hold no more exits in the kernel than a quarter second's:
+//! a wakeup per period, whatever the number of processes. The argv of each exec comes through the same ring and is
 //! kept here per process until its exit record follows (the exit itself
 //! then copies and looks up nothing). Each process's final CPU time follows
 //! its record into the ring when the process is freed (exit_finals.rs pairs
@@ -11,8 +14,10 @@
 
 use std::mem::{size_of, MaybeUninit};
 use std::os::fd::BorrowedFd;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapHandle, RingBuffer, RingBufferBuilder};
@@ -37,6 +42,9 @@ pub const RING_BYTES: u32 = 4 << 20;
 /// Processes whose argv (from their last exec) is kept at once, awaiting
 /// their exit; beyond, new execs are not kept.
 const ARGV_KEPT: usize = 1 << 16;
+/// How often the ring is emptied between refreshes: 4 MiB hold a quarter
+/// second of about 35 000 exec'd exits a second.
+const CONSUME_EVERY: Duration = Duration::from_millis(250);
 
 /// One item of the ring, as the callback saw it.
 enum Item {
@@ -66,8 +74,10 @@ pub struct ExitCapture {
     pub finals: bool,
     /// Why sched_process_free did not load beside the exit hook, when not.
     pub finals_off: Option<String>,
-    /// Dropped before the maps it reads.
-    ring: RingBuffer<'static>,
+    /// Dropped before the maps it reads (the consumer thread is joined
+    /// first, in Drop).
+    ring: Arc<Mutex<RingBuffer<'static>>>,
+    consumer: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
     received: Arc<Mutex<Vec<Item>>>,
     settled: Finals,
     /// tgid -> (start_boottime, argv of its last exec), until its exit.
@@ -188,9 +198,26 @@ impl ExitCapture {
                 0
             })
             .map_err(|e| format!("reading the ring buffer: {e}"))?;
-        let ring = builder
-            .build()
-            .map_err(|e| format!("reading the ring buffer: {e}"))?;
+        let ring = Arc::new(Mutex::new(
+            builder
+                .build()
+                .map_err(|e| format!("reading the ring buffer: {e}"))?,
+        ));
+        let stop = Arc::new(AtomicBool::new(false));
+        let consumer = {
+            let (ring, stop) = (Arc::clone(&ring), Arc::clone(&stop));
+            std::thread::Builder::new()
+                .name("exit-ring".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::park_timeout(CONSUME_EVERY);
+                        if let Ok(r) = ring.lock() {
+                            let _ = r.consume();
+                        }
+                    }
+                })
+                .map_err(|e| format!("starting the exit ring's reader: {e}"))?
+        };
         Ok(ExitCapture {
             hook,
             oom: true,
@@ -198,6 +225,7 @@ impl ExitCapture {
             finals: wanted.iter().any(|w| w.starts_with("free_")),
             finals_off: None,
             ring,
+            consumer: Some((stop, consumer)),
             received,
             settled: Finals::default(),
             argv: FxHashMap::default(),
@@ -213,7 +241,9 @@ impl ExitCapture {
     pub fn drain(&mut self) -> Arrivals {
         // Consume reads the mapped ring: no syscall unless the kernel must
         // be woken, and never one per record.
-        let _ = self.ring.consume();
+        if let Ok(r) = self.ring.lock() {
+            let _ = r.consume();
+        }
         let items = self
             .received
             .lock()
@@ -269,6 +299,16 @@ impl ExitCapture {
         // SAFETY: the mapping is page-aligned and holds exit_stats, whose
         // words the kernel updates atomically while we read them.
         unsafe { AtomicU64::from_ptr(base.cast_mut().cast::<u64>().add(i)) }.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for ExitCapture {
+    fn drop(&mut self) {
+        if let Some((stop, thread)) = self.consumer.take() {
+            stop.store(true, Ordering::Relaxed);
+            thread.thread().unpark();
+            let _ = thread.join();
+        }
     }
 }
 
