@@ -91,7 +91,7 @@ static __always_inline void EMIT(struct task_struct *task, __u32 tgid)
 			bpf_map_delete_elem(&net_by_tgid, &tgid);
 		}
 	}
-	bpf_ringbuf_submit(rec, BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(rec, submit_flags());
 	return;
 forget:
 	if (read_net)
@@ -123,5 +123,5 @@ static __always_inline void KEEP_ARGV(struct task_struct *task)
 	v->len = 0;
 	if (bpf_probe_read_user(v->argv, len, (void *)from) == 0)
 		v->len = len;
-	bpf_ringbuf_submit(v, BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(v, submit_flags());
 }

@@ -31,8 +31,9 @@
  * Cost: this runs in every exiting process, so it touches as little shared
  * memory as it can. No counter is bumped per record (userspace counts what
  * it receives; only drops are counted), and records are submitted without
- * waking anyone: userspace consumes the ring on its own schedule and never
- * sleeps on it.
+ * waking anyone while the ring is less than half full: userspace consumes
+ * it at each refresh, and a reader that sleeps on it between refreshes is
+ * woken only when a storm of exits fills it faster than that.
  *
  * After the exit: sched_process_free (tp_btf, or raw_tp with probe reads)
  * writes a small exit_final record with the group's final CPU time when
@@ -57,6 +58,9 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* The network programs are attached and share net_by_tgid with us. */
 const volatile bool read_net = false;
+/* Bytes of records waiting in the ring above which a submit wakes the
+ * reader (half the ring; set by the loader). */
+const volatile __u64 wake_above = 1 << 20;
 
 /* Never read: they make the compiler emit the flag enum and the ring's
  * items (which the ring buffer map cannot name) into the object's BTF,
@@ -88,6 +92,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } reported SEC(".maps");
+
+/* No wakeup unless the ring is filling up. */
+static __always_inline __u64 submit_flags(void)
+{
+	return bpf_ringbuf_query(&exits, BPF_RB_AVAIL_DATA) > wake_above ? BPF_RB_FORCE_WAKEUP
+									 : BPF_RB_NO_WAKEUP;
+}
 
 static __always_inline struct exit_stats *stats(void)
 {
@@ -207,7 +218,7 @@ static __always_inline void emit_final(__u32 pid, __u64 start, __u64 group, __u6
 	f->pad = 0;
 	f->start_boottime = start;
 	f->sum_exec_runtime = group > own ? group : own;
-	bpf_ringbuf_submit(f, BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(f, submit_flags());
 }
 
 /* Every task is freed here; only leaders (the last of a group to go)

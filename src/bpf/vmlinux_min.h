@@ -45,9 +45,14 @@ enum {
 	BPF_F_MMAPABLE = (1U << 10),
 };
 
-/* bpf_ringbuf_submit() flags. */
+/* bpf_ringbuf_submit() flags and bpf_ringbuf_query() items. */
 enum {
 	BPF_RB_NO_WAKEUP = (1ULL << 0),
+	BPF_RB_FORCE_WAKEUP = (1ULL << 1),
+};
+
+enum {
+	BPF_RB_AVAIL_DATA = 0,
 };
 
 enum {

@@ -3,10 +3,11 @@
 //!
 //! Draining is one `consume` over the ring's mapped pages (no syscall per
 //! exit, none at all when nothing exited); the drop counter is read from a
-//! mapped array. Between refreshes a thread consumes the ring every
-//! CONSUME_EVERY as well, so that long refresh intervals (the exporter's
-//! five seconds) hold no more exits in the kernel than a quarter second's:
-//! a wakeup per period, whatever the number of processes. The argv of each exec comes through the same ring and is
+//! mapped array. Between refreshes a thread sleeps on the ring; the kernel
+//! wakes it only when the ring is more than half full (a fork storm at a
+//! long refresh interval, such as the exporter's five seconds), so it
+//! empties the ring before it overflows. At ordinary exit rates it never
+//! wakes: no syscall at all. The argv of each exec comes through the same ring and is
 //! kept here per process until its exit record follows (the exit itself
 //! then copies and looks up nothing). Each process's final CPU time follows
 //! its record into the ring when the process is freed (exit_finals.rs pairs
@@ -14,10 +15,10 @@
 
 use std::mem::{size_of, MaybeUninit};
 use std::os::fd::BorrowedFd;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapHandle, RingBuffer, RingBufferBuilder};
@@ -42,9 +43,6 @@ pub const RING_BYTES: u32 = 4 << 20;
 /// Processes whose argv (from their last exec) is kept at once, awaiting
 /// their exit; beyond, new execs are not kept.
 const ARGV_KEPT: usize = 1 << 16;
-/// How often the ring is emptied between refreshes: 4 MiB hold a quarter
-/// second of about 35 000 exec'd exits a second.
-const CONSUME_EVERY: Duration = Duration::from_millis(250);
 
 /// One item of the ring, as the callback saw it.
 enum Item {
@@ -77,7 +75,9 @@ pub struct ExitCapture {
     /// Dropped before the maps it reads (the consumer thread is joined
     /// first, in Drop).
     ring: Arc<Mutex<RingBuffer<'static>>>,
-    consumer: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
+    /// The reader that empties a filling ring between refreshes, and the
+    /// eventfd that tells it to stop.
+    consumer: Option<(OwnedFd, JoinHandle<()>)>,
     received: Arc<Mutex<Vec<Item>>>,
     settled: Finals,
     /// tgid -> (start_boottime, argv of its last exec), until its exit.
@@ -147,6 +147,7 @@ impl ExitCapture {
             .as_deref_mut()
             .ok_or("the exit object has no read-only data")?;
         rodata.read_net = net_counters.is_some();
+        rodata.wake_above = u64::from(RING_BYTES / 2);
         if let Some(fd) = net_counters {
             open.maps
                 .net_by_tgid
@@ -203,21 +204,7 @@ impl ExitCapture {
                 .build()
                 .map_err(|e| format!("reading the ring buffer: {e}"))?,
         ));
-        let stop = Arc::new(AtomicBool::new(false));
-        let consumer = {
-            let (ring, stop) = (Arc::clone(&ring), Arc::clone(&stop));
-            std::thread::Builder::new()
-                .name("exit-ring".into())
-                .spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        std::thread::park_timeout(CONSUME_EVERY);
-                        if let Ok(r) = ring.lock() {
-                            let _ = r.consume();
-                        }
-                    }
-                })
-                .map_err(|e| format!("starting the exit ring's reader: {e}"))?
-        };
+        let consumer = start_reader(&ring, ring_map.as_fd().as_raw_fd())?;
         Ok(ExitCapture {
             hook,
             oom: true,
@@ -225,7 +212,7 @@ impl ExitCapture {
             finals: wanted.iter().any(|w| w.starts_with("free_")),
             finals_off: None,
             ring,
-            consumer: Some((stop, consumer)),
+            consumer: Some(consumer),
             received,
             settled: Finals::default(),
             argv: FxHashMap::default(),
@@ -305,11 +292,81 @@ impl ExitCapture {
 impl Drop for ExitCapture {
     fn drop(&mut self) {
         if let Some((stop, thread)) = self.consumer.take() {
-            stop.store(true, Ordering::Relaxed);
-            thread.thread().unpark();
+            let one: u64 = 1;
+            // SAFETY: writes 8 bytes from a live u64 to our eventfd.
+            unsafe { libc::write(stop.as_raw_fd(), (&raw const one).cast(), 8) };
             let _ = thread.join();
         }
     }
+}
+
+/// Starts the thread that empties the ring when the kernel wakes it (the
+/// ring more than half full), and stops when the returned eventfd is
+/// written. It waits on the ring's own epoll set, to which the eventfd is
+/// added: the ring buffer's poll is never called, only consume. The ring
+/// (map fd `ring_fd`) is watched edge-triggered: level-triggered, a ring
+/// that still holds a few records after a consume would wake the reader
+/// again at once, over and over while exits keep coming.
+fn start_reader(
+    ring: &Arc<Mutex<RingBuffer<'static>>>,
+    ring_fd: i32,
+) -> Result<(OwnedFd, JoinHandle<()>), String> {
+    let epoll = ring
+        .lock()
+        .map_err(|_| "the exit ring's lock is poisoned".to_string())?
+        .epoll_fd();
+    // SAFETY: eventfd returns a new descriptor or -1.
+    let raw = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
+    if raw < 0 {
+        return Err(format!("eventfd: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: `raw` is a descriptor we own.
+    let stop = unsafe { OwnedFd::from_raw_fd(raw) };
+    const STOP: u64 = u64::MAX;
+    let mut ev = libc::epoll_event {
+        events: libc::EPOLLIN as u32,
+        u64: STOP,
+    };
+    // The ring's entry as libbpf added it (its index, 0, as data), made
+    // edge-triggered.
+    let mut ring_ev = libc::epoll_event {
+        events: (libc::EPOLLIN | libc::EPOLLET) as u32,
+        u64: 0,
+    };
+    // SAFETY: the descriptors are open; the events are valid.
+    let added = unsafe {
+        libc::epoll_ctl(epoll, libc::EPOLL_CTL_MOD, ring_fd, &mut ring_ev) == 0
+            && libc::epoll_ctl(epoll, libc::EPOLL_CTL_ADD, raw, &mut ev) == 0
+    };
+    if !added {
+        return Err(format!("epoll_ctl: {}", std::io::Error::last_os_error()));
+    }
+    let ring = Arc::clone(ring);
+    let thread = std::thread::Builder::new()
+        .name("exit-ring".into())
+        .spawn(move || {
+            let mut events = [libc::epoll_event { events: 0, u64: 0 }; 4];
+            loop {
+                // SAFETY: `epoll` stays open while the ring (held here)
+                // lives; `events` has room for 4.
+                let n = unsafe { libc::epoll_wait(epoll, events.as_mut_ptr(), 4, -1) };
+                if n < 0 {
+                    if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                        continue;
+                    }
+                    return;
+                }
+                let ready = &events[..n.unsigned_abs() as usize];
+                if ready.iter().any(|e| e.u64 == STOP) {
+                    return;
+                }
+                if let Ok(r) = ring.lock() {
+                    let _ = r.consume();
+                }
+            }
+        })
+        .map_err(|e| format!("starting the exit ring's reader: {e}"))?;
+    Ok((stop, thread))
 }
 
 /// An exit record as a sample, with the argv of its last exec where one
