@@ -120,9 +120,9 @@ pub fn report(options: &CollectOptions) -> String {
                     "{}, argv at exec{}{}",
                     x.hook.describe(),
                     if x.oom {
-                        ", OOM kills marked (oom/mark_victim)"
+                        ", OOM kills marked"
                     } else {
-                        "; OOM kills not marked (mark_victim does not load)"
+                        "; OOM kills not marked"
                     },
                     match (&x.finals, &x.finals_off) {
                         (true, _) => ", final CPU at sched_process_free".to_owned(),

@@ -3,7 +3,8 @@
  * The body of exits.bpf.c's record writer, included once per way of
  * reading the kernel: with R() a direct load (BTF-typed pointers of
  * tp_btf programs: no helper call per field) or a CO-RE probe read (raw
- * tracepoints). The includer defines R, READ_COMM, EMIT and ADD_THREAD.
+ * tracepoints). The includer defines R, READ_COMM, EMIT, ADD_THREAD and
+ * KEEP_ARGV.
  */
 /* The group's per-thread counters, summed: the exiting thread's, those of
  * threads already released (signal_struct), and the leader's when it exited
@@ -27,18 +28,17 @@ static __always_inline void EMIT(struct task_struct *task, __u32 tgid)
 	struct task_struct *leader = R(task, group_leader);
 	struct signal_struct *sig = R(task, signal);
 	__u64 start = R(leader, start_boottime);
-	struct exit_stats *st = stats();
-	struct exec_argv *argv;
 	struct exit_record *rec;
 	struct task_struct *parent;
 	const struct cred *cred;
 	struct css_set *css;
 	struct cgroup *cgrp;
 	struct kernfs_node *kn;
-	__u64 *oom;
 
 	rec = bpf_ringbuf_reserve(&exits, sizeof(*rec), 0);
 	if (!rec) {
+		struct exit_stats *st = stats();
+
 		if (st)
 			__sync_fetch_and_add(&st->dropped, 1);
 		goto forget;
@@ -56,6 +56,8 @@ static __always_inline void EMIT(struct task_struct *task, __u32 tgid)
 	kn = R(cgrp, kn);
 	rec->cgroup_id = R(kn, id);
 	READ_COMM(rec->comm, leader);
+	if (R(sig, oom_mm))
+		rec->flags |= BPFTOP_EXIT_OOM_KILLED;
 	/* What wait(2) will report: the group's code when the whole group
 	 * was told to exit, else the leader's own. */
 	if (R(sig, flags) & SIGNAL_GROUP_EXIT)
@@ -77,25 +79,6 @@ static __always_inline void EMIT(struct task_struct *task, __u32 tgid)
 	if (leader != task)
 		ADD_THREAD(leader, rec);
 
-	/* Entries are deleted only where found: a delete that finds nothing
-	 * costs a hash walk under the bucket lock for every exit. */
-	argv = bpf_map_lookup_elem(&argv_by_tgid, &tgid);
-	if (argv) {
-		if (argv->start_boottime == start) {
-			__u32 len = argv->len;
-
-			rec->argv_len = len > BPFTOP_ARGV_LEN ? BPFTOP_ARGV_LEN : len;
-			__builtin_memcpy(rec->argv, argv->argv, BPFTOP_ARGV_LEN);
-			rec->flags |= BPFTOP_EXIT_ARGV;
-		}
-		bpf_map_delete_elem(&argv_by_tgid, &tgid);
-	}
-	oom = bpf_map_lookup_elem(&oom_victims, &tgid);
-	if (oom) {
-		if (*oom == 0 || *oom == start)
-			rec->flags |= BPFTOP_EXIT_OOM_KILLED;
-		bpf_map_delete_elem(&oom_victims, &tgid);
-	}
 	if (read_net) {
 		struct net_counters *net = bpf_map_lookup_elem(&net_by_tgid, &tgid);
 
@@ -108,14 +91,37 @@ static __always_inline void EMIT(struct task_struct *task, __u32 tgid)
 			bpf_map_delete_elem(&net_by_tgid, &tgid);
 		}
 	}
-	bpf_ringbuf_submit(rec, 0);
-	if (st)
-		__sync_fetch_and_add(&st->emitted, 1);
+	bpf_ringbuf_submit(rec, submit_flags());
 	return;
 forget:
-	bpf_map_delete_elem(&argv_by_tgid, &tgid);
-	bpf_map_delete_elem(&oom_victims, &tgid);
 	if (read_net)
 		bpf_map_delete_elem(&net_by_tgid, &tgid);
 }
 
+/* argv of the new program: its stack holds the strings at arg_start. */
+static __always_inline void KEEP_ARGV(struct task_struct *task)
+{
+	struct mm_struct *mm = R(task, mm);
+	unsigned long from = R(mm, arg_start);
+	unsigned long to = R(mm, arg_end);
+	struct exec_argv *v;
+	__u64 len;
+
+	if (to <= from)
+		return;
+	/* Where the ring is full, the process's exit (written later) will
+	 * most likely be dropped as well and counted then. */
+	v = bpf_ringbuf_reserve(&exits, sizeof(*v), 0);
+	if (!v)
+		return;
+	len = to - from;
+	if (len > BPFTOP_ARGV_LEN)
+		len = BPFTOP_ARGV_LEN;
+	v->pid = R(task, tgid);
+	/* The task that execs leads its group from here on (de_thread()). */
+	v->start_boottime = R(task, start_boottime);
+	v->len = 0;
+	if (bpf_probe_read_user(v->argv, len, (void *)from) == 0)
+		v->len = len;
+	bpf_ringbuf_submit(v, submit_flags());
+}

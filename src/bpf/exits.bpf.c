@@ -16,14 +16,24 @@
  *  3. raw_tp/sched_process_exit, the same with probe reads.
  *
  * Around the exit:
- *  - sched_process_exec keeps the first BPFTOP_ARGV_LEN bytes of argv per
- *    process (argv_by_tgid), so a process gone before userspace could read
- *    /proc/PID/cmdline still has its command line;
- *  - oom/mark_victim marks the process the OOM killer chose (oom_victims);
+ *  - sched_process_exec sends the first BPFTOP_ARGV_LEN bytes of argv
+ *    through the same ring (struct exec_argv), so a process gone before
+ *    userspace could read /proc/PID/cmdline still has its command line;
+ *    userspace pairs it with the exit record that follows;
+ *  - the process the OOM killer chose is the one whose signal->oom_mm is
+ *    set (mark_oom_victim() sets it for the signal struct's life): read at
+ *    the exit, no hook or map of our own;
  *  - the network counters (net_maps.h) are read and deleted here, which is
  *    why the loader detaches the network object's own cleanup once this
  *    program runs.
  * Every map entry of a process is deleted at its exit, reported or not.
+ *
+ * Cost: this runs in every exiting process, so it touches as little shared
+ * memory as it can. No counter is bumped per record (userspace counts what
+ * it receives; only drops are counted), and records are submitted without
+ * waking anyone while the ring is less than half full: userspace consumes
+ * it at each refresh, and a reader that sleeps on it between refreshes is
+ * woken only when a storm of exits fills it faster than that.
  *
  * After the exit: sched_process_free (tp_btf, or raw_tp with probe reads)
  * writes a small exit_final record with the group's final CPU time when
@@ -48,13 +58,17 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* The network programs are attached and share net_by_tgid with us. */
 const volatile bool read_net = false;
+/* Bytes of records waiting in the ring above which a submit wakes the
+ * reader (half the ring; set by the loader). */
+const volatile __u64 wake_above = 1 << 20;
 
-/* Never read: they make the compiler emit the flag enum and the record
- * (which the ring buffer map cannot name) into the object's BTF, from
- * which the Rust side gets both. */
+/* Never read: they make the compiler emit the flag enum and the ring's
+ * items (which the ring buffer map cannot name) into the object's BTF,
+ * from which the Rust side gets them. */
 const volatile enum bpftop_exit_flag exit_flag_values = BPFTOP_EXIT_OOM_KILLED;
 const volatile struct exit_record exit_record_layout;
 const volatile struct exit_final exit_final_layout;
+const volatile struct exec_argv exec_argv_layout;
 
 /* Sized by the loader (a power of two, in bytes). */
 struct {
@@ -70,33 +84,6 @@ struct {
 	__type(value, struct exit_stats);
 } exit_stats SEC(".maps");
 
-/* argv at the last exec, per process; sized by the loader. Entries are
- * allocated at exec, not up front. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct exec_argv);
-} argv_by_tgid SEC(".maps");
-
-/* Where an exec builds its entry: too large for the BPF stack. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct exec_argv);
-} argv_scratch SEC(".maps");
-
-/* Processes the OOM killer chose: tgid -> the leader's start_boottime (0
- * where the tracepoint gives only a pid). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u64);
-} oom_victims SEC(".maps");
-
 /* Processes already reported, where the tracepoint does not say which
  * thread is the last: tgid -> start_boottime. Old entries age out. */
 struct {
@@ -105,6 +92,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } reported SEC(".maps");
+
+/* No wakeup unless the ring is filling up. */
+static __always_inline __u64 submit_flags(void)
+{
+	return bpf_ringbuf_query(&exits, BPF_RB_AVAIL_DATA) > wake_above ? BPF_RB_FORCE_WAKEUP
+									 : BPF_RB_NO_WAKEUP;
+}
 
 static __always_inline struct exit_stats *stats(void)
 {
@@ -133,22 +127,26 @@ static __always_inline bool first_report(__u32 tgid, __u64 start)
 #define READ_COMM(dst, t) __builtin_memcpy(dst, (t)->comm, sizeof(dst))
 #define EMIT emit
 #define ADD_THREAD add_thread
+#define KEEP_ARGV keep_argv
 #include "exit_emit.h"
 #undef R
 #undef READ_COMM
 #undef EMIT
 #undef ADD_THREAD
+#undef KEEP_ARGV
 
 /* Probe reads, for the raw tracepoint. */
 #define R(p, f) BPF_CORE_READ(p, f)
 #define READ_COMM(dst, t) bpf_core_read(dst, sizeof(dst), &(t)->comm)
 #define EMIT emit_raw
 #define ADD_THREAD add_thread_raw
+#define KEEP_ARGV keep_argv_raw
 #include "exit_emit.h"
 #undef R
 #undef READ_COMM
 #undef EMIT
 #undef ADD_THREAD
+#undef KEEP_ARGV
 
 /* 1. The kernel says whether this thread ends the group. */
 SEC("tp_btf/sched_process_exit")
@@ -185,29 +183,6 @@ int BPF_PROG(exit_raw, struct task_struct *task)
 	return 0;
 }
 
-/* argv of the new program: its stack holds the strings at arg_start. */
-static __always_inline void keep_argv(struct task_struct *task)
-{
-	__u32 tgid = BPF_CORE_READ(task, tgid);
-	unsigned long from = BPF_CORE_READ(task, mm, arg_start);
-	unsigned long to = BPF_CORE_READ(task, mm, arg_end);
-	struct exec_argv *v;
-	__u32 zero = 0;
-	__u64 len;
-
-	v = bpf_map_lookup_elem(&argv_scratch, &zero);
-	if (!v || to <= from)
-		return;
-	len = to - from;
-	if (len > BPFTOP_ARGV_LEN)
-		len = BPFTOP_ARGV_LEN;
-	v->start_boottime = BPF_CORE_READ(task, group_leader, start_boottime);
-	v->len = 0;
-	if (bpf_probe_read_user(v->argv, len, (void *)from) == 0)
-		v->len = len;
-	bpf_map_update_elem(&argv_by_tgid, &tgid, v, BPF_ANY);
-}
-
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(exec_btf)
 {
@@ -218,29 +193,7 @@ int BPF_PROG(exec_btf)
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(exec_raw)
 {
-	keep_argv((struct task_struct *)bpf_get_current_task());
-	return 0;
-}
-
-static __always_inline void mark_victim(__u32 tgid, __u64 start)
-{
-	bpf_map_update_elem(&oom_victims, &tgid, &start, BPF_ANY);
-}
-
-/* Kernels whose mark_victim passes the task (direct loads: on a kernel
- * passing a pid, the verifier refuses them and the loader falls back). */
-SEC("tp_btf/mark_victim")
-int BPF_PROG(oom_task, struct task_struct *task)
-{
-	mark_victim(task->tgid, task->group_leader->start_boottime);
-	return 0;
-}
-
-/* Kernels whose mark_victim passes only the pid. */
-SEC("raw_tp/mark_victim")
-int BPF_PROG(oom_pid, int pid)
-{
-	mark_victim(pid, 0);
+	keep_argv_raw((struct task_struct *)bpf_get_current_task());
 	return 0;
 }
 
@@ -265,7 +218,7 @@ static __always_inline void emit_final(__u32 pid, __u64 start, __u64 group, __u6
 	f->pad = 0;
 	f->start_boottime = start;
 	f->sum_exec_runtime = group > own ? group : own;
-	bpf_ringbuf_submit(f, 0);
+	bpf_ringbuf_submit(f, submit_flags());
 }
 
 /* Every task is freed here; only leaders (the last of a group to go)

@@ -170,14 +170,12 @@ struct drm_fd_record {
 	__u32 pad;
 };
 
-/* Bytes of argv kept per exec for processes that exit (NUL-separated,
- * cut at this length). */
+/* Bytes of argv sent per exec (NUL-separated, cut at this length). */
 #define BPFTOP_ARGV_LEN 256
 
 /* Bits of exit_record.flags. */
 enum bpftop_exit_flag {
 	BPFTOP_EXIT_OOM_KILLED = 0x1, /* the OOM killer chose this process */
-	BPFTOP_EXIT_ARGV = 0x2,       /* argv holds the argv of its last exec */
 	BPFTOP_EXIT_NET = 0x4,        /* net_* hold its socket byte counters */
 };
 
@@ -190,7 +188,7 @@ struct exit_record {
 	__u32 uid;
 	__u32 flags;       /* enum bpftop_exit_flag */
 	__s32 wait_status; /* as wait(2) reports it: exit code << 8, or signal */
-	__u32 argv_len;    /* bytes of argv used */
+	__u32 pad;
 	__u64 start_boottime;
 	__u64 exit_boottime;
 	__u64 sum_exec_runtime; /* CPU time of all threads */
@@ -207,7 +205,6 @@ struct exit_record {
 	__u64 net_tx_bytes;
 	__u64 cgroup_id;
 	char comm[BPFTOP_COMM_LEN];
-	char argv[BPFTOP_ARGV_LEN];
 };
 
 /* The final CPU time of a process, written into the exit ring when its
@@ -224,17 +221,19 @@ struct exit_final {
 	__u64 sum_exec_runtime; /* CPU time of all threads, final */
 };
 
-/* argv of a process's last exec, kept until it exits. */
+/* The argv of an exec, written into the exit ring by the exec hook. Userspace
+ * keeps it per process until the process's exit_record (which comes later
+ * in the same ring) or the next exec: the exit itself then copies no argv
+ * and looks nothing up. Told apart from the other items by its size. */
 struct exec_argv {
+	__u32 pid;            /* tgid */
+	__u32 len;            /* bytes of argv used; 0: unreadable */
 	__u64 start_boottime; /* tells the process from an earlier one with its tgid */
-	__u32 len;
-	__u32 pad;
 	char argv[BPFTOP_ARGV_LEN];
 };
 
 /* Counters of the exit capture, in a one-entry mmapable array. */
 struct exit_stats {
-	__u64 emitted; /* records written to the ring buffer */
 	__u64 dropped; /* exits lost because the ring buffer was full */
 	__u64 finals_dropped; /* exit_final records lost the same way */
 };

@@ -45,6 +45,16 @@ enum {
 	BPF_F_MMAPABLE = (1U << 10),
 };
 
+/* bpf_ringbuf_submit() flags and bpf_ringbuf_query() items. */
+enum {
+	BPF_RB_NO_WAKEUP = (1ULL << 0),
+	BPF_RB_FORCE_WAKEUP = (1ULL << 1),
+};
+
+enum {
+	BPF_RB_AVAIL_DATA = 0,
+};
+
 enum {
 	BPF_ANY = 0,
 	BPF_NOEXIST = 1,
@@ -101,6 +111,9 @@ struct signal_struct {
 	unsigned int flags;   /* SIGNAL_* */
 	int group_exit_code;
 	unsigned long maxrss; /* pages */
+	/* Set by the OOM killer when it chooses the process (mark_oom_victim),
+	 * kept for the signal struct's life. */
+	struct mm_struct *oom_mm;
 };
 
 /* >= 6.2: one percpu_counter per RSS kind. */

@@ -38,7 +38,7 @@ impl Drained<'_> {
         let page = 4096; // peak RSS is not compared here
         let arrived = self.cap.drain();
         for r in &arrived.exits {
-            let p = decode(r, page, false);
+            let p = decode(r, arrived.argv_of(r), page, false);
             if keep(&p) {
                 self.kept.push(p);
             }
@@ -145,7 +145,7 @@ fn kill(child: &mut Child) {
 pub fn thousand_children_each_reported_once() {
     const N: usize = 1000;
     let Some(mut cap) = capture() else { return };
-    let (_, dropped_before) = cap.counts();
+    let dropped_before = cap.dropped();
     let parent = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let p2 = parent.clone();
     // The children's parent is the workload, whose pid is known only once
@@ -170,7 +170,7 @@ pub fn thousand_children_each_reported_once() {
     d.drain(&keep);
     kill(&mut child);
     let mine: Vec<&ExitedProcess> = d.kept.iter().filter(|p| p.ppid == pid).collect();
-    let (_, dropped_after) = d.cap.counts();
+    let dropped_after = d.cap.dropped();
     assert_eq!(mine.len(), N, "one record per child");
     let mut seen = vec![false; N];
     for p in &mine {

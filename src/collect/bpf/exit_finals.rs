@@ -29,6 +29,16 @@ pub struct Arrivals {
     pub exits: Vec<exit_record>,
     /// Processes handed out by an earlier drain whose final CPU came now.
     pub late: Vec<LateFinal>,
+    /// The argv of the last exec of processes in `exits`, by (pid,
+    /// start_boottime), where it came.
+    pub argv: FxHashMap<(u32, u64), Box<[u8]>>,
+}
+
+impl Arrivals {
+    /// The argv of the last exec of `r`'s process, where it came.
+    pub fn argv_of(&self, r: &exit_record) -> Option<&[u8]> {
+        self.argv.get(&(r.pid, r.start_boottime)).map(|a| &a[..])
+    }
 }
 
 /// The final CPU of a process whose record an earlier drain returned.

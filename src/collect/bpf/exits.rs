@@ -3,18 +3,26 @@
 //!
 //! Draining is one `consume` over the ring's mapped pages (no syscall per
 //! exit, none at all when nothing exited); the drop counter is read from a
-//! mapped array. The per-process argv and OOM marks stay in the kernel and
-//! arrive inside the records. Each process's final CPU time follows its
-//! record into the ring when the process is freed (exit_finals.rs pairs
+//! mapped array. Between refreshes a thread sleeps on the ring; the kernel
+//! wakes it only when the ring is more than half full (a fork storm at a
+//! long refresh interval, such as the exporter's five seconds), so it
+//! empties the ring before it overflows. At ordinary exit rates it never
+//! wakes: no syscall at all. The argv of each exec comes through the same ring and is
+//! kept here per process until its exit record follows (the exit itself
+//! then copies and looks up nothing). Each process's final CPU time follows
+//! its record into the ring when the process is freed (exit_finals.rs pairs
 //! them).
 
 use std::mem::{size_of, MaybeUninit};
 use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapHandle, RingBuffer, RingBufferBuilder};
+use rustc_hash::FxHashMap;
 
 use super::exit_finals::{Arrival, Finals};
 pub use super::exit_finals::{Arrivals, LateFinal};
@@ -23,48 +31,39 @@ use super::mapped::MappedArray;
 use super::monotonic::adjust_cputime;
 use super::record::comm_bytes;
 use super::skel::exits as exits_skel;
-use super::skel::exits::types::{exit_final, exit_record, exit_stats};
+use super::skel::exits::types::{exec_argv, exit_final, exit_record, exit_stats};
 use crate::collect::procfs::split_cmdline;
 use crate::collect::sample::{ExitHook, ExitStatus, ExitedProcess, IoCounters, LateExitCpu};
 
-/// Bytes of the ring buffer: about 9 200 exits per refresh (a record is
-/// 424 bytes with its header, its final CPU 32 more). Kernel memory,
+/// Bytes of the ring buffer: about 8 700 exec'd processes per refresh (an
+/// exec's argv is 280 bytes with its header, the exit record 168, its
+/// final CPU 32), about 20 000 forked ones that do not exec. Kernel memory,
 /// touched by us only as far as records are written.
 pub const RING_BYTES: u32 = 4 << 20;
-/// Processes whose argv is kept at once (entries allocated at exec).
-const ARGV_ENTRIES: u32 = 1 << 16;
+/// Processes whose argv (from their last exec) is kept at once, awaiting
+/// their exit; beyond, new execs are not kept.
+const ARGV_KEPT: usize = 1 << 16;
+
+/// One item of the ring, as the callback saw it.
+enum Item {
+    Exec(Box<exec_argv>),
+    Arrival(Arrival),
+}
 
 /// The programs of one way of hooking, tried in this order, each first
 /// with the program that reports the final CPU (`free_btf` beside tp_btf
 /// hooks, `free_raw` beside raw ones), then without it.
-const ATTEMPTS: &[(ExitHook, bool, &[&str])] = &[
-    (
-        ExitHook::GroupDead,
-        true,
-        &["exit_group_dead", "exec_btf", "oom_task"],
-    ),
-    (
-        ExitHook::LastLive,
-        true,
-        &["exit_last_live", "exec_btf", "oom_task"],
-    ),
-    (
-        ExitHook::LastLive,
-        true,
-        &["exit_last_live", "exec_btf", "oom_pid"],
-    ),
-    (
-        ExitHook::RawTracepoint,
-        true,
-        &["exit_raw", "exec_raw", "oom_pid"],
-    ),
-    (ExitHook::RawTracepoint, false, &["exit_raw", "exec_raw"]),
+const ATTEMPTS: &[(ExitHook, &[&str])] = &[
+    (ExitHook::GroupDead, &["exit_group_dead", "exec_btf"]),
+    (ExitHook::LastLive, &["exit_last_live", "exec_btf"]),
+    (ExitHook::RawTracepoint, &["exit_raw", "exec_raw"]),
 ];
 
 /// The attached exit programs and what userspace reads of them.
 pub struct ExitCapture {
     pub hook: ExitHook,
-    /// OOM victims are marked.
+    /// OOM victims are marked (every hook reads the kernel's own mark,
+    /// signal->oom_mm, at the exit).
     pub oom: bool,
     /// Network bytes come with each record.
     pub net: bool,
@@ -73,10 +72,16 @@ pub struct ExitCapture {
     pub finals: bool,
     /// Why sched_process_free did not load beside the exit hook, when not.
     pub finals_off: Option<String>,
-    /// Dropped before the maps it reads.
-    ring: RingBuffer<'static>,
-    received: Arc<Mutex<Vec<Arrival>>>,
+    /// Dropped before the maps it reads (the consumer thread is joined
+    /// first, in Drop).
+    ring: Arc<Mutex<RingBuffer<'static>>>,
+    /// The reader that empties a filling ring between refreshes, and the
+    /// eventfd that tells it to stop.
+    consumer: Option<(OwnedFd, JoinHandle<()>)>,
+    received: Arc<Mutex<Vec<Item>>>,
     settled: Finals,
+    /// tgid -> (start_boottime, argv of its last exec), until its exit.
+    argv: FxHashMap<u32, (u64, Box<[u8]>)>,
     stats: MappedArray,
     _ring_map: MapHandle,
     _links: Vec<libbpf_rs::Link>,
@@ -97,7 +102,7 @@ impl ExitCapture {
         }
         let mut reasons = Vec::new();
         for finals in [true, false] {
-            for (i, &(hook, oom, programs)) in ATTEMPTS.iter().enumerate() {
+            for (i, &(hook, programs)) in ATTEMPTS.iter().enumerate() {
                 let mut wanted = programs.to_vec();
                 if finals {
                     wanted.push(if hook == ExitHook::RawTracepoint {
@@ -106,7 +111,7 @@ impl ExitCapture {
                         "free_btf"
                     });
                 }
-                match Self::attach(hook, oom, &wanted, net_counters) {
+                match Self::attach(hook, &wanted, net_counters) {
                     Ok(mut capture) => {
                         if !finals {
                             // The same programs' failure with the free hook.
@@ -123,7 +128,6 @@ impl ExitCapture {
 
     fn attach(
         hook: ExitHook,
-        oom: bool,
         wanted: &[&str],
         net_counters: Option<BorrowedFd<'_>>,
     ) -> Result<ExitCapture, String> {
@@ -143,6 +147,7 @@ impl ExitCapture {
             .as_deref_mut()
             .ok_or("the exit object has no read-only data")?;
         rodata.read_net = net_counters.is_some();
+        rodata.wake_above = u64::from(RING_BYTES / 2);
         if let Some(fd) = net_counters {
             open.maps
                 .net_by_tgid
@@ -152,10 +157,6 @@ impl ExitCapture {
         open.maps
             .exits
             .set_max_entries(RING_BYTES)
-            .map_err(|e| fail("sizing", e))?;
-        open.maps
-            .argv_by_tgid
-            .set_max_entries(ARGV_ENTRIES)
             .map_err(|e| fail("sizing", e))?;
         let loaded = open.load().map_err(|e| fail("loading", e))?;
         let mut links = Vec::new();
@@ -177,18 +178,20 @@ impl ExitCapture {
         let mut builder = RingBufferBuilder::new();
         builder
             .add(&ring_map, move |bytes: &[u8]| {
-                let arrival = if bytes.len() == size_of::<exit_final>() {
-                    // SAFETY: exit_final is plain integers, valid for any
-                    // bits; the length was checked.
-                    Arrival::Final(unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) })
-                } else if bytes.len() >= size_of::<exit_record>() {
-                    // SAFETY: exit_record is plain integers and byte
-                    // arrays, valid for any bits; the length was checked.
-                    Arrival::Exit(Box::new(unsafe {
+                // SAFETY (each read): the three items are plain integers
+                // and byte arrays, valid for any bits; the length was
+                // checked (the kernel rounds it up to 8, which none needs).
+                let arrival = match bytes.len() {
+                    FINAL => Item::Arrival(Arrival::Final(unsafe {
                         std::ptr::read_unaligned(bytes.as_ptr().cast())
-                    }))
-                } else {
-                    return 0;
+                    })),
+                    EXIT => Item::Arrival(Arrival::Exit(Box::new(unsafe {
+                        std::ptr::read_unaligned(bytes.as_ptr().cast())
+                    }))),
+                    EXEC => Item::Exec(Box::new(unsafe {
+                        std::ptr::read_unaligned(bytes.as_ptr().cast())
+                    })),
+                    _ => return 0,
                 };
                 if let Ok(mut v) = sink.lock() {
                     v.push(arrival);
@@ -196,18 +199,23 @@ impl ExitCapture {
                 0
             })
             .map_err(|e| format!("reading the ring buffer: {e}"))?;
-        let ring = builder
-            .build()
-            .map_err(|e| format!("reading the ring buffer: {e}"))?;
+        let ring = Arc::new(Mutex::new(
+            builder
+                .build()
+                .map_err(|e| format!("reading the ring buffer: {e}"))?,
+        ));
+        let consumer = start_reader(&ring, ring_map.as_fd().as_raw_fd())?;
         Ok(ExitCapture {
             hook,
-            oom,
+            oom: true,
             net: net_counters.is_some(),
             finals: wanted.iter().any(|w| w.starts_with("free_")),
             finals_off: None,
             ring,
+            consumer: Some(consumer),
             received,
             settled: Finals::default(),
+            argv: FxHashMap::default(),
             stats,
             _ring_map: ring_map,
             _links: links,
@@ -220,52 +228,152 @@ impl ExitCapture {
     pub fn drain(&mut self) -> Arrivals {
         // Consume reads the mapped ring: no syscall unless the kernel must
         // be woken, and never one per record.
-        let _ = self.ring.consume();
-        let arrived = self
+        if let Ok(r) = self.ring.lock() {
+            let _ = r.consume();
+        }
+        let items = self
             .received
             .lock()
             .map(|mut v| std::mem::take(&mut *v))
             .unwrap_or_default();
-        self.settled.settle(arrived)
+        let mut argv = FxHashMap::default();
+        let mut arrived = Vec::with_capacity(items.len());
+        // In ring order: an exec's argv comes before the exit of its
+        // process, a later exec's replaces it.
+        for item in items {
+            match item {
+                Item::Exec(e) => {
+                    let len = (e.len as usize).min(e.argv.len());
+                    if self.argv.len() < ARGV_KEPT || self.argv.contains_key(&e.pid) {
+                        let bytes = e.argv[..len].iter().map(|&c| c as u8).collect();
+                        self.argv.insert(e.pid, (e.start_boottime, bytes));
+                    }
+                }
+                Item::Arrival(a) => {
+                    if let Arrival::Exit(r) = &a {
+                        if let Some((start, bytes)) = self.argv.remove(&r.pid) {
+                            if start == r.start_boottime {
+                                argv.insert((r.pid, start), bytes);
+                            }
+                        }
+                    }
+                    arrived.push(a);
+                }
+            }
+        }
+        let mut out = self.settled.settle(arrived);
+        out.argv = argv;
+        out
     }
 
     /// Final CPU times lost because the ring buffer was full, since
     /// loading (their processes keep the CPU of their exit records).
     pub fn finals_dropped(&self) -> u64 {
-        let base = self.stats.bytes(size_of::<exit_stats>()).as_ptr();
-        // SAFETY: as in `counts`; the third word of the page-aligned
-        // mapping, updated atomically by the kernel.
-        unsafe { AtomicU64::from_ptr(base.cast_mut().cast::<u64>().add(2)) }.load(Ordering::Relaxed)
+        self.stat(1)
     }
 
-    /// (records written, exits dropped for a full ring) since loading.
-    pub fn counts(&self) -> (u64, u64) {
+    /// Exits dropped because the ring buffer was full, since loading.
+    /// (Records written are not counted in the kernel: a shared counter
+    /// bumped by every exit would cost each exit a contended cache line.)
+    pub fn dropped(&self) -> u64 {
+        self.stat(0)
+    }
+
+    /// Word `i` of the mapped exit_stats.
+    fn stat(&self, i: usize) -> u64 {
+        debug_assert!(i < size_of::<exit_stats>() / size_of::<u64>());
         let base = self.stats.bytes(size_of::<exit_stats>()).as_ptr();
-        // SAFETY: the mapping is page-aligned and at least 16 bytes; the
-        // kernel updates both words atomically while we read them.
-        let (emitted, dropped) = unsafe {
-            (
-                AtomicU64::from_ptr(base.cast_mut().cast::<u64>()),
-                AtomicU64::from_ptr(base.cast_mut().cast::<u64>().add(1)),
-            )
-        };
-        (
-            emitted.load(Ordering::Relaxed),
-            dropped.load(Ordering::Relaxed),
-        )
+        // SAFETY: the mapping is page-aligned and holds exit_stats, whose
+        // words the kernel updates atomically while we read them.
+        unsafe { AtomicU64::from_ptr(base.cast_mut().cast::<u64>().add(i)) }.load(Ordering::Relaxed)
     }
 }
 
-/// An exit record as a sample (the cgroup path is resolved by the caller).
-pub fn decode(r: &exit_record, page_size: u64, net: bool) -> ExitedProcess {
-    let (utime_ns, stime_ns) = adjust_cputime(r.sum_exec_runtime, r.utime, r.stime, (0, 0));
-    let argv_len = (r.argv_len as usize).min(r.argv.len());
-    let cmdline = if r.flags & EXIT_ARGV != 0 {
-        let raw: Vec<u8> = r.argv[..argv_len].iter().map(|&c| c as u8).collect();
-        split_cmdline(&raw)
-    } else {
-        Vec::new()
+impl Drop for ExitCapture {
+    fn drop(&mut self) {
+        if let Some((stop, thread)) = self.consumer.take() {
+            let one: u64 = 1;
+            // SAFETY: writes 8 bytes from a live u64 to our eventfd.
+            unsafe { libc::write(stop.as_raw_fd(), (&raw const one).cast(), 8) };
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Starts the thread that empties the ring when the kernel wakes it (the
+/// ring more than half full), and stops when the returned eventfd is
+/// written. It waits on the ring's own epoll set, to which the eventfd is
+/// added: the ring buffer's poll is never called, only consume. The ring
+/// (map fd `ring_fd`) is watched edge-triggered: level-triggered, a ring
+/// that still holds a few records after a consume would wake the reader
+/// again at once, over and over while exits keep coming.
+fn start_reader(
+    ring: &Arc<Mutex<RingBuffer<'static>>>,
+    ring_fd: i32,
+) -> Result<(OwnedFd, JoinHandle<()>), String> {
+    let epoll = ring
+        .lock()
+        .map_err(|_| "the exit ring's lock is poisoned".to_string())?
+        .epoll_fd();
+    // SAFETY: eventfd returns a new descriptor or -1.
+    let raw = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
+    if raw < 0 {
+        return Err(format!("eventfd: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: `raw` is a descriptor we own.
+    let stop = unsafe { OwnedFd::from_raw_fd(raw) };
+    const STOP: u64 = u64::MAX;
+    let mut ev = libc::epoll_event {
+        events: libc::EPOLLIN as u32,
+        u64: STOP,
     };
+    // The ring's entry as libbpf added it (its index, 0, as data), made
+    // edge-triggered.
+    let mut ring_ev = libc::epoll_event {
+        events: (libc::EPOLLIN | libc::EPOLLET) as u32,
+        u64: 0,
+    };
+    // SAFETY: the descriptors are open; the events are valid.
+    let added = unsafe {
+        libc::epoll_ctl(epoll, libc::EPOLL_CTL_MOD, ring_fd, &mut ring_ev) == 0
+            && libc::epoll_ctl(epoll, libc::EPOLL_CTL_ADD, raw, &mut ev) == 0
+    };
+    if !added {
+        return Err(format!("epoll_ctl: {}", std::io::Error::last_os_error()));
+    }
+    let ring = Arc::clone(ring);
+    let thread = std::thread::Builder::new()
+        .name("exit-ring".into())
+        .spawn(move || {
+            let mut events = [libc::epoll_event { events: 0, u64: 0 }; 4];
+            loop {
+                // SAFETY: `epoll` stays open while the ring (held here)
+                // lives; `events` has room for 4.
+                let n = unsafe { libc::epoll_wait(epoll, events.as_mut_ptr(), 4, -1) };
+                if n < 0 {
+                    if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                        continue;
+                    }
+                    return;
+                }
+                let ready = &events[..n.unsigned_abs() as usize];
+                if ready.iter().any(|e| e.u64 == STOP) {
+                    return;
+                }
+                if let Ok(r) = ring.lock() {
+                    let _ = r.consume();
+                }
+            }
+        })
+        .map_err(|e| format!("starting the exit ring's reader: {e}"))?;
+    Ok((stop, thread))
+}
+
+/// An exit record as a sample, with the argv of its last exec where one
+/// came (the cgroup path is resolved by the caller).
+pub fn decode(r: &exit_record, argv: Option<&[u8]>, page_size: u64, net: bool) -> ExitedProcess {
+    let (utime_ns, stime_ns) = adjust_cputime(r.sum_exec_runtime, r.utime, r.stime, (0, 0));
+    let cmdline = argv.map(split_cmdline).unwrap_or_default();
     ExitedProcess {
         pid: r.pid,
         ppid: r.ppid,
@@ -308,7 +416,9 @@ pub fn decode_late(l: &LateFinal, cgroup: Option<Arc<str>>) -> LateExitCpu {
 
 /// intf.h's enum bpftop_exit_flag, from the object's BTF.
 const EXIT_OOM_KILLED: u32 = exits_skel::types::bpftop_exit_flag::BPFTOP_EXIT_OOM_KILLED.0;
-const EXIT_ARGV: u32 = exits_skel::types::bpftop_exit_flag::BPFTOP_EXIT_ARGV.0;
 
-// The ring tells the two kinds of items apart by their size.
-const _: () = assert!(size_of::<exit_final>() < size_of::<exit_record>());
+/// The ring's items, told apart by their sizes.
+const FINAL: usize = size_of::<exit_final>();
+const EXIT: usize = size_of::<exit_record>();
+const EXEC: usize = size_of::<exec_argv>();
+const _: () = assert!(FINAL != EXIT && EXIT != EXEC && EXEC != FINAL);

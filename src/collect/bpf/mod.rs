@@ -263,7 +263,7 @@ impl BpfCollector {
             .exits
             .iter()
             .map(|r| {
-                let mut p = exits::decode(r, page_size, capture.net);
+                let mut p = exits::decode(r, arrived.argv_of(r), page_size, capture.net);
                 p.cgroup = cgroup(r.cgroup_id, r.ppid);
                 p
             })
@@ -280,7 +280,7 @@ impl BpfCollector {
                 final_cpu: capture.finals,
             },
             processes,
-            dropped: capture.counts().1,
+            dropped: capture.dropped(),
             late,
             finals_dropped: capture.finals_dropped(),
         }

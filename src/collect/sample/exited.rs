@@ -104,7 +104,8 @@ impl ExitHook {
 pub enum ExitCapture {
     On {
         hook: ExitHook,
-        /// The OOM killer's choices are marked (oom/mark_victim attached).
+        /// The OOM killer's choices are marked (from signal->oom_mm at the
+        /// exit).
         oom: bool,
         /// Each process's CPU is its final one, taken when it is freed
         /// (sched_process_free attached); else what the exit hook saw.
