@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -202,7 +203,11 @@ pub fn batch_pss_matches_smaps_rollup() {
     let w = swapped_workload();
     let pid = w.pid();
     let mut compared = false;
-    for _ in 0..5 {
+    // The workload's PSS moves whenever another process maps or unmaps the
+    // libraries it shares (a build beside starts and ends compilers all
+    // the time), so a still moment may take many tries on a busy machine.
+    let deadline = Instant::now() + Duration::from_secs(60).mul_f64(crate::common::patience());
+    while !compared && Instant::now() < deadline {
         let seen = batch_pss(pid, 3, || (rollup(pid), status_parts(pid)));
         // Refresh 2 is printed after the rollup of refresh 1's gap is read
         // and before that of its own: compare when all agree.
@@ -231,7 +236,6 @@ pub fn batch_pss_matches_smaps_rollup() {
             *status_before
         );
         compared = true;
-        break;
     }
     drop(w);
     drop(swap);
