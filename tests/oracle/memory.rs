@@ -305,7 +305,6 @@ fn kib_cell(cell: &str) -> Option<u64> {
 /// workload holds private memory and memory shared with its child, so PSS,
 /// USS and RES all differ.
 pub fn interface_shows_pss_and_uss_of_the_selected_process() {
-    use std::time::{Duration, Instant};
     let w = Workload::simple(&["shared_pair", "40", "24"]);
     let parent = w.pid();
     let child: u32 = w.note.parse().expect("the child's pid");
