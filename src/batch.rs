@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub(crate) mod pace;
 
@@ -160,11 +160,7 @@ pub fn run(monitor: &mut Monitor, options: &BatchOptions) -> anyhow::Result<()> 
         if options.count.is_some_and(|c| printed >= c) {
             break;
         }
-        let (wait, warning) = pacer.printed(Instant::now());
-        if let Some(warning) = warning {
-            eprintln!("{warning}");
-        }
-        thread::sleep(wait);
+        pacer.wait_for_next();
     }
     Ok(())
 }

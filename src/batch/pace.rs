@@ -34,6 +34,16 @@ impl Pacer {
         }
     }
 
+    /// After a snapshot was printed: says on stderr (once) when the delay
+    /// cannot be kept, then waits for the next one.
+    pub fn wait_for_next(&mut self) {
+        let (wait, warning) = self.printed(Instant::now());
+        if let Some(warning) = warning {
+            eprintln!("{warning}");
+        }
+        std::thread::sleep(wait);
+    }
+
     /// After a snapshot was printed at `now`: how long to wait before the
     /// next one, and, the first time a window of snapshots came less often
     /// than the delay asks, the message that says so.

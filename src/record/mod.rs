@@ -14,8 +14,7 @@ use std::cell::RefCell;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -159,11 +158,7 @@ pub fn run(monitor: &mut Monitor, options: &RecordOptions) -> anyhow::Result<()>
         if options.count.is_some_and(|c| stored >= c) {
             break;
         }
-        let (wait, warning) = pacer.printed(Instant::now());
-        if let Some(warning) = warning {
-            eprintln!("{warning}");
-        }
-        thread::sleep(wait);
+        pacer.wait_for_next();
     }
     Ok(())
 }
