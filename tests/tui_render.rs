@@ -1432,6 +1432,23 @@ fn view_with_exits(width: u16, height: u16) -> ViewState {
         },
         processes,
         dropped: 0,
+        // The workers' and crashy's execs (their runs started in the
+        // interval), and a process of init's that execs again.
+        execs: [
+            (2100, 1),
+            (2101, 1),
+            (2102, 1),
+            (2103, 1),
+            (2300, 1200),
+            (900, 1),
+        ]
+        .into_iter()
+        .map(|(pid, ppid)| bpftop::collect::sample::ExecEvent {
+            pid,
+            ppid,
+            cgroup: None,
+        })
+        .collect(),
         ..Default::default()
     };
     let model = Model::new(&second, Some(&first), None, &demo_user_name);
@@ -1535,13 +1552,21 @@ fn exited_screen_says_why_it_is_empty() {
     snapshot("exited_off", &buf);
 }
 
-/// The exited children's columns: children exited per second on the
-/// parent's row over the refresh's interval (one second here), and the CPU
-/// they used that no row showed; "-" where exits are not captured.
+/// The children's columns: children exited per second on the parent's row
+/// over the refresh's interval (one second here), the CPU they used that no
+/// row showed, children started (those born within the interval) and their
+/// execs per second; "-" where exits are not captured.
 #[test]
 fn exited_children_columns() {
     use bpftop::ui::columns::Column;
-    let ids = ["PID", "CHILD_EXITS", "CHILD_EXITED_CPU", "Command"];
+    let ids = [
+        "PID",
+        "CHILD_EXITS",
+        "CHILD_EXITED_CPU",
+        "CHILD_FORKS",
+        "CHILD_EXECS",
+        "Command",
+    ];
     let columns: Vec<Column> = ids.iter().map(|id| Column::from_id(id).unwrap()).collect();
     let mut v = view_with_exits(100, 16);
     v.columns = columns.clone();
@@ -1560,12 +1585,20 @@ fn exited_children_columns() {
     assert_eq!(cells("1200")[1], "3.0");
     assert_eq!(cells("700")[1..3], ["1.0", "4.0"]);
     assert_eq!(cells("1301")[1..3], ["0.0", "0.0"]);
+    // Started within the interval: the four workers (80 ms lives, gone at
+    // most 800 ms ago) and crashy; run-parts, convert and sleep are older.
+    assert_eq!(cells("1")[3..5], ["4.0", "5.0"]);
+    assert_eq!(cells("1200")[3..5], ["1.0", "1.0"]);
+    assert_eq!(cells("700")[3..5], ["0.0", "0.0"]);
     let mut off = view(100, 16);
     off.columns = columns;
     off.rebuild();
     let screen = lines(&render(&off, 100, 16));
     let row = screen.iter().find(|l| l.contains("cron")).unwrap();
-    assert_eq!(row.split_whitespace().collect::<Vec<_>>()[1..3], ["-", "-"]);
+    assert_eq!(
+        row.split_whitespace().collect::<Vec<_>>()[1..5],
+        ["-", "-", "-", "-"]
+    );
 }
 
 /// While updates are paused (Z) the exited screen stays as it was, and the

@@ -98,30 +98,38 @@ forget:
 		bpf_map_delete_elem(&net_by_tgid, &tgid);
 }
 
-/* argv of the new program: its stack holds the strings at arg_start. */
+/* An exec: who (and under which parent and cgroup), and the argv of the new
+ * program, which its stack holds at arg_start. */
 static __always_inline void KEEP_ARGV(struct task_struct *task)
 {
 	struct mm_struct *mm = R(task, mm);
 	unsigned long from = R(mm, arg_start);
 	unsigned long to = R(mm, arg_end);
+	struct task_struct *parent = R(task, real_parent);
+	struct css_set *css = R(task, cgroups);
+	struct cgroup *cgrp = R(css, dfl_cgrp);
+	struct kernfs_node *kn = R(cgrp, kn);
 	struct exec_argv *v;
 	__u64 len;
 
-	if (to <= from)
-		return;
 	/* Where the ring is full, the process's exit (written later) will
 	 * most likely be dropped as well and counted then. */
 	v = bpf_ringbuf_reserve(&exits, sizeof(*v), 0);
 	if (!v)
 		return;
-	len = to - from;
-	if (len > BPFTOP_ARGV_LEN)
-		len = BPFTOP_ARGV_LEN;
 	v->pid = R(task, tgid);
+	v->ppid = R(parent, tgid);
+	v->pad = 0;
+	v->cgroup_id = R(kn, id);
 	/* The task that execs leads its group from here on (de_thread()). */
 	v->start_boottime = R(task, start_boottime);
 	v->len = 0;
-	if (bpf_probe_read_user(v->argv, len, (void *)from) == 0)
-		v->len = len;
+	if (to > from) {
+		len = to - from;
+		if (len > BPFTOP_ARGV_LEN)
+			len = BPFTOP_ARGV_LEN;
+		if (bpf_probe_read_user(v->argv, len, (void *)from) == 0)
+			v->len = len;
+	}
 	bpf_ringbuf_submit(v, submit_flags());
 }

@@ -221,14 +221,18 @@ struct exit_final {
 	__u64 sum_exec_runtime; /* CPU time of all threads, final */
 };
 
-/* The argv of an exec, written into the exit ring by the exec hook. Userspace
+/* An exec and its argv, written into the exit ring by the exec hook (every
+ * exec, for the exec rates; the argv where the new program has one). Userspace
  * keeps it per process until the process's exit_record (which comes later
  * in the same ring) or the next exec: the exit itself then copies no argv
  * and looks nothing up. Told apart from the other items by its size. */
 struct exec_argv {
 	__u32 pid;            /* tgid */
-	__u32 len;            /* bytes of argv used; 0: unreadable */
+	__u32 len;            /* bytes of argv used; 0: none or unreadable */
 	__u64 start_boottime; /* tells the process from an earlier one with its tgid */
+	__u32 ppid;           /* its parent at the exec: the exec counts there */
+	__u32 pad;
+	__u64 cgroup_id;      /* its cgroup v2 at the exec, for the unit's count */
 	char argv[BPFTOP_ARGV_LEN];
 };
 

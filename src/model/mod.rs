@@ -5,6 +5,7 @@ pub mod exit_history;
 mod exited;
 mod limits;
 mod scaled;
+mod starts;
 mod system;
 mod units;
 mod waits;
@@ -67,6 +68,12 @@ pub struct ProcessView {
     /// Its children whose exits arrived during the interval (see
     /// `ExitsView::interval_ns` for the rate).
     pub exited_children: u32,
+    /// Children it started during the interval, alive or already gone (0
+    /// without the exit capture and on the first refresh).
+    pub children_forked: u32,
+    /// Execs its children made during the interval: the programs it
+    /// launched (0 without the exit capture).
+    pub children_execs: u32,
 }
 
 /// Everything a view needs for one refresh.
@@ -315,6 +322,8 @@ impl Model {
                     thread_wait_percent,
                     exited_children_cpu_percent: 0.0,
                     exited_children: 0,
+                    children_forked: 0,
+                    children_execs: 0,
                 }
             };
             views.push_front(view);
@@ -322,6 +331,16 @@ impl Model {
         // Filled from the back, the buffer is in order from its start: no
         // data moves.
         let mut processes = Vec::from(views);
+        let starts = match prev {
+            Some(prev) if cur.exits.capture.is_on() => starts::count(
+                &mut processes,
+                prev_processes,
+                prev.boottime_ns,
+                &cur.exits,
+                &cur.cgroups,
+            ),
+            _ => starts::StartsByUnit::default(),
+        };
         let exits = exited::account(
             std::mem::take(&mut cur.exits),
             &mut processes,
@@ -338,6 +357,7 @@ impl Model {
         );
         let mut units = units::unit_rows(&processes, prev.map_or(&[], |m| &m.units), interval_ns);
         units::add_exits(&mut units, &exits);
+        units::add_starts(&mut units, &starts, exits.interval_ns);
 
         Model {
             units,
@@ -610,6 +630,121 @@ mod tests {
         assert!((m.processes[0].exited_children_cpu_percent - 1.75).abs() < 1e-9);
         assert!((m.exits.cpu_percent - 1.75).abs() < 1e-9);
         assert_eq!(m.processes[0].exited_children, 0, "no new exit");
+    }
+
+    /// Each child counts once as started on its parent, whether a row or
+    /// only an exit shows it; execs count on the exec'ing process's parent;
+    /// both per unit too.
+    #[test]
+    fn forks_and_execs_count_on_parents_and_units() {
+        use crate::collect::sample::{
+            CgroupFacts, ExecEvent, ExitCapture, ExitHook, ExitStatus, ExitedProcess, Exits,
+            UnitCgroup,
+        };
+        let unit: Arc<str> = Arc::from("/app.service");
+        let cgroup: Arc<str> = Arc::from("/app.service/worker");
+        let child = |pid: u32, ppid: u32, start: u64| ProcessSample {
+            ppid,
+            cgroup: Some(Arc::clone(&cgroup)),
+            ..process(pid, start, 0)
+        };
+        let exit = |pid: u32, ppid: u32, start: u64| ExitedProcess {
+            pid,
+            ppid,
+            uid: 0,
+            comm: b"c".into(),
+            cmdline: Arc::from(Vec::new()),
+            start_time_ns: start,
+            exit_time_ns: 12 * SEC,
+            utime_ns: 0,
+            stime_ns: 0,
+            peak_rss_bytes: 0,
+            minflt: 0,
+            majflt: 0,
+            io: Default::default(),
+            net: None,
+            cgroup: Some(Arc::clone(&cgroup)),
+            status: ExitStatus::Code(0),
+            oom_killed: false,
+        };
+        let exec = |pid: u32, ppid: u32| ExecEvent {
+            pid,
+            ppid,
+            cgroup: Some(Arc::clone(&cgroup)),
+        };
+        // 20 was already a row; 22 is new to the rows but older than the
+        // last sample (not a start of this interval).
+        let prev = sample(
+            10 * SEC,
+            vec![child(7, 0, SEC), child(8, 0, SEC), child(20, 7, 9 * SEC)],
+        );
+        let mut cur = sample(
+            12 * SEC,
+            vec![
+                child(7, 0, SEC),
+                child(8, 0, SEC),
+                child(20, 7, 9 * SEC),
+                child(21, 7, 11 * SEC),
+                child(22, 8, 5 * SEC),
+                child(23, 7, 11 * SEC),
+            ],
+        );
+        cur.cgroups.insert(
+            cgroup.to_string(),
+            CgroupFacts {
+                info: Default::default(),
+                frozen: None,
+                unit: Some(UnitCgroup {
+                    path: Arc::clone(&unit),
+                    stats: Default::default(),
+                }),
+            },
+        );
+        cur.exits = Exits {
+            capture: ExitCapture::On {
+                hook: ExitHook::GroupDead,
+                oom: false,
+                final_cpu: true,
+            },
+            processes: vec![
+                // Born and gone within the interval: a start.
+                exit(100, 7, 10 * SEC + 1),
+                exit(101, 8, 11 * SEC),
+                // Its row (a zombie) is already counted; 20 was a row last
+                // time; 102 was born before the last sample.
+                exit(23, 7, 11 * SEC),
+                exit(20, 7, 9 * SEC),
+                exit(102, 7, 9 * SEC),
+            ],
+            execs: vec![exec(21, 7), exec(100, 7), exec(30, 8), exec(31, 99)],
+            ..Default::default()
+        };
+        let m = Model::new(&cur, Some(&prev), None, &no_names);
+        let counts = |pid: u32| {
+            let p = m.processes.iter().find(|p| p.sample.pid == pid);
+            p.map(|p| (p.children_forked, p.children_execs))
+        };
+        assert_eq!(
+            counts(7),
+            Some((3, 2)),
+            "21, 23 and 100; execs of 21 and 100"
+        );
+        assert_eq!(counts(8), Some((1, 1)), "101; the exec of 30");
+        assert_eq!(counts(21), Some((0, 0)));
+        let row = m.units.iter().find(|u| u.path == unit);
+        // 4 starts and 4 execs (one of a parent with no row) over 2 s.
+        assert_eq!(row.map(|u| u.forks_per_second), Some(Some(2.0)));
+        assert_eq!(row.map(|u| u.execs_per_second), Some(Some(2.0)));
+        // Without the capture nothing is counted.
+        cur.exits.capture = ExitCapture::Off {
+            reason: "off".into(),
+        };
+        let m = Model::new(&cur, Some(&prev), None, &no_names);
+        assert!(m
+            .processes
+            .iter()
+            .all(|p| (p.children_forked, p.children_execs) == (0, 0)));
+        assert_eq!(m.units[0].forks_per_second, None);
     }
 
     #[test]

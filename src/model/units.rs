@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use super::starts::StartsByUnit;
 use super::{ExitsView, ProcessView};
 use crate::collect::sample::UnitCgroupStats;
 
@@ -39,6 +40,10 @@ pub struct UnitView {
     /// the interval; None where exits are not captured or on the first
     /// refresh.
     pub exits_per_second: Option<f64>,
+    /// Processes started in it per second, and execs made in it per
+    /// second, during the interval; None as for `exits_per_second`.
+    pub forks_per_second: Option<f64>,
+    pub execs_per_second: Option<f64>,
 }
 
 /// The rate of `counter` between `before` and `now`, per second, over
@@ -85,6 +90,8 @@ pub fn unit_rows(
                 throttles_per_second: None,
                 first_pid: p.sample.pid,
                 exits_per_second: None,
+                forks_per_second: None,
+                execs_per_second: None,
             });
             rows.len() - 1
         });
@@ -136,6 +143,21 @@ pub fn add_exits(rows: &mut [UnitView], exits: &ExitsView) {
     }
 }
 
+/// The starts and execs of the interval per unit row, as rates, over
+/// `interval_ns` (None where exits are not captured or on the first
+/// refresh: then no rate).
+pub fn add_starts(rows: &mut [UnitView], starts: &StartsByUnit, interval_ns: Option<u64>) {
+    let Some(dt) = interval_ns.filter(|&dt| dt > 0) else {
+        return;
+    };
+    let per_second = |n: u32| Some(f64::from(n) * 1e9 / dt as f64);
+    for row in rows {
+        let n = starts.get(&row.path).copied().unwrap_or_default();
+        row.forks_per_second = per_second(n.forks);
+        row.execs_per_second = per_second(n.execs);
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -174,6 +196,8 @@ mod tests {
             throttles_per_second: None,
             first_pid: 1,
             exits_per_second: None,
+            forks_per_second: None,
+            execs_per_second: None,
         };
         let other: Arc<str> = Arc::from("/system.slice/other.service");
         let mut rows = vec![row(&path), row(&other)];

@@ -186,6 +186,11 @@ struct Process {
     kernel_thread: bool,
     /// CPU of children that exited in the interval, beyond their rows.
     exited_children_cpu_percent: f64,
+    /// Children started in the interval (alive or gone), and execs its
+    /// children made in it; null without the exit capture or on the first
+    /// refresh.
+    children_forked: Option<u32>,
+    children_execs: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     thread_list: Option<Vec<Thread>>,
 }
@@ -365,6 +370,11 @@ struct Unit {
     throttled_per_second: Option<f64>,
     oom_kills: Option<u64>,
     memory_high_events: Option<u64>,
+    /// Exits, processes started and execs in it per second over the
+    /// interval; null without the exit capture or on the first refresh.
+    exits_per_second: Option<f64>,
+    forks_per_second: Option<f64>,
+    execs_per_second: Option<f64>,
     unavailable: Option<String>,
 }
 
@@ -394,6 +404,9 @@ fn unit(u: &UnitView) -> Unit {
         throttled_per_second: u.throttles_per_second,
         oom_kills: s.oom_kills,
         memory_high_events: s.high_events,
+        exits_per_second: u.exits_per_second,
+        forks_per_second: u.forks_per_second,
+        execs_per_second: u.execs_per_second,
         unavailable: s.unavailable.as_deref().map(str::to_owned),
     }
 }
@@ -405,6 +418,9 @@ struct Processes<'a> {
     rows: &'a [&'a ProcessView],
     with_threads: bool,
     gpu_on: bool,
+    /// Children's forks and execs are counted (exit capture on, not the
+    /// first refresh).
+    starts_counted: bool,
     rollups: Option<&'a [Option<SmapsRollup>]>,
 }
 
@@ -412,7 +428,13 @@ impl Serialize for Processes<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(self.rows.iter().enumerate().map(|(i, p)| {
             let rollup = self.rollups.and_then(|r| r.get(i).copied().flatten());
-            process(p, self.with_threads, self.gpu_on, rollup)
+            process(
+                p,
+                self.with_threads,
+                self.gpu_on,
+                self.starts_counted,
+                rollup,
+            )
         }))
     }
 }
@@ -427,6 +449,7 @@ fn process(
     v: &ProcessView,
     with_threads: bool,
     gpu_on: bool,
+    starts_counted: bool,
     rollup: Option<SmapsRollup>,
 ) -> Process {
     let p = &v.sample;
@@ -496,6 +519,8 @@ fn process(
         frozen: v.cgroup.as_ref().and_then(|c| c.frozen),
         kernel_thread: p.kernel_thread,
         exited_children_cpu_percent: v.exited_children_cpu_percent,
+        children_forked: starts_counted.then_some(v.children_forked),
+        children_execs: starts_counted.then_some(v.children_execs),
         thread_list: with_threads.then(|| {
             p.thread_list
                 .iter()
@@ -568,6 +593,7 @@ pub fn write(
             rows,
             with_threads,
             gpu_on: model.gpu_status.any_on(),
+            starts_counted: model.exits.interval_ns.is_some(),
             rollups,
         },
         units: {

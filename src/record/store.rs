@@ -19,7 +19,7 @@ const LOCK_NAME: &str = "recording.lock";
 pub const APPLICATION_ID: i32 = 0x6270_7466;
 /// The storage format this bpftop writes and reads (SQLite's
 /// user_version). A change of the tables or of the frame encoding bumps it.
-pub const FORMAT_VERSION: i32 = 1;
+pub const FORMAT_VERSION: i32 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE recording (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;

@@ -911,6 +911,8 @@ mod tests {
             throttles_per_second: None,
             first_pid: 1,
             exits_per_second: None,
+            forks_per_second: None,
+            execs_per_second: None,
         }];
         let text = lines(&refresh_of(&m, 0).text);
         let has = |l: &str| assert!(text.contains(&l.to_owned()), "{l} missing");

@@ -1431,6 +1431,8 @@ mod tests {
                     gpu: None,
                     exited_children_cpu_percent: 0.0,
                     exited_children: 0,
+                    children_forked: 0,
+                    children_execs: 0,
                 }
             })
             .collect();

@@ -554,6 +554,8 @@ pub fn ls_loop_cpu_adds_up() {
     let mut parent_cpu = 0.0;
     let mut header_busy = 0.0;
     let mut dropped = 0u64;
+    // Each ls is a fork of the shell and one exec in the child.
+    let (mut forked, mut execs) = (0u64, 0u64);
     for pair in refreshes.windows(2) {
         let (a, b) = (&pair[0].json, &pair[1].json);
         let seconds = |j: &serde_json::Value| j["system"]["uptime_seconds"].as_f64().unwrap();
@@ -595,6 +597,8 @@ pub fn ls_loop_cpu_adds_up() {
         let rows = b["processes"].as_array().unwrap();
         if let Some(sh) = rows.iter().find(|p| p["pid"] == shell_pid) {
             parent_cpu += sh["exited_children_cpu_percent"].as_f64().unwrap() / 100.0 * model_dt;
+            forked += sh["children_forked"].as_u64().unwrap();
+            execs += sh["children_execs"].as_u64().unwrap();
         }
     }
     let last = refreshes.last().unwrap().busy_ticks;
@@ -604,7 +608,7 @@ pub fn ls_loop_cpu_adds_up() {
         "  {runs} ls in {elapsed:.1} s ({rate:.0}/s); exits seen {exits}, dropped {dropped}; \
          children CPU: times {children_cpu:.3} s, bpftop's row {parent_cpu:.3} s ({:+.1} %), \
          its exits {exit_cpu:.3} s; busy: /proc/stat {stat_busy:.2} s, header {header_busy:.2} s \
-         ({:+.1} %)",
+         ({:+.1} %); the shell's row: {forked} forks, {execs} execs",
         off(parent_cpu, children_cpu),
         off(header_busy, stat_busy),
     );
@@ -614,6 +618,8 @@ pub fn ls_loop_cpu_adds_up() {
     assert!(rate >= 100.0, "only {rate:.0} ls/s: too few to measure");
     assert_eq!(dropped, 0, "exits lost");
     assert_eq!(exits, runs, "one report per ls");
+    assert_eq!(forked, runs, "the shell's row: one fork per ls");
+    assert_eq!(execs, runs, "the shell's row: one exec per ls");
     // The row's share and the exits' own figures are the same CPU.
     assert!(
         (exit_cpu - parent_cpu).abs() <= 0.01 * exit_cpu + 0.01,

@@ -32,6 +32,16 @@ pub struct Arrivals {
     /// The argv of the last exec of processes in `exits`, by (pid,
     /// start_boottime), where it came.
     pub argv: FxHashMap<(u32, u64), Box<[u8]>>,
+    /// The execs since the last drain, in the order they happened.
+    pub execs: Vec<Exec>,
+}
+
+/// One exec: the process that made it, its parent and its cgroup then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exec {
+    pub pid: u32,
+    pub ppid: u32,
+    pub cgroup_id: u64,
 }
 
 impl Arrivals {

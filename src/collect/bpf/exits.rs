@@ -7,8 +7,9 @@
 //! wakes it only when the ring is more than half full (a fork storm at a
 //! long refresh interval, such as the exporter's five seconds), so it
 //! empties the ring before it overflows. At ordinary exit rates it never
-//! wakes: no syscall at all. The argv of each exec comes through the same ring and is
-//! kept here per process until its exit record follows (the exit itself
+//! wakes: no syscall at all. Each exec comes through the same ring (for
+//! the exec rates), and its argv is kept here per process until its exit
+//! record follows (the exit itself
 //! then copies and looks up nothing). Each process's final CPU time follows
 //! its record into the ring when the process is freed (exit_finals.rs pairs
 //! them).
@@ -24,7 +25,7 @@ use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapHandle, RingBuffer, RingBufferBuilder};
 use rustc_hash::FxHashMap;
 
-use super::exit_finals::{Arrival, Finals};
+use super::exit_finals::{Arrival, Exec, Finals};
 pub use super::exit_finals::{Arrivals, LateFinal};
 use super::libbpf_log;
 use super::mapped::MappedArray;
@@ -237,14 +238,23 @@ impl ExitCapture {
             .map(|mut v| std::mem::take(&mut *v))
             .unwrap_or_default();
         let mut argv = FxHashMap::default();
+        let mut execs = Vec::new();
         let mut arrived = Vec::with_capacity(items.len());
         // In ring order: an exec's argv comes before the exit of its
         // process, a later exec's replaces it.
         for item in items {
             match item {
                 Item::Exec(e) => {
+                    execs.push(Exec {
+                        pid: e.pid,
+                        ppid: e.ppid,
+                        cgroup_id: e.cgroup_id,
+                    });
                     let len = (e.len as usize).min(e.argv.len());
-                    if self.argv.len() < ARGV_KEPT || self.argv.contains_key(&e.pid) {
+                    if len == 0 {
+                        // No argv: an earlier program's would be wrong.
+                        self.argv.remove(&e.pid);
+                    } else if self.argv.len() < ARGV_KEPT || self.argv.contains_key(&e.pid) {
                         let bytes = e.argv[..len].iter().map(|&c| c as u8).collect();
                         self.argv.insert(e.pid, (e.start_boottime, bytes));
                     }
@@ -263,6 +273,7 @@ impl ExitCapture {
         }
         let mut out = self.settled.settle(arrived);
         out.argv = argv;
+        out.execs = execs;
         out
     }
 

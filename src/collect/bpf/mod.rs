@@ -50,8 +50,8 @@ use super::cgroup_map::CgroupMap;
 use super::cgroups::{CgroupResolver, Hierarchy};
 use super::clock;
 use super::sample::{
-    Argv, BackendKind, ExitedProcess, Exits, NetCounters, NetworkStatus, ProcessSample, Sample,
-    SystemSample,
+    Argv, BackendKind, ExecEvent, ExitedProcess, Exits, NetCounters, NetworkStatus, ProcessSample,
+    Sample, SystemSample,
 };
 use super::titles;
 use super::{CollectOptions, Collector, WalkChoice};
@@ -273,6 +273,15 @@ impl BpfCollector {
             .iter()
             .map(|l| exits::decode_late(l, cgroup(l.cgroup_id, l.ppid)))
             .collect();
+        let execs = arrived
+            .execs
+            .iter()
+            .map(|e| ExecEvent {
+                pid: e.pid,
+                ppid: e.ppid,
+                cgroup: cgroup(e.cgroup_id, e.ppid),
+            })
+            .collect();
         Exits {
             capture: crate::collect::sample::ExitCapture::On {
                 hook: capture.hook,
@@ -283,6 +292,7 @@ impl BpfCollector {
             dropped: capture.dropped(),
             late,
             finals_dropped: capture.finals_dropped(),
+            execs,
         }
     }
 

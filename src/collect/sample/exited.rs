@@ -146,6 +146,17 @@ pub struct Exits {
     /// Final CPU times lost to a full buffer since bpftop started (those
     /// processes keep the CPU their exit record gave).
     pub finals_dropped: u64,
+    /// The execs since the last refresh, in the order they happened.
+    pub execs: Vec<ExecEvent>,
+}
+
+/// One exec (execve that succeeded): the process that made it, its parent
+/// then, and its cgroup then, where known.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExecEvent {
+    pub pid: u32,
+    pub ppid: u32,
+    pub cgroup: Option<Arc<str>>,
 }
 
 /// The final CPU time of a process that an earlier refresh listed: the

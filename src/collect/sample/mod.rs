@@ -17,7 +17,7 @@ pub mod unit_stats;
 pub mod waits;
 
 pub use cgroup::{CgroupFacts, CgroupInfo};
-pub use exited::{ExitCapture, ExitHook, ExitStatus, ExitedProcess, Exits, LateExitCpu};
+pub use exited::{ExecEvent, ExitCapture, ExitHook, ExitStatus, ExitedProcess, Exits, LateExitCpu};
 pub use gpu::GpuStatus;
 pub use own_cgroup::OwnCgroup;
 pub use unit_stats::{CpuMax, Limit, UnitCgroup, UnitCgroupStats};

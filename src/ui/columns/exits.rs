@@ -1,16 +1,17 @@
-//! The exited children's columns: how many of a process's children exited
-//! per second, and the CPU they used that no row showed. Both need the
-//! exit capture; without it (or on the first refresh) they show "-".
+//! The children's columns: how many of a process's children it started,
+//! exec'd and saw exit per second, and the CPU the exited ones used that no
+//! row showed. All need the exit capture; without it (or on the first
+//! refresh) they show "-".
 
 use super::{percent_cell, Cell, CellContext};
 use crate::model::ProcessView;
 
-/// Children that exited per second, whole numbers from 10 on.
-pub(super) fn rate_cell(p: &ProcessView, ctx: &CellContext) -> Cell {
+/// `count` events of the interval per second, whole numbers from 10 on.
+pub(super) fn rate_cell(count: u32, ctx: &CellContext) -> Cell {
     let Some(dt) = ctx.exits_interval_s.filter(|&dt| dt > 0.0) else {
         return Cell::absent();
     };
-    let rate = f64::from(p.exited_children) / dt;
+    let rate = f64::from(count) / dt;
     let mut cell = percent_cell(rate);
     if rate >= 10.0 {
         cell.text = format!("{rate:.0}");

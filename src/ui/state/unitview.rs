@@ -25,6 +25,8 @@ pub enum UnitColumn {
     OomKills,
     HighEvents,
     Exits,
+    Forks,
+    Execs,
     Name,
 }
 
@@ -43,6 +45,8 @@ pub const COLUMNS: &[(UnitColumn, &str, usize)] = &[
     (UnitColumn::OomKills, "OOM", 4),
     (UnitColumn::HighEvents, "HIGH", 5),
     (UnitColumn::Exits, "EXIT/s", 6),
+    (UnitColumn::Forks, "FORK/s", 6),
+    (UnitColumn::Execs, "EXEC/s", 6),
     (UnitColumn::Name, "UNIT/CONTAINER", 14),
 ];
 
@@ -109,6 +113,8 @@ fn number(u: &UnitView, column: UnitColumn) -> Option<f64> {
         UnitColumn::OomKills => s.oom_kills.map(|n| n as f64),
         UnitColumn::HighEvents => s.high_events.map(|n| n as f64),
         UnitColumn::Exits => u.exits_per_second,
+        UnitColumn::Forks => u.forks_per_second,
+        UnitColumn::Execs => u.execs_per_second,
         UnitColumn::Name => None,
     }
 }
@@ -183,6 +189,8 @@ pub fn cell(u: &UnitView, column: UnitColumn) -> String {
             .high_events
             .map_or_else(|| "-".to_owned(), |n| n.to_string()),
         UnitColumn::Exits => percent(u.exits_per_second),
+        UnitColumn::Forks => percent(u.forks_per_second),
+        UnitColumn::Execs => percent(u.execs_per_second),
         UnitColumn::Name => u.label.clone(),
     }
 }
@@ -219,6 +227,8 @@ mod tests {
             throttles_per_second: None,
             first_pid: 1,
             exits_per_second: None,
+            forks_per_second: None,
+            execs_per_second: None,
         }
     }
 
