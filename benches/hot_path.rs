@@ -1,6 +1,7 @@
 //! The per-refresh hot path at 30 000 processes, piece by piece, without
-//! the kernel: decoding and grouping a walk's records, and turning a sample
-//! into a model (rates against the previous model). The interface's rows
+//! the kernel: decoding and grouping a walk's records, turning a sample
+//! into a model (rates against the previous model), and batch mode's text
+//! table of every process. The interface's rows
 //! and frame are in benches/ui.rs, the whole collection in
 //! benches/collect.rs.
 
@@ -95,5 +96,19 @@ fn catalog(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, aggregate, model, catalog);
+/// `--batch --format text`: one refresh's table of all 30 000 processes.
+fn batch_text(c: &mut Criterion) {
+    let (first, second) = samples();
+    let prev = Model::next(first, None, None, &demo_user_name);
+    let model = Model::next(second, Some(&prev), None, &demo_user_name);
+    let rows: Vec<&bpftop::model::ProcessView> = model.processes.iter().collect();
+    let mut group = c.benchmark_group("batch_30k");
+    group.sample_size(20);
+    group.bench_function("text", |b| {
+        b.iter(|| bpftop::output::text::render(&model, &rows).len())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, aggregate, model, catalog, batch_text);
 criterion_main!(benches);

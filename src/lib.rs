@@ -33,9 +33,10 @@ pub mod man;
 pub mod privileges;
 pub mod trust;
 
-// Used by the modes only; `present` by the collectors too.
+// Used by the modes only; `present` by the collectors too. `output` is
+// public for its benchmark (benches/hot_path.rs).
 mod config;
-mod output;
+pub mod output;
 mod present;
 
 #[cfg(test)]

@@ -4,17 +4,29 @@ use std::fmt::Write;
 
 use crate::model::{Model, ProcessView};
 use crate::present::format::{human_bytes, time_plus, uptime};
-use crate::present::sanitize::printable;
+use crate::present::sanitize::{printable, printable_str};
 
-/// The command as htop shows it: argv joined by spaces, or `[comm]` for
-/// kernel threads and processes without a command line.
-pub fn command(p: &ProcessView) -> String {
+/// Appends the command as htop shows it: argv joined by spaces, or
+/// `[comm]` for kernel threads and processes without a command line.
+fn push_command(out: &mut String, p: &ProcessView) {
     let s = &p.sample;
     if s.cmdline.is_empty() {
-        return format!("[{}]", printable(&s.comm));
+        out.push('[');
+        push_printable(out, &s.comm);
+        out.push(']');
+        return;
     }
-    let args: Vec<String> = s.cmdline.iter().map(|a| printable(a)).collect();
-    args.join(" ")
+    for (i, arg) in s.cmdline.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        push_printable(out, arg);
+    }
+}
+
+/// Appends `bytes` as [`printable_str`] shows them, copying them once.
+fn push_printable(out: &mut String, bytes: &[u8]) {
+    out.push_str(&printable_str(&String::from_utf8_lossy(bytes)));
 }
 
 /// top's order: by CPU%, busiest first, then by PID.
@@ -28,7 +40,9 @@ pub fn top_order(a: &ProcessView, b: &ProcessView) -> std::cmp::Ordering {
 /// that order.
 pub fn render(model: &Model, rows: &[&ProcessView]) -> String {
     let s = &model.system;
-    let mut out = String::new();
+    // Rows are about 100 bytes: one allocation, no regrowth copying the
+    // table so far (30 000 rows are 3 MB).
+    let mut out = String::with_capacity(1024 + rows.len() * 128);
     let backend = match &model.fallback_reason {
         None => model.backend.name().to_owned(),
         Some(reason) => format!(
@@ -83,23 +97,57 @@ pub fn render(model: &Model, rows: &[&ProcessView]) -> String {
     );
     for p in rows {
         let s = &p.sample;
-        let user: String = printable(p.user.as_bytes()).chars().take(9).collect();
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "{:>7} {:<9} {:>3} {:>3} {:>6} {:>6} {:>6} {} {:>5.1} {:>5.1} {:>9}  {}",
+            "{:>7} {:<9.9} {:>3} {:>3} {:>6} {:>6} {:>6} {} {:>5.1} {:>5.1} {:>9}  ",
             s.pid,
-            user,
+            printable_str(&p.user),
             s.priority,
             s.nice,
             human_bytes(s.virt_bytes),
             human_bytes(s.rss_bytes),
             human_bytes(s.shared_bytes),
             s.state,
-            p.cpu_percent,
-            p.mem_percent,
+            under_a_twentieth(p.cpu_percent),
+            under_a_twentieth(p.mem_percent),
             time_plus(s.cpu_time_ns()),
-            command(p)
         );
+        push_command(&mut out, p);
+        out.push('\n');
     }
     out
+}
+
+/// `x`, or 0 where it prints as "0.0" with one decimal anyway (0 <= x <
+/// 0.05): the standard formatter takes its slow exact path (bignums) for
+/// such small numbers, which most processes' MEM% are.
+fn under_a_twentieth(x: f64) -> f64 {
+    if (0.0..0.05).contains(&x) {
+        0.0
+    } else {
+        x
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::under_a_twentieth;
+
+    /// One decimal of the stand-in is what std prints for the number itself.
+    #[test]
+    fn small_numbers_print_as_themselves() {
+        let below = f64::from_bits(0.05f64.to_bits() - 1);
+        let mut xs = vec![
+            0.0, 1e-300, 1e-9, 0.0003, 0.0449, 0.0499, below, 0.05, 0.0500001,
+        ];
+        xs.extend((0..2000).map(|i| f64::from(i) * 0.000_037));
+        xs.extend([0.15, 0.25, 0.95, 99.95, -0.01]);
+        for x in xs {
+            assert_eq!(
+                format!("{:>5.1}", under_a_twentieth(x)),
+                format!("{x:>5.1}"),
+                "{x:e}"
+            );
+        }
+    }
 }

@@ -2,19 +2,34 @@
 //! columns and header and by the text output.
 
 /// htop-style human size of a byte count: K below 100 MiB, then M, G, T
-/// (the process columns' form).
+/// (the process columns' form). Whole units, or one decimal below 100,
+/// rounded half to even as `{:.0}`/`{:.1}` round the exact quotient; done
+/// in integers, because std's formatter takes a slow exact path (bignums)
+/// for many such numbers, and batch mode prints three per process.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["K", "M", "G", "T"];
-    let mut value = bytes as f64 / 1024.0;
+    let exact = u128::from(bytes);
+    let mut divisor: u128 = 1024;
     let mut unit = 0;
-    while value >= 100_000.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
+    while exact >= 100_000 * divisor && unit + 1 < UNITS.len() {
+        divisor *= 1024;
         unit += 1;
     }
-    if unit == 0 || value >= 100.0 {
-        format!("{:.0}{}", value, UNITS[unit])
+    if unit == 0 || exact >= 100 * divisor {
+        format!("{}{}", rounded(exact, divisor), UNITS[unit])
     } else {
-        format!("{:.1}{}", value, UNITS[unit])
+        let tenths = rounded(exact * 10, divisor);
+        format!("{}.{}{}", tenths / 10, tenths % 10, UNITS[unit])
+    }
+}
+
+/// `n / d` rounded to the nearest whole number, ties to even.
+fn rounded(n: u128, d: u128) -> u128 {
+    let (q, r) = (n / d, n % d);
+    match (2 * r).cmp(&d) {
+        std::cmp::Ordering::Greater => q + 1,
+        std::cmp::Ordering::Equal => q + (q & 1),
+        std::cmp::Ordering::Less => q,
     }
 }
 
@@ -112,6 +127,50 @@ pub fn uptime(seconds: f64, seconds_shown: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What human_bytes printed through floats: std's formatting of the
+    /// quotient, the truth the integer version must match.
+    fn human_bytes_by_floats(bytes: u64) -> String {
+        const UNITS: [&str; 4] = ["K", "M", "G", "T"];
+        let mut value = bytes as f64 / 1024.0;
+        let mut unit = 0;
+        while value >= 100_000.0 && unit + 1 < UNITS.len() {
+            value /= 1024.0;
+            unit += 1;
+        }
+        if unit == 0 || value >= 100.0 {
+            format!("{:.0}{}", value, UNITS[unit])
+        } else {
+            format!("{:.1}{}", value, UNITS[unit])
+        }
+    }
+
+    #[test]
+    fn sizes_round_as_std_formats_the_quotient() {
+        let mut sizes: Vec<u64> = Vec::new();
+        // Around every rounding edge of each unit: ties, and one either side.
+        for unit in 0..4u32 {
+            let d = 1024u64.pow(unit + 1);
+            for k in [
+                1u64, 2, 3, 99, 100, 101, 999, 1000, 99_999, 100_000, 100_001,
+            ] {
+                for base in [k * d, k * d + d / 2, k * d + d / 20, k * d + d / 20 * 3] {
+                    sizes.extend([base.saturating_sub(1), base, base + 1]);
+                }
+            }
+        }
+        // And a spread of ordinary sizes.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            sizes.push(x >> (x % 50 + 10));
+        }
+        for b in sizes.into_iter().filter(|&b| b < 1 << 53) {
+            assert_eq!(human_bytes(b), human_bytes_by_floats(b), "{b} bytes");
+        }
+    }
 
     #[test]
     fn sizes_read_like_htop() {
