@@ -144,7 +144,8 @@ fn report_changes(changes: &[(usize, usize)]) {
     }
     let slope = sxy / sxx;
     println!(
-        "bytes per changed process: {slope:.1} (least squares over {} deltas carrying          {least}-{most} processes, mean {mx:.0}; {:.0} bytes at none)",
+        "bytes per changed process: {slope:.1} (least squares over {} deltas carrying \
+         {least}-{most} processes, mean {mx:.0}; {:.0} bytes at none)",
         changes.len(),
         my - slope * mx
     );
@@ -253,6 +254,12 @@ fn main() {
         ..CollectOptions::default()
     };
     let sampler = Sampler::open(BackendChoice::Auto, &options, "/etc/passwd".into()).unwrap();
+    // What was measured: bench/recorder's report names it.
+    println!(
+        "build: bpftop {}, commit {}",
+        env!("CARGO_PKG_VERSION"),
+        bpftop::build_info::COMMIT
+    );
     println!("backend: {}", sampler.backend().name());
     let mut monitor = Monitor::new(sampler);
     let dir = std::env::temp_dir().join(format!("bpftop-bench-rec-{}", std::process::id()));
