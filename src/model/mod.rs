@@ -99,6 +99,8 @@ pub struct Model {
     /// What the next refresh's rates are computed from.
     raw_system: SystemSample,
     boottime_ns: u64,
+    /// What the next refresh's starts are told from (see starts.rs).
+    starts_seen: starts::Seen,
 }
 
 /// What the next refresh's rates are computed from: the system counters and
@@ -114,6 +116,8 @@ pub struct Baselines {
     exits_dropped_total: u64,
     /// The units' rows, for their rates.
     units: Vec<UnitView>,
+    /// What the next refresh's starts are told from.
+    starts_seen: starts::Seen,
 }
 
 impl Baselines {
@@ -229,6 +233,7 @@ impl Model {
                 .collect(),
             exits_dropped_total: self.exits.dropped_total,
             units: self.units.clone(),
+            starts_seen: self.starts_seen.clone(),
         }
     }
 
@@ -331,15 +336,19 @@ impl Model {
         // Filled from the back, the buffer is in order from its start: no
         // data moves.
         let mut processes = Vec::from(views);
-        let starts = match prev {
+        let (starts, starts_seen) = match prev {
             Some(prev) if cur.exits.capture.is_on() => starts::count(
                 &mut processes,
                 prev_processes,
                 prev.boottime_ns,
+                &prev.starts_seen,
                 &cur.exits,
                 &cur.cgroups,
             ),
-            _ => starts::StartsByUnit::default(),
+            _ => (
+                starts::StartsByUnit::default(),
+                starts::Seen::first(prev.map_or(cur.boottime_ns, |m| m.starts_seen.floor_ns())),
+            ),
         };
         let exits = exited::account(
             std::mem::take(&mut cur.exits),
@@ -373,6 +382,7 @@ impl Model {
             exits,
             raw_system: cur.system,
             boottime_ns: cur.boottime_ns,
+            starts_seen,
         }
     }
 
@@ -745,6 +755,68 @@ mod tests {
             .iter()
             .all(|p| (p.children_forked, p.children_execs) == (0, 0)));
         assert_eq!(m.units[0].forks_per_second, None);
+    }
+
+    /// The walk runs after the exits are drained: a process can leave the
+    /// walk a refresh before its exit arrives. Its exit is not a new
+    /// start; the exit of a child born just before a sample and gone
+    /// before the walk reached it is one, though no row ever showed it.
+    #[test]
+    fn an_exit_arriving_a_refresh_after_its_row_left_counts_once() {
+        use crate::collect::sample::{ExitCapture, ExitHook, ExitStatus, ExitedProcess, Exits};
+        let child = |pid: u32, start: u64| ProcessSample {
+            ppid: 7,
+            ..process(pid, start, 0)
+        };
+        let exit = |pid: u32, start: u64| ExitedProcess {
+            pid,
+            ppid: 7,
+            uid: 0,
+            comm: b"c".into(),
+            cmdline: Arc::from(Vec::new()),
+            start_time_ns: start,
+            exit_time_ns: 13 * SEC,
+            utime_ns: 0,
+            stime_ns: 0,
+            peak_rss_bytes: 0,
+            minflt: 0,
+            majflt: 0,
+            io: Default::default(),
+            net: None,
+            cgroup: None,
+            status: ExitStatus::Code(0),
+            oom_killed: false,
+        };
+        let captured = |processes: Vec<ExitedProcess>| Exits {
+            capture: ExitCapture::On {
+                hook: ExitHook::GroupDead,
+                oom: false,
+                final_cpu: true,
+            },
+            processes,
+            ..Default::default()
+        };
+        let forks = |m: &Model| {
+            m.processes
+                .iter()
+                .find(|p| p.sample.pid == 7)
+                .map(|p| p.children_forked)
+        };
+        // 50, born during the first walk, is a row then, gone from the walk
+        // at 12 s, its exit drained at 14 s; 60 was born at 11.9 s and
+        // exited after the 12 s drain, before the walk reached it.
+        let born_50 = 10 * SEC + 200_000_000;
+        let mut a = sample(10 * SEC, vec![process(7, SEC, 0), child(50, born_50)]);
+        a.exits = captured(Vec::new());
+        let mut b = sample(12 * SEC, vec![process(7, SEC, 0)]);
+        b.exits = captured(Vec::new());
+        let mut c = sample(14 * SEC, vec![process(7, SEC, 0)]);
+        c.exits = captured(vec![exit(50, born_50), exit(60, 11_900_000_000)]);
+        let ma = Model::next(a, None, None, &no_names);
+        let mb = Model::next(b, Some(&ma), None, &no_names);
+        assert_eq!(forks(&mb), Some(0));
+        let mc = Model::next(c, Some(&mb), None, &no_names);
+        assert_eq!(forks(&mc), Some(1), "60 once, 50 not again");
     }
 
     #[test]

@@ -30,5 +30,6 @@ pub fn model_of(processes: Vec<super::ProcessView>) -> Model {
         exits: Default::default(),
         raw_system: Default::default(),
         boottime_ns: 0,
+        starts_seen: Default::default(),
     }
 }

@@ -72,6 +72,14 @@ pub struct ExitedProcess {
 }
 
 impl ExitedProcess {
+    /// The identity its rows had while it lived.
+    pub fn key(&self) -> super::ProcessKey {
+        super::ProcessKey {
+            pid: self.pid,
+            start_time_ns: self.start_time_ns,
+        }
+    }
+
     pub fn cpu_time_ns(&self) -> u64 {
         self.utime_ns + self.stime_ns
     }
