@@ -54,3 +54,28 @@ pub fn skip(why: &str) {
     );
     eprintln!("skipped: {why}");
 }
+
+/// An exited process: `pid`, child of `ppid`, born at `start_ns` and gone
+/// a second later with code 0, nothing else counted. Tests change what
+/// they need with struct update syntax.
+pub fn exited(pid: u32, ppid: u32, start_ns: u64) -> crate::collect::sample::ExitedProcess {
+    crate::collect::sample::ExitedProcess {
+        pid,
+        ppid,
+        uid: 0,
+        comm: b"x".into(),
+        cmdline: std::sync::Arc::from(Vec::new()),
+        start_time_ns: start_ns,
+        exit_time_ns: start_ns + 1_000_000_000,
+        utime_ns: 0,
+        stime_ns: 0,
+        peak_rss_bytes: 0,
+        minflt: 0,
+        majflt: 0,
+        io: Default::default(),
+        net: None,
+        cgroup: None,
+        status: crate::collect::sample::ExitStatus::Code(0),
+        oom_killed: false,
+    }
+}

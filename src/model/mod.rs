@@ -558,25 +558,11 @@ mod tests {
     /// interval they arrived in for the rate; without capture, no interval.
     #[test]
     fn exited_children_are_counted_on_their_parent() {
-        use crate::collect::sample::{ExitCapture, ExitHook, ExitStatus, ExitedProcess, Exits};
+        use crate::collect::sample::{ExitCapture, ExitHook, ExitedProcess, Exits};
         let child = |pid: u32, ppid: u32| ExitedProcess {
-            pid,
-            ppid,
-            uid: 0,
-            comm: b"ls".into(),
-            cmdline: Arc::from(Vec::new()),
-            start_time_ns: 10 * SEC + 1,
-            exit_time_ns: 11 * SEC,
             utime_ns: SEC / 100,
             stime_ns: SEC / 100,
-            peak_rss_bytes: 0,
-            minflt: 0,
-            majflt: 0,
-            io: Default::default(),
-            net: None,
-            cgroup: None,
-            status: ExitStatus::Code(0),
-            oom_killed: false,
+            ..crate::test_support::exited(pid, ppid, 10 * SEC + 1)
         };
         let prev = sample(10 * SEC, vec![process(7, SEC, SEC), process(8, SEC, SEC)]);
         let mut cur = sample(12 * SEC, vec![process(7, SEC, SEC), process(8, SEC, SEC)]);
@@ -648,8 +634,7 @@ mod tests {
     #[test]
     fn forks_and_execs_count_on_parents_and_units() {
         use crate::collect::sample::{
-            CgroupFacts, ExecEvent, ExitCapture, ExitHook, ExitStatus, ExitedProcess, Exits,
-            UnitCgroup,
+            CgroupFacts, ExecEvent, ExitCapture, ExitHook, ExitedProcess, Exits, UnitCgroup,
         };
         let unit: Arc<str> = Arc::from("/app.service");
         let cgroup: Arc<str> = Arc::from("/app.service/worker");
@@ -659,23 +644,8 @@ mod tests {
             ..process(pid, start, 0)
         };
         let exit = |pid: u32, ppid: u32, start: u64| ExitedProcess {
-            pid,
-            ppid,
-            uid: 0,
-            comm: b"c".into(),
-            cmdline: Arc::from(Vec::new()),
-            start_time_ns: start,
-            exit_time_ns: 12 * SEC,
-            utime_ns: 0,
-            stime_ns: 0,
-            peak_rss_bytes: 0,
-            minflt: 0,
-            majflt: 0,
-            io: Default::default(),
-            net: None,
             cgroup: Some(Arc::clone(&cgroup)),
-            status: ExitStatus::Code(0),
-            oom_killed: false,
+            ..crate::test_support::exited(pid, ppid, start)
         };
         let exec = |pid: u32, ppid: u32| ExecEvent {
             pid,
@@ -763,30 +733,12 @@ mod tests {
     /// before the walk reached it is one, though no row ever showed it.
     #[test]
     fn an_exit_arriving_a_refresh_after_its_row_left_counts_once() {
-        use crate::collect::sample::{ExitCapture, ExitHook, ExitStatus, ExitedProcess, Exits};
+        use crate::collect::sample::{ExitCapture, ExitHook, ExitedProcess, Exits};
         let child = |pid: u32, start: u64| ProcessSample {
             ppid: 7,
             ..process(pid, start, 0)
         };
-        let exit = |pid: u32, start: u64| ExitedProcess {
-            pid,
-            ppid: 7,
-            uid: 0,
-            comm: b"c".into(),
-            cmdline: Arc::from(Vec::new()),
-            start_time_ns: start,
-            exit_time_ns: 13 * SEC,
-            utime_ns: 0,
-            stime_ns: 0,
-            peak_rss_bytes: 0,
-            minflt: 0,
-            majflt: 0,
-            io: Default::default(),
-            net: None,
-            cgroup: None,
-            status: ExitStatus::Code(0),
-            oom_killed: false,
-        };
+        let exit = |pid: u32, start: u64| crate::test_support::exited(pid, 7, start);
         let captured = |processes: Vec<ExitedProcess>| Exits {
             capture: ExitCapture::On {
                 hook: ExitHook::GroupDead,

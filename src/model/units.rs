@@ -203,23 +203,8 @@ mod tests {
         let mut rows = vec![row(&path), row(&other)];
         let exit = |unit: Option<&Arc<str>>| crate::model::ExitedView {
             process: ExitedProcess {
-                pid: 9,
-                ppid: 1,
-                uid: 0,
-                comm: b"w".into(),
-                cmdline: Arc::from(Vec::new()),
-                start_time_ns: 0,
-                exit_time_ns: 1,
-                utime_ns: 0,
-                stime_ns: 0,
-                peak_rss_bytes: 0,
-                minflt: 0,
-                majflt: 0,
-                io: Default::default(),
-                net: None,
-                cgroup: None,
                 status: ExitStatus::Code(1),
-                oom_killed: false,
+                ..crate::test_support::exited(9, 1, 0)
             },
             user: Arc::from("root"),
             cgroup: Some(CgroupFacts {

@@ -404,23 +404,12 @@ mod tests {
         oom: bool,
     ) -> crate::collect::sample::ExitedProcess {
         crate::collect::sample::ExitedProcess {
-            pid,
-            ppid: 10,
-            uid: 0,
-            comm: b"x".into(),
-            cmdline: Vec::new().into(),
-            start_time_ns: start_s * SEC,
             exit_time_ns: 101 * SEC,
             utime_ns: cpu_ms * 1_000_000,
-            stime_ns: 0,
-            peak_rss_bytes: 0,
-            minflt: 0,
-            majflt: 0,
-            io: Default::default(),
-            net: None,
             cgroup: Some(cgroup.into()),
             status: crate::collect::sample::ExitStatus::Code(code),
             oom_killed: oom,
+            ..crate::test_support::exited(pid, 10, start_s * SEC)
         }
     }
 
