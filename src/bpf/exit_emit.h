@@ -79,23 +79,21 @@ static __always_inline void EMIT(struct task_struct *task, __u32 tgid)
 	if (leader != task)
 		ADD_THREAD(leader, rec);
 
-	if (read_net) {
+	if (read_net && net_maybe_counted(tgid)) {
 		struct net_counters *net = bpf_map_lookup_elem(&net_by_tgid, &tgid);
 
-		if (net) {
-			if (net->start_boottime == start) {
-				rec->net_rx_bytes = net->rx_bytes;
-				rec->net_tx_bytes = net->tx_bytes;
-				rec->flags |= BPFTOP_EXIT_NET;
-			}
-			bpf_map_delete_elem(&net_by_tgid, &tgid);
+		if (net && net->start_boottime == start) {
+			rec->net_rx_bytes = net->rx_bytes;
+			rec->net_tx_bytes = net->tx_bytes;
+			rec->flags |= BPFTOP_EXIT_NET;
 		}
+		net_forget(tgid);
 	}
 	bpf_ringbuf_submit(rec, submit_flags());
 	return;
 forget:
 	if (read_net)
-		bpf_map_delete_elem(&net_by_tgid, &tgid);
+		net_forget(tgid);
 }
 
 /* An exec: who (and under which parent and cgroup), and the argv of the new

@@ -45,12 +45,18 @@ static __always_inline struct net_counters *current_counters(void)
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct net_counters *c, fresh = {};
+	__u8 *seen;
 
 	/* Direct loads through the BTF-typed task: no helper call per field. */
 	fresh.start_boottime = task->group_leader->start_boottime;
 	c = bpf_map_lookup_elem(&net_by_tgid, &tgid);
 	if (c && c->start_boottime == fresh.start_boottime)
 		return c;
+	/* Marked before the entry exists, so that an entry never goes
+	 * unmarked (net_maps.h). */
+	seen = net_seen_byte(tgid);
+	if (seen)
+		*seen = 1;
 	/* Absent, or left by an earlier process with this tgid (its exit was
 	 * not seen): start from zero. When it fails, NOEXIST has kept a racing
 	 * thread's entry, or the table is full and the lookup below finds
@@ -261,6 +267,6 @@ int BPF_PROG(process_exit, struct task_struct *task)
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
 	tgid = BPF_CORE_READ(task, tgid);
-	bpf_map_delete_elem(&net_by_tgid, &tgid);
+	net_forget(tgid);
 	return 0;
 }

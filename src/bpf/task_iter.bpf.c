@@ -232,7 +232,11 @@ static __always_inline void read_rss_pre62(struct mm_struct *mm, struct task_rec
 static __always_inline void read_net_counters(struct task_struct *task, struct task_record *rec)
 {
 	__u32 tgid = task->tgid;
-	struct net_counters *c = bpf_map_lookup_elem(&net_by_tgid, &tgid);
+	struct net_counters *c;
+
+	if (!net_maybe_counted(tgid))
+		return;
+	c = bpf_map_lookup_elem(&net_by_tgid, &tgid);
 
 	/* An entry of an earlier process with this tgid is not ours. */
 	if (!c || c->start_boottime != task->start_boottime)

@@ -1633,6 +1633,10 @@ fn main() {
                 Box::new(network::counters_go_when_the_process_exits),
             ),
             (
+                "network: exit records carry the counters",
+                Box::new(network::exit_records_carry_the_counters),
+            ),
+            (
                 "network: every hook kind counts or says why",
                 Box::new(network::every_hook_kind_counts_or_says_why),
             ),

@@ -2,6 +2,9 @@
 //! what its own send and receive calls returned (net_workload.rs), and the
 //! eBPF counters must agree with those sums within 1 %.
 
+use std::time::{Duration, Instant};
+
+use bpftop::collect::bpf::exits::{decode, ExitCapture};
 use bpftop::collect::bpf::net::NetCounting;
 use bpftop::collect::sample::{NetHooks, NetworkStatus, Sample};
 use bpftop::collect::sampler::Sampler;
@@ -203,6 +206,46 @@ pub fn counters_go_when_the_process_exits() {
     wait_until("the exited sender's counters are gone", || {
         counting.totals(own).is_none()
     });
+}
+
+/// With the exit capture sharing the counters, a process's bytes travel in
+/// its exit record and the capture deletes its entry. Only processes
+/// marked in `net_seen` are looked up at their exit, so this fails if the
+/// mark is not set where counting starts.
+pub fn exit_records_carry_the_counters() {
+    let mut counting = NetCounting::start_with(NetHooks::Tracepoints, false)
+        .unwrap_or_else(|e| panic!("attaching the socket tracepoints: {e}"));
+    let mut capture = ExitCapture::start(Some(counting.shared_maps()))
+        .unwrap_or_else(|e| panic!("attaching the exit capture: {e}"));
+    counting.hand_over_exit_cleanup();
+    let tcp = Workload::simple(&["net_tcp", &MIB.to_string()]);
+    let p = Pair::of(&tcp);
+    assert!(
+        counting.totals(p.own).is_some(),
+        "the sender has no counters"
+    );
+    drop(tcp);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let exited = loop {
+        let arrived = capture.drain();
+        if let Some(r) = arrived.exits.iter().find(|r| r.pid == p.own) {
+            break decode(r, None, 4096, true);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no exit record for the sender {}",
+            p.own
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let (rx, tx) = exited.net.expect("the exit record has the counters");
+    assert_counted("exited sender tx", tx, p.sent, MIB);
+    assert_counted("exited sender rx", rx, p.received, MIB);
+    assert_eq!(
+        counting.totals(p.own),
+        None,
+        "the exit capture deleted the sender's counters"
+    );
 }
 
 /// Every hook kind either attaches and counts exactly, or fails with a

@@ -14,8 +14,8 @@
 //! its record into the ring when the process is freed (exit_finals.rs pairs
 //! them).
 
+use super::net::SharedNetMaps;
 use std::mem::{size_of, MaybeUninit};
-use std::os::fd::BorrowedFd;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -92,10 +92,10 @@ pub struct ExitCapture {
 }
 
 impl ExitCapture {
-    /// Attaches the first set of hooks that loads here; `net_counters` is
-    /// the network programs' map, read and cleaned at each exit. The error
+    /// Attaches the first set of hooks that loads here; `net_counters` are
+    /// the network programs' maps, read and cleaned at each exit. The error
     /// says why each way failed, for `--check`.
-    pub fn start(net_counters: Option<BorrowedFd<'_>>) -> Result<ExitCapture, String> {
+    pub fn start(net_counters: Option<SharedNetMaps<'_>>) -> Result<ExitCapture, String> {
         let btf = libbpf_rs::btf::Btf::from_vmlinux()
             .map_err(|_| "the kernel's BTF (/sys/kernel/btf/vmlinux) cannot be read".to_string())?;
         if btf
@@ -133,7 +133,7 @@ impl ExitCapture {
     fn attach(
         hook: ExitHook,
         wanted: &[&str],
-        net_counters: Option<BorrowedFd<'_>>,
+        net_counters: Option<SharedNetMaps<'_>>,
     ) -> Result<ExitCapture, String> {
         let _capture = libbpf_log::Capture::start();
         let fail = libbpf_log::failure;
@@ -152,10 +152,14 @@ impl ExitCapture {
             .ok_or("the exit object has no read-only data")?;
         rodata.read_net = net_counters.is_some();
         rodata.wake_above = u64::from(RING_BYTES / 2);
-        if let Some(fd) = net_counters {
+        if let Some(net) = net_counters {
             open.maps
                 .net_by_tgid
-                .reuse_fd(fd)
+                .reuse_fd(net.counters)
+                .map_err(|e| fail("sharing the network counters", e))?;
+            open.maps
+                .net_seen
+                .reuse_fd(net.seen)
                 .map_err(|e| fail("sharing the network counters", e))?;
         }
         open.maps

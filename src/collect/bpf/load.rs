@@ -3,8 +3,8 @@
 //! records mapped into our memory. Everything here talks to the kernel;
 //! turning the records into processes is elsewhere.
 
+use super::net::SharedNetMaps;
 use std::mem::{size_of, MaybeUninit};
-use std::os::fd::BorrowedFd;
 use std::path::Path;
 
 use anyhow::{anyhow, Context};
@@ -114,7 +114,7 @@ pub fn load(
     choice: WalkChoice,
     capacity: usize,
     sys_root: &Path,
-    net: Option<BorrowedFd>,
+    net: Option<SharedNetMaps>,
 ) -> anyhow::Result<Loaded> {
     let possible = sys_root.join("devices/system/cpu/possible");
     let nr_cpus = std::fs::read_to_string(&possible)
@@ -144,19 +144,19 @@ fn load_kind(
     kind: WalkKind,
     capacity: usize,
     nr_cpus: u32,
-    net: Option<BorrowedFd>,
+    net: Option<SharedNetMaps>,
 ) -> anyhow::Result<Loaded> {
     load_with(kind, capacity, nr_cpus, true, net)
         .or_else(|_| load_with(kind, capacity, nr_cpus, false, net))
 }
 
-/// `net`: the network programs' counters map, which the walk then reads.
+/// `net`: the network programs' counters maps, which the walk then reads.
 fn load_with(
     kind: WalkKind,
     capacity: usize,
     nr_cpus: u32,
     precise_rss: bool,
-    net: Option<BorrowedFd>,
+    net: Option<SharedNetMaps>,
 ) -> anyhow::Result<Loaded> {
     let _capture = libbpf_log::Capture::start();
     let fail = |e: libbpf_rs::Error| explain_load_error(&e, &libbpf_log::take());
@@ -188,7 +188,10 @@ fn load_with(
         .set_max_entries(entries)
         .map_err(fail)?;
     match net {
-        Some(fd) => open.maps.net_by_tgid.reuse_fd(fd).map_err(fail)?,
+        Some(net) => {
+            open.maps.net_by_tgid.reuse_fd(net.counters).map_err(fail)?;
+            open.maps.net_seen.reuse_fd(net.seen).map_err(fail)?;
+        }
         // Unused: the smallest table the kernel accepts.
         None => open.maps.net_by_tgid.set_max_entries(1).map_err(fail)?,
     }

@@ -145,7 +145,7 @@ impl BpfCollector {
         }
         let tasks = task_count(&options.proc_root).unwrap_or(0);
         let mut net = NetCounting::start(options.net);
-        let exits = ExitCapture::start(net.as_ref().ok().map(NetCounting::counters_fd));
+        let exits = ExitCapture::start(net.as_ref().ok().map(NetCounting::shared_maps));
         if let (Ok(net), Ok(_)) = (net.as_mut(), exits.as_ref()) {
             net.hand_over_exit_cleanup();
         }
@@ -153,7 +153,7 @@ impl BpfCollector {
             options.walk,
             records_capacity(tasks),
             &options.sys_root,
-            net.as_ref().ok().map(NetCounting::counters_fd),
+            net.as_ref().ok().map(NetCounting::shared_maps),
         )?;
         let mut collector = BpfCollector {
             loaded,
@@ -320,7 +320,7 @@ impl BpfCollector {
         for _ in 0..GROWTH_ATTEMPTS {
             let tasks = task_count(&self.builder.proc_root).unwrap_or(0);
             let capacity = records_capacity(tasks.max(floor));
-            let net = self.builder.net.as_ref().ok().map(NetCounting::counters_fd);
+            let net = self.builder.net.as_ref().ok().map(NetCounting::shared_maps);
             // Capabilities were dropped after the first load: the ones a
             // load needs are raised from the permitted set for this one.
             self.loaded =

@@ -23,10 +23,34 @@ use crate::collect::{NetHooksChoice, NetOptions};
 /// Processes that can have counters at once. Entries are allocated on first
 /// use; the bucket array costs 16 bytes per slot up front (1 MiB here).
 const TABLE_ENTRIES: u32 = 1 << 16;
+/// pid_max where /proc does not say (the kernel's default).
+const DEFAULT_PID_MAX: u32 = 32_768;
 /// Threads that can be inside a probed send or receive at once (kprobes).
 const PENDING_CALLS: u32 = 16 * 1024;
 /// Interface names remembered in userspace before the cache starts over.
 const MAX_CACHED_NAMES: usize = 4096;
+
+/// The network object's maps that other objects take over (reuse_fd):
+/// `net_by_tgid` and the `net_seen` bytes that say which tgids may have an
+/// entry there (net_maps.h).
+#[derive(Clone, Copy)]
+pub struct SharedNetMaps<'a> {
+    pub counters: BorrowedFd<'a>,
+    pub seen: BorrowedFd<'a>,
+}
+
+/// The kernel's pid_max now: tgids are below it.
+fn pid_max() -> u32 {
+    std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(DEFAULT_PID_MAX)
+}
+
+/// Elements of `net_seen` (eight tgids each) for every tgid below `pid_max`.
+fn seen_slots(pid_max: u32) -> u32 {
+    pid_max.div_ceil(8).max(1)
+}
 
 /// The attached network programs and the maps userspace needs.
 pub struct NetCounting {
@@ -38,6 +62,7 @@ pub struct NetCounting {
     /// exit capture takes that over (see `hand_over_exit_cleanup`).
     exit_cleanup: Option<libbpf_rs::Link>,
     counters: MapHandle,
+    seen: MapHandle,
     iface_names: MapHandle,
     names: HashMap<u64, Option<Arc<str>>>,
 }
@@ -174,6 +199,10 @@ impl NetCounting {
             .set_max_entries(TABLE_ENTRIES)
             .map_err(|e| fail("sizing", e))?;
         open.maps
+            .net_seen
+            .set_max_entries(seen_slots(pid_max()))
+            .map_err(|e| fail("sizing", e))?;
+        open.maps
             .pending
             .set_max_entries(pending)
             .map_err(|e| fail("sizing", e))?;
@@ -202,6 +231,7 @@ impl NetCounting {
             _links: links,
             exit_cleanup,
             counters: handle(&loaded.maps.net_by_tgid)?,
+            seen: handle(&loaded.maps.net_seen)?,
             iface_names: handle(&loaded.maps.iface_names)?,
             names: HashMap::new(),
         })
@@ -216,9 +246,12 @@ impl NetCounting {
         self.exit_cleanup = None;
     }
 
-    /// The counters map, for the task iterator to read.
-    pub fn counters_fd(&self) -> BorrowedFd<'_> {
-        self.counters.as_fd()
+    /// The maps the task iterator reads and the exit capture cleans.
+    pub fn shared_maps(&self) -> SharedNetMaps<'_> {
+        SharedNetMaps {
+            counters: self.counters.as_fd(),
+            seen: self.seen.as_fd(),
+        }
     }
 
     /// Name of an interface key from a record (0: none).
