@@ -14,6 +14,7 @@ use crossterm::event::{Event, KeyEventKind};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 
+use super::input::doorbell::{doorbell, Doorbell};
 use super::input::reader::Input;
 use super::keys::{handle_key, handle_mouse};
 use super::render::{layout, render};
@@ -72,6 +73,29 @@ pub struct Replay {
 /// what went wrong.
 type Update = Result<(Arc<Model>, bool), String>;
 
+/// How often the loop looks again while something changes the screen
+/// without ringing (a trace streaming in, a freeze awaiting its key).
+const TICK: Duration = Duration::from_millis(50);
+/// The longest the loop sleeps otherwise: everything else rings, and this
+/// only bounds the harm of a ring that was lost.
+const BACKSTOP: Duration = Duration::from_secs(1);
+
+/// Updates for the event loop, each followed by a ring of its doorbell:
+/// the loop sleeps until something comes instead of polling.
+struct Updates {
+    tx: Sender<Update>,
+    bell: Doorbell,
+}
+
+impl Updates {
+    /// False once the event loop is gone.
+    fn send(&self, update: Update) -> bool {
+        let sent = self.tx.send(update).is_ok();
+        self.bell.ring();
+        sent
+    }
+}
+
 /// Where the config lives, whether the file there failed to parse, what
 /// it said, and what the command line overrode for this run.
 pub struct ConfigFile {
@@ -84,7 +108,7 @@ pub struct ConfigFile {
 /// Samples, builds models and sends them until the UI hangs up.
 fn collector_loop(
     mut monitor: Monitor,
-    updates: Sender<Update>,
+    updates: Updates,
     control: Receiver<Control>,
     delay_ms: u64,
     rewind_minutes: u32,
@@ -101,7 +125,7 @@ fn collector_loop(
             Ok((model, rest)) => (Ok((Arc::clone(&model), false)), rest.map(|r| (model, r))),
             Err(e) => (Err(format!("{e:#}")), None),
         };
-        if updates.send(update).is_err() {
+        if !updates.send(update) {
             return;
         }
         // Shown first, kept for rewinding after; not the first refresh,
@@ -154,7 +178,7 @@ fn collector_loop(
                     None => break,
                     Some(moved) => {
                         let update = moved.map(|m| (m, true)).map_err(|e| format!("{e:#}"));
-                        if updates.send(update).is_err() {
+                        if !updates.send(update) {
                             return;
                         }
                     }
@@ -172,10 +196,10 @@ fn player_loop(
     store: Store,
     mut player: Player,
     first: Arc<Model>,
-    updates: Sender<Update>,
+    updates: Updates,
     control: Receiver<Control>,
 ) {
-    if updates.send(Ok((first, true))).is_err() {
+    if !updates.send(Ok((first, true))) {
         return;
     }
     while let Ok(message) = control.recv() {
@@ -184,7 +208,7 @@ fn player_loop(
             Control::Travel(Travel::Seconds(s)) => Move::Seconds(s),
             Control::Travel(Travel::Live) => {
                 let said = "a recording is shown: there is no live refresh".to_owned();
-                if updates.send(Err(said)).is_err() {
+                if !updates.send(Err(said)) {
                     return;
                 }
                 continue;
@@ -195,7 +219,7 @@ fn player_loop(
             .go(&store, step)
             .map(|m| (m, true))
             .map_err(|e| format!("{e:#}"));
-        if updates.send(update).is_err() {
+        if !updates.send(update) {
             return;
         }
     }
@@ -224,6 +248,11 @@ pub fn run(feed: Feed, mut view: ViewState, config_file: ConfigFile) -> anyhow::
         Feed::Replay(_) => PathBuf::from("/proc"),
     };
     let (update_tx, update_rx) = mpsc::channel();
+    let (bell, door) = doorbell()?;
+    let update_tx = Updates {
+        tx: update_tx,
+        bell: bell.clone(),
+    };
     let (control_tx, control_rx) = mpsc::channel();
     let delay = view.delay_ms;
     let threads = view.show_threads;
@@ -259,7 +288,7 @@ pub fn run(feed: Feed, mut view: ViewState, config_file: ConfigFile) -> anyhow::
     let _guard = TerminalGuard::enter(view.mouse)?;
     // After the guard, so dropped before it: nothing reads the terminal
     // once it is restored.
-    let input = Input::open()?;
+    let input = Input::open(&bell, door)?;
     let mut mouse_captured = view.mouse;
     let mut saved = config_file.base.clone();
     let mut terminal = Terminal::new(SafeBackend::new(CrosstermBackend::new(std::io::stdout())))?;
@@ -340,7 +369,15 @@ pub fn run(feed: Feed, mut view: ViewState, config_file: ConfigFile) -> anyhow::
             view.status = Some(status);
             dirty = true;
         }
-        let event = match input.next(Duration::from_millis(50)) {
+        // Models, keys, resizes and termination signals wake the loop;
+        // only a trace streaming in and a freeze awaiting its key change
+        // the screen by themselves.
+        let wait = if inspector.tracing() || freezer.awaiting_key() {
+            TICK
+        } else {
+            BACKSTOP
+        };
+        let event = match input.next(wait) {
             Ok(Some(event)) => event,
             Ok(None) => continue,
             // The terminal is gone: leave, restoring what can be.

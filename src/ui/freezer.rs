@@ -330,6 +330,11 @@ impl Freezer {
         }
     }
 
+    /// Whether a freeze waits for a key to show the terminal still works.
+    pub fn awaiting_key(&self) -> bool {
+        self.unconfirmed_since.is_some()
+    }
+
     /// Undoes a freeze nobody confirmed in time; the status to show.
     pub fn expire(&mut self) -> Option<Status> {
         if self.unconfirmed_since?.elapsed() < KEEP_WITHIN {

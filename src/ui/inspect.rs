@@ -69,6 +69,11 @@ impl Inspector {
         view.dialog = Some(Dialog::Panel(panel));
     }
 
+    /// Whether a trace runs: its lines come without waking the loop.
+    pub fn tracing(&self) -> bool {
+        self.tracer.is_some()
+    }
+
     /// After each event and refresh: new trace lines into the trace panel;
     /// strace stopped once its panel has closed. True when the screen
     /// changed.

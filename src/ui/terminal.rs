@@ -75,7 +75,7 @@ pub fn termination_flag() -> io::Result<Arc<AtomicBool>> {
     Ok(flag)
 }
 
-const WATCH_INTERVAL: Duration = Duration::from_millis(200);
+const WATCH_INTERVAL: Duration = Duration::from_millis(500);
 /// How long the event loop gets to leave by itself.
 const GRACE: Duration = Duration::from_millis(500);
 

@@ -7,6 +7,7 @@
 pub mod actions;
 pub mod decode;
 pub mod dialogs;
+pub mod doorbell;
 pub mod exited;
 pub mod keys;
 mod lists;

@@ -5,7 +5,9 @@
 //! lets the Esc timeout measure the bytes' arrival: an ESC that nothing
 //! followed within [`ESC_TIMEOUT`] is the Esc key, even when the loop was
 //! busy drawing while the next key came. SIGWINCH becomes
-//! [`Event::Resize`], so a resized terminal is redrawn at once.
+//! [`Event::Resize`], so a resized terminal is redrawn at once. A
+//! [`Door`] it polls as well lets other threads and termination signals
+//! wake the loop (a wake-up is `Ok(None)` from [`Input::next`]).
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -18,6 +20,7 @@ use std::time::{Duration, Instant};
 use crossterm::event::Event;
 
 use super::decode::Decoder;
+use super::doorbell::{Door, Doorbell};
 
 /// How long an ESC waits for the rest of a sequence (ncurses' ESCDELAY,
 /// as htop sets it, is 25 ms).
@@ -27,20 +30,36 @@ pub const ESC_TIMEOUT: Duration = Duration::from_millis(30);
 #[derive(Debug, PartialEq, Eq)]
 pub struct Closed;
 
+/// What the reader thread hands the loop.
+enum Arrival {
+    Event(Event),
+    /// The door was rung.
+    Wake,
+}
+
+/// Signals that end the program: they ring the door, so that the loop
+/// sees the termination flag they raise without waiting for a timer.
+const ENDING_SIGNALS: [i32; 3] = [
+    signal_hook::consts::SIGTERM,
+    signal_hook::consts::SIGHUP,
+    signal_hook::consts::SIGINT,
+];
+
 /// The reader thread and what it decoded.
 pub struct Input {
-    events: Receiver<Event>,
+    events: Receiver<Arrival>,
     /// Dropped to stop the thread (its peer then reads end of file).
     stop: Option<UnixStream>,
     thread: Option<JoinHandle<()>>,
-    winch: Option<signal_hook::SigId>,
+    signals: Vec<signal_hook::SigId>,
 }
 
 impl Input {
     /// Reads the controlling terminal: stdin when it is one, else
     /// /dev/tty (as the terminal library does for raw mode); SIGWINCH
-    /// reports the new size.
-    pub fn open() -> io::Result<Input> {
+    /// reports the new size; `bell` and the termination signals wake the
+    /// loop.
+    pub fn open(bell: &Doorbell, door: Door) -> io::Result<Input> {
         // SAFETY: isatty only inspects the descriptor.
         let tty: OwnedFd = if unsafe { libc::isatty(libc::STDIN_FILENO) } == 1 {
             // SAFETY: stdin is open for the life of the process; the borrow
@@ -53,37 +72,40 @@ impl Input {
         winch_rx.set_nonblocking(true)?;
         let winch =
             signal_hook::low_level::pipe::register(signal_hook::consts::SIGWINCH, winch_tx)?;
-        let mut input = Input::spawn(tty, ESC_TIMEOUT, Some(winch_rx))?;
-        input.winch = Some(winch);
+        let mut input = Input::spawn(tty, ESC_TIMEOUT, Some(winch_rx), Some(door))?;
+        input.signals.push(winch);
+        input.signals.extend(bell.ring_on(&ENDING_SIGNALS)?);
         Ok(input)
     }
 
     /// Reads `tty` on a new thread; `winch` is readable when the size
-    /// changed.
+    /// changed, `door` when the loop should wake.
     pub fn spawn(
         tty: OwnedFd,
         esc_timeout: Duration,
         winch: Option<UnixStream>,
+        door: Option<Door>,
     ) -> io::Result<Input> {
         let (tx, events) = mpsc::channel();
         let (stop, stopped) = UnixStream::pair()?;
         let thread = std::thread::Builder::new()
             .name("input".into())
-            .spawn(move || read_loop(tty, winch, stopped, esc_timeout, tx))?;
+            .spawn(move || read_loop(tty, winch, door, stopped, esc_timeout, tx))?;
         Ok(Input {
             events,
             stop: Some(stop),
             thread: Some(thread),
-            winch: None,
+            signals: Vec::new(),
         })
     }
 
-    /// The next event, waiting at most `timeout`; [`Closed`] once the
-    /// terminal is gone and every event read before was taken.
+    /// The next event, waiting at most `timeout`; `None` when the time
+    /// ran out or the door was rung; [`Closed`] once the terminal is gone
+    /// and every event read before was taken.
     pub fn next(&self, timeout: Duration) -> Result<Option<Event>, Closed> {
         match self.events.recv_timeout(timeout) {
-            Ok(event) => Ok(Some(event)),
-            Err(RecvTimeoutError::Timeout) => Ok(None),
+            Ok(Arrival::Event(event)) => Ok(Some(event)),
+            Ok(Arrival::Wake) | Err(RecvTimeoutError::Timeout) => Ok(None),
             Err(RecvTimeoutError::Disconnected) => Err(Closed),
         }
     }
@@ -91,7 +113,7 @@ impl Input {
 
 impl Drop for Input {
     fn drop(&mut self) {
-        if let Some(id) = self.winch.take() {
+        for id in self.signals.drain(..) {
             signal_hook::low_level::unregister(id);
         }
         // The thread leaves when its end of the pair reads end of file, so
@@ -114,9 +136,10 @@ fn poll_fd(fd: i32) -> libc::pollfd {
 fn read_loop(
     tty: OwnedFd,
     winch: Option<UnixStream>,
+    mut door: Option<Door>,
     stopped: UnixStream,
     esc_timeout: Duration,
-    events: Sender<Event>,
+    events: Sender<Arrival>,
 ) {
     let mut tty = File::from(tty);
     let mut decoder = Decoder::default();
@@ -126,6 +149,7 @@ fn read_loop(
     let mut deadline: Option<Instant> = None;
     // -1: no descriptor (poll skips negative ones).
     let winch_fd = winch.as_ref().map_or(-1, AsRawFd::as_raw_fd);
+    let door_fd = door.as_ref().map_or(-1, AsRawFd::as_raw_fd);
     loop {
         let timeout_ms = match deadline {
             None => -1,
@@ -139,6 +163,7 @@ fn read_loop(
             poll_fd(tty.as_raw_fd()),
             poll_fd(winch_fd),
             poll_fd(stopped.as_raw_fd()),
+            poll_fd(door_fd),
         ];
         // SAFETY: fds is a valid array of pollfd of the length given.
         let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
@@ -150,6 +175,14 @@ fn read_loop(
         }
         if fds[2].revents != 0 {
             return;
+        }
+        if fds[3].revents != 0 {
+            if let Some(d) = door.as_mut() {
+                d.drain();
+            }
+            if events.send(Arrival::Wake).is_err() {
+                return;
+            }
         }
         if fds[1].revents != 0 {
             if let Some(mut w) = winch.as_ref() {
@@ -179,7 +212,7 @@ fn read_loop(
             deadline = None;
         }
         for event in decoded.drain(..) {
-            if events.send(event).is_err() {
+            if events.send(Arrival::Event(event)).is_err() {
                 return;
             }
         }
@@ -190,6 +223,7 @@ fn read_loop(
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::ui::input::doorbell::doorbell;
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use std::io::Write;
 
@@ -202,7 +236,7 @@ mod tests {
 
     fn reader(esc_timeout: Duration) -> (Input, UnixStream) {
         let (ours, theirs) = UnixStream::pair().unwrap();
-        let input = Input::spawn(OwnedFd::from(theirs), esc_timeout, None).unwrap();
+        let input = Input::spawn(OwnedFd::from(theirs), esc_timeout, None, None).unwrap();
         (input, ours)
     }
 
@@ -232,6 +266,19 @@ mod tests {
         tty.write_all(b"[1;2").unwrap();
         tty.write_all(b"R").unwrap();
         assert_eq!(next(&input), key(KeyCode::F(3), KeyModifiers::SHIFT));
+        tty.write_all(b"q").unwrap();
+        assert_eq!(next(&input), key(KeyCode::Char('q'), KeyModifiers::NONE));
+    }
+
+    #[test]
+    fn a_ring_wakes_the_loop_before_its_timeout() {
+        let (mut tty, theirs) = UnixStream::pair().unwrap();
+        let (bell, door) = doorbell().unwrap();
+        let input = Input::spawn(OwnedFd::from(theirs), ESC_TIMEOUT, None, Some(door)).unwrap();
+        let started = Instant::now();
+        bell.ring();
+        assert_eq!(input.next(PATIENCE), Ok(None));
+        assert!(started.elapsed() < PATIENCE, "the ring did not wake it");
         tty.write_all(b"q").unwrap();
         assert_eq!(next(&input), key(KeyCode::Char('q'), KeyModifiers::NONE));
     }
