@@ -499,10 +499,25 @@ int dump_task(struct bpf_iter__task *ctx)
 	return 0;
 }
 
-/* Needs the kfuncs of kernel 6.7: on older kernels the program does not
- * load, and userspace falls back to dump_task. */
-SEC("syscall")
-int walk_tasks(void *ctx)
+/* One task of the open-coded walk. Global, so the verifier checks it once,
+ * on its own; inline, it checks the loop body once per pass over the loop
+ * until the loop's states converge, a dozen passes and most of a second of
+ * start-up. The iterator's tasks are RCU pointers, which only an untrusted
+ * argument (arg:untrusted, recent kernels) takes; where the kernel refuses
+ * the tag, walk_tasks_inline loads instead. */
+__noinline int walk_one(struct task_struct *task __arg_untrusted)
+{
+	struct walk_state *state;
+	__u32 zero = 0;
+
+	state = bpf_map_lookup_elem(&walk, &zero);
+	if (state)
+		record_task(task, state);
+	return 0;
+}
+
+/* The open-coded walk, its body global or inline (a constant). */
+static __always_inline int walk_all(bool global_body)
 {
 	struct task_struct *task;
 	struct bpf_iter_task it;
@@ -521,9 +536,27 @@ int walk_tasks(void *ctx)
 	 * until the unlock, exiting or not. */
 	bpf_rcu_read_lock();
 	bpf_iter_task_new(&it, NULL, BPF_TASK_ITER_ALL_THREADS);
-	while ((task = bpf_iter_task_next(&it)))
-		record_task(task, state);
+	while ((task = bpf_iter_task_next(&it))) {
+		if (global_body)
+			walk_one(task);
+		else
+			record_task(task, state);
+	}
 	bpf_iter_task_destroy(&it);
 	bpf_rcu_read_unlock();
 	return 0;
+}
+
+/* Need the kfuncs of kernel 6.7: on older kernels neither loads, and
+ * userspace falls back to dump_task. */
+SEC("syscall")
+int walk_tasks(void *ctx)
+{
+	return walk_all(true);
+}
+
+SEC("syscall")
+int walk_tasks_inline(void *ctx)
+{
+	return walk_all(false);
 }

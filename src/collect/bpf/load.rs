@@ -139,6 +139,16 @@ pub fn load(
     }
 }
 
+/// How the open-coded walk's loop body reaches the verifier (task_iter.bpf.c,
+/// walk_one): as a global function checked once, where the kernel takes its
+/// untrusted task argument, else inline (start-up slower by most of a
+/// second). The iterator's program has one body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LoopBody {
+    Global,
+    Inline,
+}
+
 /// Loads the walk of `kind`, with exact RSS if the verifier accepts it.
 fn load_kind(
     kind: WalkKind,
@@ -146,13 +156,26 @@ fn load_kind(
     nr_cpus: u32,
     net: Option<SharedNetMaps>,
 ) -> anyhow::Result<Loaded> {
-    load_with(kind, capacity, nr_cpus, true, net)
-        .or_else(|_| load_with(kind, capacity, nr_cpus, false, net))
+    let bodies: &[LoopBody] = match kind {
+        WalkKind::OpenCoded => &[LoopBody::Global, LoopBody::Inline],
+        WalkKind::TaskIterator => &[LoopBody::Inline],
+    };
+    let mut failure = None;
+    for precise_rss in [true, false] {
+        for &body in bodies {
+            match load_with(kind, body, capacity, nr_cpus, precise_rss, net) {
+                Ok(loaded) => return Ok(loaded),
+                Err(e) => failure = Some(e),
+            }
+        }
+    }
+    Err(failure.unwrap_or_else(|| anyhow!("no walk program to load")))
 }
 
 /// `net`: the network programs' counters maps, which the walk then reads.
 fn load_with(
     kind: WalkKind,
+    body: LoopBody,
     capacity: usize,
     nr_cpus: u32,
     precise_rss: bool,
@@ -196,9 +219,19 @@ fn load_with(
         None => open.maps.net_by_tgid.set_max_entries(1).map_err(fail)?,
     }
 
-    kind.enable(&mut open.progs.walk_tasks, &mut open.progs.dump_task);
+    let progs = &mut open.progs;
+    let (open_coded, other_body) = match body {
+        LoopBody::Global => (&mut progs.walk_tasks, &mut progs.walk_tasks_inline),
+        LoopBody::Inline => (&mut progs.walk_tasks_inline, &mut progs.walk_tasks),
+    };
+    other_body.set_autoload(false);
+    kind.enable(open_coded, &mut progs.dump_task);
     let loaded = open.load().map_err(fail)?;
-    let walker = Walker::new(kind, &loaded.progs.walk_tasks, &loaded.progs.dump_task)?;
+    let open_coded = match body {
+        LoopBody::Global => &loaded.progs.walk_tasks,
+        LoopBody::Inline => &loaded.progs.walk_tasks_inline,
+    };
+    let walker = Walker::new(kind, open_coded, &loaded.progs.dump_task)?;
     let records = MappableArray::new(&loaded.maps.records, RECORD_SIZE, capacity)?;
     let walk = MappedArray::map(&loaded.maps.walk, size_of::<walk_state>(), 1)?;
     let names = MappedArray::map(
