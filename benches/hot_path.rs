@@ -96,8 +96,8 @@ fn catalog(c: &mut Criterion) {
     group.finish();
 }
 
-/// `--batch --format text`: one refresh's table of all 30 000 processes.
-fn batch_text(c: &mut Criterion) {
+/// Batch mode's output of one refresh of all 30 000 processes.
+fn batch_output(c: &mut Criterion) {
     let (first, second) = samples();
     let prev = Model::next(first, None, None, &demo_user_name);
     let model = Model::next(second, Some(&prev), None, &demo_user_name);
@@ -107,8 +107,12 @@ fn batch_text(c: &mut Criterion) {
     group.bench_function("text", |b| {
         b.iter(|| bpftop::output::text::render(&model, &rows).len())
     });
+    // `--batch --format json`: the same refresh as JSON, about 1 KB a process.
+    group.bench_function("json", |b| {
+        b.iter(|| bpftop::output::json::write(&mut std::io::sink(), &model, &rows, false, None))
+    });
     group.finish();
 }
 
-criterion_group!(benches, aggregate, model, catalog, batch_text);
+criterion_group!(benches, aggregate, model, catalog, batch_output);
 criterion_main!(benches);

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::present::sanitize::is_unsafe;
+use crate::present::sanitize::find_unsafe;
 
 use crate::collect::gpu::{GpuDevice, GpuVendor};
 use crate::collect::sample::GpuStatus;
@@ -616,7 +616,7 @@ pub fn write(
 }
 
 /// JSON in which every character that must not reach a terminal raw (see
-/// [`is_unsafe`]: C1 controls, bidi overrides, invisible format
+/// [`is_unsafe`](crate::present::sanitize::is_unsafe): C1 controls, bidi overrides, invisible format
 /// characters; serde_json escapes only C0) is written as a `\uXXXX`
 /// escape. Lossless: a JSON reader gets the same strings back, while
 /// `cat`ting the output cannot drive the terminal.
@@ -638,7 +638,7 @@ impl serde_json::ser::Formatter for TerminalSafe {
         fragment: &str,
     ) -> io::Result<()> {
         let mut rest = fragment;
-        while let Some((at, c)) = rest.char_indices().find(|&(_, c)| is_unsafe(c)) {
+        while let Some((at, c)) = find_unsafe(rest) {
             let (safe, from_unsafe) = rest.split_at(at);
             writer.write_all(safe.as_bytes())?;
             let mut units = [0u16; 2];
@@ -655,6 +655,7 @@ impl serde_json::ser::Formatter for TerminalSafe {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::present::sanitize::is_unsafe;
 
     #[test]
     fn unsafe_characters_are_escaped_losslessly() {

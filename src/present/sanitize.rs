@@ -29,10 +29,29 @@ pub fn is_unsafe(c: char) -> bool {
         )
 }
 
+/// The first [`is_unsafe`] character of `s` and its byte offset. Printable
+/// ASCII, nearly all of every name and command line, is passed over a byte
+/// at a time without decoding characters: batch output at 30 000 processes
+/// checks tens of megabytes a second.
+pub fn find_unsafe(s: &str) -> Option<(usize, char)> {
+    let mut at = 0;
+    loop {
+        at += s.as_bytes()[at..]
+            .iter()
+            .position(|b| !(b' '..=b'~').contains(b))?;
+        // `at` is on a character boundary: only whole characters lie before it.
+        let c = s[at..].chars().next()?;
+        if is_unsafe(c) {
+            return Some((at, c));
+        }
+        at += c.len_utf8();
+    }
+}
+
 /// `s` with every [`is_unsafe`] character replaced by '?', as ps(1) does
 /// for control characters; borrowed when there is nothing to replace.
 pub fn printable_str(s: &str) -> Cow<'_, str> {
-    if s.chars().any(is_unsafe) {
+    if find_unsafe(s).is_some() {
         Cow::Owned(
             s.chars()
                 .map(|c| if is_unsafe(c) { '?' } else { c })
@@ -73,6 +92,26 @@ mod tests {
             printable_str("\u{1f468}\u{200d}\u{1f469}\u{200d}\u{1f467}"),
             "\u{1f468}?\u{1f469}?\u{1f467}"
         );
+    }
+
+    #[test]
+    fn the_ascii_skip_finds_what_a_character_scan_finds() {
+        let pieces: Vec<char> =
+            "a ~\x1f\x7f\u{80}\u{9b}\u{a0}\u{e9}\u{ad}\u{200d}\u{65e5}\u{1f468}\u{e0067}\u{fffd}"
+                .chars()
+                .collect();
+        // Every string of up to three pieces: each unsafe character at each
+        // position, after ASCII and after multi-byte characters.
+        for &a in &pieces {
+            for &b in &pieces {
+                for &c in &pieces {
+                    let s = format!("{a}{b}{c}");
+                    let by_chars = s.char_indices().find(|&(_, c)| is_unsafe(c));
+                    assert_eq!(find_unsafe(&s), by_chars, "{s:?}");
+                }
+            }
+        }
+        assert_eq!(find_unsafe(""), None);
     }
 
     #[test]

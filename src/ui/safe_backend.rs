@@ -14,7 +14,7 @@ use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
 use unicode_width::UnicodeWidthStr;
 
-use crate::present::sanitize::is_unsafe;
+use crate::present::sanitize::{find_unsafe, is_unsafe};
 
 /// Wraps a backend; cells holding unsafe characters are drawn as their safe
 /// characters, or as '?'s where dropping the unsafe ones would change the
@@ -41,9 +41,8 @@ impl<B> SafeBackend<B> {
 
 /// What to print instead of `symbol`, or None when it is safe as it is.
 fn replacement(symbol: &str) -> Option<String> {
-    if !symbol.chars().any(is_unsafe) {
-        return None;
-    }
+    // Nothing to replace: most cells.
+    find_unsafe(symbol)?;
     // The columns the terminal must advance: ratatui moves on as if the
     // cell were this wide (and always at least one column).
     let columns = symbol.width().max(1);
