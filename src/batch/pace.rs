@@ -71,10 +71,10 @@ impl Pacer {
             self.intervals = 0;
         }
         self.next += self.delay;
-        // Late: the next snapshot is due a whole delay after this one, not
-        // at once.
+        // Late: the next refresh starts at once (the refresh itself is the
+        // wait), and the schedule goes on from it rather than catching up.
         if self.next < now {
-            self.next = now + self.delay;
+            self.next = now;
         }
         (self.next.saturating_duration_since(now), warning)
     }
@@ -119,15 +119,39 @@ mod tests {
     }
 
     #[test]
-    fn a_late_snapshot_is_not_followed_by_a_burst() {
+    fn a_late_snapshot_is_followed_at_once_but_not_by_a_burst() {
         let start = Instant::now();
         let delay = Duration::from_millis(100);
+        let ms = Duration::from_millis;
         let mut pacer = Pacer::new(delay);
-        // One refresh took a second: the next is still a delay away.
-        let (wait, _) = pacer.printed(start);
-        assert_eq!(wait, delay);
-        let (wait, _) = pacer.printed(start + Duration::from_secs(1));
-        assert_eq!(wait, delay);
+        assert_eq!(pacer.printed(start).0, delay);
+        // One refresh took a second: the next starts at once...
+        let late = start + Duration::from_secs(1);
+        assert_eq!(pacer.printed(late).0, Duration::ZERO);
+        // ...and the nine snapshots missed are not made up for: the one
+        // after it is due a delay after the late one.
+        assert_eq!(pacer.printed(late + ms(10)).0, ms(90));
+        assert_eq!(pacer.printed(late + ms(100)).0, ms(100));
+    }
+
+    #[test]
+    fn refreshes_slightly_too_slow_keep_the_rate_they_can() {
+        // Refreshes of 110 ms, as the batch loop runs them (refresh, then
+        // the wait): after the first snapshot's wait of a whole delay they
+        // follow one another, ten intervals in 1.2 s; a whole delay after
+        // each would leave 4.8 a second.
+        let start = Instant::now();
+        let each = Duration::from_millis(110);
+        let mut pacer = Pacer::new(Duration::from_millis(100));
+        let mut now = start;
+        let mut said = Vec::new();
+        for _ in 0..=WINDOW {
+            let (wait, warning) = pacer.printed(now);
+            said.extend(warning);
+            now += wait + each;
+        }
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].contains(": 8.3 snapshots a second"), "{}", said[0]);
     }
 
     #[test]
