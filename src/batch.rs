@@ -121,9 +121,11 @@ impl Selection {
 }
 
 /// Bytes of output gathered before a write to stdout: a refresh's JSON is
-/// about 1 KB per process, so a write per four thousand processes, while
-/// the whole text of a refresh at 30 000 processes (30 MB) is never held.
-const OUTPUT_BUFFER: usize = 4 << 20;
+/// about 1 KB per process, so a write per thousand processes, while the
+/// whole JSON of a refresh at 30 000 processes (34 MB) is never held. The
+/// buffer is kept from one refresh to the next, and text, rendered whole,
+/// is written past it rather than copied through it.
+const OUTPUT_BUFFER: usize = 1 << 20;
 
 /// Runs until `count` refreshes were printed (or forever). A closed stdout
 /// (e.g. `| head`) ends the run quietly.
@@ -135,11 +137,9 @@ pub fn run(monitor: &mut Monitor, options: &BatchOptions) -> anyhow::Result<()> 
     monitor.refresh()?;
     thread::sleep(first_interval(options.delay));
     let mut pacer = pace::Pacer::new(options.delay);
+    let mut out = io::BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
     while options.count.is_none_or(|c| printed < c) {
         let model = monitor.refresh()?;
-        // Written as it is produced: the text of a refresh at 30 000
-        // processes is megabytes, which need not be held at once.
-        let mut out = io::BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
         let written = write_refresh(
             &mut out,
             &model,
@@ -155,7 +155,6 @@ pub fn run(monitor: &mut Monitor, options: &BatchOptions) -> anyhow::Result<()> 
             }
             return Err(e.into());
         }
-        drop(out);
         printed += 1;
         if options.count.is_some_and(|c| printed >= c) {
             break;
