@@ -12,7 +12,14 @@ use libbpf_cargo::SkeletonBuilder;
 #[path = "build/info.rs"]
 mod info;
 
-const PROGRAMS: &[&str] = &["task_iter", "net", "exits", "drm_fds", "walk_floor"];
+const PROGRAMS: &[&str] = &[
+    "task_iter",
+    "net",
+    "exits",
+    "drm_fds",
+    "walk_floor",
+    "argv_iter",
+];
 
 fn main() -> Result<(), Box<dyn Error>> {
     let out = PathBuf::from(env::var_os("OUT_DIR").ok_or("cargo did not set OUT_DIR")?);

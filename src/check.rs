@@ -136,6 +136,11 @@ pub fn report(options: &CollectOptions) -> String {
                 Err(reason) => format!("off: {reason}"),
             };
             let _ = writeln!(out, "  exits           {exits}");
+            let argv = match c.argv_walk() {
+                Ok(()) => "iter.s/task reads them all for the first refresh".to_owned(),
+                Err(reason) => format!("from /proc at the first refresh: {reason}"),
+            };
+            let _ = writeln!(out, "  command lines   {argv}");
             let drm_scan = match BpfDrmScan::open() {
                 Ok(_) => "loads (finds DRM files for GPU usage)".to_owned(),
                 Err(e) => format!("fails: {e:#} (GPU clients are found through /proc)"),
@@ -148,6 +153,7 @@ pub fn report(options: &CollectOptions) -> String {
             let _ = writeln!(out, "  task walk       fails: {reason}");
             let _ = writeln!(out, "  network         off: needs the bpf backend");
             let _ = writeln!(out, "  exits           off: needs the bpf backend");
+            let _ = writeln!(out, "  command lines   from /proc: needs the bpf backend");
             let _ = writeln!(
                 out,
                 "backend (auto):  procfs, because the task iterator does not load"

@@ -62,7 +62,8 @@ def verify(label, path):
     text = open(path, encoding="utf-8", errors="replace").read()
     sec = sections(text)
     problems = []
-    row = {"kernel": label, "iter": "?", "rss": "?", "rss_eq": "-", "net": "?", "forced": "?",
+    row = {"kernel": label, "iter": "?", "argv": "?", "rss": "?", "rss_eq": "-", "net": "?",
+           "forced": "?",
            "pids": "0/0",
            "tgids": "?", "kthreads": "?", "result": "FAIL"}
 
@@ -106,6 +107,9 @@ def verify(label, path):
                 problems.append(f"--check: the exit hook does not load: {s}")
             elif "final CPU at sched_process_free" not in desc:
                 problems.append(f"--check: no final CPU for exited processes: {s}")
+        elif s.startswith("command lines "):
+            row["argv"] = "walk" if "iter.s/task" in s else "proc"
+            print(f"  command lines: {s[len('command lines'):].strip()}")
     # The walk and RSS mode are pinned: a kernel with the open-coded task
     # iterator (6.7) must get it, and every kernel here exact RSS, or a walk
     # that stopped loading would pass through the fallback unseen.
@@ -115,6 +119,9 @@ def verify(label, path):
         problems.append(f"task walk is {row['iter']}, expected {wanted_walk} on {kernel}")
     if row["rss"] != "exact":
         problems.append(f"RSS is {row['rss']}, expected exact")
+    # Sleepable task iterators and bpf_copy_from_user_task came in 5.18.
+    if version >= (5, 18) and row["argv"] != "walk":
+        problems.append(f"command lines are not walked on {kernel}: {row['argv']}")
     rc = [l for l in check if l.startswith("rc=")]
     if rc != ["rc=0"]:
         problems.append(f"bpftop --check did not exit 0: {rc}")
@@ -171,6 +178,12 @@ def verify(label, path):
             bad.append(f"state {p.get('state')} != /proc {state}")
         if p.get("comm") != comm:
             bad.append(f"comm {p.get('comm')!r} != /proc {comm!r}")
+        # Those alive at bpftop's start got theirs from the command-line
+        # walk, the others from /proc: both as /proc shows it.
+        raw = field(lines, "cmdline")
+        argv = (raw or "").rstrip("\x1f").split("\x1f") if raw else []
+        if p.get("cmdline") != argv:
+            bad.append(f"cmdline {p.get('cmdline')!r} != /proc {argv!r}")
         # Run-queue waits (sched_info) load where the kernel keeps them.
         if p.get("run_delay_seconds") is None or p.get("run_waits") is None:
             bad.append("run_delay_seconds/run_waits null: sched_info did not load")
@@ -466,7 +479,8 @@ def verify(label, path):
 
 def table(rows_path):
     rows = [json.loads(l) for l in open(rows_path, encoding="utf-8") if l.strip()]
-    cols = [("kernel", "kernel"), ("iter", "task walk"), ("rss", "RSS (--check)"),
+    cols = [("kernel", "kernel"), ("iter", "task walk"), ("argv", "first command lines"),
+            ("rss", "RSS (--check)"),
             ("rss_eq", "RSS vs statm"),
             ("net", "network hooks"), ("forced", "each hook forced"), ("pids", "pids checked"),
             ("tgids", "processes"),

@@ -137,6 +137,8 @@ while read -r role pid; do
     begin "proc $role $pid"
     echo "stat $(cat /proc/"$pid"/stat 2>/dev/null)"
     echo "statm $(cat /proc/"$pid"/statm 2>/dev/null)"
+    # Arguments separated by 0x1f (a shell variable cannot hold a NUL).
+    echo "cmdline $(tr '\0' '\037' <"/proc/$pid/cmdline" 2>/dev/null)"
     # RssAnon, RssFile, RssShmem and VmSwap, on one line.
     echo "status $(grep -E '^(RssAnon|RssFile|RssShmem|VmSwap):' /proc/"$pid"/status 2>/dev/null | tr -s ' \t\n' ' ')"
     end "proc $role $pid"

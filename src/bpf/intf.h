@@ -236,6 +236,29 @@ struct exec_argv {
 	char argv[BPFTOP_ARGV_LEN];
 };
 
+/* Longest command line argv_iter.bpf.c copies; a longer one is read from
+ * /proc instead. */
+#define BPFTOP_ARGV_MAX 4096
+
+/* Bits of argv_record.flags. */
+enum bpftop_argv_flag {
+	/* The bytes after the record are not the command line /proc shows:
+	 * longer than BPFTOP_ARGV_MAX, rewritten past its end by
+	 * setproctitle(), unreadable, or the process is still in its exec. */
+	BPFTOP_ARGV_FROM_PROC = 0x1,
+};
+
+/* One process's command line as /proc/PID/cmdline shows it, written by
+ * argv_iter.bpf.c into its seq_file, followed by `len` bytes of argv. */
+struct argv_record {
+	__u32 pid;            /* tgid */
+	__u32 len;            /* bytes of argv that follow the record */
+	__u64 start_boottime; /* tells the process from an earlier one with its tgid */
+	__u64 exec_id;        /* self_exec_id: the argv is this exec's */
+	__u32 flags;          /* enum bpftop_argv_flag */
+	__u32 pad;
+};
+
 /* Counters of the exit capture, in a one-entry mmapable array. */
 struct exit_stats {
 	__u64 dropped; /* exits lost because the ring buffer was full */

@@ -1050,6 +1050,91 @@ fn exec_between_refreshes_shows_the_new_program(backend: BackendChoice, walk: Wa
     }
 }
 
+/// The first refresh has every command line at once, from the argv walk
+/// (deferred, as the interface's first frame asks: nothing is read from
+/// /proc then): byte for byte what /proc/PID/cmdline says, for all but the
+/// few the walk leaves to /proc (longer than it copies), which the next
+/// refresh reads.
+fn first_refresh_has_the_command_lines(walk: WalkChoice) {
+    let odd: Vec<OsString> = vec![
+        "sleep".into(),
+        OsString::from_vec(b"\xff\xfe odd \x1b[2J".to_vec()),
+        "".into(),
+        "last arg".into(),
+    ];
+    let short = Workload::spawn(&odd);
+    let mut long_args: Vec<OsString> = vec!["sleep".into()];
+    long_args.extend((0..8u8).map(|i| OsString::from_vec(vec![b'a' + i; 700])));
+    let long = Workload::spawn(&long_args);
+    let procs_before: Vec<(u32, Vec<Vec<u8>>)> = all_proc_argv();
+    let mut s = sampler(BackendChoice::Bpf, walk);
+    s.defer_cmdlines(true);
+    let first = s.sample().unwrap();
+    let after: std::collections::HashMap<u32, Vec<Vec<u8>>> = all_proc_argv().into_iter().collect();
+    s.defer_cmdlines(false);
+    let second = s.sample().unwrap();
+
+    assert_eq!(
+        *find(&first, short.pid()).cmdline,
+        proc_argv(short.pid()).unwrap()[..]
+    );
+    assert_eq!(
+        find(&first, short.pid()).cmdline[2..],
+        odd.iter().map(|a| a.clone().into_vec()).collect::<Vec<_>>()[..]
+    );
+    assert!(
+        find(&first, long.pid()).cmdline.is_empty(),
+        "too long for the walk: left to /proc"
+    );
+    assert_eq!(
+        *find(&second, long.pid()).cmdline,
+        proc_argv(long.pid()).unwrap()[..]
+    );
+    // Every process whose command line /proc showed the same before and
+    // after the refresh: the walk's is the same, or left to /proc.
+    let (mut compared, mut walked, mut wrong) = (0, 0, Vec::new());
+    for (pid, argv) in procs_before {
+        let stable = after.get(&pid) == Some(&argv);
+        let Some(p) = first.processes.iter().find(|p| p.pid == pid) else {
+            continue;
+        };
+        if !stable || argv.is_empty() || p.kernel_thread {
+            continue;
+        }
+        compared += 1;
+        if !p.cmdline.is_empty() {
+            walked += 1;
+            if *p.cmdline != argv[..] {
+                wrong.push((pid, p.cmdline.clone(), argv));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{walk:?}: {wrong:?}");
+    assert!(
+        walked * 10 >= compared * 9,
+        "{walk:?}: only {walked} of {compared} command lines in the first refresh"
+    );
+}
+
+/// /proc/PID/cmdline of every process, split by the test itself, bytes
+/// as they are.
+fn all_proc_argv() -> Vec<(u32, Vec<Vec<u8>>)> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter_map(|pid| Some((pid, proc_argv(pid)?)))
+        .collect()
+}
+
+fn proc_argv(pid: u32) -> Option<Vec<Vec<u8>>> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let raw = raw.strip_suffix(b"\0").unwrap_or(&raw);
+    if raw.is_empty() {
+        return Some(Vec::new());
+    }
+    Some(raw.split(|&b| b == 0).map(<[u8]>::to_vec).collect())
+}
+
 /// /proc/PID/cmdline split into arguments by the test itself (each
 /// argument ends with a NUL; lossy UTF-8, as the JSON shows it).
 fn proc_cmdline(pid: u32) -> Vec<String> {
@@ -1533,6 +1618,14 @@ fn main() {
                 Box::new(|| {
                     memory::memory_parts_match_status(BackendChoice::Bpf, WalkChoice::Iter)
                 }),
+            ),
+            (
+                "bpf open-coded: the first refresh has every command line",
+                Box::new(|| first_refresh_has_the_command_lines(WalkChoice::OpenCoded)),
+            ),
+            (
+                "bpf iter/task: the first refresh has every command line",
+                Box::new(|| first_refresh_has_the_command_lines(WalkChoice::Iter)),
             ),
             (
                 "bpf open-coded: an exec between refreshes",

@@ -65,6 +65,11 @@ impl ProcessMemo {
         self.entries.push_back((pid, entry));
     }
 
+    /// Whether nothing is remembered: before the first refresh.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// This refresh's entries become the previous ones; processes not seen
     /// in it are forgotten.
     pub fn end_refresh(&mut self) {

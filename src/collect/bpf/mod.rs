@@ -11,6 +11,7 @@
 //! that ran and whose title is due to be read again (collect/titles.rs),
 //! and for cgroups never seen before (their path).
 
+mod argv_walk;
 mod assemble;
 mod cmdline;
 mod delayacct;
@@ -35,6 +36,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
 
+use self::argv_walk::{ArgvTable, ArgvWalk};
 use self::assemble::Resolved;
 use self::cmdline::read_argv;
 use self::exits::ExitCapture;
@@ -67,6 +69,12 @@ pub struct BpfCollector {
     delayacct: delayacct::DelayAcctSwitch,
     /// The exit programs, or why they are not running.
     exits: Result<ExitCapture, String>,
+    /// The walk that reads every command line at once, or why it cannot
+    /// load (then /proc is read per process, as it is after the first
+    /// refresh anyway).
+    argv_walk: Result<ArgvWalk, String>,
+    /// Command lines read while the programs loaded, for the first refresh.
+    first_argv: Option<ArgvTable>,
 }
 
 /// Turns a walk's per-process accumulations into samples: reads what the
@@ -86,6 +94,8 @@ struct ProcessBuilder {
     /// Return an empty argv for processes not read yet (see
     /// `Collector::defer_cmdlines`).
     defer_cmdlines: bool,
+    /// This refresh's command lines from the argv walk, where it ran.
+    bulk_argv: Option<ArgvTable>,
     /// The argv of kernel threads and of processes without one, shared.
     no_argv: Argv,
     /// The network programs, or why they are not running.
@@ -125,6 +135,18 @@ fn in_initial_pid_namespace(proc_root: &Path) -> bool {
         .unwrap_or(true)
 }
 
+/// Whether the argv walk may run: it reads every process's memory with the
+/// loader's privileges, past a `hidepid` mount of /proc, so only for root;
+/// a capability copy run by an ordinary user reads /proc per process.
+fn argv_walk_allowed() -> Result<(), String> {
+    // SAFETY: getuid cannot fail and touches no memory.
+    if unsafe { libc::getuid() } == 0 {
+        Ok(())
+    } else {
+        Err("not run as root: command lines are read from /proc".to_owned())
+    }
+}
+
 /// Loads with a larger records map per walk before a refresh gives up.
 const GROWTH_ATTEMPTS: usize = 4;
 
@@ -144,6 +166,24 @@ impl BpfCollector {
             ));
         }
         let tasks = task_count(&options.proc_root).unwrap_or(0);
+        // The first refresh needs every process's command line: the walk
+        // that reads them runs on a thread of its own while the other
+        // programs load (it is loaded first, so that libbpf's log of one
+        // load is never mixed with another's).
+        let argv_first = argv_walk_allowed()
+            .and_then(|()| ArgvWalk::open().map_err(|e| format!("{e:#}")))
+            .and_then(|walk| {
+                // About 60 bytes a process; allocated here so that the
+                // memory is this thread's arena's, not the walk thread's.
+                let mut bytes = Vec::with_capacity(tasks.saturating_mul(64));
+                std::thread::Builder::new()
+                    .name("argv walk".to_owned())
+                    .spawn(move || {
+                        let read = walk.read_into(&mut bytes).is_ok();
+                        (walk, read.then_some(bytes))
+                    })
+                    .map_err(|e| format!("starting the command-line walk: {e}"))
+            });
         let mut net = NetCounting::start(options.net);
         let exits = ExitCapture::start(net.as_ref().ok().map(NetCounting::shared_maps));
         if let (Ok(net), Ok(_)) = (net.as_mut(), exits.as_ref()) {
@@ -169,6 +209,7 @@ impl BpfCollector {
                 },
                 memo: ProcessMemo::default(),
                 defer_cmdlines: false,
+                bulk_argv: None,
                 no_argv: Argv::from(Vec::new()),
                 net,
                 precise_rss: false,
@@ -178,6 +219,13 @@ impl BpfCollector {
             init: init_process::InitProcess::new(options),
             delayacct: delayacct::DelayAcctSwitch::open(&options.proc_root),
             exits,
+            argv_walk: Err(String::new()),
+            first_argv: None,
+        };
+        (collector.argv_walk, collector.first_argv) = match argv_first.map(|t| t.join()) {
+            Ok(Ok((walk, bytes))) => (Ok(walk), bytes.map(ArgvTable::new)),
+            Ok(Err(_)) => (Err("the command-line walk panicked".to_owned()), None),
+            Err(reason) => (Err(reason), None),
         };
         // One walk proves the walk works before auto commits to it (the
         // walk alone: building samples is ordinary code). The open-coded
@@ -296,6 +344,12 @@ impl BpfCollector {
         }
     }
 
+    /// Whether the walk that reads every command line at once loaded, or
+    /// why not.
+    pub fn argv_walk(&self) -> Result<(), &str> {
+        self.argv_walk.as_ref().map(|_| ()).map_err(String::as_str)
+    }
+
     /// How this collector walks the tasks.
     pub fn walk_kind(&self) -> WalkKind {
         self.loaded.kind
@@ -376,8 +430,15 @@ impl ProcessBuilder {
                     }
                 }
                 Some((argv, read_at)) => (Some(argv), read_at),
-                None if self.defer_cmdlines => (None, cpu_ns),
-                None => (read_argv(&self.proc_root, pid), cpu_ns),
+                None => match self
+                    .bulk_argv
+                    .as_ref()
+                    .and_then(|t| t.get(pid, start_time_ns, leader.exec_id))
+                {
+                    Some(argv) => (Some(argv), cpu_ns),
+                    None if self.defer_cmdlines => (None, cpu_ns),
+                    None => (read_argv(&self.proc_root, pid), cpu_ns),
+                },
             }
         };
         let cmdline = argv.clone().unwrap_or_else(|| self.no_argv.clone());
@@ -481,6 +542,14 @@ impl Collector for BpfCollector {
         };
         let mut live_cgroups = FxHashSet::default();
         let builder = &mut self.builder;
+        // At the first refresh every process needs its command line: one
+        // walk reads them all (the one taken while loading, if it worked).
+        // Those it does not have are read from /proc as at any refresh.
+        builder.bulk_argv = match (self.first_argv.take(), &self.argv_walk) {
+            (Some(table), _) => Some(table),
+            (None, Ok(walk)) if builder.memo.is_empty() => walk.read().ok(),
+            _ => None,
+        };
         builder.sweep.begin_refresh(boottime_ns);
         if let Some((hierarchy, map)) = &mut builder.v1_cgroups {
             map.refresh(hierarchy, &builder.proc_root);
@@ -494,6 +563,7 @@ impl Collector for BpfCollector {
         );
         builder.cgroups.retain(|id| live_cgroups.contains(&id));
         builder.memo.end_refresh();
+        builder.bulk_argv = None;
         self.init.fill(&mut sample);
         Ok(sample)
     }

@@ -24,3 +24,4 @@ skeleton!(net, "net.skel.rs");
 skeleton!(exits, "exits.skel.rs");
 skeleton!(drm_fds, "drm_fds.skel.rs");
 skeleton!(walk_floor, "walk_floor.skel.rs");
+skeleton!(argv_iter, "argv_iter.skel.rs");
