@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use crate::model::{Model, ProcessView};
-use crate::present::format::{human_bytes, time_plus, uptime};
+use crate::present::format::{human_bytes, uptime, HumanBytes, TimePlus};
 use crate::present::sanitize::{printable, printable_str};
 
 /// Appends the command as htop shows it: argv joined by spaces, or
@@ -104,13 +104,13 @@ pub fn render(model: &Model, rows: &[&ProcessView]) -> String {
             printable_str(&p.user),
             s.priority,
             s.nice,
-            human_bytes(s.virt_bytes),
-            human_bytes(s.rss_bytes),
-            human_bytes(s.shared_bytes),
+            HumanBytes(s.virt_bytes),
+            HumanBytes(s.rss_bytes),
+            HumanBytes(s.shared_bytes),
             s.state,
             under_a_twentieth(p.cpu_percent),
             under_a_twentieth(p.mem_percent),
-            time_plus(s.cpu_time_ns()),
+            TimePlus(s.cpu_time_ns()),
         );
         push_command(&mut out, p);
         out.push('\n');

@@ -7,29 +7,96 @@
 /// in integers, because std's formatter takes a slow exact path (bignums)
 /// for many such numbers, and batch mode prints three per process.
 pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["K", "M", "G", "T"];
-    let exact = u128::from(bytes);
-    let mut divisor: u128 = 1024;
-    let mut unit = 0;
-    while exact >= 100_000 * divisor && unit + 1 < UNITS.len() {
-        divisor *= 1024;
-        unit += 1;
-    }
-    if unit == 0 || exact >= 100 * divisor {
-        format!("{}{}", rounded(exact, divisor), UNITS[unit])
-    } else {
-        let tenths = rounded(exact * 10, divisor);
-        format!("{}.{}{}", tenths / 10, tenths % 10, UNITS[unit])
+    HumanBytes(bytes).to_string()
+}
+
+/// [`human_bytes`] written straight into a formatter (padding honoured),
+/// without a String per number: batch text prints three per process.
+pub struct HumanBytes(pub u64);
+
+impl std::fmt::Display for HumanBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const UNITS: [char; 4] = ['K', 'M', 'G', 'T'];
+        let exact = self.0;
+        let mut shift = 10;
+        let mut unit = 0;
+        // exact >= 100 000 << shift, without overflowing.
+        while exact >> shift >= 100_000 && unit + 1 < UNITS.len() {
+            shift += 10;
+            unit += 1;
+        }
+        let mut text = Digits::default();
+        if unit == 0 || exact >> shift >= 100 {
+            text.number(rounded(exact, 1 << shift));
+        } else {
+            // Below 100 units of at most 2^40: exact * 10 fits.
+            let tenths = rounded(exact * 10, 1 << shift);
+            text.number(tenths / 10);
+            text.push(b'.');
+            text.number(tenths % 10);
+        }
+        text.push(UNITS[unit] as u8);
+        f.pad(text.as_str())
     }
 }
 
 /// `n / d` rounded to the nearest whole number, ties to even.
-fn rounded(n: u128, d: u128) -> u128 {
+fn rounded(n: u64, d: u64) -> u64 {
     let (q, r) = (n / d, n % d);
-    match (2 * r).cmp(&d) {
+    match r.cmp(&(d - r)) {
         std::cmp::Ordering::Greater => q + 1,
         std::cmp::Ordering::Equal => q + (q & 1),
         std::cmp::Ordering::Less => q,
+    }
+}
+
+/// A few ASCII characters on the stack, for [`HumanBytes`] and [`TimePlus`].
+#[derive(Default)]
+struct Digits {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl std::fmt::Write for Digits {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.len + s.len() > self.bytes.len() {
+            return Err(std::fmt::Error);
+        }
+        for b in s.bytes() {
+            self.push(b);
+        }
+        Ok(())
+    }
+}
+
+impl Digits {
+    fn push(&mut self, b: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    fn number(&mut self, n: u64) {
+        let mut reversed = [0u8; 20];
+        let mut count = 0;
+        let mut n = n;
+        loop {
+            reversed[count] = b'0' + (n % 10) as u8;
+            count += 1;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        for &d in reversed[..count].iter().rev() {
+            self.push(d);
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII digits, '.' and unit letters are pushed.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("?")
     }
 }
 
@@ -97,12 +164,30 @@ pub fn rate_per_second(bytes_per_second: f64) -> String {
 /// TIME+ as top and htop print it: minutes:seconds.hundredths, or hours
 /// once it passes 100 minutes.
 pub fn time_plus(ns: u64) -> String {
-    let hundredths = ns / 10_000_000;
-    let (minutes, rest) = (hundredths / 6000, hundredths % 6000);
-    if minutes >= 100 {
-        format!("{}h{:02}:{:02}", minutes / 60, minutes % 60, rest / 100)
-    } else {
-        format!("{}:{:02}.{:02}", minutes, rest / 100, rest % 100)
+    TimePlus(ns).to_string()
+}
+
+/// [`time_plus`] written straight into a formatter (padding honoured).
+pub struct TimePlus(pub u64);
+
+impl std::fmt::Display for TimePlus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::fmt::Write;
+        let hundredths = self.0 / 10_000_000;
+        let (minutes, rest) = (hundredths / 6000, hundredths % 6000);
+        let mut text = Digits::default();
+        if minutes >= 100 {
+            write!(
+                text,
+                "{}h{:02}:{:02}",
+                minutes / 60,
+                minutes % 60,
+                rest / 100
+            )?;
+        } else {
+            write!(text, "{}:{:02}.{:02}", minutes, rest / 100, rest % 100)?;
+        }
+        f.pad(text.as_str())
     }
 }
 
@@ -232,6 +317,26 @@ mod tests {
             let r = rate_per_second(2f64.powi(exp) * 1.37);
             assert!(r.len() <= 6, "{r}");
         }
+    }
+
+    #[test]
+    fn the_formatters_pad_as_strings_do() {
+        for ns in [0, 61_230_000_000, 6_000_000_000_000, u64::MAX] {
+            let s = time_plus(ns);
+            assert_eq!(
+                format!("{:>9}|{:<12}", TimePlus(ns), TimePlus(ns)),
+                format!("{s:>9}|{s:<12}")
+            );
+        }
+        for b in [0, 1023, 1 << 20, 123_456_789, u64::MAX] {
+            let s = human_bytes(b);
+            assert_eq!(
+                format!("{:>6}|{:<7}", HumanBytes(b), HumanBytes(b)),
+                format!("{s:>6}|{s:<7}")
+            );
+        }
+        assert_eq!(time_plus(u64::MAX), "5124095h34:33");
+        assert_eq!(human_bytes(u64::MAX), "16777216T");
     }
 
     #[test]
