@@ -4,7 +4,7 @@ use std::fmt::Write;
 use std::fs;
 
 use crate::collect::bpf::drm_fds::BpfDrmScan;
-use crate::collect::bpf::BpfCollector;
+use crate::collect::bpf::{BpfCollector, WalkKind};
 use crate::collect::cgroups::Hierarchy;
 use crate::collect::sample::BackendKind;
 use crate::collect::sampler::open_gpu;
@@ -93,6 +93,21 @@ pub fn report(options: &CollectOptions) -> String {
                 Err(_) => "unknown (the first refresh failed)",
             };
             let _ = writeln!(out, "  PID 1           {init}");
+            // The walk's length at this machine's task count: the open-coded
+            // one is a single RCU read-side section (and runs without a
+            // chance to reschedule), iter/task takes the lock per task.
+            let timed = match c.timed_walk() {
+                Ok((tasks, took)) => format!(
+                    "{tasks} tasks in {:.1} ms{}",
+                    took.as_secs_f64() * 1000.0,
+                    match c.walk_kind() {
+                        WalkKind::OpenCoded => ", one RCU read-side section",
+                        WalkKind::TaskIterator => "",
+                    }
+                ),
+                Err(e) => format!("fails: {e:#}"),
+            };
+            let _ = writeln!(out, "  one walk        {timed}");
             let _ = writeln!(
                 out,
                 "  RSS             {}",

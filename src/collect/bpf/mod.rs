@@ -350,6 +350,15 @@ impl BpfCollector {
         self.argv_walk.as_ref().map(|_| ()).map_err(String::as_str)
     }
 
+    /// One walk alone, timed: the tasks it recorded and how long it took.
+    /// The open-coded walk holds the RCU read lock from its first task to
+    /// its last, so this is also the length of that read-side section.
+    pub fn timed_walk(&mut self) -> anyhow::Result<(usize, std::time::Duration)> {
+        let start = std::time::Instant::now();
+        let count = self.walk()?;
+        Ok((count, start.elapsed()))
+    }
+
     /// How this collector walks the tasks.
     pub fn walk_kind(&self) -> WalkKind {
         self.loaded.kind
