@@ -4,13 +4,10 @@
 //! lookup per process. Processes it flags are read from /proc as before.
 
 use std::io::Read;
-use std::mem::MaybeUninit;
 
-use anyhow::{anyhow, Context};
-use libbpf_rs::skel::{OpenSkel, SkelBuilder};
+use anyhow::Context;
 
-use super::libbpf_log;
-use super::skel::argv_iter as argv_skel;
+use super::skel::{argv_iter as argv_skel, attach_iterator};
 use crate::collect::procfs::split_cmdline;
 use crate::collect::sample::Argv;
 
@@ -32,29 +29,13 @@ impl ArgvWalk {
     /// before 5.18 have neither sleepable task iterators nor
     /// bpf_copy_from_user_task).
     pub fn open() -> anyhow::Result<ArgvWalk> {
-        let _capture = libbpf_log::Capture::start();
-        let fail = |e: libbpf_rs::Error| {
-            anyhow!(
-                "loading the command-line walk: {e} {}",
-                libbpf_log::take_last_line()
-            )
-        };
-        let mut storage = MaybeUninit::uninit();
-        let open = argv_skel::ArgvIterSkelBuilder::default()
-            .open(&mut storage)
-            .map_err(fail)?;
-        let size = open
-            .maps
-            .rodata_data
-            .as_deref()
-            .map(|r| r.argv_record_size as usize);
-        if size != Some(RECORD_SIZE) {
-            return Err(anyhow!(
-                "argv record layout mismatch: BPF writes {size:?} bytes, Rust reads {RECORD_SIZE}"
-            ));
-        }
-        let loaded = open.load().map_err(fail)?;
-        let link = loaded.progs.read_argvs.attach().map_err(fail)?;
+        let link = attach_iterator!(
+            argv_skel::ArgvIterSkelBuilder,
+            argv_record_size,
+            RECORD_SIZE,
+            read_argvs,
+            "loading the command-line walk"
+        );
         Ok(ArgvWalk { link })
     }
 

@@ -2,13 +2,10 @@
 //! file of a DRM device (see src/bpf/drm_fds.bpf.c).
 
 use std::io::Read;
-use std::mem::MaybeUninit;
 
-use anyhow::{anyhow, Context};
-use libbpf_rs::skel::{OpenSkel, SkelBuilder};
+use anyhow::Context;
 
-use super::libbpf_log;
-use super::skel::drm_fds as drm_fds_skel;
+use super::skel::{attach_iterator, drm_fds as drm_fds_skel};
 use crate::collect::gpu::discovery::{DrmFd, DrmFdScan};
 
 /// sizeof(struct drm_fd_record): four u32s (tgid, fd, minor, pad). The
@@ -22,29 +19,13 @@ pub struct BpfDrmScan {
 
 impl BpfDrmScan {
     pub fn open() -> anyhow::Result<BpfDrmScan> {
-        let _capture = libbpf_log::Capture::start();
-        let fail = |e: libbpf_rs::Error| {
-            anyhow!(
-                "loading the DRM file finder: {e} {}",
-                libbpf_log::take_last_line()
-            )
-        };
-        let mut storage = MaybeUninit::uninit();
-        let open = drm_fds_skel::DrmFdsSkelBuilder::default()
-            .open(&mut storage)
-            .map_err(fail)?;
-        let size = open
-            .maps
-            .rodata_data
-            .as_deref()
-            .map(|r| r.drm_record_size as usize);
-        if size != Some(RECORD_SIZE) {
-            return Err(anyhow!(
-                "DRM record layout mismatch: BPF writes {size:?} bytes, Rust reads {RECORD_SIZE}"
-            ));
-        }
-        let loaded = open.load().map_err(fail)?;
-        let link = loaded.progs.find_drm_fds.attach().map_err(fail)?;
+        let link = attach_iterator!(
+            drm_fds_skel::DrmFdsSkelBuilder,
+            drm_record_size,
+            RECORD_SIZE,
+            find_drm_fds,
+            "loading the DRM file finder"
+        );
         Ok(BpfDrmScan { link })
     }
 }

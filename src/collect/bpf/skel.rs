@@ -25,3 +25,36 @@ skeleton!(exits, "exits.skel.rs");
 skeleton!(drm_fds, "drm_fds.skel.rs");
 skeleton!(walk_floor, "walk_floor.skel.rs");
 skeleton!(argv_iter, "argv_iter.skel.rs");
+
+/// Opens the skeleton of `$builder`, checks the size of the record it
+/// writes (its rodata's `$size`) against `$rust_size`, loads it and
+/// attaches its iterator program `$prog`; the link, or an error that
+/// starts with `$what`. For the modules of iterators read by userspace
+/// (libbpf_log must be their sibling).
+macro_rules! attach_iterator {
+    ($builder:path, $size:ident, $rust_size:expr, $prog:ident, $what:literal) => {{
+        use libbpf_rs::skel::{OpenSkel, SkelBuilder};
+        let _capture = super::libbpf_log::Capture::start();
+        let fail = |e| anyhow::anyhow!(super::libbpf_log::failure($what, e));
+        let mut storage = std::mem::MaybeUninit::uninit();
+        let open = <$builder>::default().open(&mut storage).map_err(fail)?;
+        let size = open.maps.rodata_data.as_deref().map(|r| r.$size as usize);
+        super::skel::check_record_size($what, size, $rust_size)?;
+        let loaded = open.load().map_err(fail)?;
+        loaded.progs.$prog.attach().map_err(fail)?
+    }};
+}
+pub(super) use attach_iterator;
+
+/// Err where the size of a record a BPF object writes (a `sizeof` it keeps
+/// in its rodata; None when the object has none) is not the size the Rust
+/// side decodes.
+pub fn check_record_size(what: &str, bpf: Option<usize>, rust: usize) -> anyhow::Result<()> {
+    if bpf == Some(rust) {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(
+            "{what}: record layout mismatch: BPF writes {bpf:?} bytes, Rust reads {rust}"
+        ))
+    }
+}
