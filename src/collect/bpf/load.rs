@@ -193,13 +193,11 @@ fn load_with(
         .rodata_data
         .as_deref_mut()
         .ok_or_else(|| anyhow!("the BPF object has no read-only data section"))?;
-    if rodata.record_size as usize != RECORD_SIZE {
-        return Err(anyhow!(
-            "record layout mismatch: BPF writes {} bytes, Rust reads {}",
-            rodata.record_size,
-            RECORD_SIZE
-        ));
-    }
+    super::skel::check_record_size(
+        "the task walk",
+        Some(rodata.record_size as usize),
+        RECORD_SIZE,
+    )?;
     rodata.nr_cpu_ids = nr_cpus;
     rodata.precise_rss = precise_rss;
     rodata.read_net = net.is_some();

@@ -50,11 +50,30 @@ pub(super) use attach_iterator;
 /// in its rodata; None when the object has none) is not the size the Rust
 /// side decodes.
 pub fn check_record_size(what: &str, bpf: Option<usize>, rust: usize) -> anyhow::Result<()> {
-    if bpf == Some(rust) {
-        Ok(())
-    } else {
-        Err(anyhow::anyhow!(
-            "{what}: record layout mismatch: BPF writes {bpf:?} bytes, Rust reads {rust}"
-        ))
+    match bpf {
+        Some(size) if size == rust => Ok(()),
+        Some(size) => Err(anyhow::anyhow!(
+            "{what}: record layout mismatch: BPF writes {size} bytes, Rust reads {rust}"
+        )),
+        None => Err(anyhow::anyhow!(
+            "{what}: the BPF object does not say its record size"
+        )),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::check_record_size;
+
+    #[test]
+    fn a_record_size_must_be_said_and_equal() {
+        assert!(check_record_size("x", Some(32), 32).is_ok());
+        let wrong = check_record_size("the walk", Some(40), 32).unwrap_err();
+        assert_eq!(
+            wrong.to_string(),
+            "the walk: record layout mismatch: BPF writes 40 bytes, Rust reads 32"
+        );
+        assert!(check_record_size("x", None, 32).is_err());
     }
 }
