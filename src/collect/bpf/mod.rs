@@ -73,8 +73,6 @@ pub struct BpfCollector {
     /// load (then /proc is read per process, as it is after the first
     /// refresh anyway).
     argv_walk: Result<ArgvWalk, String>,
-    /// Command lines read while the programs loaded, for the first refresh.
-    first_argv: Option<ArgvTable>,
 }
 
 /// Turns a walk's per-process accumulations into samples: reads what the
@@ -94,7 +92,8 @@ struct ProcessBuilder {
     /// Return an empty argv for processes not read yet (see
     /// `Collector::defer_cmdlines`).
     defer_cmdlines: bool,
-    /// This refresh's command lines from the argv walk, where it ran.
+    /// This refresh's command lines from the argv walk, where it ran (the
+    /// first refresh's read while the programs loaded).
     bulk_argv: Option<ArgvTable>,
     /// The argv of kernel threads and of processes without one, shared.
     no_argv: Argv,
@@ -220,9 +219,8 @@ impl BpfCollector {
             delayacct: delayacct::DelayAcctSwitch::open(&options.proc_root),
             exits,
             argv_walk: Err(String::new()),
-            first_argv: None,
         };
-        (collector.argv_walk, collector.first_argv) = match argv_first.map(|t| t.join()) {
+        (collector.argv_walk, collector.builder.bulk_argv) = match argv_first.map(|t| t.join()) {
             Ok(Ok((walk, bytes))) => (Ok(walk), bytes.map(ArgvTable::new)),
             Ok(Err(_)) => (Err("the command-line walk panicked".to_owned()), None),
             Err(reason) => (Err(reason), None),
@@ -554,11 +552,9 @@ impl Collector for BpfCollector {
         // At the first refresh every process needs its command line: one
         // walk reads them all (the one taken while loading, if it worked).
         // Those it does not have are read from /proc as at any refresh.
-        builder.bulk_argv = match (self.first_argv.take(), &self.argv_walk) {
-            (Some(table), _) => Some(table),
-            (None, Ok(walk)) if builder.memo.is_empty() => walk.read().ok(),
-            _ => None,
-        };
+        if builder.bulk_argv.is_none() && builder.memo.is_empty() {
+            builder.bulk_argv = self.argv_walk.as_ref().ok().and_then(|w| w.read().ok());
+        }
         builder.sweep.begin_refresh(boottime_ns);
         if let Some((hierarchy, map)) = &mut builder.v1_cgroups {
             map.refresh(hierarchy, &builder.proc_root);
