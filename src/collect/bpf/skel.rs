@@ -64,7 +64,7 @@ pub fn check_record_size(what: &str, bpf: Option<usize>, rust: usize) -> anyhow:
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::check_record_size;
+    use crate::collect::bpf::skel::check_record_size;
 
     #[test]
     fn a_record_size_must_be_said_and_equal() {
