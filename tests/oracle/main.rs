@@ -1114,7 +1114,7 @@ fn first_refresh_has_the_command_lines(walk: WalkChoice) {
         }
         compared += 1;
         if p.cmdline.is_empty() {
-            missed.push((pid, proc_len, p.comm.clone()));
+            missed.push((pid, proc_len, p.comm));
         } else {
             walked += 1;
         }
