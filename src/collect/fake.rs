@@ -558,7 +558,8 @@ mod tests {
         assert_eq!(cpu(&m, 1), 0.0);
         assert_eq!(cpu(&m, 1600), 0.0);
         let java = m.processes.iter().find(|p| p.sample.pid == 900).unwrap();
-        assert_eq!(java.thread_cpu_percent, vec![0.0, 50.0, 50.0]);
+        let thread_cpu: Vec<f64> = java.thread_rates.iter().map(|t| t.cpu_percent).collect();
+        assert_eq!(thread_cpu, vec![0.0, 50.0, 50.0]);
     }
 
     #[test]

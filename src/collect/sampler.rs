@@ -121,7 +121,7 @@ impl Sampler {
         self.users.refresh();
         for &pid in &self.inspected {
             if let Some(p) = sample.processes.iter_mut().find(|p| p.pid == pid) {
-                p.rollup = read_smaps_rollup(&self.proc_root, pid);
+                p.rollup = read_smaps_rollup(&self.proc_root, pid).map(Box::new);
             }
         }
         Ok(sample)

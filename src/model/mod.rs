@@ -49,19 +49,17 @@ pub struct ProcessView {
     /// `Model::network`).
     pub net_rx_rate: f64,
     pub net_tx_rate: f64,
-    /// CPU% of each entry of `sample.thread_list`, same order (0 for a
-    /// thread not in the previous sample).
-    pub thread_cpu_percent: Vec<f64>,
+    /// CPU% and WAIT% of each entry of `sample.thread_list`, same order.
+    pub thread_rates: Vec<ThreadRates>,
     /// Run-queue waits and stalls over the last interval.
     pub waits: WaitRates,
-    /// WAIT% of each entry of `sample.thread_list`, same order (None where
-    /// not measured).
-    pub thread_wait_percent: Vec<Option<f64>>,
     /// Unit, container and frozen state of the process's cgroup.
-    pub cgroup: Option<CgroupFacts>,
+    /// Shared by the processes of one cgroup.
+    pub cgroup: Option<Arc<CgroupFacts>>,
     /// Use of the GPUs; None when the process holds none (or no GPU source
     /// is on: see `Model::gpu_status`).
-    pub gpu: Option<ProcessGpu>,
+    /// Boxed: few processes have one.
+    pub gpu: Option<Box<ProcessGpu>>,
     /// CPU of its children that exited during the interval, beyond what
     /// their rows showed (share of one CPU, like `cpu_percent`).
     pub exited_children_cpu_percent: f64,
@@ -74,6 +72,16 @@ pub struct ProcessView {
     /// Execs its children made during the interval: the programs it
     /// launched (0 without the exit capture).
     pub children_execs: u32,
+}
+
+/// One thread's rates over the last interval.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ThreadRates {
+    /// 0 for a thread not in the previous sample.
+    pub cpu_percent: f64,
+    /// None where the run queue is not measured; 0 for a thread not in the
+    /// previous sample.
+    pub wait_percent: Option<f64>,
 }
 
 /// Everything a view needs for one refresh.
@@ -259,7 +267,7 @@ impl Model {
         // cgroup path, so each path is hashed once rather than once per
         // process. The Arcs all live on in the new model's processes, so no
         // address is reused while this map exists.
-        let mut facts: FxHashMap<usize, Option<CgroupFacts>> = FxHashMap::default();
+        let mut facts: FxHashMap<usize, Option<Arc<CgroupFacts>>> = FxHashMap::default();
         // The sample's processes are moved into the views from its end, and
         // the space they leave is given back as it grows: at 30 000
         // processes the sample (14 MB) and the views (22 MB) would
@@ -288,8 +296,7 @@ impl Model {
                     }
                     _ => Rates::default(),
                 };
-                let thread_cpu_percent = thread_cpu_percent(&p, base, interval_ns);
-                let thread_wait_percent = thread_wait_percent(&p, base, interval_ns);
+                let thread_rates = thread_rates(&p, base, interval_ns);
                 let waits = match interval_ns {
                     Some(dt) if dt > 0 => {
                         WaitRates::between(p.waits, base.map(|b| b.waits), dt, stalls_off.is_none())
@@ -308,13 +315,13 @@ impl Model {
                 let cgroup = p.cgroup.as_ref().and_then(|c| {
                     facts
                         .entry(Arc::as_ptr(c).cast::<u8>().addr())
-                        .or_insert_with(|| cur.cgroups.get(&**c).cloned())
+                        .or_insert_with(|| cur.cgroups.get(&**c).cloned().map(Arc::new))
                         .clone()
                 });
                 ProcessView {
                     user,
                     cgroup,
-                    gpu: cur.gpu.processes.get(&p.pid).cloned(),
+                    gpu: cur.gpu.processes.get(&p.pid).cloned().map(Box::new),
                     sample: p,
                     cpu_percent: rates.cpu_percent,
                     mem_percent,
@@ -322,9 +329,8 @@ impl Model {
                     io_write_rate: rates.io_write,
                     net_rx_rate: rates.net_rx,
                     net_tx_rate: rates.net_tx,
-                    thread_cpu_percent,
+                    thread_rates,
                     waits,
-                    thread_wait_percent,
                     exited_children_cpu_percent: 0.0,
                     exited_children: 0,
                     children_forked: 0,
@@ -399,26 +405,40 @@ impl Model {
     }
 }
 
-/// CPU% of each of `p`'s threads (0 for a thread without a baseline).
-fn thread_cpu_percent(
+/// CPU% and WAIT% of each of `p`'s threads: 0 for a thread without a
+/// baseline; WAIT% None where the run queue is not measured.
+fn thread_rates(
     p: &ProcessSample,
     base: Option<&Baseline>,
     interval_ns: Option<u64>,
-) -> Vec<f64> {
+) -> Vec<ThreadRates> {
+    let dt = interval_ns.filter(|&dt| dt > 0);
     p.thread_list
         .iter()
-        .map(|t| match (base, interval_ns) {
-            (Some(b), Some(dt)) if dt > 0 => {
-                let before = b
+        .map(|t| {
+            let before = base.and_then(|b| {
+                let i = b
                     .threads
                     .binary_search_by_key(&t.tid, |&(tid, _, _)| tid)
-                    .ok()
-                    .map(|i| b.threads[i].1);
-                before.map_or(0.0, |ns| {
-                    t.cpu_time_ns.saturating_sub(ns) as f64 * 100.0 / dt as f64
-                })
+                    .ok()?;
+                Some(b.threads[i])
+            });
+            let share = |now: u64, before: u64| match dt {
+                Some(dt) => now.saturating_sub(before) as f64 * 100.0 / dt as f64,
+                None => 0.0,
+            };
+            let cpu_percent = match (base, before) {
+                (Some(_), Some((_, cpu_ns, _))) => share(t.cpu_time_ns, cpu_ns),
+                _ => 0.0,
+            };
+            let wait_percent = t.waits.run.map(|run| match before {
+                Some((_, _, Some(delay_ns))) => share(run.delay_ns, delay_ns),
+                _ => 0.0,
+            });
+            ThreadRates {
+                cpu_percent,
+                wait_percent,
             }
-            _ => 0.0,
         })
         .collect()
 }
@@ -431,32 +451,6 @@ fn stalls_off(backend: BackendKind, delay_accounting: Option<bool>) -> Option<&'
         (_, Some(false)) => Some("delay accounting is off (sysctl kernel.task_delayacct=1)"),
         (_, None) => Some("this kernel keeps no delay accounting"),
     }
-}
-
-/// WAIT% of each of `p`'s threads (0 for a thread without a baseline,
-/// None where the run queue is not measured).
-fn thread_wait_percent(
-    p: &ProcessSample,
-    base: Option<&Baseline>,
-    interval_ns: Option<u64>,
-) -> Vec<Option<f64>> {
-    p.thread_list
-        .iter()
-        .map(|t| {
-            let now = t.waits.run?.delay_ns;
-            let before = base.and_then(|b| {
-                let i = b
-                    .threads
-                    .binary_search_by_key(&t.tid, |&(tid, _, _)| tid)
-                    .ok()?;
-                b.threads[i].2
-            });
-            Some(match (before, interval_ns) {
-                (Some(ns), Some(dt)) if dt > 0 => now.saturating_sub(ns) as f64 * 100.0 / dt as f64,
-                _ => 0.0,
-            })
-        })
-        .collect()
 }
 
 /// What a process did per second between two baselines.
@@ -495,6 +489,10 @@ impl Rates {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cpu_of_threads(p: &ProcessView) -> Vec<f64> {
+        p.thread_rates.iter().map(|t| t.cpu_percent).collect()
+    }
     use crate::collect::sample::{CpuTimes, IoCounters, MemInfo, SystemSample};
 
     const SEC: u64 = 1_000_000_000;
@@ -872,7 +870,7 @@ mod tests {
         let cur = sample(11 * SEC, vec![b]);
         let m = Model::new(&cur, Some(&prev), None, &no_names);
         // Thread 12 is new: no baseline, no made-up rate.
-        assert_eq!(m.processes[0].thread_cpu_percent, vec![0.0, 50.0, 0.0]);
+        assert_eq!(cpu_of_threads(&m.processes[0]), vec![0.0, 50.0, 0.0]);
     }
 
     #[test]

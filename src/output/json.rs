@@ -531,7 +531,7 @@ fn process(
                     comm: lossy(&t.comm),
                     processor: t.processor,
                     cpu_time_seconds: t.cpu_time_ns as f64 / NS_PER_SEC,
-                    wait_percent: v.thread_wait_percent.get(i).copied().flatten(),
+                    wait_percent: v.thread_rates.get(i).and_then(|r| r.wait_percent),
                     run_delay_seconds: t.waits.run.map(|r| r.delay_ns as f64 / NS_PER_SEC),
                     run_waits: t.waits.run.map(|r| r.count),
                 })

@@ -1208,7 +1208,7 @@ pub(super) fn command_bytes(p: &ProcessView) -> impl Iterator<Item = u8> + '_ {
 
 fn cpu_percent(p: &ProcessView, thread: Option<usize>) -> f64 {
     match thread {
-        Some(i) => p.thread_cpu_percent.get(i).copied().unwrap_or(0.0),
+        Some(i) => p.thread_rates.get(i).map_or(0.0, |t| t.cpu_percent),
         None => p.cpu_percent,
     }
 }
@@ -1265,7 +1265,7 @@ fn nice_cell(nice: i32) -> Cell {
 /// A figure of the process's smaps_rollup, None where it was not read
 /// (read only for the selected process) or could not be.
 fn rollup_of(p: &ProcessView, figure: fn(&SmapsRollup) -> u64) -> Option<u64> {
-    p.sample.rollup.as_ref().map(figure)
+    p.sample.rollup.as_deref().map(figure)
 }
 
 fn rollup_cell(p: &ProcessView, figure: fn(&SmapsRollup) -> u64) -> Cell {
@@ -1506,7 +1506,7 @@ mod tests {
                 p.sample.state = 'D';
                 p.mem_percent = 0.0;
                 if let Some(c) = p.cgroup.as_mut() {
-                    c.frozen = Some(true);
+                    std::sync::Arc::make_mut(c).frozen = Some(true);
                 }
             }
         }

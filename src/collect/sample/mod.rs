@@ -323,7 +323,7 @@ pub struct ProcessSample {
     /// PSS and USS, only for the processes the sampler was asked to
     /// inspect (`Sampler::inspect`); None for the others and where
     /// smaps_rollup cannot be read.
-    pub rollup: Option<SmapsRollup>,
+    pub rollup: Option<Box<SmapsRollup>>,
     pub minflt: u64,
     pub majflt: u64,
     pub nvcsw: u64,

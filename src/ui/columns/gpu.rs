@@ -185,11 +185,11 @@ mod tests {
         assert_eq!(order(&m, Column::GpuIndex, false), by_index);
         // Holding a GPU at 0 % sorts above holding none.
         let vim = m.processes.iter_mut().find(|p| p.sample.pid == 1300);
-        vim.unwrap().gpu = Some(ProcessGpu {
+        vim.unwrap().gpu = Some(Box::new(ProcessGpu {
             busy_percent: 0.0,
             mem_bytes: 0,
             devices: vec![0],
-        });
+        }));
         assert_eq!(order(&m, Column::GpuPercent, true)[..3], [900, 1500, 1300]);
         assert_eq!(order(&m, Column::GpuMem, true)[..3], [900, 1500, 1300]);
     }
@@ -197,12 +197,12 @@ mod tests {
     #[test]
     fn compare_is_a_total_order() {
         let mut m = demo_model();
-        m.processes[3].gpu = Some(ProcessGpu {
+        m.processes[3].gpu = Some(Box::new(ProcessGpu {
             busy_percent: f64::NAN,
             mem_bytes: 5,
             devices: vec![2],
-        });
-        m.processes[4].gpu = Some(ProcessGpu::default());
+        }));
+        m.processes[4].gpu = Some(Box::default());
         for c in GPU {
             for a in &m.processes {
                 for b in &m.processes {

@@ -29,7 +29,7 @@ pub(super) fn is_stall(id: &str) -> bool {
 /// WAIT% of the process, or of its thread `thread` on a thread row.
 pub(super) fn wait_percent(p: &ProcessView, thread: Option<usize>) -> Option<f64> {
     match thread {
-        Some(i) if i < p.thread_wait_percent.len() => p.thread_wait_percent[i],
+        Some(i) if i < p.thread_rates.len() => p.thread_rates[i].wait_percent,
         _ => p.waits.wait_percent,
     }
 }
@@ -82,7 +82,7 @@ mod tests {
     use super::*;
     use crate::collect::sample::{RunQueue, ThreadSample, Waits};
     use crate::model::testing::demo_model;
-    use crate::model::WaitRates;
+    use crate::model::{ThreadRates, WaitRates};
     use crate::ui::columns::{CellContext, Column, Emphasis};
 
     const COLUMNS: [&str; 7] = [
@@ -126,7 +126,10 @@ mod tests {
             },
         };
         p.sample.thread_list = vec![thread];
-        p.thread_wait_percent = vec![Some(25.0)];
+        p.thread_rates = vec![ThreadRates {
+            cpu_percent: 0.0,
+            wait_percent: Some(25.0),
+        }];
         p
     }
 
@@ -151,7 +154,7 @@ mod tests {
         let measured = waiting();
         let mut off = measured.clone();
         off.waits = WaitRates::default();
-        off.thread_wait_percent = vec![None];
+        off.thread_rates = vec![ThreadRates::default()];
         for id in COLUMNS {
             assert_eq!(
                 text(id, &off, None),
