@@ -244,7 +244,11 @@ impl Encoder {
             users,
         };
         let bytes = postcard::to_extend(&beside, pending.bytes)?;
-        Ok((pending.kind, zstd::bulk::compress(&bytes, ZSTD_LEVEL)?))
+        // zstd hands back a buffer of the input's size (its bound): a frame
+        // kept for rewinding would hold that, not its compressed bytes.
+        let mut frame = zstd::bulk::compress(&bytes, ZSTD_LEVEL)?;
+        frame.shrink_to_fit();
+        Ok((pending.kind, frame))
     }
 
     /// The frame of `kind` encoded last was stored: it is the next delta's
@@ -480,6 +484,18 @@ mod tests {
             b.user_name(first.processes[0].uid),
             format!("user{}", first.processes[0].uid)
         );
+    }
+
+    /// Frames are kept in memory for minutes (rewinding): each must hold
+    /// its compressed bytes only, not the uncompressed size zstd's buffer
+    /// was made for.
+    #[test]
+    fn a_frame_holds_only_its_bytes() {
+        let sample = demo_sample();
+        let mut encoder = Encoder::new(60);
+        for blob in [frame(&mut encoder, &sample), frame(&mut encoder, &sample)] {
+            assert_eq!(blob.capacity(), blob.len());
+        }
     }
 
     #[test]
