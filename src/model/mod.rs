@@ -427,10 +427,7 @@ fn thread_rates(
                 Some(dt) => now.saturating_sub(before) as f64 * 100.0 / dt as f64,
                 None => 0.0,
             };
-            let cpu_percent = match (base, before) {
-                (Some(_), Some((_, cpu_ns, _))) => share(t.cpu_time_ns, cpu_ns),
-                _ => 0.0,
-            };
+            let cpu_percent = before.map_or(0.0, |(_, cpu_ns, _)| share(t.cpu_time_ns, cpu_ns));
             let wait_percent = t.waits.run.map(|run| match before {
                 Some((_, _, Some(delay_ns))) => share(run.delay_ns, delay_ns),
                 _ => 0.0,
