@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
@@ -151,11 +151,17 @@ pub fn run_into(
     monitor.refresh()?;
     thread::sleep(first_interval(options.delay));
     let (refreshes, to_print) = mpsc::sync_channel::<Arc<Model>>(0);
+    // Never sent on: the writer drops its end when it stops, which ends a
+    // wait between refreshes at once (`| head` closing the pipe).
+    let (writer_alive, writer_gone) = mpsc::channel::<()>();
     thread::scope(|scope| {
         let writer = thread::Builder::new()
             .name("batch output".into())
-            .spawn_scoped(scope, move || print_all(&to_print, out, options))?;
-        let collected = collect_all(monitor, options, &refreshes);
+            .spawn_scoped(scope, move || {
+                let _alive = writer_alive;
+                print_all(&to_print, out, options)
+            })?;
+        let collected = collect_all(monitor, options, &refreshes, &writer_gone);
         // The writer prints what it was handed, then sees the end.
         drop(refreshes);
         let printed = writer
@@ -170,11 +176,13 @@ pub fn run_into(
 }
 
 /// Collects refreshes at the delay's pace and hands each to the writer,
-/// until `count` were handed over or the writer stopped.
+/// until `count` were handed over or the writer stopped (`writer_gone`
+/// disconnects).
 fn collect_all(
     monitor: &mut Monitor,
     options: &BatchOptions,
     refreshes: &SyncSender<Arc<Model>>,
+    writer_gone: &Receiver<()>,
 ) -> anyhow::Result<()> {
     let mut pacer = pace::Pacer::new(options.delay);
     let mut handed = 0u64;
@@ -188,7 +196,9 @@ fn collect_all(
         if options.count.is_some_and(|c| handed >= c) {
             break;
         }
-        pacer.wait_for_next();
+        if writer_gone.recv_timeout(pacer.until_next()) != Err(RecvTimeoutError::Timeout) {
+            return Ok(());
+        }
     }
     Ok(())
 }
@@ -361,6 +371,22 @@ mod tests {
         let out = Output::new(Some((2, io::ErrorKind::BrokenPipe)));
         run_into(&mut procfs_monitor(), &options(None), out.clone()).unwrap();
         assert!(!out.bytes.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_closed_output_ends_the_wait_for_the_next_refresh() {
+        // A minute between refreshes; the first write fails: the run ends
+        // then, not a delay later.
+        let out = Output::new(Some((0, io::ErrorKind::BrokenPipe)));
+        let mut options = options(None);
+        options.delay = Duration::from_secs(60);
+        let started = std::time::Instant::now();
+        run_into(&mut procfs_monitor(), &options, out).unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

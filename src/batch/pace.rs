@@ -37,11 +37,18 @@ impl Pacer {
     /// After a snapshot was printed: says on stderr (once) when the delay
     /// cannot be kept, then waits for the next one.
     pub fn wait_for_next(&mut self) {
+        std::thread::sleep(self.until_next());
+    }
+
+    /// After a snapshot was printed: says on stderr (once) when the delay
+    /// cannot be kept; how long until the next one, for a caller that waits
+    /// on something else meanwhile.
+    pub fn until_next(&mut self) -> Duration {
         let (wait, warning) = self.printed(Instant::now());
         if let Some(warning) = warning {
             eprintln!("{warning}");
         }
-        std::thread::sleep(wait);
+        wait
     }
 
     /// After a snapshot was printed at `now`: how long to wait before the
