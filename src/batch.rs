@@ -1,7 +1,9 @@
 //! Batch mode: print a snapshot per refresh to stdout.
 
 use std::collections::HashSet;
+use std::fs::File;
 use std::io::{self, Write};
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
@@ -132,7 +134,10 @@ const OUTPUT_BUFFER: usize = 1 << 20;
 /// Runs until `count` refreshes were printed (or forever). A closed stdout
 /// (e.g. `| head`) ends the run quietly.
 pub fn run(monitor: &mut Monitor, options: &BatchOptions) -> anyhow::Result<()> {
-    run_into(monitor, options, io::stdout())
+    // Straight to the descriptor: Stdout's line buffering would search each
+    // megabyte written for its last newline.
+    let stdout = io::stdout().as_fd().try_clone_to_owned()?;
+    run_into(monitor, options, File::from(stdout))
 }
 
 /// As [`run`], printing to `out`. Refreshes are printed on a thread of
