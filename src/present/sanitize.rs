@@ -31,9 +31,9 @@ pub fn is_unsafe(c: char) -> bool {
 
 /// The first [`is_unsafe`] character of `s` and its byte offset. Printable
 /// ASCII, nearly all of every name and command line, is passed over without
-/// decoding characters, a block at a time (a check the compiler turns into
-/// vector instructions): batch output at 30 000 processes checks tens of
-/// megabytes a second.
+/// decoding characters, 16 bytes at a time (a check without a branch per
+/// byte): batch output at 30 000 processes checks tens of megabytes a
+/// second.
 pub fn find_unsafe(s: &str) -> Option<(usize, char)> {
     let mut at = 0;
     loop {
