@@ -13,16 +13,20 @@ pub struct Ring {
     /// Frames older than this many seconds before the newest go, a whole
     /// group at a time.
     keep_secs: f64,
+    /// So do the oldest groups while the frames take more bytes than this
+    /// (the newest group always stays).
+    max_bytes: usize,
     next_id: i64,
     last_key: i64,
     bytes: usize,
 }
 
 impl Ring {
-    pub fn new(keep_secs: f64) -> Ring {
+    pub fn new(keep_secs: f64, max_bytes: usize) -> Ring {
         Ring {
             frames: VecDeque::new(),
             keep_secs,
+            max_bytes,
             next_id: 1,
             last_key: 0,
             bytes: 0,
@@ -30,7 +34,8 @@ impl Ring {
     }
 
     /// Adds the newest frame; drops the oldest group while the group after
-    /// it is older than `keep_secs`.
+    /// it is older than `keep_secs`, or while the frames take more than
+    /// `max_bytes`.
     pub fn push(&mut self, time: f64, kind: Kind, data: Vec<u8>) {
         let id = self.next_id;
         self.next_id += 1;
@@ -53,7 +58,7 @@ impl Ring {
                 .find(|(f, _)| f.id == f.key && Some(f.key) != first_key)
                 .map(|(f, _)| f.time);
             match second {
-                Some(t) if t <= time - self.keep_secs => {
+                Some(t) if t <= time - self.keep_secs || self.bytes > self.max_bytes => {
                     while self
                         .frames
                         .front()
@@ -121,7 +126,7 @@ mod tests {
 
     #[test]
     fn whole_groups_older_than_the_window_go() {
-        let mut ring = Ring::new(10.0);
+        let mut ring = Ring::new(10.0, usize::MAX);
         // A key frame every 3 frames, one a second.
         for t in 0..20 {
             let kind = if t % 3 == 0 { Kind::Key } else { Kind::Delta };
@@ -145,5 +150,37 @@ mod tests {
         })
         .unwrap();
         assert_eq!(seen, [9.0, 10.0, 11.0]);
+    }
+
+    #[test]
+    fn whole_groups_go_while_the_frames_take_more_than_the_budget() {
+        // A key frame every 3 frames of 100 bytes, within the time window
+        // but 1 000 bytes at most: the oldest groups go while the frames
+        // take more, a whole group at a time.
+        let mut ring = Ring::new(1e9, 1000);
+        for t in 0..30 {
+            let kind = if t % 3 == 0 { Kind::Key } else { Kind::Delta };
+            ring.push(f64::from(t), kind, vec![0; 100]);
+            assert!(
+                ring.bytes() <= 1000,
+                "{} bytes after frame {t}",
+                ring.bytes()
+            );
+            let first = ring.frames.front().unwrap().0;
+            assert_eq!(first.id, first.key, "the ring starts with a key frame");
+        }
+        // 10 frames of 100 bytes fit; the oldest whole group is dropped as
+        // the next frame would make 11, so 8 to 10 frames stay.
+        assert!((800..=1000).contains(&ring.bytes()), "{}", ring.bytes());
+        assert_eq!(ring.newest().unwrap().time, 29.0);
+
+        // A group larger than the budget on its own still stays whole.
+        let mut ring = Ring::new(1e9, 150);
+        for t in 0..3 {
+            let kind = if t == 0 { Kind::Key } else { Kind::Delta };
+            ring.push(f64::from(t), kind, vec![0; 100]);
+        }
+        assert_eq!(ring.bytes(), 300);
+        assert_eq!(ring.frame_at(0.0).unwrap().unwrap().time, 0.0);
     }
 }

@@ -18,6 +18,12 @@ use crate::record::KEY_EVERY;
 /// that at most two models are held for it whatever the pace.
 const QUEUE: usize = 1;
 
+/// The most the kept frames may take, whatever `rewind_minutes` asks: the
+/// oldest minutes go first beyond it. An idle machine of 30 000 processes
+/// fills about 5 MB in ten minutes; a storm of exits (every exit is kept
+/// with its refresh) filled 68 MB in ten minutes at 6 900 exits a second.
+pub const MAX_BYTES: usize = 8 << 20;
+
 /// A refresh handed over: its model (which holds the processes' samples)
 /// and the rest of its sample.
 type Refresh = (Arc<Model>, Rest);
@@ -68,7 +74,7 @@ impl Keeper {
         let (tx, rx) = mpsc::sync_channel(QUEUE);
         let shared = Arc::new(Shared {
             kept: Mutex::new(Kept {
-                ring: Ring::new(keep_secs),
+                ring: Ring::new(keep_secs, MAX_BYTES),
                 done: 0,
             }),
             changed: Condvar::new(),
